@@ -1,0 +1,49 @@
+"""The `openem` command. Each capability adds its sub-commands through a `register(subparsers)` function
+in its own `cli.py`; this file only wires them together (no work at import time)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from openem import __version__
+
+# Capability command modules, in the order they appear in `openem --help`.
+COMMAND_MODULES = [
+    "openem.platform_cli",
+    "openem.sim.cli",
+    "openem.orders.cli",
+    "openem.monitoring.cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openem", description="openem: electronic monitoring platform")
+    parser.add_argument("--version", action="version", version=f"openem {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a capability not built yet must not break the others
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    result = func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
