@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the front-end assets from npm and copy the built files the pages use into web/static/vendor.
+# Nothing is downloaded at run time (the server has no internet), and nothing built is committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules/govuk-frontend ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+V=src/openem/web/static/vendor
+rm -rf "$V" && mkdir -p "$V/govuk/assets" "$V/moj" "$V/leaflet" "$V/axe"
+cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js "$V/govuk/"
+cp -r node_modules/govuk-frontend/dist/govuk/assets/images "$V/govuk/assets/"   # no fonts: GDS Transport is reserved for GOV.UK
+cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js "$V/moj/"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$V/leaflet/"
+cp -r node_modules/leaflet/dist/images "$V/leaflet/"
+cp node_modules/axe-core/axe.min.js "$V/axe/"

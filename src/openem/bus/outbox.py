@@ -1,0 +1,59 @@
+"""The outbox: events raised in a unit of work are written to `outbox` in the same transaction, then
+delivered after commit. Nothing is lost on a crash: undelivered rows are picked up again on restart."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from openem.bus.messages import Message
+from openem.core.ids import new_id
+from openem.core.time import utcnow
+from openem.store.base import Base
+from openem.store.db import Database, UnitOfWork
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    topic: Mapped[str] = mapped_column(String(120), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessedRow(Base):
+    """(handler, message id) pairs already handled: makes every handler idempotent under redelivery."""
+
+    __tablename__ = "bus_processed"
+    handler: Mapped[str] = mapped_column(String(120), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def write_pending(uow: UnitOfWork) -> None:
+    """before-commit hook: move the unit of work's events into the outbox table."""
+    for ev in uow.pending_events:
+        if not isinstance(ev, Message) or not ev.topic:
+            raise TypeError(f"not a publishable message: {ev!r}")
+        payload = json.loads(json.dumps(ev.to_dict(), default=str))
+        uow.session.add(OutboxRow(id=new_id("MSG"), topic=ev.topic, payload=payload, created_at=utcnow()))
+    uow.pending_events.clear()
+
+
+def install(db: Database) -> None:
+    db.on_before_commit(write_pending)
+
+
+def undelivered(session: Session, limit: int = 500) -> list[OutboxRow]:
+    return list(
+        session.execute(
+            select(OutboxRow).where(OutboxRow.delivered_at.is_(None)).order_by(OutboxRow.seq).limit(limit)
+        ).scalars()
+    )

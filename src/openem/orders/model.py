@@ -1,0 +1,280 @@
+"""The order document (docs/order-format.md) as pydantic models, plus request types and statuses.
+
+Every section and field is optional so that a draft can be saved half-filled; completeness is a rule, not a
+type. The models guard the *shape* of hostile input: maximum lengths, no control characters (reported, never
+stripped silently), no unknown fields, finite numbers, bounded list sizes. Dates and instants stay strings
+here so that the rules can say precisely what is wrong with them.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+
+class RequestType(enum.StrEnum):
+    NEW = "NEW"
+    VARIATION = "VARIATION"
+    AMEND_REJECTED = "AMEND_REJECTED"
+    REINSTALL = "REINSTALL"
+    REVOCATION = "REVOCATION"
+    END_MONITORING = "END_MONITORING"
+
+
+class OrderStatus(enum.StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+    SUPERSEDED = "SUPERSEDED"  # an accepted/active version replaced by an accepted variation
+
+
+ADDRESS_TYPES = ("PRIMARY", "SECONDARY", "TERTIARY", "INSTALLATION")
+COHORTS = ("POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS")
+DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+SEXES = ("MALE", "FEMALE", "PREFER_NOT_TO_SAY", "UNKNOWN")
+GENDERS = ("MALE", "FEMALE", "NON_BINARY", "NOT_ABLE_TO_PROVIDE", "PREFER_TO_SELF_DESCRIBE", "UNKNOWN")
+RISK_LEVELS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
+MAPPA_LEVELS = (1, 2, 3)
+INSTALL_LOCATIONS = ("HOME", "PRISON", "COURT", "PROBATION_OFFICE")
+ALCOHOL_MODES = ("ABSTINENCE", "LIMIT")
+
+MAX_LIST = 50  # addresses, aliases, zones, slots...
+MAX_VERTICES = 2000
+
+
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise PydanticCustomError("control_characters", "contains control characters")
+    return value
+
+
+def _no_control_except_newlines(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise PydanticCustomError("control_characters", "contains control characters")
+    return value
+
+
+def _text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_control_characters)]
+
+
+Name = _text(100)
+Text = _text(200)
+Code = _text(100)
+Email = _text(254)
+Phone = _text(30)
+Instant = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"format": "date-time"}),
+]
+Day = Annotated[
+    str, StringConstraints(max_length=20), AfterValidator(_no_control_characters), Field(json_schema_extra={"format": "date"})
+]
+WallTime = Annotated[str, StringConstraints(max_length=8), AfterValidator(_no_control_characters)]
+Note = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_no_control_except_newlines)]
+Lat = Annotated[float, Field(allow_inf_nan=False)]
+Lon = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False)
+
+
+class DeviceWearer(_Section):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    aliases: list[Name] | None = Field(default=None, max_length=MAX_LIST)
+    date_of_birth: Day | None = None
+    is_adult: bool | None = None
+    sex: Code | None = None
+    gender: Code | None = None
+    pnc: Code | None = None
+    nomis_id: Code | None = None
+    crn: Code | None = None
+    prison_number: Code | None = None
+    home_office_reference: Code | None = None
+    language: Text | None = None
+    interpreter_required: bool | None = None
+    disabilities: list[Code] | None = Field(default=None, max_length=MAX_LIST)
+    no_fixed_abode: bool | None = None
+
+
+class ResponsibleAdult(_Section):
+    full_name: Name | None = None
+    relationship: Text | None = None
+    phone: Phone | None = None
+
+
+class Contact(_Section):
+    phone: Phone | None = None
+
+
+class Address(_Section):
+    type: Literal["PRIMARY", "SECONDARY", "TERTIARY", "INSTALLATION"] | None = None
+    line1: Text | None = None
+    line2: Text | None = None
+    town: Text | None = None
+    postcode: Code | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+
+
+class InterestedParties(_Section):
+    notifying_organisation: Code | None = None
+    notifying_organisation_name: Code | None = None
+    notifying_team_email: Email | None = None
+    responsible_organisation: Code | None = None
+    probation_region: Code | None = None
+    delivery_unit: Code | None = None
+    police_area: Code | None = None
+    responsible_officer_name: Name | None = None
+    responsible_officer_email: Email | None = None
+
+
+class OffenceRisk(_Section):
+    offence_category: Code | None = None
+    risk_categories: list[Code] | None = Field(default=None, max_length=MAX_LIST)
+    risk_level: Code | None = None
+    mappa_level: int | None = None
+    specials: bool | None = None
+    details: Note | None = None
+
+
+class Monitoring(_Section):
+    cohort: Literal["POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS"] | None = None
+    order_type: Code | None = None
+    condition_type: Code | None = None
+    sentence_type: Code | None = None
+    scheme: Code | None = None
+    #: released on Home Detention Curfew (openem extension: selects the HDC curfew bounds)
+    hdc: bool | None = None
+    is_youth: bool | None = None
+    start: Instant | None = None
+    end: Instant | None = None
+
+
+class CurfewSlot(_Section):
+    day: Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] | None = None
+    start: WallTime | None = None
+    end: WallTime | None = None
+    address_type: Code | None = None
+
+
+class ReleaseDay(_Section):
+    start: WallTime | None = None
+    end: WallTime | None = None
+    address_type: Code | None = None
+
+
+class Curfew(_Section):
+    start: Instant | None = None
+    end: Instant | None = None
+    release_day: ReleaseDay | None = None
+    timetable: list[CurfewSlot] | None = Field(default=None, max_length=7 * 8)
+    grace_minutes: int | None = Field(default=None, ge=0, le=120)
+
+
+class ScheduleSlot(_Section):
+    day: Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] | None = None
+    start: WallTime | None = None
+    end: WallTime | None = None
+
+
+class Geometry(_Section):
+    type: Literal["Polygon"] | None = None
+    coordinates: list[list[list[Annotated[float, Field(allow_inf_nan=False)]]]] | None = Field(
+        default=None, max_length=20
+    )
+
+
+class Zone(_Section):
+    id: Code | None = None
+    name: Text | None = None
+    geometry: Geometry | None = None
+    start: Instant | None = None
+    end: Instant | None = None
+    schedule: list[ScheduleSlot] | None = Field(default=None, max_length=7 * 8)
+
+
+class Trail(_Section):
+    start: Instant | None = None
+    end: Instant | None = None
+
+
+class Attendance(_Section):
+    id: Code | None = None
+    name: Text | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    radius_m: float | None = Field(default=None, gt=0, le=5000, allow_inf_nan=False)
+    start: Instant | None = None
+    end: Instant | None = None
+
+
+class Alcohol(_Section):
+    mode: Literal["ABSTINENCE", "LIMIT"] | None = None
+    start: Instant | None = None
+    end: Instant | None = None
+
+
+class Proximity(_Section):
+    victim_device_id: Code | None = None
+    pre_alert_m: float | None = Field(default=None, gt=0, le=20_000, allow_inf_nan=False)
+    alert_m: float | None = Field(default=None, gt=0, le=20_000, allow_inf_nan=False)
+
+
+class Conditions(_Section):
+    curfew: Curfew | None = None
+    exclusion_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
+    inclusion_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
+    trail: Trail | None = None
+    attendance: list[Attendance] | None = Field(default=None, max_length=MAX_LIST)
+    alcohol: Alcohol | None = None
+    proximity: Proximity | None = None
+
+
+class Installation(_Section):
+    location: Literal["HOME", "PRISON", "COURT", "PROBATION_OFFICE"] | None = None
+    appointment: Instant | None = None
+
+
+class Order(_Section):
+    """One version of an EM order (docs/order-format.md)."""
+
+    ref: Code | None = None
+    version: int | None = Field(default=None, ge=1, le=10_000)
+    request_type: RequestType | None = None
+    person_id: Code | None = None
+    device_wearer: DeviceWearer | None = None
+    responsible_adult: ResponsibleAdult | None = None
+    contact: Contact | None = None
+    addresses: list[Address] | None = Field(default=None, max_length=MAX_LIST)
+    interested_parties: InterestedParties | None = None
+    offence_risk: OffenceRisk | None = None
+    monitoring: Monitoring | None = None
+    conditions: Conditions | None = None
+    installation: Installation | None = None
+    #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
+    defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "device_wearer": DeviceWearer,
+    "responsible_adult": ResponsibleAdult,
+    "contact": Contact,
+    "interested_parties": InterestedParties,
+    "offence_risk": OffenceRisk,
+    "monitoring": Monitoring,
+    "conditions": Conditions,
+    "installation": Installation,
+}
+LIST_SECTIONS: dict[str, type[BaseModel]] = {"addresses": Address}

@@ -1,0 +1,204 @@
+"""Platform sub-commands: serve, demo, worker, db upgrade, users add, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from typing import Any
+
+from openem.auth.roles import ROLE_LABELS, Role
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the web server (API, pages, ingest)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-migrate", action="store_true", help="do not upgrade the database first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="set up a demo: database, a user of each role, a simulated fleet, then serve")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--wearers", type=int, default=200)
+    p.add_argument("--days", type=int, default=1)
+    p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    p.add_argument("--no-fleet", action="store_true", help="do not stream the simulated fleet")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("worker", help="run a bus worker consuming events from NATS JetStream")
+    p.add_argument("--nats", default=None, help="NATS URL (default OPENEM_BUS_URL)")
+    p.set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database commands")
+    dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
+    p = dbs.add_parser("upgrade", help="apply migrations (SQLite by default, PostgreSQL with OPENEM_DATABASE_URL)")
+    p.set_defaults(func=cmd_db_upgrade)
+    db.set_defaults(func=lambda a: (db.print_help(), 2)[1])
+
+    users = sub.add_parser("users", help="user administration")
+    us = users.add_subparsers(dest="users_command", metavar="ACTION")
+    p = us.add_parser("add", help="add a user")
+    p.add_argument("username")
+    p.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    p.add_argument("--password", help="default: a random one, printed once")
+    p.add_argument("--email", default="")
+    p.add_argument("--organisation", default="")
+    p.add_argument("--police-area", default="")
+    p.add_argument("--restricted", action="store_true", help="may see restricted (specials) cases")
+    p.set_defaults(func=cmd_users_add)
+    p = us.add_parser("token", help="issue an API token for a user or a telemetry gateway")
+    p.add_argument("--user", help="username")
+    p.add_argument("--gateway", help="name of a telemetry gateway (device-scoped token)")
+    p.set_defaults(func=cmd_users_token)
+    users.set_defaults(func=lambda a: (users.print_help(), 2)[1])
+
+    au = sub.add_parser("audit", help="audit log")
+    aus = au.add_subparsers(dest="audit_command", metavar="ACTION")
+    p = aus.add_parser("verify", help="check the audit hash chain; exit 1 on a break")
+    p.set_defaults(func=cmd_audit_verify)
+    au.set_defaults(func=lambda a: (au.print_help(), 2)[1])
+
+
+def _db() -> Any:
+    from openem.config import load_settings
+    from openem.store.db import Database
+
+    return Database(load_settings().database_url)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from openem.config import load_settings
+    from openem.store.migrate import upgrade
+
+    url = load_settings().database_url
+    upgrade(url)
+    print(f"database at head: {url.split('@')[-1]}")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from openem.auth.service import create_user
+    from openem.core.errors import OpenEMError
+
+    password = args.password or secrets.token_urlsafe(12)
+    db = _db()
+    try:
+        with db.uow() as uow:
+            create_user(uow.session, actor="cli", username=args.username, password=password, roles=args.role,
+                        email=args.email, organisation=args.organisation, police_area=args.police_area,
+                        restricted=args.restricted)
+    except OpenEMError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"added {args.username} ({', '.join(args.role)})" + ("" if args.password else f" password: {password}"))
+    return 0
+
+
+def cmd_users_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from openem.auth.service import issue_token
+    from openem.auth.tables import UserRow
+
+    if bool(args.user) == bool(args.gateway):
+        print("error: give exactly one of --user or --gateway", file=sys.stderr)
+        return 2
+    db = _db()
+    with db.uow() as uow:
+        user_id = None
+        if args.user:
+            u = uow.session.execute(select(UserRow).where(UserRow.username == args.user.lower())).scalar_one_or_none()
+            if u is None:
+                print(f"error: no user {args.user}", file=sys.stderr)
+                return 1
+            user_id = u.id
+        token = issue_token(uow.session, actor="cli", name=args.user or args.gateway, user_id=user_id,
+                            device_scope=args.gateway or "")
+    print(token)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from openem.auth.audit import verify_chain
+
+    db = _db()
+    with db.uow() as uow:
+        report = verify_chain(uow.session)
+    print(json.dumps({"ok": report.ok, "rows": report.rows, "first_bad_seq": report.first_bad_seq,
+                      "problem": report.problem}))
+    return 0 if report.ok else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from openem.config import load_settings
+    from openem.store.migrate import upgrade
+    from openem.web.app import create_app
+
+    settings = load_settings()
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+DEMO_ORGS = {
+    Role.ORDER_CREATOR_COURT: {"organisation": "LEEDS_MAGISTRATES_COURT"},
+    Role.ORDER_CREATOR_PRISON: {"organisation": "LEEDS_PRISON"},
+    Role.ORDER_CREATOR_PROBATION: {"organisation": "LEEDS"},
+    Role.POLICE_OFFICER: {"police_area": "WEST_YORKSHIRE"},
+    Role.PROBATION_PRACTITIONER: {"email": "probation.demo@openem.example"},
+}
+
+
+def seed_demo_users(db: Any) -> list[tuple[str, str, str]]:
+    """A user of each role with a random password (never a default). Returns (username, role, password)."""
+    from sqlalchemy import select
+
+    from openem.auth.service import create_user
+    from openem.auth.tables import UserRow
+
+    created = []
+    with db.uow() as uow:
+        for role in Role:
+            username = "demo-" + role.value.replace("_", "-")
+            if uow.session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none():
+                continue
+            password = secrets.token_urlsafe(12)
+            create_user(uow.session, actor="demo", username=username, password=password, roles=[role.value],
+                        display_name=ROLE_LABELS[role], restricted=role == Role.MC_OPERATOR,
+                        **DEMO_ORGS.get(role, {}))
+            created.append((username, ROLE_LABELS[role], password))
+    return created
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from openem.config import load_settings
+    from openem.demo import run_demo
+
+    return run_demo(load_settings(), args)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from openem.bus.dispatch import deliver_locally
+    from openem.bus.nats import consume
+    from openem.config import load_settings
+    from openem.store.db import Database
+    from openem.wiring import build_registry
+
+    settings = load_settings()
+    url = args.nats or settings.bus_url
+    if not url.startswith("nats://"):
+        print("error: give --nats nats://HOST:PORT or set OPENEM_BUS_URL", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    registry = build_registry()
+    print(f"worker consuming from {url}", flush=True)
+    asyncio.run(consume(url, lambda t, i, p: deliver_locally(db, registry, t, i, p)))
+    return 0

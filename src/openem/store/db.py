@@ -1,0 +1,93 @@
+"""Engine and unit of work. SQLite file under var/ by default; PostgreSQL (psycopg 3) in production."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common short forms."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction. Events collected during it go to the outbox in the same transaction; after commit
+    the callbacks registered with `after_commit` run (e.g. waking the outbox dispatcher)."""
+
+    session: Session
+    pending_events: list[Any] = field(default_factory=list)
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def add_event(self, event_obj: Any) -> None:
+        self.pending_events.append(event_obj)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        self._after_commit.append(fn)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._before_commit: list[Callable[[UnitOfWork], None]] = []
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def on_before_commit(self, fn: Callable[[UnitOfWork], None]) -> None:
+        """Hook run inside every transaction just before commit (the outbox writer uses it)."""
+        self._before_commit.append(fn)
+
+    @contextmanager
+    def uow(self) -> Iterator[UnitOfWork]:
+        session = self.sessions()
+        uow = UnitOfWork(session)
+        try:
+            yield uow
+            for hook in self._before_commit:
+                hook(uow)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        for fn in uow._after_commit:
+            fn()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

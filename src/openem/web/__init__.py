@@ -1,0 +1,1 @@
+"""The web shell: FastAPI app with the JSON API under /api and server-rendered GOV.UK-style pages."""

@@ -1,0 +1,130 @@
+"""Request dependencies: the unit of work, who is asking (session cookie or bearer token), permission
+checks (deny by default, refusals audited) and CSRF protection for cookie-authenticated writes."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from openem.auth import audit
+from openem.auth.policy import Principal
+from openem.auth.service import WebSession, check_token, load_session
+from openem.core.errors import Forbidden, Unauthenticated
+from openem.store.db import UnitOfWork
+
+SESSION_COOKIE = "openem_session"
+PRE_CSRF_COOKIE = "openem_csrf"
+
+
+@dataclass
+class Caller:
+    principal: Principal | None
+    web_session: WebSession | None = None
+    via_token: bool = False
+    device_scope: str = ""
+
+    @property
+    def actor(self) -> str:
+        if self.principal:
+            return self.principal.user_id
+        return f"device:{self.device_scope}" if self.device_scope else "anonymous"
+
+
+def signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="openem-session")
+
+
+def get_uow(request: Request) -> Iterator[UnitOfWork]:
+    db = request.app.state.db
+    with db.uow() as uow:
+        yield uow
+        dispatcher = getattr(request.app.state, "dispatcher", None)
+        if dispatcher is not None:
+            uow.after_commit(dispatcher.wake)
+
+
+def identify(request: Request, uow: UnitOfWork) -> Caller:
+    cached = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    caller = Caller(None)
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        found = check_token(uow.session, auth[7:].strip())
+        if found is None:
+            raise Unauthenticated("The API token is missing, wrong, revoked or expired")
+        row, principal = found
+        caller = Caller(principal, via_token=True, device_scope=row.device_scope)
+    else:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if raw:
+            try:
+                sid = signer(request).loads(raw, max_age=request.app.state.settings.session_max_age_s)
+            except BadSignature:
+                sid = None
+            loaded = load_session(uow.session, sid) if sid else None
+            if loaded is not None:
+                caller = Caller(loaded[1], web_session=loaded[0])
+            else:
+                request.state.session_expired = True
+    request.state.caller = caller
+    return caller
+
+
+def caller_dep(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
+    return identify(request, uow)
+
+
+def signed_in(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
+    caller = identify(request, uow)
+    if caller.principal is None:
+        if getattr(request.state, "session_expired", False):
+            raise Unauthenticated("Your session has expired: sign in again")
+        raise Unauthenticated("Sign in to continue")
+    return caller
+
+
+def require(permission: str) -> Callable[..., Caller]:
+    """Dependency: the caller must be signed in and hold the permission; a refusal is audited."""
+
+    def dep(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(signed_in)) -> Caller:
+        assert caller.principal is not None
+        if not caller.principal.has(permission):
+            deny(request, uow, caller, f"needs {permission}")
+        return caller
+
+    return dep
+
+
+def deny(request: Request, uow: UnitOfWork, caller: Caller, reason: str, records: list[str] | None = None) -> None:
+    """Audit a refusal (in its own transaction so it survives the request's rollback) and raise 403."""
+    db = request.app.state.db
+    with db.uow() as own:
+        audit.record(own.session, actor=caller.actor, action=f"web:{request.url.path[:150]}:denied",
+                     records=records or [], outcome="denied", details={"reason": reason})
+    raise Forbidden("You do not have permission to see this page" if not request.url.path.startswith("/api")
+                    else f"Forbidden: {reason}")
+
+
+async def csrf_protect(request: Request, uow: UnitOfWork = Depends(get_uow)) -> None:
+    """Cookie-authenticated writes need the session's CSRF token (form field or X-CSRF-Token header)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    caller = identify(request, uow)
+    if caller.via_token:
+        return  # bearer tokens are not sent automatically by browsers
+    expected: str | None = caller.web_session.csrf_token if caller.web_session else request.cookies.get(PRE_CSRF_COOKIE)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value: Any = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise Forbidden("The form has expired or was not sent from this site: go back, reload the page and try again")

@@ -1,0 +1,156 @@
+"""Pages: sign in, sign out, a home page per role, user administration."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from openem.auth.roles import ROLE_LABELS, Role
+from openem.auth.service import PasswordIdentity, create_user, end_session, set_active, start_session
+from openem.auth.tables import UserRow
+from openem.core.errors import Conflict, Invalid, Unauthenticated
+from openem.store.db import UnitOfWork
+from openem.web.deps import PRE_CSRF_COOKIE, SESSION_COOKIE, Caller, caller_dep, csrf_protect, get_uow, require, signed_in, signer
+
+router = APIRouter(include_in_schema=False)
+
+#: What each role's home page offers: (title, href, description).
+HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
+    "orders": [("Create an order", "/orders/new", "Start a new electronic monitoring order"),
+               ("Your orders", "/orders", "Drafts, submitted and rejected orders")],
+    "monitoring": [("Alerts", "/alerts", "Alerts raised by the monitoring engine, as they arrive"),
+                   ("Orders", "/orders", "Orders to check and accept")],
+    "cases": [("Your cases", "/orders", "People you supervise and their monitoring")],
+    "field": [("Orders awaiting installation", "/orders", "Orders accepted and waiting for a fitting")],
+    "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
+    "mi": [("Management information", "/", "Coming with the management-information capability")],
+    "admin": [("Manage users", "/admin/users", "Add users, set roles, deactivate accounts"),
+              ("Check the audit log", "/admin/audit", "Verify the audit chain has not been tampered with")],
+}
+ROLE_HOME = {
+    Role.ORDER_CREATOR_COURT: "orders", Role.ORDER_CREATOR_PRISON: "orders", Role.ORDER_CREATOR_PROBATION: "orders",
+    Role.ORDER_CREATOR_HOME_OFFICE: "orders", Role.MC_OPERATOR: "monitoring", Role.FIELD_OFFICER: "field",
+    Role.PROBATION_PRACTITIONER: "cases", Role.POLICE_OFFICER: "cases", Role.CRIME_MATCHING_CASEWORKER: "crime",
+    Role.CRIME_MATCHING_MANAGER: "crime", Role.ANALYST: "mi", Role.ADMIN: "admin",
+}
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
+    caller = getattr(request.state, "caller", None)
+    csrf = caller.web_session.csrf_token if caller and caller.web_session else request.cookies.get(PRE_CSRF_COOKIE, "")
+    base = {"caller": caller, "csrf_token": csrf, "role_labels": ROLE_LABELS}
+    return request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+
+
+def safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 300:
+        return value
+    return "/"
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: str = "/", caller: Caller = Depends(caller_dep)) -> Response:
+    pre = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    request.cookies[PRE_CSRF_COOKIE] = pre
+    expired = getattr(request.state, "session_expired", False)
+    resp = render(request, "sign_in.html", {"next": safe_next(next), "errors": [], "username": "",
+                                            "expired": expired, "pre_csrf": pre})
+    resp.set_cookie(PRE_CSRF_COOKIE, pre, httponly=True, samesite="strict",
+                    secure=request.app.state.settings.secure_cookies)
+    return resp
+
+
+@router.post("/sign-in", dependencies=[Depends(csrf_protect)])
+def sign_in(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
+            uow: UnitOfWork = Depends(get_uow)) -> Response:
+    errors = []
+    if not username.strip():
+        errors.append(("username", "Enter your username"))
+    if not password:
+        errors.append(("password", "Enter your password"))
+    if not errors:
+        try:
+            principal = PasswordIdentity().authenticate(uow.session, username[:200], password[:200])
+        except Unauthenticated as exc:
+            errors.append(("username", exc.message))
+        else:
+            settings = request.app.state.settings
+            ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
+            resp = RedirectResponse(safe_next(next), status_code=303)
+            resp.set_cookie(SESSION_COOKIE, signer(request).dumps(ws.id), max_age=settings.session_max_age_s,
+                            httponly=True, samesite="lax", secure=settings.secure_cookies)
+            resp.delete_cookie(PRE_CSRF_COOKIE)
+            return resp
+    return render(request, "sign_in.html", {"next": safe_next(next), "errors": errors, "username": username[:80],
+                                            "expired": False, "pre_csrf": request.cookies.get(PRE_CSRF_COOKIE, "")},
+                  status=401 if len(errors) == 1 and errors[0][1].startswith("Enter a correct") else 422)
+
+
+@router.post("/sign-out", dependencies=[Depends(csrf_protect)])
+def sign_out(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(caller_dep)) -> Response:
+    if caller.web_session:
+        end_session(uow.session, caller.web_session.id)
+    resp = RedirectResponse("/sign-in?signed_out=1", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+@router.get("/")
+def home(request: Request, caller: Caller = Depends(signed_in)) -> Response:
+    p = caller.principal
+    assert p is not None
+    sections = []
+    seen = set()
+    for r in p.roles:
+        try:
+            key = ROLE_HOME[Role(r)]
+        except (ValueError, KeyError):
+            continue
+        if key not in seen:
+            seen.add(key)
+            sections.append((ROLE_LABELS[Role(r)], HOME_LINKS[key]))
+    return render(request, "home.html", {"sections": sections})
+
+
+@router.get("/admin/users")
+def users_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("users:manage"))) -> Response:
+    users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
+    return render(request, "admin_users.html", {"users": users, "roles": list(Role), "errors": [], "form": {}})
+
+
+@router.post("/admin/users", dependencies=[Depends(csrf_protect)])
+async def users_create(request: Request, uow: UnitOfWork = Depends(get_uow),
+                       caller: Caller = Depends(require("users:manage"))) -> Response:
+    form = await request.form()
+    data = {k: str(form.get(k, ""))[:300] for k in ("username", "password", "display_name", "email", "organisation", "police_area")}
+    roles = [str(r) for r in form.getlist("roles")][:12]
+    try:
+        create_user(uow.session, actor=caller.actor, roles=roles, restricted=form.get("restricted") == "yes", **data)
+    except (Invalid, Conflict) as exc:
+        uow.session.rollback()
+        users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
+        data.pop("password")
+        return render(request, "admin_users.html", {"users": users, "roles": list(Role), "form": data,
+                                                    "errors": [(exc.field or "username", exc.message)]}, status=422)
+    return RedirectResponse("/admin/users?added=1", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/deactivate", dependencies=[Depends(csrf_protect)])
+def users_deactivate(user_id: str, uow: UnitOfWork = Depends(get_uow),
+                     caller: Caller = Depends(require("users:manage"))) -> Response:
+    set_active(uow.session, actor=caller.actor, user_id=user_id[:40], active=False)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/audit")
+def audit_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("audit:read"))) -> Response:
+    from openem.auth import audit
+    from openem.auth.tables import AuditRow
+
+    report = audit.verify_chain(uow.session)
+    recent = uow.session.execute(select(AuditRow).order_by(AuditRow.seq.desc()).limit(50)).scalars().all()
+    return render(request, "admin_audit.html", {"report": report, "recent": recent})
