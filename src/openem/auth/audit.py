@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -79,8 +79,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(False, count, expected_seq, f"row {expected_seq} is missing")
             if r.prev_hash != prev:
                 return ChainReport(False, count, r.seq, "previous-hash link does not match")
-            at = r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)
-            digest = row_digest(prev, r.seq, at, r.actor, r.action, list(r.records or []), r.purpose or "",
+            digest = row_digest(prev, r.seq, r.at, r.actor, r.action, list(r.records or []), r.purpose or "",
                                 r.outcome, dict(r.details or {}))
             if digest != r.hash:
                 return ChainReport(False, count, r.seq, "row content does not match its hash (edited)")

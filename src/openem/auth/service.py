@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +24,17 @@ from openem.auth.roles import RESTRICTED, Role
 from openem.auth.tables import ApiTokenRow, CaseloadRow, UserRow, WebSessionRow
 from openem.core.errors import Conflict, Invalid, Unauthenticated
 from openem.core.ids import new_id
-from openem.core.time import ensure_utc, utcnow
+from openem.core.time import utcnow
 
-_hasher = PasswordHasher()
+
+def _make_hasher() -> PasswordHasher:
+    # OPENEM_ARGON2_PROFILE=test lowers the cost for the test suite only; production uses argon2's defaults.
+    if os.environ.get("OPENEM_ARGON2_PROFILE") == "test":
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+_hasher = _make_hasher()
 # A valid hash verified when the user does not exist, so that timing does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -147,7 +156,7 @@ def load_session(session: Session, session_id: str) -> tuple[WebSession, Princip
     row = session.get(WebSessionRow, session_id)
     if row is None:
         return None
-    if ensure_utc(row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)) <= utcnow():
+    if row.expires_at <= utcnow():
         session.delete(row)
         return None
     user = session.get(UserRow, row.user_id)
@@ -185,8 +194,7 @@ def check_token(session: Session, token: str) -> tuple[ApiTokenRow, Principal | 
     if row is None or row.revoked or not hmac.compare_digest(row.token_hash, _token_digest(token)):
         return None
     if row.expires_at is not None:
-        exp = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
-        if exp <= utcnow():
+        if row.expires_at <= utcnow():
             return None
     if row.user_id is None:
         return row, None

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openem.bus.messages import Message
 from openem.core.ids import new_id
 from openem.core.time import utcnow
 from openem.store.base import Base
+from openem.store.types import UTCDateTime
 from openem.store.db import Database, UnitOfWork
 
 
@@ -22,8 +23,8 @@ class OutboxRow(Base):
     id: Mapped[str] = mapped_column(String(40), unique=True)
     topic: Mapped[str] = mapped_column(String(120), index=True)
     payload: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
 
@@ -34,7 +35,7 @@ class ProcessedRow(Base):
     __tablename__ = "bus_processed"
     handler: Mapped[str] = mapped_column(String(120), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 def write_pending(uow: UnitOfWork) -> None:

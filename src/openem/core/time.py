@@ -66,18 +66,12 @@ def to_london(dt: datetime) -> datetime:
 def local_to_utc(day: date, at: time) -> datetime:
     """The UTC instant of a Europe/London wall-clock time on a day.
 
-    In the spring gap (01:00-02:00 on the last Sunday of March) the wall time does not exist; the
-    instant returned is the one the clock shows after moving forward (fold=0 semantics of zoneinfo,
-    then normalised). In the autumn overlap the first occurrence is used.
+    In the spring gap (01:00-02:00 on the last Sunday of March) the wall time does not exist: it is moved
+    forward by the gap, so 01:30 becomes 02:30 BST (as a scheduler would). In the autumn overlap the first
+    occurrence (BST) is used.
     """
-    naive = datetime.combine(day, at)
-    aware = naive.replace(tzinfo=LONDON, fold=0)
-    utc = aware.astimezone(UTC)
-    # Round-trip to detect the non-existent hour and move to the first valid instant after it.
-    back = utc.astimezone(LONDON).replace(tzinfo=None)
-    if back != naive:
-        utc = (naive + timedelta(hours=1)).replace(tzinfo=LONDON).astimezone(UTC) - timedelta(hours=1)
-    return utc
+    # zoneinfo with fold=0 applies the pre-transition offset, which gives exactly these two behaviours.
+    return datetime.combine(day, at).replace(tzinfo=LONDON, fold=0).astimezone(UTC)
 
 
 def local_date(dt: datetime) -> date:

@@ -9,6 +9,15 @@ target_metadata = load_all_tables()
 config = context.config
 
 
+def render_item(type_, obj, autogen_context):
+    """Render openem's column types as their plain SQLAlchemy equivalents, so revisions import nothing of ours."""
+    from openem.store.types import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     engine = create_engine(url, poolclass=pool.NullPool)
@@ -18,6 +27,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,8 +1,8 @@
-"""platform foundation: users, sessions, tokens, audit, outbox
+"""platform foundation
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 06:26:28.641001
+Create Date: 2026-11-22 06:29:50.778605
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,0 +1,238 @@
+"""Plain data the engine works on: the parts of an order document it needs, activations, alerts, thresholds.
+
+Times inside the engine are float seconds since the Unix epoch (UTC); they become ISO 8601 only at the
+edges (alerts, snapshots). Geometry is in British National Grid metres.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+import shapely
+
+from openem.core.geo import wgs84_to_bng
+from openem.core.time import LONDON, iso, local_to_utc, parse_instant
+
+FAR_FUTURE = 4_102_444_800.0  # 2100-01-01
+DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+@lru_cache(maxsize=1)
+def default_thresholds() -> dict[str, Any]:
+    """The versioned defaults (rules/defaults.json). Treat as read-only; `thresholds_for` copies."""
+    text = files("openem.monitoring.rules").joinpath("defaults.json").read_text(encoding="utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def merge_thresholds(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_thresholds(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def ts(text: str | None, default: float | None = None) -> float | None:
+    if not text:
+        return default
+    return parse_instant(text).timestamp()
+
+
+def to_iso(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
+def alert_id(*parts: Any) -> str:
+    """Deterministic alert id from what identifies the episode, so a re-raise is idempotent."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+    return "ALR-" + digest[:24].upper()
+
+
+def _hhmm(text: str) -> time:
+    h, m = text.split(":")
+    return time(int(h), int(m))
+
+
+def windows_for_slots(slots: list[dict[str, Any]], day: date) -> list[tuple[float, float]]:
+    """UTC (start, end) of the slots whose start falls on a local day; an end before the start is next day."""
+    out = []
+    name = DAYS[day.weekday()]
+    for slot in slots:
+        if slot.get("day", name) != name:
+            continue
+        start, end = _hhmm(slot["start"]), _hhmm(slot["end"])
+        end_day = day + timedelta(days=1) if end <= start else day
+        out.append((local_to_utc(day, start).timestamp(), local_to_utc(end_day, end).timestamp()))
+    return out
+
+
+def schedule_active(schedule: list[dict[str, Any]] | None, t: float) -> bool:
+    """Is a zone schedule (null = always; else [{day,start,end}] Europe/London) active at t?"""
+    if not schedule:
+        return True
+    local = datetime.fromtimestamp(t, UTC).astimezone(LONDON).date()
+    for day in (local - timedelta(days=1), local):
+        for start, end in windows_for_slots(schedule, day):
+            if start <= t < end:
+                return True
+    return False
+
+
+@dataclass
+class Zone:
+    zone_id: str
+    polygon: Any  # shapely Polygon in BNG metres (prepared)
+    start: float
+    end: float
+    schedule: list[dict[str, Any]] | None
+
+
+@dataclass
+class OrderSpec:
+    ref: str
+    person_id: str
+    start: float
+    end: float
+    thresholds: dict[str, Any]
+    curfew: dict[str, Any] | None = None  # {start, end, slots, release_day, grace_s, home_xy}
+    exclusion: list[Zone] = field(default_factory=list)
+    inclusion: list[Zone] = field(default_factory=list)
+    attendance: list[dict[str, Any]] = field(default_factory=list)  # {id, x, y, radius_m, start, end}
+    alcohol: dict[str, Any] | None = None
+    proximity: dict[str, Any] | None = None
+    trail: dict[str, Any] | None = None
+    doc: dict[str, Any] = field(default_factory=dict)
+
+    def active(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+
+def _zone(raw: dict[str, Any], order_start: float, order_end: float) -> Zone | None:
+    geometry = raw.get("geometry") or {}
+    try:
+        ring = np.asarray(geometry["coordinates"][0], dtype=float)
+        x, y = wgs84_to_bng(ring[:, 0], ring[:, 1])
+        polygon = shapely.make_valid(shapely.Polygon(np.column_stack([x, y])))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    shapely.prepare(polygon)
+    return Zone(str(raw.get("id", "")), polygon, ts(raw.get("start"), order_start) or order_start,
+                ts(raw.get("end"), order_end) or order_end, raw.get("schedule"))  # fmt: skip
+
+
+def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> OrderSpec:
+    """Read the parts of an order document (docs/order-format.md) that monitoring needs."""
+    monitoring = doc.get("monitoring") or {}
+    start = ts(monitoring.get("start"), 0.0) or 0.0
+    end = ts(monitoring.get("end"), FAR_FUTURE) or FAR_FUTURE
+    if doc.get("request_type") in {"REVOCATION", "END_MONITORING"}:
+        end = min(end, start)
+    thresholds = merge_thresholds(defaults or default_thresholds(), doc.get("thresholds"))
+    spec = OrderSpec(str(doc["ref"]), str(doc.get("person_id") or ""), start, end, thresholds, doc=doc)
+    conditions = doc.get("conditions") or {}
+    addresses = {a.get("type"): a for a in doc.get("addresses") or [] if isinstance(a, dict)}
+    curfew = conditions.get("curfew")
+    if curfew:
+        home = addresses.get((curfew.get("release_day") or {}).get("address_type", "PRIMARY")) or addresses.get("PRIMARY")
+        home_xy = None
+        if home and home.get("lat") is not None:
+            hx, hy = wgs84_to_bng(float(home["lon"]), float(home["lat"]))
+            home_xy = (float(hx), float(hy))
+        grace = curfew.get("grace_minutes", thresholds["curfew"]["grace_minutes"])
+        spec.curfew = {"start": ts(curfew.get("start"), start), "end": ts(curfew.get("end"), end),
+                       "slots": curfew.get("timetable") or [], "release_day": curfew.get("release_day"),
+                       "grace_s": float(grace) * 60.0, "home_xy": home_xy}  # fmt: skip
+    spec.exclusion = [z for z in (_zone(r, start, end) for r in conditions.get("exclusion_zones") or []) if z]
+    spec.inclusion = [z for z in (_zone(r, start, end) for r in conditions.get("inclusion_zones") or []) if z]
+    for appt in conditions.get("attendance") or []:
+        ax, ay = wgs84_to_bng(float(appt["lon"]), float(appt["lat"]))
+        spec.attendance.append({"id": str(appt.get("id", "")), "x": float(ax), "y": float(ay),
+                                "radius_m": float(appt.get("radius_m", 100)), "start": ts(appt["start"]),
+                                "end": ts(appt["end"])})  # fmt: skip
+    if conditions.get("alcohol"):
+        a = conditions["alcohol"]
+        spec.alcohol = {"mode": a.get("mode", "ABSTINENCE"), "start": ts(a.get("start"), start),
+                        "end": ts(a.get("end"), end)}  # fmt: skip
+    if conditions.get("proximity"):
+        p = conditions["proximity"]
+        spec.proximity = {"victim_device_id": p.get("victim_device_id"),
+                          "pre_alert_m": float(p.get("pre_alert_m") or thresholds["proximity"]["pre_alert_m"]),
+                          "alert_m": float(p.get("alert_m") or thresholds["proximity"]["alert_m"])}  # fmt: skip
+    if conditions.get("trail"):
+        spec.trail = {"start": ts(conditions["trail"].get("start"), start), "end": ts(conditions["trail"].get("end"), end)}
+    return spec
+
+
+@dataclass(frozen=True)
+class Activation:
+    activation_id: str
+    device_id: str
+    device_kind: str
+    order_ref: str
+    person_id: str
+    role: str
+    start: float
+    end: float
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Activation:
+        def t(v: Any, default: float) -> float:
+            if v is None or (isinstance(v, float) and v != v):
+                return default
+            if isinstance(v, int | float):
+                return float(v)
+            if isinstance(v, datetime):
+                return v.timestamp()
+            return ts(str(v), default) or default
+
+        return cls(str(d["activation_id"]), str(d["device_id"]), str(d.get("device_kind") or ""),
+                   str(d["order_ref"]), str(d.get("person_id") or ""), str(d.get("role") or "WEARER"),
+                   t(d.get("start"), 0.0), t(d.get("end"), FAR_FUTURE))  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"activation_id": self.activation_id, "device_id": self.device_id, "device_kind": self.device_kind,
+                "order_ref": self.order_ref, "person_id": self.person_id, "role": self.role,
+                "start": to_iso(self.start), "end": None if self.end >= FAR_FUTURE else to_iso(self.end)}  # fmt: skip
+
+
+SEVERITY = {
+    "exclusion_entry": "HIGH", "proximity": "HIGH", "strap_tamper": "HIGH", "case_tamper": "HIGH",
+    "alcohol_skin_tamper": "HIGH", "alcohol_drinking": "HIGH", "curfew_absent": "HIGH",
+    "curfew_late_return": "MEDIUM", "curfew_early_leave": "MEDIUM", "curfew_absence": "MEDIUM",
+    "inclusion_exit": "MEDIUM", "attendance_missed": "MEDIUM", "proximity_pre_alert": "MEDIUM",
+    "checkin_missed": "MEDIUM", "checkin_failed": "MEDIUM", "unmonitored_no_device": "MEDIUM",
+    "unmonitored_silent": "MEDIUM", "no_comms": "MEDIUM", "hmu_moved": "MEDIUM",
+}  # fmt: skip
+
+
+def make_alert(kind: str, *, order: OrderSpec | None, device_id: str, condition_id: str, start: float,
+               end: float | None, evidence: list[tuple[str, int]], details: dict[str, Any] | None = None,
+               person_id: str = "") -> dict[str, Any]:  # fmt: skip
+    """An alert draft (detected_at and late_detected are stamped by the engine). JSON-safe."""
+    order_ref = order.ref if order else ""
+    return {
+        "id": alert_id(kind, order_ref, device_id, condition_id, round(start, 3)),
+        "kind": kind,
+        "severity": SEVERITY.get(kind, "LOW"),
+        "person_id": order.person_id if order else person_id,
+        "order_ref": order_ref,
+        "device_id": device_id,
+        "condition_id": condition_id,
+        "start": to_iso(start),
+        "end": to_iso(end) if end is not None else None,
+        "detected_at": None,
+        "late_detected": False,
+        "evidence": [[d, int(s)] for d, s in evidence],
+        "details": details or {},
+    }

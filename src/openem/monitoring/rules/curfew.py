@@ -1,0 +1,86 @@
+"""Curfew: at the curfew address during the timetable, from RF presence or GPS near the address.
+
+The presence timeline is a sorted list of observations `[t, present, device_id, seq]`. A curfew window is
+evaluated as a whole (pure `evaluate_window`): absence segments longer than the grace period become
+late return (absent at the start, back later), early leave (leaves and is still out at the end), absence
+(out and back in the middle) or absent for the whole period. Windows come from the Europe/London timetable
+through `local_to_utc`, so DST nights are one hour shorter or longer, never wrong.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from openem.core.time import LONDON
+from openem.monitoring.model import windows_for_slots
+
+
+def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[float, float]]:
+    """Curfew windows (UTC seconds) overlapping [lo, hi], clipped to the curfew's start and end."""
+    c_start, c_end = curfew["start"], curfew["end"]
+    lo, hi = max(lo, c_start), min(hi, c_end)
+    if lo > hi:
+        return []
+    first_day = datetime.fromtimestamp(c_start, UTC).astimezone(LONDON).date()
+    day = datetime.fromtimestamp(lo, UTC).astimezone(LONDON).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(hi, UTC).astimezone(LONDON).date()
+    out: list[tuple[float, float]] = []
+    while day <= last:
+        release = curfew.get("release_day")
+        slots = [release] if (release and day == first_day) else curfew["slots"]
+        for start, end in windows_for_slots(slots, day):
+            start, end = max(start, c_start), min(end, c_end)
+            if start < end and end >= lo and start <= hi:
+                out.append((start, end))
+        day += timedelta(days=1)
+    return sorted(set(out))
+
+
+def add_observation(obs: list[list[Any]], t: float, present: bool, device_id: str, seq: int) -> None:
+    """Insert an observation in time order (late data lands in its place)."""
+    item = [t, 1 if present else 0, device_id, int(seq)]
+    if not obs or obs[-1][0] <= t:
+        obs.append(item)
+    else:
+        bisect.insort(obs, item, key=lambda o: o[0])
+
+
+def evaluate_window(obs: list[list[Any]], start: float, end: float, grace_s: float, final: bool
+                    ) -> list[dict[str, Any]]:  # fmt: skip
+    """Violations in one window: [{kind, start, end, minutes, evidence}] (pure; re-evaluation is safe)."""
+    i = bisect.bisect_right([o[0] for o in obs], start)
+    before = obs[i - 1] if i > 0 else None
+    inside = [o for o in obs[i:] if o[0] < end]
+    present_seen = any(o[1] for o in inside) or bool(before and before[1])
+    absent_at_start = before is not None and before[1] == 0
+    if not inside and before is None:
+        return []  # no data at all: the no-communication rule speaks, not the curfew
+    if final and not present_seen:
+        ev = ([before] if before else []) + inside
+        return [{"kind": "curfew_absent", "start": start, "end": end, "minutes": (end - start) / 60,
+                 "evidence": [(o[2], o[3]) for o in ev[:10]]}]  # fmt: skip
+    out: list[dict[str, Any]] = []
+    seg_start = start if absent_at_start else None
+    seg_ev = [before] if absent_at_start and before else []
+    for o in inside:
+        if o[1] == 0 and seg_start is None:
+            seg_start, seg_ev = o[0], [o]
+        elif o[1] == 1 and seg_start is not None:
+            if o[0] - seg_start > grace_s:
+                kind = "curfew_late_return" if seg_start == start else "curfew_absence"
+                out.append({"kind": kind, "start": seg_start, "end": o[0], "minutes": (o[0] - seg_start) / 60,
+                            "evidence": [(e[2], e[3]) for e in [*seg_ev, o]]})  # fmt: skip
+            seg_start, seg_ev = None, []
+    if seg_start is not None and final and end - seg_start > grace_s:
+        out.append({"kind": "curfew_early_leave", "start": seg_start, "end": end, "minutes": (end - seg_start) / 60,
+                    "evidence": [(e[2], e[3]) for e in seg_ev]})  # fmt: skip
+    return out
+
+
+def prune(obs: list[list[Any]], before: float) -> None:
+    """Drop observations older than `before`, keeping the last one (it is the state at any later start)."""
+    i = bisect.bisect_left([o[0] for o in obs], before)
+    if i > 1:
+        del obs[: i - 1]

@@ -1,0 +1,167 @@
+"""Order documents (docs/order-format.md) for simulated people: genuinely valid when clean."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from faker import Faker
+
+from openem.core import reference
+from openem.core.time import iso, local_to_utc
+from openem.sim import places
+from openem.sim.population import COHORTS, PLANS, Geography
+
+DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+MAX_DAYS = {"GPS_AC": 365, "GPS_DA": 365, "ALCOHOL": 365, "HDC": 365}
+_ORGS = {
+    "POST_RELEASE": ("PRISON", "prisons", "PROBATION", "POST_RELEASE"),
+    "COURT_BAIL": ("MAGISTRATES_COURT", "magistrates_courts", "POLICE", "BAIL"),
+    "IMMIGRATION_BAIL": ("HOME_OFFICE", None, "HOME_OFFICE", "IMMIGRATION"),
+    "COURT_SENTENCE": ("CROWN_COURT", "crown_courts", "PROBATION", "COMMUNITY"),
+    "SPECIALS": ("PROBATION", None, "PROBATION", "SPECIAL"),
+}
+_SCHEME = {
+    "GPS_AC": "GPS_ACQUISITIVE_CRIME_PAROLE",
+    "GPS_DA": "DOMESTIC_ABUSE_PERPETRATOR_ON_LICENCE_DAPOL",
+    "HDC": "GPS_ACQUISITIVE_CRIME_HOME_DETENTION_CURFEW",
+}
+
+
+def hhmm(wall_min_after_7: int) -> str:
+    m = (int(wall_min_after_7) + 7 * 60) % (24 * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def build_order(
+    fake: Faker,
+    rng: np.random.Generator,
+    i: int,
+    ref: str,
+    person_id: str,
+    cohort: int,
+    plan: int,
+    is_youth: bool,
+    geo: Geography,
+    world_start: date,
+    world_days: int,
+    victim_device: str | None,
+) -> dict:
+    cname, pname = COHORTS[cohort], PLANS[plan]
+    t = places.towns()
+    town = int(geo.town[i])
+    region = t.region[town]
+    notifying, court_list, responsible, order_type = _ORGS[cname]
+    if is_youth:
+        notifying, court_list, responsible = "YOUTH_COURT", "youth_courts", "YJS"
+    names = sorted(reference.codes(court_list)) if court_list else []
+    notifying_name = names[int(rng.integers(len(names)))] if names else notifying
+    max_days = MAX_DAYS.get(pname, 365)
+    duration = int(rng.integers(max(60, world_days + 40), max_days + 1))
+    elapsed = int(rng.integers(1, max(2, duration - world_days - 5)))
+    start_day = world_start - timedelta(days=elapsed)
+    start = local_to_utc(start_day, time(12, 0))
+    end = start + timedelta(days=duration)
+    age = int(rng.integers(14, 18)) if is_youth else int(rng.integers(18, 70))
+    dob = world_start.replace(year=world_start.year - age - 1) + timedelta(days=int(rng.integers(1, 360)))
+    sex = "MALE" if rng.random() < 0.88 else "FEMALE"
+    first = fake.first_name_male() if sex == "MALE" else fake.first_name_female()
+    area = places.POSTCODE_AREAS[region][int(rng.integers(len(places.POSTCODE_AREAS[region])))]
+    units = places.delivery_units_by_region()[region]
+    officer = fake.name()
+    doc: dict = {
+        "ref": ref,
+        "version": 1,
+        "request_type": "NEW",
+        "person_id": person_id,
+        "device_wearer": {
+            "first_name": first,
+            "last_name": fake.last_name(),
+            "aliases": [],
+            "date_of_birth": dob.isoformat(),
+            "is_adult": not is_youth,
+            "sex": sex,
+            "gender": sex.lower(),
+            "pnc": f"{2000 + int(rng.integers(0, 26))}/{int(rng.integers(0, 10**7)):07d}{chr(65 + int(rng.integers(26)))}",
+            "nomis_id": f"A{int(rng.integers(1000, 9999))}{chr(65 + int(rng.integers(26)))}{chr(65 + int(rng.integers(26)))}",
+            "crn": f"X{int(rng.integers(100000, 999999))}",
+            "home_office_reference": f"HO{int(rng.integers(10**6, 10**7))}" if cname == "IMMIGRATION_BAIL" else None,
+            "language": "English",
+            "interpreter_required": False,
+            "disabilities": [],
+            "no_fixed_abode": False,
+        },
+        "responsible_adult": {"full_name": fake.name(), "relationship": "parent", "phone": fake.phone_number()} if is_youth else None,
+        "contact": {"phone": f"07{int(rng.integers(10**8, 10**9))}"},
+        "addresses": [
+            {
+                "type": "PRIMARY",
+                "line1": fake.street_address().replace("\n", ", "),
+                "line2": "",
+                "town": t.name[town],
+                "postcode": places.postcode(rng, area),
+                "lat": round(float(geo.home_lat[i]), 6),
+                "lon": round(float(geo.home_lon[i]), 6),
+            }
+        ],
+        "interested_parties": {
+            "notifying_organisation": notifying,
+            "notifying_organisation_name": notifying_name,
+            "notifying_team_email": f"team{int(rng.integers(1, 99))}@example.gov.uk",
+            "responsible_organisation": responsible,
+            "probation_region": region,
+            "delivery_unit": units[int(rng.integers(len(units)))],
+            "police_area": places.POLICE_AREAS[region][int(rng.integers(len(places.POLICE_AREAS[region])))],
+            "responsible_officer_name": officer,
+            "responsible_officer_email": officer.lower().replace(" ", ".").replace("'", "") + "@example.gov.uk",
+        },
+        "offence_risk": {
+            "offence_category": "BURGLARY" if pname == "GPS_AC" else ("VIOLENCE_AGAINST_THE_PERSON" if pname == "GPS_DA" else "THEFT_OFFENCES"),
+            "risk_categories": ["SAFEGUARDING_DOMESTIC_ABUSE"] if pname == "GPS_DA" else [],
+            "risk_level": "VERY_HIGH" if cname == "SPECIALS" else ["LOW", "MEDIUM", "HIGH"][int(rng.integers(3))],
+            "mappa_level": 2 if cname == "SPECIALS" else None,
+            "specials": cname == "SPECIALS",
+        },
+        "monitoring": {
+            "cohort": cname, "order_type": order_type,
+            "condition_type": "LICENSE_CONDITION_OF_A_CUSTODIAL_ORDER" if cname == "POST_RELEASE" else None,
+            "sentence_type": "COMMUNITY_YRO" if is_youth and cname == "COURT_SENTENCE" else None,
+            "scheme": _SCHEME.get(pname), "is_youth": bool(is_youth), "start": iso(start), "end": iso(end),
+        },  # fmt: skip
+        "conditions": {},
+        "installation": {"location": "PRISON" if cname == "POST_RELEASE" else "HOME", "appointment": iso(start - timedelta(hours=3))},
+    }
+    if doc["offence_risk"]["offence_category"] == "BURGLARY":
+        doc["offence_risk"]["offence_category"] = "THEFT_OFFENCES"  # the reference list has no burglary code
+    _conditions(doc, rng, i, pname, geo, start, end, world_start, victim_device)
+    return doc
+
+
+def _conditions(doc: dict, rng: np.random.Generator, i: int, pname: str, geo: Geography, start: datetime, end: datetime, world_start: date, victim: str | None) -> None:
+    c = doc["conditions"]
+    s, e = iso(start), iso(end)
+    if pname in ("HDC", "RF_CURFEW", "GPS_DA", "GPS_BAIL", "SPECIAL"):
+        cs, ce = hhmm(int(geo.curfew_start_min[i])), hhmm(int(geo.curfew_end_min[i]))
+        slot = {"start": cs, "end": ce, "address_type": "PRIMARY"}
+        c["curfew"] = {"start": s, "end": e, "release_day": dict(slot), "timetable": [{"day": d, **slot} for d in DAYS], "grace_minutes": 5}
+    lat0, lon0 = float(geo.home_lat[i]), float(geo.home_lon[i])
+    if pname in ("GPS_AC", "GPS_DA", "GPS_BAIL", "SPECIAL"):
+        zlat, zlon = places.offset_to_lonlat(lat0, lon0, geo.zone_xy[i, 0], geo.zone_xy[i, 1])
+        ring = places.circle_polygon(float(zlat), float(zlon), float(geo.zone_r[i]))
+        name = "Victim address" if pname == "GPS_DA" else "Retail park"
+        c["exclusion_zones"] = [{"id": "Z1", "name": name, "geometry": {"type": "Polygon", "coordinates": [ring]}, "start": s, "end": e, "schedule": None}]
+        c["trail"] = {"start": s, "end": e}
+    if pname in ("GPS_IMM",):
+        c["trail"] = {"start": s, "end": e}
+    if pname == "SPECIAL":
+        ring = places.circle_polygon(lat0, lon0, float(geo.incl_r[i]))
+        c["inclusion_zones"] = [{"id": "I1", "name": "Home area", "geometry": {"type": "Polygon", "coordinates": [ring]}, "start": s, "end": e, "schedule": None}]
+    if pname == "GPS_DA":
+        olat, olon = places.offset_to_lonlat(lat0, lon0, geo.office_xy[i, 0], geo.office_xy[i, 1])
+        day = world_start + timedelta(days=1)
+        c["attendance"] = [{"id": "A1", "name": "Probation office", "lat": round(float(olat), 6), "lon": round(float(olon), 6), "radius_m": 100,
+                            "start": iso(local_to_utc(day, time(10, 0))), "end": iso(local_to_utc(day, time(11, 0)))}]  # fmt: skip
+        if victim:
+            c["proximity"] = {"victim_device_id": victim, "pre_alert_m": 1000, "alert_m": 500}
+    if pname == "ALCOHOL":
+        c["alcohol"] = {"mode": "ABSTINENCE" if doc["monitoring"]["cohort"] == "POST_RELEASE" else "LIMIT", "start": s, "end": e}

@@ -1,0 +1,201 @@
+"""What the devices observe on one simulated day, from the true tracks: GPS fixes (accuracy, indoor gaps,
+multipath jumps), home-unit RF presence (range, dropouts), battery and charging, and the ground truth of
+curfew, zone, inclusion and proximity violations. Vectorised over wearers x samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from openem.sim import places
+from openem.sim.clock import US, wall_to_utc_us
+from openem.sim.movement import DayPlan, Track
+from openem.sim.population import Geography
+from openem.sim.rows import Rows, rows, runs
+from openem.sim.truth import TruthLog
+
+AWAY_M = 50.0  # truly not at home: beyond the curtilage
+GRACE_MIN = 5
+LOW_BATTERY_PCT = 20.0
+MULTIPATH_P = 0.002
+INDOOR_GAP_P = 0.25
+RF_DROPOUT_P = 0.03  # per home-unit night
+
+
+@dataclass
+class DayCtx:
+    rng: np.random.Generator
+    day: date
+    track: Track
+    geo: Geography
+    plan: DayPlan
+    profile: np.ndarray  # profile names (object array)
+    dev: dict[str, np.ndarray]  # device kind -> chunk device index per person (-1: none)
+    has: dict[str, np.ndarray]  # feature -> bool per person (fitted only)
+    truth: TruthLog
+    interval_s: int
+
+
+def curfew_mask(ctx: DayCtx) -> np.ndarray:
+    cs = wall_to_utc_us(ctx.day, ctx.geo.curfew_start_min.astype(float))
+    ce = wall_to_utc_us(ctx.day, ctx.geo.curfew_end_min.astype(float))
+    t = ctx.track.t_us
+    return (t >= cs[:, None]) & (t < ce[:, None]) & ctx.has["curfew"][:, None]
+
+
+def _t_end(ctx: DayCtx, rows_idx: np.ndarray, end_idx: np.ndarray) -> np.ndarray:
+    return ctx.track.t_us[rows_idx, np.minimum(end_idx, ctx.track.t_us.shape[1] - 1)] + (end_idx >= ctx.track.t_us.shape[1]) * ctx.interval_s * US
+
+
+def curfew_truth(ctx: DayCtx, in_curfew: np.ndarray) -> None:
+    away = np.hypot(ctx.track.x, ctx.track.y) > AWAY_M
+    r, s, e = runs(away & in_curfew)
+    keep = (e - s) * ctx.interval_s / 60 > GRACE_MIN
+    r, s, e = r[keep], s[keep], e[keep]
+    first = np.argmax(in_curfew, axis=1)
+    last = in_curfew.shape[1] - 1 - np.argmax(in_curfew[:, ::-1], axis=1)
+    dur = (e - s) * ctx.interval_s / 60
+    late = (s == first[r]) & (dur <= 120)
+    early = (e - 1 == last[r]) & ~late
+    t = ctx.track.t_us
+    dev = np.where(ctx.dev["HMU"][r] >= 0, ctx.dev["HMU"][r], ctx.dev["GPS_TAG"][r])
+    for kind, m in (("curfew_late_return", late), ("curfew_early_leave", early), ("curfew_absent", ~late & ~early)):
+        ctx.truth.add(kind, True, r[m], dev[m], "curfew", t[r[m], s[m]], _t_end(ctx, r[m], e[m]))
+
+
+def zone_truth(ctx: DayCtx) -> None:
+    g, t = ctx.geo, ctx.track
+    dz = np.hypot(t.x - g.zone_xy[:, 0:1], t.y - g.zone_xy[:, 1:2])
+    for kind, cond, mask in (
+        ("exclusion_entry", "Z1", (dz < g.zone_r[:, None]) & ctx.has["exclusion"][:, None]),
+        ("proximity", "proximity", (dz < 500) & ctx.has["victim"][:, None]),
+        ("inclusion_exit", "I1", (np.hypot(t.x, t.y) > g.incl_r[:, None]) & ctx.has["inclusion"][:, None]),
+    ):
+        r, s, e = runs(mask)
+        ctx.truth.add(kind, True, r, ctx.dev["GPS_TAG"][r], cond, t.t_us[r, s], _t_end(ctx, r, e))
+
+
+def battery(ctx: DayCtx, kind: str, level: np.ndarray, drain_pct_h: float, charges: bool) -> tuple[Rows, np.ndarray]:
+    """Battery level per sample (carried across days in `level`); returns battery rows and the alive mask."""
+    who = np.flatnonzero(ctx.dev[kind] >= 0)
+    t = ctx.track.t_us[who]
+    n, f = t.shape
+    rng = ctx.rng
+    charging = np.zeros((n, f), dtype=bool)
+    if charges:
+        nocharge = np.zeros(n, dtype=bool)
+        for name, p in {"non_charger": 0.7, "compliant": 0.01}.items():
+            nocharge |= (ctx.profile[who] == name) & (rng.random(n) < p)
+        c0 = wall_to_utc_us(ctx.day, ctx.geo.curfew_start_min[who] + rng.uniform(30, 200, n))
+        c1 = c0 + (rng.uniform(70, 150, n) * 60 * US).astype(np.int64)
+        charging = (t >= c0[:, None]) & (t < c1[:, None]) & ~nocharge[:, None]
+    step_h = ctx.interval_s / 3600
+    lv = np.empty((n, f))
+    cur = level[who].copy()
+    for k in range(f):  # one step per sample column, vectorised over devices (levels clip at 0 and 100)
+        cur = np.clip(cur + np.where(charging[:, k], 70.0 * step_h, -drain_pct_h * step_h), 0, 100)
+        lv[:, k] = cur
+    level[who] = cur
+    alive = lv > 0
+    every = max(1, 1800 // ctx.interval_s)
+    rr, cc = np.nonzero(alive & ((np.arange(f) % every) == 0)[None, :])
+    out = rows("battery", ctx.dev[kind][who][rr], t[rr, cc], level_pct=np.round(lv[rr, cc], 1), charging=charging[rr, cc])
+    r, s, e = runs(lv < LOW_BATTERY_PCT)
+    ctx.truth.add("low_battery", ctx.profile[who][r] == "non_charger", who[r], ctx.dev[kind][who][r], "device", t[r, s], _t_end(ctx, who[r], e))
+    r2, s2, e2 = runs(~alive)
+    ctx.truth.add("no_comms", False, who[r2], ctx.dev[kind][who][r2], "device", t[r2, s2], _t_end(ctx, who[r2], e2), "battery_dead")
+    ctx.truth.alert("low_battery", len(r))
+    full_alive = np.ones(ctx.track.t_us.shape, dtype=bool)
+    full_alive[who] = alive
+    return out, full_alive
+
+
+def gps_rows(ctx: DayCtx, alive: np.ndarray) -> Rows:
+    g, tr, rng = ctx.geo, ctx.track, ctx.rng
+    who = np.flatnonzero(ctx.dev["GPS_TAG"] >= 0)
+    x, y, t, moving = tr.x[who], tr.y[who], tr.t_us[who], tr.moving[who]
+    n, f = x.shape
+    indoor = ~moving
+    keep = alive[who] & ~(indoor & (rng.random((n, f)) < INDOOR_GAP_P))
+    u = rng.random((n, f))
+    source = np.where(indoor & (u < 0.04), 1, np.where(indoor & (u < 0.14), 2, 0))
+    acc = np.where(moving, rng.lognormal(np.log(5.0), 0.3, (n, f)), rng.uniform(20, 50, (n, f)))
+    acc = np.where(source == 2, rng.uniform(15, 40, (n, f)), np.where(source == 1, rng.uniform(200, 1000, (n, f)), acc))
+    sigma = acc / np.sqrt(2)  # accuracy is a 1-sigma radius: per-axis sigma = r / sqrt(2)
+    ox = x + rng.normal(0, 1, (n, f)) * sigma
+    oy = y + rng.normal(0, 1, (n, f)) * sigma
+    jump = (source == 0) & (rng.random((n, f)) < MULTIPATH_P) & keep
+    jd, ja = rng.uniform(150, 700, (n, f)), rng.uniform(0, 2 * np.pi, (n, f))
+    ox = np.where(jump, ox + jd * np.cos(ja), ox)
+    oy = np.where(jump, oy + jd * np.sin(ja), oy)
+    acc = np.where(jump, rng.uniform(8, 25, (n, f)), acc)
+    jr, jc = np.nonzero(jump)
+    ctx.truth.add("device_fault", False, who[jr], ctx.dev["GPS_TAG"][who[jr]], "trail", t[jr, jc], t[jr, jc] + US, "gps_multipath")
+    _naive_zone_alerts(ctx, who, ox, oy, keep, x, y)
+    rr, cc = np.nonzero(keep)
+    lat, lon = places.offset_to_lonlat(g.home_lat[who][rr], g.home_lon[who][rr], ox[rr, cc], oy[rr, cc])
+    speed = np.where(moving[rr, cc], tr.speed[who][rr, cc] + rng.normal(0, 0.3, len(rr)), np.abs(rng.normal(0, 0.2, len(rr))))
+    return rows(
+        "gps",
+        ctx.dev["GPS_TAG"][who][rr],
+        t[rr, cc],
+        lat=np.round(lat, 7),
+        lon=np.round(lon, 7),
+        accuracy_m=np.round(acc[rr, cc], 1),
+        hdop=np.round(np.clip(acc[rr, cc] / 5, 0.7, 20), 1),
+        speed_mps=np.round(np.maximum(speed, 0), 2),
+        heading_deg=np.round(tr.heading[who][rr, cc], 1),
+        source=source[rr, cc].astype(np.int8),
+    )
+
+
+def _naive_zone_alerts(ctx: DayCtx, who: np.ndarray, ox: np.ndarray, oy: np.ndarray, keep: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """Naive rule: every observed entry into an exclusion zone is an alert; false when truly outside."""
+    g = ctx.geo
+    zx, zy, zr = g.zone_xy[who, 0:1], g.zone_xy[who, 1:2], g.zone_r[who, None]
+    has = ctx.has["exclusion"][who, None]
+    obs_in = (np.hypot(ox - zx, oy - zy) < zr) & keep & has
+    true_in = np.hypot(x - zx, y - zy) < zr
+    r, s, _ = runs(obs_in)
+    ctx.truth.alert("exclusion_entry", len(r), int((~true_in[r, s]).sum()))
+
+
+def rf_rows(ctx: DayCtx, in_curfew: np.ndarray) -> Rows:
+    g, tr, rng = ctx.geo, ctx.track, ctx.rng
+    who = np.flatnonzero(ctx.dev["HMU"] >= 0)
+    dist = np.hypot(tr.x[who], tr.y[who])
+    n, f = dist.shape
+    present = dist < g.rf_range[who, None]
+    # dropouts: the unit misses a present tag for a few minutes during the night (a false absence)
+    drop = rng.random(n) < RF_DROPOUT_P
+    cur = in_curfew[who]
+    start = np.where(cur.any(axis=1), np.argmax(cur, axis=1), 0) + rng.integers(0, 400, n)
+    length = rng.integers(2, 20, n)
+    cols = np.arange(f)[None, :]
+    dmask = drop[:, None] & (cols >= start[:, None]) & (cols < (start + length)[:, None]) & present & cur
+    r, s, e = runs(dmask)
+    t = tr.t_us[who]
+    tags = np.where(ctx.dev["RF_TAG"][who] >= 0, ctx.dev["RF_TAG"][who], ctx.dev["GPS_TAG"][who])
+    ctx.truth.add("device_fault", False, who[r], ctx.dev["HMU"][who][r], "curfew", t[r, s], _t_end(ctx, who[r], e), "rf_dropout")
+    seen = present & ~dmask
+    change = np.ones((n, f), dtype=bool)
+    change[:, 1:] = seen[:, 1:] != seen[:, :-1]
+    absent_alerts = change & ~seen & cur
+    ctx.truth.alert("curfew", int(absent_alerts.sum()), int((absent_alerts & dmask).sum()))
+    rr, cc = np.nonzero(change)
+    on = seen[rr, cc]
+    rssi = np.where(on, -45 - 25 * np.log10(np.maximum(dist[rr, cc], 1)) + rng.normal(0, 2, len(rr)), np.nan)
+    out = rows("rf", ctx.dev["HMU"][who][rr], t[rr, cc] + rng.integers(0, 20 * US, len(rr)), present=on, rssi_dbm=np.round(rssi, 1))
+    out["tag"] = tags[rr]
+    return out
+
+
+def heartbeat_rows(ctx: DayCtx, kind: str, alive: np.ndarray | None = None) -> Rows:
+    who = np.flatnonzero(ctx.dev[kind] >= 0)
+    t = ctx.track.t_us[who]
+    every = max(1, 3600 // ctx.interval_s)
+    ok = ((np.arange(t.shape[1]) % every) == 0)[None, :] & (alive[who] if alive is not None else True)
+    rr, cc = np.nonzero(np.broadcast_to(ok, t.shape))
+    return rows("heartbeat", ctx.dev[kind][who][rr], t[rr, cc])
