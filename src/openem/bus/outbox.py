@@ -13,8 +13,8 @@ from openem.bus.messages import Message
 from openem.core.ids import new_id
 from openem.core.time import utcnow
 from openem.store.base import Base
-from openem.store.types import UTCDateTime
 from openem.store.db import Database, UnitOfWork
+from openem.store.types import UTCDateTime
 
 
 class OutboxRow(Base):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 
-
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 

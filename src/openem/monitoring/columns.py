@@ -16,7 +16,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from openem.core.time import parse_instant
-from openem.telemetry.wire import BOOL_COLUMNS, FLOAT_COLUMNS, STRING_COLUMNS, Message, messages_to_table, parse_message
+from openem.telemetry.wire import (
+    BOOL_COLUMNS,
+    FLOAT_COLUMNS,
+    STRING_COLUMNS,
+    Message,
+    messages_to_table,
+    parse_message,
+)
 
 TYPE_CODES = {"gps": 0, "rf": 1, "alcohol": 2, "battery": 3, "tamper": 4, "checkin": 5, "hmu_power": 6,
               "hmu_moved": 7, "heartbeat": 8}  # fmt: skip

@@ -38,6 +38,7 @@ class Engine:
         self.orders: dict[str, OrderSpec] = {}
         self.activations: list[Activation] = []
         self.watermark = 0.0
+        self.started = 0.0  # the first watermark: silence before the engine was watching is not evidence
         self.last_tick = 0.0
         self.raised: set[str] = set()
         self.devices: dict[str, dict[str, Any]] = {}  # per-device rule state (JSON-safe)
@@ -89,8 +90,9 @@ class Engine:
         cols = batch if isinstance(batch, Columns) else to_columns(batch)
         self._new, self.flags = [], []
         if cols.n:
-            self._process(cols)
             self.watermark = max(self.watermark, float(np.nanmax(cols.rx)))
+            self.started = self.started or float(np.nanmin(cols.rx))
+            self._process(cols)
         self._tick(force=False)
         out, self._new = self._new, []
         return out
@@ -99,6 +101,7 @@ class Engine:
         """Move processing time forward without data and run the time-driven rules."""
         self._new = []
         self.watermark = max(self.watermark, t)
+        self.started = self.started or t
         self._tick(force=True)
         out, self._new = self._new, []
         return out
@@ -108,7 +111,7 @@ class Engine:
         act = ix.resolve(cols)
         for r in np.flatnonzero(act < 0):
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "no_activation"))
-        keep = np.flatnonzero(act >= 0)
+        keep = np.flatnonzero((act >= 0) & self._first_sight(cols))
         if len(keep) == 0:
             return
         cols, act = cols.take(keep), act[keep]
@@ -120,6 +123,42 @@ class Engine:
             gps_path.run(self, cols.take(np.flatnonzero(gps)), act[gps])
         for r in np.flatnonzero((cols.type > 0) & (cols.type < 8)):
             self._sparse(cols, int(r), self.activations[int(act[r])])
+
+    def _first_sight(self, cols: Columns) -> np.ndarray:
+        """False for a (device, seq) already processed: duplicates and replays change nothing.
+
+        Per device the state keeps the highest sequence seen and the gaps below it (store-and-forward data
+        fills them later), so the check is vectorised for in-order data and loops only over late rows."""
+        new = np.ones(cols.n, dtype=bool)
+        order = np.lexsort((cols.seq, cols.dev))
+        d, s = cols.dev[order], cols.seq[order]
+        same = np.r_[False, (d[1:] == d[:-1]) & (s[1:] == s[:-1])]
+        new[order[same]] = False
+        starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+        ends = np.r_[starts[1:], len(d)]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            st = self.dstate(cols.devices[d[lo]])
+            top = st.get("seq_max", -1)
+            seqs = s[lo:hi]
+            if seqs[0] > top and (hi - lo == 1 or np.all(np.diff(seqs) <= 1)) and seqs[0] == top + 1:
+                st["seq_max"] = int(seqs[-1])
+                continue
+            gaps = set(st.get("seq_gaps", []))
+            for j in range(lo, hi):
+                q = int(s[j])
+                if not new[order[j]]:
+                    continue
+                if q <= top:
+                    if q in gaps:
+                        gaps.discard(q)
+                    else:
+                        new[order[j]] = False
+                else:
+                    gaps.update(range(max(top + 1, q - 2000), q))
+                    top = q
+            st["seq_max"] = top
+            st["seq_gaps"] = sorted(gaps)[-2000:]
+        return new
 
     def _last_seen(self, cols: Columns) -> None:
         last = np.full(len(cols.devices), -1, dtype=np.int64)
@@ -193,6 +232,7 @@ class Engine:
             "version": SNAPSHOT_VERSION,
             "watermark": self.watermark,
             "last_tick": self.last_tick,
+            "started": self.started,
             "thresholds": self.defaults,
             "orders": [copy.deepcopy(o.doc) for o in self.orders.values()],
             "ended": {ref: o.end for ref, o in self.orders.items() if "_ended_at" in o.doc},
@@ -214,6 +254,7 @@ class Engine:
             eng.orders[ref].end = end
         eng.activations = [Activation.from_dict(a) for a in state["activations"]]
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
+        eng.started = float(state.get("started", 0.0))
         eng.devices = copy.deepcopy(state["devices"])
         eng.order_state = copy.deepcopy(state["order_state"])
         eng.raised = set(state["raised"])

@@ -72,6 +72,8 @@ def windows_for_slots(slots: list[dict[str, Any]], day: date) -> list[tuple[floa
         if slot.get("day", name) != name:
             continue
         start, end = _hhmm(slot["start"]), _hhmm(slot["end"])
+        if start == end:
+            continue  # a zero-length (or 24-hour) slot cannot be monitored: order validation reports it
         end_day = day + timedelta(days=1) if end <= start else day
         out.append((local_to_utc(day, start).timestamp(), local_to_utc(end_day, end).timestamp()))
     return out

@@ -53,10 +53,18 @@ def _zone_ids(doc: dict[str, Any]) -> set[Any]:
 
 
 PERSONAL = ("device_wearer", "responsible_adult", "contact")
-ENFORCEABLE = ("conditions.inclusion_zones", "conditions.trail", "conditions.attendance", "conditions.alcohol", "conditions.proximity")
+ENFORCEABLE = (
+    "conditions.inclusion_zones",
+    "conditions.trail",
+    "conditions.attendance",
+    "conditions.alcohol",
+    "conditions.proximity",
+)
 
 
-def variation_types(before: dict[str, Any], after: dict[str, Any], changes: list[FieldChange] | None = None) -> list[str]:
+def variation_types(
+    before: dict[str, Any], after: dict[str, Any], changes: list[FieldChange] | None = None
+) -> list[str]:
     """Codes from variation_types.csv describing what changed (sorted, without duplicates)."""
     changes = diff_orders(before, after) if changes is None else changes
     kinds: set[str] = set()
@@ -76,7 +84,10 @@ def variation_types(before: dict[str, Any], after: dict[str, Any], changes: list
             kinds.add("OTHER")
     if _zone_ids(after) - _zone_ids(before):
         kinds.add("CHANGE_TO_ADD_AN_EXCLUSION_ZONES")
-        if not any(c.field.startswith("conditions.exclusion_zones") and _is_existing_zone_change(c, before, after) for c in changes):
+        if not any(
+            c.field.startswith("conditions.exclusion_zones") and _is_existing_zone_change(c, before, after)
+            for c in changes
+        ):
             kinds.discard("CHANGE_TO_AN_EXISTING_EXCLUSION")
     return sorted(kinds)
 
@@ -87,6 +98,6 @@ def _is_existing_zone_change(change: FieldChange, before: dict[str, Any], after:
         index = int(change.field.split("[", 1)[1].split("]", 1)[0])
     except (IndexError, ValueError):
         return False
-    old = ((before.get("conditions") or {}).get("exclusion_zones") or [])
-    new = ((after.get("conditions") or {}).get("exclusion_zones") or [])
+    old = (before.get("conditions") or {}).get("exclusion_zones") or []
+    new = (after.get("conditions") or {}).get("exclusion_zones") or []
     return index < len(old) and index < len(new) and old[index].get("id") == new[index].get("id")

@@ -86,10 +86,15 @@ def next_status(status: OrderStatus, action: str) -> OrderStatus:
 
 def require_editable(version: OrderVersion) -> None:
     if version.status is not S.DRAFT:
-        raise Conflict(f"Only a draft can be changed. This version is {version.status.value.lower()}", code="order_frozen")
+        raise Conflict(
+            f"Only a draft can be changed. This version is {version.status.value.lower()}",
+            code="order_frozen",
+        )
 
 
-def new_draft(ref: str, document: dict[str, Any], actor: str, at: datetime, person_id: str | None = None) -> OrderRecord:
+def new_draft(
+    ref: str, document: dict[str, Any], actor: str, at: datetime, person_id: str | None = None
+) -> OrderRecord:
     doc = copy.deepcopy(document)
     doc.update(ref=ref, version=1, request_type=doc.get("request_type") or RequestType.NEW.value)
     if person_id:
@@ -102,7 +107,9 @@ def add_version(record: OrderRecord, request_type: RequestType, actor: str, at: 
     """A new draft version copied from the last one (variation, amendment of a rejection, ...)."""
     allowed = NEW_VERSION_FROM.get(request_type)
     if allowed is None:
-        raise Conflict(f"A {request_type.value} request cannot be made on an existing order", code="order_state")
+        raise Conflict(
+            f"A {request_type.value} request cannot be made on an existing order", code="order_state"
+        )
     latest = record.latest
     if latest.status not in allowed:
         raise Conflict(

@@ -77,7 +77,10 @@ Instant = Annotated[
     Field(json_schema_extra={"format": "date-time"}),
 ]
 Day = Annotated[
-    str, StringConstraints(max_length=20), AfterValidator(_no_control_characters), Field(json_schema_extra={"format": "date"})
+    str,
+    StringConstraints(max_length=20),
+    AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"format": "date"}),
 ]
 WallTime = Annotated[str, StringConstraints(max_length=8), AfterValidator(_no_control_characters)]
 Note = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_no_control_except_newlines)]
@@ -150,7 +153,9 @@ class OffenceRisk(_Section):
 
 
 class Monitoring(_Section):
-    cohort: Literal["POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS"] | None = None
+    cohort: Literal["POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS"] | None = (
+        None
+    )
     order_type: Code | None = None
     condition_type: Code | None = None
     sentence_type: Code | None = None

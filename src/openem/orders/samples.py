@@ -21,7 +21,20 @@ PLACES = (
     ("Carlisle", "CA3 8QG", 54.8925, -2.9329, "NORTH_WEST", "CUMBRIA", "CUMBRIA"),
     ("Camden", "NW1 2DB", 51.5390, -0.1426, "LONDON", "CAMDEN_AND_ISLINGTON", "METROPOLITAN_POLICE"),
 )
-FIRST = ("Alex", "Sam", "Jordan", "Casey", "Robin", "Morgan", "Jamie", "Taylor", "Rhys", "Siân", "Zoë", "Connor")
+FIRST = (
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Casey",
+    "Robin",
+    "Morgan",
+    "Jamie",
+    "Taylor",
+    "Rhys",
+    "Siân",
+    "Zoë",
+    "Connor",
+)
 LAST = ("Smith", "Jones", "O'Neill", "Price-Davies", "Khan", "Nowak", "Evans", "Walker", "Ahmed", "Hughes")
 
 COHORTS = ("POST_RELEASE", "COURT_BAIL", "COURT_SENTENCE", "IMMIGRATION_BAIL")
@@ -38,7 +51,9 @@ def _square(lat: float, lon: float, half_deg: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def sample_order(now: datetime, rng: random.Random | None = None, *, cohort: str | None = None) -> dict[str, Any]:
+def sample_order(
+    now: datetime, rng: random.Random | None = None, *, cohort: str | None = None
+) -> dict[str, Any]:
     rng = rng or random.Random(0)
     cohort = cohort or rng.choice(COHORTS)
     town, postcode, lat, lon, region, unit, police = rng.choice(PLACES)
@@ -68,18 +83,40 @@ def sample_order(now: datetime, rng: random.Random | None = None, *, cohort: str
         "responsible_officer_name": "Pat Officer",
         "responsible_officer_email": "pat.officer@example.gov.uk",
     }
-    monitoring: dict[str, Any] = {"cohort": cohort, "is_youth": False, "start": iso(start), "end": iso(end), "scheme": None}
+    monitoring: dict[str, Any] = {
+        "cohort": cohort,
+        "is_youth": False,
+        "start": iso(start),
+        "end": iso(end),
+        "scheme": None,
+    }
     if cohort == "POST_RELEASE":
         wearer["nomis_id"] = f"A{n % 10000:04d}BC"
-        ip |= {"notifying_organisation": "PRISON", "notifying_organisation_name": "ALTCOURSE_PRISON", "responsible_organisation": "PROBATION"}
-        monitoring |= {"order_type": "POST_RELEASE", "condition_type": "LICENSE_CONDITION_OF_A_CUSTODIAL_ORDER", "sentence_type": "STANDARD_DETERMINATE_SENTENCE"}
+        ip |= {
+            "notifying_organisation": "PRISON",
+            "notifying_organisation_name": "ALTCOURSE_PRISON",
+            "responsible_organisation": "PROBATION",
+        }
+        monitoring |= {
+            "order_type": "POST_RELEASE",
+            "condition_type": "LICENSE_CONDITION_OF_A_CUSTODIAL_ORDER",
+            "sentence_type": "STANDARD_DETERMINATE_SENTENCE",
+        }
         install = {"location": "PRISON", "appointment": iso(start - timedelta(hours=3))}
     elif cohort == "COURT_BAIL":
-        ip |= {"notifying_organisation": "MAGISTRATES_COURT", "notifying_organisation_name": "ABERDARE_MAGISTRATES_COURT", "responsible_organisation": "POLICE"}
+        ip |= {
+            "notifying_organisation": "MAGISTRATES_COURT",
+            "notifying_organisation_name": "ABERDARE_MAGISTRATES_COURT",
+            "responsible_organisation": "POLICE",
+        }
         monitoring |= {"order_type": "BAIL", "sentence_type": "BAIL"}
         install = {"location": "HOME", "appointment": iso(start - timedelta(hours=2))}
     elif cohort == "COURT_SENTENCE":
-        ip |= {"notifying_organisation": "CROWN_COURT", "notifying_organisation_name": "AYLESBURY_CROWN_COURT", "responsible_organisation": "PROBATION"}
+        ip |= {
+            "notifying_organisation": "CROWN_COURT",
+            "notifying_organisation_name": "AYLESBURY_CROWN_COURT",
+            "responsible_organisation": "PROBATION",
+        }
         monitoring |= {"order_type": "COMMUNITY", "sentence_type": "COMMUNITY_SUSPENDED_SENTENCE"}
         install = {"location": "HOME", "appointment": iso(start - timedelta(hours=2))}
     else:
@@ -109,16 +146,35 @@ def sample_order(now: datetime, rng: random.Random | None = None, *, cohort: str
     }
     if rng.random() < 0.5:
         conditions["exclusion_zones"].append(
-            {"id": "Z1", "name": "Town centre", "geometry": _square(lat + 0.02, lon + 0.02, 0.004), "start": iso(start), "end": iso(end), "schedule": None}
+            {
+                "id": "Z1",
+                "name": "Town centre",
+                "geometry": _square(lat + 0.02, lon + 0.02, 0.004),
+                "start": iso(start),
+                "end": iso(end),
+                "schedule": None,
+            }
         )
         conditions["trail"] = {"start": iso(start), "end": iso(end)}
     if rng.random() < 0.3:
         appt = start + timedelta(days=7, hours=10)
         conditions["attendance"].append(
-            {"id": "A1", "name": "Programme", "lat": lat + 0.01, "lon": lon, "radius_m": 100, "start": iso(appt), "end": iso(appt + timedelta(hours=2))}
+            {
+                "id": "A1",
+                "name": "Programme",
+                "lat": lat + 0.01,
+                "lon": lon,
+                "radius_m": 100,
+                "start": iso(appt),
+                "end": iso(appt + timedelta(hours=2)),
+            }
         )
     if cohort in ("POST_RELEASE", "COURT_SENTENCE") and rng.random() < 0.2:
-        conditions["alcohol"] = {"mode": "ABSTINENCE", "start": iso(start), "end": iso(start + timedelta(days=min(days, 90)))}
+        conditions["alcohol"] = {
+            "mode": "ABSTINENCE",
+            "start": iso(start),
+            "end": iso(start + timedelta(days=min(days, 90))),
+        }
     return {
         "ref": f"ORD-SAMPLE{rng.randint(0, 10**9):09d}",
         "version": 1,
@@ -127,9 +183,25 @@ def sample_order(now: datetime, rng: random.Random | None = None, *, cohort: str
         "device_wearer": wearer,
         "responsible_adult": None,
         "contact": {"phone": f"07700 900{rng.randint(0, 999):03d}"},
-        "addresses": [{"type": "PRIMARY", "line1": f"{rng.randint(1, 200)} High Street", "line2": "", "town": town, "postcode": postcode, "lat": lat, "lon": lon}],
+        "addresses": [
+            {
+                "type": "PRIMARY",
+                "line1": f"{rng.randint(1, 200)} High Street",
+                "line2": "",
+                "town": town,
+                "postcode": postcode,
+                "lat": lat,
+                "lon": lon,
+            }
+        ],
         "interested_parties": ip,
-        "offence_risk": {"offence_category": "THEFT_OFFENCES", "risk_categories": [], "risk_level": "MEDIUM", "mappa_level": None, "specials": False},
+        "offence_risk": {
+            "offence_category": "THEFT_OFFENCES",
+            "risk_categories": [],
+            "risk_level": "MEDIUM",
+            "mappa_level": None,
+            "specials": False,
+        },
         "monitoring": monitoring,
         "conditions": conditions,
         "installation": install,

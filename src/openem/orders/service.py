@@ -10,7 +10,6 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-
 from openem.bus.messages import Event
 from openem.core.errors import Conflict, Invalid, NotFound
 from openem.core.ids import new_id
@@ -68,7 +67,9 @@ class InMemoryOrderRepository:
 class OrderInvalid(Invalid):
     """The order (or a section) has errors; `errors` are field-level and safe to show."""
 
-    def __init__(self, errors: list[ValidationError], message: str = "There is a problem with the order") -> None:
+    def __init__(
+        self, errors: list[ValidationError], message: str = "There is a problem with the order"
+    ) -> None:
         super().__init__(message, code="order_invalid")
         self.errors = errors
 
@@ -76,7 +77,10 @@ class OrderInvalid(Invalid):
 class PossibleDuplicates(Conflict):
     def __init__(self, duplicates: list[PossibleDuplicate]) -> None:
         refs = ", ".join(d.order_ref for d in duplicates)
-        super().__init__(f"This person may already have an active order ({refs}). Check and confirm before submitting", code="possible_duplicate")
+        super().__init__(
+            f"This person may already have an active order ({refs}). Check and confirm before submitting",
+            code="possible_duplicate",
+        )
         self.duplicates = duplicates
 
 
@@ -88,7 +92,9 @@ class ServiceResult:
 
 
 class OrderService:
-    def __init__(self, repo: OrderRepository, clock: Clock | None = None, policy: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, repo: OrderRepository, clock: Clock | None = None, policy: Mapping[str, Any] | None = None
+    ) -> None:
         self.repo = repo
         self.clock = clock or Clock()
         self.policy = policy
@@ -105,7 +111,9 @@ class OrderService:
         return (f"orders:{record.ref}:{verb}", actor, {"version": record.latest.version, **details})
 
     # -- use cases -----------------------------------------------------------------------------------
-    def create_draft(self, actor: str, document: dict[str, Any] | None = None, person_id: str | None = None) -> ServiceResult:
+    def create_draft(
+        self, actor: str, document: dict[str, Any] | None = None, person_id: str | None = None
+    ) -> ServiceResult:
         doc = copy.deepcopy(document or {})
         errors = check_structure(doc)
         if errors:
@@ -119,7 +127,9 @@ class OrderService:
         record = self._get(ref)
         lifecycle.require_editable(record.latest)
         if name not in SECTIONS and name not in LIST_SECTIONS:
-            raise OrderInvalid([ValidationError("unknown_field", name, f"{name} is not a section of an order")])
+            raise OrderInvalid(
+                [ValidationError("unknown_field", name, f"{name} is not a section of an order")]
+            )
         errors = check_structure({name: value})
         if errors:
             raise OrderInvalid(errors)
@@ -144,7 +154,11 @@ class OrderService:
             raise OrderInvalid(errors)
         if record.latest.request_type is RequestType.NEW:
             confirmed = set(confirmed_not_duplicates)
-            duplicates = [d for d in find_possible_duplicates(doc, self.repo.active_documents()) if d.order_ref not in confirmed]
+            duplicates = [
+                d
+                for d in find_possible_duplicates(doc, self.repo.active_documents())
+                if d.order_ref not in confirmed
+            ]
             if duplicates:
                 raise PossibleDuplicates(duplicates)
         record = lifecycle.apply(record, "submit", now)
@@ -178,7 +192,15 @@ class OrderService:
             changes = diff_orders(previous.document, latest.document)
             kinds = variation_types(previous.document, latest.document, changes)
             events.append(
-                ev.OrderVaried(ref, latest.version, previous.version, kinds, [c.to_dict() for c in changes], iso(now), doc)
+                ev.OrderVaried(
+                    ref,
+                    latest.version,
+                    previous.version,
+                    kinds,
+                    [c.to_dict() for c in changes],
+                    iso(now),
+                    doc,
+                )
             )
             details["variation_types"] = kinds
         return ServiceResult(record, tuple(events), self._audit(record, "accept", actor, **details))
@@ -215,10 +237,17 @@ class OrderService:
         now = self.clock.now()
         record = lifecycle.apply(self._get(ref), "end", now)
         self.repo.save(record)
-        event = ev.OrderEnded(ref, record.latest.version, record.person_id, actor, iso(now), reason.strip()[:500])
+        event = ev.OrderEnded(
+            ref, record.latest.version, record.person_id, actor, iso(now), reason.strip()[:500]
+        )
         return ServiceResult(record, (event,), self._audit(record, "end", actor, reason=reason.strip()[:500]))
 
 
-
-
-__all__ = ["InMemoryOrderRepository", "OrderInvalid", "OrderRepository", "OrderService", "PossibleDuplicates", "ServiceResult"]
+__all__ = [
+    "InMemoryOrderRepository",
+    "OrderInvalid",
+    "OrderRepository",
+    "OrderService",
+    "PossibleDuplicates",
+    "ServiceResult",
+]

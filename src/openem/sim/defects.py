@@ -22,11 +22,18 @@ def _missing_field(doc: dict, rng: np.random.Generator) -> None:
 
 def _invalid_postcode(doc: dict, rng: np.random.Generator) -> None:
     pc = doc["addresses"][0]["postcode"]
-    doc["addresses"][0]["postcode"] = [pc.replace(" ", "")[:-1], pc[:2] + "#" + pc[3:], "N/A", pc.split(" ")[0] + " 1"][int(rng.integers(4))]
+    doc["addresses"][0]["postcode"] = [
+        pc.replace(" ", "")[:-1],
+        pc[:2] + "#" + pc[3:],
+        "N/A",
+        pc.split(" ")[0] + " 1",
+    ][int(rng.integers(4))]
 
 
 def _postcode_outside(doc: dict, rng: np.random.Generator) -> None:
-    doc["addresses"][0]["postcode"] = places.postcode(rng, places.FOREIGN_POSTCODE_AREAS[int(rng.integers(len(places.FOREIGN_POSTCODE_AREAS)))])
+    doc["addresses"][0]["postcode"] = places.postcode(
+        rng, places.FOREIGN_POSTCODE_AREAS[int(rng.integers(len(places.FOREIGN_POSTCODE_AREAS)))]
+    )
 
 
 def _end_before_start(doc: dict, rng: np.random.Generator) -> None:
@@ -49,11 +56,17 @@ def _region_unit(doc: dict, rng: np.random.Generator) -> None:
 
 def _youth_alcohol(doc: dict, rng: np.random.Generator) -> None:
     c = doc["conditions"]
-    c["alcohol"] = {"mode": "ABSTINENCE", "start": doc["monitoring"]["start"], "end": doc["monitoring"]["end"]}
+    c["alcohol"] = {
+        "mode": "ABSTINENCE",
+        "start": doc["monitoring"]["start"],
+        "end": doc["monitoring"]["end"],
+    }
 
 
 def _curfew_hours(doc: dict, rng: np.random.Generator) -> None:
-    start, end = [("07:00", "07:00"), ("03:00", "23:30"), ("19:00", "18:00"), ("12:00", "12:30")][int(rng.integers(4))]
+    start, end = [("07:00", "07:00"), ("03:00", "23:30"), ("19:00", "18:00"), ("12:00", "12:30")][
+        int(rng.integers(4))
+    ]
     for slot in [*doc["conditions"]["curfew"]["timetable"], doc["conditions"]["curfew"]["release_day"]]:
         slot["start"], slot["end"] = start, end
 
@@ -68,7 +81,9 @@ def _zone_self_intersecting(doc: dict, rng: np.random.Generator) -> None:
 def _zone_outside(doc: dict, rng: np.random.Generator) -> None:
     zone = doc["conditions"]["exclusion_zones"][0]
     shift = [(-3.2, 6.0), (-5.0, 0.0), (0.0, 9.0)][int(rng.integers(3))]  # Scotland, Irish Sea, North Sea
-    zone["geometry"]["coordinates"][0] = [[round(x + shift[0], 6), round(y + shift[1], 6)] for x, y in zone["geometry"]["coordinates"][0]]
+    zone["geometry"]["coordinates"][0] = [
+        [round(x + shift[0], 6), round(y + shift[1], 6)] for x, y in zone["geometry"]["coordinates"][0]
+    ]
 
 
 def _dob_adult(doc: dict, rng: np.random.Generator) -> None:
@@ -77,7 +92,9 @@ def _dob_adult(doc: dict, rng: np.random.Generator) -> None:
 
 def _responsible_org(doc: dict, rng: np.random.Generator) -> None:
     current = doc["interested_parties"]["responsible_organisation"]
-    doc["interested_parties"]["responsible_organisation"] = "HOME_OFFICE" if current != "HOME_OFFICE" else "POLICE"
+    doc["interested_parties"]["responsible_organisation"] = (
+        "HOME_OFFICE" if current != "HOME_OFFICE" else "POLICE"
+    )
 
 
 def _install_after_start(doc: dict, rng: np.random.Generator) -> None:

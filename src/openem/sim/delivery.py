@@ -13,7 +13,15 @@ OUTAGE_P_PER_DEVICE_DAY = 0.04
 DUPLICATE_P = 0.003
 
 
-def deliver(rng: np.random.Generator, r: Rows, n_devices: int, t0: int, days: int, truth: TruthLog, dev_person: np.ndarray) -> Rows:
+def deliver(
+    rng: np.random.Generator,
+    r: Rows,
+    n_devices: int,
+    t0: int,
+    days: int,
+    truth: TruthLog,
+    dev_person: np.ndarray,
+) -> Rows:
     """Assign seq and receive time (`rt`); add duplicates; record outages as no_comms truth."""
     order = np.lexsort((r["t"], r["dev"]))
     r = take(r, order)
@@ -34,8 +42,10 @@ def deliver(rng: np.random.Generator, r: Rows, n_devices: int, t0: int, days: in
         inside = np.flatnonzero((r["t"][sl] >= a) & (r["t"][sl] < b)) + d_lo
         rt[inside] = b + rng.integers(5 * US, 600 * US, len(inside))  # uploaded in a burst, out of order
     keep = dev_person[dev] >= 0
-    truth.add("no_comms", False, dev_person[dev[keep]], dev[keep], "device", g0[keep], g1[keep], "network_outage")
-    truth.alert("no_comms", int(((g1 - g0) >= 60 * 60 * US).sum()), int(((g1 - g0) >= 60 * 60 * US).sum()))
+    truth.add(
+        "no_comms", False, dev_person[dev[keep]], dev[keep], "device", g0[keep], g1[keep], "network_outage"
+    )
+    truth.alert("no_comms", int(((g1 - g0) >= 60 * 60 * US).sum()))  # technical, not a software fault
     r["rt"] = rt
     dup = np.flatnonzero(rng.random(n) < DUPLICATE_P)
     if len(dup):

@@ -18,7 +18,14 @@ MODELS = {
     "NFD": ("NFD-BIO", ("1.8.0", "1.9.3")),
     "VICTIM": ("VPD-1", ("1.0.5",)),
 }
-_PREFIX = {"RF_TAG": "RFT", "HMU": "HMU", "GPS_TAG": "GPS", "ALCOHOL_TAG": "ALC", "NFD": "NFD", "VICTIM": "VIC"}
+_PREFIX = {
+    "RF_TAG": "RFT",
+    "HMU": "HMU",
+    "GPS_TAG": "GPS",
+    "ALCOHOL_TAG": "ALC",
+    "NFD": "NFD",
+    "VICTIM": "VIC",
+}
 
 
 def needs(plan: np.ndarray, kind: str, victim_p: np.ndarray) -> np.ndarray:
@@ -40,7 +47,11 @@ def field_reality(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Fitting visits: 62% fitted within two attempts; the rest need more visits or are never fitted."""
     attempts = np.where(rng.random(n) < 0.62, rng.integers(1, 3, n), rng.integers(3, 6, n))
     u = rng.random(n)
-    fail_reason = np.select([u < 0.45, u < 0.6, u < 0.8, u < 0.9], ["not_home", "refused", "late_order", "wrong_address"], "equipment_fault")
+    fail_reason = np.select(
+        [u < 0.45, u < 0.6, u < 0.8, u < 0.9],
+        ["not_home", "refused", "late_order", "wrong_address"],
+        "equipment_fault",
+    )
     fitted = rng.random(n) > 0.04
     return {
         "attempts": attempts,

@@ -83,15 +83,26 @@ def build_schedule(
 
 
 def sample_track(
-    rng: np.random.Generator, day: date, knots_wall: np.ndarray, knots_xy: np.ndarray, interval_s: int, phase_s: np.ndarray
+    rng: np.random.Generator,
+    day: date,
+    knots_wall: np.ndarray,
+    knots_xy: np.ndarray,
+    interval_s: int,
+    phase_s: np.ndarray,
 ) -> Track:
     """True positions every `interval_s` seconds (per-wearer phase) across the day's frame."""
     start, end = frame_bounds_us(day)
     n = len(knots_wall)
     f_count = (end - start) // (interval_s * US)
-    t = start + phase_s[:, None].astype(np.int64) * US + np.arange(f_count, dtype=np.int64)[None, :] * interval_s * US
+    t = (
+        start
+        + phase_s[:, None].astype(np.int64) * US
+        + np.arange(f_count, dtype=np.int64)[None, :] * interval_s * US
+    )
     kt = wall_to_utc_us(day, knots_wall)
-    seg = (kt[:, None, 1:-1] <= t[:, :, None]).sum(axis=2)  # 0..6
+    seg = np.zeros(t.shape, dtype=np.int64)
+    for k in range(1, kt.shape[1] - 1):  # one pass per knot (8 a day), vectorised over wearers x samples
+        seg += kt[:, k : k + 1] <= t
     rows = np.arange(n)[:, None]
     t0, t1 = kt[rows, seg], kt[rows, seg + 1]
     span = np.maximum(t1 - t0, 1)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import numpy as np
-from faker import Faker
 
 from openem.core import reference
 from openem.core.time import iso, local_to_utc
@@ -21,11 +21,44 @@ _ORGS = {
     "COURT_SENTENCE": ("CROWN_COURT", "crown_courts", "PROBATION", "COMMUNITY"),
     "SPECIALS": ("PROBATION", None, "PROBATION", "SPECIAL"),
 }
+_OFFENCE = {
+    "GPS_AC": "ROBBERY",
+    "GPS_DA": "VIOLENCE_AGAINST_THE_PERSON",
+    "ALCOHOL": "PUBLIC_ORDER_OFFENCES",
+    "NFD": "NO_OFFENCE_COMMITTED",
+}
 _SCHEME = {
     "GPS_AC": "GPS_ACQUISITIVE_CRIME_PAROLE",
     "GPS_DA": "DOMESTIC_ABUSE_PERPETRATOR_ON_LICENCE_DAPOL",
     "HDC": "GPS_ACQUISITIVE_CRIME_HOME_DETENTION_CURFEW",
 }
+
+
+class Names:
+    """Pools of synthetic en_GB names and streets drawn once from Faker, combined at random (fast)."""
+
+    def __init__(self, seed: int, size: int = 1500) -> None:
+        from faker import Faker
+
+        fake = Faker("en_GB")
+        fake.seed_instance(seed)
+        self.male = [fake.first_name_male() for _ in range(size)]
+        self.female = [fake.first_name_female() for _ in range(size)]
+        self.last = [fake.last_name() for _ in range(size)]
+        self.street = [fake.street_name() for _ in range(size)]
+
+    def pick(self, rng: np.random.Generator, pool: list[str]) -> str:
+        return pool[int(rng.integers(len(pool)))]
+
+    def full(self, rng: np.random.Generator) -> str:
+        return (
+            f"{self.pick(rng, self.male if rng.random() < 0.5 else self.female)} {self.pick(rng, self.last)}"
+        )
+
+
+@lru_cache(maxsize=4)
+def names_for(seed: int) -> Names:
+    return Names(seed)
 
 
 def hhmm(wall_min_after_7: int) -> str:
@@ -34,7 +67,7 @@ def hhmm(wall_min_after_7: int) -> str:
 
 
 def build_order(
-    fake: Faker,
+    fake: Names,
     rng: np.random.Generator,
     i: int,
     ref: str,
@@ -62,13 +95,14 @@ def build_order(
     start_day = world_start - timedelta(days=elapsed)
     start = local_to_utc(start_day, time(12, 0))
     end = start + timedelta(days=duration)
-    age = int(rng.integers(14, 18)) if is_youth else int(rng.integers(18, 70))
-    dob = world_start.replace(year=world_start.year - age - 1) + timedelta(days=int(rng.integers(1, 360)))
+    # adults are 19+ at the world's start so that they were adults when the order began
+    age = int(rng.integers(14, 18)) if is_youth else int(rng.integers(19, 70))
+    dob = world_start - timedelta(days=round(365.2425 * (age + 1)) - int(rng.integers(5, 355)))
     sex = "MALE" if rng.random() < 0.88 else "FEMALE"
-    first = fake.first_name_male() if sex == "MALE" else fake.first_name_female()
+    first = fake.pick(rng, fake.male if sex == "MALE" else fake.female)
     area = places.POSTCODE_AREAS[region][int(rng.integers(len(places.POSTCODE_AREAS[region])))]
     units = places.delivery_units_by_region()[region]
-    officer = fake.name()
+    officer = fake.full(rng)
     doc: dict = {
         "ref": ref,
         "version": 1,
@@ -76,7 +110,7 @@ def build_order(
         "person_id": person_id,
         "device_wearer": {
             "first_name": first,
-            "last_name": fake.last_name(),
+            "last_name": fake.pick(rng, fake.last),
             "aliases": [],
             "date_of_birth": dob.isoformat(),
             "is_adult": not is_youth,
@@ -85,18 +119,26 @@ def build_order(
             "pnc": f"{2000 + int(rng.integers(0, 26))}/{int(rng.integers(0, 10**7)):07d}{chr(65 + int(rng.integers(26)))}",
             "nomis_id": f"A{int(rng.integers(1000, 9999))}{chr(65 + int(rng.integers(26)))}{chr(65 + int(rng.integers(26)))}",
             "crn": f"X{int(rng.integers(100000, 999999))}",
-            "home_office_reference": f"HO{int(rng.integers(10**6, 10**7))}" if cname == "IMMIGRATION_BAIL" else None,
+            "home_office_reference": f"HO{int(rng.integers(10**6, 10**7))}"
+            if cname == "IMMIGRATION_BAIL"
+            else None,
             "language": "English",
             "interpreter_required": False,
             "disabilities": [],
             "no_fixed_abode": False,
         },
-        "responsible_adult": {"full_name": fake.name(), "relationship": "parent", "phone": fake.phone_number()} if is_youth else None,
+        "responsible_adult": {
+            "full_name": fake.full(rng),
+            "relationship": "parent",
+            "phone": f"07{int(rng.integers(10**8, 10**9))}",
+        }
+        if is_youth
+        else None,
         "contact": {"phone": f"07{int(rng.integers(10**8, 10**9))}"},
         "addresses": [
             {
                 "type": "PRIMARY",
-                "line1": fake.street_address().replace("\n", ", "),
+                "line1": f"{int(rng.integers(1, 240))} {fake.pick(rng, fake.street)}",
                 "line2": "",
                 "town": t.name[town],
                 "postcode": places.postcode(rng, area),
@@ -113,49 +155,91 @@ def build_order(
             "delivery_unit": units[int(rng.integers(len(units)))],
             "police_area": places.POLICE_AREAS[region][int(rng.integers(len(places.POLICE_AREAS[region])))],
             "responsible_officer_name": officer,
-            "responsible_officer_email": officer.lower().replace(" ", ".").replace("'", "") + "@example.gov.uk",
+            "responsible_officer_email": officer.lower().replace(" ", ".").replace("'", "")
+            + "@example.gov.uk",
         },
         "offence_risk": {
-            "offence_category": "BURGLARY" if pname == "GPS_AC" else ("VIOLENCE_AGAINST_THE_PERSON" if pname == "GPS_DA" else "THEFT_OFFENCES"),
+            "offence_category": _OFFENCE.get(pname, "THEFT_OFFENCES"),
             "risk_categories": ["SAFEGUARDING_DOMESTIC_ABUSE"] if pname == "GPS_DA" else [],
-            "risk_level": "VERY_HIGH" if cname == "SPECIALS" else ["LOW", "MEDIUM", "HIGH"][int(rng.integers(3))],
+            "risk_level": "VERY_HIGH"
+            if cname == "SPECIALS"
+            else ["LOW", "MEDIUM", "HIGH"][int(rng.integers(3))],
             "mappa_level": 2 if cname == "SPECIALS" else None,
             "specials": cname == "SPECIALS",
         },
         "monitoring": {
-            "cohort": cname, "order_type": order_type,
+            "cohort": cname,
+            "order_type": order_type,
             "condition_type": "LICENSE_CONDITION_OF_A_CUSTODIAL_ORDER" if cname == "POST_RELEASE" else None,
             "sentence_type": "COMMUNITY_YRO" if is_youth and cname == "COURT_SENTENCE" else None,
-            "scheme": _SCHEME.get(pname), "is_youth": bool(is_youth), "start": iso(start), "end": iso(end),
+            "scheme": _SCHEME.get(pname),
+            "is_youth": bool(is_youth),
+            "start": iso(start),
+            "end": iso(end),
         },  # fmt: skip
         "conditions": {},
-        "installation": {"location": "PRISON" if cname == "POST_RELEASE" else "HOME", "appointment": iso(start - timedelta(hours=3))},
+        "installation": {
+            "location": "PRISON" if cname == "POST_RELEASE" else "HOME",
+            "appointment": iso(start - timedelta(hours=3)),
+        },
     }
-    if doc["offence_risk"]["offence_category"] == "BURGLARY":
-        doc["offence_risk"]["offence_category"] = "THEFT_OFFENCES"  # the reference list has no burglary code
     _conditions(doc, rng, i, pname, geo, start, end, world_start, victim_device)
     return doc
 
 
-def _conditions(doc: dict, rng: np.random.Generator, i: int, pname: str, geo: Geography, start: datetime, end: datetime, world_start: date, victim: str | None) -> None:
+def _conditions(
+    doc: dict,
+    rng: np.random.Generator,
+    i: int,
+    pname: str,
+    geo: Geography,
+    start: datetime,
+    end: datetime,
+    world_start: date,
+    victim: str | None,
+) -> None:
     c = doc["conditions"]
     s, e = iso(start), iso(end)
     if pname in ("HDC", "RF_CURFEW", "GPS_DA", "GPS_BAIL", "SPECIAL"):
         cs, ce = hhmm(int(geo.curfew_start_min[i])), hhmm(int(geo.curfew_end_min[i]))
         slot = {"start": cs, "end": ce, "address_type": "PRIMARY"}
-        c["curfew"] = {"start": s, "end": e, "release_day": dict(slot), "timetable": [{"day": d, **slot} for d in DAYS], "grace_minutes": 5}
+        c["curfew"] = {
+            "start": s,
+            "end": e,
+            "release_day": dict(slot),
+            "timetable": [{"day": d, **slot} for d in DAYS],
+            "grace_minutes": 5,
+        }
     lat0, lon0 = float(geo.home_lat[i]), float(geo.home_lon[i])
     if pname in ("GPS_AC", "GPS_DA", "GPS_BAIL", "SPECIAL"):
         zlat, zlon = places.offset_to_lonlat(lat0, lon0, geo.zone_xy[i, 0], geo.zone_xy[i, 1])
         ring = places.circle_polygon(float(zlat), float(zlon), float(geo.zone_r[i]))
         name = "Victim address" if pname == "GPS_DA" else "Retail park"
-        c["exclusion_zones"] = [{"id": "Z1", "name": name, "geometry": {"type": "Polygon", "coordinates": [ring]}, "start": s, "end": e, "schedule": None}]
+        c["exclusion_zones"] = [
+            {
+                "id": "Z1",
+                "name": name,
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "start": s,
+                "end": e,
+                "schedule": None,
+            }
+        ]
         c["trail"] = {"start": s, "end": e}
     if pname in ("GPS_IMM",):
         c["trail"] = {"start": s, "end": e}
     if pname == "SPECIAL":
         ring = places.circle_polygon(lat0, lon0, float(geo.incl_r[i]))
-        c["inclusion_zones"] = [{"id": "I1", "name": "Home area", "geometry": {"type": "Polygon", "coordinates": [ring]}, "start": s, "end": e, "schedule": None}]
+        c["inclusion_zones"] = [
+            {
+                "id": "I1",
+                "name": "Home area",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "start": s,
+                "end": e,
+                "schedule": None,
+            }
+        ]
     if pname == "GPS_DA":
         olat, olon = places.offset_to_lonlat(lat0, lon0, geo.office_xy[i, 0], geo.office_xy[i, 1])
         day = world_start + timedelta(days=1)
@@ -164,4 +248,8 @@ def _conditions(doc: dict, rng: np.random.Generator, i: int, pname: str, geo: Ge
         if victim:
             c["proximity"] = {"victim_device_id": victim, "pre_alert_m": 1000, "alert_m": 500}
     if pname == "ALCOHOL":
-        c["alcohol"] = {"mode": "ABSTINENCE" if doc["monitoring"]["cohort"] == "POST_RELEASE" else "LIMIT", "start": s, "end": e}
+        c["alcohol"] = {
+            "mode": "ABSTINENCE" if doc["monitoring"]["cohort"] == "POST_RELEASE" else "LIMIT",
+            "start": s,
+            "end": e,
+        }

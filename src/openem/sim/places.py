@@ -122,7 +122,9 @@ def delivery_units_by_region() -> dict[str, tuple[str, ...]]:
 def postcode(rng: np.random.Generator, area: str) -> str:
     """A postcode in valid UK format (e.g. "LS14 2AB") for a postcode area."""
     district = int(rng.integers(1, 30))
-    inward = f"{int(rng.integers(0, 10))}{rng.choice(list(_INWARD_LETTERS))}{rng.choice(list(_INWARD_LETTERS))}"
+    inward = (
+        f"{int(rng.integers(0, 10))}{rng.choice(list(_INWARD_LETTERS))}{rng.choice(list(_INWARD_LETTERS))}"
+    )
     return f"{area}{district} {inward}"
 
 

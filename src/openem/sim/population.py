@@ -41,7 +41,9 @@ DAILY = {
 }
 
 
-def quota_assign(rng: np.random.Generator, n: int, labels: tuple[str, ...], shares: tuple[float, ...]) -> np.ndarray:
+def quota_assign(
+    rng: np.random.Generator, n: int, labels: tuple[str, ...], shares: tuple[float, ...]
+) -> np.ndarray:
     """Exactly the largest-remainder share of each label, in random order (shares hold at any size)."""
     raw = np.array(shares) / sum(shares) * n
     counts = np.floor(raw).astype(int)
@@ -140,7 +142,9 @@ def place_people(rng: np.random.Generator, plan: np.ndarray) -> Geography:
     town = rng.choice(len(t.name), size=n, p=t.weight)
     r_home = rng.uniform(300, 3500, n)
     a_home = rng.uniform(0, 2 * math.pi, n)
-    home_lat, home_lon = places.offset_to_lonlat(t.lat[town], t.lon[town], r_home * np.cos(a_home), r_home * np.sin(a_home))
+    home_lat, home_lon = places.offset_to_lonlat(
+        t.lat[town], t.lon[town], r_home * np.cos(a_home), r_home * np.sin(a_home)
+    )
     # exclusion zone lies in one direction; daily places lie on the other side so paths do not cross it
     theta = rng.uniform(0, 2 * math.pi, n)
     special = plan == PLANS.index("SPECIAL")

@@ -32,10 +32,9 @@ def rows(type_name: str, dev: np.ndarray, t: np.ndarray, **cols: Any) -> Rows:
         "t": np.asarray(t, dtype=np.int64),
     }
     for k, v in cols.items():
-        v = np.broadcast_to(np.asarray(v), (n,)) if np.ndim(v) == 0 else np.asarray(v)
-        if k in VOCAB:
-            v = np.broadcast_to(np.asarray(VOCAB[k].index(v) if isinstance(v, str) else v, dtype=np.int8), (n,))
-        out[k] = v
+        if k in VOCAB and isinstance(v, str):
+            v = VOCAB[k].index(v)
+        out[k] = np.broadcast_to(np.asarray(v), (n,)) if np.ndim(v) == 0 else np.asarray(v)
     return out
 
 

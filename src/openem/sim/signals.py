@@ -19,9 +19,9 @@ from openem.sim.truth import TruthLog
 AWAY_M = 50.0  # truly not at home: beyond the curtilage
 GRACE_MIN = 5
 LOW_BATTERY_PCT = 20.0
-MULTIPATH_P = 0.002
+MULTIPATH_P = 0.0005
 INDOOR_GAP_P = 0.25
-RF_DROPOUT_P = 0.03  # per home-unit night
+RF_DROPOUT_P = 0.01  # per home-unit night
 
 
 @dataclass
@@ -46,7 +46,10 @@ def curfew_mask(ctx: DayCtx) -> np.ndarray:
 
 
 def _t_end(ctx: DayCtx, rows_idx: np.ndarray, end_idx: np.ndarray) -> np.ndarray:
-    return ctx.track.t_us[rows_idx, np.minimum(end_idx, ctx.track.t_us.shape[1] - 1)] + (end_idx >= ctx.track.t_us.shape[1]) * ctx.interval_s * US
+    return (
+        ctx.track.t_us[rows_idx, np.minimum(end_idx, ctx.track.t_us.shape[1] - 1)]
+        + (end_idx >= ctx.track.t_us.shape[1]) * ctx.interval_s * US
+    )
 
 
 def curfew_truth(ctx: DayCtx, in_curfew: np.ndarray) -> None:
@@ -61,7 +64,11 @@ def curfew_truth(ctx: DayCtx, in_curfew: np.ndarray) -> None:
     early = (e - 1 == last[r]) & ~late
     t = ctx.track.t_us
     dev = np.where(ctx.dev["HMU"][r] >= 0, ctx.dev["HMU"][r], ctx.dev["GPS_TAG"][r])
-    for kind, m in (("curfew_late_return", late), ("curfew_early_leave", early), ("curfew_absent", ~late & ~early)):
+    for kind, m in (
+        ("curfew_late_return", late),
+        ("curfew_early_leave", early),
+        ("curfew_absent", ~late & ~early),
+    ):
         ctx.truth.add(kind, True, r[m], dev[m], "curfew", t[r[m], s[m]], _t_end(ctx, r[m], e[m]))
 
 
@@ -77,7 +84,9 @@ def zone_truth(ctx: DayCtx) -> None:
         ctx.truth.add(kind, True, r, ctx.dev["GPS_TAG"][r], cond, t.t_us[r, s], _t_end(ctx, r, e))
 
 
-def battery(ctx: DayCtx, kind: str, level: np.ndarray, drain_pct_h: float, charges: bool) -> tuple[Rows, np.ndarray]:
+def battery(
+    ctx: DayCtx, kind: str, level: np.ndarray, drain_pct_h: float, charges: bool
+) -> tuple[Rows, np.ndarray]:
     """Battery level per sample (carried across days in `level`); returns battery rows and the alive mask."""
     who = np.flatnonzero(ctx.dev[kind] >= 0)
     t = ctx.track.t_us[who]
@@ -101,11 +110,34 @@ def battery(ctx: DayCtx, kind: str, level: np.ndarray, drain_pct_h: float, charg
     alive = lv > 0
     every = max(1, 1800 // ctx.interval_s)
     rr, cc = np.nonzero(alive & ((np.arange(f) % every) == 0)[None, :])
-    out = rows("battery", ctx.dev[kind][who][rr], t[rr, cc], level_pct=np.round(lv[rr, cc], 1), charging=charging[rr, cc])
+    out = rows(
+        "battery",
+        ctx.dev[kind][who][rr],
+        t[rr, cc],
+        level_pct=np.round(lv[rr, cc], 1),
+        charging=charging[rr, cc],
+    )
     r, s, e = runs(lv < LOW_BATTERY_PCT)
-    ctx.truth.add("low_battery", ctx.profile[who][r] == "non_charger", who[r], ctx.dev[kind][who][r], "device", t[r, s], _t_end(ctx, who[r], e))
+    ctx.truth.add(
+        "low_battery",
+        ctx.profile[who][r] == "non_charger",
+        who[r],
+        ctx.dev[kind][who][r],
+        "device",
+        t[r, s],
+        _t_end(ctx, who[r], e),
+    )
     r2, s2, e2 = runs(~alive)
-    ctx.truth.add("no_comms", False, who[r2], ctx.dev[kind][who][r2], "device", t[r2, s2], _t_end(ctx, who[r2], e2), "battery_dead")
+    ctx.truth.add(
+        "no_comms",
+        False,
+        who[r2],
+        ctx.dev[kind][who][r2],
+        "device",
+        t[r2, s2],
+        _t_end(ctx, who[r2], e2),
+        "battery_dead",
+    )
     ctx.truth.alert("low_battery", len(r))
     full_alive = np.ones(ctx.track.t_us.shape, dtype=bool)
     full_alive[who] = alive
@@ -120,23 +152,38 @@ def gps_rows(ctx: DayCtx, alive: np.ndarray) -> Rows:
     indoor = ~moving
     keep = alive[who] & ~(indoor & (rng.random((n, f)) < INDOOR_GAP_P))
     u = rng.random((n, f))
-    source = np.where(indoor & (u < 0.04), 1, np.where(indoor & (u < 0.14), 2, 0))
+    source = np.where(indoor & (u < 0.01), 1, np.where(indoor & (u < 0.11), 2, 0))
     acc = np.where(moving, rng.lognormal(np.log(5.0), 0.3, (n, f)), rng.uniform(20, 50, (n, f)))
-    acc = np.where(source == 2, rng.uniform(15, 40, (n, f)), np.where(source == 1, rng.uniform(200, 1000, (n, f)), acc))
+    acc = np.where(
+        source == 2, rng.uniform(15, 40, (n, f)), np.where(source == 1, rng.uniform(100, 500, (n, f)), acc)
+    )
     sigma = acc / np.sqrt(2)  # accuracy is a 1-sigma radius: per-axis sigma = r / sqrt(2)
     ox = x + rng.normal(0, 1, (n, f)) * sigma
     oy = y + rng.normal(0, 1, (n, f)) * sigma
     jump = (source == 0) & (rng.random((n, f)) < MULTIPATH_P) & keep
-    jd, ja = rng.uniform(150, 700, (n, f)), rng.uniform(0, 2 * np.pi, (n, f))
+    jd, ja = rng.uniform(150, 500, (n, f)), rng.uniform(0, 2 * np.pi, (n, f))
     ox = np.where(jump, ox + jd * np.cos(ja), ox)
     oy = np.where(jump, oy + jd * np.sin(ja), oy)
     acc = np.where(jump, rng.uniform(8, 25, (n, f)), acc)
     jr, jc = np.nonzero(jump)
-    ctx.truth.add("device_fault", False, who[jr], ctx.dev["GPS_TAG"][who[jr]], "trail", t[jr, jc], t[jr, jc] + US, "gps_multipath")
+    ctx.truth.add(
+        "device_fault",
+        False,
+        who[jr],
+        ctx.dev["GPS_TAG"][who[jr]],
+        "trail",
+        t[jr, jc],
+        t[jr, jc] + US,
+        "gps_multipath",
+    )
     _naive_zone_alerts(ctx, who, ox, oy, keep, x, y)
     rr, cc = np.nonzero(keep)
     lat, lon = places.offset_to_lonlat(g.home_lat[who][rr], g.home_lon[who][rr], ox[rr, cc], oy[rr, cc])
-    speed = np.where(moving[rr, cc], tr.speed[who][rr, cc] + rng.normal(0, 0.3, len(rr)), np.abs(rng.normal(0, 0.2, len(rr))))
+    speed = np.where(
+        moving[rr, cc],
+        tr.speed[who][rr, cc] + rng.normal(0, 0.3, len(rr)),
+        np.abs(rng.normal(0, 0.2, len(rr))),
+    )
     return rows(
         "gps",
         ctx.dev["GPS_TAG"][who][rr],
@@ -151,14 +198,25 @@ def gps_rows(ctx: DayCtx, alive: np.ndarray) -> Rows:
     )
 
 
-def _naive_zone_alerts(ctx: DayCtx, who: np.ndarray, ox: np.ndarray, oy: np.ndarray, keep: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+def _naive_zone_alerts(
+    ctx: DayCtx,
+    who: np.ndarray,
+    ox: np.ndarray,
+    oy: np.ndarray,
+    keep: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+) -> None:
     """Naive rule: every observed entry into an exclusion zone is an alert; false when truly outside."""
     g = ctx.geo
     zx, zy, zr = g.zone_xy[who, 0:1], g.zone_xy[who, 1:2], g.zone_r[who, None]
     has = ctx.has["exclusion"][who, None]
-    obs_in = (np.hypot(ox - zx, oy - zy) < zr) & keep & has
+    obs_in = (np.hypot(ox - zx, oy - zy) < zr) & has
+    # the rule sees only received fixes: carry the last received fix's state over gaps
+    last = np.maximum.accumulate(np.where(keep, np.arange(keep.shape[1])[None, :], 0), axis=1)
+    state = np.take_along_axis(obs_in, last, axis=1) & keep[:, :1].any(axis=1, keepdims=True)
     true_in = np.hypot(x - zx, y - zy) < zr
-    r, s, _ = runs(obs_in)
+    r, s, _ = runs(state)
     ctx.truth.alert("exclusion_entry", len(r), int((~true_in[r, s]).sum()))
 
 
@@ -178,16 +236,31 @@ def rf_rows(ctx: DayCtx, in_curfew: np.ndarray) -> Rows:
     r, s, e = runs(dmask)
     t = tr.t_us[who]
     tags = np.where(ctx.dev["RF_TAG"][who] >= 0, ctx.dev["RF_TAG"][who], ctx.dev["GPS_TAG"][who])
-    ctx.truth.add("device_fault", False, who[r], ctx.dev["HMU"][who][r], "curfew", t[r, s], _t_end(ctx, who[r], e), "rf_dropout")
+    ctx.truth.add(
+        "device_fault",
+        False,
+        who[r],
+        ctx.dev["HMU"][who][r],
+        "curfew",
+        t[r, s],
+        _t_end(ctx, who[r], e),
+        "rf_dropout",
+    )
     seen = present & ~dmask
     change = np.ones((n, f), dtype=bool)
     change[:, 1:] = seen[:, 1:] != seen[:, :-1]
-    absent_alerts = change & ~seen & cur
-    ctx.truth.alert("curfew", int(absent_alerts.sum()), int((absent_alerts & dmask).sum()))
+    ar, a_s, _ = runs(~seen & cur)  # naive rule: each spell of absence during curfew is an alert
+    ctx.truth.alert("curfew", len(ar), int(dmask[ar, a_s].sum()))
     rr, cc = np.nonzero(change)
     on = seen[rr, cc]
     rssi = np.where(on, -45 - 25 * np.log10(np.maximum(dist[rr, cc], 1)) + rng.normal(0, 2, len(rr)), np.nan)
-    out = rows("rf", ctx.dev["HMU"][who][rr], t[rr, cc] + rng.integers(0, 20 * US, len(rr)), present=on, rssi_dbm=np.round(rssi, 1))
+    out = rows(
+        "rf",
+        ctx.dev["HMU"][who][rr],
+        t[rr, cc] + rng.integers(0, 20 * US, len(rr)),
+        present=on,
+        rssi_dbm=np.round(rssi, 1),
+    )
     out["tag"] = tags[rr]
     return out
 

@@ -54,7 +54,17 @@ class TruthLog:
         self.naive[kind][1] += int(false_count)
 
     def frame(self, person_ids: np.ndarray, order_refs: np.ndarray, device_ids: np.ndarray) -> pd.DataFrame:
-        cols = ["kind", "is_violation", "person_id", "order_ref", "device_id", "condition_id", "start", "end", "detail"]
+        cols = [
+            "kind",
+            "is_violation",
+            "person_id",
+            "order_ref",
+            "device_id",
+            "condition_id",
+            "start",
+            "end",
+            "detail",
+        ]
         if not self._parts:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).astype(
                 {"is_violation": bool, "start": "datetime64[us, UTC]", "end": "datetime64[us, UTC]"}

@@ -14,7 +14,17 @@ from openem.auth.service import PasswordIdentity, create_user, end_session, set_
 from openem.auth.tables import UserRow
 from openem.core.errors import Conflict, Invalid, Unauthenticated
 from openem.store.db import UnitOfWork
-from openem.web.deps import PRE_CSRF_COOKIE, SESSION_COOKIE, Caller, caller_dep, csrf_protect, get_uow, require, signed_in, signer
+from openem.web.deps import (
+    PRE_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Caller,
+    caller_dep,
+    csrf_protect,
+    get_uow,
+    require,
+    signed_in,
+    signer,
+)
 
 router = APIRouter(include_in_schema=False)
 

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from tests.conftest import sign_in
 
 from openem.auth.tables import AuditRow, WebSessionRow
 from openem.core.time import utcnow
-from tests.conftest import sign_in
 
 
 def test_health_and_metrics(world):

@@ -60,7 +60,9 @@ def test_clock_change_night_can_exceed_the_daily_bound(order):
     # 20 h from 10:00 Saturday to 06:00 Sunday is lawful, but on 31 Oct 2027 the clocks go back: 21 real hours.
     order["monitoring"]["end"] = "2027-12-01T00:00:00Z"
     order["conditions"]["curfew"]["end"] = "2027-12-01T00:00:00Z"
-    order["conditions"]["curfew"]["timetable"] = [{"day": "SATURDAY", "start": "10:00", "end": "06:00", "address_type": "PRIMARY"}]
+    order["conditions"]["curfew"]["timetable"] = [
+        {"day": "SATURDAY", "start": "10:00", "end": "06:00", "address_type": "PRIMARY"}
+    ]
     errors = [e for e in validate_order(order, now=NOW) if e.code == "curfew_too_many_hours_clock_change"]
     assert len(errors) == 1 and "31 October 2027" in errors[0].message and "21 hours" in errors[0].message
 
@@ -68,7 +70,9 @@ def test_clock_change_night_can_exceed_the_daily_bound(order):
 def test_spring_clock_change_shortens_not_lengthens(order):
     order["monitoring"]["end"] = "2027-04-30T00:00:00Z"
     order["conditions"]["curfew"]["end"] = "2027-04-30T00:00:00Z"
-    order["conditions"]["curfew"]["timetable"] = [{"day": "SATURDAY", "start": "10:00", "end": "06:00", "address_type": "PRIMARY"}]
+    order["conditions"]["curfew"]["timetable"] = [
+        {"day": "SATURDAY", "start": "10:00", "end": "06:00", "address_type": "PRIMARY"}
+    ]
     assert "curfew_too_many_hours_clock_change" not in only_codes(order)
 
 
@@ -80,7 +84,9 @@ def test_curfew_times_must_be_real(order, bad):
 
 
 def test_overlapping_slots(order):
-    order["conditions"]["curfew"]["timetable"].append({"day": "MONDAY", "start": "22:00", "end": "23:00", "address_type": "PRIMARY"})
+    order["conditions"]["curfew"]["timetable"].append(
+        {"day": "MONDAY", "start": "22:00", "end": "23:00", "address_type": "PRIMARY"}
+    )
     assert "curfew_slots_overlap" in only_codes(order)
 
 
@@ -92,7 +98,14 @@ def test_several_slots_a_day_are_fine(order):
 
 
 def _zone(ring):
-    return {"id": "Z9", "name": "Zone", "geometry": {"type": "Polygon", "coordinates": [ring]}, "start": None, "end": None, "schedule": None}
+    return {
+        "id": "Z9",
+        "name": "Zone",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "start": None,
+        "end": None,
+        "schedule": None,
+    }
 
 
 LEEDS = [[-1.56, 53.79], [-1.54, 53.79], [-1.54, 53.81], [-1.56, 53.81], [-1.56, 53.79]]
@@ -107,10 +120,22 @@ def test_valid_zone(order):
     "ring,code",
     [
         (LEEDS[:-1], "zone_not_closed"),
-        ([[-1.56, 53.79], [-1.54, 53.81], [-1.54, 53.79], [-1.56, 53.81], [-1.56, 53.79]], "zone_self_intersects"),
-        ([[-3.2, 55.94], [-3.18, 55.94], [-3.18, 55.96], [-3.2, 55.96], [-3.2, 55.94]], "zone_outside_england_wales"),  # Edinburgh
-        ([[-4.5, 54.15], [-4.48, 54.15], [-4.48, 54.17], [-4.5, 54.17], [-4.5, 54.15]], "zone_outside_england_wales"),  # Isle of Man
-        ([[-1.5, 53.8], [-1.4999, 53.8], [-1.4999, 53.8001], [-1.5, 53.8001], [-1.5, 53.8]], "zone_too_small"),
+        (
+            [[-1.56, 53.79], [-1.54, 53.81], [-1.54, 53.79], [-1.56, 53.81], [-1.56, 53.79]],
+            "zone_self_intersects",
+        ),
+        (
+            [[-3.2, 55.94], [-3.18, 55.94], [-3.18, 55.96], [-3.2, 55.96], [-3.2, 55.94]],
+            "zone_outside_england_wales",
+        ),  # Edinburgh
+        (
+            [[-4.5, 54.15], [-4.48, 54.15], [-4.48, 54.17], [-4.5, 54.17], [-4.5, 54.15]],
+            "zone_outside_england_wales",
+        ),  # Isle of Man
+        (
+            [[-1.5, 53.8], [-1.4999, 53.8], [-1.4999, 53.8001], [-1.5, 53.8001], [-1.5, 53.8]],
+            "zone_too_small",
+        ),
         ([[-5, 50], [1.5, 50.5], [1.5, 53], [-3, 54.5], [-5, 50]], "zone_too_large"),
         ([[-1.5, 53.8], [-1.4, 53.8], [-1.5, 53.8]], "zone_too_few_points"),
         ([[-1.5, "x"], [-1.4, 53.8], [-1.5, 53.9], [-1.5, "x"]], "wrong_type"),
@@ -126,7 +151,23 @@ def test_zone_fields_report_their_path(order):
     assert ("zone_not_closed", "conditions.inclusion_zones[0].geometry") in codes(order)
 
 
-@pytest.mark.parametrize("lon,lat,inside", [(-0.12, 51.5, True), (-3.18, 51.48, True), (-2.94, 54.89, True), (-5.54, 50.12, True), (1.3, 52.63, True), (-4.63, 53.31, True), (-3.19, 55.95, False), (-6.26, 53.35, False), (-5.93, 54.6, False), (1.85, 50.95, False), (-3.6, 55.07, False), (2.35, 48.86, False)])
+@pytest.mark.parametrize(
+    "lon,lat,inside",
+    [
+        (-0.12, 51.5, True),
+        (-3.18, 51.48, True),
+        (-2.94, 54.89, True),
+        (-5.54, 50.12, True),
+        (1.3, 52.63, True),
+        (-4.63, 53.31, True),
+        (-3.19, 55.95, False),
+        (-6.26, 53.35, False),
+        (-5.93, 54.6, False),
+        (1.85, 50.95, False),
+        (-3.6, 55.07, False),
+        (2.35, 48.86, False),
+    ],
+)
 def test_england_wales_outline(lon, lat, inside):
     from openem.orders import policy
     from openem.orders.rules.zones import in_england_wales

@@ -29,7 +29,15 @@ def test_condition_outside_order_dates(order):
 
 def test_attendance_inside_order_dates(order):
     order["conditions"]["attendance"] = [
-        {"id": "A1", "name": "Course", "lat": 51.5, "lon": -0.12, "radius_m": 100, "start": "2035-01-01T10:00:00Z", "end": "2035-01-01T12:00:00Z"}
+        {
+            "id": "A1",
+            "name": "Course",
+            "lat": 51.5,
+            "lon": -0.12,
+            "radius_m": 100,
+            "start": "2035-01-01T10:00:00Z",
+            "end": "2035-01-01T12:00:00Z",
+        }
     ]
     assert ("attendance_outside_order", "conditions.attendance[0]") in codes(order)
 
@@ -49,7 +57,11 @@ def test_youth_with_alcohol_is_refused(order):
     order["device_wearer"].update(date_of_birth="2010-01-01", is_adult=False)
     order["monitoring"]["is_youth"] = True
     order["responsible_adult"] = {"full_name": "Jo Parent", "relationship": "Mother", "phone": "07700 900123"}
-    order["conditions"]["alcohol"] = {"mode": "ABSTINENCE", "start": order["monitoring"]["start"], "end": order["monitoring"]["start"].replace("2026-11-23", "2027-01-10")}
+    order["conditions"]["alcohol"] = {
+        "mode": "ABSTINENCE",
+        "start": order["monitoring"]["start"],
+        "end": order["monitoring"]["start"].replace("2026-11-23", "2027-01-10"),
+    }
     found = only_codes(order)
     assert "alcohol_youth" in found
     assert "age_adult_mismatch" not in found
@@ -78,7 +90,9 @@ def test_date_of_birth_in_future_and_invalid(order):
 
 
 def test_acquisitive_crime_scheme_at_most_12_months(order):
-    order["monitoring"].update(cohort="POST_RELEASE", order_type="POST_RELEASE", scheme="GPS_ACQUISITIVE_CRIME_PAROLE")
+    order["monitoring"].update(
+        cohort="POST_RELEASE", order_type="POST_RELEASE", scheme="GPS_ACQUISITIVE_CRIME_PAROLE"
+    )
     order["device_wearer"]["nomis_id"] = "A1234BC"
     order["monitoring"]["end"] = "2027-11-23T00:00:00Z"
     assert "duration_too_long" not in only_codes(order)
@@ -98,11 +112,22 @@ def test_alcohol_on_licence_at_most_12_months(order):
     order["monitoring"].update(cohort="POST_RELEASE", order_type="POST_RELEASE", end="2028-01-01T00:00:00Z")
     order["device_wearer"]["nomis_id"] = "A1234BC"
     order["conditions"]["curfew"]["end"] = "2027-01-01T00:00:00Z"
-    order["conditions"]["alcohol"] = {"mode": "LIMIT", "start": order["monitoring"]["start"], "end": "2027-12-31T00:00:00Z"}
+    order["conditions"]["alcohol"] = {
+        "mode": "LIMIT",
+        "start": order["monitoring"]["start"],
+        "end": "2027-12-31T00:00:00Z",
+    }
     assert ("duration_too_long", "conditions.alcohol.end") in codes(order)
 
 
-@pytest.mark.parametrize("d,months,expected", [(date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2024, 2, 29), 12, date(2025, 2, 28)), (date(2026, 11, 23), 12, date(2027, 11, 23))])
+@pytest.mark.parametrize(
+    "d,months,expected",
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2026, 11, 23), 12, date(2027, 11, 23)),
+    ],
+)
 def test_add_months(d, months, expected):
     assert add_months(d, months) == expected
 

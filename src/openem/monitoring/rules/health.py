@@ -53,23 +53,25 @@ def hmu(state: dict[str, Any], t: float, kind: str, value: bool, msg: tuple[str,
 
 def gps_source(state: dict[str, Any], t: float, source: str, speed: float | None, msg: tuple[str, int],
                th: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-    """GPS lost while moving: a network (LBS/WiFi) fix straight after a GPS fix at walking speed or more."""
+    """GPS lost while moving: `gps_lost_fixes` network (LBS/WiFi) fixes in a row straight after a GPS fix
+    at walking speed or more."""
     out: list[dict[str, Any]] = []
     if source == "GPS":
         state["moving"] = (speed or 0.0) >= th["gps_lost_speed_mps"]
-        state["gps_lost"] = False
-    elif state.get("moving") and not state.get("gps_lost"):
-        state["gps_lost"] = True
+        state["gps_lost"] = 0
+        return out
+    state["gps_lost"] = int(state.get("gps_lost", 0)) + 1
+    if state.get("moving") and state["gps_lost"] == th["gps_lost_fixes"]:
         out.append({"kind": "gps_lost_moving", "start": t, "evidence": [list(msg)], "details": {"source": source}})
     return out
 
 
 def no_comms(last_rx: float, last_msg: tuple[str, int], now: float, interval_s: float, th: dict[str, Any]
              ) -> dict[str, Any] | None:  # fmt: skip
-    """Silent for longer than `missed_intervals` expected intervals (at least `min_gap_s`)."""
-    limit = max(interval_s * th["missed_intervals"], th["min_gap_s"])
+    """Silent for longer than `missed_intervals` expected intervals, and at least `min_gap_s` past one."""
+    limit = max(interval_s * th["missed_intervals"], interval_s + th["min_gap_s"])
     if now - last_rx > limit:
-        return {"kind": "no_comms", "start": last_rx, "evidence": [list(last_msg)],
+        return {"kind": "no_comms", "start": last_rx + interval_s, "evidence": [list(last_msg)],
                 "details": {"silent_s": round(now - last_rx), "limit_s": limit}}  # fmt: skip
     return None
 

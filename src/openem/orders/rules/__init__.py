@@ -41,7 +41,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def validate_order(doc: Any, *, now: datetime, policy: Mapping[str, Any] | None = None) -> list[ValidationError]:
+def validate_order(
+    doc: Any, *, now: datetime, policy: Mapping[str, Any] | None = None
+) -> list[ValidationError]:
     """All the errors in one order document, structure first, each (code, field) reported once."""
     structural = check_structure(doc)
     if not isinstance(doc, dict):
@@ -52,7 +54,11 @@ def validate_order(doc: Any, *, now: datetime, policy: Mapping[str, Any] | None 
         try:
             errors.extend(rule(doc, ctx))
         except Exception:  # a rule bug must not become a 500; tests assert this never happens
-            errors.append(ValidationError("rule_failed", "", f"We could not check this order ({rule.__name__}). Contact support"))
+            errors.append(
+                ValidationError(
+                    "rule_failed", "", f"We could not check this order ({rule.__name__}). Contact support"
+                )
+            )
     seen: set[tuple[str, str]] = set()
     unique = []
     for e in errors:

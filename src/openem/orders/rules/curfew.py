@@ -9,7 +9,16 @@ from typing import Any
 
 from openem.core.time import local_date, local_to_utc
 from openem.orders.model import DAYS
-from openem.orders.rules.base import Context, ValidationError, instant, items, path, section, text, wall_minutes
+from openem.orders.rules.base import (
+    Context,
+    ValidationError,
+    instant,
+    items,
+    path,
+    section,
+    text,
+    wall_minutes,
+)
 from openem.orders.rules.dates import add_months
 
 WEEK = 7 * 1440
@@ -64,7 +73,9 @@ def check_curfew(doc: Any, ctx: Context) -> list[ValidationError]:
     slots: list[tuple[int, int, int, int]] = []  # (index, weekday, start, end)
     timetable = items(curfew, "timetable")
     if not timetable:
-        out.append(ValidationError("required", f"{base}.timetable", "Enter the curfew hours for at least one day"))
+        out.append(
+            ValidationError("required", f"{base}.timetable", "Enter the curfew hours for at least one day")
+        )
     for i, slot in timetable:
         sp = path(base, "timetable", i)
         weekday = text(slot, "day")
@@ -72,7 +83,13 @@ def check_curfew(doc: Any, ctx: Context) -> list[ValidationError]:
             out.append(ValidationError("required", f"{sp}.day", "Select the day of the curfew"))
         s, e = _slot_times(slot, sp, out)
         if s is not None and e is not None and s == e:
-            out.append(ValidationError("curfew_zero_length", f"{sp}.end", "The curfew end time must be different from the start time"))
+            out.append(
+                ValidationError(
+                    "curfew_zero_length",
+                    f"{sp}.end",
+                    "The curfew end time must be different from the start time",
+                )
+            )
         elif s is not None and e is not None and weekday in DAYS:
             slots.append((i, DAYS.index(weekday), s, e))
         _check_address(slot, sp, address_types, out)
@@ -93,17 +110,29 @@ def _slot_times(slot: dict[str, Any], sp: str, out: list[ValidationError]) -> tu
         if raw is None or raw == "":
             out.append(ValidationError("required", f"{sp}.{key}", f"Enter the curfew {word} time"))
         elif minutes is None:
-            out.append(ValidationError("invalid_time", f"{sp}.{key}", f"The curfew {word} time must be a real time, like 19:00"))
+            out.append(
+                ValidationError(
+                    "invalid_time", f"{sp}.{key}", f"The curfew {word} time must be a real time, like 19:00"
+                )
+            )
         result.append(minutes)
     return result[0], result[1]
 
 
-def _check_address(slot: dict[str, Any], sp: str, address_types: set[str | None], out: list[ValidationError]) -> None:
+def _check_address(
+    slot: dict[str, Any], sp: str, address_types: set[str | None], out: list[ValidationError]
+) -> None:
     kind = text(slot, "address_type")
     if kind is None:
         out.append(ValidationError("required", f"{sp}.address_type", "Select the curfew address"))
     elif kind not in address_types:
-        out.append(ValidationError("curfew_address_not_in_order", f"{sp}.address_type", "The curfew address must be one of the device wearer's addresses"))
+        out.append(
+            ValidationError(
+                "curfew_address_not_in_order",
+                f"{sp}.address_type",
+                "The curfew address must be one of the device wearer's addresses",
+            )
+        )
 
 
 def _overlaps(slots: list[tuple[int, int, int, int]], base: str) -> list[ValidationError]:
@@ -113,15 +142,25 @@ def _overlaps(slots: list[tuple[int, int, int, int]], base: str) -> list[Validat
         spans.append((a, a + (e - s) % 1440, i))
     spans.sort()
     out = []
-    for (a1, b1, _), (a2, _, i2) in zip(spans, spans[1:], strict=False):
+    for (_a1, b1, _), (a2, _, i2) in zip(spans, spans[1:], strict=False):
         if a2 < b1:
-            out.append(ValidationError("curfew_slots_overlap", path(base, "timetable", i2), "Curfew times must not overlap"))
+            out.append(
+                ValidationError(
+                    "curfew_slots_overlap", path(base, "timetable", i2), "Curfew times must not overlap"
+                )
+            )
     if len(spans) > 1 and spans[-1][1] - WEEK > spans[0][0]:
-        out.append(ValidationError("curfew_slots_overlap", path(base, "timetable", spans[0][2]), "Curfew times must not overlap"))
+        out.append(
+            ValidationError(
+                "curfew_slots_overlap", path(base, "timetable", spans[0][2]), "Curfew times must not overlap"
+            )
+        )
     return out
 
 
-def _bounds(doc: Any, curfew: dict[str, Any], slots: list[tuple[int, int, int, int]], base: str, ctx: Context) -> list[ValidationError]:
+def _bounds(
+    doc: Any, curfew: dict[str, Any], slots: list[tuple[int, int, int, int]], base: str, ctx: Context
+) -> list[ValidationError]:
     name = regime(doc)
     bounds = ctx.policy["curfew_regimes"].get(name or "")
     if not bounds:
@@ -132,18 +171,40 @@ def _bounds(doc: Any, curfew: dict[str, Any], slots: list[tuple[int, int, int, i
     for i, wd, s, e in slots:
         per_day[wd] += (e - s) % 1440
         first_slot.setdefault(wd, i)
-    lo, hi, week = bounds["min_hours_per_day"] * 60, bounds["max_hours_per_day"] * 60, bounds.get("max_hours_per_week")
+    lo, hi, week = (
+        bounds["min_hours_per_day"] * 60,
+        bounds["max_hours_per_day"] * 60,
+        bounds.get("max_hours_per_week"),
+    )
     if slots:
         for wd, minutes in enumerate(per_day):
             field = path(base, "timetable", first_slot.get(wd, 0))
             day_name = DAYS[wd].capitalize()
             if minutes > hi:
-                out.append(ValidationError("curfew_too_many_hours", field, f"The curfew on {day_name} must be {_hours(hi)} or less. It is {_hours(minutes)}"))
+                out.append(
+                    ValidationError(
+                        "curfew_too_many_hours",
+                        field,
+                        f"The curfew on {day_name} must be {_hours(hi)} or less. It is {_hours(minutes)}",
+                    )
+                )
             elif minutes < lo and (minutes > 0 or bounds.get("every_day")):
-                out.append(ValidationError("curfew_too_few_hours", field, f"The curfew on {day_name} must be at least {_hours(lo)}. It is {_hours(minutes)}"))
+                out.append(
+                    ValidationError(
+                        "curfew_too_few_hours",
+                        field,
+                        f"The curfew on {day_name} must be at least {_hours(lo)}. It is {_hours(minutes)}",
+                    )
+                )
         total = sum(per_day)
         if week is not None and total > week * 60:
-            out.append(ValidationError("curfew_too_many_hours_week", f"{base}.timetable", f"The curfew must be {week} hours a week or less. It is {_hours(total)}"))
+            out.append(
+                ValidationError(
+                    "curfew_too_many_hours_week",
+                    f"{base}.timetable",
+                    f"The curfew must be {week} hours a week or less. It is {_hours(total)}",
+                )
+            )
     m = section(doc, "monitoring")
     start = instant(curfew, "start") or instant(m, "start")
     end = instant(curfew, "end") or instant(m, "end")
@@ -153,7 +214,14 @@ def _bounds(doc: Any, curfew: dict[str, Any], slots: list[tuple[int, int, int, i
     return out
 
 
-def _dst_days(start: datetime, end: datetime, slots: list[tuple[int, int, int, int]], hi: int, per_day: list[int], base: str) -> list[ValidationError]:
+def _dst_days(
+    start: datetime,
+    end: datetime,
+    slots: list[tuple[int, int, int, int]],
+    hi: int,
+    per_day: list[int],
+    base: str,
+) -> list[ValidationError]:
     out = []
     s_day, e_day = local_date(start), local_date(end)
     for change in clock_changes(s_day, e_day):
@@ -176,7 +244,19 @@ def _dst_days(start: datetime, end: datetime, slots: list[tuple[int, int, int, i
 def _length(start: datetime, end: datetime, bounds: dict[str, Any], base: str) -> list[ValidationError]:
     months, days = bounds.get("max_months"), bounds.get("max_days")
     if months and local_date(end) > add_months(local_date(start), months):
-        return [ValidationError("duration_too_long", f"{base}.end", f"A curfew for this kind of order must last {months} months or less")]
+        return [
+            ValidationError(
+                "duration_too_long",
+                f"{base}.end",
+                f"A curfew for this kind of order must last {months} months or less",
+            )
+        ]
     if days and end - start > timedelta(days=days):
-        return [ValidationError("duration_too_long", f"{base}.end", f"A curfew for this kind of order must last {days} days or less")]
+        return [
+            ValidationError(
+                "duration_too_long",
+                f"{base}.end",
+                f"A curfew for this kind of order must last {days} days or less",
+            )
+        ]
     return []

@@ -53,34 +53,70 @@ def check_dates(doc: Any, ctx: Context) -> list[ValidationError]:
         for key in ("start", "end"):
             if text(d, key) is not None and instant(d, key) is None:
                 out.append(
-                    ValidationError("invalid_date", f"{base}.{key}", f"The {what} {key} date must be a real date and time, like 2027-03-28T19:00:00Z")
+                    ValidationError(
+                        "invalid_date",
+                        f"{base}.{key}",
+                        f"The {what} {key} date must be a real date and time, like 2027-03-28T19:00:00Z",
+                    )
                 )
         start, end = instant(d, "start"), instant(d, "end")
         if start and end and end <= start:
-            out.append(ValidationError("end_before_start", f"{base}.end", f"The {what} end date must be after the start date"))
+            out.append(
+                ValidationError(
+                    "end_before_start", f"{base}.end", f"The {what} end date must be after the start date"
+                )
+            )
         if end and end <= ctx.now:
-            out.append(ValidationError("end_in_past", f"{base}.end", f"The {what} end date must be in the future"))
+            out.append(
+                ValidationError("end_in_past", f"{base}.end", f"The {what} end date must be in the future")
+            )
         if base == "monitoring" or what == "attendance":
             continue
         if order_start and start and start < order_start:
-            out.append(ValidationError("outside_order_dates", f"{base}.start", f"The {what} must not start before monitoring starts ({_fmt(order_start)})"))
+            out.append(
+                ValidationError(
+                    "outside_order_dates",
+                    f"{base}.start",
+                    f"The {what} must not start before monitoring starts ({_fmt(order_start)})",
+                )
+            )
         if order_end and end and end > order_end:
-            out.append(ValidationError("outside_order_dates", f"{base}.end", f"The {what} must not end after monitoring ends ({_fmt(order_end)})"))
+            out.append(
+                ValidationError(
+                    "outside_order_dates",
+                    f"{base}.end",
+                    f"The {what} must not end after monitoring ends ({_fmt(order_end)})",
+                )
+            )
     for i, a in items(section(doc, "conditions"), "attendance"):
         start, end = instant(a, "start"), instant(a, "end")
         if (order_start and start and start < order_start) or (order_end and end and end > order_end):
             out.append(
-                ValidationError("attendance_outside_order", path("conditions", "attendance", i), "The appointment must be between the dates monitoring starts and ends")
+                ValidationError(
+                    "attendance_outside_order",
+                    path("conditions", "attendance", i),
+                    "The appointment must be between the dates monitoring starts and ends",
+                )
             )
     inst = section(doc, "installation")
     if text(inst, "appointment") is not None:
         appointment = instant(inst, "appointment")
         if appointment is None:
-            out.append(ValidationError("invalid_date", "installation.appointment", "The installation appointment must be a real date and time"))
+            out.append(
+                ValidationError(
+                    "invalid_date",
+                    "installation.appointment",
+                    "The installation appointment must be a real date and time",
+                )
+            )
         elif order_start and appointment > order_start:
-            out.append(ValidationError("install_after_start", "installation.appointment", "The installation appointment must be before monitoring starts"))
-        elif appointment < ctx.now:
-            out.append(ValidationError("install_in_past", "installation.appointment", "The installation appointment must be in the future"))
+            out.append(
+                ValidationError(
+                    "install_after_start",
+                    "installation.appointment",
+                    "The installation appointment must be before monitoring starts",
+                )
+            )
     return out
 
 
@@ -92,17 +128,33 @@ def check_age(doc: Any, ctx: Context) -> list[ValidationError]:
         return out
     dob = day(dw, "date_of_birth")
     if dob is None:
-        return [ValidationError("invalid_date", "device_wearer.date_of_birth", "Date of birth must be a real date, like 1990-03-27")]
+        return [
+            ValidationError(
+                "invalid_date",
+                "device_wearer.date_of_birth",
+                "Date of birth must be a real date, like 1990-03-27",
+            )
+        ]
     today = local_date(ctx.now)
     if dob >= today:
-        return [ValidationError("date_of_birth_in_future", "device_wearer.date_of_birth", "Date of birth must be in the past")]
+        return [
+            ValidationError(
+                "date_of_birth_in_future", "device_wearer.date_of_birth", "Date of birth must be in the past"
+            )
+        ]
     bounds = ctx.policy["age"]
-    when = instant(section(doc, "installation"), "appointment") or instant(section(doc, "monitoring"), "start") or ctx.now
+    when = (
+        instant(section(doc, "installation"), "appointment")
+        or instant(section(doc, "monitoring"), "start")
+        or ctx.now
+    )
     age = age_on(dob, local_date(when))
     if age < bounds["minimum"] or age > bounds["maximum"]:
         out.append(
             ValidationError(
-                "age_implausible", "device_wearer.date_of_birth", f"Check the date of birth: the device wearer would be {age} at installation"
+                "age_implausible",
+                "device_wearer.date_of_birth",
+                f"Check the date of birth: the device wearer would be {age} at installation",
             )
         )
         return out
@@ -112,15 +164,29 @@ def check_age(doc: Any, ctx: Context) -> list[ValidationError]:
         said = "an adult" if is_adult else "under 18"
         out.append(
             ValidationError(
-                "age_adult_mismatch", "device_wearer.is_adult", f"The date of birth shows the device wearer will be {age} at installation, but you said they are {said}"
+                "age_adult_mismatch",
+                "device_wearer.is_adult",
+                f"The date of birth shows the device wearer will be {age} at installation, but you said they are {said}",
             )
         )
     is_youth = section(doc, "monitoring").get("is_youth")
     if isinstance(is_youth, bool) and is_youth == adult:
-        out.append(ValidationError("age_youth_mismatch", "monitoring.is_youth", f"The date of birth shows the device wearer will be {age} at installation"))
+        out.append(
+            ValidationError(
+                "age_youth_mismatch",
+                "monitoring.is_youth",
+                f"The date of birth shows the device wearer will be {age} at installation",
+            )
+        )
     alcohol = section(section(doc, "conditions"), "alcohol")
     if alcohol and not adult:
-        out.append(ValidationError("alcohol_youth", "conditions.alcohol", "Alcohol monitoring cannot be ordered for someone under 18"))
+        out.append(
+            ValidationError(
+                "alcohol_youth",
+                "conditions.alcohol",
+                "Alcohol monitoring cannot be ordered for someone under 18",
+            )
+        )
     return out
 
 
@@ -137,21 +203,43 @@ def check_durations(doc: Any, ctx: Context) -> list[ValidationError]:
     if start and end and end > start:
         limit = policy["scheme_max_months"].get(scheme or "")
         if limit and _too_long(start, end, limit):
-            out.append(ValidationError("duration_too_long", "monitoring.end", f"Monitoring under this scheme must last {limit} months or less"))
+            out.append(
+                ValidationError(
+                    "duration_too_long",
+                    "monitoring.end",
+                    f"Monitoring under this scheme must last {limit} months or less",
+                )
+            )
         minimum = policy["min_monitoring_days"].get(cohort or "")
         if minimum and end - start < timedelta(days=minimum):
             out.append(
-                ValidationError("duration_too_short", "monitoring.end", f"Do not order a tag for a prison leaver when monitoring would last less than {minimum} days")
+                ValidationError(
+                    "duration_too_short",
+                    "monitoring.end",
+                    f"Do not order a tag for a prison leaver when monitoring would last less than {minimum} days",
+                )
             )
     alcohol = section(section(doc, "conditions"), "alcohol")
     a_start, a_end = instant(alcohol, "start"), instant(alcohol, "end")
     if a_start and a_end and a_end > a_start:
-        if cohort == "POST_RELEASE" and _too_long(a_start, a_end, policy["alcohol_max_months"]["POST_RELEASE"]):
+        if cohort == "POST_RELEASE" and _too_long(
+            a_start, a_end, policy["alcohol_max_months"]["POST_RELEASE"]
+        ):
             months = policy["alcohol_max_months"]["POST_RELEASE"]
-            out.append(ValidationError("duration_too_long", "conditions.alcohol.end", f"Alcohol monitoring on licence must last {months} months or less"))
+            out.append(
+                ValidationError(
+                    "duration_too_long",
+                    "conditions.alcohol.end",
+                    f"Alcohol monitoring on licence must last {months} months or less",
+                )
+            )
         max_days = policy["alcohol_max_months"]["COURT_SENTENCE_DAYS"]
         if cohort == "COURT_SENTENCE" and (a_end - a_start) > timedelta(days=max_days):
             out.append(
-                ValidationError("duration_too_long", "conditions.alcohol.end", f"An alcohol abstinence monitoring requirement must last {max_days} days or less")
+                ValidationError(
+                    "duration_too_long",
+                    "conditions.alcohol.end",
+                    f"An alcohol abstinence monitoring requirement must last {max_days} days or less",
+                )
             )
     return out

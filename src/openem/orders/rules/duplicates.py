@@ -56,8 +56,45 @@ def name_similarity(a: dict[str, Any], b: dict[str, Any]) -> float:
 def find_possible_duplicates(order: Any, existing: Iterable[Any]) -> list[PossibleDuplicate]:
     """Active orders (documents) in `existing` that may be for the same person as `order`.
 
-    Orders with the same `ref` (other versions of this order) are ignored.
+    Orders with the same `ref` (other versions of this order) are ignored. For many look-ups against the
+    same orders, build a `DuplicateIndex` once instead.
     """
+    return _match(order, existing)
+
+
+class DuplicateIndex:
+    """Existing active orders indexed by identifier and by date of birth, for fast repeated look-ups."""
+
+    def __init__(self, existing: Iterable[Any] = ()) -> None:
+        self._by_id: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._by_dob: dict[str, list[dict[str, Any]]] = {}
+        for doc in existing:
+            self.add(doc)
+
+    def add(self, doc: Any) -> None:
+        if not isinstance(doc, dict):
+            return
+        wearer = section(doc, "device_wearer")
+        for key in IDENTIFIERS:
+            if value := text(wearer, key):
+                self._by_id.setdefault((key, _normalise_id(value)), []).append(doc)
+        if dob := text(wearer, "date_of_birth"):
+            self._by_dob.setdefault(dob, []).append(doc)
+
+    def find(self, order: Any) -> list[PossibleDuplicate]:
+        wearer = section(order, "device_wearer")
+        candidates: dict[int, dict[str, Any]] = {}
+        for key in IDENTIFIERS:
+            if value := text(wearer, key):
+                for doc in self._by_id.get((key, _normalise_id(value)), ()):
+                    candidates[id(doc)] = doc
+        if dob := text(wearer, "date_of_birth"):
+            for doc in self._by_dob.get(dob, ()):
+                candidates[id(doc)] = doc
+        return _match(order, candidates.values())
+
+
+def _match(order: Any, existing: Iterable[Any]) -> list[PossibleDuplicate]:
     wearer = section(order, "device_wearer")
     ref = text(order, "ref") if isinstance(order, dict) else None
     mine = {k: _normalise_id(v) for k in IDENTIFIERS if (v := text(wearer, k))}
@@ -76,7 +113,12 @@ def find_possible_duplicates(order: Any, existing: Iterable[Any]) -> list[Possib
         if match is None and dob and text(theirs_wearer, "date_of_birth") == dob:
             score = name_similarity(wearer, theirs_wearer)
             if score >= NAME_THRESHOLD:
-                match = PossibleDuplicate(text(other, "ref") or "", text(other, "person_id"), "name_and_date_of_birth", round(score, 3))
+                match = PossibleDuplicate(
+                    text(other, "ref") or "",
+                    text(other, "person_id"),
+                    "name_and_date_of_birth",
+                    round(score, 3),
+                )
         if match is not None:
             out.append(match)
     return sorted(out, key=lambda d: -d.score)

@@ -16,7 +16,15 @@ POSTCODE_RE = re.compile(
     r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '\u2019.-]+[^\W\d_]+)*\.?$")
-PHONE_RE = re.compile(r"^(?:\+44 ?|0)\d(?:[ -]?\d){8,10}$")
+PHONE_RE = re.compile(r"^(?:\+44|0)\d{9,10}$")
+
+
+def phone_ok(value: str) -> bool:
+    """UK numbers in the usual written forms: 07700 900982, (0121) 496 0017, +44 (0)808 157 0657."""
+    compact = re.sub(r"[\s().-]", "", value.replace("(0)", ""))
+    return bool(PHONE_RE.match(compact))
+
+
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
 PNC_RE = re.compile(r"^(?:\d{2}|\d{4})/\d{1,7}[A-Z]$")
 NOMIS_RE = re.compile(r"^[A-Z]\d{4}[A-Z]{2}$")
@@ -45,8 +53,12 @@ def _required(d: Any, key: str, field: str, message: str, out: list[ValidationEr
         out.append(_err("required", field, message))
 
 
-def _code(d: Any, key: str, field: str, allowed: Any, message: str, out: list[ValidationError]) -> None:
+def _code(
+    d: Any, key: str, field: str, allowed: Any, message: str, out: list[ValidationError], fold: bool = False
+) -> None:
     value = text(d, key)
+    if value is not None and fold:
+        value = value.strip().upper()
     if value is not None and value not in allowed:
         out.append(_err("unknown_code", field, message))
 
@@ -63,36 +75,60 @@ def check_device_wearer(doc: Any, ctx: Context) -> list[ValidationError]:
     if flag(dw, "is_adult") is None:
         out.append(_err("required", f"{base}.is_adult", "Select whether the device wearer is an adult"))
     if flag(dw, "interpreter_required") is None:
-        out.append(_err("required", f"{base}.interpreter_required", "Select whether an interpreter is needed"))
+        out.append(
+            _err("required", f"{base}.interpreter_required", "Select whether an interpreter is needed")
+        )
     elif flag(dw, "interpreter_required") and not text(dw, "language"):
         out.append(_err("required", f"{base}.language", "Enter the language the interpreter needs to use"))
     for key, label in (("first_name", "First name"), ("last_name", "Last name")):
         value = text(dw, key)
         if value is not None and len(value) <= 100 and not NAME_RE.match(value.strip()):
             out.append(
-                _err("name_format", f"{base}.{key}", f"{label} must only include letters, spaces, hyphens and apostrophes")
+                _err(
+                    "name_format",
+                    f"{base}.{key}",
+                    f"{label} must only include letters, spaces, hyphens and apostrophes",
+                )
             )
     aliases = dw.get("aliases")
     if isinstance(aliases, list):
         for i, alias in enumerate(aliases):
             if isinstance(alias, str) and len(alias) <= 100 and not NAME_RE.match(alias.strip()):
                 out.append(
-                    _err("name_format", path(base, "aliases", i), "Alias must only include letters, spaces, hyphens and apostrophes")
+                    _err(
+                        "name_format",
+                        path(base, "aliases", i),
+                        "Alias must only include letters, spaces, hyphens and apostrophes",
+                    )
                 )
-    _code(dw, "sex", f"{base}.sex", SEXES, "Select the device wearer's sex from the list", out)
-    _code(dw, "gender", f"{base}.gender", GENDERS, "Select the device wearer's gender from the list", out)
+    _code(dw, "sex", f"{base}.sex", SEXES, "Select the device wearer's sex from the list", out, fold=True)
+    _code(
+        dw,
+        "gender",
+        f"{base}.gender",
+        GENDERS,
+        "Select the device wearer's gender from the list",
+        out,
+        fold=True,
+    )
     disabilities = dw.get("disabilities")
     if isinstance(disabilities, list):
         known = reference.codes("disabilities")
         for i, code in enumerate(disabilities):
             if isinstance(code, str) and code not in known:
-                out.append(_err("unknown_code", path(base, "disabilities", i), "Select disabilities from the list"))
+                out.append(
+                    _err("unknown_code", path(base, "disabilities", i), "Select disabilities from the list")
+                )
     formats = (
         ("pnc", PNC_RE, "PNC number must be in the format YYYY/NNNNNNNA, like 2019/0123456A"),
         ("nomis_id", NOMIS_RE, "NOMIS ID must be in the format A1234BC"),
         ("crn", CRN_RE, "CRN must be a letter followed by 6 numbers, like X123456"),
         ("prison_number", PRISON_NUMBER_RE, "Prison number must only include letters and numbers"),
-        ("home_office_reference", HO_REF_RE, "Home Office reference must only include letters, numbers, / and -"),
+        (
+            "home_office_reference",
+            HO_REF_RE,
+            "Home Office reference must only include letters, numbers, / and -",
+        ),
     )
     for key, regex, message in formats:
         value = text(dw, key)
@@ -100,30 +136,58 @@ def check_device_wearer(doc: Any, ctx: Context) -> list[ValidationError]:
             out.append(_err("identifier_format", f"{base}.{key}", message))
     cohort = text(section(doc, "monitoring"), "cohort")
     if cohort == "IMMIGRATION_BAIL" and not text(dw, "home_office_reference"):
-        out.append(_err("required", f"{base}.home_office_reference", "Enter the device wearer's Home Office reference"))
+        out.append(
+            _err(
+                "required", f"{base}.home_office_reference", "Enter the device wearer's Home Office reference"
+            )
+        )
     if cohort == "POST_RELEASE" and not (text(dw, "nomis_id") or text(dw, "prison_number")):
-        out.append(_err("required", f"{base}.nomis_id", "Enter the device wearer's NOMIS ID or prison number"))
+        out.append(
+            _err("required", f"{base}.nomis_id", "Enter the device wearer's NOMIS ID or prison number")
+        )
     return out
 
 
 def check_contact_and_adult(doc: Any, ctx: Context) -> list[ValidationError]:
     out: list[ValidationError] = []
     phone = text(section(doc, "contact"), "phone")
-    if phone is not None and len(phone) <= 30 and not PHONE_RE.match(phone.strip()):
-        out.append(_err("phone_format", "contact.phone", "Enter a UK phone number, like 07700 900 982 or +44 7700 900 982"))
+    if phone is not None and len(phone) <= 30 and not phone_ok(phone):
+        out.append(
+            _err(
+                "phone_format",
+                "contact.phone",
+                "Enter a UK phone number, like 07700 900 982 or +44 7700 900 982",
+            )
+        )
     dw = section(doc, "device_wearer")
     youth = flag(dw, "is_adult") is False or flag(section(doc, "monitoring"), "is_youth") is True
     ra = section(doc, "responsible_adult")
     if youth:
-        _required(ra, "full_name", "responsible_adult.full_name", "Enter the responsible adult's full name", out)
-        _required(ra, "relationship", "responsible_adult.relationship", "Enter the responsible adult's relationship to the device wearer", out)
+        _required(
+            ra, "full_name", "responsible_adult.full_name", "Enter the responsible adult's full name", out
+        )
+        _required(
+            ra,
+            "relationship",
+            "responsible_adult.relationship",
+            "Enter the responsible adult's relationship to the device wearer",
+            out,
+        )
         _required(ra, "phone", "responsible_adult.phone", "Enter the responsible adult's phone number", out)
     ra_phone = text(ra, "phone")
-    if ra_phone is not None and len(ra_phone) <= 30 and not PHONE_RE.match(ra_phone.strip()):
-        out.append(_err("phone_format", "responsible_adult.phone", "Enter a UK phone number, like 07700 900 982"))
+    if ra_phone is not None and len(ra_phone) <= 30 and not phone_ok(ra_phone):
+        out.append(
+            _err("phone_format", "responsible_adult.phone", "Enter a UK phone number, like 07700 900 982")
+        )
     name = text(ra, "full_name")
     if name is not None and len(name) <= 100 and not NAME_RE.match(name.strip()):
-        out.append(_err("name_format", "responsible_adult.full_name", "Full name must only include letters, spaces, hyphens and apostrophes"))
+        out.append(
+            _err(
+                "name_format",
+                "responsible_adult.full_name",
+                "Full name must only include letters, spaces, hyphens and apostrophes",
+            )
+        )
     return out
 
 
@@ -149,7 +213,13 @@ def check_addresses(doc: Any, ctx: Context) -> list[ValidationError]:
         if kind is None:
             out.append(_err("required", f"{base}.type", "Select the type of address"))
         elif kind in seen and kind in ADDRESS_TYPES:
-            out.append(_err("duplicate_address_type", f"{base}.type", f"The order already has a {kind.lower()} address"))
+            out.append(
+                _err(
+                    "duplicate_address_type",
+                    f"{base}.type",
+                    f"The order already has a {kind.lower()} address",
+                )
+            )
         if kind:
             seen.add(kind)
         _required(a, "line1", f"{base}.line1", "Enter address line 1, typically the building and street", out)
@@ -160,13 +230,31 @@ def check_addresses(doc: Any, ctx: Context) -> list[ValidationError]:
         elif len(postcode) <= 10 and POSTCODE_RE.match(normalise_postcode(postcode)):
             area = re.match(r"^[A-Z]+", normalise_postcode(postcode))
             if area and area.group(0) in outside:
-                out.append(_err("postcode_outside_england_wales", f"{base}.postcode", "Postcode must be in England or Wales"))
+                out.append(
+                    _err(
+                        "postcode_outside_england_wales",
+                        f"{base}.postcode",
+                        "Postcode must be in England or Wales",
+                    )
+                )
         else:
-            out.append(_err("postcode_format", f"{base}.postcode", "Postcode must be a real UK postcode, like SW1A 1AA"))
+            out.append(
+                _err(
+                    "postcode_format",
+                    f"{base}.postcode",
+                    "Postcode must be a real UK postcode, like SW1A 1AA",
+                )
+            )
         lat, lon = a.get("lat"), a.get("lon")
         if isinstance(lat, int | float) and isinstance(lon, int | float) and not isinstance(lat, bool):
             if not in_england_wales(float(lon), float(lat), ctx.policy):
-                out.append(_err("location_outside_england_wales", f"{base}.lat", "The address location must be in England or Wales"))
+                out.append(
+                    _err(
+                        "location_outside_england_wales",
+                        f"{base}.lat",
+                        "The address location must be in England or Wales",
+                    )
+                )
     return out
 
 
@@ -174,27 +262,93 @@ def check_interested_parties(doc: Any, ctx: Context) -> list[ValidationError]:
     out: list[ValidationError] = []
     ip = section(doc, "interested_parties")
     base = "interested_parties"
-    _required(ip, "notifying_organisation", f"{base}.notifying_organisation", "Select the organisation you are part of", out)
-    _required(ip, "notifying_team_email", f"{base}.notifying_team_email", "Enter your team's email address", out)
-    _required(ip, "responsible_organisation", f"{base}.responsible_organisation", "Select the responsible organisation", out)
-    _required(ip, "responsible_officer_name", f"{base}.responsible_officer_name", "Enter the responsible officer's full name", out)
+    _required(
+        ip,
+        "notifying_organisation",
+        f"{base}.notifying_organisation",
+        "Select the organisation you are part of",
+        out,
+    )
+    _required(
+        ip, "notifying_team_email", f"{base}.notifying_team_email", "Enter your team's email address", out
+    )
+    _required(
+        ip,
+        "responsible_organisation",
+        f"{base}.responsible_organisation",
+        "Select the responsible organisation",
+        out,
+    )
+    _required(
+        ip,
+        "responsible_officer_name",
+        f"{base}.responsible_officer_name",
+        "Enter the responsible officer's full name",
+        out,
+    )
     notifying = text(ip, "notifying_organisation")
-    _code(ip, "notifying_organisation", f"{base}.notifying_organisation", reference.codes("notifying_organisations"), "Select the organisation from the list", out)
+    _code(
+        ip,
+        "notifying_organisation",
+        f"{base}.notifying_organisation",
+        reference.codes("notifying_organisations"),
+        "Select the organisation from the list",
+        out,
+    )
     if notifying in COURT_LISTS:
         name = text(ip, "notifying_organisation_name")
         if name is None:
-            out.append(_err("required", f"{base}.notifying_organisation_name", "Select the name of the court or prison"))
+            out.append(
+                _err(
+                    "required",
+                    f"{base}.notifying_organisation_name",
+                    "Select the name of the court or prison",
+                )
+            )
         elif name not in reference.codes(COURT_LISTS[notifying]):
-            out.append(_err("unknown_code", f"{base}.notifying_organisation_name", "Select a court or prison from the list"))
+            out.append(
+                _err(
+                    "unknown_code",
+                    f"{base}.notifying_organisation_name",
+                    "Select a court or prison from the list",
+                )
+            )
     for key in ("notifying_team_email", "responsible_officer_email"):
         email = text(ip, key)
         if email is not None and len(email) <= 254 and not EMAIL_RE.match(email.strip()):
-            out.append(_err("email_format", f"{base}.{key}", "Enter an email address in the correct format, like name@example.com"))
+            out.append(
+                _err(
+                    "email_format",
+                    f"{base}.{key}",
+                    "Enter an email address in the correct format, like name@example.com",
+                )
+            )
     responsible = text(ip, "responsible_organisation")
-    _code(ip, "responsible_organisation", f"{base}.responsible_organisation", reference.codes("responsible_organisations"), "Select the responsible organisation from the list", out)
+    _code(
+        ip,
+        "responsible_organisation",
+        f"{base}.responsible_organisation",
+        reference.codes("responsible_organisations"),
+        "Select the responsible organisation from the list",
+        out,
+    )
     region, unit = text(ip, "probation_region"), text(ip, "delivery_unit")
-    _code(ip, "probation_region", f"{base}.probation_region", reference.codes("probation_regions"), "Select a probation region from the list", out)
-    _code(ip, "police_area", f"{base}.police_area", reference.codes("police_areas"), "Select a police force area from the list", out)
+    _code(
+        ip,
+        "probation_region",
+        f"{base}.probation_region",
+        reference.codes("probation_regions"),
+        "Select a probation region from the list",
+        out,
+    )
+    _code(
+        ip,
+        "police_area",
+        f"{base}.police_area",
+        reference.codes("police_areas"),
+        "Select a police force area from the list",
+        out,
+    )
     if responsible == "PROBATION":
         if region is None:
             out.append(_err("required", f"{base}.probation_region", "Select the probation region"))
@@ -205,20 +359,40 @@ def check_interested_parties(doc: Any, ctx: Context) -> list[ValidationError]:
     if unit is not None:
         units = reference.delivery_unit_regions()
         if unit not in units:
-            out.append(_err("unknown_code", f"{base}.delivery_unit", "Select a probation delivery unit from the list"))
+            out.append(
+                _err(
+                    "unknown_code", f"{base}.delivery_unit", "Select a probation delivery unit from the list"
+                )
+            )
         elif region is not None and units[unit] != region:
             out.append(
-                _err("delivery_unit_region_mismatch", f"{base}.delivery_unit", "Select a probation delivery unit in the probation region you chose")
+                _err(
+                    "delivery_unit_region_mismatch",
+                    f"{base}.delivery_unit",
+                    "Select a probation delivery unit in the probation region you chose",
+                )
             )
     cohort = text(section(doc, "monitoring"), "cohort")
     allowed = ctx.policy["responsible_organisations"].get(cohort or "")
-    if responsible is not None and allowed is not None and responsible in reference.codes("responsible_organisations"):
+    if (
+        responsible is not None
+        and allowed is not None
+        and responsible in reference.codes("responsible_organisations")
+    ):
         youth = flag(section(doc, "device_wearer"), "is_adult") is False
         youth_only = ctx.policy["youth_only_responsible_organisations"]
         if responsible not in allowed or (responsible in youth_only and not youth):
-            names = " or ".join(reference.codes("responsible_organisations")[c] for c in allowed if c not in youth_only or youth)
+            names = " or ".join(
+                reference.codes("responsible_organisations")[c]
+                for c in allowed
+                if c not in youth_only or youth
+            )
             out.append(
-                _err("agency_cohort_mismatch", f"{base}.responsible_organisation", f"The responsible organisation for this kind of order must be {names}")
+                _err(
+                    "agency_cohort_mismatch",
+                    f"{base}.responsible_organisation",
+                    f"The responsible organisation for this kind of order must be {names}",
+                )
             )
     return out
 
@@ -226,14 +400,34 @@ def check_interested_parties(doc: Any, ctx: Context) -> list[ValidationError]:
 def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[ValidationError]:
     out: list[ValidationError] = []
     orisk = section(doc, "offence_risk")
-    _code(orisk, "offence_category", "offence_risk.offence_category", reference.codes("offence_categories"), "Select the offence from the list", out)
-    _code(orisk, "risk_level", "offence_risk.risk_level", RISK_LEVELS, "Select the risk level from the list", out)
+    _code(
+        orisk,
+        "offence_category",
+        "offence_risk.offence_category",
+        reference.codes("offence_categories"),
+        "Select the offence from the list",
+        out,
+    )
+    _code(
+        orisk,
+        "risk_level",
+        "offence_risk.risk_level",
+        RISK_LEVELS,
+        "Select the risk level from the list",
+        out,
+    )
     risks = orisk.get("risk_categories")
     if isinstance(risks, list):
         known = reference.codes("risk_categories")
         for i, code in enumerate(risks):
             if isinstance(code, str) and code not in known:
-                out.append(_err("unknown_code", path("offence_risk", "risk_categories", i), "Select risk categories from the list"))
+                out.append(
+                    _err(
+                        "unknown_code",
+                        path("offence_risk", "risk_categories", i),
+                        "Select risk categories from the list",
+                    )
+                )
     mappa = orisk.get("mappa_level")
     if isinstance(mappa, int) and not isinstance(mappa, bool) and mappa not in (1, 2, 3):
         out.append(_err("unknown_code", "offence_risk.mappa_level", "MAPPA level must be 1, 2 or 3"))
@@ -243,21 +437,66 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
     _required(m, "order_type", f"{base}.order_type", "Select the order type", out)
     _required(m, "start", f"{base}.start", "Enter the date monitoring starts", out)
     _required(m, "end", f"{base}.end", "Enter the date monitoring ends", out)
-    _code(m, "order_type", f"{base}.order_type", reference.codes("order_types"), "Select the order type from the list", out)
-    _code(m, "condition_type", f"{base}.condition_type", reference.codes("condition_types"), "Select the condition type from the list", out)
-    _code(m, "sentence_type", f"{base}.sentence_type", reference.codes("sentence_types"), "Select the sentence type from the list", out)
-    _code(m, "scheme", f"{base}.scheme", reference.codes("schemes"), "Select the pilot or scheme from the list", out)
+    _code(
+        m,
+        "order_type",
+        f"{base}.order_type",
+        reference.codes("order_types"),
+        "Select the order type from the list",
+        out,
+    )
+    _code(
+        m,
+        "condition_type",
+        f"{base}.condition_type",
+        reference.codes("condition_types"),
+        "Select the condition type from the list",
+        out,
+    )
+    _code(
+        m,
+        "sentence_type",
+        f"{base}.sentence_type",
+        reference.codes("sentence_types"),
+        "Select the sentence type from the list",
+        out,
+    )
+    _code(
+        m,
+        "scheme",
+        f"{base}.scheme",
+        reference.codes("schemes"),
+        "Select the pilot or scheme from the list",
+        out,
+    )
     cohort, order_type = text(m, "cohort"), text(m, "order_type")
     allowed = ctx.policy["order_types"].get(cohort or "")
     if allowed is not None and order_type in reference.codes("order_types") and order_type not in allowed:
-        out.append(_err("order_type_cohort_mismatch", f"{base}.order_type", "The order type does not match the type of order the device wearer is on"))
+        out.append(
+            _err(
+                "order_type_cohort_mismatch",
+                f"{base}.order_type",
+                "The order type does not match the type of order the device wearer is on",
+            )
+        )
     conditions = section(doc, "conditions")
-    if not any(present(conditions, k) for k in ("curfew", "exclusion_zones", "inclusion_zones", "trail", "attendance", "alcohol")):
+    if cohort not in ctx.policy["cohorts_without_conditions"] and not any(
+        present(conditions, k)
+        for k in ("curfew", "exclusion_zones", "inclusion_zones", "trail", "attendance", "alcohol")
+    ):
         out.append(_err("required", "conditions", "Select at least one monitoring condition"))
     inst = section(doc, "installation")
     _required(inst, "location", "installation.location", "Select where the device will be installed", out)
     if text(inst, "location") == "PROBATION_OFFICE":
-        _required(inst, "appointment", "installation.appointment", "Enter the date and time of the installation appointment", out)
-    if text(inst, "location") == "HOME" and not any(text(a, "type") in ("PRIMARY", "INSTALLATION") for _, a in items(doc, "addresses")):
+        _required(
+            inst,
+            "appointment",
+            "installation.appointment",
+            "Enter the date and time of the installation appointment",
+            out,
+        )
+    if text(inst, "location") == "HOME" and not any(
+        text(a, "type") in ("PRIMARY", "INSTALLATION") for _, a in items(doc, "addresses")
+    ):
         out.append(_err("required", "installation.location", "Enter an address to install the device at"))
     return out

@@ -51,7 +51,9 @@ def check_structure(doc: Any) -> list[ValidationError]:
 
 
 def _convert(err: Any) -> ValidationError:
-    loc = [p for p in err.get("loc", ()) if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    loc = [
+        p for p in err.get("loc", ()) if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    ]
     field = path(*loc)
     code = _TYPE_TO_CODE.get(err.get("type", ""), "wrong_type")
     ctx = err.get("ctx") or {}

@@ -1,0 +1,1 @@
+"""Violation periods, breach packs, routing to the responsible agency, and tracking responses and outcomes (next milestone)."""

@@ -1,0 +1,1 @@
+"""Field visits: installation, adjustment and removal attempts, scheduling and outcomes (next milestone)."""

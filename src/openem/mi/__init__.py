@@ -1,0 +1,1 @@
+"""Management information: KPIs, the unmonitored population, thresholds and escalation (next milestone)."""

@@ -1,0 +1,321 @@
+"""The vectorised hot path: activation lookup for every row, and every GPS rule over numpy arrays.
+
+No per-fix Python loop over zones: fixes are projected to BNG in one call, pre-filtered against the
+bounding box of their own order's zones in numpy, expanded to (fix, zone) pairs by a CSR index and
+classified by shapely 2 in one vectorised call. Python loops run only over the few fixes that matter to a
+state machine (near a zone, a presence change at home, an appointment, a victim's device).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from openem.core.geo import wgs84_to_bng
+from openem.monitoring.columns import Columns
+from openem.monitoring.model import Activation, OrderSpec, Zone, schedule_active
+from openem.monitoring.rules import curfew, health, presence, zones
+
+if TYPE_CHECKING:
+    from openem.monitoring.engine import Engine
+
+
+def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    flat = np.array([i for x in lists for i in x], dtype=np.int64)
+    return ptr, flat
+
+
+def _pairs(rows: np.ndarray, oc: np.ndarray, ptr: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expand rows to (row, zone) pairs for the zones of each row's order."""
+    counts = ptr[oc + 1] - ptr[oc]
+    rep = np.repeat(rows, counts)
+    starts = np.repeat(ptr[oc], counts)
+    within = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return rep, flat[starts + within]
+
+
+@dataclass
+class Index:
+    dev_code: dict[str, int]
+    keys: np.ndarray  # activations sorted by (device code, start) as int64 keys
+    act_g: np.ndarray
+    act_start: np.ndarray
+    act_end: np.ndarray
+    act_perm: np.ndarray
+    refs: list[str]
+    act_order: np.ndarray  # activation -> order code (-1 unknown)
+    act_wearer: np.ndarray
+    ex_zones: list[tuple[str, Zone]]
+    ex_poly: np.ndarray
+    ex_ptr: np.ndarray
+    ex_flat: np.ndarray
+    ex_bbox: np.ndarray  # per order: minx, miny, maxx, maxy (NaN = no zones)
+    in_zones: list[tuple[str, Zone]]
+    in_poly: np.ndarray
+    in_ptr: np.ndarray
+    in_flat: np.ndarray
+    home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
+    has_att: np.ndarray
+    has_prox: np.ndarray
+    victim_of: dict[str, str]
+
+    @classmethod
+    def build(cls, orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any]) -> Index:
+        dev_code: dict[str, int] = {}
+        for a in acts:
+            dev_code.setdefault(a.device_id, len(dev_code))
+        g = np.array([dev_code[a.device_id] for a in acts], dtype=np.int64)
+        start = np.array([a.start for a in acts], dtype=np.float64)
+        perm = np.lexsort((start, g)) if acts else np.zeros(0, dtype=np.int64)
+        keys = (g[perm] << 32) + np.floor(start[perm]).astype(np.int64)
+        refs = sorted(orders)
+        code = {r: i for i, r in enumerate(refs)}
+        act_order = np.array([code.get(a.order_ref, -1) for a in acts], dtype=np.int64)
+        act_wearer = np.array([a.role != "VICTIM" for a in acts], dtype=bool)
+        rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
+        n = len(refs)
+        ex_zones, in_zones = [], []
+        ex_lists: list[list[int]] = [[] for _ in range(n)]
+        in_lists: list[list[int]] = [[] for _ in range(n)]
+        ex_bbox = np.full((n, 4), np.nan)
+        home = np.full((n, 2), np.nan)
+        margin = float(defaults["zones"]["max_accuracy_m"])
+        has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        victim_of: dict[str, str] = {}
+        for i, ref in enumerate(refs):
+            o = orders[ref]
+            for z in o.exclusion:
+                ex_lists[i].append(len(ex_zones))
+                ex_zones.append((ref, z))
+            if o.exclusion:
+                b = np.array([z.polygon.bounds for z in o.exclusion])
+                ex_bbox[i] = (b[:, 0].min() - margin, b[:, 1].min() - margin, b[:, 2].max() + margin, b[:, 3].max() + margin)
+            for z in o.inclusion:
+                in_lists[i].append(len(in_zones))
+                in_zones.append((ref, z))
+            if o.curfew and o.curfew["home_xy"] and ref not in rf_orders:
+                home[i] = o.curfew["home_xy"]
+            has_att[i] = bool(o.attendance)
+            if o.proximity and o.proximity.get("victim_device_id"):
+                has_prox[i] = True
+                victim_of[str(o.proximity["victim_device_id"])] = ref
+        for a in acts:
+            if a.role == "VICTIM":
+                victim_of.setdefault(a.device_id, a.order_ref)
+        ex_ptr, ex_flat = _csr(ex_lists)
+        in_ptr, in_flat = _csr(in_lists)
+        return cls(dev_code, keys, g[perm], start[perm],
+                   np.array([a.end for a in acts], dtype=np.float64)[perm], perm, refs, act_order, act_wearer,
+                   ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr, ex_flat, ex_bbox,
+                   in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr, in_flat, home,
+                   has_att, has_prox, victim_of)  # fmt: skip
+
+    def resolve(self, cols: Columns) -> np.ndarray:
+        """The index (into the engine's activations) live at each row's event time, or -1."""
+        if not len(self.keys):
+            return np.full(cols.n, -1, dtype=np.int64)
+        g = np.array([self.dev_code.get(d, -1) for d in cols.devices], dtype=np.int64)[cols.dev]
+        key = (g << 32) + np.floor(np.nan_to_num(cols.t)).astype(np.int64)
+        i = np.searchsorted(self.keys, key, side="right") - 1
+        ic = np.clip(i, 0, None)
+        ok = (i >= 0) & (g >= 0) & (self.act_g[ic] == g) & (cols.t >= self.act_start[ic]) & (cols.t < self.act_end[ic])
+        return np.where(ok, self.act_perm[ic], -1)
+
+
+def run(eng: Engine, c: Columns, act: np.ndarray) -> None:
+    ix = eng.index()
+    th = eng.defaults
+    x, y = wgs84_to_bng(c.f["lon"], c.f["lat"])
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    acc = np.nan_to_num(c.f["accuracy_m"], nan=50.0)
+    first = np.ones(c.n, dtype=bool)
+    first[1:] = act[1:] != act[:-1]
+    prev = {int(act[r]): eng.dstate(c.devices[c.dev[r]]).get("fix") for r in np.flatnonzero(first)}
+    prev = {k: v[:4] for k, v in prev.items() if v}
+    jump = zones.impossible_jumps(c.t, x, y, acc, act, prev, th["zones"]["max_speed_mps"])
+    for r in np.flatnonzero(jump):
+        eng.flags.append((c.devices[c.dev[r]], int(c.seq[r]), "impossible_speed"))
+    ok = ~jump
+    rows_ok = np.flatnonzero(ok)
+    g_ok = act[rows_ok]
+    for k in rows_ok[np.r_[g_ok[1:] != g_ok[:-1], True]] if len(rows_ok) else []:
+        st = eng.dstate(c.devices[c.dev[k]])
+        if not st.get("fix") or st["fix"][0] <= c.t[k]:
+            st["fix"] = [float(c.t[k]), float(x[k]), float(y[k]), float(acc[k])]
+    oc = ix.act_order[act]
+    wearer = ix.act_wearer[act] & (oc >= 0)
+    late = (c.rx - c.t) > th["late"]["late_after_s"]
+    _gps_lost(eng, c, act, first, th)
+    _trail(eng, c, ix, oc, ok & wearer)
+    _exclusion(eng, c, ix, act, oc, x, y, acc, ok & wearer & (acc <= th["zones"]["max_accuracy_m"]), late)
+    _inclusion(eng, c, ix, act, oc, x, y, acc, ok & wearer & (acc <= th["zones"]["max_accuracy_m"]), late)
+    _home(eng, c, ix, oc, x, y, acc, ok & wearer)
+    _attendance(eng, c, ix, oc, x, y, acc, ok & wearer)
+    _proximity(eng, c, ix, act, oc, x, y, acc, ok, late)
+
+
+def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, first: np.ndarray, th: dict[str, Any]) -> None:
+    src = c.s["source"]
+    is_gps = src == "GPS"
+    moving = is_gps & (np.nan_to_num(c.f["speed_mps"]) >= th["comms"]["gps_lost_speed_mps"])
+    for r in np.flatnonzero(~is_gps):
+        dev = c.devices[c.dev[r]]
+        st = eng.dstate(dev)
+        if not first[r] and is_gps[r - 1]:
+            st["moving"], st["gps_lost"] = bool(moving[r - 1]), 0
+        for d in health.gps_source(st, float(c.t[r]), str(src[r]), None, (dev, int(c.seq[r])), th["comms"]):
+            a = eng.activations[int(act[r])]
+            eng.emit(d, eng.orders.get(a.order_ref), a, dev, condition_id="device_health")
+    lasts = np.flatnonzero(np.r_[act[1:] != act[:-1], True])
+    for r in lasts:
+        if is_gps[r]:
+            st = eng.dstate(c.devices[c.dev[r]])
+            st["moving"], st["gps_lost"] = bool(moving[r]), 0
+
+
+def _trail(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, m: np.ndarray) -> None:
+    if not m.any():
+        return
+    codes, counts = np.unique(oc[m], return_counts=True)
+    t = c.t[m]
+    tmin = np.full(len(ix.refs), np.inf)
+    tmax = np.full(len(ix.refs), -np.inf)
+    np.minimum.at(tmin, oc[m], t)
+    np.maximum.at(tmax, oc[m], t)
+    for k, n in zip(codes.tolist(), counts.tolist(), strict=True):
+        st = eng.ostate(ix.refs[k]).setdefault("trail", [0, float(tmin[k]), float(tmax[k])])
+        st[0] += n
+        st[1], st[2] = min(st[1], float(tmin[k])), max(st[2], float(tmax[k]))
+
+
+def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
+                 zone_list: list[tuple[str, Zone]], act: np.ndarray, late: np.ndarray, kind: str,
+                 th: dict[str, Any]) -> None:  # fmt: skip
+    """Feed classified (fix, zone) pairs, in event time, through the dwell/confirmation machine."""
+    events = sorted(zip(c.t[rows].tolist(), rows.tolist(), zidx.tolist(), cls.tolist(), strict=True))
+    for t, r, zi, k in events:
+        ref, zone = zone_list[zi]
+        order = eng.orders[ref]
+        zst = eng.ostate(ref).setdefault(kind, {})
+        key = zone.zone_id
+        active = zone.start <= t < zone.end and order.active(t) and schedule_active(zone.schedule, t)
+        if not active:
+            zst.pop(key, None)
+            continue
+        state = zst.setdefault(key, zones.new_state())
+        dev = c.devices[c.dev[r]]
+        for hit in zones.step(state, t, k, (dev, int(c.seq[r])), th["confirmations"], th["dwell_s"]):
+            name = {"exclusion": ("exclusion_entry", "exclusion_possible"),
+                    "inclusion": ("inclusion_exit", "inclusion_possible_exit")}[kind]  # fmt: skip
+            alert_kind = name[0] if hit["level"] == "confirmed" else name[1]
+            a = eng.activations[int(act[r])]
+            eng.emit({"kind": alert_kind, "start": hit["start"], "evidence": hit["evidence"],
+                      "details": {"zone_id": key, "accuracy_m": float(c.f["accuracy_m"][r])}},
+                     order, a, dev, condition_id=key, late=bool(late[r]))  # fmt: skip
+        if state["n"] == 0 and state["pn"] == 0:
+            zst.pop(key, None)
+
+
+def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:
+    """Orders with a zone episode in progress: all their fixes matter (a CLEAR fix ends the episode)."""
+    code = {r: i for i, r in enumerate(ix.refs)}
+    return [code[ref] for ref, st in eng.order_state.items() if st.get(kind) and ref in code]
+
+
+def _exclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
+               acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+    if not ix.ex_zones or not m.any():
+        return
+    b = ix.ex_bbox[np.clip(oc, 0, None)]
+    with np.errstate(invalid="ignore"):
+        near = m & (x >= b[:, 0]) & (y >= b[:, 1]) & (x <= b[:, 2]) & (y <= b[:, 3])
+    rows, zidx = _pairs(np.flatnonzero(near), oc[near], ix.ex_ptr, ix.ex_flat)
+    cls = zones.classify_inside(ix.ex_poly[zidx], x[rows], y[rows], acc[rows]) if len(rows) else np.zeros(0, np.int8)
+    busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "exclusion"))
+    if not len(busy):
+        return
+    sel = m & np.isin(oc, busy)
+    rows, zidx = _pairs(np.flatnonzero(sel), oc[sel], ix.ex_ptr, ix.ex_flat)
+    cls = zones.classify_inside(ix.ex_poly[zidx], x[rows], y[rows], acc[rows])
+    _zone_events(eng, c, rows, zidx, cls, ix.ex_zones, act, late, "exclusion", eng.defaults["zones"])
+
+
+def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
+               acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+    if not ix.in_zones or not m.any():
+        return
+    has = (ix.in_ptr[1:] - ix.in_ptr[:-1]) > 0
+    sel = m & has[np.clip(oc, 0, None)]
+    rows, zidx = _pairs(np.flatnonzero(sel), oc[sel], ix.in_ptr, ix.in_flat)
+    if not len(rows):
+        return
+    cls = zones.classify_outside(ix.in_poly[zidx], x[rows], y[rows], acc[rows])
+    busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "inclusion"))
+    keep = np.isin(oc[rows], busy)
+    _zone_events(eng, c, rows[keep], zidx[keep], cls[keep], ix.in_zones, act, late, "inclusion", eng.defaults["inclusion"])
+
+
+def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
+          m: np.ndarray) -> None:  # fmt: skip
+    """GPS presence at the curfew address for orders with no home unit: record changes only."""
+    h = ix.home[np.clip(oc, 0, None)]
+    sel = m & ~np.isnan(h[:, 0])
+    if not sel.any():
+        return
+    th = eng.defaults["curfew"]
+    present = np.hypot(x - h[:, 0], y - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(acc, th["gps_max_accuracy_m"])
+    rows = np.flatnonzero(sel)
+    p = present[rows]
+    change = np.ones(len(rows), dtype=bool)
+    change[1:] = (p[1:] != p[:-1]) | (oc[rows][1:] != oc[rows][:-1])
+    for r in rows[change]:
+        order = eng.orders[ix.refs[oc[r]]]
+        if not order.curfew:
+            continue
+        obs = eng.ostate(order.ref).setdefault("cf_obs", [])
+        t = float(c.t[r])
+        if not obs or obs[-1][0] > t or obs[-1][1] != int(present[r]):
+            curfew.add_observation(obs, t, bool(present[r]), c.devices[c.dev[r]], int(c.seq[r]))
+            st = eng.ostate(order.ref)
+            st["cf_touch"] = min(st.get("cf_touch", t), t)
+
+
+def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
+                m: np.ndarray) -> None:  # fmt: skip
+    sel = m & ix.has_att[np.clip(oc, 0, None)]
+    for k in np.unique(oc[sel]).tolist():
+        order = eng.orders[ix.refs[k]]
+        rows = np.flatnonzero(sel & (oc == k))
+        done = eng.ostate(order.ref).setdefault("attended", {})
+        for appt in order.attendance:
+            if appt["id"] in done:
+                continue
+            inwin = (c.t[rows] >= appt["start"]) & (c.t[rows] <= appt["end"])
+            near = np.hypot(x[rows] - appt["x"], y[rows] - appt["y"]) <= appt["radius_m"] + acc[rows]
+            hit = rows[inwin & near]
+            if len(hit):
+                done[appt["id"]] = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
+
+
+def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
+               acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+    if not ix.has_prox.any():
+        return
+    wearer_rows = m & ix.act_wearer[act] & ix.has_prox[np.clip(oc, 0, None)] & (oc >= 0)
+    victim_rows = m & ~ix.act_wearer[act]
+    for r in np.flatnonzero(wearer_rows | victim_rows):
+        dev = c.devices[c.dev[r]]
+        side = "w" if wearer_rows[r] else "v"
+        ref = ix.refs[oc[r]] if side == "w" else ix.victim_of.get(dev)
+        order = eng.orders.get(ref or "")
+        if order is None or not order.proximity:
+            continue
+        st = eng.ostate(order.ref).setdefault("prox", {})
+        drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
+                                    (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
+        for d in drafts:
+            eng.emit(d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r]))

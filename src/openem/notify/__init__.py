@@ -1,0 +1,1 @@
+"""Channels to wearers (e-surveillance prompts) and officials (email, webhooks) (next milestone)."""

@@ -1,0 +1,134 @@
+"""Replaying a world: wire-format messages in receive order (`iter_wire_messages`) and a streamer that
+POSTs them in batches to a running openem (`POST {url}/api/telemetry/batch`), in real or accelerated time."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+PAYLOAD_FIELDS = {
+    "gps": ("lat", "lon", "accuracy_m", "hdop", "speed_mps", "heading_deg", "source"),
+    "rf": ("present", "rssi_dbm", "tag_id"),
+    "alcohol": ("tac_gdl", "ir_skin", "temp_c"),
+    "battery": ("level_pct", "charging"),
+    "tamper": ("tamper_kind", "tamper_state"),
+    "checkin": ("result", "lat", "lon", "accuracy_m"),
+    "hmu_power": ("mains",),
+    "hmu_moved": ("moved",),
+    "heartbeat": (),
+}
+_RENAME = {"tamper_kind": "kind", "tamper_state": "state"}
+
+
+def table_to_wire(table: pa.Table) -> Iterator[dict]:
+    """Columnar rows to wire envelopes (docs/telemetry.md), null payload fields left out."""
+    for batch in table.to_batches(max_chunksize=50_000):
+        cols = {
+            name: batch.column(name).to_pylist()
+            for name in batch.schema.names
+            if name not in ("device_time", "receive_time")
+        }
+        for name in ("device_time", "receive_time"):  # %S carries the microseconds for us timestamps
+            cols[name] = pc.strftime(batch.column(name), format="%Y-%m-%dT%H:%M:%SZ").to_pylist()
+        types = cols["type"]
+        for i in range(batch.num_rows):
+            payload = {}
+            for f in PAYLOAD_FIELDS[types[i]]:
+                value = cols[f][i]
+                if value is not None:
+                    payload[_RENAME.get(f, f)] = value
+            yield {
+                "v": 1,
+                "device_id": cols["device_id"][i],
+                "seq": cols["seq"][i],
+                "type": types[i],
+                "device_time": cols["device_time"][i],
+                "receive_time": cols["receive_time"][i],
+                "payload": payload,
+            }
+
+
+def iter_wire_messages(world_dir: str | Path) -> Iterator[dict]:
+    """Every message of a written world, merged across chunk files in receive_time order."""
+    parts = sorted((Path(world_dir) / "telemetry").glob("part-*.parquet"))
+    streams = [table_to_wire(pq.read_table(p)) for p in parts]
+    yield from heapq.merge(*streams, key=lambda m: m["receive_time"])
+
+
+def _post(
+    client: Any, url: str, token: str, batch: list[dict], retries: int, sleep: Callable[[float], None]
+) -> None:
+    delay = 0.5
+    for attempt in range(retries + 1):
+        try:
+            resp = client.post(
+                url,
+                content=json.dumps(batch),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            if resp.status_code < 500:
+                if resp.status_code >= 400:
+                    raise RuntimeError(f"ingest refused the batch: HTTP {resp.status_code} {resp.text[:200]}")
+                return
+        except Exception as exc:  # connection errors: retry with backoff
+            import httpx
+
+            if not isinstance(exc, httpx.TransportError) or attempt == retries:
+                raise
+        if attempt == retries:
+            raise RuntimeError(f"ingest failing after {retries} retries")
+        sleep(delay)
+        delay = min(delay * 2, 10.0)
+
+
+def stream_world(
+    world_dir: str | Path, url: str, token: str, speed: float = 60.0, limit: int | None = None, batch_size: int = 500,
+    retries: int = 6, progress: Callable[[int], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+) -> int:  # fmt: skip
+    """POST the world's messages in receive order; `speed` simulated seconds per real second (0 = flat out)."""
+    import httpx
+
+    from openem.core.time import parse_instant
+
+    endpoint = url.rstrip("/") + "/api/telemetry/batch"
+    sent = 0
+    batch: list[dict] = []
+    sim0 = wall0 = None
+    with httpx.Client(timeout=30) as client:
+        for msg in iter_wire_messages(world_dir):
+            if limit is not None and sent + len(batch) >= limit:
+                break
+            if speed > 0:
+                at = parse_instant(msg["receive_time"]).timestamp()
+                if sim0 is None:
+                    sim0, wall0 = at, time.monotonic()
+                wait = (at - sim0) / speed - (time.monotonic() - wall0)
+                if wait > 0:
+                    if batch:
+                        _post(client, endpoint, token, batch, retries, sleep)
+                        sent += len(batch)
+                        if progress:
+                            progress(len(batch))
+                        batch = []
+                    sleep(min(wait, 60.0))
+            batch.append(msg)
+            if len(batch) >= batch_size:
+                _post(client, endpoint, token, batch, retries, sleep)
+                sent += len(batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            _post(client, endpoint, token, batch, retries, sleep)
+            sent += len(batch)
+            if progress:
+                progress(len(batch))
+    return sent

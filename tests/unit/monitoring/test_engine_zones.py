@@ -1,0 +1,95 @@
+"""Exclusion/inclusion zones through the engine: accuracy-aware, confirmed by dwell, multipath rejected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from openem.monitoring.engine import Engine
+
+from .fixtures import HOME, T0, Device, activation, offset, order, square
+
+ZONE_CENTRE = offset(*HOME, 3000, 0)
+
+
+def engine_with_zone(**zone_kw) -> Engine:
+    eng = Engine()
+    eng.apply_order(order(exclusion_zones=[{"id": "Z1", "name": "Victim street", "geometry": square(*ZONE_CENTRE, 200),
+                                            **zone_kw}]))  # fmt: skip
+    eng.apply_activation(activation("GPS-1"))
+    return eng
+
+
+def walk_in(dev: Device, n: int, acc: float = 5.0, step_s: int = 60):
+    return [dev.fix(T0 + timedelta(seconds=i * step_s), *offset(*ZONE_CENTRE, 0, 0), acc=acc) for i in range(n)]
+
+
+def test_confirmed_entry_needs_two_fixes_and_dwell() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    msgs = walk_in(dev, 3)
+    assert eng.process(msgs[:1]) == []
+    alerts = eng.process(msgs[1:])
+    assert [a["kind"] for a in alerts] == ["exclusion_entry"]
+    a = alerts[0]
+    assert a["condition_id"] == "Z1" and a["order_ref"] == "ORD-1" and a["person_id"] == "PER-1"
+    assert a["start"] == "2026-11-23T12:00:00Z" and a["evidence"][:2] == [["GPS-1", 1], ["GPS-1", 2]]
+    assert not a["late_detected"]
+
+
+def test_poor_accuracy_overlap_is_only_possible_never_confirmed() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    alerts = eng.process(walk_in(dev, 6, acc=300.0))
+    assert [a["kind"] for a in alerts] == ["exclusion_possible"]
+
+
+def test_fixes_outside_the_zone_raise_nothing_and_a_single_jump_is_rejected() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    msgs = [dev.fix(T0 + timedelta(seconds=i * 15), *HOME) for i in range(4)]
+    msgs.insert(2, dev.fix(T0 + timedelta(seconds=20), *ZONE_CENTRE))  # 3 km in 5 s: multipath
+    msgs.insert(3, dev.fix(T0 + timedelta(seconds=25), *ZONE_CENTRE))
+    alerts = eng.process(msgs)
+    assert [a for a in alerts if a["kind"].startswith("exclusion")] == []
+    assert ("GPS-1", 3, "impossible_speed") in eng.flags
+
+
+def test_zone_outside_its_schedule_is_not_enforced() -> None:
+    eng, dev = engine_with_zone(schedule=[{"day": "SATURDAY", "start": "09:00", "end": "17:00"}]), Device("GPS-1")
+    assert eng.process(walk_in(dev, 4)) == []  # Monday
+
+
+def test_leaving_and_re_entering_is_a_new_alert_and_replay_is_idempotent() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    first = walk_in(dev, 2)
+    out = [dev.fix(T0 + timedelta(minutes=10 + i), *HOME) for i in range(2)]
+    again = [dev.fix(T0 + timedelta(minutes=30 + i), *ZONE_CENTRE) for i in range(2)]
+    alerts = eng.process(first + out + again)
+    assert [a["kind"] for a in alerts] == ["exclusion_entry", "exclusion_entry"]
+    assert eng.process(first + out + again) == []
+
+
+def test_inclusion_zone_exit_is_raised() -> None:
+    eng = Engine()
+    eng.apply_order(order(inclusion_zones=[{"id": "I1", "name": "Town", "geometry": square(*HOME, 500)}]))
+    eng.apply_activation(activation("GPS-1"))
+    dev = Device("GPS-1")
+    inside = [dev.fix(T0 + timedelta(minutes=i), *HOME) for i in range(3)]
+    outside = [dev.fix(T0 + timedelta(minutes=10 + i), *offset(*HOME, 5000, 0)) for i in range(3)]
+    alerts = eng.process(inside + outside)
+    assert [a["kind"] for a in alerts] == ["inclusion_exit"]
+    assert alerts[0]["start"] == "2026-11-23T12:10:00Z"
+
+
+def test_message_from_a_device_with_no_live_activation_is_flagged_not_dropped() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-UNKNOWN")
+    kinds = [a["kind"] for a in eng.process(walk_in(dev, 3))]
+    assert kinds == []  # GPS-UNKNOWN's fixes in the zone are not GPS-1's
+    assert [f[2] for f in eng.flags] == ["no_activation"] * 3
+
+
+def test_late_store_and_forward_data_raises_a_late_detected_alert() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    msgs = [dev.fix(T0 + timedelta(seconds=i * 60), *ZONE_CENTRE) for i in range(3)]
+    for m in msgs:
+        m["receive_time"] = "2026-11-23T15:00:00Z"
+    alerts = eng.process(msgs)
+    assert alerts[0]["kind"] == "exclusion_entry" and alerts[0]["late_detected"]
+    assert alerts[0]["start"] == "2026-11-23T12:00:00Z" and alerts[0]["detected_at"] == "2026-11-23T15:00:00Z"
