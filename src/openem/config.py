@@ -51,7 +51,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         environment=environment,
         bus_url=e.get("OPENEM_BUS_URL", "inprocess"),
         mqtt_url=e.get("OPENEM_MQTT_URL") or None,
-        max_body_bytes=int(e.get("OPENEM_MAX_BODY_BYTES", str(5 * 1024 * 1024))),
+        max_body_bytes=int(e.get("OPENEM_MAX_BODY_BYTES", str(10 * 1024 * 1024))),
         session_max_age_s=int(e.get("OPENEM_SESSION_MAX_AGE", str(8 * 3600))),
         secure_cookies=_bool(e.get("OPENEM_SECURE_COOKIES"), environment == "production"),
         static_dir=Path(static) if static else None,

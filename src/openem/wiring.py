@@ -15,6 +15,8 @@ from openem.bus.registry import Registry
 TABLE_MODULES = [
     "openem.auth.tables",
     "openem.bus.outbox",
+    "openem.devices.tables",
+    "openem.telemetry.tables",
 ]
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+import heapq
+
 from openem.monitoring import gps_path, timed
 from openem.monitoring.columns import Columns, to_columns
 from openem.monitoring.model import (
@@ -26,6 +28,7 @@ from openem.monitoring.model import (
     parse_order,
     to_iso,
 )
+from openem.monitoring.registry import Registry
 from openem.monitoring.rules import alcohol, curfew, health, presence
 
 SNAPSHOT_VERSION = 1
@@ -41,7 +44,10 @@ class Engine:
         self.started = 0.0  # the first watermark: silence before the engine was watching is not evidence
         self.last_tick = 0.0
         self.raised: set[str] = set()
-        self.devices: dict[str, dict[str, Any]] = {}  # per-device rule state (JSON-safe)
+        self.reg = Registry()  # dense per-device / per-order arrays for the hot path
+        self.cf_heap: list[tuple[float, str]] = []  # (next curfew window end, order ref)
+        self.cf_touched: set[str] = set()
+        self.devices: dict[str, dict[str, Any]] = {}  # per-device rule state of the sparse rules (JSON-safe)
         self.order_state: dict[str, dict[str, Any]] = {}  # per-order rule state (JSON-safe)
         self.flags: list[tuple[str, int, str]] = []  # (device_id, seq, flag) of the last batch
         self._index: Any = None
@@ -51,8 +57,11 @@ class Engine:
     def apply_order(self, doc: dict[str, Any]) -> None:
         spec = parse_order(doc, self.defaults)
         self.orders[spec.ref] = spec
+        self.reg.order(spec.ref)
         st = self.ostate(spec.ref)
-        st.pop("cf_next", None)  # the timetable may have changed: recompute the next window to close
+        st.pop("cf_due", None)  # the timetable may have changed: recompute the next window to close
+        if spec.curfew:
+            self.cf_touched.add(spec.ref)
         self._index = None
 
     def end_order(self, ref: str, at: float | None = None) -> None:
@@ -64,6 +73,8 @@ class Engine:
 
     def apply_activation(self, act: dict[str, Any] | Activation) -> None:
         a = act if isinstance(act, Activation) else Activation.from_dict(act)
+        self.reg.device(a.device_id)
+        self.reg.order(a.order_ref)
         self.activations = [x for x in self.activations if x.activation_id != a.activation_id] + [a]
         self._index = None
 
@@ -81,7 +92,7 @@ class Engine:
 
     def index(self) -> gps_path.Index:
         if self._index is None:
-            self._index = gps_path.Index.build(self.orders, self.activations, self.defaults)
+            self._index = gps_path.Index.build(self.orders, self.activations, self.defaults, self.reg)
         return self._index
 
     # ---- processing ----------------------------------------------------------------------------------
@@ -108,41 +119,48 @@ class Engine:
 
     def _process(self, cols: Columns) -> None:
         ix = self.index()
-        act = ix.resolve(cols)
+        g = self.reg.devices(cols.devices)[cols.dev]
+        act = ix.resolve(g, cols.t)
         for r in np.flatnonzero(act < 0):
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "no_activation"))
-        keep = np.flatnonzero((act >= 0) & self._first_sight(cols))
+        fresh = self._first_sight(cols, g)
+        for r in np.flatnonzero(~fresh):
+            self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "duplicate"))
+        self._last_seen(cols, g)
+        keep = np.flatnonzero((act >= 0) & fresh)
         if len(keep) == 0:
             return
-        cols, act = cols.take(keep), act[keep]
+        cols, act, g = cols.take(keep), act[keep], g[keep]
         order = np.lexsort((cols.seq, cols.t, act))
-        cols, act = cols.take(order), act[order]
-        self._last_seen(cols)
+        cols, act, g = cols.take(order), act[order], g[order]
         gps = cols.type == 0
         if gps.any():
-            gps_path.run(self, cols.take(np.flatnonzero(gps)), act[gps])
+            gps_path.run(self, cols.take(np.flatnonzero(gps)), act[gps], g[gps])
         for r in np.flatnonzero((cols.type > 0) & (cols.type < 8)):
             self._sparse(cols, int(r), self.activations[int(act[r])])
 
-    def _first_sight(self, cols: Columns) -> np.ndarray:
+    def _first_sight(self, cols: Columns, g: np.ndarray) -> np.ndarray:
         """False for a (device, seq) already processed: duplicates and replays change nothing.
 
-        Per device the state keeps the highest sequence seen and the gaps below it (store-and-forward data
-        fills them later), so the check is vectorised for in-order data and loops only over late rows."""
+        Per device the registry keeps the highest sequence seen; the gaps below it (store-and-forward data
+        fills them later) live in the device's state. In-order data is checked in numpy; only devices with
+        late or repeated sequence numbers take the Python path."""
         new = np.ones(cols.n, dtype=bool)
-        order = np.lexsort((cols.seq, cols.dev))
-        d, s = cols.dev[order], cols.seq[order]
+        order = np.lexsort((cols.seq, g))
+        d, s = g[order], cols.seq[order]
         same = np.r_[False, (d[1:] == d[:-1]) & (s[1:] == s[:-1])]
         new[order[same]] = False
         starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-        ends = np.r_[starts[1:], len(d)]
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            st = self.dstate(cols.devices[d[lo]])
-            top = st.get("seq_max", -1)
-            seqs = s[lo:hi]
-            if seqs[0] > top and (hi - lo == 1 or np.all(np.diff(seqs) <= 1)) and seqs[0] == top + 1:
-                st["seq_max"] = int(seqs[-1])
-                continue
+        ends = np.r_[starts[1:], len(d)] - 1
+        seq_max = self.reg.d["seq_max"]
+        step = np.r_[1, np.diff(s)]
+        step[starts] = np.where(seq_max[d[starts]] < 0, 1, s[starts] - seq_max[d[starts]])  # new: any start
+        irregular = np.add.reduceat(step != 1, starts) > 0  # gaps, repeats or late rows in the group
+        seq_max[d[starts[~irregular]]] = s[ends[~irregular]]
+        for lo, hi in zip(starts[irregular].tolist(), (ends[irregular] + 1).tolist(), strict=True):
+            dev = int(d[lo])
+            st = self.dstate(self.reg.dev_ids[dev])
+            top = int(seq_max[dev])
             gaps = set(st.get("seq_gaps", []))
             for j in range(lo, hi):
                 q = int(s[j])
@@ -156,19 +174,17 @@ class Engine:
                 else:
                     gaps.update(range(max(top + 1, q - 2000), q))
                     top = q
-            st["seq_max"] = top
+            seq_max[dev] = top
             st["seq_gaps"] = sorted(gaps)[-2000:]
         return new
 
-    def _last_seen(self, cols: Columns) -> None:
-        last = np.full(len(cols.devices), -1, dtype=np.int64)
-        by_rx = np.argsort(cols.rx, kind="stable")
-        last[cols.dev[by_rx]] = by_rx  # the last write per device wins: the latest receive
-        for d in np.flatnonzero(last >= 0):
-            r = last[d]
-            st = self.dstate(cols.devices[d])
-            if float(cols.rx[r]) >= st.get("rx", 0.0):
-                st["rx"], st["rx_msg"] = float(cols.rx[r]), [cols.devices[d], int(cols.seq[r])]
+    def _last_seen(self, cols: Columns, g: np.ndarray) -> None:
+        order = np.lexsort((cols.rx, g))
+        last = order[np.r_[g[order][1:] != g[order][:-1], True]]
+        newer = cols.rx[last] >= self.reg.d["rx"][g[last]]
+        last = last[newer]
+        self.reg.d["rx"][g[last]] = cols.rx[last]
+        self.reg.d["rx_seq"][g[last]] = cols.seq[last]
 
     def _sparse(self, cols: Columns, r: int, a: Activation) -> None:
         """The per-message rules for the sparse types (rf, alcohol, battery, tamper, checkin, hmu)."""
@@ -184,7 +200,7 @@ class Engine:
                 present = bool(cols.b["present"][r])
                 if not obs or obs[-1][0] > t or obs[-1][1] != int(present):
                     curfew.add_observation(obs, t, present, dev, msg[1])
-                    self._curfew_touched(order, t)
+                    self.curfew_touched(order.ref, t)
         elif kind == 2 and order and order.alcohol and order.alcohol["start"] <= t < order.alcohol["end"]:
             alc = st.setdefault("alc", alcohol.new_state())
             drafts = alcohol.step(alc, t, float(cols.f["tac_gdl"][r]), float(cols.f["ir_skin"][r]), msg,
@@ -203,9 +219,13 @@ class Engine:
         for d in drafts:
             self.emit(d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late)
 
-    def _curfew_touched(self, order: OrderSpec, t: float) -> None:
-        st = self.ostate(order.ref)
+    def curfew_touched(self, ref: str, t: float) -> None:
+        st = self.ostate(ref)
         st["cf_touch"] = min(st.get("cf_touch", t), t)
+        self.cf_touched.add(ref)
+
+    def curfew_due(self, ref: str, due: float) -> None:
+        heapq.heappush(self.cf_heap, (due, ref))
 
     def emit(self, draft: dict[str, Any], order: OrderSpec | None, a: Activation | None, device_id: str, *,
              condition_id: str, late: bool = False) -> None:  # fmt: skip
@@ -239,6 +259,8 @@ class Engine:
             "activations": [{**a.to_dict(), "start": a.start, "end": None if a.end >= FAR_FUTURE else a.end}
                             for a in self.activations],  # fmt: skip
             "devices": copy.deepcopy(self.devices),
+            "registry": self.reg.to_json(),
+            "cf_touched": sorted(self.cf_touched),
             "order_state": copy.deepcopy(self.order_state),
             "raised": sorted(self.raised),
         }
@@ -256,6 +278,11 @@ class Engine:
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
         eng.started = float(state.get("started", 0.0))
         eng.devices = copy.deepcopy(state["devices"])
+        eng.reg = Registry.from_json(state["registry"])
+        eng.cf_touched = set(state["cf_touched"])
+        for ref, st in state["order_state"].items():
+            if "cf_due" in st:
+                eng.curfew_due(ref, st["cf_due"])
         eng.order_state = copy.deepcopy(state["order_state"])
         eng.raised = set(state["raised"])
         return eng

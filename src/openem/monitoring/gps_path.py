@@ -16,6 +16,7 @@ import numpy as np
 from openem.core.geo import wgs84_to_bng
 from openem.monitoring.columns import Columns
 from openem.monitoring.model import Activation, OrderSpec, Zone, schedule_active
+from openem.monitoring.registry import Registry
 from openem.monitoring.rules import curfew, health, presence, zones
 
 if TYPE_CHECKING:
@@ -40,15 +41,21 @@ def _pairs(rows: np.ndarray, oc: np.ndarray, ptr: np.ndarray, flat: np.ndarray) 
 
 @dataclass
 class Index:
-    dev_code: dict[str, int]
     keys: np.ndarray  # activations sorted by (device code, start) as int64 keys
-    act_g: np.ndarray
-    act_start: np.ndarray
-    act_end: np.ndarray
+    act_g: np.ndarray  # sorted
+    act_start: np.ndarray  # sorted
+    act_end: np.ndarray  # sorted
     act_perm: np.ndarray
-    refs: list[str]
-    act_order: np.ndarray  # activation -> order code (-1 unknown)
+    refs: list[str]  # order code -> ref (the registry's, stable)
+    known: np.ndarray  # per order code: an order document is loaded
+    act_order: np.ndarray  # activation -> order code
     act_wearer: np.ndarray
+    a_g: np.ndarray  # activation -> device code (activation order)
+    a_start: np.ndarray
+    a_end: np.ndarray
+    a_limit: np.ndarray  # no-communication limit in seconds (NaN = not expected to talk)
+    o_start: np.ndarray
+    o_end: np.ndarray
     ex_zones: list[tuple[str, Zone]]
     ex_poly: np.ndarray
     ex_ptr: np.ndarray
@@ -64,20 +71,26 @@ class Index:
     victim_of: dict[str, str]
 
     @classmethod
-    def build(cls, orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any]) -> Index:
-        dev_code: dict[str, int] = {}
-        for a in acts:
-            dev_code.setdefault(a.device_id, len(dev_code))
-        g = np.array([dev_code[a.device_id] for a in acts], dtype=np.int64)
+    def build(cls, orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any], reg: Registry
+              ) -> Index:  # fmt: skip
+        g = np.array([reg.device(a.device_id) for a in acts], dtype=np.int64)
         start = np.array([a.start for a in acts], dtype=np.float64)
+        end = np.array([a.end for a in acts], dtype=np.float64)
         perm = np.lexsort((start, g)) if acts else np.zeros(0, dtype=np.int64)
         keys = (g[perm] << 32) + np.floor(start[perm]).astype(np.int64)
-        refs = sorted(orders)
-        code = {r: i for i, r in enumerate(refs)}
-        act_order = np.array([code.get(a.order_ref, -1) for a in acts], dtype=np.int64)
-        act_wearer = np.array([a.role != "VICTIM" for a in acts], dtype=bool)
-        rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
+        act_order = np.array([reg.order(a.order_ref) for a in acts], dtype=np.int64)
+        refs = reg.order_refs
         n = len(refs)
+        act_wearer = np.array([a.role != "VICTIM" for a in acts], dtype=bool)
+        limit = np.full(len(acts), np.nan)
+        for i, a in enumerate(acts):
+            th = (orders[a.order_ref].thresholds if a.order_ref in orders else defaults)["comms"]
+            interval = th["expected_interval_s"].get(a.device_kind)
+            if interval and a.role != "VICTIM":
+                limit[i] = max(interval * th["missed_intervals"], interval + th["min_gap_s"])
+        rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
+        known = np.zeros(n, dtype=bool)
+        o_start, o_end = np.full(n, np.nan), np.full(n, np.nan)
         ex_zones, in_zones = [], []
         ex_lists: list[list[int]] = [[] for _ in range(n)]
         in_lists: list[list[int]] = [[] for _ in range(n)]
@@ -87,7 +100,10 @@ class Index:
         has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         victim_of: dict[str, str] = {}
         for i, ref in enumerate(refs):
-            o = orders[ref]
+            o = orders.get(ref)
+            if o is None:
+                continue
+            known[i], o_start[i], o_end[i] = True, o.start, o.end
             for z in o.exclusion:
                 ex_lists[i].append(len(ex_zones))
                 ex_zones.append((ref, z))
@@ -108,88 +124,84 @@ class Index:
                 victim_of.setdefault(a.device_id, a.order_ref)
         ex_ptr, ex_flat = _csr(ex_lists)
         in_ptr, in_flat = _csr(in_lists)
-        return cls(dev_code, keys, g[perm], start[perm],
-                   np.array([a.end for a in acts], dtype=np.float64)[perm], perm, refs, act_order, act_wearer,
-                   ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr, ex_flat, ex_bbox,
-                   in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr, in_flat, home,
-                   has_att, has_prox, victim_of)  # fmt: skip
+        return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
+                   limit, o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
+                   ex_flat, ex_bbox, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr,
+                   in_flat, home, has_att, has_prox, victim_of)  # fmt: skip
 
-    def resolve(self, cols: Columns) -> np.ndarray:
+    def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The index (into the engine's activations) live at each row's event time, or -1."""
         if not len(self.keys):
-            return np.full(cols.n, -1, dtype=np.int64)
-        g = np.array([self.dev_code.get(d, -1) for d in cols.devices], dtype=np.int64)[cols.dev]
-        key = (g << 32) + np.floor(np.nan_to_num(cols.t)).astype(np.int64)
+            return np.full(len(g), -1, dtype=np.int64)
+        key = (g << 32) + np.floor(np.nan_to_num(t)).astype(np.int64)
         i = np.searchsorted(self.keys, key, side="right") - 1
         ic = np.clip(i, 0, None)
-        ok = (i >= 0) & (g >= 0) & (self.act_g[ic] == g) & (cols.t >= self.act_start[ic]) & (cols.t < self.act_end[ic])
+        ok = (i >= 0) & (self.act_g[ic] == g) & (t >= self.act_start[ic]) & (t < self.act_end[ic])
         return np.where(ok, self.act_perm[ic], -1)
 
 
-def run(eng: Engine, c: Columns, act: np.ndarray) -> None:
+def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     ix = eng.index()
     th = eng.defaults
+    d = eng.reg.d
     x, y = wgs84_to_bng(c.f["lon"], c.f["lat"])
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     acc = np.nan_to_num(c.f["accuracy_m"], nan=50.0)
-    first = np.ones(c.n, dtype=bool)
-    first[1:] = act[1:] != act[:-1]
-    prev = {int(act[r]): eng.dstate(c.devices[c.dev[r]]).get("fix") for r in np.flatnonzero(first)}
-    prev = {k: v[:4] for k, v in prev.items() if v}
-    jump = zones.impossible_jumps(c.t, x, y, acc, act, prev, th["zones"]["max_speed_mps"])
+    first = np.r_[True, act[1:] != act[:-1]]
+    last = np.r_[act[1:] != act[:-1], True]
+    fg = g[first]
+    prev = np.full((c.n, 4), np.nan)
+    prev[first] = np.column_stack([d["fix_t"][fg], d["fix_x"][fg], d["fix_y"][fg], d["fix_acc"][fg]])
+    jump = zones.impossible_jumps(c.t, x, y, acc, first, prev, th["zones"]["max_speed_mps"])
     for r in np.flatnonzero(jump):
         eng.flags.append((c.devices[c.dev[r]], int(c.seq[r]), "impossible_speed"))
     ok = ~jump
     rows_ok = np.flatnonzero(ok)
-    g_ok = act[rows_ok]
-    for k in rows_ok[np.r_[g_ok[1:] != g_ok[:-1], True]] if len(rows_ok) else []:
-        st = eng.dstate(c.devices[c.dev[k]])
-        if not st.get("fix") or st["fix"][0] <= c.t[k]:
-            st["fix"] = [float(c.t[k]), float(x[k]), float(y[k]), float(acc[k])]
+    if len(rows_ok):
+        k = rows_ok[np.r_[g[rows_ok][1:] != g[rows_ok][:-1], True]]
+        k = k[~(d["fix_t"][g[k]] > c.t[k])]  # keep a newer fix already known (late data arrives older)
+        d["fix_t"][g[k]], d["fix_x"][g[k]], d["fix_y"][g[k]], d["fix_acc"][g[k]] = c.t[k], x[k], y[k], acc[k]
     oc = ix.act_order[act]
-    wearer = ix.act_wearer[act] & (oc >= 0)
+    wearer = ix.act_wearer[act] & ix.known[oc]
     late = (c.rx - c.t) > th["late"]["late_after_s"]
-    _gps_lost(eng, c, act, first, th)
-    _trail(eng, c, ix, oc, ok & wearer)
-    _exclusion(eng, c, ix, act, oc, x, y, acc, ok & wearer & (acc <= th["zones"]["max_accuracy_m"]), late)
-    _inclusion(eng, c, ix, act, oc, x, y, acc, ok & wearer & (acc <= th["zones"]["max_accuracy_m"]), late)
+    _gps_lost(eng, c, act, g, first, last, th)
+    _trail(eng, c, oc, ok & wearer)
+    zm = ok & wearer & (acc <= th["zones"]["max_accuracy_m"])
+    _exclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
+    _inclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
     _home(eng, c, ix, oc, x, y, acc, ok & wearer)
     _attendance(eng, c, ix, oc, x, y, acc, ok & wearer)
     _proximity(eng, c, ix, act, oc, x, y, acc, ok, late)
 
 
-def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, first: np.ndarray, th: dict[str, Any]) -> None:
-    src = c.s["source"]
-    is_gps = src == "GPS"
+def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np.ndarray, last: np.ndarray,
+              th: dict[str, Any]) -> None:  # fmt: skip
+    """GPS lost while moving; the per-device counters live in the registry, Python runs on network fixes only."""
+    d = eng.reg.d
+    is_gps = c.s["source"] == "GPS"
     moving = is_gps & (np.nan_to_num(c.f["speed_mps"]) >= th["comms"]["gps_lost_speed_mps"])
     for r in np.flatnonzero(~is_gps):
-        dev = c.devices[c.dev[r]]
-        st = eng.dstate(dev)
+        dev = int(g[r])
+        st = {"moving": bool(d["moving"][dev]), "gps_lost": int(d["lost_n"][dev])}
         if not first[r] and is_gps[r - 1]:
-            st["moving"], st["gps_lost"] = bool(moving[r - 1]), 0
-        for d in health.gps_source(st, float(c.t[r]), str(src[r]), None, (dev, int(c.seq[r])), th["comms"]):
+            st = {"moving": bool(moving[r - 1]), "gps_lost": 0}
+        for draft in health.gps_source(st, float(c.t[r]), str(c.s["source"][r]), None,
+                                       (c.devices[c.dev[r]], int(c.seq[r])), th["comms"]):  # fmt: skip
             a = eng.activations[int(act[r])]
-            eng.emit(d, eng.orders.get(a.order_ref), a, dev, condition_id="device_health")
-    lasts = np.flatnonzero(np.r_[act[1:] != act[:-1], True])
-    for r in lasts:
-        if is_gps[r]:
-            st = eng.dstate(c.devices[c.dev[r]])
-            st["moving"], st["gps_lost"] = bool(moving[r]), 0
+            eng.emit(draft, eng.orders.get(a.order_ref), a, c.devices[c.dev[r]], condition_id="device_health")
+        d["moving"][dev], d["lost_n"][dev] = int(st["moving"]), st["gps_lost"]
+    end_gps = last & is_gps
+    d["moving"][g[end_gps]] = moving[end_gps]
+    d["lost_n"][g[end_gps]] = 0
 
 
-def _trail(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, m: np.ndarray) -> None:
-    if not m.any():
-        return
-    codes, counts = np.unique(oc[m], return_counts=True)
-    t = c.t[m]
-    tmin = np.full(len(ix.refs), np.inf)
-    tmax = np.full(len(ix.refs), -np.inf)
-    np.minimum.at(tmin, oc[m], t)
-    np.maximum.at(tmax, oc[m], t)
-    for k, n in zip(codes.tolist(), counts.tolist(), strict=True):
-        st = eng.ostate(ix.refs[k]).setdefault("trail", [0, float(tmin[k]), float(tmax[k])])
-        st[0] += n
-        st[1], st[2] = min(st[1], float(tmin[k])), max(st[2], float(tmax[k]))
+def _trail(eng: Engine, c: Columns, oc: np.ndarray, m: np.ndarray) -> None:
+    """Trail monitoring raises nothing; it counts data availability per order."""
+    o = eng.reg.o
+    k = oc[m]
+    np.add.at(o["trail_n"], k, 1)
+    np.fmin.at(o["trail_first"], k, c.t[m])
+    np.fmax.at(o["trail_last"], k, c.t[m])
 
 
 def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
@@ -222,7 +234,7 @@ def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cl
 
 def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:
     """Orders with a zone episode in progress: all their fixes matter (a CLEAR fix ends the episode)."""
-    code = {r: i for i, r in enumerate(ix.refs)}
+    code = eng.reg.order_code
     return [code[ref] for ref, st in eng.order_state.items() if st.get(kind) and ref in code]
 
 
@@ -280,8 +292,7 @@ def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: 
         t = float(c.t[r])
         if not obs or obs[-1][0] > t or obs[-1][1] != int(present[r]):
             curfew.add_observation(obs, t, bool(present[r]), c.devices[c.dev[r]], int(c.seq[r]))
-            st = eng.ostate(order.ref)
-            st["cf_touch"] = min(st.get("cf_touch", t), t)
+            eng.curfew_touched(order.ref, t)
 
 
 def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,

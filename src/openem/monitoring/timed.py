@@ -1,14 +1,17 @@
 """Time-driven rules, run when the watermark moves: curfew windows closing, missed appointments,
-no communication, not charging, overdue check-ins and the unmonitored test. All decisions are the pure
-functions in `rules/`; this module only walks the engine's state.
+no communication, overdue check-ins and the unmonitored test. Decisions are the pure functions in
+`rules/`; the scans here are numpy over the registry and the index, with Python only for candidates.
 """
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from openem.monitoring.model import FAR_FUTURE
-from openem.monitoring.rules import curfew, health, presence
+from openem.monitoring.rules import curfew, presence
 
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
@@ -24,84 +27,123 @@ def _next_window_end(cf: dict, after: float) -> float:
 
 
 def curfews(eng: Engine) -> None:
-    """Evaluate curfew windows touched by new presence data, and close windows the watermark has passed."""
+    """Evaluate curfew windows touched by new presence data, and close the windows the watermark passed."""
     wm = eng.watermark
-    for ref, order in eng.orders.items():
-        cf = order.curfew
-        if not cf:
+    refs = set(eng.cf_touched)
+    eng.cf_touched.clear()
+    while eng.cf_heap and eng.cf_heap[0][0] <= wm:
+        due, ref = heapq.heappop(eng.cf_heap)
+        if eng.order_state.get(ref, {}).get("cf_due") == due:  # else a stale entry
+            refs.add(ref)
+    for ref in sorted(refs):
+        order = eng.orders.get(ref)
+        if order is None or not order.curfew:
             continue
-        st = eng.ostate(ref)
-        fa = order.thresholds["curfew"]["finalise_after_s"]
-        touch = st.pop("cf_touch", None)
-        done = st.get("cf_done", cf["start"])
-        if "cf_next" not in st:
-            st["cf_next"] = _next_window_end(cf, done)
-        if touch is None and wm < st["cf_next"] + fa:
+        _curfew_order(eng, order)
+
+
+def _fa(eng: Engine, ref: str) -> float:
+    order = eng.orders.get(ref)
+    return float(order.thresholds["curfew"]["finalise_after_s"]) if order else 0.0
+
+
+def _curfew_order(eng: Engine, order) -> None:  # noqa: ANN001
+    wm, cf, ref = eng.watermark, order.curfew, order.ref
+    st = eng.ostate(ref)
+    fa = _fa(eng, ref)
+    touch = st.pop("cf_touch", None)
+    done = st.get("cf_done", cf["start"])
+    obs = st.setdefault("cf_obs", [])
+    lo = min(touch if touch is not None else wm, done)
+    for start, end in curfew.curfew_windows(cf, lo - 86400, wm):
+        final = wm >= end + fa
+        if not final and touch is None:
             continue
-        obs = st.setdefault("cf_obs", [])
-        lo = min(touch if touch is not None else wm, done)
-        for start, end in curfew.curfew_windows(cf, lo - 86400, wm):
-            final = wm >= end + fa
-            if not final and touch is None:
-                continue
-            for v in curfew.evaluate_window(obs, start, end, cf["grace_s"], final):
-                late = wm - v["end"] > order.thresholds["late"]["late_after_s"] + fa
-                draft = {"kind": v["kind"], "start": v["start"], "end": v["end"], "evidence": v["evidence"],
-                         "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1)}}  # fmt: skip
-                before = len(eng._new)
-                eng.emit(draft, order, None, v["evidence"][0][0] if v["evidence"] else "",
-                         condition_id=f"curfew@{int(start)}", late=late)  # fmt: skip
-                if len(eng._new) > before:  # Accumulated Time Violation: lateness adds up across the order
-                    st["atv_min"] = round(st.get("atv_min", 0.0) + max(v["minutes"] - cf["grace_s"] / 60, 0.0), 1)
-                    eng._new[-1]["details"]["atv_minutes_total"] = st["atv_min"]
-            if final:
-                st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
-        st["cf_next"] = _next_window_end(cf, st.get("cf_done", cf["start"]))
-        curfew.prune(obs, wm - KEEP_OBS_S)
+        for v in curfew.evaluate_window(obs, start, end, cf["grace_s"], final):
+            late = wm - v["end"] > order.thresholds["late"]["late_after_s"] + fa
+            draft = {"kind": v["kind"], "start": v["start"], "end": v["end"], "evidence": v["evidence"],
+                     "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1)}}  # fmt: skip
+            before = len(eng._new)
+            eng.emit(draft, order, None, v["evidence"][0][0] if v["evidence"] else "",
+                     condition_id=f"curfew@{int(start)}", late=late)  # fmt: skip
+            if len(eng._new) > before:  # Accumulated Time Violation: lateness adds up across the order
+                st["atv_min"] = round(st.get("atv_min", 0.0) + max(v["minutes"] - cf["grace_s"] / 60, 0.0), 1)
+                eng._new[-1]["details"]["atv_minutes_total"] = st["atv_min"]
+        if final:
+            st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
+    st["cf_next"] = _next_window_end(cf, st.get("cf_done", cf["start"]))
+    if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
+        st["cf_due"] = st["cf_next"] + fa
+        eng.curfew_due(ref, st["cf_due"])
+    curfew.prune(obs, wm - KEEP_OBS_S)
 
 
 def run(eng: Engine) -> None:
+    ix = eng.index()
     wm = eng.watermark
-    live: dict[str, list] = {}
-    for a in eng.activations:
-        if a.start <= wm < a.end:
-            live.setdefault(a.order_ref, []).append(a)
-    for a in (x for acts in live.values() for x in acts):
-        order = eng.orders.get(a.order_ref)
-        if order is None or not order.active(wm):
-            continue
-        th = order.thresholds
+    if not len(ix.a_g):
+        return _unmonitored(eng, ix, np.zeros(0, dtype=bool), np.zeros(0))
+    oc = ix.act_order
+    o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
+    live = (ix.a_start <= wm) & (wm < ix.a_end) & ix.act_wearer & o_active[oc]
+    last = np.maximum(np.maximum(eng.reg.d["rx"][ix.a_g], ix.a_start), eng.started)
+    due = live & ~np.isnan(ix.a_limit) & (wm - last > np.nan_to_num(ix.a_limit, nan=np.inf))
+    for i in np.flatnonzero(due):
+        a = eng.activations[i]
         st = eng.dstate(a.device_id)
-        since = max(a.start, eng.started)
-        last_rx = max(st.get("rx", since), since)
-        last_msg = st.get("rx_msg") or [a.device_id, -1]
-        interval = th["comms"]["expected_interval_s"].get(a.device_kind)  # RF tags talk through the HMU
-        d = health.no_comms(last_rx, tuple(last_msg), wm, interval, th["comms"]) if interval else None
-        if d and a.role != "VICTIM":
-            d["evidence"] = [] if last_msg[1] < 0 else d["evidence"]
-            eng.emit(d, order, a, a.device_id, condition_id="device_health")
-        d = health.not_charging(st, wm, th["battery"]) if "first_batt" in st else None
-        if d:
-            eng.emit(d, order, a, a.device_id, condition_id="device_health")
+        if st.get("nc_from") == float(last[i]):
+            continue  # already raised for this silence
+        st["nc_from"] = float(last[i])
+        seq = int(eng.reg.d["rx_seq"][ix.a_g[i]])
+        evidence = [[a.device_id, seq]] if eng.reg.d["rx"][ix.a_g[i]] >= last[i] and seq >= 0 else []
+        limit = float(ix.a_limit[i])
+        interval = limit / max(eng.orders[a.order_ref].thresholds["comms"]["missed_intervals"], 1.0)
+        eng.emit({"kind": "no_comms", "start": float(last[i]) + min(interval, limit), "evidence": evidence,
+                  "details": {"silent_s": round(wm - float(last[i])), "limit_s": limit}},
+                 eng.orders[a.order_ref], a, a.device_id, condition_id="device_health")  # fmt: skip
+    for i in np.flatnonzero(live):
+        a = eng.activations[i]
         if a.device_kind == "NFD":
-            d = presence.checkin_overdue(st, since, wm, th["checkin"])
+            d = presence.checkin_overdue(eng.dstate(a.device_id), max(a.start, eng.started), wm,
+                                         eng.orders[a.order_ref].thresholds["checkin"])  # fmt: skip
             if d:
-                eng.emit(d, order, a, a.device_id, condition_id="checkin")
-    for ref, order in eng.orders.items():
-        if not order.active(wm):
+                eng.emit(d, eng.orders[a.order_ref], a, a.device_id, condition_id="checkin")
+    _unmonitored(eng, ix, live, last)
+
+
+def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  # noqa: ANN001
+    wm = eng.watermark
+    n = len(ix.refs)
+    o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
+    fitted = np.bincount(ix.act_order[live], minlength=n)[:n] > 0 if len(live) else np.zeros(n, dtype=bool)
+    o_rx = np.full(n, -1.0)
+    if len(live) and live.any():
+        np.maximum.at(o_rx, ix.act_order[live], last[live])
+    th = eng.defaults["unmonitored"]
+    with np.errstate(invalid="ignore"):
+        cand = o_active & (
+            (~fitted & (wm - ix.o_start > th["unfitted_grace_h"] * 3600))
+            | (fitted & (wm - o_rx >= th["silent_days"] * 86400))
+        )
+    for k in np.flatnonzero(cand):
+        order = eng.orders[ix.refs[k]]
+        st = eng.ostate(order.ref)
+        key = f"{int(fitted[k])}:{o_rx[k]}"
+        if st.get("unmon") == key:
             continue
-        acts = [a for a in live.get(ref, []) if a.role != "VICTIM"]
-        rx = [eng.devices[a.device_id]["rx"] for a in acts if "rx" in eng.devices.get(a.device_id, {})]
-        last_rx = max(rx) if rx else (max(max(a.start, eng.started) for a in acts) if acts else None)
-        d = presence.unmonitored(order.start, wm, bool(acts), last_rx, order.thresholds["unmonitored"])
+        st["unmon"] = key
+        d = presence.unmonitored(order.start, wm, bool(fitted[k]), float(o_rx[k]) if fitted[k] else None,
+                                 order.thresholds["unmonitored"])  # fmt: skip
         if d:
-            eng.emit(d, order, None, acts[0].device_id if acts else "", condition_id="unmonitored")
-        if order.attendance:
-            done = eng.ostate(ref).setdefault("attended", {})
-            fa = order.thresholds["curfew"]["finalise_after_s"]
-            for appt in order.attendance:
-                if appt["id"] not in done and wm >= appt["end"] + fa:
-                    done[appt["id"]] = None
-                    eng.emit({"kind": "attendance_missed", "start": appt["start"], "end": appt["end"], "evidence": [],
-                              "details": {"appointment_id": appt["id"]}},
-                             order, None, acts[0].device_id if acts else "", condition_id=appt["id"])  # fmt: skip
+            eng.emit(d, order, None, "", condition_id="unmonitored")
+    for k in np.flatnonzero(o_active):
+        order = eng.orders[ix.refs[k]]
+        if not order.attendance:
+            continue
+        done = eng.ostate(order.ref).setdefault("attended", {})
+        fa = order.thresholds["curfew"]["finalise_after_s"]
+        for appt in order.attendance:
+            if appt["id"] not in done and wm >= appt["end"] + fa:
+                done[appt["id"]] = None
+                eng.emit({"kind": "attendance_missed", "start": appt["start"], "end": appt["end"], "evidence": [],
+                          "details": {"appointment_id": appt["id"]}}, order, None, "", condition_id=appt["id"])  # fmt: skip

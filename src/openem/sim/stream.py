@@ -92,6 +92,7 @@ def _post(
 def stream_world(
     world_dir: str | Path, url: str, token: str, speed: float = 60.0, limit: int | None = None, batch_size: int = 500,
     retries: int = 6, progress: Callable[[int], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:  # fmt: skip
     """POST the world's messages in receive order; `speed` simulated seconds per real second (0 = flat out)."""
     import httpx
@@ -101,34 +102,32 @@ def stream_world(
     endpoint = url.rstrip("/") + "/api/telemetry/batch"
     sent = 0
     batch: list[dict] = []
-    sim0 = wall0 = None
+    sim0 = wall0 = 0.0
+    started = False
+
     with httpx.Client(timeout=30) as client:
-        for msg in iter_wire_messages(world_dir):
-            if limit is not None and sent + len(batch) >= limit:
-                break
-            if speed > 0:
-                at = parse_instant(msg["receive_time"]).timestamp()
-                if sim0 is None:
-                    sim0, wall0 = at, time.monotonic()
-                wait = (at - sim0) / speed - (time.monotonic() - wall0)
-                if wait > 0:
-                    if batch:
-                        _post(client, endpoint, token, batch, retries, sleep)
-                        sent += len(batch)
-                        if progress:
-                            progress(len(batch))
-                        batch = []
-                    sleep(min(wait, 60.0))
-            batch.append(msg)
-            if len(batch) >= batch_size:
+
+        def flush() -> None:
+            nonlocal sent, batch
+            if batch:
                 _post(client, endpoint, token, batch, retries, sleep)
                 sent += len(batch)
                 if progress:
                     progress(len(batch))
                 batch = []
-        if batch:
-            _post(client, endpoint, token, batch, retries, sleep)
-            sent += len(batch)
-            if progress:
-                progress(len(batch))
+
+        for msg in iter_wire_messages(world_dir):
+            if limit is not None and sent + len(batch) >= limit:
+                break
+            if speed > 0:
+                at = parse_instant(msg["receive_time"]).timestamp()
+                if not started:
+                    sim0, wall0, started = at, clock(), True
+                while (wait := (at - sim0) / speed - (clock() - wall0)) > 0:
+                    flush()  # send what is due before waiting for the next message's time
+                    sleep(min(wait, 5.0))
+            batch.append(msg)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
     return sent

@@ -39,7 +39,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def lifespan(app: FastAPI) -> Any:
         if start_dispatcher:
             app.state.dispatcher.start()
+        if settings.mqtt_url:
+            start_mqtt(app)
         yield
+        if app.state.mqtt is not None:
+            app.state.mqtt.stop()
         app.state.dispatcher.stop()
 
     app = FastAPI(title="openem", version=__version__, lifespan=lifespan, docs_url="/api/docs",
@@ -56,20 +60,39 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         def publish(topic: str, mid: str, payload: dict[str, Any]) -> None:
             deliver_locally(db, registry, topic, mid, payload)
     app.state.dispatcher = OutboxDispatcher(db, publish)
+    #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
+    app.state.ingest_hooks = []
+    app.state.mqtt = None
 
     static_root = settings.static_dir or HERE / "static"
     app.mount("/static", StaticFiles(directory=str(static_root), check_dir=False), name="static")
 
-    from openem.web import api, pages
+    from openem.web import api, pages, telemetry_api
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(telemetry_api.router)
     for router in extra_routers():
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app
+
+
+def start_mqtt(app: FastAPI) -> None:
+    """Subscribe to the MQTT broker; each message is stored like an HTTP batch, then processed."""
+    from openem.telemetry.ingest import ingest_batch
+    from openem.telemetry.mqtt import MqttIngest
+
+    def store(raw: bytes, sender: str) -> None:
+        with app.state.db.uow() as uow:
+            result = ingest_batch(uow.session, raw, source="mqtt", sender=sender)
+        for hook in app.state.ingest_hooks:
+            hook(result)
+
+    app.state.mqtt = MqttIngest(app.state.settings.mqtt_url, store)
+    app.state.mqtt.start()
 
 
 def extra_routers() -> list[Any]:

@@ -89,6 +89,18 @@ def signed_in(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
     return caller
 
 
+def gateway(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
+    """A telemetry gateway (a device-scoped bearer token); users' sessions and tokens are refused."""
+    caller = identify(request, uow)
+    if not caller.via_token:
+        if caller.principal is not None:
+            raise Forbidden("Only a telemetry gateway's token may send device messages")
+        raise Unauthenticated("Send a telemetry gateway's bearer token")
+    if not caller.device_scope:
+        raise Forbidden("Only a telemetry gateway's token may send device messages")
+    return caller
+
+
 def require(permission: str) -> Callable[..., Caller]:
     """Dependency: the caller must be signed in and hold the permission; a refusal is audited."""
 

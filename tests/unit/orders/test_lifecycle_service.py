@@ -170,3 +170,28 @@ def test_variation_types_for_new_zone_and_address():
         "addresses[0].postcode",
         "conditions.exclusion_zones[1].id",
     ]
+
+
+def test_duplicate_index_agrees_with_linear_search():
+    from openem.orders.rules.duplicates import DuplicateIndex
+
+    existing = [
+        _wearer(ref="ORD-A", first_name="Jonathon", last_name="ONeill"),
+        _wearer(
+            ref="ORD-B", first_name="Zed", last_name="Other", pnc="2019/0123456A", date_of_birth="1970-01-01"
+        ),
+        _wearer(ref="ORD-C", first_name="Maria", last_name="Gonzalez"),
+    ]
+    index = DuplicateIndex(existing)
+    new = _wearer(pnc="2019/0123456A")
+    assert index.find(new) == find_possible_duplicates(new, existing)
+    assert {d.order_ref for d in index.find(new)} == {"ORD-A", "ORD-B"}
+
+
+def test_events_are_registered_by_topic():
+    from openem.bus.messages import _REGISTRY
+    from openem.orders import events
+
+    for name in ("OrderSubmitted", "OrderAccepted", "OrderRejected", "OrderVaried", "OrderEnded"):
+        cls = getattr(events, name)
+        assert cls.topic == f"orders.{name}" and _REGISTRY[cls.topic] is cls

@@ -150,3 +150,29 @@ def test_no_fixed_abode_needs_no_primary_address(order):
     del order["conditions"]["curfew"]
     order["conditions"]["trail"] = {"start": order["monitoring"]["start"], "end": order["monitoring"]["end"]}
     assert validate_order(order, now=NOW) == []
+
+
+def test_region_without_delivery_unit(order):
+    del order["interested_parties"]["delivery_unit"]
+    assert ("required", "interested_parties.delivery_unit") in codes(order)
+
+
+def test_immigration_bail_may_have_no_location_condition(order):
+    order["monitoring"].update(cohort="IMMIGRATION_BAIL", order_type="IMMIGRATION")
+    order["device_wearer"]["home_office_reference"] = "HO-123456"
+    order["interested_parties"].update(
+        notifying_organisation="HOME_OFFICE",
+        responsible_organisation="HOME_OFFICE",
+        probation_region=None,
+        delivery_unit=None,
+    )
+    order["conditions"] = {}
+    assert validate_order(order, now=NOW) == []
+    order["monitoring"].update(cohort="COURT_BAIL", order_type="BAIL")
+    assert ("required", "conditions") in codes(order)
+
+
+def test_phone_written_forms(order):
+    for phone in ("(0121) 496 0017", "+44 (0)808 157 0657", "07700-900-982"):
+        order["contact"]["phone"] = phone
+        assert "phone_format" not in only_codes(order)

@@ -19,7 +19,13 @@ from openem.sim.orders import MAX_DAYS
 from .sim_fixtures import small_world
 
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$")
-RESPONSIBLE = {"COURT_BAIL": "POLICE", "POST_RELEASE": "PROBATION", "COURT_SENTENCE": "PROBATION", "IMMIGRATION_BAIL": "HOME_OFFICE", "SPECIALS": "PROBATION"}
+RESPONSIBLE = {
+    "COURT_BAIL": "POLICE",
+    "POST_RELEASE": "PROBATION",
+    "COURT_SENTENCE": "PROBATION",
+    "IMMIGRATION_BAIL": "HOME_OFFICE",
+    "SPECIALS": "PROBATION",
+}
 
 
 def _minutes(hhmm: str) -> int:
@@ -40,7 +46,16 @@ def problems(doc: dict) -> list[str]:
     if not mon.get("start") or not mon.get("end"):
         return [*out, "missing dates"]
     for a in doc["addresses"]:
-        if not POSTCODE.match(a["postcode"] or "") or a["postcode"][:2].rstrip("0123456789") in ("EH", "G", "AB", "DD", "KY", "BT", "IV", "PA"):
+        if not POSTCODE.match(a["postcode"] or "") or a["postcode"][:2].rstrip("0123456789") in (
+            "EH",
+            "G",
+            "AB",
+            "DD",
+            "KY",
+            "BT",
+            "IV",
+            "PA",
+        ):
             out.append("postcode")
     if w.get("date_of_birth"):
         start = parse_instant(mon["start"]).date()
@@ -96,7 +111,11 @@ def test_defective_orders_fail_the_independent_check_for_their_labelled_reason()
     w = small_world()
     defective = [o for o in w.orders if o["defects"] and o["defects"] != ["duplicate_active_order"]]
     assert defective
-    detectable = [o for o in defective if not set(o["defects"]) <= {"zone_outside_england_wales", "installation_after_start"}]
+    detectable = [
+        o
+        for o in defective
+        if not set(o["defects"]) <= {"zone_outside_england_wales", "installation_after_start"}
+    ]
     caught = [o for o in detectable if problems(o)]
     assert len(caught) == len(detectable)
 
@@ -117,7 +136,11 @@ def test_defect_rate_and_labels() -> None:
 
 def test_every_defect_changes_an_applicable_order() -> None:
     w = small_world()
-    base = next(o for o in w.orders if not o["defects"] and "curfew" in o["conditions"] and "exclusion_zones" in o["conditions"])
+    base = next(
+        o
+        for o in w.orders
+        if not o["defects"] and "curfew" in o["conditions"] and "exclusion_zones" in o["conditions"]
+    )
     import copy
 
     for code, (apply, applicable) in DEFECTS.items():

@@ -32,6 +32,11 @@ def battery(state: dict[str, Any], t: float, level: float, charging: bool, msg: 
     drain = th["default_drain_pct_per_h"]
     if prev and t > prev[0] and prev[1] > level:
         drain = max((prev[1] - level) / ((t - prev[0]) / 3600.0), 0.1)
+    since = state.get("last_charge", state["first_batt"])
+    if t - since > th["charge_every_h"] * 3600 and not state.get("charge_raised"):
+        state["charge_raised"] = True  # not charged daily: the device will die and the wearer go unmonitored
+        out.append({"kind": "not_charging", "start": since + th["charge_every_h"] * 3600, "evidence": [list(msg)],
+                    "details": {"hours_since_charge": round((t - since) / 3600, 1)}})  # fmt: skip
     if level <= th["low_pct"] and not state.get("low_raised"):
         state["low_raised"] = True
         out.append({"kind": "low_battery", "start": t, "evidence": [list(msg)],
@@ -73,15 +78,4 @@ def no_comms(last_rx: float, last_msg: tuple[str, int], now: float, interval_s: 
     if now - last_rx > limit:
         return {"kind": "no_comms", "start": last_rx + interval_s, "evidence": [list(last_msg)],
                 "details": {"silent_s": round(now - last_rx), "limit_s": limit}}  # fmt: skip
-    return None
-
-
-def not_charging(state: dict[str, Any], now: float, th: dict[str, Any]) -> dict[str, Any] | None:
-    since = state.get("last_charge", state.get("first_batt"))
-    if since is None or state.get("charge_raised"):
-        return None
-    if now - since > th["charge_every_h"] * 3600:
-        state["charge_raised"] = True
-        return {"kind": "not_charging", "start": since + th["charge_every_h"] * 3600, "evidence": [],
-                "details": {"hours_since_charge": round((now - since) / 3600, 1)}}  # fmt: skip
     return None

@@ -70,22 +70,29 @@ def step(state: dict[str, Any], t: float, cls: int, msg: tuple[str, int], confir
 
 
 def impossible_jumps(t: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64],
-                     acc: NDArray[np.float64], group: NDArray[np.int64], prev: dict[int, list[float]],
+                     acc: NDArray[np.float64], first: NDArray[np.bool_], prev: NDArray[np.float64],
                      max_speed: float) -> NDArray[np.bool_]:  # fmt: skip
-    """Flag fixes reached from the previous fix of the same device faster than `max_speed` (rows sorted
-    by group then time). `prev` maps group -> [t, x, y, acc] of the last accepted fix before this batch.
-    Compared with the previous fix as received (a flagged fix is rarely followed by another jump)."""
-    n = len(t)
-    pt, px, py, pa = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    pt[1:], px[1:], py[1:], pa[1:] = t[:-1], x[:-1], y[:-1], acc[:-1]
-    first = np.ones(n, dtype=bool)
-    first[1:] = group[1:] != group[:-1]
-    pt[first] = np.nan
-    for i in np.flatnonzero(first):
-        p = prev.get(int(group[i]))
-        if p is not None:
-            pt[i], px[i], py[i], pa[i] = p
+    """Flag fixes reached from the previous fix of the same device faster than `max_speed`, allowing for
+    both fixes' accuracy (rows sorted by device then time; `first` marks each device's first row, whose
+    previous fix `prev[i] = [t, x, y, acc]` comes from before this batch, NaN if none). A flagged fix is
+    still the comparison point for the next one, so a real fast journey is flagged at most once."""
+    pt, px, py, pa = (np.r_[np.nan, v[:-1]] for v in (t, x, y, acc))
+    pt[first], px[first], py[first], pa[first] = prev[first, 0], prev[first, 1], prev[first, 2], prev[first, 3]
     dt = np.maximum(t - pt, 1.0)
     dist = np.hypot(x - px, y - py) - acc - pa
     with np.errstate(invalid="ignore"):
-        return np.nan_to_num(dist / dt, nan=0.0) > max_speed
+        jump = np.nan_to_num(dist / dt, nan=0.0) > max_speed
+    # Where a device has a jump, re-check its rows in order against the last *accepted* fix (rare path).
+    group = np.cumsum(first)
+    for grp in np.unique(group[jump]):
+        rows = np.flatnonzero(group == grp)
+        base = prev[rows[0]] if not np.isnan(prev[rows[0], 0]) else None
+        for r in rows:
+            if base is None:
+                jump[r], base = False, np.array([t[r], x[r], y[r], acc[r]])
+                continue
+            gap = max(t[r] - base[0], 1.0)
+            jump[r] = (np.hypot(x[r] - base[1], y[r] - base[2]) - acc[r] - base[3]) / gap > max_speed
+            if not jump[r]:
+                base = np.array([t[r], x[r], y[r], acc[r]])
+    return jump

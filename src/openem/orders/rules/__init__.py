@@ -13,12 +13,11 @@ from openem.orders import policy as policy_data
 from openem.orders.rules.base import Context, ValidationError
 from openem.orders.rules.curfew import check_curfew
 from openem.orders.rules.dates import check_age, check_dates, check_durations
-from openem.orders.rules.fields import (
+from openem.orders.rules.parties import check_interested_parties, check_offence_and_monitoring_codes
+from openem.orders.rules.people import (
     check_addresses,
     check_contact_and_adult,
     check_device_wearer,
-    check_interested_parties,
-    check_offence_and_monitoring_codes,
 )
 from openem.orders.rules.structure import check_structure
 from openem.orders.rules.zones import check_zones

@@ -1,0 +1,103 @@
+"""Use cases for devices and activations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from openem.auth import audit
+from openem.core.errors import Conflict, Invalid
+from openem.core.time import parse_instant
+from openem.devices.tables import ActivationRow, DeviceRow
+
+DEVICE_KINDS = {"RF_TAG", "HMU", "GPS_TAG", "ALCOHOL_TAG", "NFD", "VICTIM"}
+
+
+def register_devices(session: Session, *, actor: str, devices: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    for d in devices:
+        if d.get("device_kind") not in DEVICE_KINDS:
+            raise Invalid(f"Unknown device kind {d.get('device_kind')!r}", field="device_kind")
+        if session.get(DeviceRow, d["device_id"]) is None:
+            session.add(DeviceRow(device_id=d["device_id"], device_kind=d["device_kind"], model=d.get("model", ""),
+                                  firmware=d.get("firmware", ""), serial=d.get("serial", "")))
+            n += 1
+    session.flush()
+    audit.record(session, actor=actor, action="devices:inventory:register", details={"count": n})
+    return n
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    return parse_instant(str(value))
+
+
+def activate(session: Session, *, actor: str, activation: dict[str, Any]) -> ActivationRow:
+    """Link a device to a person and an order from `start` (to `end`, or open). Overlapping activations of
+    one device are refused: a device is on one person at a time."""
+    start = _instant(activation["start"])
+    end = _instant(activation.get("end"))
+    if start is None:
+        raise Invalid("An activation needs a start", field="start")
+    if end is not None and end <= start:
+        raise Invalid("The activation must end after it starts", field="end")
+    device_id = activation["device_id"]
+    overlap = session.execute(
+        select(ActivationRow).where(
+            ActivationRow.device_id == device_id,
+            or_(ActivationRow.end.is_(None), ActivationRow.end > start),
+            *([ActivationRow.start < end] if end is not None else []),
+        )
+    ).scalars().first()
+    if overlap is not None and overlap.activation_id != activation["activation_id"]:
+        raise Conflict(f"Device {device_id} is already active on order {overlap.order_ref}")
+    if session.get(DeviceRow, device_id) is None:
+        session.add(DeviceRow(device_id=device_id, device_kind=activation["device_kind"]))
+    row = session.get(ActivationRow, activation["activation_id"])
+    if row is None:
+        row = ActivationRow(activation_id=activation["activation_id"], device_id=device_id,
+                            device_kind=activation["device_kind"], order_ref=activation["order_ref"],
+                            person_id=activation["person_id"], role=activation.get("role", "WEARER"),
+                            start=start, end=end)
+        session.add(row)
+    dev = session.get(DeviceRow, device_id)
+    if dev is not None and end is None:
+        dev.status = "FITTED"
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:{activation['activation_id']}:activate",
+                 records=[device_id, activation["order_ref"], activation["person_id"]])
+    return row
+
+
+def activations_live(session: Session, device_ids: Iterable[str]) -> dict[str, list[ActivationRow]]:
+    """All activations of these devices (each device's history, oldest first) for resolving event times."""
+    ids = list(set(device_ids))
+    out: dict[str, list[ActivationRow]] = {}
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(ActivationRow).where(ActivationRow.device_id.in_(ids[i:i + 500])).order_by(ActivationRow.start)
+        ).scalars()
+        for r in rows:
+            out.setdefault(r.device_id, []).append(r)
+    return out
+
+
+def resolve(history: list[ActivationRow] | None, at: datetime) -> ActivationRow | None:
+    """The activation live at `at` (start <= at < end)."""
+    for a in reversed(history or []):
+        if a.start <= at and (a.end is None or at < a.end):
+            return a
+    return None
+
+
+def live_activations(session: Session) -> list[ActivationRow]:
+    return list(session.execute(select(ActivationRow).where(and_(ActivationRow.end.is_(None)))).scalars())

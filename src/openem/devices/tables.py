@@ -1,0 +1,36 @@
+"""Device inventory and activations. An activation links one device to a person and an order for a period;
+history is kept per activation because devices are reused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openem.store.base import Base
+from openem.store.types import UTCDateTime
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_kind: Mapped[str] = mapped_column(String(20), index=True)  # RF_TAG, HMU, GPS_TAG, ALCOHOL_TAG, NFD, VICTIM
+    model: Mapped[str] = mapped_column(String(80), default="")
+    firmware: Mapped[str] = mapped_column(String(40), default="")
+    serial: Mapped[str] = mapped_column(String(80), default="")
+    status: Mapped[str] = mapped_column(String(20), default="IN_STOCK")  # IN_STOCK, FITTED, AWAITING_RETURN, LOST
+
+
+class ActivationRow(Base):
+    __tablename__ = "activations"
+    activation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    device_kind: Mapped[str] = mapped_column(String(20))
+    order_ref: Mapped[str] = mapped_column(String(40), index=True)
+    person_id: Mapped[str] = mapped_column(String(40), index=True)
+    role: Mapped[str] = mapped_column(String(10), default="WEARER")  # WEARER or VICTIM
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_activations_device_start", "device_id", "start"),)

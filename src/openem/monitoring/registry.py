@@ -1,0 +1,82 @@
+"""Dense per-device and per-order state as numpy arrays with stable integer codes.
+
+The hot path reads and writes these with fancy indexing instead of a Python dict per device: last receipt,
+highest sequence seen, last accepted fix, GPS-lost counters, trail counters. Codes only grow, so an index
+rebuilt after an order or activation change keeps them valid. JSON-safe through `to_json` / `from_json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "fix_t": np.nan, "fix_x": np.nan, "fix_y": np.nan,
+                 "fix_acc": np.nan, "moving": 0, "lost_n": 0}  # fmt: skip
+ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan}
+_INT = {"rx_seq", "seq_max", "moving", "lost_n", "trail_n"}
+
+
+def _alloc(fields: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+    return {k: np.full(n, v, dtype=np.int64 if k in _INT else np.float64) for k, v in fields.items()}
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.dev_code: dict[str, int] = {}
+        self.order_code: dict[str, int] = {}
+        self.dev_ids: list[str] = []
+        self.order_refs: list[str] = []
+        self.d = _alloc(DEVICE_FIELDS, 1024)
+        self.o = _alloc(ORDER_FIELDS, 1024)
+
+    def _grow(self, arrays: dict[str, np.ndarray], fields: dict[str, Any], need: int) -> dict[str, np.ndarray]:
+        size = len(next(iter(arrays.values())))
+        if need <= size:
+            return arrays
+        new = _alloc(fields, max(need, size * 2))
+        for k, v in arrays.items():
+            new[k][:size] = v
+        return new
+
+    def device(self, device_id: str) -> int:
+        code = self.dev_code.get(device_id)
+        if code is None:
+            code = self.dev_code[device_id] = len(self.dev_ids)
+            self.dev_ids.append(device_id)
+            self.d = self._grow(self.d, DEVICE_FIELDS, code + 1)
+        return code
+
+    def devices(self, device_ids: list[str]) -> np.ndarray:
+        return np.array([self.device(d) for d in device_ids], dtype=np.int64)
+
+    def order(self, ref: str) -> int:
+        code = self.order_code.get(ref)
+        if code is None:
+            code = self.order_code[ref] = len(self.order_refs)
+            self.order_refs.append(ref)
+            self.o = self._grow(self.o, ORDER_FIELDS, code + 1)
+        return code
+
+    def to_json(self) -> dict[str, Any]:
+        nd, no = len(self.dev_ids), len(self.order_refs)
+
+        def clean(v: np.ndarray) -> list[Any]:
+            return [None if isinstance(x, float) and x != x else x for x in v.tolist()]
+
+        return {"devices": self.dev_ids, "orders": self.order_refs,
+                "d": {k: clean(v[:nd]) for k, v in self.d.items()},
+                "o": {k: clean(v[:no]) for k, v in self.o.items()}}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Registry:
+        reg = cls()
+        for d in data["devices"]:
+            reg.device(d)
+        for r in data["orders"]:
+            reg.order(r)
+        for k, v in data["d"].items():
+            reg.d[k][: len(v)] = np.array([np.nan if x is None else x for x in v], dtype=reg.d[k].dtype)
+        for k, v in data["o"].items():
+            reg.o[k][: len(v)] = np.array([np.nan if x is None else x for x in v], dtype=reg.o[k].dtype)
+        return reg

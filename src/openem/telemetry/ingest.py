@@ -1,0 +1,125 @@
+"""Store first, then process: a batch is parsed, written durably (raw body, messages, rejections) in one
+transaction, and only then acknowledged and handed to the monitoring engine.
+
+Idempotent on (device_id, seq): a message already stored is counted as a duplicate and not processed
+again. Each message is resolved to the activation live at its event time; a message from a device with
+no live activation is stored with the flag `no_activation`, not dropped.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from openem.core.time import utcnow
+from openem.devices.service import activations_live, resolve
+from openem.telemetry.tables import (
+    TelemetryBatchRow,
+    TelemetryMessageRow,
+    TelemetryRejectionRow,
+    TrailPointRow,
+)
+from openem.telemetry.wire import Message, parse_batch
+
+
+@dataclass
+class IngestResult:
+    batch_id: int
+    accepted: list[Message] = field(default_factory=list)  # new messages, with activation flags applied
+    duplicates: int = 0
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    no_activation: int = 0
+    activation_of: dict[tuple[str, int], tuple[str, str, str]] = field(default_factory=dict)  # -> (act, person, order)
+
+    def summary(self) -> dict[str, Any]:
+        return {"batch_id": self.batch_id, "accepted": len(self.accepted), "duplicates": self.duplicates,
+                "rejected": len(self.rejections), "no_activation": self.no_activation,
+                "rejections": self.rejections[:100]}
+
+
+def _text(value: str | None, limit: int = 4000) -> str | None:
+    """Text as stored: NUL bytes (which PostgreSQL text refuses) shown as \\x00, length bounded."""
+    if value is None:
+        return None
+    return value.replace("\x00", "\\x00")[:limit]
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return ins
+
+
+def ingest_batch(session: Session, raw: bytes, *, source: str, sender: str = "",
+                 received_at: datetime | None = None) -> IngestResult:
+    received_at = received_at or utcnow()
+    parsed = parse_batch(raw, received_at)
+    batch = TelemetryBatchRow(received_at=received_at, source=source, sender=sender[:80], size_bytes=len(raw),
+                              body=zlib.compress(raw, 1))
+    session.add(batch)
+    session.flush()
+    result = IngestResult(batch_id=batch.id)
+    for rej in parsed.rejections:
+        result.rejections.append(rej.to_dict())
+    if parsed.rejections:
+        session.execute(_insert(session, TelemetryRejectionRow.__table__), [
+            {"batch_id": batch.id, "code": r.code, "reason": _text(r.reason, 2000),
+             "device_id": _text(r.device_id, 64),
+             "seq": r.seq if isinstance(r.seq, int) and -2**63 <= r.seq < 2**63 else None, "raw": _text(r.raw)} for r in parsed.rejections])
+
+    # drop in-batch duplicates, then those already stored
+    unique: dict[tuple[str, int], Message] = {}
+    for m in parsed.messages:
+        if m.message_id in unique:
+            result.duplicates += 1
+        else:
+            unique[m.message_id] = m
+    keys = list(unique)
+    existing: set[tuple[str, int]] = set()
+    for i in range(0, len(keys), 400):
+        chunk = keys[i:i + 400]
+        rows = session.execute(
+            select(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).where(
+                tuple_(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).in_(chunk))
+        ).all()
+        existing.update((r[0], r[1]) for r in rows)
+    result.duplicates += len(existing)
+    fresh = [m for k, m in unique.items() if k not in existing]
+
+    history = activations_live(session, {m.device_id for m in fresh})
+    msg_rows, trail_rows = [], []
+    for m in fresh:
+        act = resolve(history.get(m.device_id), m.device_time)
+        flags = list(m.flags)
+        if act is None:
+            flags.append("no_activation")
+            result.no_activation += 1
+        else:
+            result.activation_of[m.message_id] = (act.activation_id, act.person_id, act.order_ref)
+        msg_rows.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "device_time": m.device_time,
+                         "receive_time": m.receive_time, "payload": m.payload, "flags": flags,
+                         "activation_id": act.activation_id if act else None,
+                         "person_id": act.person_id if act else None, "batch_id": batch.id})
+        if m.type == "gps" and act is not None:
+            trail_rows.append({"device_id": m.device_id, "seq": m.seq, "person_id": act.person_id,
+                               "activation_id": act.activation_id, "device_time": m.device_time,
+                               "lat": m.payload["lat"], "lon": m.payload["lon"],
+                               "accuracy_m": m.payload["accuracy_m"]})
+        result.accepted.append(m if not flags or tuple(flags) == m.flags else
+                               Message(m.device_id, m.seq, m.type, m.device_time, m.receive_time, m.payload,
+                                       tuple(flags)))
+    if msg_rows:
+        session.execute(_insert(session, TelemetryMessageRow.__table__).on_conflict_do_nothing(), msg_rows)
+    if trail_rows:
+        session.execute(_insert(session, TrailPointRow.__table__).on_conflict_do_nothing(), trail_rows)
+    batch.accepted = len(result.accepted)
+    batch.duplicates = result.duplicates
+    batch.rejected = len(result.rejections)
+    session.flush()
+    return result
