@@ -27,10 +27,15 @@ def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[f
     day = datetime.fromtimestamp(lo, UTC).astimezone(LONDON).date() - timedelta(days=1)
     last = datetime.fromtimestamp(hi, UTC).astimezone(LONDON).date()
     out: list[tuple[float, float]] = []
+    cache = curfew.setdefault("_windows", {})  # per local day; the spec is immutable once parsed
     while day <= last:
-        release = curfew.get("release_day")
-        slots = [release] if (release and day == first_day) else curfew["slots"]
-        for start, end in windows_for_slots(slots, day):
+        if day not in cache:
+            release = curfew.get("release_day")
+            slots = [release] if (release and day == first_day) else curfew["slots"]
+            cache[day] = windows_for_slots(slots, day)
+            if len(cache) > 64:
+                cache.pop(next(iter(cache)))
+        for start, end in cache[day]:
             start, end = max(start, c_start), min(end, c_end)
             if start < end and end >= lo and start <= hi:
                 out.append((start, end))
