@@ -17,6 +17,7 @@ TABLE_MODULES = [
     "openem.bus.outbox",
     "openem.devices.tables",
     "openem.telemetry.tables",
+    "openem.orders.repository",
 ]
 
 

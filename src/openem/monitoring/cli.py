@@ -65,6 +65,7 @@ def _accuracy(args: argparse.Namespace) -> int:
         alerts = [json.loads(line) for line in fh if line.strip()]
     with open(os.path.join(args.world, "manifest.json"), encoding="utf-8") as fh:
         manifest = json.load(fh)
-    report = rp.accuracy(truth, alerts, float(manifest["wearers"]) * float(manifest["days"]))
+    defective = rp.defective_orders(rp.read_orders(os.path.join(args.world, "orders.jsonl")))
+    report = rp.accuracy(truth, alerts, float(manifest["wearers"]) * float(manifest["days"]), defective)
     print(json.dumps(report, indent=2))
     return 0

@@ -53,7 +53,9 @@ def _times(col: Any) -> np.ndarray:
     if pa.types.is_timestamp(col.type):
         col = pc.cast(col, pa.timestamp("us", tz="UTC"))
         return pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
-    return np.array([parse_instant(v).timestamp() if v else np.nan for v in col.to_pylist()], dtype=np.float64)
+    return np.array(
+        [parse_instant(v).timestamp() if v else np.nan for v in col.to_pylist()], dtype=np.float64
+    )
 
 
 def from_table(table: Any) -> Columns:
@@ -63,7 +65,9 @@ def from_table(table: Any) -> Columns:
     names = set(table.column_names)
     dev_enc = pc.dictionary_encode(table.column("device_id")).combine_chunks()
     typ_enc = pc.dictionary_encode(table.column("type")).combine_chunks()
-    type_map = np.array([TYPE_CODES.get(v, -1) for v in typ_enc.dictionary.to_pylist()] or [-1], dtype=np.int8)
+    type_map = np.array(
+        [TYPE_CODES.get(v, -1) for v in typ_enc.dictionary.to_pylist()] or [-1], dtype=np.int8
+    )
     f = {}
     for c in FLOAT_COLUMNS:
         f[c] = (table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) if c in names

@@ -11,13 +11,12 @@ restore raises nothing twice.
 from __future__ import annotations
 
 import copy
+import heapq
 from typing import Any
 
 import numpy as np
 
-import heapq
-
-from openem.monitoring import gps_path, timed
+from openem.monitoring import battery_path, gps_path, timed
 from openem.monitoring.columns import Columns, to_columns
 from openem.monitoring.model import (
     FAR_FUTURE,
@@ -42,6 +41,9 @@ class Engine:
         self.activations: list[Activation] = []
         self.watermark = 0.0
         self.started = 0.0  # the first watermark: silence before the engine was watching is not evidence
+        self.horizon: float | None = (
+            None  # replay: the end of the recorded world; silence after it is no evidence
+        )
         self.last_tick = 0.0
         self.raised: set[str] = set()
         self.reg = Registry()  # dense per-device / per-order arrays for the hot path
@@ -51,6 +53,8 @@ class Engine:
         self.order_state: dict[str, dict[str, Any]] = {}  # per-order rule state (JSON-safe)
         self.flags: list[tuple[str, int, str]] = []  # (device_id, seq, flag) of the last batch
         self._index: Any = None
+        self._act_pos: dict[str, int] = {}
+        self.zone_hot: dict[str, set[str]] = {"exclusion": set(), "inclusion": set()}  # episodes in progress
         self._new: list[dict[str, Any]] = []
 
     # ---- orders and activations (live changes) ------------------------------------------------------
@@ -75,12 +79,18 @@ class Engine:
         a = act if isinstance(act, Activation) else Activation.from_dict(act)
         self.reg.device(a.device_id)
         self.reg.order(a.order_ref)
-        self.activations = [x for x in self.activations if x.activation_id != a.activation_id] + [a]
+        pos = self._act_pos.get(a.activation_id)
+        if pos is None:
+            self._act_pos[a.activation_id] = len(self.activations)
+            self.activations.append(a)
+        else:
+            self.activations[pos] = a
         self._index = None
 
     def end_activation(self, activation_id: str, at: float) -> None:
         self.activations = [
-            Activation(**{**x.__dict__, "end": at}) if x.activation_id == activation_id else x for x in self.activations
+            Activation(**{**x.__dict__, "end": at}) if x.activation_id == activation_id else x
+            for x in self.activations
         ]
         self._index = None
 
@@ -136,7 +146,10 @@ class Engine:
         gps = cols.type == 0
         if gps.any():
             gps_path.run(self, cols.take(np.flatnonzero(gps)), act[gps], g[gps])
-        for r in np.flatnonzero((cols.type > 0) & (cols.type < 8)):
+        batt = cols.type == 3
+        if batt.any():
+            battery_path.run(self, cols.take(np.flatnonzero(batt)), act[batt], g[batt])
+        for r in np.flatnonzero((cols.type > 0) & (cols.type < 8) & ~batt):
             self._sparse(cols, int(r), self.activations[int(act[r])])
 
     def _first_sight(self, cols: Columns, g: np.ndarray) -> np.ndarray:
@@ -152,7 +165,9 @@ class Engine:
         new[order[same]] = False
         starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
         ends = np.r_[starts[1:], len(d)] - 1
-        seq_max = self.reg.d["seq_max"]
+        seq_max, seq_min = self.reg.d["seq_max"], self.reg.d["seq_min"]
+        fresh_dev = starts[seq_max[d[starts]] < 0]
+        seq_min[d[fresh_dev]] = s[fresh_dev]  # below the first sequence seen, anything may still arrive late
         step = np.r_[1, np.diff(s)]
         step[starts] = np.where(seq_max[d[starts]] < 0, 1, s[starts] - seq_max[d[starts]])  # new: any start
         irregular = np.add.reduceat(step != 1, starts) > 0  # gaps, repeats or late rows in the group
@@ -166,7 +181,10 @@ class Engine:
                 q = int(s[j])
                 if not new[order[j]]:
                     continue
-                if q <= top:
+                if q < seq_min[dev]:  # older than anything seen since the engine started: new
+                    gaps.update(range(max(q + 1, int(seq_min[dev]) - 2000), int(seq_min[dev])))
+                    seq_min[dev] = q
+                elif q <= top:
                     if q in gaps:
                         gaps.discard(q)
                     else:
@@ -192,7 +210,7 @@ class Engine:
         msg = (dev, int(cols.seq[r]))
         order = self.orders.get(a.order_ref)
         st = self.dstate(dev)
-        th = (order.thresholds if order else self.defaults)
+        th = order.thresholds if order else self.defaults
         drafts: list[dict[str, Any]] = []
         if kind == 1:  # rf presence -> curfew timeline
             if order and order.curfew:
@@ -204,9 +222,11 @@ class Engine:
         elif kind == 2 and order and order.alcohol and order.alcohol["start"] <= t < order.alcohol["end"]:
             alc = st.setdefault("alc", alcohol.new_state())
             drafts = alcohol.step(alc, t, float(cols.f["tac_gdl"][r]), float(cols.f["ir_skin"][r]), msg,
-                                  th["alcohol"], order.alcohol["mode"])  # fmt: skip
+                                  th["alcohol"], order.alcohol["mode"], order.alcohol.get("limit_gdl"))  # fmt: skip
         elif kind == 3:
-            drafts = health.battery(st, t, float(cols.f["level_pct"][r]), bool(cols.b["charging"][r]), msg, th["battery"])
+            drafts = health.battery(
+                st, t, float(cols.f["level_pct"][r]), bool(cols.b["charging"][r]), msg, th["battery"]
+            )
         elif kind == 4:
             drafts = health.tamper(st, t, str(cols.s["tamper_kind"][r]), str(cols.s["tamper_state"][r]), msg)
         elif kind == 5:
@@ -217,7 +237,9 @@ class Engine:
             drafts = health.hmu(st, t, "hmu_moved", bool(cols.b["moved"][r]), msg)
         late = float(cols.rx[r]) - t > self.defaults["late"]["late_after_s"]
         for d in drafts:
-            self.emit(d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late)
+            self.emit(
+                d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late
+            )
 
     def curfew_touched(self, ref: str, t: float) -> None:
         st = self.ostate(ref)
@@ -239,6 +261,10 @@ class Engine:
         alert["late_detected"] = bool(late)
         self._new.append(alert)
 
+    def now(self) -> float:
+        """The time the time-driven rules judge at: the watermark, capped at a replay's horizon."""
+        return self.watermark if self.horizon is None else min(self.watermark, self.horizon)
+
     def _tick(self, force: bool) -> None:
         timed.curfews(self)
         if force or self.watermark - self.last_tick >= TICK_S:
@@ -253,11 +279,14 @@ class Engine:
             "watermark": self.watermark,
             "last_tick": self.last_tick,
             "started": self.started,
+            "horizon": self.horizon,
             "thresholds": self.defaults,
             "orders": [copy.deepcopy(o.doc) for o in self.orders.values()],
             "ended": {ref: o.end for ref, o in self.orders.items() if "_ended_at" in o.doc},
-            "activations": [{**a.to_dict(), "start": a.start, "end": None if a.end >= FAR_FUTURE else a.end}
-                            for a in self.activations],  # fmt: skip
+            "activations": [
+                {**a.to_dict(), "start": a.start, "end": None if a.end >= FAR_FUTURE else a.end}
+                for a in self.activations
+            ],  # fmt: skip
             "devices": copy.deepcopy(self.devices),
             "registry": self.reg.to_json(),
             "cf_touched": sorted(self.cf_touched),
@@ -274,9 +303,11 @@ class Engine:
             eng.orders[doc["ref"]] = parse_order(doc, eng.defaults)
         for ref, end in state.get("ended", {}).items():
             eng.orders[ref].end = end
-        eng.activations = [Activation.from_dict(a) for a in state["activations"]]
+        for a in state["activations"]:
+            eng.apply_activation(a)
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
         eng.started = float(state.get("started", 0.0))
+        eng.horizon = state.get("horizon")
         eng.devices = copy.deepcopy(state["devices"])
         eng.reg = Registry.from_json(state["registry"])
         eng.cf_touched = set(state["cf_touched"])
@@ -284,6 +315,8 @@ class Engine:
             if "cf_due" in st:
                 eng.curfew_due(ref, st["cf_due"])
         eng.order_state = copy.deepcopy(state["order_state"])
+        for kind, hot in eng.zone_hot.items():
+            hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
         eng.raised = set(state["raised"])
         return eng
 

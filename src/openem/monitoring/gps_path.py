@@ -17,7 +17,7 @@ from openem.core.geo import wgs84_to_bng
 from openem.monitoring.columns import Columns
 from openem.monitoring.model import Activation, OrderSpec, Zone, schedule_active
 from openem.monitoring.registry import Registry
-from openem.monitoring.rules import curfew, health, presence, zones
+from openem.monitoring.rules import curfew, presence, zones
 
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
@@ -30,7 +30,9 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, flat
 
 
-def _pairs(rows: np.ndarray, oc: np.ndarray, ptr: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(
+    rows: np.ndarray, oc: np.ndarray, ptr: np.ndarray, flat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Expand rows to (row, zone) pairs for the zones of each row's order."""
     counts = ptr[oc + 1] - ptr[oc]
     rep = np.repeat(rows, counts)
@@ -54,6 +56,8 @@ class Index:
     a_start: np.ndarray
     a_end: np.ndarray
     a_limit: np.ndarray  # no-communication limit in seconds (NaN = not expected to talk)
+    a_nfd: np.ndarray
+    a_charge_h: np.ndarray  # hours a device may go uncharged (NaN = not charged daily, e.g. alcohol tags)
     o_start: np.ndarray
     o_end: np.ndarray
     ex_zones: list[tuple[str, Zone]]
@@ -109,7 +113,12 @@ class Index:
                 ex_zones.append((ref, z))
             if o.exclusion:
                 b = np.array([z.polygon.bounds for z in o.exclusion])
-                ex_bbox[i] = (b[:, 0].min() - margin, b[:, 1].min() - margin, b[:, 2].max() + margin, b[:, 3].max() + margin)
+                ex_bbox[i] = (
+                    b[:, 0].min() - margin,
+                    b[:, 1].min() - margin,
+                    b[:, 2].max() + margin,
+                    b[:, 3].max() + margin,
+                )
             for z in o.inclusion:
                 in_lists[i].append(len(in_zones))
                 in_zones.append((ref, z))
@@ -125,7 +134,9 @@ class Index:
         ex_ptr, ex_flat = _csr(ex_lists)
         in_ptr, in_flat = _csr(in_lists)
         return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
-                   limit, o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
+                   limit, np.array([a.device_kind == "NFD" for a in acts], dtype=bool),
+                   np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
+                             else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
                    ex_flat, ex_bbox, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr,
                    in_flat, home, has_att, has_prox, victim_of)  # fmt: skip
 
@@ -176,21 +187,33 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
 
 def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np.ndarray, last: np.ndarray,
               th: dict[str, Any]) -> None:  # fmt: skip
-    """GPS lost while moving; the per-device counters live in the registry, Python runs on network fixes only."""
+    """GPS lost while moving, vectorised: runs of network (LBS/WiFi) fixes are numbered per device; the run's
+    length carries over batches in the registry, and an alert is due where the run reaches `gps_lost_fixes`
+    and the fix before the run was a GPS fix at walking speed or more."""
     d = eng.reg.d
-    is_gps = c.s["source"] == "GPS"
-    moving = is_gps & (np.nan_to_num(c.f["speed_mps"]) >= th["comms"]["gps_lost_speed_mps"])
-    for r in np.flatnonzero(~is_gps):
-        dev = int(g[r])
-        st = {"moving": bool(d["moving"][dev]), "gps_lost": int(d["lost_n"][dev])}
-        if not first[r] and is_gps[r - 1]:
-            st = {"moving": bool(moving[r - 1]), "gps_lost": 0}
-        for draft in health.gps_source(st, float(c.t[r]), str(c.s["source"][r]), None,
-                                       (c.devices[c.dev[r]], int(c.seq[r])), th["comms"]):  # fmt: skip
+    th = th["comms"]
+    is_net = c.s["source"] != "GPS"
+    moving = ~is_net & (np.nan_to_num(c.f["speed_mps"]) >= th["gps_lost_speed_mps"])
+    if is_net.any():
+        run_start = is_net & (first | np.r_[True, ~is_net[:-1]])
+        carry = run_start & first  # the run continues one from the previous batch
+        base = np.where(carry, d["lost_n"][g], 0)
+        was_moving = np.where(carry, d["moving"][g] > 0, np.r_[False, moving[:-1]])
+        run_id = np.cumsum(run_start)
+        starts = np.flatnonzero(run_start)
+        idx = np.arange(c.n)
+        pos = idx - starts[np.clip(run_id - 1, 0, None)] + 1 + base[starts[np.clip(run_id - 1, 0, None)]]
+        mv = was_moving[starts[np.clip(run_id - 1, 0, None)]]
+        for r in np.flatnonzero(is_net & mv & (pos == th["gps_lost_fixes"])):
             a = eng.activations[int(act[r])]
-            eng.emit(draft, eng.orders.get(a.order_ref), a, c.devices[c.dev[r]], condition_id="device_health")
-        d["moving"][dev], d["lost_n"][dev] = int(st["moving"]), st["gps_lost"]
-    end_gps = last & is_gps
+            dev = c.devices[c.dev[r]]
+            eng.emit({"kind": "gps_lost_moving", "start": float(c.t[r]), "evidence": [[dev, int(c.seq[r])]],
+                      "details": {"source": str(c.s["source"][r])}},
+                     eng.orders.get(a.order_ref), a, dev, condition_id="device_health")  # fmt: skip
+        end_net = last & is_net
+        d["lost_n"][g[end_net]] = pos[end_net]
+        d["moving"][g[end_net]] = mv[end_net]
+    end_gps = last & ~is_net
     d["moving"][g[end_gps]] = moving[end_gps]
     d["lost_n"][g[end_gps]] = 0
 
@@ -217,6 +240,8 @@ def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cl
         active = zone.start <= t < zone.end and order.active(t) and schedule_active(zone.schedule, t)
         if not active:
             zst.pop(key, None)
+            if not zst:
+                eng.zone_hot[kind].discard(ref)
             continue
         state = zst.setdefault(key, zones.new_state())
         dev = c.devices[c.dev[r]]
@@ -230,12 +255,16 @@ def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cl
                      order, a, dev, condition_id=key, late=bool(late[r]))  # fmt: skip
         if state["n"] == 0 and state["pn"] == 0:
             zst.pop(key, None)
+        if zst:
+            eng.zone_hot[kind].add(ref)
+        else:
+            eng.zone_hot[kind].discard(ref)
 
 
 def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:
     """Orders with a zone episode in progress: all their fixes matter (a CLEAR fix ends the episode)."""
     code = eng.reg.order_code
-    return [code[ref] for ref, st in eng.order_state.items() if st.get(kind) and ref in code]
+    return [code[ref] for ref in eng.zone_hot[kind] if ref in code]
 
 
 def _exclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
@@ -246,7 +275,11 @@ def _exclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
     with np.errstate(invalid="ignore"):
         near = m & (x >= b[:, 0]) & (y >= b[:, 1]) & (x <= b[:, 2]) & (y <= b[:, 3])
     rows, zidx = _pairs(np.flatnonzero(near), oc[near], ix.ex_ptr, ix.ex_flat)
-    cls = zones.classify_inside(ix.ex_poly[zidx], x[rows], y[rows], acc[rows]) if len(rows) else np.zeros(0, np.int8)
+    cls = (
+        zones.classify_inside(ix.ex_poly[zidx], x[rows], y[rows], acc[rows])
+        if len(rows)
+        else np.zeros(0, np.int8)
+    )
     busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "exclusion"))
     if not len(busy):
         return
@@ -268,7 +301,18 @@ def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
     cls = zones.classify_outside(ix.in_poly[zidx], x[rows], y[rows], acc[rows])
     busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "inclusion"))
     keep = np.isin(oc[rows], busy)
-    _zone_events(eng, c, rows[keep], zidx[keep], cls[keep], ix.in_zones, act, late, "inclusion", eng.defaults["inclusion"])
+    _zone_events(
+        eng,
+        c,
+        rows[keep],
+        zidx[keep],
+        cls[keep],
+        ix.in_zones,
+        act,
+        late,
+        "inclusion",
+        eng.defaults["inclusion"],
+    )
 
 
 def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
@@ -279,7 +323,9 @@ def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: 
     if not sel.any():
         return
     th = eng.defaults["curfew"]
-    present = np.hypot(x - h[:, 0], y - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(acc, th["gps_max_accuracy_m"])
+    present = np.hypot(x - h[:, 0], y - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(
+        acc, th["gps_max_accuracy_m"]
+    )
     rows = np.flatnonzero(sel)
     p = present[rows]
     change = np.ones(len(rows), dtype=bool)
@@ -297,18 +343,23 @@ def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: 
 
 def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
                 m: np.ndarray) -> None:  # fmt: skip
-    sel = m & ix.has_att[np.clip(oc, 0, None)]
-    for k in np.unique(oc[sel]).tolist():
+    sel_rows = np.flatnonzero(m & ix.has_att[oc])
+    if not len(sel_rows):
+        return
+    cuts = np.flatnonzero(np.diff(oc[sel_rows])) + 1
+    for rows in np.split(sel_rows, cuts):
+        k = int(oc[rows[0]])
         order = eng.orders[ix.refs[k]]
-        rows = np.flatnonzero(sel & (oc == k))
         done = eng.ostate(order.ref).setdefault("attended", {})
         for appt in order.attendance:
             if appt["id"] in done:
                 continue
             inwin = (c.t[rows] >= appt["start"]) & (c.t[rows] <= appt["end"])
-            near = np.hypot(x[rows] - appt["x"], y[rows] - appt["y"]) <= appt["radius_m"] + acc[rows]
+            share = order.thresholds["attendance"]["max_accuracy_share"]
+            slack = np.minimum(acc[rows], share * appt["radius_m"])  # a vague fix cannot prove attendance
+            near = np.hypot(x[rows] - appt["x"], y[rows] - appt["y"]) <= appt["radius_m"] + slack
             hit = rows[inwin & near]
-            if len(hit):
+            if len(hit) >= order.thresholds["attendance"]["min_fixes"]:
                 done[appt["id"]] = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
 
 
@@ -316,9 +367,28 @@ def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
                acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
     if not ix.has_prox.any():
         return
-    wearer_rows = m & ix.act_wearer[act] & ix.has_prox[np.clip(oc, 0, None)] & (oc >= 0)
+    wearer_rows = m & ix.act_wearer[act] & ix.has_prox[oc]
     victim_rows = m & ~ix.act_wearer[act]
-    for r in np.flatnonzero(wearer_rows | victim_rows):
+    rows = np.flatnonzero(wearer_rows | victim_rows)
+    if not len(rows):
+        return
+    # Orders whose two parties stay far apart in this batch only need their latest positions kept.
+    victim_code = np.array(
+        [eng.reg.order_code.get(ix.victim_of.get(dev, ""), -1) for dev in c.devices], dtype=np.int64
+    )
+    pair = np.where(wearer_rows[rows], oc[rows], victim_code[c.dev[rows]])
+    rows, pair = rows[pair >= 0], pair[pair >= 0]
+    near = _near_pairs(eng, ix, c, rows, pair, wearer_rows, x, y)
+    far = rows[~near]
+    side_key = pair[~near] * 2 + wearer_rows[far]
+    for r in far[np.r_[side_key[1:] != side_key[:-1], True]] if len(far) else []:  # the latest per party
+        dev = c.devices[c.dev[r]]
+        side = "w" if wearer_rows[r] else "v"
+        ref = ix.refs[oc[r]] if side == "w" else ix.victim_of.get(dev)
+        st = eng.ostate(ref).setdefault("prox", {})
+        st[side] = [float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]), dev, int(c.seq[r])]
+        st["level"] = 0
+    for r in rows[near]:
         dev = c.devices[c.dev[r]]
         side = "w" if wearer_rows[r] else "v"
         ref = ix.refs[oc[r]] if side == "w" else ix.victim_of.get(dev)
@@ -329,4 +399,34 @@ def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
         drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
                                     (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
         for d in drafts:
-            eng.emit(d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r]))
+            eng.emit(
+                d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r])
+            )
+
+
+def _near_pairs(eng: Engine, ix: Index, c: Columns, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
+                x: np.ndarray, y: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
+    this batch's fixes and the last known ones, grown by the ring)? Only those rows take the Python path."""
+    near = np.zeros(len(rows), dtype=bool)
+    for k in np.unique(pair).tolist():
+        sel = pair == k
+        r = rows[sel]
+        order = eng.orders[ix.refs[k]]
+        st = eng.ostate(order.ref).get("prox", {})
+        w, v = wearer_rows[r], ~wearer_rows[r]
+        wx, wy = (
+            list(x[r[w]]) + ([st["w"][1]] if "w" in st else []),
+            list(y[r[w]]) + ([st["w"][2]] if "w" in st else []),
+        )
+        vx, vy = (
+            list(x[r[v]]) + ([st["v"][1]] if "v" in st else []),
+            list(y[r[v]]) + ([st["v"][2]] if "v" in st else []),
+        )
+        if not wx or not vx:
+            continue
+        ring = order.proximity["pre_alert_m"] * order.thresholds["proximity"]["rearm_factor"]
+        gap_x = max(min(vx) - max(wx), min(wx) - max(vx), 0.0)
+        gap_y = max(min(vy) - max(wy), min(wy) - max(vy), 0.0)
+        near[sel] = (gap_x**2 + gap_y**2) ** 0.5 <= ring or st.get("level", 0) > 0
+    return near

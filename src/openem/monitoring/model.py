@@ -34,6 +34,9 @@ def default_thresholds() -> dict[str, Any]:
 
 
 def merge_thresholds(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    """Override merged over base, key by key. With no override the base itself is returned (read-only)."""
+    if not override:
+        return base
     out = copy.deepcopy(base)
     for key, value in (override or {}).items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -146,7 +149,9 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
     addresses = {a.get("type"): a for a in doc.get("addresses") or [] if isinstance(a, dict)}
     curfew = conditions.get("curfew")
     if curfew:
-        home = addresses.get((curfew.get("release_day") or {}).get("address_type", "PRIMARY")) or addresses.get("PRIMARY")
+        home = addresses.get(
+            (curfew.get("release_day") or {}).get("address_type", "PRIMARY")
+        ) or addresses.get("PRIMARY")
         home_xy = None
         if home and home.get("lat") is not None:
             hx, hy = wgs84_to_bng(float(home["lon"]), float(home["lat"]))
@@ -164,7 +169,7 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
                                 "end": ts(appt["end"])})  # fmt: skip
     if conditions.get("alcohol"):
         a = conditions["alcohol"]
-        spec.alcohol = {"mode": a.get("mode", "ABSTINENCE"), "start": ts(a.get("start"), start),
+        spec.alcohol = {"mode": a.get("mode", "ABSTINENCE"), "limit_gdl": a.get("limit_gdl"), "start": ts(a.get("start"), start),
                         "end": ts(a.get("end"), end)}  # fmt: skip
     if conditions.get("proximity"):
         p = conditions["proximity"]
@@ -172,7 +177,10 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
                           "pre_alert_m": float(p.get("pre_alert_m") or thresholds["proximity"]["pre_alert_m"]),
                           "alert_m": float(p.get("alert_m") or thresholds["proximity"]["alert_m"])}  # fmt: skip
     if conditions.get("trail"):
-        spec.trail = {"start": ts(conditions["trail"].get("start"), start), "end": ts(conditions["trail"].get("end"), end)}
+        spec.trail = {
+            "start": ts(conditions["trail"].get("start"), start),
+            "end": ts(conditions["trail"].get("end"), end),
+        }
     return spec
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "fix_t": np.nan, "fix_x": np.nan, "fix_y": np.nan,
-                 "fix_acc": np.nan, "moving": 0, "lost_n": 0}  # fmt: skip
+DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t": np.nan, "fix_x": np.nan, "fix_y": np.nan,
+                 "fix_acc": np.nan, "moving": 0, "lost_n": 0, "batt_t": np.nan, "batt_level": np.nan,
+                 "first_batt": np.nan, "last_charge": np.nan}  # fmt: skip
 ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan}
-_INT = {"rx_seq", "seq_max", "moving", "lost_n", "trail_n"}
+_INT = {"rx_seq", "seq_max", "seq_min", "moving", "lost_n", "trail_n"}
 
 
 def _alloc(fields: dict[str, Any], n: int) -> dict[str, np.ndarray]:
@@ -30,7 +31,9 @@ class Registry:
         self.d = _alloc(DEVICE_FIELDS, 1024)
         self.o = _alloc(ORDER_FIELDS, 1024)
 
-    def _grow(self, arrays: dict[str, np.ndarray], fields: dict[str, Any], need: int) -> dict[str, np.ndarray]:
+    def _grow(
+        self, arrays: dict[str, np.ndarray], fields: dict[str, Any], need: int
+    ) -> dict[str, np.ndarray]:
         size = len(next(iter(arrays.values())))
         if need <= size:
             return arrays

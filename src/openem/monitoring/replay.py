@@ -34,6 +34,8 @@ MATCHES: dict[str, set[str]] = {
     "no_comms": {"no_comms", "unmonitored_silent"},
 }  # fmt: skip
 TOLERANCE_S = 30 * 60
+# Battery reports come every 30 min and the simulator splits a discharge at its day boundary: wider match.
+TOLERANCE_BY_KIND = {"low_battery": 2 * 3600}
 
 
 def read_orders(path: str) -> list[dict[str, Any]]:
@@ -42,7 +44,10 @@ def read_orders(path: str) -> list[dict[str, Any]]:
 
 
 def read_activations(path: str) -> list[dict[str, Any]]:
-    return [{k: (None if v is None or v != v else v) for k, v in row.items()} for row in pq.read_table(path).to_pylist()]
+    return [
+        {k: (None if v is None or v != v else v) for k, v in row.items()}
+        for row in pq.read_table(path).to_pylist()
+    ]
 
 
 def telemetry_paths(path: str) -> list[str]:
@@ -87,6 +92,7 @@ def replay(orders: Iterable[dict[str, Any]], activations: Iterable[dict[str, Any
            ) -> tuple[list[dict[str, Any]], Counter[str]]:  # fmt: skip
     """Run the engine over a world; returns (alerts in detection order, counts of message flags)."""
     eng = Engine(thresholds)
+    eng.horizon = until
     for doc in orders:
         eng.apply_order(doc)
     for act in activations:
@@ -109,35 +115,51 @@ def data_end(table: pa.Table) -> float | None:
     return last.timestamp() if last else None
 
 
-def accuracy(truth: Any, alerts: list[dict[str, Any]], wearer_days: float) -> dict[str, Any]:
-    """Recall of true events by kind, and unmatched alerts (technical noise) per wearer-day."""
+def accuracy(truth: Any, alerts: list[dict[str, Any]], wearer_days: float, defective: set[str] | None = None
+             ) -> dict[str, Any]:  # fmt: skip
+    """Recall of true events by kind, and unmatched alerts (technical noise) per wearer-day. `defective` are
+    orders the simulator corrupted on purpose (order validation rejects them; their timetable is not the
+    one the truth was drawn from): recall is also given without them."""
     by_order: dict[str, list[tuple[str, float, float, int]]] = defaultdict(list)
     for i, a in enumerate(alerts):
-        by_order[a["order_ref"]].append((a["kind"], ts(a["start"]) or 0.0, ts(a["end"] or a["start"]) or 0.0, i))
+        by_order[a["order_ref"]].append(
+            (a["kind"], ts(a["start"]) or 0.0, ts(a["end"] or a["start"]) or 0.0, i)
+        )
     matched_alerts: set[int] = set()
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in truth.itertuples(index=False):
         s, e = row.start.timestamp(), row.end.timestamp()
         want = MATCHES.get(row.kind, {row.kind})
+        tol = TOLERANCE_BY_KIND.get(row.kind, TOLERANCE_S)
         hit = [i for k, a_s, a_e, i in by_order.get(row.order_ref, []) if k in want
-               and a_s <= e + TOLERANCE_S and a_e >= s - TOLERANCE_S]  # fmt: skip
+               and a_s <= e + tol and a_e >= s - tol]  # fmt: skip
         per_kind[row.kind][1] += 1
         if hit:
             per_kind[row.kind][0] += 1
             matched_alerts.update(hit)
     unmatched = Counter(alerts[i]["kind"] for i in range(len(alerts)) if i not in matched_alerts)
+    # Unfitted orders are a real operational condition (the NAO's unmonitored count), not technical noise.
+    operational = {k: unmatched.pop(k) for k in list(unmatched) if k.startswith("unmonitored")}
     violations = truth[truth.is_violation]
     found = sum(per_kind[k][0] for k in set(violations.kind)) if len(violations) else 0
     return {
-        "recall_by_kind": {k: {"found": f, "true": n, "recall": round(f / n, 4) if n else None}
-                           for k, (f, n) in sorted(per_kind.items())},  # fmt: skip
+        "recall_by_kind": {
+            k: {"found": f, "true": n, "recall": round(f / n, 4) if n else None}
+            for k, (f, n) in sorted(per_kind.items())
+        },  # fmt: skip
         "violation_recall": round(
             sum(1 for r in violations.itertuples(index=False) if _found(r, by_order)) / len(violations), 4
-        ) if len(violations) else None,  # fmt: skip
+        )
+        if len(violations)
+        else None,  # fmt: skip
         "violations_true": int(len(violations)),
+        "violation_recall_valid_orders": _recall(
+            violations[~violations.order_ref.isin(defective or set())], by_order
+        ),
         "matched_kinds_total": found,
         "alerts": len(alerts),
         "unmatched_alerts": dict(unmatched.most_common()),
+        "operational_alerts": operational,
         "noise_per_wearer_day": round(sum(unmatched.values()) / wearer_days, 4) if wearer_days else None,
     }
 
@@ -145,5 +167,19 @@ def accuracy(truth: Any, alerts: list[dict[str, Any]], wearer_days: float) -> di
 def _found(row: Any, by_order: dict[str, list[tuple[str, float, float, int]]]) -> bool:
     s, e = row.start.timestamp(), row.end.timestamp()
     want = MATCHES.get(row.kind, {row.kind})
-    return any(k in want and a_s <= e + TOLERANCE_S and a_e >= s - TOLERANCE_S
-               for k, a_s, a_e, _ in by_order.get(row.order_ref, []))  # fmt: skip
+    tol = TOLERANCE_BY_KIND.get(row.kind, TOLERANCE_S)
+    return any(
+        k in want and a_s <= e + tol and a_e >= s - tol for k, a_s, a_e, _ in by_order.get(row.order_ref, [])
+    )
+
+
+def _recall(violations: Any, by_order: dict[str, list[tuple[str, float, float, int]]]) -> float | None:
+    if not len(violations):
+        return None
+    return round(
+        sum(1 for r in violations.itertuples(index=False) if _found(r, by_order)) / len(violations), 4
+    )
+
+
+def defective_orders(orders: Iterable[dict[str, Any]]) -> set[str]:
+    return {o["ref"] for o in orders if o.get("defects")}

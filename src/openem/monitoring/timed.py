@@ -28,7 +28,7 @@ def _next_window_end(cf: dict, after: float) -> float:
 
 def curfews(eng: Engine) -> None:
     """Evaluate curfew windows touched by new presence data, and close the windows the watermark passed."""
-    wm = eng.watermark
+    wm = eng.now()
     refs = set(eng.cf_touched)
     eng.cf_touched.clear()
     while eng.cf_heap and eng.cf_heap[0][0] <= wm:
@@ -48,14 +48,16 @@ def _fa(eng: Engine, ref: str) -> float:
 
 
 def _curfew_order(eng: Engine, order) -> None:  # noqa: ANN001
-    wm, cf, ref = eng.watermark, order.curfew, order.ref
+    wm, cf, ref = eng.now(), order.curfew, order.ref
     st = eng.ostate(ref)
     fa = _fa(eng, ref)
     touch = st.pop("cf_touch", None)
-    done = st.get("cf_done", cf["start"])
+    if "cf_done" not in st:  # the engine judges windows from a day before it started watching, not from 2019
+        st["cf_done"] = max(cf["start"], min(wm, (touch if touch is not None else wm)) - 86400)
+    done = st["cf_done"]
     obs = st.setdefault("cf_obs", [])
     lo = min(touch if touch is not None else wm, done)
-    for start, end in curfew.curfew_windows(cf, lo - 86400, wm):
+    for start, end in curfew.curfew_windows(cf, lo, wm):
         final = wm >= end + fa
         if not final and touch is None:
             continue
@@ -80,7 +82,7 @@ def _curfew_order(eng: Engine, order) -> None:  # noqa: ANN001
 
 def run(eng: Engine) -> None:
     ix = eng.index()
-    wm = eng.watermark
+    wm = eng.now()
     if not len(ix.a_g):
         return _unmonitored(eng, ix, np.zeros(0, dtype=bool), np.zeros(0))
     oc = ix.act_order
@@ -101,18 +103,16 @@ def run(eng: Engine) -> None:
         eng.emit({"kind": "no_comms", "start": float(last[i]) + min(interval, limit), "evidence": evidence,
                   "details": {"silent_s": round(wm - float(last[i])), "limit_s": limit}},
                  eng.orders[a.order_ref], a, a.device_id, condition_id="device_health")  # fmt: skip
-    for i in np.flatnonzero(live):
+    for i in np.flatnonzero(live & ix.a_nfd):
         a = eng.activations[i]
-        if a.device_kind == "NFD":
-            d = presence.checkin_overdue(eng.dstate(a.device_id), max(a.start, eng.started), wm,
-                                         eng.orders[a.order_ref].thresholds["checkin"])  # fmt: skip
-            if d:
-                eng.emit(d, eng.orders[a.order_ref], a, a.device_id, condition_id="checkin")
+        for d in presence.checkin_overdue(eng.dstate(a.device_id), max(a.start, eng.started), wm,
+                                          eng.orders[a.order_ref].thresholds["checkin"]):  # fmt: skip
+            eng.emit(d, eng.orders[a.order_ref], a, a.device_id, condition_id="checkin")
     _unmonitored(eng, ix, live, last)
 
 
 def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  # noqa: ANN001
-    wm = eng.watermark
+    wm = eng.now()
     n = len(ix.refs)
     o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
     fitted = np.bincount(ix.act_order[live], minlength=n)[:n] > 0 if len(live) else np.zeros(n, dtype=bool)
@@ -136,10 +136,8 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
                                  order.thresholds["unmonitored"])  # fmt: skip
         if d:
             eng.emit(d, order, None, "", condition_id="unmonitored")
-    for k in np.flatnonzero(o_active):
+    for k in np.flatnonzero(o_active & ix.has_att):
         order = eng.orders[ix.refs[k]]
-        if not order.attendance:
-            continue
         done = eng.ostate(order.ref).setdefault("attended", {})
         fa = order.thresholds["curfew"]["finalise_after_s"]
         for appt in order.attendance:

@@ -224,6 +224,12 @@ class OrderService:
 
     def vary(self, actor: str, ref: str, request_type: RequestType = RequestType.VARIATION) -> ServiceResult:
         """Start a new draft version copied from the last (variation, amend rejected, reinstall...)."""
+        try:
+            request_type = RequestType(request_type)
+        except ValueError:
+            raise OrderInvalid(
+                [ValidationError("not_allowed_value", "request_type", "Select a valid request type")]
+            ) from None
         record = lifecycle.add_version(self._get(ref), request_type, actor, self.clock.now())
         self.repo.save(record)
         return ServiceResult(record, (), self._audit(record, request_type.value.lower(), actor))

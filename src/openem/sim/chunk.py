@@ -146,6 +146,8 @@ def build_chunk(
             absent=absent,
             zone_visit=_daily(drng, profile, "zone_entry") & has["exclusion"],
             attend=has["attendance"] & (d == 1) & ~((profile == "absconder") | (drng.random(n) < 0.08)),
+            early_min=np.where(_daily(drng, profile, "early_leave"), drng.uniform(15, 60, n), 0.0),
+            curfew_end_min=geo.curfew_end_min.astype(float),
         )
         missed = has["attendance"] & (d == 1) & ~dp.attend
         knots, xy = build_schedule(
@@ -174,7 +176,8 @@ def build_chunk(
         b_alc, _ = signals.battery(ctx, "ALCOHOL_TAG", levels["ALCOHOL_TAG"], 0.12, False)
         parts += [
             signals.gps_rows(ctx, alive_gps), signals.rf_rows(ctx, in_curfew), b_gps, b_nfd, b_vic, b_alc,
-            signals.heartbeat_rows(ctx, "HMU"), signals.heartbeat_rows(ctx, "NFD", alive_nfd),
+            signals.heartbeat_rows(ctx, "HMU"),
+            signals.hmu_power_rows(ctx), signals.heartbeat_rows(ctx, "NFD", alive_nfd),
             events.alcohol_rows(ctx), events.tamper_rows(ctx), events.checkin_rows(ctx, alive_nfd), events.victim_rows(ctx),
         ]  # fmt: skip
     t0, _ = frame_bounds_us(start)

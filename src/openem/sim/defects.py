@@ -78,23 +78,29 @@ def _zone_self_intersecting(doc: dict, rng: np.random.Generator) -> None:
     ring[2], ring[len(ring) // 2] = b, a
 
 
+# Places plainly outside England and Wales (lon, lat): Edinburgh, Glasgow, the North Sea, the Atlantic off Scilly.
+_OUTSIDE = ((-3.19, 55.95), (-4.25, 55.86), (2.6, 54.0), (-7.0, 49.9))
+
+
 def _zone_outside(doc: dict, rng: np.random.Generator) -> None:
     zone = doc["conditions"]["exclusion_zones"][0]
-    shift = [(-3.2, 6.0), (-5.0, 0.0), (0.0, 9.0)][int(rng.integers(3))]  # Scotland, Irish Sea, North Sea
-    zone["geometry"]["coordinates"][0] = [
-        [round(x + shift[0], 6), round(y + shift[1], 6)] for x, y in zone["geometry"]["coordinates"][0]
-    ]
+    ring = zone["geometry"]["coordinates"][0]
+    cx, cy = sum(p[0] for p in ring[:-1]) / (len(ring) - 1), sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+    tx, ty = _OUTSIDE[int(rng.integers(len(_OUTSIDE)))]
+    zone["geometry"]["coordinates"][0] = [[round(x - cx + tx, 6), round(y - cy + ty, 6)] for x, y in ring]
 
 
 def _dob_adult(doc: dict, rng: np.random.Generator) -> None:
     doc["device_wearer"]["is_adult"] = not doc["device_wearer"]["is_adult"]
 
 
+# An agency that does not respond for the cohort (YJS is for youths only; specials are never youths).
+_WRONG_AGENCY = {"COURT_BAIL": "HOME_OFFICE", "POST_RELEASE": "HOME_OFFICE", "COURT_SENTENCE": "HOME_OFFICE",
+                 "IMMIGRATION_BAIL": "POLICE", "SPECIALS": "YJS"}  # fmt: skip
+
+
 def _responsible_org(doc: dict, rng: np.random.Generator) -> None:
-    current = doc["interested_parties"]["responsible_organisation"]
-    doc["interested_parties"]["responsible_organisation"] = (
-        "HOME_OFFICE" if current != "HOME_OFFICE" else "POLICE"
-    )
+    doc["interested_parties"]["responsible_organisation"] = _WRONG_AGENCY[doc["monitoring"]["cohort"]]
 
 
 def _install_after_start(doc: dict, rng: np.random.Generator) -> None:

@@ -24,7 +24,8 @@ class DayPlan:
     absent: np.ndarray  # out for most of the curfew night
     zone_visit: np.ndarray  # goes into the exclusion zone in the evening
     attend: np.ndarray  # attends an appointment at the probation office this morning
-    knots_wall: np.ndarray | None = None  # (n, 8) filled by build_schedule
+    early_min: np.ndarray | None = None  # leaves home this many minutes before curfew end (0 = not)
+    curfew_end_min: np.ndarray | None = None  # wall minutes after 07:00 when the curfew ends
 
 
 @dataclass
@@ -52,12 +53,18 @@ def build_schedule(
     zone_r: np.ndarray,
     curfew_start_min: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Knot times (n, 8) in wall minutes after 07:00 and knot positions (n, 8, 2)."""
+    """Knot times (n, 12) in wall minutes after 07:00 and knot positions (n, 12, 2).
+
+    Knots alternate stay/travel: home, to work, work, to leisure, leisure, home, (early errand and back), home.
+    """
     n = len(work_xy)
     home = np.zeros((n, 2))
     a1 = np.where(plan.attend[:, None], office_xy, work_xy)
     inside = zone_xy + rng.uniform(-0.4, 0.4, (n, 2)) * zone_r[:, None]
-    a2 = np.where(plan.zone_visit[:, None], inside, leisure_xy)
+    # a night away is spent further off (a friend's place 2.5-6 km away, on the leisure side)
+    lead = leisure_xy / np.maximum(np.hypot(*leisure_xy.T), 1.0)[:, None]
+    away = lead * rng.uniform(2500, 6000, n)[:, None]
+    a2 = np.where(plan.zone_visit[:, None], inside, np.where(plan.absent[:, None], away, leisure_xy))
     d1 = np.hypot(*a1.T)
     d2 = np.hypot(*(a2 - a1).T)
     d3 = np.hypot(*a2.T)
@@ -76,9 +83,23 @@ def build_schedule(
     leave3 = np.maximum(home_by - tt3, arrive2 + 10)
     arrive3 = np.minimum(leave3 + tt3, 1435)
     leave3 = np.minimum(leave3, arrive3)
-    t = np.column_stack([np.zeros(n), leave1, arrive1, leave2, arrive2, leave3, arrive3, np.full(n, 1440.0)])
+    # an early leave: out on an errand before a curfew that ends at 06:00, back before the day's end
+    end = np.full(n, 1440.0)
+    early_min = plan.early_min if plan.early_min is not None else np.zeros(n)
+    curfew_end = plan.curfew_end_min if plan.curfew_end_min is not None else end
+    e0 = curfew_end - early_min
+    errand = lead * rng.uniform(300, 1200, n)[:, None]
+    te = np.hypot(*errand.T) / WALK_MPS / 60
+    e1 = e0 + te
+    e2 = np.maximum(
+        e1 + rng.uniform(5, 20, n), curfew_end + rng.uniform(5, 30, n)
+    )  # back after the curfew ends
+    e3 = e2 + te
+    early = (early_min > 0) & (e0 > arrive3 + 30) & (e3 < 1438)
+    e0, e1, e2, e3 = (np.where(early, v, end) for v in (e0, e1, e2, e3))
+    t = np.column_stack([np.zeros(n), leave1, arrive1, leave2, arrive2, leave3, arrive3, e0, e1, e2, e3, end])
     t = np.maximum.accumulate(t, axis=1)
-    xy = np.stack([home, home, a1, a1, a2, a2, home, home], axis=1)
+    xy = np.stack([home, home, a1, a1, a2, a2, home, home, errand, errand, home, home], axis=1)
     return t, xy
 
 

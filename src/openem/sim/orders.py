@@ -13,6 +13,7 @@ from openem.sim import places
 from openem.sim.population import COHORTS, PLANS, Geography
 
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+AAMR_MAX_DAYS = 120  # alcohol abstinence monitoring requirement of a community order
 MAX_DAYS = {"GPS_AC": 365, "GPS_DA": 365, "ALCOHOL": 365, "HDC": 365}
 _ORGS = {
     "POST_RELEASE": ("PRISON", "prisons", "PROBATION", "POST_RELEASE"),
@@ -61,6 +62,17 @@ def names_for(seed: int) -> Names:
     return Names(seed)
 
 
+def identifiers(g: int, seed: int) -> dict[str, str]:
+    """PNC, NOMIS number and CRN unique per person in a world (bijective in the person index below 10^6)."""
+    k = (g * 7919 + seed * 104_729) % 6_760_000  # 7919 is coprime with 10^6, 10^7 and 6,760,000
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return {
+        "pnc": f"{2000 + g % 26}/{(g * 7919 + seed) % 10**7:07d}{letters[g % 24]}",
+        "nomis_id": f"A{k // 676:04d}{chr(65 + (k % 676) // 26)}{chr(65 + k % 26)}",
+        "crn": f"{letters[seed % 24]}{(g * 7919 + seed * 31) % 10**6:06d}",
+    }
+
+
 def hhmm(wall_min_after_7: int) -> str:
     m = (int(wall_min_after_7) + 7 * 60) % (24 * 60)
     return f"{m // 60:02d}:{m % 60:02d}"
@@ -90,7 +102,9 @@ def build_order(
     names = sorted(reference.codes(court_list)) if court_list else []
     notifying_name = names[int(rng.integers(len(names)))] if names else notifying
     max_days = MAX_DAYS.get(pname, 365)
-    duration = int(rng.integers(max(60, world_days + 40), max_days + 1))
+    if pname == "ALCOHOL" and cname == "COURT_SENTENCE":
+        max_days = AAMR_MAX_DAYS
+    duration = int(rng.integers(min(max_days, max(60, world_days + 40)), max_days + 1))
     elapsed = int(rng.integers(1, max(2, duration - world_days - 5)))
     start_day = world_start - timedelta(days=elapsed)
     start = local_to_utc(start_day, time(12, 0))
@@ -116,10 +130,8 @@ def build_order(
             "is_adult": not is_youth,
             "sex": sex,
             "gender": sex.lower(),
-            "pnc": f"{2000 + int(rng.integers(0, 26))}/{int(rng.integers(0, 10**7)):07d}{chr(65 + int(rng.integers(26)))}",
-            "nomis_id": f"A{int(rng.integers(1000, 9999))}{chr(65 + int(rng.integers(26)))}{chr(65 + int(rng.integers(26)))}",
-            "crn": f"X{int(rng.integers(100000, 999999))}",
-            "home_office_reference": f"HO{int(rng.integers(10**6, 10**7))}"
+            **identifiers(int(person_id[-7:]), int(person_id[4:8])),
+            "home_office_reference": f"HO{(int(person_id[-7:]) * 7919 + 17) % 10**7:07d}"
             if cname == "IMMIGRATION_BAIL"
             else None,
             "language": "English",

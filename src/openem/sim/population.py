@@ -34,6 +34,7 @@ _PROFILE_BASE = np.array([0.76, 0.10, 0.02, 0.04, 0.02, 0.03, 0.03])
 DAILY = {
     "late_return": {"compliant": 0.02, "late_returner": 0.30, "absconder": 0.05},
     "absent_night": {"late_returner": 0.03, "absconder": 0.6},
+    "early_leave": {"late_returner": 0.05, "compliant": 0.003},  # only curfews ending 06:00 allow it
     "zone_entry": {"zone_enterer": 0.25, "absconder": 0.05},
     "drinking": {"drinker": 0.35, "compliant": 0.005},
     "tamper": {"tamperer": 0.2, "absconder": 0.1},

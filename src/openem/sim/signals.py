@@ -272,3 +272,16 @@ def heartbeat_rows(ctx: DayCtx, kind: str, alive: np.ndarray | None = None) -> R
     ok = ((np.arange(t.shape[1]) % every) == 0)[None, :] & (alive[who] if alive is not None else True)
     rr, cc = np.nonzero(np.broadcast_to(ok, t.shape))
     return rows("heartbeat", ctx.dev[kind][who][rr], t[rr, cc])
+
+
+def hmu_power_rows(ctx: DayCtx) -> Rows:
+    """Mains power cuts at the home unit (it runs on its battery and says so): a technical event."""
+    rng = ctx.rng
+    who = np.flatnonzero((ctx.dev["HMU"] >= 0) & (rng.random(len(ctx.dev["HMU"])) < 0.005))
+    t0 = ctx.track.t_us[who, 0] + (rng.uniform(0, 23, len(who)) * 3600 * US).astype(np.int64)
+    t1 = t0 + (rng.uniform(10, 180, len(who)) * 60 * US).astype(np.int64)
+    dev = ctx.dev["HMU"][who]
+    ctx.truth.add("device_fault", False, who, dev, "device", t0, t1, "mains_power_loss")
+    off = rows("hmu_power", dev, t0, mains=np.zeros(len(who), dtype=np.int8))
+    on = rows("hmu_power", dev, t1, mains=np.ones(len(who), dtype=np.int8))
+    return {k: np.concatenate([off[k], on[k]]) for k in off}

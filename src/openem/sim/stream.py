@@ -25,6 +25,7 @@ PAYLOAD_FIELDS = {
     "hmu_moved": ("moved",),
     "heartbeat": (),
 }
+PACE_SLACK_S = 0.05  # messages due within this much real time go in the current batch
 _RENAME = {"tamper_kind": "kind", "tamper_state": "state"}
 
 
@@ -123,7 +124,7 @@ def stream_world(
                 at = parse_instant(msg["receive_time"]).timestamp()
                 if not started:
                     sim0, wall0, started = at, clock(), True
-                while (wait := (at - sim0) / speed - (clock() - wall0)) > 0:
+                while (wait := (at - sim0) / speed - (clock() - wall0)) > PACE_SLACK_S:
                     flush()  # send what is due before waiting for the next message's time
                     sleep(min(wait, 5.0))
             batch.append(msg)

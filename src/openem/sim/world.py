@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openem.sim.chunk import Chunk, build_chunk
-from openem.sim.population import COHORT_SHARES, COHORTS, plan_population
+from openem.sim.population import COHORT_SHARES, COHORTS, Population, plan_population
 
 DEFAULT_START = date(2026, 11, 2)
 CHUNK_WEARERS = 2000
@@ -90,15 +90,23 @@ def write_world(
     _, bounds = _chunks(wearers, days, seed, start)
     w = _Writer(Path(out_dir), jsonl)
     cal = Calibration()
-    for ci, (lo, hi) in enumerate(bounds):
-        c = build_chunk(pop, lo, hi, seed, ci, start, days)
+    for c in _iter_chunks(pop, bounds, seed, start, days):
         cal.add(c)
         w.add(c)
         if progress:
-            progress(hi - lo)
+            progress(len(c.people))
     manifest = cal.manifest(wearers, days, seed, start)
     w.close(manifest)
     return manifest
+
+
+def _iter_chunks(
+    pop: Population, bounds: list[tuple[int, int]], seed: int, start: date, days: int
+) -> Iterator[Chunk]:
+    # One process: worker processes were tried and were slower on the shared 2-core machine (spawn start-up
+    # and pickling cost more than they saved). Each chunk has its own seed, so this can change freely.
+    for ci, (lo, hi) in enumerate(bounds):
+        yield build_chunk(pop, lo, hi, seed, ci, start, days)
 
 
 class Calibration:

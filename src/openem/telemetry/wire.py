@@ -50,7 +50,10 @@ PAYLOADS: dict[str, dict[str, tuple[str, bool, float | None, float | None]]] = {
         "temp_c": (_NUM, True, -40.0, 80.0),
     },
     "battery": {"level_pct": (_NUM, True, 0.0, 100.0), "charging": (_BOOL, True, None, None)},
-    "tamper": {"kind": ("enum:strap|case", True, None, None), "state": ("enum:open|closed", True, None, None)},
+    "tamper": {
+        "kind": ("enum:strap|case", True, None, None),
+        "state": ("enum:open|closed", True, None, None),
+    },
     "checkin": {
         "result": ("enum:pass|fail|missed", True, None, None),
         "lat": (_NUM, False, -90.0, 90.0),
@@ -171,7 +174,9 @@ def parse_message(obj: Any, received_at: datetime) -> tuple[Message | None, Reje
     try:
         return _parse(obj, received_at)
     except Exception as exc:  # noqa: BLE001 - hostile input must never crash ingest
-        return None, Rejection("malformed", f"could not read the message ({type(exc).__name__})", raw=_raw(obj))
+        return None, Rejection(
+            "malformed", f"could not read the message ({type(exc).__name__})", raw=_raw(obj)
+        )
 
 
 def _parse(obj: Any, received_at: datetime) -> tuple[Message | None, Rejection | None]:
@@ -186,7 +191,9 @@ def _parse(obj: Any, received_at: datetime) -> tuple[Message | None, Rejection |
         return None, Rejection(code, reason, did, sq, _raw(obj))
 
     if obj.get("v", WIRE_VERSION) != WIRE_VERSION:
-        return reject("unsupported_version", f"wire-format version {obj.get('v')!r} is not supported (expected 1)")
+        return reject(
+            "unsupported_version", f"wire-format version {obj.get('v')!r} is not supported (expected 1)"
+        )
     if did is None:
         return reject("bad_device_id", "'device_id' must be 1-64 characters of letters, digits, '_' or '-'")
     if sq is None:
@@ -199,7 +206,9 @@ def _parse(obj: Any, received_at: datetime) -> tuple[Message | None, Rejection |
     except (ValueError, TypeError, OverflowError):
         return reject("bad_device_time", "'device_time' must be an ISO 8601 instant with a zone (…Z)")
     if device_time - received_at > FUTURE_TOLERANCE:
-        return reject("future_dated", f"'device_time' {iso(device_time)} is more than 5 minutes after receipt")
+        return reject(
+            "future_dated", f"'device_time' {iso(device_time)} is more than 5 minutes after receipt"
+        )
     payload = obj.get("payload", {})
     if not isinstance(payload, dict):
         return reject("wrong_type", "'payload' must be an object")
@@ -239,7 +248,10 @@ def _decode_items(text: str) -> tuple[list[Any], list[Rejection]]:
             items.append(item)
         except (ValueError, RecursionError):
             # Skip to the next line or the next object start; report the unreadable fragment.
-            nxt = min((i for i in (stripped.find("\n", pos + 1), stripped.find("{", pos + 1)) if i != -1), default=end)
+            nxt = min(
+                (i for i in (stripped.find("\n", pos + 1), stripped.find("{", pos + 1)) if i != -1),
+                default=end,
+            )
             fragment = stripped[pos:nxt]
             code = "truncated" if nxt == end else "malformed_json"
             rejections.append(Rejection(code, "unreadable JSON: " + ("truncated at the end of the batch"
@@ -303,7 +315,12 @@ def arrow_schema() -> Any:
     fields = [("device_id", pa.string()), ("seq", pa.int64()), ("type", pa.string()), ("device_time", ts),
               ("receive_time", ts)]  # fmt: skip
     fields += [(c, pa.float64()) for c in FLOAT_COLUMNS[:6]]
-    fields += [("source", pa.string()), ("present", pa.bool_()), ("rssi_dbm", pa.float64()), ("tag_id", pa.string())]
+    fields += [
+        ("source", pa.string()),
+        ("present", pa.bool_()),
+        ("rssi_dbm", pa.float64()),
+        ("tag_id", pa.string()),
+    ]
     fields += [(c, pa.float64()) for c in ("tac_gdl", "ir_skin", "temp_c", "level_pct")]
     fields += [("charging", pa.bool_()), ("tamper_kind", pa.string()), ("tamper_state", pa.string()),
                ("result", pa.string()), ("mains", pa.bool_()), ("moved", pa.bool_())]  # fmt: skip
@@ -337,7 +354,9 @@ def table_to_messages(table: Any) -> list[Message]:
             value = row.get(_COLUMN_OF.get((kind, name), name))
             if value is not None:
                 payload[name] = value
-        out.append(Message(row["device_id"], int(row["seq"]), kind, row["device_time"], row["receive_time"], payload))
+        out.append(
+            Message(row["device_id"], int(row["seq"]), kind, row["device_time"], row["receive_time"], payload)
+        )
     return out
 
 

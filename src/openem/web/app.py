@@ -67,11 +67,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     static_root = settings.static_dir or HERE / "static"
     app.mount("/static", StaticFiles(directory=str(static_root), check_dir=False), name="static")
 
-    from openem.web import api, pages, telemetry_api
+    from openem.web import api, orders_api, pages, telemetry_api
 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(telemetry_api.router)
+    app.include_router(orders_api.router)
     for router in extra_routers():
         app.include_router(router)
     install_error_handlers(app)

@@ -29,7 +29,9 @@ def order(ref: str = "ORD-1", **conditions: Any) -> dict[str, Any]:
             "conditions": conditions}  # fmt: skip
 
 
-def activation(device_id: str, kind: str = "GPS_TAG", ref: str = "ORD-1", role: str = "WEARER", **kw: Any) -> dict:
+def activation(
+    device_id: str, kind: str = "GPS_TAG", ref: str = "ORD-1", role: str = "WEARER", **kw: Any
+) -> dict:
     return {"activation_id": f"ACT-{device_id}", "device_id": device_id, "device_kind": kind, "order_ref": ref,
             "person_id": "PER-1", "role": role, "start": iso(T0 - timedelta(days=2)), "end": None, **kw}  # fmt: skip
 

@@ -28,7 +28,11 @@ def test_dst_nights_are_an_hour_shorter_or_longer() -> None:
     assert [hours(w) for w in curfew_windows(NIGHT, autumn, autumn + 3600)] == [13.0]
     assert [hours(w) for w in curfew_windows(NIGHT, ordinary, ordinary + 3600)] == [12.0]
     # 19:00 London in summer is 18:00 UTC
-    summer = curfew_windows(NIGHT, datetime(2026, 7, 1, 20, tzinfo=UTC).timestamp(), datetime(2026, 7, 1, 21, tzinfo=UTC).timestamp())
+    summer = curfew_windows(
+        NIGHT,
+        datetime(2026, 7, 1, 20, tzinfo=UTC).timestamp(),
+        datetime(2026, 7, 1, 21, tzinfo=UTC).timestamp(),
+    )
     assert datetime.fromtimestamp(summer[0][0], UTC).hour == 18
 
 
@@ -71,7 +75,10 @@ def rf_engine(grace: int = 5) -> tuple[Engine, Device]:
 def test_late_return_via_rf_with_the_accumulated_time_counter() -> None:
     eng, hmu = rf_engine()
     evening = T0.replace(hour=18)
-    msgs = [hmu.msg("rf", evening, present=False, tag_id="T"), hmu.msg("rf", evening.replace(hour=20), present=True, tag_id="T")]
+    msgs = [
+        hmu.msg("rf", evening, present=False, tag_id="T"),
+        hmu.msg("rf", evening.replace(hour=20), present=True, tag_id="T"),
+    ]
     alerts = [a for a in eng.process(msgs) if a["kind"].startswith("curfew")]
     assert [a["kind"] for a in alerts] == ["curfew_late_return"]
     assert alerts[0]["start"] == "2026-11-23T19:00:00Z" and alerts[0]["end"] == "2026-11-23T20:00:00Z"

@@ -20,7 +20,9 @@ def engine_with_zone(**zone_kw) -> Engine:
 
 
 def walk_in(dev: Device, n: int, acc: float = 5.0, step_s: int = 60):
-    return [dev.fix(T0 + timedelta(seconds=i * step_s), *offset(*ZONE_CENTRE, 0, 0), acc=acc) for i in range(n)]
+    return [
+        dev.fix(T0 + timedelta(seconds=i * step_s), *offset(*ZONE_CENTRE, 0, 0), acc=acc) for i in range(n)
+    ]
 
 
 def test_confirmed_entry_needs_two_fixes_and_dwell() -> None:
@@ -48,11 +50,17 @@ def test_fixes_outside_the_zone_raise_nothing_and_a_single_jump_is_rejected() ->
     msgs.insert(3, dev.fix(T0 + timedelta(seconds=25), *ZONE_CENTRE))
     alerts = eng.process(msgs)
     assert [a for a in alerts if a["kind"].startswith("exclusion")] == []
-    assert sorted(f[1] for f in eng.flags if f[2] == "impossible_speed") == [5, 6]  # the two jumped fixes only
+    assert sorted(f[1] for f in eng.flags if f[2] == "impossible_speed") == [
+        5,
+        6,
+    ]  # the two jumped fixes only
 
 
 def test_zone_outside_its_schedule_is_not_enforced() -> None:
-    eng, dev = engine_with_zone(schedule=[{"day": "SATURDAY", "start": "09:00", "end": "17:00"}]), Device("GPS-1")
+    eng, dev = (
+        engine_with_zone(schedule=[{"day": "SATURDAY", "start": "09:00", "end": "17:00"}]),
+        Device("GPS-1"),
+    )
     assert eng.process(walk_in(dev, 4)) == []  # Monday
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from openem.monitoring.engine import Engine
 from openem.monitoring.events import AlertRaised
 from openem.monitoring.model import default_thresholds
@@ -99,7 +102,10 @@ def test_snapshot_restore_resumes_with_no_lost_and_no_duplicated_alerts() -> Non
         h = Device("HMU-1")
         msgs = [h.msg("rf", T0.replace(hour=18), present=True), h.msg("rf", T0.replace(hour=21), present=False),
                 h.msg("rf", T0.replace(hour=23), present=True), h.msg("rf", T0.replace(hour=23, minute=30), present=False)]  # fmt: skip
-        msgs += [h.msg("heartbeat", T0.replace(hour=23, minute=30) + timedelta(minutes=m)) for m in range(0, 600, 4)]
+        msgs += [
+            h.msg("heartbeat", T0.replace(hour=23, minute=30) + timedelta(minutes=m))
+            for m in range(0, 600, 4)
+        ]
         return eng, msgs
 
     eng, msgs = world()
@@ -124,3 +130,69 @@ def test_alert_raised_event_carries_the_alert() -> None:
     event = AlertRaised.from_alert(alert)
     assert event.topic == "monitoring.AlertRaised" and event.alert_id == alert["id"]
     assert json.loads(json.dumps(event.to_dict()))["kind"] == "case_tamper"
+
+
+def test_gps_lost_while_moving_needs_a_run_of_network_fixes_after_moving() -> None:
+    eng = engine()
+    eng.apply_activation(activation("GPS-1"))
+    g = Device("GPS-1")
+    moving = [g.fix(T0 + timedelta(minutes=i), *offset(*HOME, 100 * i, 0), speed_mps=2.0) for i in range(3)]
+    lost = [
+        g.fix(T0 + timedelta(minutes=3 + i), *offset(*HOME, 300, 0), acc=300, source="LBS") for i in range(4)
+    ]
+    assert eng.process(moving + lost[:2]) == []  # two network fixes: not yet
+    [alert] = eng.process(lost[2:])  # the run continues across batches
+    assert alert["kind"] == "gps_lost_moving" and alert["evidence"] == [["GPS-1", 6]]
+    still = Engine()
+    still.apply_order(order())
+    still.apply_activation(activation("GPS-1"))
+    h = Device("GPS-1")
+    parked = [h.fix(T0 + timedelta(minutes=i), *HOME, speed_mps=0.0) for i in range(3)]
+    indoors = [h.fix(T0 + timedelta(minutes=3 + i), *HOME, acc=50, source="WIFI") for i in range(4)]
+    assert still.process(parked + indoors) == []  # indoors at rest is not "lost while moving"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 7200), st.floats(0, 100), st.booleans()), min_size=1, max_size=40),
+       st.integers(1, 4))  # fmt: skip
+def test_vectorised_battery_path_agrees_with_the_pure_rule(readings, batches) -> None:
+    eng = engine()
+    eng.apply_activation(activation("GPS-1"))
+    dev = Device("GPS-1")
+    t, msgs, pure, state = T0, [], [], {}
+    for gap, level, charging in readings:
+        t += timedelta(seconds=gap * 30)
+        msgs.append(dev.msg("battery", t, level_pct=level, charging=charging))
+        pure += [
+            a["kind"]
+            for a in health.battery(state, t.timestamp(), level, charging, ("GPS-1", 0), TH["battery"])
+        ]
+    size = max(1, len(msgs) // batches)
+    got = [a["kind"] for i in range(0, len(msgs), size) for a in eng.process(msgs[i : i + size])
+           if a["kind"] in ("low_battery", "not_charging")]  # fmt: skip
+    assert sorted(got) == sorted(pure)
+
+
+def test_scheduled_check_in_with_no_report_is_missed_and_a_report_prevents_it() -> None:
+    eng = engine()
+    eng.apply_activation(activation("NFD-1", "NFD"))
+    n = Device("NFD-1")
+    eng.process([n.msg("heartbeat", T0.replace(hour=9))])
+    # 10:00 London (UTC in November) check-in passes with no report; due by 10:20 with grace
+    assert [a for a in eng.advance_watermark(T0.replace(hour=10, minute=19).timestamp()) if a["kind"] == "checkin_missed"] == []
+    [missed] = [a for a in eng.advance_watermark(T0.replace(hour=10, minute=21).timestamp()) if a["kind"] == "checkin_missed"]
+    assert missed["start"] == "2026-11-23T10:00:00Z" and missed["evidence"] == []
+    eng.process([n.msg("checkin", T0.replace(hour=18, minute=5), result="pass")])
+    later = eng.advance_watermark(T0.replace(hour=19).timestamp())
+    assert [a for a in later if a["kind"] == "checkin_missed"] == []
+
+
+def test_alcohol_limit_orders_use_the_courts_level() -> None:
+    curve = [0.0, 0.01, 0.025, 0.04, 0.05, 0.045, 0.03]
+    st = alcohol.new_state()
+    kinds = [a["kind"] for i, tac in enumerate(curve) for a in
+             alcohol.step(st, i * 1800, tac, 0.9, ("A", i), TH["alcohol"], "LIMIT", 0.08)]  # fmt: skip
+    assert kinds == []  # peak 0.05 is under the court's 0.08 g/dl
+    st = alcohol.new_state()
+    kinds = [a["kind"] for i, tac in enumerate(curve) for a in alcohol.step(st, i * 1800, tac, 0.9, ("A", i), TH["alcohol"], "LIMIT")]
+    assert kinds == ["alcohol_drinking"]  # no level in the order: any confirmed drinking is reported

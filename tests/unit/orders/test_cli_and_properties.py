@@ -110,3 +110,30 @@ def test_any_text_in_a_name_is_accepted_or_reported(name):
     errors = [e for e in validate_order(doc, now=NOW) if e.field == "device_wearer.first_name"]
     if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name) or not name.strip():
         assert errors
+
+
+DAY_NAMES = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+hhmm = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+slot = st.builds(
+    lambda d, s, e: {"day": d, "start": s, "end": e, "address_type": "PRIMARY"},
+    st.sampled_from(DAY_NAMES),
+    hhmm,
+    hhmm,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(slot, min_size=1, max_size=10))
+def test_community_curfew_bounds_hold_whenever_the_timetable_is_accepted(timetable):
+    doc = sample_order(NOW, random.Random(4), cohort="COURT_SENTENCE")
+    doc["conditions"]["curfew"]["timetable"] = timetable
+    errors = validate_order(doc, now=NOW)
+    assert all(e.code != "rule_failed" for e in errors)
+    if not errors:
+        per_day = dict.fromkeys(DAY_NAMES, 0)
+        for s in timetable:
+            a = int(s["start"][:2]) * 60 + int(s["start"][3:])
+            b = int(s["end"][:2]) * 60 + int(s["end"][3:])
+            per_day[s["day"]] += (b - a) % 1440
+        assert all(m == 0 or 120 <= m <= 20 * 60 for m in per_day.values())
+        assert sum(per_day.values()) <= 112 * 60

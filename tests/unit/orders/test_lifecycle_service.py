@@ -195,3 +195,20 @@ def test_events_are_registered_by_topic():
     for name in ("OrderSubmitted", "OrderAccepted", "OrderRejected", "OrderVaried", "OrderEnded"):
         cls = getattr(events, name)
         assert cls.topic == f"orders.{name}" and _REGISTRY[cls.topic] is cls
+
+
+def test_vary_accepts_request_type_as_text_and_refuses_unknown(service, order):
+    ref, _ = _submitted(service, order)
+    service.accept("u2", ref)
+    with pytest.raises(OrderInvalid):
+        service.vary("u1", ref, "MAKE_IT_SO")
+    result = service.vary("u1", ref, "VARIATION")
+    assert result.record.latest.document["request_type"] == "VARIATION"
+    assert result.audit[0] == f"orders:{ref}:variation"
+
+
+def test_possible_duplicate_to_dict_is_json_safe():
+    found = find_possible_duplicates(
+        _wearer(pnc="2019/0123456A"), [_wearer(ref="ORD-A", pnc="2019/0123456A")]
+    )
+    assert json.loads(json.dumps(found[0].to_dict()))["reason"] == "pnc"

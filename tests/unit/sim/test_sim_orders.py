@@ -84,6 +84,8 @@ def problems(doc: dict) -> list[str]:
             in_window = (s >= 7 * 60 or s < 7 * 60 and e <= 7 * 60) and (e <= 7 * 60 or e > s)
             if not (2 <= hours <= 16) or not in_window:
                 out.append("curfew hours")
+    if "alcohol" in cond and mon["cohort"] == "COURT_SENTENCE" and days > 120:
+        out.append("alcohol abstinence monitoring requirement over 120 days")
     if "alcohol" in cond and not w["is_adult"]:
         out.append("youth alcohol")
     for z in cond.get("exclusion_zones", []) + cond.get("inclusion_zones", []):
@@ -163,3 +165,14 @@ def test_scheme_maxima_and_references() -> None:
             assert o["interested_parties"]["notifying_organisation_name"] in prisons
         assert o["interested_parties"]["police_area"] in reference.codes("police_areas")
     assert max(MAX_DAYS.values()) <= 365
+
+
+def test_person_identifiers_are_unique_and_a_youth_agency_never_fits_specials() -> None:
+    w = small_world()
+    firsts = [o for o in w.orders if not o["ref"].endswith("-D")]
+    for key in ("crn", "pnc", "nomis_id"):
+        values = [o["device_wearer"][key] for o in firsts]
+        assert len(set(values)) == len(values), key
+    from openem.sim.defects import _WRONG_AGENCY
+
+    assert _WRONG_AGENCY["SPECIALS"] == "YJS" and all(RESPONSIBLE[c] != a for c, a in _WRONG_AGENCY.items())

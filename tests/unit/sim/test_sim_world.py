@@ -87,7 +87,10 @@ def test_truth_is_visible_in_the_telemetry_for_late_returns() -> None:
     late = w.truth[(w.truth["kind"] == "curfew_late_return") & w.truth["device_id"].str.startswith("HMU")]
     seen = 0
     for _, row in late.iterrows():
-        before = rf[(rf["device_id"] == row["device_id"]) & (rf["device_time"] <= row["start"] + pd.Timedelta(minutes=1))]
+        before = rf[
+            (rf["device_id"] == row["device_id"])
+            & (rf["device_time"] <= row["start"] + pd.Timedelta(minutes=1))
+        ]
         if len(before) and not bool(before.sort_values("device_time").iloc[-1]["present"]):
             seen += 1  # the home unit's latest word at curfew start is "absent"
     assert len(late) > 0 and seen >= 0.9 * len(late)
@@ -111,3 +114,11 @@ def test_same_seed_same_world_other_seed_other_world() -> None:
     assert a.orders == b.orders
     assert a.truth.equals(b.truth)
     assert not a.telemetry.equals(c.telemetry)
+
+
+def test_a_world_in_memory_writes_the_same_layout(tmp_path) -> None:
+    w = generate_world(wearers=12, days=1, seed=2)
+    out = w.write(tmp_path / "w")
+    assert pd.read_parquet(out / "telemetry").shape[0] == w.telemetry.num_rows
+    assert len((out / "orders.jsonl").read_text().splitlines()) == len(w.orders)
+    assert pd.read_parquet(out / "truth.parquet").shape[0] == len(w.truth)

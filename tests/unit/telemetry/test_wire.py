@@ -115,7 +115,9 @@ def test_json_schema_agrees_with_the_parser_on_examples() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -128,7 +130,9 @@ def test_fuzz_random_bytes_never_raise(raw: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["v", "device_id", "seq", "type", "device_time", "payload"]), json_values))
+@given(
+    st.dictionaries(st.sampled_from(["v", "device_id", "seq", "type", "device_time", "payload"]), json_values)
+)
 def test_fuzz_hostile_envelopes_never_raise_and_give_exactly_one_outcome(obj: dict) -> None:
     msg, rej = parse_message(obj, NOW)
     assert (msg is None) != (rej is None)
@@ -136,7 +140,9 @@ def test_fuzz_hostile_envelopes_never_raise_and_give_exactly_one_outcome(obj: di
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.tuples(st.floats(-100, 100), st.floats(-200, 200), st.integers(-600, 600)), min_size=1, max_size=8),
+    st.lists(
+        st.tuples(st.floats(-100, 100), st.floats(-200, 200), st.integers(-600, 600)), min_size=1, max_size=8
+    ),
     st.integers(0, 200),
 )
 def test_fuzz_good_messages_survive_a_corrupted_tail(rows, cut) -> None:

@@ -1,6 +1,7 @@
 """Alcohol: transdermal alcohol (TAC) curves told apart.
 
-- Drinking: TAC at or above the threshold (0.02 g/dl abstinence, the limit for LIMIT orders) for at least
+- Drinking: TAC at or above the threshold (0.02 g/dl; for LIMIT orders the court's level, `limit_gdl` in
+  the order, and with no level given any confirmed drinking is reported) for at least
   `min_readings` readings, reached at a plausible absorption rate.
 - Environmental contamination (hand gel, solvents): the rise to the threshold is faster than any body can
   absorb (`max_absorption_gdl_per_h`); a low-severity, non-violation alert.
@@ -18,7 +19,7 @@ def new_state() -> dict[str, Any]:
 
 
 def step(state: dict[str, Any], t: float, tac: float, ir: float, msg: tuple[str, int], th: dict[str, Any],
-         mode: str = "ABSTINENCE") -> list[dict[str, Any]]:  # fmt: skip
+         mode: str = "ABSTINENCE", limit_gdl: float | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """One reading in event time; returns [{kind, start, evidence, details}]."""
     out: list[dict[str, Any]] = []
     ev = [msg[0], int(msg[1])]
@@ -34,7 +35,8 @@ def step(state: dict[str, Any], t: float, tac: float, ir: float, msg: tuple[str,
                         "details": {"ir_skin": ir}})  # fmt: skip
         return out  # TAC is meaningless while the sensor is off the skin
     state["skin_n"], state["skin_raised"] = 0, False
-    threshold = th["limit_gdl"] if mode == "LIMIT" else th["threshold_gdl"]
+    limit = limit_gdl if limit_gdl is not None else th["limit_gdl"]
+    threshold = limit if (mode == "LIMIT" and limit is not None) else th["threshold_gdl"]
     prev = state["prev"]
     state["prev"] = [t, tac]
     ep = state["ep"]

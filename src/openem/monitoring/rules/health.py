@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def tamper(state: dict[str, Any], t: float, kind: str, status: str, msg: tuple[str, int]) -> list[dict[str, Any]]:
+def tamper(
+    state: dict[str, Any], t: float, kind: str, status: str, msg: tuple[str, int]
+) -> list[dict[str, Any]]:
     key = "tamper_" + kind
     was_open = state.get(key, False)
     state[key] = status == "open"
@@ -44,7 +46,9 @@ def battery(state: dict[str, Any], t: float, level: float, charging: bool, msg: 
     return out
 
 
-def hmu(state: dict[str, Any], t: float, kind: str, value: bool, msg: tuple[str, int]) -> list[dict[str, Any]]:
+def hmu(
+    state: dict[str, Any], t: float, kind: str, value: bool, msg: tuple[str, int]
+) -> list[dict[str, Any]]:
     """Home-unit mains power loss (`mains` false) and movement (`moved` true), once per episode."""
     bad = (not value) if kind == "hmu_power" else value
     key = "bad_" + kind
@@ -67,7 +71,9 @@ def gps_source(state: dict[str, Any], t: float, source: str, speed: float | None
         return out
     state["gps_lost"] = int(state.get("gps_lost", 0)) + 1
     if state.get("moving") and state["gps_lost"] == th["gps_lost_fixes"]:
-        out.append({"kind": "gps_lost_moving", "start": t, "evidence": [list(msg)], "details": {"source": source}})
+        out.append(
+            {"kind": "gps_lost_moving", "start": t, "evidence": [list(msg)], "details": {"source": source}}
+        )
     return out
 
 

@@ -1,6 +1,6 @@
 """Non-fitted check-ins, proximity to a victim's device, and the unmonitored test.
 
-Check-ins: a `fail` or `missed` result from the device, or no check-in within interval + grace.
+Check-ins: a `fail` or `missed` result from the device, or no report at all for a scheduled check-in.
 Proximity: evaluated whenever either party reports, against the other's latest fix if it is fresh
 (`stale_s`); pre-alert ring and alert ring, re-armed once the pair is apart by `rearm_factor` × pre-alert.
 With no fresh fix on one side the pair's state is `unknown` and nothing is raised.
@@ -9,24 +9,58 @@ With no fresh fix on one side the pair's state is `unknown` and nothing is raise
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from openem.core.time import LONDON
+from openem.monitoring.model import windows_for_slots
 
 
 def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int]) -> list[dict[str, Any]]:
-    state["last_checkin"] = max(t, state.get("last_checkin", t))
+    """A check-in report: `fail` and `missed` (reported by the device) raise; any report counts as made."""
+    state["ci_times"] = sorted([*state.get("ci_times", []), t])[-16:]
     if result in ("fail", "missed"):
         return [{"kind": f"checkin_{'failed' if result == 'fail' else 'missed'}", "start": t,
                  "evidence": [list(msg)], "details": {"result": result}}]  # fmt: skip
     return []
 
 
-def checkin_overdue(state: dict[str, Any], since: float, now: float, th: dict[str, Any]) -> dict[str, Any] | None:
-    last = state.get("last_checkin", since)
-    due = last + (th["interval_h"] + th["grace_h"]) * 3600
-    if now > due and state.get("overdue_from") != last:
-        state["overdue_from"] = last
-        return {"kind": "checkin_missed", "start": due, "evidence": [], "details": {"last_checkin_s": last}}
-    return None
+def checkin_overdue(
+    state: dict[str, Any], since: float, now: float, th: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Scheduled check-ins (`times`, Europe/London, each open `window_min`) with no report at all by the
+    window's end + `grace_min`: a dead or switched-off device cannot report its own missed check-in."""
+    grace = th["grace_min"] * 60
+    if now < state.get("ci_next", 0.0):
+        return []  # nothing can be overdue before the next window closes
+    slots = [{"start": hhmm, "end": _add_minutes(hhmm, th["window_min"])} for hhmm in th["times"]]
+    done = max(state.get("ci_done", since), since)
+    out: list[dict[str, Any]] = []
+    day = datetime.fromtimestamp(done, UTC).astimezone(LONDON).date()
+    last = datetime.fromtimestamp(now, UTC).astimezone(LONDON).date()
+    while day <= last:
+        for start, end in windows_for_slots(slots, day):
+            if end <= done or end + grace > now:
+                continue
+            state["ci_done"] = max(state.get("ci_done", since), end)
+            if not any(start - grace <= c <= end + grace for c in state.get("ci_times", [])):
+                out.append({"kind": "checkin_missed", "start": start, "end": end, "evidence": [],
+                            "details": {"reported": False}})  # fmt: skip
+        day += timedelta(days=1)
+    upcoming = [
+        end
+        for d in (last, last + timedelta(days=1))
+        for _, end in windows_for_slots(slots, d)
+        if end + grace > now
+    ]
+    state["ci_next"] = min(upcoming) + grace if upcoming else now + 3600
+    return out
+
+
+def _add_minutes(hhmm: str, minutes: int) -> str:
+    h, m = (int(v) for v in hhmm.split(":"))
+    total = (h * 60 + m + minutes) % (24 * 60)
+    return f"{total // 60:02d}:{total % 60:02d}"
 
 
 def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, acc: float, msg: tuple[str, int],

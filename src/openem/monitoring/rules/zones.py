@@ -77,7 +77,12 @@ def impossible_jumps(t: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[
     previous fix `prev[i] = [t, x, y, acc]` comes from before this batch, NaN if none). A flagged fix is
     still the comparison point for the next one, so a real fast journey is flagged at most once."""
     pt, px, py, pa = (np.r_[np.nan, v[:-1]] for v in (t, x, y, acc))
-    pt[first], px[first], py[first], pa[first] = prev[first, 0], prev[first, 1], prev[first, 2], prev[first, 3]
+    pt[first], px[first], py[first], pa[first] = (
+        prev[first, 0],
+        prev[first, 1],
+        prev[first, 2],
+        prev[first, 3],
+    )
     dt = np.maximum(t - pt, 1.0)
     dist = np.hypot(x - px, y - py) - acc - pa
     with np.errstate(invalid="ignore"):

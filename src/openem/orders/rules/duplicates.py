@@ -23,6 +23,14 @@ class PossibleDuplicate:
     reason: str  # "pnc", "nomis_id", ..., or "name_and_date_of_birth"
     score: float
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "order_ref": self.order_ref,
+            "person_id": self.person_id,
+            "reason": self.reason,
+            "score": self.score,
+        }
+
 
 def normalise_name(name: str) -> str:
     """Lower case, accents removed, punctuation and spaces dropped: "O'Néill" -> "oneill"."""

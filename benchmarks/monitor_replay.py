@@ -1,0 +1,252 @@
+"""Monitoring engine benchmark: replay throughput with all rules on, PostGIS doing the same zone checks, accuracy.
+
+    .venv/bin/python benchmarks/monitor_replay.py --wearers 3000 --days 2 [--world DIR] [--no-postgis]
+
+1. Replays a simulated world through `openem.monitoring` (batches of `--batch-seconds` of receive time) and
+   reports GPS fixes per second per core (CPU time of this single-threaded process) and messages per second.
+2. Starts a throwaway PostgreSQL 15 + PostGIS in a temporary directory, loads the same fixes and zones, and
+   times the same accuracy-aware zone classification in SQL (exclusion: wholly inside / overlapping;
+   inclusion: wholly outside / straddling), parallel workers off so that both figures are per core.
+3. Scores the alerts against the world's ground truth (recall by kind, noise per wearer-day).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+import shapely
+
+from openem.core.geo import wgs84_to_bng
+from openem.monitoring import replay as rp
+from openem.monitoring.model import parse_order
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def ensure_world(args: argparse.Namespace) -> Path:
+    if args.world:
+        return Path(args.world)
+    out = Path(tempfile.mkdtemp(prefix="openem-world-"))
+    from openem.sim.world import write_world  # the benchmark, not the package, depends on the simulator
+
+    write_world(out, args.wearers, args.days, args.seed)
+    return out
+
+
+def run_replay(world: Path, batch_s: float) -> dict:
+    table = rp.read_telemetry(str(world / "telemetry"))
+    orders = rp.read_orders(str(world / "orders.jsonl"))
+    acts = rp.read_activations(str(world / "activations.parquet"))
+    n_gps = int(pc.sum(pc.equal(table.column("type"), "gps")).as_py())
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    alerts, flags = rp.replay(orders, acts, table, batch_s, until=rp.data_end(table))
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"messages": table.num_rows, "gps_fixes": n_gps, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+            "fixes_per_s_per_core": round(n_gps / cpu), "messages_per_s_per_core": round(table.num_rows / cpu),
+            "alerts": alerts, "flags": dict(flags), "table": table, "orders": orders, "acts": acts}  # fmt: skip
+
+
+class Postgres:
+    """A throwaway PostgreSQL server in a temporary directory (initdb refuses root: run as postgres)."""
+
+    def __init__(self, port: int = 55432) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="openem-pg-"))
+        self.port = port
+        shutil.chown(self.dir, "postgres", "postgres")
+
+    def _su(self, cmd: str) -> None:
+        subprocess.run(
+            ["su", "postgres", "-c", cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def start(self) -> str:
+        data = self.dir / "data"
+        self._su(f"{PG_BIN}/initdb -A trust -U postgres -D {data}")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_parallel_workers_per_gather=0"
+        )
+        self._su(f"{PG_BIN}/pg_ctl -D {data} -l {self.dir}/log -w -o '{opts}' start")
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+    def stop(self) -> None:
+        try:
+            self._su(f"{PG_BIN}/pg_ctl -D {self.dir / 'data'} -m fast -w stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def zone_inputs(res: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The wearers' GPS fixes (BNG, order code) and every exclusion/inclusion zone, as the engine sees them."""
+    acts = pd.DataFrame(res["acts"])
+    acts = acts[acts["role"] != "VICTIM"]
+    codes = {ref: i for i, ref in enumerate(sorted({o["ref"] for o in res["orders"]}))}
+    table = res["table"]
+    gps = (
+        table.filter(pc.equal(table.column("type"), "gps"))
+        .select(["device_id", "lat", "lon", "accuracy_m"])
+        .to_pandas()
+    )
+    dev_order = dict(zip(acts["device_id"], acts["order_ref"].map(codes), strict=True))
+    gps["order_code"] = gps["device_id"].map(dev_order)
+    gps = gps.dropna(subset=["order_code"])
+    x, y = wgs84_to_bng(gps["lon"].to_numpy(), gps["lat"].to_numpy())
+    fixes = pd.DataFrame(
+        {"order_code": gps["order_code"].astype(int), "x": x, "y": y, "acc": gps["accuracy_m"]}
+    )
+    zones = []
+    for doc in res["orders"]:
+        spec = parse_order(doc)
+        for kind, zs in (("EXCLUSION", spec.exclusion), ("INCLUSION", spec.inclusion)):
+            for z in zs:
+                zones.append(
+                    {"order_code": codes[spec.ref], "kind": kind, "wkb": shapely.to_wkb(z.polygon, hex=True)}
+                )
+    return fixes, pd.DataFrame(zones, columns=["order_code", "kind", "wkb"])
+
+
+def engine_zone_stage(res: dict) -> dict:
+    """The engine's zone checks alone on the same fixes: BNG projection, per-order bounding-box filter, CSR
+    expansion to (fix, zone) pairs, vectorised classification - what the PostGIS query does."""
+    from openem.monitoring.engine import Engine
+    from openem.monitoring.gps_path import _pairs
+    from openem.monitoring.rules.zones import classify_inside, classify_outside
+
+    eng = Engine()
+    for doc in res["orders"]:
+        eng.apply_order(doc)
+    for act in res["acts"]:
+        eng.apply_activation(act)
+    ix = eng.index()
+    table = res["table"]
+    gps = table.filter(pc.equal(table.column("type"), "gps"))
+    wearer = {
+        a["device_id"]: eng.reg.order_code[a["order_ref"]] for a in res["acts"] if a["role"] != "VICTIM"
+    }
+    oc = np.array([wearer.get(d, -1) for d in gps.column("device_id").to_pylist()], dtype=np.int64)
+    keep = oc >= 0
+    lon, lat = gps.column("lon").to_numpy()[keep], gps.column("lat").to_numpy()[keep]
+    acc, oc = gps.column("accuracy_m").to_numpy()[keep], oc[keep]
+    cpu0 = time.process_time()
+    x, y = wgs84_to_bng(lon, lat)
+    b = ix.ex_bbox[oc]
+    with np.errstate(invalid="ignore"):
+        near = (x >= b[:, 0]) & (y >= b[:, 1]) & (x <= b[:, 2]) & (y <= b[:, 3])
+    rows, zi = _pairs(np.flatnonzero(near), oc[near], ix.ex_ptr, ix.ex_flat)
+    ex = classify_inside(ix.ex_poly[zi], x[rows], y[rows], acc[rows]) if len(rows) else np.zeros(0)
+    has = (ix.in_ptr[1:] - ix.in_ptr[:-1]) > 0
+    sel = has[oc]
+    rows2, zi2 = _pairs(np.flatnonzero(sel), oc[sel], ix.in_ptr, ix.in_flat)
+    inc = classify_outside(ix.in_poly[zi2], x[rows2], y[rows2], acc[rows2]) if len(rows2) else np.zeros(0)
+    cpu = time.process_time() - cpu0
+    return {"fixes": int(len(oc)), "cpu_s": round(cpu, 3), "fixes_per_s_per_core": round(len(oc) / cpu),
+            "confirmed": int((ex == 2).sum() + (inc == 2).sum()), "possible": int((ex == 1).sum() + (inc == 1).sum())}  # fmt: skip
+
+
+def run_postgis(res: dict) -> dict:
+    import psycopg
+
+    fixes, zones = zone_inputs(res)
+    pg = Postgres()
+    try:
+        dsn = pg.start()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+            conn.execute("CREATE TABLE fixes (id bigserial, order_code int, x float8, y float8, acc float8)")
+            with conn.cursor().copy("COPY fixes (order_code, x, y, acc) FROM STDIN") as cp:
+                buf = io.StringIO()
+                fixes.to_csv(buf, sep="\t", header=False, index=False)
+                cp.write(buf.getvalue())
+            conn.execute("ALTER TABLE fixes ADD COLUMN geom geometry(Point, 27700)")
+            conn.execute("UPDATE fixes SET geom = ST_SetSRID(ST_MakePoint(x, y), 27700)")
+            conn.execute("CREATE TABLE zones (order_code int, kind text, geom geometry(Geometry, 27700))")
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO zones VALUES (%s, %s, ST_SetSRID(ST_GeomFromWKB(decode(%s, 'hex')), 27700))",
+                                list(zones.itertuples(index=False, name=None)))  # fmt: skip
+            conn.execute("CREATE INDEX ON zones USING gist (geom)")
+            conn.execute("CREATE INDEX ON zones (order_code)")
+            conn.execute("ANALYZE fixes")
+            conn.execute("ANALYZE zones")
+            sql = """
+            SELECT count(*) FILTER (WHERE cls = 2), count(*) FILTER (WHERE cls = 1) FROM (
+              SELECT CASE WHEN ST_Contains(z.geom, f.geom) AND ST_Distance(ST_Boundary(z.geom), f.geom) >= f.acc THEN 2
+                          ELSE 1 END AS cls
+              FROM fixes f JOIN zones z ON z.order_code = f.order_code AND z.kind = 'EXCLUSION'
+                   AND ST_DWithin(z.geom, f.geom, f.acc)
+              UNION ALL
+              SELECT CASE WHEN NOT ST_Contains(z.geom, f.geom) AND ST_Distance(ST_Boundary(z.geom), f.geom) >= f.acc THEN 2
+                          WHEN ST_Distance(ST_Boundary(z.geom), f.geom) < f.acc THEN 1 ELSE 0 END
+              FROM fixes f JOIN zones z ON z.order_code = f.order_code AND z.kind = 'INCLUSION'
+            ) s"""
+            t0 = time.perf_counter()
+            confirmed, possible = conn.execute(sql).fetchone()
+            elapsed = time.perf_counter() - t0
+    finally:
+        pg.stop()
+    return {"fixes": len(fixes), "zones": len(zones), "seconds": round(elapsed, 3),
+            "fixes_per_s": round(len(fixes) / elapsed), "confirmed": confirmed, "possible": possible}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--wearers", type=int, default=3000)
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--world", help="use an existing world directory")
+    parser.add_argument("--batch-seconds", type=float, default=300.0)
+    parser.add_argument("--no-postgis", action="store_true")
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args()
+    world = ensure_world(args)
+    res = run_replay(world, args.batch_seconds)
+    manifest = json.loads((world / "manifest.json").read_text())
+    truth = pd.read_parquet(world / "truth.parquet")
+    acc = rp.accuracy(
+        truth, res["alerts"], manifest["wearers"] * manifest["days"], rp.defective_orders(res["orders"])
+    )
+    figures = {k: v for k, v in res.items() if k not in ("alerts", "table", "orders", "acts")}
+    figures["alert_count"] = len(res["alerts"])
+    figures["world"] = {"wearers": manifest["wearers"], "days": manifest["days"], "seed": manifest["seed"]}
+    print(f"engine, all rules: {res['gps_fixes']:,} GPS fixes ({res['messages']:,} messages) in {res['cpu_s']} s CPU "
+          f"-> {res['fixes_per_s_per_core']:,} fixes/s/core, {res['messages_per_s_per_core']:,} messages/s/core")  # fmt: skip
+    zs = engine_zone_stage(res)
+    figures["engine_zone_stage"] = zs
+    print(f"engine zone stage alone: {zs['fixes']:,} fixes in {zs['cpu_s']} s CPU -> {zs['fixes_per_s_per_core']:,} "
+          f"fixes/s/core (confirmed {zs['confirmed']}, possible {zs['possible']})")  # fmt: skip
+    if not args.no_postgis and os.geteuid() == 0:
+        pgr = run_postgis(res)
+        figures["postgis"] = pgr
+        ratio = res["fixes_per_s_per_core"] / pgr["fixes_per_s"]
+        zratio = zs["fixes_per_s_per_core"] / pgr["fixes_per_s"]
+        figures["ratio_engine_all_rules_over_postgis"] = round(ratio, 2)
+        figures["ratio_engine_zone_stage_over_postgis"] = round(zratio, 1)
+        print(f"postgis, zone checks only: {pgr['fixes']:,} fixes x {pgr['zones']} zones in {pgr['seconds']} s "
+              f"-> {pgr['fixes_per_s']:,} fixes/s (confirmed {pgr['confirmed']}, possible {pgr['possible']})")  # fmt: skip
+        print(
+            f"ratio: engine all rules / PostGIS zones = {ratio:.2f}x; engine zone stage / PostGIS zones = {zratio:.1f}x"
+        )
+    figures["accuracy"] = acc
+    print(json.dumps({"violation_recall": acc["violation_recall"], "valid_orders": acc["violation_recall_valid_orders"],
+                      "noise_per_wearer_day": acc["noise_per_wearer_day"], "unmatched": acc["unmatched_alerts"],
+                      "recall_by_kind": {k: v["recall"] for k, v in acc["recall_by_kind"].items()}}, indent=1))  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    if not args.world:
+        shutil.rmtree(world, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
