@@ -6,6 +6,7 @@ Capabilities never import each other; they react to each other's events, registe
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from sqlalchemy import MetaData
 
@@ -18,6 +19,7 @@ TABLE_MODULES = [
     "openem.devices.tables",
     "openem.telemetry.tables",
     "openem.orders.repository",
+    "openem.alerts.tables",
 ]
 
 
@@ -29,7 +31,16 @@ def load_all_tables() -> MetaData:
     return Base.metadata
 
 
-def build_registry() -> Registry:
-    """Event topic -> handlers. Each handler is a plain function (payload, unit_of_work)."""
+def build_registry(live: Any = None) -> Registry:
+    """Event topic -> handlers. Each handler is a plain function (payload, unit_of_work).
+
+    `live` is the in-process monitoring loop (openem.live.LiveMonitor) when this process runs one."""
+    from openem.alerts.service import on_alert_raised
+
     registry = Registry()
+    registry.on("monitoring.AlertRaised", "alerts.store", on_alert_raised)
+    if live is not None:
+        registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
+        registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)
+        registry.on("orders.OrderEnded", "monitoring.end_order", live.on_order_ended)
     return registry

@@ -1,1 +1,3 @@
-"""Alert triage, incidents and the operator queue: turns engine alerts into work, separating noise from breaches (next milestone)."""
+"""Alerts: the record of every alert the monitoring engine raised, with its evidence, and (next milestone)
+triage, incidents and the operator queue that separate noise from breaches. Alerts arrive as
+`monitoring.AlertRaised` events; storing them is idempotent on the alert id."""

@@ -70,7 +70,10 @@ def build_chunk(
             dev_idx[kind][i] = len(dev_rows) if fld["fitted"][i] else -1
             dev_rows.append((did, kind, model, fws[int(rng.integers(len(fws)))], int(i)))
     device_ids = np.array([d[0] for d in dev_rows], dtype=object)
-    dev_person = np.array([d[4] for d in dev_rows], dtype=np.int64)
+    dev_person = np.full(len(dev_rows), -1, dtype=np.int64)  # -1: in stock, not fitted (sends nothing)
+    for kind in devices.KINDS:
+        live = dev_idx[kind][dev_idx[kind] >= 0]
+        dev_person[live] = np.array([dev_rows[j][4] for j in live], dtype=np.int64)
     # orders
     needs_victim = devices.needs(plan, "VICTIM", victim_p)
     orders: list[dict] = []

@@ -45,7 +45,7 @@ def deliver(
     truth.add(
         "no_comms", False, dev_person[dev[keep]], dev[keep], "device", g0[keep], g1[keep], "network_outage"
     )
-    truth.alert("no_comms", int(((g1 - g0) >= 60 * 60 * US).sum()))  # technical, not a software fault
+    truth.alert("no_comms", int((((g1 - g0) >= 60 * 60 * US) & keep).sum()))  # technical, not a software fault
     r["rt"] = rt
     dup = np.flatnonzero(rng.random(n) < DUPLICATE_P)
     if len(dup):

@@ -33,17 +33,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     jlog.configure()
     db = db or Database(settings.database_url)
     outbox.install(db)
-    registry = build_registry()
+    from openem.live import LiveMonitor
+
+    live = LiveMonitor(db)
+    registry = build_registry(live)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         if start_dispatcher:
             app.state.dispatcher.start()
+            live.load()
+            live.start()
         if settings.mqtt_url:
             start_mqtt(app)
         yield
         if app.state.mqtt is not None:
             app.state.mqtt.stop()
+        live.stop()
         app.state.dispatcher.stop()
 
     app = FastAPI(title="openem", version=__version__, lifespan=lifespan, docs_url="/api/docs",
@@ -61,7 +67,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
             deliver_locally(db, registry, topic, mid, payload)
     app.state.dispatcher = OutboxDispatcher(db, publish)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
-    app.state.ingest_hooks = []
+    app.state.ingest_hooks = [live.on_ingested]
+    app.state.live = live
+    live.wake = app.state.dispatcher.wake
     app.state.mqtt = None
 
     static_root = settings.static_dir or HERE / "static"

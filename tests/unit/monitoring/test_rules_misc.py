@@ -179,8 +179,16 @@ def test_scheduled_check_in_with_no_report_is_missed_and_a_report_prevents_it() 
     n = Device("NFD-1")
     eng.process([n.msg("heartbeat", T0.replace(hour=9))])
     # 10:00 London (UTC in November) check-in passes with no report; due by 10:20 with grace
-    assert [a for a in eng.advance_watermark(T0.replace(hour=10, minute=19).timestamp()) if a["kind"] == "checkin_missed"] == []
-    [missed] = [a for a in eng.advance_watermark(T0.replace(hour=10, minute=21).timestamp()) if a["kind"] == "checkin_missed"]
+    assert [
+        a
+        for a in eng.advance_watermark(T0.replace(hour=10, minute=19).timestamp())
+        if a["kind"] == "checkin_missed"
+    ] == []
+    [missed] = [
+        a
+        for a in eng.advance_watermark(T0.replace(hour=10, minute=21).timestamp())
+        if a["kind"] == "checkin_missed"
+    ]
     assert missed["start"] == "2026-11-23T10:00:00Z" and missed["evidence"] == []
     eng.process([n.msg("checkin", T0.replace(hour=18, minute=5), result="pass")])
     later = eng.advance_watermark(T0.replace(hour=19).timestamp())
@@ -194,5 +202,9 @@ def test_alcohol_limit_orders_use_the_courts_level() -> None:
              alcohol.step(st, i * 1800, tac, 0.9, ("A", i), TH["alcohol"], "LIMIT", 0.08)]  # fmt: skip
     assert kinds == []  # peak 0.05 is under the court's 0.08 g/dl
     st = alcohol.new_state()
-    kinds = [a["kind"] for i, tac in enumerate(curve) for a in alcohol.step(st, i * 1800, tac, 0.9, ("A", i), TH["alcohol"], "LIMIT")]
+    kinds = [
+        a["kind"]
+        for i, tac in enumerate(curve)
+        for a in alcohol.step(st, i * 1800, tac, 0.9, ("A", i), TH["alcohol"], "LIMIT")
+    ]
     assert kinds == ["alcohol_drinking"]  # no level in the order: any confirmed drinking is reported

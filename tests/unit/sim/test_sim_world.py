@@ -78,6 +78,8 @@ def test_truth_covers_violations_and_faults() -> None:
     assert not faults["is_violation"].any()
     people = set(small_world().people["person_id"])
     assert set(truth["person_id"]) <= people
+    live = set(small_world().activations["device_id"])
+    assert set(truth["device_id"].dropna()) <= live  # nothing happens to a device in stock
 
 
 def test_truth_is_visible_in_the_telemetry_for_late_returns() -> None:

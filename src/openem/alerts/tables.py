@@ -1,0 +1,34 @@
+"""Alert storage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openem.store.base import Base
+from openem.store.types import UTCDateTime
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    order_ref: Mapped[str] = mapped_column(String(40), default="", index=True)
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    condition_id: Mapped[str] = mapped_column(String(80), default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    late_detected: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="NEW")  # NEW; triage states come next
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": row_version}
+
+    __table_args__ = (Index("ix_alerts_order_start", "order_ref", "start"),)
