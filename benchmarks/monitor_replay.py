@@ -102,7 +102,14 @@ def zone_inputs(res: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     gps = gps.dropna(subset=["order_code"])
     x, y = wgs84_to_bng(gps["lon"].to_numpy(), gps["lat"].to_numpy())
     fixes = pd.DataFrame(
-        {"order_code": gps["order_code"].astype(int), "x": x, "y": y, "acc": gps["accuracy_m"]}
+        {
+            "order_code": gps["order_code"].astype(int),
+            "x": x,
+            "y": y,
+            "acc": gps["accuracy_m"],
+            "lon": gps["lon"],
+            "lat": gps["lat"],
+        }
     )
     zones = []
     for doc in res["orders"]:

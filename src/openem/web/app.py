@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.include_router(pages.router)
     app.include_router(telemetry_api.router)
     app.include_router(orders_api.router)
+    from openem.web import alerts_views
+
+    app.include_router(alerts_views.router)
     for router in extra_routers():
         app.include_router(router)
     install_error_handlers(app)

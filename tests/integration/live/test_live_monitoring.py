@@ -58,3 +58,36 @@ def test_fixes_inside_an_exclusion_zone_become_a_stored_alert_with_evidence(worl
     world.app.state.dispatcher.drain()
     with world.db.uow() as uow:
         assert len(uow.session.execute(select(AlertRow).where(AlertRow.order_ref == ref)).scalars().all()) == before
+
+
+def test_alert_pages_show_evidence_to_the_monitoring_centre_only_and_audit_the_read(world):
+    from openem.auth.tables import AuditRow
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    ref, doc, token = _active_order(world.db, now)
+    ring = doc["conditions"]["exclusion_zones"][0]["geometry"]["coordinates"][0]
+    lat, lon = sum(p[1] for p in ring[:4]) / 4, sum(p[0] for p in ring[:4]) / 4
+    world.app.state.live.load()
+    c = world.client()
+    c.headers["Authorization"] = f"Bearer {token}"
+    fixes = [{"v": 1, "device_id": "GPS-LIVE", "seq": i, "type": "gps",
+              "device_time": iso(now - timedelta(minutes=10) + timedelta(seconds=30 * i)),
+              "payload": {"lat": lat, "lon": lon, "accuracy_m": 6.0, "source": "GPS"}} for i in range(10)]
+    c.post("/api/telemetry/batch", content=json.dumps(fixes))
+    world.app.state.dispatcher.drain()
+    op = world.signed_in("demo-mc-operator")
+    listed = op.get("/api/alerts").json()
+    assert listed and all(a["label"] for a in listed)
+    alert_id = next(a["alert_id"] for a in listed if "exclusion" in a["kind"])
+    detail = op.get(f"/api/alerts/{alert_id}").json()
+    assert detail["evidence"] and detail["evidence"][0]["lat"] == lat
+    page = op.get(f"/alerts/{alert_id}")
+    assert page.status_code == 200 and "evidence-map" in page.text and "Evidence (" in page.text
+    assert op.get("/alerts").status_code == 200
+    pp = world.signed_in("demo-probation-practitioner")  # not the responsible officer of this order
+    assert pp.get(f"/api/alerts/{alert_id}").status_code == 403
+    assert alert_id not in {a["alert_id"] for a in pp.get("/api/alerts").json()}
+    assert world.signed_in("demo-analyst").get("/alerts").status_code == 403
+    with world.db.uow() as uow:
+        reads = uow.session.execute(select(AuditRow).where(AuditRow.action == f"alerts:{alert_id}:read_evidence")).scalars().all()
+    assert reads and reads[0].records[1] == ref

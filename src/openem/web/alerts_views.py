@@ -1,0 +1,122 @@
+"""Alerts as they arrive (the demo's window on the engine; full triage comes with breach management):
+a live list, and an alert's page with its evidence on a map and in a table. Reading evidence positions is
+reading location data, so it is audited with the purpose the page gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select, tuple_
+
+from openem.alerts.tables import AlertRow
+from openem.auth import audit
+from openem.auth.policy import can_view_case
+from openem.core.errors import NotFound
+from openem.orders.repository import OrderRow
+from openem.store.db import UnitOfWork
+from openem.telemetry.tables import TelemetryMessageRow
+from openem.web.deps import Caller, deny, get_uow, require
+from openem.web.orders_api import case_scope
+from openem.web.pages import render
+
+router = APIRouter()
+
+KIND_LABELS = {
+    "curfew_absent": "Absent for the whole curfew", "curfew_late_return": "Late home for curfew",
+    "curfew_early_leave": "Left home during curfew", "exclusion_entry": "Entered an exclusion zone",
+    "exclusion_possible": "Possibly entered an exclusion zone", "inclusion_exit": "Left an inclusion zone",
+    "attendance_missed": "Missed an appointment", "alcohol_drinking": "Drinking detected",
+    "alcohol_contaminant": "Environmental alcohol (not drinking)", "alcohol_skin_tamper": "Alcohol sensor off the skin",
+    "strap_tamper": "Strap tampered", "case_tamper": "Case tampered", "low_battery": "Low battery",
+    "not_charging": "Not charged daily", "no_comms": "No communication", "gps_lost": "GPS lost while moving",
+    "hmu_power_loss": "Home unit lost power", "hmu_moved": "Home unit moved", "checkin_missed": "Missed check-in",
+    "checkin_failed": "Failed check-in", "proximity_pre_alert": "Near the victim (pre-alert)",
+    "proximity_alert": "Too close to the victim", "unmonitored": "Not being monitored",
+}
+
+
+def _visible(uow: UnitOfWork, caller: Caller, rows: list[AlertRow]) -> list[AlertRow]:
+    assert caller.principal is not None
+    if caller.principal.has("cases:all") and caller.principal.has("cases:restricted"):
+        return rows
+    refs = {r.order_ref for r in rows}
+    orders = {o.ref: o for o in uow.session.execute(select(OrderRow).where(OrderRow.ref.in_(refs))).scalars()}
+    out = []
+    for r in rows:
+        o = orders.get(r.order_ref)
+        if o is None:
+            if caller.principal.has("cases:all"):
+                out.append(r)  # device alerts with no order (e.g. no activation) are the monitoring centre's
+        elif can_view_case(caller.principal, case_scope(o)).allowed:
+            out.append(r)
+    return out
+
+
+def alert_json(a: AlertRow) -> dict[str, Any]:
+    return {"alert_id": a.alert_id, "kind": a.kind, "label": KIND_LABELS.get(a.kind, a.kind.replace("_", " ")),
+            "severity": a.severity, "order_ref": a.order_ref, "person_id": a.person_id, "device_id": a.device_id,
+            "condition_id": a.condition_id, "start": a.start.isoformat(), "end": a.end.isoformat() if a.end else None,
+            "detected_at": a.detected_at.isoformat(), "late_detected": a.late_detected, "status": a.status,
+            "evidence_count": len(a.evidence or [])}
+
+
+@router.get("/api/alerts", tags=["alerts"])
+def list_alerts(limit: int = Query(50, ge=1, le=500), kind: str | None = Query(None, max_length=40),
+                uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("alerts:read"))) -> list[dict[str, Any]]:
+    stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(limit * 4)
+    if kind:
+        stmt = stmt.where(AlertRow.kind == kind)
+    rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:limit]
+    audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=[r.alert_id for r in rows][:100])
+    return [alert_json(r) for r in rows]
+
+
+def load_alert(request: Request, uow: UnitOfWork, caller: Caller, alert_id: str, purpose: str) -> tuple[AlertRow, list[dict[str, Any]]]:
+    row = uow.session.get(AlertRow, alert_id[:64])
+    if row is None:
+        raise NotFound("There is no such alert")
+    if not _visible(uow, caller, [row]):
+        deny(request, uow, caller, "alert outside your cases", records=[row.alert_id, row.order_ref])
+    keys = [(d, int(s)) for d, s in (row.evidence or [])][:500]
+    points = []
+    if keys:
+        msgs = uow.session.execute(select(TelemetryMessageRow).where(
+            tuple_(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).in_(keys))).scalars().all()
+        for m in sorted(msgs, key=lambda m: m.device_time):
+            p = m.payload or {}
+            points.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "time": m.device_time.isoformat(),
+                           "lat": p.get("lat"), "lon": p.get("lon"), "accuracy_m": p.get("accuracy_m"),
+                           "flags": list(m.flags or []), "payload": p})
+    audit.record(uow.session, actor=caller.actor, action=f"alerts:{row.alert_id}:read_evidence",
+                 records=[row.alert_id, row.order_ref, row.person_id], purpose=purpose[:500],
+                 details={"points": len(points)})
+    return row, points
+
+
+@router.get("/api/alerts/{alert_id}", tags=["alerts"])
+def get_alert(alert_id: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow),
+              caller: Caller = Depends(require("alerts:read"))) -> dict[str, Any]:
+    row, points = load_alert(request, uow, caller, alert_id, purpose)
+    return {**alert_json(row), "details": row.details, "evidence": points}
+
+
+@router.get("/alerts", include_in_schema=False)
+def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("alerts:read"))) -> Response:
+    stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(200)
+    rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:50]
+    audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=[r.alert_id for r in rows][:100])
+    live = getattr(request.app.state, "live", None)
+    return render(request, "alerts/list.html", {"alerts": [alert_json(r) for r in rows], "live": live})
+
+
+@router.get("/alerts/{alert_id}", include_in_schema=False)
+def alert_page(alert_id: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+               caller: Caller = Depends(require("alerts:read"))) -> Response:
+    row, points = load_alert(request, uow, caller, alert_id, "view alert evidence")
+    import json
+
+    geo = [p for p in points if p["lat"] is not None and p["lon"] is not None]
+    return render(request, "alerts/detail.html", {"a": alert_json(row), "details": row.details, "points": points,
+                                                   "geo_json": json.dumps(geo), "tile_url": request.app.state.settings.tile_url or ""})
