@@ -14,3 +14,10 @@ cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_module
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$V/leaflet/"
 cp -r node_modules/leaflet/dist/images "$V/leaflet/"
 cp node_modules/axe-core/axe.min.js "$V/axe/"
+# GDS Transport is reserved for GOV.UK: drop its @font-face rules so browsers do not ask for the font files.
+python3 - "$V/govuk/govuk-frontend.min.css" <<'PY'
+import re, sys
+p = sys.argv[1]
+css = open(p, encoding="utf-8").read()
+open(p, "w", encoding="utf-8").write(re.sub(r"@font-face\{[^}]*\}", "", css))
+PY

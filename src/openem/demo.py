@@ -34,6 +34,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         print("Demo users already exist (see the first run's output, or add one: openem users add NAME --role ROLE)")
     print(f"\nOpen http://{args.host}:{args.port}/ and sign in.\n", flush=True)
     app = create_app(settings, db)
+    args._live = app.state.live
     if not args.no_fleet:
         threading.Thread(target=_fleet, args=(settings, db, args), daemon=True, name="demo-fleet").start()
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)

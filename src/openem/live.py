@@ -40,6 +40,7 @@ class LiveMonitor:
         self.messages = 0
         self.alerts = 0
         self.last_latency_s: float | None = None
+        self.failures = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,8 +72,13 @@ class LiveMonitor:
         if not result.accepted:
             return
         started = time.perf_counter()
-        with self.lock:
-            alerts = self.engine.process(result.accepted)
+        try:
+            with self.lock:
+                alerts = self.engine.process(result.accepted)
+        except Exception:  # noqa: BLE001 - the batch is stored and acknowledged; log, count, keep serving
+            self.failures += 1
+            log.exception("monitoring engine failed on a stored batch", extra={"batch_id": result.batch_id})
+            return
         self.messages += len(result.accepted)
         self._publish(alerts)
         self.last_latency_s = time.perf_counter() - started

@@ -41,6 +41,7 @@ class Engine:
         self.activations: list[Activation] = []
         self.watermark = 0.0
         self.started = 0.0  # the first watermark: silence before the engine was watching is not evidence
+        self.unmonitored_hour = -1
         self.horizon: float | None = (
             None  # replay: the end of the recorded world; silence after it is no evidence
         )
@@ -280,6 +281,7 @@ class Engine:
             "last_tick": self.last_tick,
             "started": self.started,
             "horizon": self.horizon,
+            "unmonitored_hour": self.unmonitored_hour,
             "thresholds": self.defaults,
             "orders": [copy.deepcopy(o.doc) for o in self.orders.values()],
             "ended": {ref: o.end for ref, o in self.orders.items() if "_ended_at" in o.doc},
@@ -308,6 +310,7 @@ class Engine:
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
         eng.started = float(state.get("started", 0.0))
         eng.horizon = state.get("horizon")
+        eng.unmonitored_hour = int(state.get("unmonitored_hour", -1))
         eng.devices = copy.deepcopy(state["devices"])
         eng.reg = Registry.from_json(state["registry"])
         eng.cf_touched = set(state["cf_touched"])

@@ -71,6 +71,9 @@ class Index:
     in_flat: np.ndarray
     home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
     has_att: np.ndarray
+    att_lo: np.ndarray  # per order: earliest appointment start / latest end (a cheap time filter)
+    att_hi: np.ndarray
+    victim_order: np.ndarray  # per device code: the order whose victim device it is (-1)
     has_prox: np.ndarray
     victim_of: dict[str, str]
 
@@ -102,6 +105,7 @@ class Index:
         home = np.full((n, 2), np.nan)
         margin = float(defaults["zones"]["max_accuracy_m"])
         has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        att_lo, att_hi = np.full(n, np.nan), np.full(n, np.nan)
         victim_of: dict[str, str] = {}
         for i, ref in enumerate(refs):
             o = orders.get(ref)
@@ -125,12 +129,24 @@ class Index:
             if o.curfew and o.curfew["home_xy"] and ref not in rf_orders:
                 home[i] = o.curfew["home_xy"]
             has_att[i] = bool(o.attendance)
+            if o.attendance:
+                att_lo[i] = min(a["start"] for a in o.attendance)
+                att_hi[i] = max(a["end"] for a in o.attendance)
             if o.proximity and o.proximity.get("victim_device_id"):
                 has_prox[i] = True
                 victim_of[str(o.proximity["victim_device_id"])] = ref
         for a in acts:
             if a.role == "VICTIM":
                 victim_of.setdefault(a.device_id, a.order_ref)
+        victim_order = np.full(len(reg.dev_ids), -1, dtype=np.int64)
+        for dev, ref in victim_of.items():
+            code = reg.device(dev)
+            victim_order = (
+                np.r_[victim_order, np.full(code + 1 - len(victim_order), -1, dtype=np.int64)]
+                if code >= len(victim_order)
+                else victim_order
+            )
+            victim_order[code] = reg.order(ref)
         ex_ptr, ex_flat = _csr(ex_lists)
         in_ptr, in_flat = _csr(in_lists)
         return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
@@ -138,7 +154,7 @@ class Index:
                    np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
                              else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
                    ex_flat, ex_bbox, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr,
-                   in_flat, home, has_att, has_prox, victim_of)  # fmt: skip
+                   in_flat, home, has_att, att_lo, att_hi, victim_order, has_prox, victim_of)  # fmt: skip
 
     def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The index (into the engine's activations) live at each row's event time, or -1."""
@@ -182,7 +198,7 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     _inclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
     _home(eng, c, ix, oc, x, y, acc, ok & wearer)
     _attendance(eng, c, ix, oc, x, y, acc, ok & wearer)
-    _proximity(eng, c, ix, act, oc, x, y, acc, ok, late)
+    _proximity(eng, c, ix, act, g, oc, x, y, acc, ok, late)
 
 
 def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np.ndarray, last: np.ndarray,
@@ -343,7 +359,8 @@ def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: 
 
 def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
                 m: np.ndarray) -> None:  # fmt: skip
-    sel_rows = np.flatnonzero(m & ix.has_att[oc])
+    with np.errstate(invalid="ignore"):
+        sel_rows = np.flatnonzero(m & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc]))
     if not len(sel_rows):
         return
     cuts = np.flatnonzero(np.diff(oc[sel_rows])) + 1
@@ -363,7 +380,7 @@ def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarra
                 done[appt["id"]] = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
 
 
-def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
+def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
                acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
     if not ix.has_prox.any():
         return
@@ -373,10 +390,10 @@ def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
     if not len(rows):
         return
     # Orders whose two parties stay far apart in this batch only need their latest positions kept.
-    victim_code = np.array(
-        [eng.reg.order_code.get(ix.victim_of.get(dev, ""), -1) for dev in c.devices], dtype=np.int64
+    vo = ix.victim_order
+    pair = np.where(
+        wearer_rows[rows], oc[rows], np.where(g[rows] < len(vo), vo[np.minimum(g[rows], len(vo) - 1)], -1)
     )
-    pair = np.where(wearer_rows[rows], oc[rows], victim_code[c.dev[rows]])
     rows, pair = rows[pair >= 0], pair[pair >= 0]
     near = _near_pairs(eng, ix, c, rows, pair, wearer_rows, x, y)
     far = rows[~near]
@@ -408,25 +425,30 @@ def _near_pairs(eng: Engine, ix: Index, c: Columns, rows: np.ndarray, pair: np.n
                 x: np.ndarray, y: np.ndarray) -> np.ndarray:  # fmt: skip
     """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
     this batch's fixes and the last known ones, grown by the ring)? Only those rows take the Python path."""
-    near = np.zeros(len(rows), dtype=bool)
-    for k in np.unique(pair).tolist():
-        sel = pair == k
-        r = rows[sel]
-        order = eng.orders[ix.refs[k]]
+    codes, inv = np.unique(pair, return_inverse=True)
+    k = len(codes)
+    box = {s: np.array([np.full(k, np.inf), np.full(k, np.inf), np.full(k, -np.inf), np.full(k, -np.inf)])
+           for s in ("w", "v")}  # fmt: skip
+    for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
+        b, r, j = box[side], rows[mask], inv[mask]
+        np.minimum.at(b[0], j, x[r])
+        np.minimum.at(b[1], j, y[r])
+        np.maximum.at(b[2], j, x[r])
+        np.maximum.at(b[3], j, y[r])
+    close = np.zeros(k, dtype=bool)
+    for i, code in enumerate(codes.tolist()):  # one iteration per proximity order in the batch
+        order = eng.orders[ix.refs[code]]
         st = eng.ostate(order.ref).get("prox", {})
-        w, v = wearer_rows[r], ~wearer_rows[r]
-        wx, wy = (
-            list(x[r[w]]) + ([st["w"][1]] if "w" in st else []),
-            list(y[r[w]]) + ([st["w"][2]] if "w" in st else []),
-        )
-        vx, vy = (
-            list(x[r[v]]) + ([st["v"][1]] if "v" in st else []),
-            list(y[r[v]]) + ([st["v"][2]] if "v" in st else []),
-        )
-        if not wx or not vx:
+        for side in ("w", "v"):
+            if side in st:
+                b = box[side]
+                b[0, i], b[1, i] = min(b[0, i], st[side][1]), min(b[1, i], st[side][2])
+                b[2, i], b[3, i] = max(b[2, i], st[side][1]), max(b[3, i], st[side][2])
+        w, v = box["w"][:, i], box["v"][:, i]
+        if not (np.isfinite(w).all() and np.isfinite(v).all()):
             continue
         ring = order.proximity["pre_alert_m"] * order.thresholds["proximity"]["rearm_factor"]
-        gap_x = max(min(vx) - max(wx), min(wx) - max(vx), 0.0)
-        gap_y = max(min(vy) - max(wy), min(wy) - max(vy), 0.0)
-        near[sel] = (gap_x**2 + gap_y**2) ** 0.5 <= ring or st.get("level", 0) > 0
-    return near
+        gap_x = max(v[0] - w[2], w[0] - v[2], 0.0)
+        gap_y = max(v[1] - w[3], w[1] - v[3], 0.0)
+        close[i] = (gap_x**2 + gap_y**2) ** 0.5 <= ring or st.get("level", 0) > 0
+    return close[inv]

@@ -31,15 +31,16 @@ def curfews(eng: Engine) -> None:
     wm = eng.now()
     refs = set(eng.cf_touched)
     eng.cf_touched.clear()
+    due_refs: set[str] = set()
     while eng.cf_heap and eng.cf_heap[0][0] <= wm:
         due, ref = heapq.heappop(eng.cf_heap)
         if eng.order_state.get(ref, {}).get("cf_due") == due:  # else a stale entry
-            refs.add(ref)
-    for ref in sorted(refs):
+            due_refs.add(ref)
+    for ref in sorted(refs | due_refs):
         order = eng.orders.get(ref)
         if order is None or not order.curfew:
             continue
-        _curfew_order(eng, order)
+        _curfew_order(eng, order, ref in due_refs)
 
 
 def _fa(eng: Engine, ref: str) -> float:
@@ -47,7 +48,7 @@ def _fa(eng: Engine, ref: str) -> float:
     return float(order.thresholds["curfew"]["finalise_after_s"]) if order else 0.0
 
 
-def _curfew_order(eng: Engine, order) -> None:  # noqa: ANN001
+def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
     wm, cf, ref = eng.now(), order.curfew, order.ref
     st = eng.ostate(ref)
     fa = _fa(eng, ref)
@@ -56,7 +57,8 @@ def _curfew_order(eng: Engine, order) -> None:  # noqa: ANN001
         st["cf_done"] = max(cf["start"], min(wm, (touch if touch is not None else wm)) - 86400)
     done = st["cf_done"]
     obs = st.setdefault("cf_obs", [])
-    lo = min(touch if touch is not None else wm, done)
+    # New data: the windows it falls in (and after); a window due to close: from the last one closed.
+    lo = min(touch if touch is not None else wm, done if (due or touch is None) else wm)
     for start, end in curfew.curfew_windows(cf, lo, wm):
         final = wm >= end + fa
         if not final and touch is None:
@@ -73,7 +75,8 @@ def _curfew_order(eng: Engine, order) -> None:  # noqa: ANN001
                 eng._new[-1]["details"]["atv_minutes_total"] = st["atv_min"]
         if final:
             st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
-    st["cf_next"] = _next_window_end(cf, st.get("cf_done", cf["start"]))
+    if st.get("cf_next_for") != st["cf_done"]:
+        st["cf_next"], st["cf_next_for"] = _next_window_end(cf, st["cf_done"]), st["cf_done"]
     if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
         st["cf_due"] = st["cf_next"] + fa
         eng.curfew_due(ref, st["cf_due"])
@@ -115,6 +118,11 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
     wm = eng.now()
     n = len(ix.refs)
     o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
+    _attendance_missed(eng, ix, o_active, wm)
+    hour = int(wm // 3600)
+    if eng.unmonitored_hour == hour:
+        return  # a 48-hour / 14-day rule: checked once an hour
+    eng.unmonitored_hour = hour
     fitted = np.bincount(ix.act_order[live], minlength=n)[:n] > 0 if len(live) else np.zeros(n, dtype=bool)
     o_rx = np.full(n, -1.0)
     if len(live) and live.any():
@@ -136,6 +144,9 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
                                  order.thresholds["unmonitored"])  # fmt: skip
         if d:
             eng.emit(d, order, None, "", condition_id="unmonitored")
+
+
+def _attendance_missed(eng: Engine, ix, o_active: np.ndarray, wm: float) -> None:  # noqa: ANN001
     for k in np.flatnonzero(o_active & ix.has_att):
         order = eng.orders[ix.refs[k]]
         done = eng.ostate(order.ref).setdefault("attended", {})

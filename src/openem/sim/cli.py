@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
 
 
@@ -53,11 +54,16 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _stream(args: argparse.Namespace) -> int:
+    import httpx
     from tqdm import tqdm
 
     from openem.sim.stream import stream_world
 
-    with tqdm(unit="msg", desc="streaming") as bar:
-        sent = stream_world(args.world, args.url, args.token, args.speed, args.limit, progress=bar.update)
+    try:
+        with tqdm(unit="msg", desc="streaming") as bar:
+            sent = stream_world(args.world, args.url, args.token, args.speed, args.limit, progress=bar.update)
+    except (httpx.HTTPError, RuntimeError) as exc:
+        print(f"streaming stopped: {exc}", file=sys.stderr)
+        return 1
     print(f"sent {sent:,} messages to {args.url}")
     return 0

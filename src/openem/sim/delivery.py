@@ -45,7 +45,8 @@ def deliver(
     truth.add(
         "no_comms", False, dev_person[dev[keep]], dev[keep], "device", g0[keep], g1[keep], "network_outage"
     )
-    truth.alert("no_comms", int((((g1 - g0) >= 60 * 60 * US) & keep).sum()))  # technical, not a software fault
+    long_gaps = ((g1 - g0) >= 60 * 60 * US) & keep
+    truth.alert("no_comms", int(long_gaps.sum()))  # technical, not a software fault
     r["rt"] = rt
     dup = np.flatnonzero(rng.random(n) < DUPLICATE_P)
     if len(dup):

@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
 
     static_root = settings.static_dir or HERE / "static"
     app.mount("/static", StaticFiles(directory=str(static_root), check_dir=False), name="static")
+    # govuk-frontend's stylesheet refers to its images under /assets
+    app.mount("/assets", StaticFiles(directory=str(static_root / "vendor" / "govuk" / "assets"), check_dir=False),
+              name="govuk-assets")
 
     from openem.web import api, orders_api, pages, telemetry_api
 

@@ -86,7 +86,10 @@ class _Ingest(BaseHTTPRequestHandler):
             self.send_response(503)
             self.end_headers()
             return
-        assert self.path == "/api/telemetry/batch"
+        if self.path != "/api/telemetry/batch":
+            self.send_response(404)
+            self.end_headers()
+            return
         type(self).batches.append(json.loads(body))
         type(self).tokens.append(self.headers.get("Authorization", ""))
         self.send_response(202)
@@ -159,3 +162,25 @@ def test_stream_cli(world_dir: Path, ingest_server: str) -> None:
         == 0
     )
     assert sum(len(b) for b in _Ingest.batches) == 600
+
+
+def test_stream_cli_reports_a_refused_batch(
+    world_dir: Path, ingest_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _Ingest.fail_first = 0
+    code = main(
+        [
+            "sim",
+            "stream",
+            "--world",
+            str(world_dir),
+            "--url",
+            ingest_server + "/nope",
+            "--speed",
+            "0",
+            "--limit",
+            "10",
+        ]
+    )
+    assert code == 1
+    assert "streaming stopped" in capsys.readouterr().err
