@@ -54,6 +54,14 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_users_token)
     users.set_defaults(func=lambda a: (users.print_help(), 2)[1])
 
+    tr = sub.add_parser("trail", help="the trail lake (position history as Parquet)")
+    trs = tr.add_subparsers(dest="trail_command", metavar="ACTION")
+    p = trs.add_parser("export", help="write a London day of trail points to Parquet (date=YYYY-MM-DD/)")
+    p.add_argument("--date", required=True, help="YYYY-MM-DD (Europe/London day)")
+    p.add_argument("--lake", default=None, help="lake directory (default var/lake)")
+    p.set_defaults(func=cmd_trail_export)
+    tr.set_defaults(func=lambda a: (tr.print_help(), 2)[1])
+
     au = sub.add_parser("audit", help="audit log")
     aus = au.add_subparsers(dest="audit_command", metavar="ACTION")
     p = aus.add_parser("verify", help="check the audit hash chain; exit 1 on a break")
@@ -117,6 +125,28 @@ def cmd_users_token(args: argparse.Namespace) -> int:
         token = issue_token(uow.session, actor="cli", name=args.user or args.gateway, user_id=user_id,
                             device_scope=args.gateway or "")
     print(token)
+    return 0
+
+
+def cmd_trail_export(args: argparse.Namespace) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from openem.config import load_settings
+    from openem.store.lake import export_trail
+    from openem.telemetry.tables import TrailPointRow
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print("error: --date must be YYYY-MM-DD", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    lake = Path(args.lake) if args.lake else settings.var_dir / "lake"
+    db = _db()
+    with db.engine.connect() as conn:
+        rows = export_trail(conn, TrailPointRow.__table__, lake, day)
+    print(f"{rows} trail points for {day} written to {lake}/date={day}/")
     return 0
 
 

@@ -145,6 +145,12 @@ class Engine:
         order = np.lexsort((cols.seq, cols.t, act))
         cols, act, g = cols.take(order), act[order], g[order]
         gps = cols.type == 0
+        bad = gps & ~(
+            np.isfinite(cols.f["lat"]) & np.isfinite(cols.f["lon"])
+        )  # columnar input is not re-validated
+        for r in np.flatnonzero(bad):
+            self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "invalid_position"))
+        gps &= ~bad
         if gps.any():
             gps_path.run(self, cols.take(np.flatnonzero(gps)), act[gps], g[gps])
         batt = cols.type == 3

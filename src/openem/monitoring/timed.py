@@ -19,11 +19,12 @@ if TYPE_CHECKING:
 KEEP_OBS_S = 3 * 86400.0
 
 
-def _next_window_end(cf: dict, after: float) -> float:
-    for _, end in curfew.curfew_windows(cf, after, after + 8 * 86400):
+def _next_window(cf: dict, after: float) -> tuple[float, float]:
+    """(start, end) of the first window ending after `after`."""
+    for start, end in curfew.curfew_windows(cf, after, after + 8 * 86400):
         if end > after:
-            return end
-    return FAR_FUTURE
+            return start, end
+    return FAR_FUTURE, FAR_FUTURE
 
 
 def curfews(eng: Engine) -> None:
@@ -57,6 +58,8 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
         st["cf_done"] = max(cf["start"], min(wm, (touch if touch is not None else wm)) - 86400)
     done = st["cf_done"]
     obs = st.setdefault("cf_obs", [])
+    if not due and touch is not None and touch >= done and st.get("cf_next_start", -1.0) > wm:
+        return  # the change falls between windows and no window has begun: nothing to judge yet
     # New data: the windows it falls in (and after); a window due to close: from the last one closed.
     lo = min(touch if touch is not None else wm, done if (due or touch is None) else wm)
     for start, end in curfew.curfew_windows(cf, lo, wm):
@@ -76,7 +79,7 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
         if final:
             st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
     if st.get("cf_next_for") != st["cf_done"]:
-        st["cf_next"], st["cf_next_for"] = _next_window_end(cf, st["cf_done"]), st["cf_done"]
+        (st["cf_next_start"], st["cf_next"]), st["cf_next_for"] = _next_window(cf, st["cf_done"]), st["cf_done"]
     if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
         st["cf_due"] = st["cf_next"] + fa
         eng.curfew_due(ref, st["cf_due"])

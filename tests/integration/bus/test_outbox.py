@@ -135,6 +135,10 @@ def test_nats_jetstream_delivers_to_workers_once_despite_duplicate_publishes(db)
         stop.set()
         return sum(await asyncio.gather(*tasks))
 
-    handled = asyncio.run(run_two_workers())
+    # a thread of its own: another test in this process (Playwright's sync API) may own a running loop
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        handled = pool.submit(asyncio.run, run_two_workers()).result(timeout=60)
     assert sorted(seen) == sorted(f"n{i}" for i in range(20))
     assert handled == 20

@@ -1,0 +1,248 @@
+"""Order pages after data entry: check your answers, submit (errors and possible duplicates), confirmation and
+receipt (HTML, and PDF when WeasyPrint is installed), the order overview with the monitoring centre's accept
+or reject, variations with version history and field-by-field changes, and bulk import of court results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from openem.core.time import iso
+from openem.orders.bulk import COLUMNS, import_court_results
+from openem.orders.diff import diff_orders
+from openem.orders.lifecycle import OrderRecord
+from openem.orders.model import OrderStatus, RequestType
+from openem.orders.repository import SqlOrderRepository
+from openem.orders.rules.base import ValidationError
+from openem.orders.service import OrderInvalid, OrderService, PossibleDuplicates
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.orders_api import commit_result, load_visible, must_own_draft
+from openem.web.orders_forms import get_path, summary
+from openem.web.orders_sections import ADDRESS_LABELS, PAGES, ZONE_KINDS, page_for, timetable
+from openem.web.pages import render
+
+router = APIRouter(tags=["order pages"])
+WRITE = [Depends(csrf_protect)]
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def service(uow: UnitOfWork) -> OrderService:
+    return OrderService(SqlOrderRepository(uow.session))
+
+
+def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every section as a summary list: {"page", "rows": [(label, text, field path)]}."""
+    out = []
+    for page in PAGES:
+        if page.slug == "responsible-adult" and get_path(doc, "device_wearer.is_adult") is not False:
+            continue
+        rows: list[tuple[str, str, str]] = []
+        if page.slug == "zones":
+            for kind, label in ZONE_KINDS.items():
+                zones = get_path(doc, f"conditions.{kind}") or []
+                for i, z in enumerate(z for z in zones if isinstance(z, dict)):
+                    ring = get_path(z, "geometry.coordinates") or [[]]
+                    points = max(len(ring[0]) - 1, 0) if isinstance(ring, list) and ring else 0
+                    rows.append((f"{label}: {z.get('name') or 'no name'}", f"A polygon of {points} points",
+                                 f"conditions.{kind}[{i}]"))
+        elif page.slug == "curfew":
+            for f in page.fields(doc)[:6]:
+                rows.append((f.label, summary(f, get_path(doc, f.path)), f.path))
+            slots = timetable(doc)
+            text = "; ".join(f"{str(s.get('day', '')).capitalize()} {s.get('start', '')}–{s.get('end', '')}"
+                             for s in slots)
+            rows.append(("Weekly timetable", text or "Not entered", "conditions.curfew.timetable"))
+        else:
+            count = len(get_path(doc, "addresses") or []) if page.slug == "addresses" else 0
+            for f in page.fields(doc):
+                if page.slug == "addresses":
+                    index = int(f.path.split("]")[0].split("[")[1])
+                    if index >= count:
+                        continue
+                    kind = get_path(doc, f"addresses[{index}].type")
+                    label = f"{ADDRESS_LABELS.get(kind, 'Address')}: {f.label.lower()}"
+                    rows.append((label, summary(f, get_path(doc, f.path)), f.path))
+                else:
+                    rows.append((f.label, summary(f, get_path(doc, f.path)), f.path))
+        out.append({"page": page, "rows": rows})
+    return out
+
+
+def error_links(ref: str, errors: list[ValidationError]) -> list[tuple[str, str]]:
+    """(href, message): each error links to the field on its section page."""
+    links = []
+    for e in errors:
+        page = page_for(e.field)
+        slug = page.slug if page else ""
+        links.append((f"/orders/{ref}/{slug}?check=1#{e.field}" if slug else f"/orders/{ref}", e.message))
+    return links
+
+
+def check_page(request: Request, record: OrderRecord, errors: list[tuple[str, str]] | None = None,
+               duplicates: list[Any] | None = None, status_code: int = 200) -> Response:
+    return render(request, "orders/check_answers.html", {
+        "title": ("Error: " if errors or duplicates else "") + "Check your answers", "record": record,
+        "sections": answers(record.latest.document), "links": errors or [], "duplicates": duplicates or []},
+        status=status_code)
+
+
+@router.get("/orders/import")
+def import_page(request: Request, caller: Caller = Depends(require("orders:create"))) -> Response:
+    return render(request, "orders/import.html", {"title": "Import court results", "columns": COLUMNS,
+                                                  "row_errors": [], "errors": [], "created": []})
+
+
+@router.post("/orders/import", dependencies=WRITE)
+async def import_upload(request: Request, uow: UnitOfWork = Depends(get_uow),
+                        caller: Caller = Depends(require("orders:create"))) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "read") else b""
+    ctx: dict[str, Any] = {"title": "Import court results", "columns": COLUMNS, "row_errors": [], "errors": [],
+                           "created": []}
+    if not data:
+        ctx.update(title="Error: Import court results", errors=[("file", "Select a CSV file")])
+        return render(request, "orders/import.html", ctx, status=422)
+    result = import_court_results(data, now=datetime.now(UTC))
+    if result.errors:
+        file_level = [e for e in result.errors if e.row == 0]
+        ctx.update(title="Error: Import court results", row_errors=[e for e in result.errors if e.row][:500],
+                   errors=[("file", e.message) for e in file_level] or
+                   [("row-errors", f"{len({e.row for e in result.errors})} rows have errors. Nothing was imported")])
+        return render(request, "orders/import.html", ctx, status=422)
+    created = []
+    for doc in result.orders:
+        res = service(uow).create_draft(caller.actor, doc)
+        commit_result(uow, res)
+        created.append(res.record.ref)
+    ctx["created"] = created
+    return render(request, "orders/import.html", ctx)
+
+
+@router.get("/orders/{ref}/check-answers")
+def check_answers(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                  caller: Caller = Depends(require("orders:create"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    must_own_draft(caller, record)
+    if record.latest.status is not OrderStatus.DRAFT:
+        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+    return check_page(request, record)
+
+
+@router.post("/orders/{ref}/submit", dependencies=WRITE)
+async def submit(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                 caller: Caller = Depends(require("orders:create"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    must_own_draft(caller, record)
+    form = await request.form()
+    confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
+    try:
+        result = service(uow).submit(caller.actor, record.ref, confirmed)
+    except OrderInvalid as exc:
+        return check_page(request, record, error_links(record.ref, exc.errors), status_code=422)
+    except PossibleDuplicates as exc:
+        return check_page(request, record, [("duplicates", exc.message)], exc.duplicates, status_code=409)
+    commit_result(uow, result)
+    return RedirectResponse(f"/orders/{record.ref}/confirmation", status_code=303)
+
+
+@router.get("/orders/{ref}/confirmation")
+def confirmation(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                 caller: Caller = Depends(require("orders:read"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    return render(request, "orders/confirmation.html", {"title": "Order submitted", "record": record})
+
+
+def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
+    return {"title": f"Receipt for order {record.ref}", "record": record, "version": record.latest,
+            "sections": answers(record.latest.document), "printed_at": iso(datetime.now(UTC))}
+
+
+@router.get("/orders/{ref}/receipt")
+def receipt(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+            caller: Caller = Depends(require("orders:read"))) -> Response:
+    record = load_visible(request, uow, caller, ref, purpose="receipt")
+    return render(request, "orders/receipt.html", {**receipt_ctx(record), "pdf": pdf_available()})
+
+
+def pdf_available() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+@router.get("/orders/{ref}/receipt.pdf")
+def receipt_pdf(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                caller: Caller = Depends(require("orders:read"))) -> Response:
+    record = load_visible(request, uow, caller, ref, purpose="receipt")
+    if not pdf_available():
+        return RedirectResponse(f"/orders/{record.ref}/receipt", status_code=303)
+    import weasyprint
+
+    html = request.app.state.templates.get_template("orders/receipt_pdf.html").render(receipt_ctx(record))
+    pdf = weasyprint.HTML(string=html).write_pdf()
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="order-{record.ref}.pdf"'})
+
+
+def changes(record: OrderRecord, version: int) -> list[Any]:
+    """Field-by-field changes made by `version` compared with the version before it."""
+    if version < 2 or version > len(record.versions):
+        return []
+    return diff_orders(record.versions[version - 2].document, record.versions[version - 1].document)
+
+
+def overview(request: Request, uow: UnitOfWork, caller: Caller, record: OrderRecord,
+             errors: list[tuple[str, str]] | None = None, status_code: int = 200) -> Response:
+    p = caller.principal
+    assert p is not None
+    latest = record.latest
+    ctx = {"title": ("Error: " if errors else "") + f"Order {record.ref}", "record": record, "version": latest,
+           "sections": answers(latest.document), "errors": errors or [],
+           "changes": changes(record, latest.version),
+           "can_review": p.has("orders:review") and latest.status is OrderStatus.SUBMITTED,
+           "can_vary": p.has("orders:create") and latest.status in (OrderStatus.ACCEPTED, OrderStatus.ACTIVE),
+           "can_amend": p.has("orders:create") and latest.status is OrderStatus.REJECTED}
+    return render(request, "orders/overview.html", ctx, status=status_code)
+
+
+@router.post("/orders/{ref}/accept", dependencies=WRITE)
+def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+           caller: Caller = Depends(require("orders:review"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    result = service(uow).accept(caller.actor, record.ref)
+    commit_result(uow, result)
+    return RedirectResponse(f"/orders/{record.ref}?decided=accepted", status_code=303)
+
+
+@router.post("/orders/{ref}/reject", dependencies=WRITE)
+async def reject(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                 caller: Caller = Depends(require("orders:review"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    form = await request.form()
+    raw = str(form.get("reasons", ""))[:4000]
+    reasons = [line.strip()[:500] for line in raw.splitlines() if line.strip()][:20]
+    try:
+        result = service(uow).reject(caller.actor, record.ref, reasons)
+    except OrderInvalid as exc:
+        return overview(request, uow, caller, record, [("reasons", e.message) for e in exc.errors], 422)
+    commit_result(uow, result)
+    return RedirectResponse(f"/orders/{record.ref}?decided=rejected", status_code=303)
+
+
+@router.post("/orders/{ref}/vary", dependencies=WRITE)
+async def vary(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+               caller: Caller = Depends(require("orders:create"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    form = await request.form()
+    kind = str(form.get("request_type", "VARIATION"))[:30]
+    request_type = RequestType.AMEND_REJECTED if kind == "AMEND_REJECTED" else RequestType.VARIATION
+    result = service(uow).vary(caller.actor, record.ref, request_type)
+    commit_result(uow, result)
+    return RedirectResponse(f"/orders/{record.ref}", status_code=303)

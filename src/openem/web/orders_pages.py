@@ -1,0 +1,227 @@
+"""Order-entry web pages (GOV.UK): order lists and search, starting a draft, the task list and one page per
+section. Check your answers, submit, review, variation, zones and bulk import are in `orders_flow.py` and
+`orders_zones.py`; the question definitions in `orders_sections.py`; form conversion in `orders_forms.py`.
+
+Decisions stay in the orders service and rules; these handlers only turn forms into section values and
+errors into GOV.UK error summaries.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from openem.auth import audit
+from openem.auth.policy import can_view_case
+from openem.core.errors import NotFound
+from openem.orders.lifecycle import OrderRecord
+from openem.orders.model import DAYS, OrderStatus
+from openem.orders.repository import OrderRow, SqlOrderRepository
+from openem.orders.rules.base import ValidationError
+from openem.orders.service import OrderInvalid, OrderService
+from openem.store.db import UnitOfWork
+from openem.web import orders_flow, orders_zones
+from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.orders_api import case_scope, commit_result, load_visible, must_own_draft
+from openem.web.orders_forms import Field, apply_form, display, get_path, prune
+from openem.web.orders_sections import BY_SLUG, GROUPS, PAGES, Page, page_errors, slot_fields, status, timetable
+from openem.web.pages import render
+
+router = APIRouter(tags=["order pages"])
+WRITE = [Depends(csrf_protect)]
+# the flow's and zones' fixed paths (/orders/import, /orders/{ref}/check-answers...) must match first
+router.include_router(orders_flow.router)
+router.include_router(orders_zones.router)
+TABS = {"all": ("All orders", None), "draft": ("Drafts", "DRAFT"), "submitted": ("Submitted", "SUBMITTED"),
+        "rejected": ("Failed (rejected)", "REJECTED"), "accepted": ("Accepted", "ACCEPTED")}
+
+
+def service(uow: UnitOfWork) -> OrderService:
+    return OrderService(SqlOrderRepository(uow.session))
+
+
+@router.get("/orders")
+def order_list(request: Request, tab: str = Query("all", max_length=20), q: str = Query("", max_length=100),
+               mine: bool = Query(False), uow: UnitOfWork = Depends(get_uow),
+               caller: Caller = Depends(require("orders:read"))) -> Response:
+    assert caller.principal is not None
+    tab = tab if tab in TABS else "all"
+    wanted = TABS[tab][1]
+    stmt = select(OrderRow).order_by(OrderRow.updated_at.desc()).limit(5000)
+    if wanted:
+        stmt = stmt.where(OrderRow.status == wanted)
+    if mine:
+        stmt = stmt.where(OrderRow.created_by == caller.principal.user_id)
+    needle = q.strip().lower()
+    rows = []
+    for row in uow.session.execute(stmt).scalars():
+        if needle and needle not in f"{row.wearer_name} {row.ref}".lower():
+            continue
+        if can_view_case(caller.principal, case_scope(row)).allowed:
+            rows.append(row)
+        if len(rows) >= 500:
+            break
+    audit.record(uow.session, actor=caller.actor, action="orders:list:read", records=[r.ref for r in rows][:200],
+                 details={"tab": tab, "q": needle[:100]})
+    return render(request, "orders/list.html", {"title": "Orders", "rows": rows, "tabs": TABS, "tab": tab,
+                                                "q": q, "mine": mine,
+                                                "can_create": caller.principal.has("orders:create")})
+
+
+@router.post("/orders/new", dependencies=WRITE)
+def order_new(uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))) -> Response:
+    result = service(uow).create_draft(caller.actor, {})
+    commit_result(uow, result)
+    return RedirectResponse(f"/orders/{result.record.ref}", status_code=303)
+
+
+def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[str, list[tuple[Page, str]]]]:
+    return [(title, [(BY_SLUG[s], status(BY_SLUG[s], doc, errors)) for s in slugs]) for title, slugs in GROUPS]
+
+
+@router.get("/orders/{ref}")
+def order_page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+               caller: Caller = Depends(require("orders:read"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    if record.latest.status is not OrderStatus.DRAFT:
+        return orders_flow.overview(request, uow, caller, record)
+    doc = record.latest.document
+    errors = service(uow).validate(record.ref)
+    groups = task_rows(doc, errors)
+    done = sum(1 for _, tasks in groups for _, s in tasks if s in ("Completed", "Optional", "Not needed"))
+    total = sum(len(tasks) for _, tasks in groups)
+    return render(request, "orders/task_list.html", {
+        "title": "Order " + record.ref, "record": record, "doc": doc, "groups": groups, "done": done,
+        "total": total, "wearer": wearer_name(doc), "version": record.latest})
+
+
+def wearer_name(doc: dict[str, Any]) -> str:
+    name = " ".join(str(get_path(doc, f"device_wearer.{k}") or "") for k in ("first_name", "last_name")).strip()
+    return name or "New order"
+
+
+def editable(caller: Caller, record: OrderRecord) -> RedirectResponse | None:
+    must_own_draft(caller, record)
+    if record.latest.status is not OrderStatus.DRAFT:
+        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+    return None
+
+
+def page_or_404(slug: str) -> Page:
+    page = BY_SLUG.get(slug[:40])
+    if page is None or page.slug == "zones":
+        raise NotFound("Page not found")
+    return page
+
+
+def render_section(request: Request, record: OrderRecord, page: Page, doc: dict[str, Any],
+                   errors: list[tuple[str, str]], raw: dict[str, Any] | None = None, fields: list[Field] | None = None,
+                   status_code: int = 200, saved: bool = False) -> Response:
+    raw = raw or {}
+    fields = fields if fields is not None else page.fields(doc)
+    paths = {f.path for f in fields}
+    first = fields[0].path if fields else "main-content"
+    messages: dict[str, str] = {}
+    summary = []
+    for field, message in errors:
+        target = field if field in paths else next((p for p in sorted(paths) if p.startswith(field)), first)
+        messages.setdefault(target, message)
+        summary.append((target, message))
+    values = {f.path: raw[f.path] if f.path in raw else display(f, get_path(doc, f.path)) for f in fields}
+    template = "orders/curfew.html" if page.slug == "curfew" else "orders/section.html"
+    groups = [("", fields)]
+    if page.slug == "addresses":
+        groups = [(f"Address {i // 5 + 1}", fields[i:i + 5]) for i in range(0, len(fields), 5)]
+    ctx = {"title": ("Error: " if errors else "") + page.title, "record": record, "page": page, "groups": groups,
+           "fields": fields, "values": values, "messages": messages, "errors": summary, "saved": saved,
+           "slots": timetable(doc) if page.slug == "curfew" else [], "static_count": 6}
+    return render(request, template, ctx, status=status_code)
+
+
+@router.get("/orders/{ref}/{slug}")
+def section_page(ref: str, slug: str, request: Request, check: bool = Query(False), uow: UnitOfWork = Depends(get_uow),
+                 caller: Caller = Depends(require("orders:create"))) -> Response:
+    page = page_or_404(slug)
+    record = load_visible(request, uow, caller, ref)
+    redirect = editable(caller, record)
+    if redirect:
+        return redirect
+    errors = []
+    if check:
+        errors = [(e.field, e.message) for e in page_errors(page, service(uow).validate(record.ref))]
+    return render_section(request, record, page, record.latest.document, errors)
+
+
+def save_sections(uow: UnitOfWork, caller: Caller, record: OrderRecord, page: Page, doc: dict[str, Any]) -> None:
+    """Save every top-level section the page writes (raises OrderInvalid with field errors)."""
+    for top in sorted({p.split(".", 1)[0] for p in page.prefixes}):
+        value = prune(doc.get(top))
+        if top == "addresses":
+            value = [a for a in value or [] if any(a.get(k) for k in ("line1", "line2", "town", "postcode"))]
+        result = service(uow).update_section(caller.actor, record.ref, top, value)
+        commit_result(uow, result)
+
+
+def curfew_action(doc: dict[str, Any], action: str) -> None:
+    """Add or remove a timetable slot, or copy Monday's slots to every day (in place)."""
+    slots = timetable(doc)
+    if action == "add":
+        last = slots[-1].get("day") if slots else None
+        day = DAYS[(DAYS.index(last) + 1) % 7] if last in DAYS else "MONDAY"
+        slots.append({"day": day, "start": "19:00", "end": "07:00", "address_type": "PRIMARY"})
+    elif action.startswith("remove-") and action[7:].isdigit() and int(action[7:]) < len(slots):
+        slots.pop(int(action[7:]))
+    elif action == "copy-monday":
+        monday = [s for s in slots if s.get("day") == "MONDAY"]
+        slots = [{**s, "day": d} for d in DAYS for s in monday]
+    doc.setdefault("conditions", {})
+    if not isinstance(doc["conditions"], dict):
+        doc["conditions"] = {}
+    curfew = doc["conditions"].get("curfew")
+    doc["conditions"]["curfew"] = {**(curfew if isinstance(curfew, dict) else {}), "timetable": slots}
+
+
+@router.post("/orders/{ref}/{slug}", dependencies=WRITE)
+async def section_save(ref: str, slug: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                       caller: Caller = Depends(require("orders:create"))) -> Response:
+    page = page_or_404(slug)
+    record = load_visible(request, uow, caller, ref)
+    redirect = editable(caller, record)
+    if redirect:
+        return redirect
+    form = await request.form()
+    doc = copy.deepcopy(record.latest.document)
+    fields = page.fields(doc)
+    action = str(form.get("action", "save"))[:20]
+    if page.slug == "curfew":
+        count = str(form.get("slot_count", "0"))
+        fields = fields[:6] + slot_fields(int(count) if count.isdigit() else 0)
+        # slots beyond the submitted ones are dropped (a removed row is simply not sent)
+        curfew = get_path(doc, "conditions.curfew")
+        if isinstance(curfew, dict):
+            curfew["timetable"] = []
+    parse_errors, raw = apply_form(doc, fields, form)
+    if parse_errors:
+        return render_section(request, record, page, doc, parse_errors, raw, fields, status_code=422)
+    if page.slug == "curfew" and action != "save":
+        curfew_action(doc, action)
+    try:
+        save_sections(uow, caller, record, page, doc)
+    except OrderInvalid as exc:
+        return render_section(request, record, page, doc, [(e.field, e.message) for e in exc.errors],
+                              fields=fields, status_code=422)
+    if page.slug == "curfew" and action != "save":
+        return RedirectResponse(f"/orders/{record.ref}/curfew#timetable", status_code=303)
+    problems = page_errors(page, service(uow).validate(record.ref))
+    if problems:
+        record = SqlOrderRepository(uow.session).get(record.ref) or record
+        return render_section(request, record, page, record.latest.document,
+                              [(e.field, e.message) for e in problems], status_code=422, saved=True)
+    return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+
+
+__all__ = ["router", "PAGES"]

@@ -1,0 +1,150 @@
+"""The zones page: exclusion and inclusion zones drawn on a Leaflet map (points clicked into a hidden GeoJSON
+field by /static/orders/zone-map.js) or, as the accessible alternative, GeoJSON pasted or uploaded. Every
+geometry goes through `orders.documents.zone_from_geojson` (size, type, polygon and area checks)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from openem.orders import policy as policy_data
+from openem.orders.documents import MAX_GEOJSON_BYTES, zone_from_geojson
+from openem.orders.lifecycle import OrderRecord
+from openem.orders.model import OrderStatus
+from openem.orders.repository import SqlOrderRepository
+from openem.orders.rules.base import Context
+from openem.orders.service import OrderInvalid, OrderService
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.orders_api import commit_result, load_visible, must_own_draft
+from openem.web.orders_forms import Field, apply_form, display, get_path
+from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, page_errors
+
+router = APIRouter(tags=["order pages"])
+FIELDS = [Field("zone.name", "Name of the zone"), Field("zone.start", "Zone applies from", "instant"),
+          Field("zone.end", "Zone applies until", "instant")]
+
+
+def zones_of(doc: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    out = []
+    for kind in ZONE_KINDS:
+        value = get_path(doc, f"conditions.{kind}")
+        for i, zone in enumerate(value if isinstance(value, list) else []):
+            if isinstance(zone, dict):
+                out.append((kind, i, zone))
+    return out
+
+
+def map_data(request: Request, doc: dict[str, Any]) -> str:
+    addresses = [{"label": f"{a.get('line1') or ''} {a.get('postcode') or ''}".strip(), "lat": a.get("lat"),
+                  "lon": a.get("lon")} for a in (get_path(doc, "addresses") or [])
+                 if isinstance(a, dict) and isinstance(a.get("lat"), int | float) and isinstance(a.get("lon"), int | float)]
+    zones = [{"kind": kind, "name": z.get("name") or "", "geometry": z.get("geometry")} for kind, _, z in zones_of(doc)]
+    tiles = getattr(request.app.state.settings, "tile_url", "") or ""
+    return json.dumps({"addresses": addresses, "zones": zones, "tiles": tiles})
+
+
+def render_zones(request: Request, record: OrderRecord, errors: list[tuple[str, str]], form: dict[str, Any] | None,
+                 status_code: int = 200) -> Response:
+    from openem.web.pages import render
+
+    doc = record.latest.document
+    form = form or {}
+    values = {f.path: form.get(f.path, display(f, None)) for f in FIELDS}
+    messages: dict[str, str] = {}
+    for field, message in errors:
+        messages.setdefault(field, message)
+    return render(request, "orders/zones.html", {
+        "title": ("Error: " if errors else "") + "Exclusion and inclusion zones", "record": record,
+        "zones": zones_of(doc), "kinds": ZONE_KINDS, "fields": FIELDS, "values": values, "messages": messages,
+        "errors": errors, "kind": form.get("kind", "exclusion_zones"), "geometry": form.get("geometry", ""),
+        "geojson": form.get("geojson", ""), "map_data": map_data(request, doc)}, status=status_code)
+
+
+@router.get("/orders/{ref}/zones")
+def zones_page(ref: str, request: Request, check: bool = False, uow: UnitOfWork = Depends(get_uow),
+               caller: Caller = Depends(require("orders:create"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    must_own_draft(caller, record)
+    if record.latest.status is not OrderStatus.DRAFT:
+        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+    errors: list[tuple[str, str]] = []
+    if check:
+        found = OrderService(SqlOrderRepository(uow.session)).validate(record.ref)
+        errors = [("zone.name", e.message) for e in page_errors(BY_SLUG["zones"], found)]
+    return render_zones(request, record, errors, None)
+
+
+def next_id(doc: dict[str, Any]) -> str:
+    used = {str(z.get("id")) for _, _, z in zones_of(doc)}
+    n = 1
+    while f"Z{n}" in used:
+        n += 1
+    return f"Z{n}"
+
+
+async def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """The polygon from the uploaded file, else the pasted GeoJSON, else the map drawing."""
+    upload = form.get("geojson_file")
+    data = b""
+    if upload is not None and hasattr(upload, "read"):
+        data = await upload.read(MAX_GEOJSON_BYTES + 1)
+    field = "geojson_file" if data else "geojson"
+    if not data:
+        pasted = str(form.get("geojson", ""))[: MAX_GEOJSON_BYTES + 1]
+        drawn = str(form.get("geometry", ""))[: MAX_GEOJSON_BYTES + 1]
+        data = (pasted.strip() or drawn.strip()).encode()
+        field = "geojson" if pasted.strip() else "map"
+    if not data:
+        return None, [("map", "Draw the zone on the map, or paste or upload it as GeoJSON")]
+    ctx = Context(now=datetime.now(UTC), policy=policy_data.load())
+    geometry, errors = zone_from_geojson(data, ctx, field=field)
+    return geometry, [(field, e.message) for e in errors]
+
+
+@router.post("/orders/{ref}/zones", dependencies=[Depends(csrf_protect)])
+async def zones_save(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                     caller: Caller = Depends(require("orders:create"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    must_own_draft(caller, record)
+    if record.latest.status is not OrderStatus.DRAFT:
+        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+    form = await request.form()
+    action = str(form.get("action", "add"))[:60]
+    doc = copy.deepcopy(record.latest.document)
+    conditions = doc.get("conditions") if isinstance(doc.get("conditions"), dict) else {}
+    if action.startswith("remove-"):
+        kind, _, index = action[7:].rpartition("-")
+        zones = conditions.get(kind) if kind in ZONE_KINDS else None
+        if isinstance(zones, list) and index.isdigit() and int(index) < len(zones):
+            zones.pop(int(index))
+    else:
+        kind = str(form.get("kind", ""))
+        values: dict[str, Any] = {}
+        errors, raw = apply_form(values, FIELDS, form)
+        if kind not in ZONE_KINDS:
+            errors.insert(0, ("kind", "Select whether this is an exclusion or an inclusion zone"))
+        geometry, geo_errors = await geometry_from(form)
+        errors += geo_errors
+        if errors:
+            shown = {k: str(form.get(k, ""))[:MAX_GEOJSON_BYTES] for k in ("kind", "geometry", "geojson")}
+            for f in FIELDS:
+                shown[f.path] = raw.get(f.path, display(f, get_path(values, f.path)))
+            return render_zones(request, record, errors, shown, 422)
+        zone = {"id": next_id(doc), **values.get("zone", {}), "geometry": geometry, "schedule": None}
+        conditions.setdefault(kind, [])
+        if not isinstance(conditions[kind], list):
+            conditions[kind] = []
+        conditions[kind].append(zone)
+    svc = OrderService(SqlOrderRepository(uow.session))
+    try:
+        result = svc.update_section(caller.actor, record.ref, "conditions", conditions)
+    except OrderInvalid as exc:
+        return render_zones(request, record, [("zone.name", e.message) for e in exc.errors], None, 422)
+    commit_result(uow, result)
+    return RedirectResponse(f"/orders/{record.ref}/zones", status_code=303)
