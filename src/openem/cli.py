@@ -41,7 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    result = func(args)
+    try:
+        result = func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a database that is missing or not migrated gets a plain answer, not a trace
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        if isinstance(exc, OperationalError | ProgrammingError):
+            print(f"error: the database is not reachable or not set up ({type(exc.orig).__name__}); "
+                  "check OPENEM_DATABASE_URL and run `openem db upgrade`", file=sys.stderr)
+            return 1
+        raise
     return int(result or 0)
 
 

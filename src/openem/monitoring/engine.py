@@ -18,6 +18,7 @@ import numpy as np
 
 from openem.monitoring import battery_path, gps_path, timed
 from openem.monitoring.columns import Columns, to_columns
+from openem.monitoring.index import Index
 from openem.monitoring.model import (
     FAR_FUTURE,
     Activation,
@@ -101,9 +102,9 @@ class Engine:
     def dstate(self, device_id: str) -> dict[str, Any]:
         return self.devices.setdefault(device_id, {})
 
-    def index(self) -> gps_path.Index:
+    def index(self) -> Index:
         if self._index is None:
-            self._index = gps_path.Index.build(self.orders, self.activations, self.defaults, self.reg)
+            self._index = Index.build(self.orders, self.activations, self.defaults, self.reg)
         return self._index
 
     # ---- processing ----------------------------------------------------------------------------------

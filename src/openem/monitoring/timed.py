@@ -79,7 +79,10 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
         if final:
             st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
     if st.get("cf_next_for") != st["cf_done"]:
-        (st["cf_next_start"], st["cf_next"]), st["cf_next_for"] = _next_window(cf, st["cf_done"]), st["cf_done"]
+        (st["cf_next_start"], st["cf_next"]), st["cf_next_for"] = (
+            _next_window(cf, st["cf_done"]),
+            st["cf_done"],
+        )
     if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
         st["cf_due"] = st["cf_next"] + fa
         eng.curfew_due(ref, st["cf_due"])
