@@ -41,6 +41,7 @@ class LiveMonitor:
         self.alerts = 0
         self.last_latency_s: float | None = None
         self.failures = 0
+        self.last_ingest = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -80,6 +81,7 @@ class LiveMonitor:
             log.exception("monitoring engine failed on a stored batch", extra={"batch_id": result.batch_id})
             return
         self.messages += len(result.accepted)
+        self.last_ingest = time.time()
         self._publish(alerts)
         self.last_latency_s = time.perf_counter() - started
 
@@ -103,8 +105,15 @@ class LiveMonitor:
             self.engine.apply_activation(activation)
 
     def tick(self) -> int:
+        """Move time forward without data. While data is flowing, only up to the newest event plus the allowed
+        lateness (a backlog is judged as it arrives); when nothing has arrived for a while, to now."""
+        now = utcnow().timestamp()
         with self.lock:
-            alerts = self.engine.advance_watermark(utcnow().timestamp())
+            eng = self.engine
+            lateness = float(eng.defaults.get("late", {}).get("watermark_lateness_s", 300))
+            quiet = now - self.last_ingest > lateness
+            target = now if quiet else min(now, eng.event_high + lateness)
+            alerts = eng.advance_watermark(target)
         self._publish(alerts)
         return len(alerts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 from typing import Any
@@ -29,6 +30,10 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("worker", help="run a bus worker consuming events from NATS JetStream")
     p.add_argument("--nats", default=None, help="NATS URL (default OPENEM_BUS_URL)")
+    p.add_argument("--engine", action="store_true", help="run monitoring-engine partitions instead of event handlers")
+    p.add_argument("--partitions", type=int, default=int(os.environ.get("OPENEM_ENGINE_PARTITIONS", "8")))
+    p.add_argument("--lease", type=float, default=10.0, help="partition lease in seconds (takeover after a crash)")
+    p.add_argument("--prefix", default="openem", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database commands")
@@ -228,6 +233,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print("error: give --nats nats://HOST:PORT or set OPENEM_BUS_URL", file=sys.stderr)
         return 2
     db = Database(settings.database_url)
+    if args.engine:
+        import signal
+
+        from openem.scale import run_engine_worker
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+            print(f"engine worker: {args.partitions} partitions from {url}", flush=True)
+            stats = await run_engine_worker(db, url, args.partitions, prefix=args.prefix, lease_s=args.lease, stop=stop)
+            print(json.dumps(stats), flush=True)
+
+        asyncio.run(main())
+        return 0
     registry = build_registry()
     print(f"worker consuming from {url}", flush=True)
     asyncio.run(consume(url, lambda t, i, p: deliver_locally(db, registry, t, i, p)))

@@ -20,6 +20,7 @@ TABLE_MODULES = [
     "openem.telemetry.tables",
     "openem.orders.repository",
     "openem.alerts.tables",
+    "openem.scale",
 ]
 
 

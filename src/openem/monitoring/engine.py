@@ -41,6 +41,8 @@ class Engine:
         self.orders: dict[str, OrderSpec] = {}
         self.activations: list[Activation] = []
         self.watermark = 0.0
+        self.received_at = 0.0  # newest receive (processing) time seen: when alerts are detected
+        self.event_high = 0.0  # newest event time seen (capped at its receive time)
         self.started = 0.0  # the first watermark: silence before the engine was watching is not evidence
         self.unmonitored_hour = -1
         self.horizon: float | None = (
@@ -113,8 +115,16 @@ class Engine:
         cols = batch if isinstance(batch, Columns) else to_columns(batch)
         self._new, self.flags = [], []
         if cols.n:
-            self.watermark = max(self.watermark, float(np.nanmax(cols.rx)))
-            self.started = self.started or float(np.nanmin(cols.rx))
+            # The watermark follows processing time, but never runs more than the allowed lateness ahead of
+            # the newest event seen: a backlog (a gateway catching up, a fleet replayed) is then judged as it
+            # flows, instead of every window closing before its evidence has arrived.
+            rx_high = float(np.nanmax(cols.rx))
+            t_high = float(np.nanmax(cols.t)) if np.isfinite(cols.t).any() else rx_high
+            self.received_at = max(self.received_at, rx_high)
+            self.event_high = max(self.event_high, min(t_high, rx_high))
+            lateness = float(self.defaults.get("late", {}).get("watermark_lateness_s", 300))
+            self.watermark = max(self.watermark, min(rx_high, self.event_high + lateness))
+            self.started = self.started or self.watermark
             self._process(cols)
         self._tick(force=False)
         out, self._new = self._new, []
@@ -265,7 +275,7 @@ class Engine:
         if alert["id"] in self.raised:
             return
         self.raised.add(alert["id"])
-        alert["detected_at"] = to_iso(max(self.watermark, draft["start"]))
+        alert["detected_at"] = to_iso(max(self.watermark, self.received_at, draft["start"]))
         alert["late_detected"] = bool(late)
         self._new.append(alert)
 
@@ -285,6 +295,8 @@ class Engine:
         return {
             "version": SNAPSHOT_VERSION,
             "watermark": self.watermark,
+            "received_at": self.received_at,
+            "event_high": self.event_high,
             "last_tick": self.last_tick,
             "started": self.started,
             "horizon": self.horizon,
@@ -315,6 +327,8 @@ class Engine:
         for a in state["activations"]:
             eng.apply_activation(a)
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
+        eng.received_at = float(state.get("received_at", eng.watermark))
+        eng.event_high = float(state.get("event_high", eng.watermark))
         eng.started = float(state.get("started", 0.0))
         eng.horizon = state.get("horizon")
         eng.unmonitored_hour = int(state.get("unmonitored_hour", -1))

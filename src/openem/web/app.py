@@ -78,12 +78,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.mount("/assets", StaticFiles(directory=str(static_root / "vendor" / "govuk" / "assets"), check_dir=False),
               name="govuk-assets")
 
-    from openem.web import api, orders_api, pages, telemetry_api
+    from openem.web import api, orders_api, orders_pages, pages, telemetry_api
 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(telemetry_api.router)
     app.include_router(orders_api.router)
+    app.include_router(orders_pages.router)
     from openem.web import alerts_views
 
     app.include_router(alerts_views.router)

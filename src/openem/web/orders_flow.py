@@ -47,14 +47,20 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 for i, z in enumerate(z for z in zones if isinstance(z, dict)):
                     ring = get_path(z, "geometry.coordinates") or [[]]
                     points = max(len(ring[0]) - 1, 0) if isinstance(ring, list) and ring else 0
-                    rows.append((f"{label}: {z.get('name') or 'no name'}", f"A polygon of {points} points",
-                                 f"conditions.{kind}[{i}]"))
+                    rows.append(
+                        (
+                            f"{label}: {z.get('name') or 'no name'}",
+                            f"A polygon of {points} points",
+                            f"conditions.{kind}[{i}]",
+                        )
+                    )
         elif page.slug == "curfew":
             for f in page.fields(doc)[:6]:
                 rows.append((f.label, summary(f, get_path(doc, f.path)), f.path))
             slots = timetable(doc)
-            text = "; ".join(f"{str(s.get('day', '')).capitalize()} {s.get('start', '')}–{s.get('end', '')}"
-                             for s in slots)
+            text = "; ".join(
+                f"{str(s.get('day', '')).capitalize()} {s.get('start', '')}–{s.get('end', '')}" for s in slots
+            )
             rows.append(("Weekly timetable", text or "Not entered", "conditions.curfew.timetable"))
         else:
             count = len(get_path(doc, "addresses") or []) if page.slug == "addresses" else 0
@@ -82,37 +88,67 @@ def error_links(ref: str, errors: list[ValidationError]) -> list[tuple[str, str]
     return links
 
 
-def check_page(request: Request, record: OrderRecord, errors: list[tuple[str, str]] | None = None,
-               duplicates: list[Any] | None = None, status_code: int = 200) -> Response:
-    return render(request, "orders/check_answers.html", {
-        "title": ("Error: " if errors or duplicates else "") + "Check your answers", "record": record,
-        "sections": answers(record.latest.document), "links": errors or [], "duplicates": duplicates or []},
-        status=status_code)
+def check_page(
+    request: Request,
+    record: OrderRecord,
+    errors: list[tuple[str, str]] | None = None,
+    duplicates: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "orders/check_answers.html",
+        {
+            "title": ("Error: " if errors or duplicates else "") + "Check your answers",
+            "record": record,
+            "sections": answers(record.latest.document),
+            "links": errors or [],
+            "duplicates": duplicates or [],
+        },
+        status=status_code,
+    )
 
 
 @router.get("/orders/import")
 def import_page(request: Request, caller: Caller = Depends(require("orders:create"))) -> Response:
-    return render(request, "orders/import.html", {"title": "Import court results", "columns": COLUMNS,
-                                                  "row_errors": [], "errors": [], "created": []})
+    return render(
+        request,
+        "orders/import.html",
+        {"title": "Import court results", "columns": COLUMNS, "row_errors": [], "errors": [], "created": []},
+    )
 
 
 @router.post("/orders/import", dependencies=WRITE)
-async def import_upload(request: Request, uow: UnitOfWork = Depends(get_uow),
-                        caller: Caller = Depends(require("orders:create"))) -> Response:
+async def import_upload(
+    request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))
+) -> Response:
     form = await request.form()
     upload = form.get("file")
     data = await upload.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "read") else b""
-    ctx: dict[str, Any] = {"title": "Import court results", "columns": COLUMNS, "row_errors": [], "errors": [],
-                           "created": []}
+    ctx: dict[str, Any] = {
+        "title": "Import court results",
+        "columns": COLUMNS,
+        "row_errors": [],
+        "errors": [],
+        "created": [],
+    }
     if not data:
         ctx.update(title="Error: Import court results", errors=[("file", "Select a CSV file")])
         return render(request, "orders/import.html", ctx, status=422)
     result = import_court_results(data, now=datetime.now(UTC))
     if result.errors:
         file_level = [e for e in result.errors if e.row == 0]
-        ctx.update(title="Error: Import court results", row_errors=[e for e in result.errors if e.row][:500],
-                   errors=[("file", e.message) for e in file_level] or
-                   [("row-errors", f"{len({e.row for e in result.errors})} rows have errors. Nothing was imported")])
+        ctx.update(
+            title="Error: Import court results",
+            row_errors=[e for e in result.errors if e.row][:500],
+            errors=[("file", e.message) for e in file_level]
+            or [
+                (
+                    "row-errors",
+                    f"{len({e.row for e in result.errors})} rows have errors. Nothing was imported",
+                )
+            ],
+        )
         return render(request, "orders/import.html", ctx, status=422)
     created = []
     for doc in result.orders:
@@ -124,8 +160,12 @@ async def import_upload(request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.get("/orders/{ref}/check-answers")
-def check_answers(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                  caller: Caller = Depends(require("orders:create"))) -> Response:
+def check_answers(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
     if record.latest.status is not OrderStatus.DRAFT:
@@ -134,8 +174,12 @@ def check_answers(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow)
 
 
 @router.post("/orders/{ref}/submit", dependencies=WRITE)
-async def submit(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                 caller: Caller = Depends(require("orders:create"))) -> Response:
+async def submit(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
     form = await request.form()
@@ -151,20 +195,33 @@ async def submit(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.get("/orders/{ref}/confirmation")
-def confirmation(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                 caller: Caller = Depends(require("orders:read"))) -> Response:
+def confirmation(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:read")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     return render(request, "orders/confirmation.html", {"title": "Order submitted", "record": record})
 
 
 def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
-    return {"title": f"Receipt for order {record.ref}", "record": record, "version": record.latest,
-            "sections": answers(record.latest.document), "printed_at": iso(datetime.now(UTC))}
+    return {
+        "title": f"Receipt for order {record.ref}",
+        "record": record,
+        "version": record.latest,
+        "sections": answers(record.latest.document),
+        "printed_at": iso(datetime.now(UTC)),
+    }
 
 
 @router.get("/orders/{ref}/receipt")
-def receipt(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-            caller: Caller = Depends(require("orders:read"))) -> Response:
+def receipt(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:read")),
+) -> Response:
     record = load_visible(request, uow, caller, ref, purpose="receipt")
     return render(request, "orders/receipt.html", {**receipt_ctx(record), "pdf": pdf_available()})
 
@@ -178,8 +235,12 @@ def pdf_available() -> bool:
 
 
 @router.get("/orders/{ref}/receipt.pdf")
-def receipt_pdf(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                caller: Caller = Depends(require("orders:read"))) -> Response:
+def receipt_pdf(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:read")),
+) -> Response:
     record = load_visible(request, uow, caller, ref, purpose="receipt")
     if not pdf_available():
         return RedirectResponse(f"/orders/{record.ref}/receipt", status_code=303)
@@ -187,8 +248,11 @@ def receipt_pdf(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
 
     html = request.app.state.templates.get_template("orders/receipt_pdf.html").render(receipt_ctx(record))
     pdf = weasyprint.HTML(string=html).write_pdf()
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="order-{record.ref}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="order-{record.ref}.pdf"'},
+    )
 
 
 def changes(record: OrderRecord, version: int) -> list[Any]:
@@ -198,23 +262,38 @@ def changes(record: OrderRecord, version: int) -> list[Any]:
     return diff_orders(record.versions[version - 2].document, record.versions[version - 1].document)
 
 
-def overview(request: Request, uow: UnitOfWork, caller: Caller, record: OrderRecord,
-             errors: list[tuple[str, str]] | None = None, status_code: int = 200) -> Response:
+def overview(
+    request: Request,
+    uow: UnitOfWork,
+    caller: Caller,
+    record: OrderRecord,
+    errors: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> Response:
     p = caller.principal
     assert p is not None
     latest = record.latest
-    ctx = {"title": ("Error: " if errors else "") + f"Order {record.ref}", "record": record, "version": latest,
-           "sections": answers(latest.document), "errors": errors or [],
-           "changes": changes(record, latest.version),
-           "can_review": p.has("orders:review") and latest.status is OrderStatus.SUBMITTED,
-           "can_vary": p.has("orders:create") and latest.status in (OrderStatus.ACCEPTED, OrderStatus.ACTIVE),
-           "can_amend": p.has("orders:create") and latest.status is OrderStatus.REJECTED}
+    ctx = {
+        "title": ("Error: " if errors else "") + f"Order {record.ref}",
+        "record": record,
+        "version": latest,
+        "sections": answers(latest.document),
+        "errors": errors or [],
+        "changes": changes(record, latest.version),
+        "can_review": p.has("orders:review") and latest.status is OrderStatus.SUBMITTED,
+        "can_vary": p.has("orders:create") and latest.status in (OrderStatus.ACCEPTED, OrderStatus.ACTIVE),
+        "can_amend": p.has("orders:create") and latest.status is OrderStatus.REJECTED,
+    }
     return render(request, "orders/overview.html", ctx, status=status_code)
 
 
 @router.post("/orders/{ref}/accept", dependencies=WRITE)
-def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-           caller: Caller = Depends(require("orders:review"))) -> Response:
+def accept(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:review")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     result = service(uow).accept(caller.actor, record.ref)
     commit_result(uow, result)
@@ -222,8 +301,12 @@ def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.post("/orders/{ref}/reject", dependencies=WRITE)
-async def reject(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                 caller: Caller = Depends(require("orders:review"))) -> Response:
+async def reject(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:review")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     form = await request.form()
     raw = str(form.get("reasons", ""))[:4000]
@@ -237,8 +320,12 @@ async def reject(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.post("/orders/{ref}/vary", dependencies=WRITE)
-async def vary(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-               caller: Caller = Depends(require("orders:create"))) -> Response:
+async def vary(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     form = await request.form()
     kind = str(form.get("request_type", "VARIATION"))[:30]

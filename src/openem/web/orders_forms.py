@@ -31,6 +31,7 @@ class Field:
     options: Callable[[], Mapping[str, str]] | None = None
     hint: str = ""
     width: str = ""
+    cast: str = ""  # "int": a select whose codes are whole numbers
 
 
 def _steps(path: str) -> list[str | int]:
@@ -99,7 +100,7 @@ def _text(form: Mapping[str, Any], name: str) -> str:
 
 
 def parse_time(raw: str) -> str | None:
-    """"19:00" / "7.30" -> "HH:MM", or None if it is not a real time of day."""
+    """ "19:00" / "7.30" -> "HH:MM", or None if it is not a real time of day."""
     m = _TIME.match(raw)
     if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         return None
@@ -158,7 +159,7 @@ def parse_field(f: Field, form: Any) -> tuple[Any, str | None]:
     if f.kind == "time":
         parsed = parse_time(value)
         return (parsed, None) if parsed else (None, f"{f.label} must be a real time, like 19:00")
-    if f.kind == "int":
+    if f.kind == "int" or f.cast == "int":
         try:
             return int(value), None
         except ValueError:
@@ -174,7 +175,9 @@ def parse_field(f: Field, form: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-def apply_form(doc: dict[str, Any], fields: list[Field], form: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+def apply_form(
+    doc: dict[str, Any], fields: list[Field], form: Any
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """Write every field's value into (a copy of) `doc`; returns (field errors, the raw values to re-show)."""
     errors: list[tuple[str, str]] = []
     raw: dict[str, Any] = {}
@@ -211,7 +214,12 @@ def display(f: Field, value: Any) -> Any:
             dt = None
         if dt is None:
             return {"day": "", "month": "", "year": "", "time": ""}
-        return {"day": str(dt.day), "month": str(dt.month), "year": str(dt.year), "time": dt.strftime("%H:%M")}
+        return {
+            "day": str(dt.day),
+            "month": str(dt.month),
+            "year": str(dt.year),
+            "time": dt.strftime("%H:%M"),
+        }
     if f.kind == "yesno":
         return "yes" if value is True else "no" if value is False else ""
     if f.kind == "checkboxes":

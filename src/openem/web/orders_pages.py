@@ -28,7 +28,16 @@ from openem.web import orders_flow, orders_zones
 from openem.web.deps import Caller, csrf_protect, get_uow, require
 from openem.web.orders_api import case_scope, commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import Field, apply_form, display, get_path, prune
-from openem.web.orders_sections import BY_SLUG, GROUPS, PAGES, Page, page_errors, slot_fields, status, timetable
+from openem.web.orders_sections import (
+    BY_SLUG,
+    GROUPS,
+    PAGES,
+    Page,
+    page_errors,
+    slot_fields,
+    status,
+    timetable,
+)
 from openem.web.pages import render
 
 router = APIRouter(tags=["order pages"])
@@ -36,8 +45,13 @@ WRITE = [Depends(csrf_protect)]
 # the flow's and zones' fixed paths (/orders/import, /orders/{ref}/check-answers...) must match first
 router.include_router(orders_flow.router)
 router.include_router(orders_zones.router)
-TABS = {"all": ("All orders", None), "draft": ("Drafts", "DRAFT"), "submitted": ("Submitted", "SUBMITTED"),
-        "rejected": ("Failed (rejected)", "REJECTED"), "accepted": ("Accepted", "ACCEPTED")}
+TABS = {
+    "all": ("All orders", None),
+    "draft": ("Drafts", "DRAFT"),
+    "submitted": ("Submitted", "SUBMITTED"),
+    "rejected": ("Failed (rejected)", "REJECTED"),
+    "accepted": ("Accepted", "ACCEPTED"),
+}
 
 
 def service(uow: UnitOfWork) -> OrderService:
@@ -45,9 +59,14 @@ def service(uow: UnitOfWork) -> OrderService:
 
 
 @router.get("/orders")
-def order_list(request: Request, tab: str = Query("all", max_length=20), q: str = Query("", max_length=100),
-               mine: bool = Query(False), uow: UnitOfWork = Depends(get_uow),
-               caller: Caller = Depends(require("orders:read"))) -> Response:
+def order_list(
+    request: Request,
+    tab: str = Query("all", max_length=20),
+    q: str = Query("", max_length=100),
+    mine: bool = Query(False),
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:read")),
+) -> Response:
     assert caller.principal is not None
     tab = tab if tab in TABS else "all"
     wanted = TABS[tab][1]
@@ -65,27 +84,55 @@ def order_list(request: Request, tab: str = Query("all", max_length=20), q: str 
             rows.append(row)
         if len(rows) >= 500:
             break
-    audit.record(uow.session, actor=caller.actor, action="orders:list:read", records=[r.ref for r in rows][:200],
-                 details={"tab": tab, "q": needle[:100]})
-    return render(request, "orders/list.html", {"title": "Orders", "rows": rows, "tabs": TABS, "tab": tab,
-                                                "q": q, "mine": mine,
-                                                "can_create": caller.principal.has("orders:create")})
+    audit.record(
+        uow.session,
+        actor=caller.actor,
+        action="orders:list:read",
+        records=[r.ref for r in rows][:200],
+        details={"tab": tab, "q": needle[:100]},
+    )
+    return render(
+        request,
+        "orders/list.html",
+        {
+            "title": "Orders",
+            "rows": rows,
+            "tabs": TABS,
+            "tab": tab,
+            "q": q,
+            "mine": mine,
+            "can_create": caller.principal.has("orders:create"),
+        },
+    )
+
+
+@router.get("/orders/new")
+def order_start(request: Request, caller: Caller = Depends(require("orders:create"))) -> Response:
+    return render(request, "orders/start.html", {"title": "Start a new order"})
 
 
 @router.post("/orders/new", dependencies=WRITE)
-def order_new(uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))) -> Response:
+def order_new(
+    uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))
+) -> Response:
     result = service(uow).create_draft(caller.actor, {})
     commit_result(uow, result)
     return RedirectResponse(f"/orders/{result.record.ref}", status_code=303)
 
 
 def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[str, list[tuple[Page, str]]]]:
-    return [(title, [(BY_SLUG[s], status(BY_SLUG[s], doc, errors)) for s in slugs]) for title, slugs in GROUPS]
+    return [
+        (title, [(BY_SLUG[s], status(BY_SLUG[s], doc, errors)) for s in slugs]) for title, slugs in GROUPS
+    ]
 
 
 @router.get("/orders/{ref}")
-def order_page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-               caller: Caller = Depends(require("orders:read"))) -> Response:
+def order_page(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:read")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     if record.latest.status is not OrderStatus.DRAFT:
         return orders_flow.overview(request, uow, caller, record)
@@ -94,13 +141,26 @@ def order_page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
     groups = task_rows(doc, errors)
     done = sum(1 for _, tasks in groups for _, s in tasks if s in ("Completed", "Optional", "Not needed"))
     total = sum(len(tasks) for _, tasks in groups)
-    return render(request, "orders/task_list.html", {
-        "title": "Order " + record.ref, "record": record, "doc": doc, "groups": groups, "done": done,
-        "total": total, "wearer": wearer_name(doc), "version": record.latest})
+    return render(
+        request,
+        "orders/task_list.html",
+        {
+            "title": "Order " + record.ref,
+            "record": record,
+            "doc": doc,
+            "groups": groups,
+            "done": done,
+            "total": total,
+            "wearer": wearer_name(doc),
+            "version": record.latest,
+        },
+    )
 
 
 def wearer_name(doc: dict[str, Any]) -> str:
-    name = " ".join(str(get_path(doc, f"device_wearer.{k}") or "") for k in ("first_name", "last_name")).strip()
+    name = " ".join(
+        str(get_path(doc, f"device_wearer.{k}") or "") for k in ("first_name", "last_name")
+    ).strip()
     return name or "New order"
 
 
@@ -118,9 +178,17 @@ def page_or_404(slug: str) -> Page:
     return page
 
 
-def render_section(request: Request, record: OrderRecord, page: Page, doc: dict[str, Any],
-                   errors: list[tuple[str, str]], raw: dict[str, Any] | None = None, fields: list[Field] | None = None,
-                   status_code: int = 200, saved: bool = False) -> Response:
+def render_section(
+    request: Request,
+    record: OrderRecord,
+    page: Page,
+    doc: dict[str, Any],
+    errors: list[tuple[str, str]],
+    raw: dict[str, Any] | None = None,
+    fields: list[Field] | None = None,
+    status_code: int = 200,
+    saved: bool = False,
+) -> Response:
     raw = raw or {}
     fields = fields if fields is not None else page.fields(doc)
     paths = {f.path for f in fields}
@@ -135,16 +203,32 @@ def render_section(request: Request, record: OrderRecord, page: Page, doc: dict[
     template = "orders/curfew.html" if page.slug == "curfew" else "orders/section.html"
     groups = [("", fields)]
     if page.slug == "addresses":
-        groups = [(f"Address {i // 5 + 1}", fields[i:i + 5]) for i in range(0, len(fields), 5)]
-    ctx = {"title": ("Error: " if errors else "") + page.title, "record": record, "page": page, "groups": groups,
-           "fields": fields, "values": values, "messages": messages, "errors": summary, "saved": saved,
-           "slots": timetable(doc) if page.slug == "curfew" else [], "static_count": 6}
+        groups = [(f"Address {i // 5 + 1}", fields[i : i + 5]) for i in range(0, len(fields), 5)]
+    ctx = {
+        "title": ("Error: " if errors else "") + page.title,
+        "record": record,
+        "page": page,
+        "groups": groups,
+        "fields": fields,
+        "values": values,
+        "messages": messages,
+        "errors": summary,
+        "saved": saved,
+        "slots": timetable(doc) if page.slug == "curfew" else [],
+        "static_count": 6,
+    }
     return render(request, template, ctx, status=status_code)
 
 
 @router.get("/orders/{ref}/{slug}")
-def section_page(ref: str, slug: str, request: Request, check: bool = Query(False), uow: UnitOfWork = Depends(get_uow),
-                 caller: Caller = Depends(require("orders:create"))) -> Response:
+def section_page(
+    ref: str,
+    slug: str,
+    request: Request,
+    check: bool = Query(False),
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     page = page_or_404(slug)
     record = load_visible(request, uow, caller, ref)
     redirect = editable(caller, record)
@@ -156,7 +240,9 @@ def section_page(ref: str, slug: str, request: Request, check: bool = Query(Fals
     return render_section(request, record, page, record.latest.document, errors)
 
 
-def save_sections(uow: UnitOfWork, caller: Caller, record: OrderRecord, page: Page, doc: dict[str, Any]) -> None:
+def save_sections(
+    uow: UnitOfWork, caller: Caller, record: OrderRecord, page: Page, doc: dict[str, Any]
+) -> None:
     """Save every top-level section the page writes (raises OrderInvalid with field errors)."""
     for top in sorted({p.split(".", 1)[0] for p in page.prefixes}):
         value = prune(doc.get(top))
@@ -186,8 +272,13 @@ def curfew_action(doc: dict[str, Any], action: str) -> None:
 
 
 @router.post("/orders/{ref}/{slug}", dependencies=WRITE)
-async def section_save(ref: str, slug: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                       caller: Caller = Depends(require("orders:create"))) -> Response:
+async def section_save(
+    ref: str,
+    slug: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     page = page_or_404(slug)
     record = load_visible(request, uow, caller, ref)
     redirect = editable(caller, record)
@@ -212,15 +303,29 @@ async def section_save(ref: str, slug: str, request: Request, uow: UnitOfWork = 
     try:
         save_sections(uow, caller, record, page, doc)
     except OrderInvalid as exc:
-        return render_section(request, record, page, doc, [(e.field, e.message) for e in exc.errors],
-                              fields=fields, status_code=422)
+        return render_section(
+            request,
+            record,
+            page,
+            doc,
+            [(e.field, e.message) for e in exc.errors],
+            fields=fields,
+            status_code=422,
+        )
     if page.slug == "curfew" and action != "save":
         return RedirectResponse(f"/orders/{record.ref}/curfew#timetable", status_code=303)
     problems = page_errors(page, service(uow).validate(record.ref))
     if problems:
         record = SqlOrderRepository(uow.session).get(record.ref) or record
-        return render_section(request, record, page, record.latest.document,
-                              [(e.field, e.message) for e in problems], status_code=422, saved=True)
+        return render_section(
+            request,
+            record,
+            page,
+            record.latest.document,
+            [(e.field, e.message) for e in problems],
+            status_code=422,
+            saved=True,
+        )
     return RedirectResponse(f"/orders/{record.ref}", status_code=303)
 
 

@@ -29,8 +29,12 @@ def _organisation_names() -> dict[str, str]:
     return dict(sorted(merged.items(), key=lambda kv: kv[1]))
 
 
-ADDRESS_LABELS = {"PRIMARY": "Main address", "SECONDARY": "Second address", "TERTIARY": "Third address",
-                  "INSTALLATION": "Installation address"}
+ADDRESS_LABELS = {
+    "PRIMARY": "Main address",
+    "SECONDARY": "Second address",
+    "TERTIARY": "Third address",
+    "INSTALLATION": "Installation address",
+}
 ZONE_KINDS = {"exclusion_zones": "Exclusion zone", "inclusion_zones": "Inclusion zone"}
 address_types = _labels(ADDRESS_TYPES)
 days = _labels(DAYS)
@@ -59,20 +63,28 @@ def address_fields(doc: dict[str, Any]) -> list[Field]:
     out = []
     for i in range(min(count, 8)):
         base = f"addresses[{i}]"
-        out += [Field(f"{base}.type", "Type of address", "select", address_types),
-                Field(f"{base}.line1", "Address line 1"), Field(f"{base}.line2", "Address line 2 (optional)"),
-                Field(f"{base}.town", "Town or city", width="govuk-!-width-two-thirds"),
-                Field(f"{base}.postcode", "Postcode", width="govuk-input--width-10")]
+        out += [
+            Field(f"{base}.type", "Type of address", "select", address_types),
+            Field(f"{base}.line1", "Address line 1"),
+            Field(f"{base}.line2", "Address line 2 (optional)"),
+            Field(f"{base}.town", "Town or city", width="govuk-!-width-two-thirds"),
+            Field(f"{base}.postcode", "Postcode", width="govuk-input--width-10"),
+        ]
     return out
 
 
 def curfew_fields(doc: dict[str, Any]) -> list[Field]:
     base = "conditions.curfew"
-    out = [Field(f"{base}.start", "Curfew start", "instant"), Field(f"{base}.end", "Curfew end", "instant"),
-           Field(f"{base}.release_day.start", "Release day curfew starts", "time"),
-           Field(f"{base}.release_day.end", "Release day curfew ends", "time"),
-           Field(f"{base}.release_day.address_type", "Release day curfew address", "select", address_types),
-           Field(f"{base}.grace_minutes", "Grace period in minutes (optional)", "int", width="govuk-input--width-3")]
+    out = [
+        Field(f"{base}.start", "Curfew start", "instant"),
+        Field(f"{base}.end", "Curfew end", "instant"),
+        Field(f"{base}.release_day.start", "Release day curfew starts", "time"),
+        Field(f"{base}.release_day.end", "Release day curfew ends", "time"),
+        Field(f"{base}.release_day.address_type", "Release day curfew address", "select", address_types),
+        Field(
+            f"{base}.grace_minutes", "Grace period in minutes (optional)", "int", width="govuk-input--width-3"
+        ),
+    ]
     return out + slot_fields(len(timetable(doc)))
 
 
@@ -80,8 +92,12 @@ def slot_fields(count: int) -> list[Field]:
     out = []
     for i in range(min(count, 56)):
         base = f"conditions.curfew.timetable[{i}]"
-        out += [Field(f"{base}.day", "Day", "select", days), Field(f"{base}.start", "Start", "time"),
-                Field(f"{base}.end", "End", "time"), Field(f"{base}.address_type", "Address", "select", address_types)]
+        out += [
+            Field(f"{base}.day", "Day", "select", days),
+            Field(f"{base}.start", "Start", "time"),
+            Field(f"{base}.end", "End", "time"),
+            Field(f"{base}.address_type", "Address", "select", address_types),
+        ]
     return out
 
 
@@ -91,97 +107,231 @@ def timetable(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 PAGES: tuple[Page, ...] = (
-    Page("device-wearer", "About the device wearer", ("device_wearer",), _static(
-        Field("device_wearer.first_name", "First name"), Field("device_wearer.last_name", "Last name"),
-        Field("device_wearer.aliases", "Other names (optional)", "lines", hint="One name on each line"),
-        Field("device_wearer.date_of_birth", "Date of birth", "date", hint="For example, 27 3 1990"),
-        Field("device_wearer.is_adult", "Is the device wearer an adult?", "yesno"),
-        Field("device_wearer.sex", "Sex", "radios", _labels(SEXES)),
-        Field("device_wearer.gender", "Gender", "radios", _labels(GENDERS)),
-        Field("device_wearer.pnc", "Police National Computer (PNC) ID (optional)", width="govuk-input--width-20"),
-        Field("device_wearer.nomis_id", "NOMIS ID (optional)", width="govuk-input--width-10"),
-        Field("device_wearer.crn", "Case reference number (CRN) (optional)", width="govuk-input--width-10"),
-        Field("device_wearer.prison_number", "Prison number (optional)", width="govuk-input--width-10"),
-        Field("device_wearer.home_office_reference", "Home Office reference (optional)", width="govuk-input--width-20"),
-        Field("device_wearer.language", "Main language (optional)", width="govuk-input--width-20"),
-        Field("device_wearer.interpreter_required", "Is an interpreter needed?", "yesno"),
-        Field("device_wearer.disabilities", "Disabilities (optional)", "checkboxes", _ref("disabilities")),
-        Field("device_wearer.no_fixed_abode", "Does the device wearer have no fixed address?", "yesno"),
-    )),
-    Page("responsible-adult", "Responsible adult", ("responsible_adult",), _static(
-        Field("responsible_adult.full_name", "Full name"),
-        Field("responsible_adult.relationship", "Relationship to the device wearer"),
-        Field("responsible_adult.phone", "Phone number", "tel", width="govuk-input--width-20"),
-    )),
-    Page("contact", "Contact details", ("contact",), _static(
-        Field("contact.phone", "Device wearer's phone number (optional)", "tel", width="govuk-input--width-20"),
-    )),
+    Page(
+        "device-wearer",
+        "About the device wearer",
+        ("device_wearer",),
+        _static(
+            Field("device_wearer.first_name", "First name"),
+            Field("device_wearer.last_name", "Last name"),
+            Field("device_wearer.aliases", "Other names (optional)", "lines", hint="One name on each line"),
+            Field("device_wearer.date_of_birth", "Date of birth", "date", hint="For example, 27 3 1990"),
+            Field("device_wearer.is_adult", "Is the device wearer an adult?", "yesno"),
+            Field("device_wearer.sex", "Sex", "radios", _labels(SEXES)),
+            Field("device_wearer.gender", "Gender", "radios", _labels(GENDERS)),
+            Field(
+                "device_wearer.pnc",
+                "Police National Computer (PNC) ID (optional)",
+                width="govuk-input--width-20",
+            ),
+            Field("device_wearer.nomis_id", "NOMIS ID (optional)", width="govuk-input--width-10"),
+            Field(
+                "device_wearer.crn", "Case reference number (CRN) (optional)", width="govuk-input--width-10"
+            ),
+            Field("device_wearer.prison_number", "Prison number (optional)", width="govuk-input--width-10"),
+            Field(
+                "device_wearer.home_office_reference",
+                "Home Office reference (optional)",
+                width="govuk-input--width-20",
+            ),
+            Field("device_wearer.language", "Main language (optional)", width="govuk-input--width-20"),
+            Field("device_wearer.interpreter_required", "Is an interpreter needed?", "yesno"),
+            Field(
+                "device_wearer.disabilities", "Disabilities (optional)", "checkboxes", _ref("disabilities")
+            ),
+            Field("device_wearer.no_fixed_abode", "Does the device wearer have no fixed address?", "yesno"),
+        ),
+    ),
+    Page(
+        "responsible-adult",
+        "Responsible adult",
+        ("responsible_adult",),
+        _static(
+            Field("responsible_adult.full_name", "Full name"),
+            Field("responsible_adult.relationship", "Relationship to the device wearer"),
+            Field("responsible_adult.phone", "Phone number", "tel", width="govuk-input--width-20"),
+        ),
+    ),
+    Page(
+        "contact",
+        "Contact details",
+        ("contact",),
+        _static(
+            Field(
+                "contact.phone",
+                "Device wearer's phone number (optional)",
+                "tel",
+                width="govuk-input--width-20",
+            ),
+        ),
+    ),
     Page("addresses", "Addresses", ("addresses",), address_fields),
-    Page("interested-parties", "Interested parties", ("interested_parties",), _static(
-        Field("interested_parties.notifying_organisation", "Organisation you are part of", "select",
-              _ref("notifying_organisations")),
-        Field("interested_parties.notifying_organisation_name", "Name of the court or prison", "select",
-              _organisation_names),
-        Field("interested_parties.notifying_team_email", "Your team's email address", "email"),
-        Field("interested_parties.responsible_organisation", "Responsible organisation", "select",
-              _ref("responsible_organisations")),
-        Field("interested_parties.probation_region", "Probation region", "select", _ref("probation_regions")),
-        Field("interested_parties.delivery_unit", "Probation delivery unit", "select",
-              _ref("probation_delivery_units")),
-        Field("interested_parties.police_area", "Police force area", "select", _ref("police_areas")),
-        Field("interested_parties.responsible_officer_name", "Responsible officer's full name"),
-        Field("interested_parties.responsible_officer_email", "Responsible officer's email address", "email"),
-    )),
-    Page("offence-risk", "Offence and risk", ("offence_risk",), _static(
-        Field("offence_risk.offence_category", "Offence category", "select", _ref("offence_categories")),
-        Field("offence_risk.risk_categories", "Risk categories (optional)", "checkboxes", _ref("risk_categories")),
-        Field("offence_risk.risk_level", "Risk level", "select", _labels(RISK_LEVELS)),
-        Field("offence_risk.mappa_level", "MAPPA level (optional)", "select", lambda: {"1": "1", "2": "2", "3": "3"}),
-        Field("offence_risk.specials", "Is this a special case?", "yesno"),
-        Field("offence_risk.details", "Details (optional)", "textarea"),
-    )),
-    Page("monitoring", "Monitoring conditions", ("monitoring",), _static(
-        Field("monitoring.cohort", "Type of order the device wearer is on", "radios",
-              _labels(("POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS"))),
-        Field("monitoring.order_type", "Order type", "select", _ref("order_types")),
-        Field("monitoring.condition_type", "Condition type (optional)", "select", _ref("condition_types")),
-        Field("monitoring.sentence_type", "Sentence type (optional)", "select", _ref("sentence_types")),
-        Field("monitoring.scheme", "Scheme or pilot (optional)", "select", _ref("schemes")),
-        Field("monitoring.hdc", "Released on Home Detention Curfew?", "yesno"),
-        Field("monitoring.is_youth", "Is this a youth order?", "yesno"),
-        Field("monitoring.start", "Monitoring starts", "instant"),
-        Field("monitoring.end", "Monitoring ends", "instant"),
-    ), exact=("conditions",)),
+    Page(
+        "interested-parties",
+        "Interested parties",
+        ("interested_parties",),
+        _static(
+            Field(
+                "interested_parties.notifying_organisation",
+                "Organisation you are part of",
+                "select",
+                _ref("notifying_organisations"),
+            ),
+            Field(
+                "interested_parties.notifying_organisation_name",
+                "Name of the court or prison",
+                "select",
+                _organisation_names,
+            ),
+            Field("interested_parties.notifying_team_email", "Your team's email address", "email"),
+            Field(
+                "interested_parties.responsible_organisation",
+                "Responsible organisation",
+                "select",
+                _ref("responsible_organisations"),
+            ),
+            Field(
+                "interested_parties.probation_region", "Probation region", "select", _ref("probation_regions")
+            ),
+            Field(
+                "interested_parties.delivery_unit",
+                "Probation delivery unit",
+                "select",
+                _ref("probation_delivery_units"),
+            ),
+            Field("interested_parties.police_area", "Police force area", "select", _ref("police_areas")),
+            Field("interested_parties.responsible_officer_name", "Responsible officer's full name"),
+            Field(
+                "interested_parties.responsible_officer_email", "Responsible officer's email address", "email"
+            ),
+        ),
+    ),
+    Page(
+        "offence-risk",
+        "Offence and risk",
+        ("offence_risk",),
+        _static(
+            Field("offence_risk.offence_category", "Offence category", "select", _ref("offence_categories")),
+            Field(
+                "offence_risk.risk_categories",
+                "Risk categories (optional)",
+                "checkboxes",
+                _ref("risk_categories"),
+            ),
+            Field("offence_risk.risk_level", "Risk level", "select", _labels(RISK_LEVELS)),
+            Field(
+                "offence_risk.mappa_level",
+                "MAPPA level (optional)",
+                "select",
+                lambda: {"1": "1", "2": "2", "3": "3"},
+                cast="int",
+            ),
+            Field("offence_risk.specials", "Is this a special case?", "yesno"),
+            Field("offence_risk.details", "Details (optional)", "textarea"),
+        ),
+    ),
+    Page(
+        "monitoring",
+        "Monitoring conditions",
+        ("monitoring",),
+        _static(
+            Field(
+                "monitoring.cohort",
+                "Type of order the device wearer is on",
+                "radios",
+                _labels(("POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS")),
+            ),
+            Field("monitoring.order_type", "Order type", "select", _ref("order_types")),
+            Field(
+                "monitoring.condition_type", "Condition type (optional)", "select", _ref("condition_types")
+            ),
+            Field("monitoring.sentence_type", "Sentence type (optional)", "select", _ref("sentence_types")),
+            Field("monitoring.scheme", "Scheme or pilot (optional)", "select", _ref("schemes")),
+            Field("monitoring.hdc", "Released on Home Detention Curfew?", "yesno"),
+            Field("monitoring.is_youth", "Is this a youth order?", "yesno"),
+            Field("monitoring.start", "Monitoring starts", "instant"),
+            Field("monitoring.end", "Monitoring ends", "instant"),
+        ),
+        exact=("conditions",),
+    ),
     Page("curfew", "Curfew", ("conditions.curfew",), curfew_fields, condition=True, optional=True),
-    Page("zones", "Exclusion and inclusion zones", ("conditions.exclusion_zones", "conditions.inclusion_zones"),
-         lambda doc: [], condition=True, optional=True),
-    Page("trail", "Trail monitoring", ("conditions.trail",), _static(
-        Field("conditions.trail.start", "Trail monitoring starts", "instant"),
-        Field("conditions.trail.end", "Trail monitoring ends", "instant"),
-    ), condition=True, optional=True),
-    Page("attendance", "Attendance appointment", ("conditions.attendance",), _static(
-        Field("conditions.attendance[0].name", "Name of the appointment"),
-        Field("conditions.attendance[0].lat", "Latitude", "number", width="govuk-input--width-10"),
-        Field("conditions.attendance[0].lon", "Longitude", "number", width="govuk-input--width-10"),
-        Field("conditions.attendance[0].radius_m", "Radius in metres", "number", width="govuk-input--width-5"),
-        Field("conditions.attendance[0].start", "Appointment starts", "instant"),
-        Field("conditions.attendance[0].end", "Appointment ends", "instant"),
-    ), condition=True, optional=True),
-    Page("alcohol", "Alcohol monitoring", ("conditions.alcohol",), _static(
-        Field("conditions.alcohol.mode", "Type of alcohol monitoring", "radios",
-              lambda: {"ABSTINENCE": "Abstinence", "LIMIT": "Limit"}),
-        Field("conditions.alcohol.start", "Alcohol monitoring starts", "instant"),
-        Field("conditions.alcohol.end", "Alcohol monitoring ends", "instant"),
-    ), condition=True, optional=True),
-    Page("installation", "Installation", ("installation",), _static(
-        Field("installation.location", "Where will the device be installed?", "radios", _labels(INSTALL_LOCATIONS)),
-        Field("installation.appointment", "Installation appointment", "instant"),
-    )),
+    Page(
+        "zones",
+        "Exclusion and inclusion zones",
+        ("conditions.exclusion_zones", "conditions.inclusion_zones"),
+        lambda doc: [],
+        condition=True,
+        optional=True,
+    ),
+    Page(
+        "trail",
+        "Trail monitoring",
+        ("conditions.trail",),
+        _static(
+            Field("conditions.trail.start", "Trail monitoring starts", "instant"),
+            Field("conditions.trail.end", "Trail monitoring ends", "instant"),
+        ),
+        condition=True,
+        optional=True,
+    ),
+    Page(
+        "attendance",
+        "Attendance appointment",
+        ("conditions.attendance",),
+        _static(
+            Field("conditions.attendance[0].name", "Name of the appointment"),
+            Field("conditions.attendance[0].lat", "Latitude", "number", width="govuk-input--width-10"),
+            Field("conditions.attendance[0].lon", "Longitude", "number", width="govuk-input--width-10"),
+            Field(
+                "conditions.attendance[0].radius_m",
+                "Radius in metres",
+                "number",
+                width="govuk-input--width-5",
+            ),
+            Field("conditions.attendance[0].start", "Appointment starts", "instant"),
+            Field("conditions.attendance[0].end", "Appointment ends", "instant"),
+        ),
+        condition=True,
+        optional=True,
+    ),
+    Page(
+        "alcohol",
+        "Alcohol monitoring",
+        ("conditions.alcohol",),
+        _static(
+            Field(
+                "conditions.alcohol.mode",
+                "Type of alcohol monitoring",
+                "radios",
+                lambda: {"ABSTINENCE": "Abstinence", "LIMIT": "Limit"},
+            ),
+            Field("conditions.alcohol.start", "Alcohol monitoring starts", "instant"),
+            Field("conditions.alcohol.end", "Alcohol monitoring ends", "instant"),
+        ),
+        condition=True,
+        optional=True,
+    ),
+    Page(
+        "installation",
+        "Installation",
+        ("installation",),
+        _static(
+            Field(
+                "installation.location",
+                "Where will the device be installed?",
+                "radios",
+                _labels(INSTALL_LOCATIONS),
+            ),
+            Field("installation.appointment", "Installation appointment", "instant"),
+        ),
+    ),
 )
 BY_SLUG = {p.slug: p for p in PAGES}
-GROUPS = (("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
-          ("Who is involved", ("interested-parties", "offence-risk")),
-          ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")))
+GROUPS = (
+    ("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
+    ("Who is involved", ("interested-parties", "offence-risk")),
+    ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
+)
 
 
 def page_for(field: str) -> Page | None:

@@ -26,8 +26,11 @@ from openem.web.orders_forms import Field, apply_form, display, get_path
 from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, page_errors
 
 router = APIRouter(tags=["order pages"])
-FIELDS = [Field("zone.name", "Name of the zone"), Field("zone.start", "Zone applies from", "instant"),
-          Field("zone.end", "Zone applies until", "instant")]
+FIELDS = [
+    Field("zone.name", "Name of the zone"),
+    Field("zone.start", "Zone applies from", "instant"),
+    Field("zone.end", "Zone applies until", "instant"),
+]
 
 
 def zones_of(doc: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
@@ -41,16 +44,32 @@ def zones_of(doc: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
 
 
 def map_data(request: Request, doc: dict[str, Any]) -> str:
-    addresses = [{"label": f"{a.get('line1') or ''} {a.get('postcode') or ''}".strip(), "lat": a.get("lat"),
-                  "lon": a.get("lon")} for a in (get_path(doc, "addresses") or [])
-                 if isinstance(a, dict) and isinstance(a.get("lat"), int | float) and isinstance(a.get("lon"), int | float)]
-    zones = [{"kind": kind, "name": z.get("name") or "", "geometry": z.get("geometry")} for kind, _, z in zones_of(doc)]
+    addresses = [
+        {
+            "label": f"{a.get('line1') or ''} {a.get('postcode') or ''}".strip(),
+            "lat": a.get("lat"),
+            "lon": a.get("lon"),
+        }
+        for a in (get_path(doc, "addresses") or [])
+        if isinstance(a, dict)
+        and isinstance(a.get("lat"), int | float)
+        and isinstance(a.get("lon"), int | float)
+    ]
+    zones = [
+        {"kind": kind, "name": z.get("name") or "", "geometry": z.get("geometry")}
+        for kind, _, z in zones_of(doc)
+    ]
     tiles = getattr(request.app.state.settings, "tile_url", "") or ""
     return json.dumps({"addresses": addresses, "zones": zones, "tiles": tiles})
 
 
-def render_zones(request: Request, record: OrderRecord, errors: list[tuple[str, str]], form: dict[str, Any] | None,
-                 status_code: int = 200) -> Response:
+def render_zones(
+    request: Request,
+    record: OrderRecord,
+    errors: list[tuple[str, str]],
+    form: dict[str, Any] | None,
+    status_code: int = 200,
+) -> Response:
     from openem.web.pages import render
 
     doc = record.latest.document
@@ -59,16 +78,35 @@ def render_zones(request: Request, record: OrderRecord, errors: list[tuple[str, 
     messages: dict[str, str] = {}
     for field, message in errors:
         messages.setdefault(field, message)
-    return render(request, "orders/zones.html", {
-        "title": ("Error: " if errors else "") + "Exclusion and inclusion zones", "record": record,
-        "zones": zones_of(doc), "kinds": ZONE_KINDS, "fields": FIELDS, "values": values, "messages": messages,
-        "errors": errors, "kind": form.get("kind", "exclusion_zones"), "geometry": form.get("geometry", ""),
-        "geojson": form.get("geojson", ""), "map_data": map_data(request, doc)}, status=status_code)
+    return render(
+        request,
+        "orders/zones.html",
+        {
+            "title": ("Error: " if errors else "") + "Exclusion and inclusion zones",
+            "record": record,
+            "zones": zones_of(doc),
+            "kinds": ZONE_KINDS,
+            "fields": FIELDS,
+            "values": values,
+            "messages": messages,
+            "errors": errors,
+            "kind": form.get("kind", "exclusion_zones"),
+            "geometry": form.get("geometry", ""),
+            "geojson": form.get("geojson", ""),
+            "map_data": map_data(request, doc),
+        },
+        status=status_code,
+    )
 
 
 @router.get("/orders/{ref}/zones")
-def zones_page(ref: str, request: Request, check: bool = False, uow: UnitOfWork = Depends(get_uow),
-               caller: Caller = Depends(require("orders:create"))) -> Response:
+def zones_page(
+    ref: str,
+    request: Request,
+    check: bool = False,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
     if record.latest.status is not OrderStatus.DRAFT:
@@ -108,8 +146,12 @@ async def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[st
 
 
 @router.post("/orders/{ref}/zones", dependencies=[Depends(csrf_protect)])
-async def zones_save(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                     caller: Caller = Depends(require("orders:create"))) -> Response:
+async def zones_save(
+    ref: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow),
+    caller: Caller = Depends(require("orders:create")),
+) -> Response:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
     if record.latest.status is not OrderStatus.DRAFT:

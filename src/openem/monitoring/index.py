@@ -1,0 +1,147 @@
+"""The index the hot path reads: activations by (device, start) for the event-time lookup, and per order the
+zones (CSR lists, bounding boxes), curfew home point, appointment span and proximity links, as numpy arrays
+keyed by the registry's stable codes. Rebuilt whenever an order or activation changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from openem.monitoring.model import Activation, OrderSpec, Zone
+from openem.monitoring.registry import Registry
+
+
+def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    flat = np.array([i for x in lists for i in x], dtype=np.int64)
+    return ptr, flat
+
+
+@dataclass
+class Index:
+    keys: np.ndarray  # activations sorted by (device code, start) as int64 keys
+    act_g: np.ndarray  # sorted
+    act_start: np.ndarray  # sorted
+    act_end: np.ndarray  # sorted
+    act_perm: np.ndarray
+    refs: list[str]  # order code -> ref (the registry's, stable)
+    known: np.ndarray  # per order code: an order document is loaded
+    act_order: np.ndarray  # activation -> order code
+    act_wearer: np.ndarray
+    a_g: np.ndarray  # activation -> device code (activation order)
+    a_start: np.ndarray
+    a_end: np.ndarray
+    a_limit: np.ndarray  # no-communication limit in seconds (NaN = not expected to talk)
+    a_nfd: np.ndarray
+    a_charge_h: np.ndarray  # hours a device may go uncharged (NaN = not charged daily, e.g. alcohol tags)
+    o_start: np.ndarray
+    o_end: np.ndarray
+    ex_zones: list[tuple[str, Zone]]
+    ex_poly: np.ndarray
+    ex_ptr: np.ndarray
+    ex_flat: np.ndarray
+    ex_bbox: np.ndarray  # per order: minx, miny, maxx, maxy (NaN = no zones)
+    in_zones: list[tuple[str, Zone]]
+    in_poly: np.ndarray
+    in_ptr: np.ndarray
+    in_flat: np.ndarray
+    home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
+    has_att: np.ndarray
+    att_lo: np.ndarray  # per order: earliest appointment start / latest end (a cheap time filter)
+    att_hi: np.ndarray
+    victim_order: np.ndarray  # per device code: the order whose victim device it is (-1)
+    has_prox: np.ndarray
+    victim_of: dict[str, str]
+
+    @classmethod
+    def build(cls, orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any], reg: Registry
+              ) -> Index:  # fmt: skip
+        g = np.array([reg.device(a.device_id) for a in acts], dtype=np.int64)
+        start = np.array([a.start for a in acts], dtype=np.float64)
+        end = np.array([a.end for a in acts], dtype=np.float64)
+        perm = np.lexsort((start, g)) if acts else np.zeros(0, dtype=np.int64)
+        keys = (g[perm] << 32) + np.floor(start[perm]).astype(np.int64)
+        act_order = np.array([reg.order(a.order_ref) for a in acts], dtype=np.int64)
+        refs = reg.order_refs
+        n = len(refs)
+        act_wearer = np.array([a.role != "VICTIM" for a in acts], dtype=bool)
+        limit = np.full(len(acts), np.nan)
+        for i, a in enumerate(acts):
+            th = (orders[a.order_ref].thresholds if a.order_ref in orders else defaults)["comms"]
+            interval = th["expected_interval_s"].get(a.device_kind)
+            if interval and a.role != "VICTIM":
+                limit[i] = max(interval * th["missed_intervals"], interval + th["min_gap_s"])
+        rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
+        known = np.zeros(n, dtype=bool)
+        o_start, o_end = np.full(n, np.nan), np.full(n, np.nan)
+        ex_zones, in_zones = [], []
+        ex_lists: list[list[int]] = [[] for _ in range(n)]
+        in_lists: list[list[int]] = [[] for _ in range(n)]
+        ex_bbox = np.full((n, 4), np.nan)
+        home = np.full((n, 2), np.nan)
+        margin = float(defaults["zones"]["max_accuracy_m"])
+        has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        att_lo, att_hi = np.full(n, np.nan), np.full(n, np.nan)
+        victim_of: dict[str, str] = {}
+        for i, ref in enumerate(refs):
+            o = orders.get(ref)
+            if o is None:
+                continue
+            known[i], o_start[i], o_end[i] = True, o.start, o.end
+            for z in o.exclusion:
+                ex_lists[i].append(len(ex_zones))
+                ex_zones.append((ref, z))
+            if o.exclusion:
+                b = np.array([z.polygon.bounds for z in o.exclusion])
+                ex_bbox[i] = (
+                    b[:, 0].min() - margin,
+                    b[:, 1].min() - margin,
+                    b[:, 2].max() + margin,
+                    b[:, 3].max() + margin,
+                )
+            for z in o.inclusion:
+                in_lists[i].append(len(in_zones))
+                in_zones.append((ref, z))
+            if o.curfew and o.curfew["home_xy"] and ref not in rf_orders:
+                home[i] = o.curfew["home_xy"]
+            has_att[i] = bool(o.attendance)
+            if o.attendance:
+                att_lo[i] = min(a["start"] for a in o.attendance)
+                att_hi[i] = max(a["end"] for a in o.attendance)
+            if o.proximity and o.proximity.get("victim_device_id"):
+                has_prox[i] = True
+                victim_of[str(o.proximity["victim_device_id"])] = ref
+        for a in acts:
+            if a.role == "VICTIM":
+                victim_of.setdefault(a.device_id, a.order_ref)
+        victim_order = np.full(len(reg.dev_ids), -1, dtype=np.int64)
+        for dev, ref in victim_of.items():
+            code = reg.device(dev)
+            victim_order = (
+                np.r_[victim_order, np.full(code + 1 - len(victim_order), -1, dtype=np.int64)]
+                if code >= len(victim_order)
+                else victim_order
+            )
+            victim_order[code] = reg.order(ref)
+        ex_ptr, ex_flat = _csr(ex_lists)
+        in_ptr, in_flat = _csr(in_lists)
+        return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
+                   limit, np.array([a.device_kind == "NFD" for a in acts], dtype=bool),
+                   np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
+                             else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
+                   ex_flat, ex_bbox, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr,
+                   in_flat, home, has_att, att_lo, att_hi, victim_order, has_prox, victim_of)  # fmt: skip
+
+    def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The index (into the engine's activations) live at each row's event time, or -1."""
+        if not len(self.keys):
+            return np.full(len(g), -1, dtype=np.int64)
+        key = (g << 32) + np.floor(np.nan_to_num(t)).astype(np.int64)
+        i = np.searchsorted(self.keys, key, side="right") - 1
+        ic = np.clip(i, 0, None)
+        ok = (i >= 0) & (self.act_g[ic] == g) & (t >= self.act_start[ic]) & (t < self.act_end[ic])
+        return np.where(ok, self.act_perm[ic], -1)
