@@ -26,6 +26,7 @@ class Settings:
     secure_cookies: bool
     static_dir: Path | None
     tile_url: str | None
+    engine_partitions: int = 0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -56,6 +57,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secure_cookies=_bool(e.get("OPENEM_SECURE_COOKIES"), environment == "production"),
         static_dir=Path(static) if static else None,
         tile_url=e.get("OPENEM_TILE_URL") or None,
+        engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
     )
 
 

@@ -42,8 +42,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def lifespan(app: FastAPI) -> Any:
         if start_dispatcher:
             app.state.dispatcher.start()
-            live.load()
-            live.start()
+            if not settings.engine_partitions:
+                live.load()
+                live.start()
         if settings.mqtt_url:
             start_mqtt(app)
         yield
@@ -68,6 +69,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.state.dispatcher = OutboxDispatcher(db, publish)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [live.on_ingested]
+    if settings.engine_partitions and settings.bus_url.startswith("nats://"):
+        from openem.scale import TelemetryPublisher
+
+        # scale-out: the engine runs in `openem worker --engine` processes, fed through JetStream
+        app.state.ingest_hooks = [TelemetryPublisher(settings.bus_url, settings.engine_partitions)]
     app.state.live = live
     live.wake = app.state.dispatcher.wake
     app.state.mqtt = None

@@ -22,7 +22,7 @@ from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require
 from openem.web.orders_api import commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import get_path, summary
-from openem.web.orders_sections import ADDRESS_LABELS, PAGES, ZONE_KINDS, page_for, timetable
+from openem.web.orders_sections import ADDRESS_LABELS, PAGES, REPEATED, ZONE_KINDS, page_for, timetable
 from openem.web.pages import render
 
 router = APIRouter(tags=["order pages"])
@@ -63,17 +63,22 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
             )
             rows.append(("Weekly timetable", text or "Not entered", "conditions.curfew.timetable"))
         else:
-            count = len(get_path(doc, "addresses") or []) if page.slug == "addresses" else 0
+            items = get_path(doc, page.prefixes[0]) if page.slug in REPEATED else None
+            count = len(items) if isinstance(items, list) else 0
             for f in page.fields(doc):
-                if page.slug == "addresses":
+                label = f.label
+                if page.slug in REPEATED:
                     index = int(f.path.split("]")[0].split("[")[1])
                     if index >= count:
-                        continue
-                    kind = get_path(doc, f"addresses[{index}].type")
-                    label = f"{ADDRESS_LABELS.get(kind, 'Address')}: {f.label.lower()}"
-                    rows.append((label, summary(f, get_path(doc, f.path)), f.path))
-                else:
-                    rows.append((f.label, summary(f, get_path(doc, f.path)), f.path))
+                        continue  # the blank item offered for adding one
+                    kind = get_path(doc, f"addresses[{index}].type") if page.slug == "addresses" else None
+                    name = (
+                        ADDRESS_LABELS.get(kind, "Address")
+                        if kind
+                        else f"{REPEATED[page.slug][1]} {index + 1}"
+                    )
+                    label = f"{name}: {f.label.lower()}"
+                rows.append((label, summary(f, get_path(doc, f.path)), f.path))
         out.append({"page": page, "rows": rows})
     return out
 
@@ -209,7 +214,7 @@ def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
     return {
         "title": f"Receipt for order {record.ref}",
         "record": record,
-        "version": record.latest,
+        "this_version": record.latest,
         "sections": answers(record.latest.document),
         "printed_at": iso(datetime.now(UTC)),
     }
@@ -276,7 +281,7 @@ def overview(
     ctx = {
         "title": ("Error: " if errors else "") + f"Order {record.ref}",
         "record": record,
-        "version": latest,
+        "this_version": latest,
         "sections": answers(latest.document),
         "errors": errors or [],
         "changes": changes(record, latest.version),

@@ -140,7 +140,10 @@ def parse_field(f: Field, form: Any) -> tuple[Any, str | None]:
         at = parse_time(raw_time) if raw_time else "00:00"
         if at is None:
             return None, f"{f.label} must include a real time, like 19:00"
-        return iso(local_to_utc(day, time(int(at[:2]), int(at[3:])))), None
+        instant = local_to_utc(day, time(int(at[:2]), int(at[3:])))
+        if to_london(instant).strftime("%H:%M") != at:
+            return None, f"{f.label} does not exist: the clocks go forward at that time. Choose another time"
+        return iso(instant), None
     if f.kind == "checkboxes":
         values = form.getlist(name) if hasattr(form, "getlist") else []
         return [str(v)[:200] for v in values if isinstance(v, str)][:50], None
@@ -182,6 +185,9 @@ def apply_form(
     errors: list[tuple[str, str]] = []
     raw: dict[str, Any] = {}
     for f in fields:
+        existing = get_path(doc, f.path)
+        if f.kind == "instant" and existing is not None and display(f, existing) == form_values(f, form):
+            continue  # unchanged: keep the exact instant (the form cannot tell the two 01:30s of October apart)
         value, problem = parse_field(f, form)
         if problem:
             errors.append((f.path, problem))

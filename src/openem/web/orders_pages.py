@@ -32,6 +32,7 @@ from openem.web.orders_sections import (
     BY_SLUG,
     GROUPS,
     PAGES,
+    REPEATED,
     Page,
     page_errors,
     slot_fields,
@@ -152,7 +153,7 @@ def order_page(
             "done": done,
             "total": total,
             "wearer": wearer_name(doc),
-            "version": record.latest,
+            "this_version": record.latest,
         },
     )
 
@@ -202,8 +203,9 @@ def render_section(
     values = {f.path: raw[f.path] if f.path in raw else display(f, get_path(doc, f.path)) for f in fields}
     template = "orders/curfew.html" if page.slug == "curfew" else "orders/section.html"
     groups = [("", fields)]
-    if page.slug == "addresses":
-        groups = [(f"Address {i // 5 + 1}", fields[i : i + 5]) for i in range(0, len(fields), 5)]
+    if page.slug in REPEATED:
+        size, legend = REPEATED[page.slug]
+        groups = [(f"{legend} {i // size + 1}", fields[i : i + size]) for i in range(0, len(fields), size)]
     ctx = {
         "title": ("Error: " if errors else "") + page.title,
         "record": record,
@@ -246,10 +248,26 @@ def save_sections(
     """Save every top-level section the page writes (raises OrderInvalid with field errors)."""
     for top in sorted({p.split(".", 1)[0] for p in page.prefixes}):
         value = prune(doc.get(top))
+        if top == "conditions" and isinstance(value, dict):
+            name_items(value.get("attendance"), "A")
         if top == "addresses":
             value = [a for a in value or [] if any(a.get(k) for k in ("line1", "line2", "town", "postcode"))]
         result = service(uow).update_section(caller.actor, record.ref, top, value)
         commit_result(uow, result)
+
+
+def name_items(items: Any, prefix: str) -> None:
+    """Give each new item of a list an id not used by the others (A1, A2...)."""
+    if not isinstance(items, list):
+        return
+    used = {str(i.get("id")) for i in items if isinstance(i, dict) and i.get("id")}
+    n = 1
+    for item in items:
+        if isinstance(item, dict) and not item.get("id"):
+            while f"{prefix}{n}" in used:
+                n += 1
+            item["id"] = f"{prefix}{n}"
+            used.add(item["id"])
 
 
 def curfew_action(doc: dict[str, Any], action: str) -> None:

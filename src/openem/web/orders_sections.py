@@ -101,6 +101,28 @@ def slot_fields(count: int) -> list[Field]:
     return out
 
 
+def attendance_fields(doc: dict[str, Any]) -> list[Field]:
+    """Every appointment on the order and one blank one to add (a blank one is not saved)."""
+    existing = get_path(doc, "conditions.attendance")
+    count = len(existing) if isinstance(existing, list) else 0
+    out = []
+    for i in range(min(count + 1, 50)):
+        base = f"conditions.attendance[{i}]"
+        out += [
+            Field(f"{base}.name", "Name of the appointment"),
+            Field(f"{base}.lat", "Latitude", "number", width="govuk-input--width-10"),
+            Field(f"{base}.lon", "Longitude", "number", width="govuk-input--width-10"),
+            Field(f"{base}.radius_m", "Radius in metres", "number", width="govuk-input--width-5"),
+            Field(f"{base}.start", "Appointment starts", "instant"),
+            Field(f"{base}.end", "Appointment ends", "instant"),
+        ]
+    return out
+
+
+#: pages whose questions repeat per item: slug -> (questions per item, legend)
+REPEATED = {"addresses": (5, "Address"), "attendance": (6, "Appointment")}
+
+
 def timetable(doc: dict[str, Any]) -> list[dict[str, Any]]:
     value = get_path(doc, "conditions.curfew.timetable")
     return [s for s in value if isinstance(s, dict)] if isinstance(value, list) else []
@@ -276,21 +298,9 @@ PAGES: tuple[Page, ...] = (
     ),
     Page(
         "attendance",
-        "Attendance appointment",
+        "Attendance appointments",
         ("conditions.attendance",),
-        _static(
-            Field("conditions.attendance[0].name", "Name of the appointment"),
-            Field("conditions.attendance[0].lat", "Latitude", "number", width="govuk-input--width-10"),
-            Field("conditions.attendance[0].lon", "Longitude", "number", width="govuk-input--width-10"),
-            Field(
-                "conditions.attendance[0].radius_m",
-                "Radius in metres",
-                "number",
-                width="govuk-input--width-5",
-            ),
-            Field("conditions.attendance[0].start", "Appointment starts", "instant"),
-            Field("conditions.attendance[0].end", "Appointment ends", "instant"),
-        ),
+        lambda doc: attendance_fields(doc),
         condition=True,
         optional=True,
     ),

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from openem.core.errors import Invalid
 from openem.telemetry.ingest import ingest_batch
@@ -27,11 +28,17 @@ async def post_batch(request: Request, caller: Caller = Depends(gateway)) -> JSO
     if len(raw) > MAX_BATCH_BYTES:
         raise Invalid(f"The batch is larger than {MAX_BATCH_BYTES} bytes: send smaller batches")
     db = request.app.state.db
-    with db.uow() as uow:
-        result = ingest_batch(uow.session, raw, source="http", sender=caller.device_scope)
-    for hook in request.app.state.ingest_hooks:
-        hook(result)
-    return JSONResponse(result.summary())
+    hooks = request.app.state.ingest_hooks
+
+    def store_then_process() -> dict[str, Any]:
+        with db.uow() as uow:
+            result = ingest_batch(uow.session, raw, source="http", sender=caller.device_scope)
+        for hook in hooks:  # after the commit: the batch is durable whatever happens next
+            hook(result)
+        return result.summary()
+
+    # blocking database and engine work runs in the thread pool, never on the event loop
+    return JSONResponse(await run_in_threadpool(store_then_process))
 
 
 @router.get("/api/schema/telemetry", summary="JSON Schema of a telemetry message (docs/telemetry.md)")

@@ -13,10 +13,13 @@ from html import unescape
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.datastructures import ImmutableMultiDict
 
 from openem.orders.bulk import COLUMNS
 from openem.orders.samples import sample_order
-from openem.web.orders_forms import display, get_path
+from openem.web.orders_forms import Field, apply_form, display, get_path, parse_field
 from openem.web.orders_sections import BY_SLUG
 
 
@@ -109,6 +112,7 @@ def test_a_new_order_starts_on_a_task_list_and_is_listed_for_its_creator_only(wo
     ref = new_order(creator)
     page = creator.get(f"/orders/{ref}").text
     assert "govuk-task-list" in page and "Cannot start yet" in page and "Incomplete" in page
+    assert "OrderVersion(" not in page and "'request_type'" not in page  # no document dumped into the page
     assert ref in creator.get("/orders?tab=draft").text
     assert ref not in creator.get("/orders?tab=submitted").text
     assert ref not in creator.get("/orders?q=nobody-by-this-name").text
@@ -398,3 +402,75 @@ def test_the_receipt_is_printable_html_and_a_pdf_when_weasyprint_is_installed(wo
         assert pdf.headers["content-type"].startswith("text/html")
     else:
         assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+
+
+# -- form conversion (pure) ------------------------------------------------------------------------------
+INSTANT = Field("monitoring.start", "Monitoring starts", "instant")
+
+
+def instant_form(parts: dict[str, str]) -> ImmutableMultiDict:
+    return ImmutableMultiDict({f"monitoring.start-{p}": v for p, v in parts.items()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31)))
+def test_an_instant_shown_in_the_form_reads_back_to_the_same_minute_or_is_kept_unchanged(naive):
+    value = naive.replace(second=0, microsecond=0, tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    doc = {"monitoring": {"start": value}}
+    errors, _ = apply_form(doc, [INSTANT], instant_form(display(INSTANT, value)))
+    assert errors == [] and doc["monitoring"]["start"] == value
+    parsed, problem = parse_field(INSTANT, instant_form(display(INSTANT, value)))
+    assert problem is None
+    # read afresh, a wall time can only differ in the repeated hour when the clocks go back
+    assert parsed == value or abs(
+        datetime.fromisoformat(parsed) - datetime.fromisoformat(value)
+    ) == timedelta(hours=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["day", "month", "year", "time"]), st.text(max_size=12)))
+def test_any_typed_date_gives_a_value_or_a_field_error_never_an_exception(parts):
+    value, problem = parse_field(INSTANT, instant_form(parts))
+    assert (value is None) or (problem is None and value.endswith("Z"))
+
+
+def test_a_time_that_does_not_exist_in_london_is_refused():
+    parts = {"day": "28", "month": "3", "year": "2027", "time": "01:30"}  # clocks go forward at 01:00
+    value, problem = parse_field(INSTANT, instant_form(parts))
+    assert value is None and "clocks go forward" in problem
+
+
+def test_attendance_appointments_are_added_one_at_a_time_and_blank_ones_are_not_saved(world, creator):
+    ref = new_order(creator)
+    save(creator, ref, "monitoring", {"monitoring.cohort": "COURT_SENTENCE"})
+    first = {
+        "conditions.attendance[0].name": "Programme",
+        "conditions.attendance[0].lat": "51.48",
+        "conditions.attendance[0].lon": "-3.18",
+        "conditions.attendance[0].radius_m": "100",
+        "conditions.attendance[0].start-day": "4",
+        "conditions.attendance[0].start-month": "1",
+        "conditions.attendance[0].start-year": "2040",
+        "conditions.attendance[0].start-time": "10:00",
+    }
+    save(creator, ref, "attendance", first)
+    assert [a["id"] for a in stored(world, ref)["conditions"]["attendance"]] == ["A1"]
+    page = creator.get(f"/orders/{ref}/attendance").text
+    assert "Appointment 2" in page and "Appointment 3" not in page
+    second = {k.replace("[0]", "[1]"): v for k, v in first.items()} | {
+        "conditions.attendance[1].name": "Unpaid work"
+    }
+    save(creator, ref, "attendance", first | second)
+    saved = stored(world, ref)["conditions"]["attendance"]
+    assert [(a["id"], a["name"], a["lat"]) for a in saved] == [
+        ("A1", "Programme", 51.48),
+        ("A2", "Unpaid work", 51.48),
+    ]
+    assert saved[0]["start"] == "2040-01-04T10:00:00Z"
+    check = creator.get(f"/orders/{ref}/check-answers").text
+    assert "Appointment 2: name of the appointment" in check and "Appointment 3" not in check
+    r = save(creator, ref, "attendance", first | {"conditions.attendance[0].lat": "north"})
+    assert r.status_code == 422 and (
+        "#conditions.attendance[0].lat",
+        "Latitude must be a number",
+    ) in errors_of(r.text)
