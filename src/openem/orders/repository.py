@@ -99,6 +99,16 @@ class SqlOrderRepository:
                          rejection_reasons=tuple(v.rejection_reasons or ()))
             for v in versions))
 
+    def row_version(self, ref: str) -> int | None:
+        row = self.session.get(OrderRow, ref)
+        return row.row_version if row is not None else None
+
+    def expect_version(self, ref: str, expected: int | None) -> None:
+        """Optimistic locking for people editing concurrently: the version their page or client was built
+        from must still be the current one."""
+        if expected is not None and self.row_version(ref) != expected:
+            raise Conflict("Somebody else changed this order since you opened it: reload it to see their changes")
+
     def add(self, record: OrderRecord) -> None:
         if self.session.get(OrderRow, record.ref) is not None:
             raise Conflict(f"Order {record.ref} already exists")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from openem.auth import audit
 from openem.auth.policy import CaseScope, can_view_case
-from openem.core.errors import Forbidden, NotFound
+from openem.core.errors import Forbidden, Invalid, NotFound
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import OrderStatus, RequestType
 from openem.orders.repository import OrderRow, SqlOrderRepository
@@ -51,10 +51,21 @@ def load_visible(request: Request, uow: UnitOfWork, caller: Caller, ref: str, pu
     return record
 
 
-def record_json(record: OrderRecord) -> dict[str, Any]:
+def if_match(request: Request) -> int | None:
+    """The order version a client edits from (`If-Match: <row_version>`), for optimistic locking."""
+    raw = request.headers.get("if-match", "").strip().strip('"').removeprefix("W/").strip('"')
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid("If-Match must be the order's row_version, a number", field="If-Match") from None
+
+
+def record_json(record: OrderRecord, row_version: int | None = None) -> dict[str, Any]:
     latest = record.latest
     return {
-        "ref": record.ref, "person_id": record.person_id, "status": latest.status.value,
+        "ref": record.ref, "row_version": row_version, "person_id": record.person_id, "status": latest.status.value,
         "version": latest.version, "request_type": latest.request_type.value, "document": latest.document,
         "rejection_reasons": list(latest.rejection_reasons),
         "versions": [{"version": v.version, "status": v.status.value, "request_type": v.request_type.value,
@@ -131,7 +142,8 @@ def list_orders(request: Request, status: str | None = Query(None, max_length=20
 @router.get("/api/orders/{ref}")
 def get_order(ref: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow),
               caller: Caller = Depends(require("orders:read"))) -> dict[str, Any]:
-    return record_json(load_visible(request, uow, caller, ref, purpose))
+    record = load_visible(request, uow, caller, ref, purpose)
+    return record_json(record, SqlOrderRepository(uow.session).row_version(record.ref))
 
 
 @router.put("/api/orders/{ref}/sections/{name}", dependencies=WRITE)
@@ -139,12 +151,14 @@ def put_section(ref: str, name: str, request: Request, value: Any = Body(...), u
                 caller: Caller = Depends(require("orders:create"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
+    repo = SqlOrderRepository(uow.session)
+    repo.expect_version(record.ref, if_match(request))
     try:
-        result = OrderService(SqlOrderRepository(uow.session)).update_section(caller.actor, record.ref, name[:40], value)
+        result = OrderService(repo).update_section(caller.actor, record.ref, name[:40], value)
     except OrderInvalid as exc:
         return invalid_response(exc)
     commit_result(uow, result)
-    return record_json(result.record)
+    return record_json(result.record, repo.row_version(record.ref))
 
 
 @router.get("/api/orders/{ref}/validation")
@@ -164,9 +178,10 @@ def submit(ref: str, request: Request, body: SubmitBody = Body(default_factory=S
            uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
+    repo = SqlOrderRepository(uow.session)
+    repo.expect_version(record.ref, if_match(request))
     try:
-        result = OrderService(SqlOrderRepository(uow.session)).submit(caller.actor, record.ref,
-                                                                       body.confirmed_not_duplicates)
+        result = OrderService(repo).submit(caller.actor, record.ref, body.confirmed_not_duplicates)
     except OrderInvalid as exc:
         return invalid_response(exc)
     except PossibleDuplicates as exc:

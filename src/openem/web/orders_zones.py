@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from openem.orders import policy as policy_data
 from openem.orders.documents import MAX_GEOJSON_BYTES, zone_from_geojson
 from openem.orders.lifecycle import OrderRecord
-from openem.orders.model import OrderStatus
+from openem.orders.model import DAYS, OrderStatus
 from openem.orders.repository import SqlOrderRepository
 from openem.orders.rules.base import Context
 from openem.orders.service import OrderInvalid, OrderService
@@ -23,13 +23,22 @@ from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require
 from openem.web.orders_api import commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import Field, apply_form, display, get_path
-from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, page_errors
+from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, days, page_errors
 
 router = APIRouter(tags=["order pages"])
 FIELDS = [
     Field("zone.name", "Name of the zone"),
     Field("zone.start", "Zone applies from", "instant"),
     Field("zone.end", "Zone applies until", "instant"),
+    Field(
+        "zone.days",
+        "Days the zone applies (optional)",
+        "checkboxes",
+        days,
+        hint="Leave empty if the zone applies all the time",
+    ),
+    Field("zone.from_time", "From (optional)", "time"),
+    Field("zone.to_time", "Until (optional)", "time"),
 ]
 
 
@@ -126,6 +135,13 @@ def next_id(doc: dict[str, Any]) -> str:
     return f"Z{n}"
 
 
+def schedule(chosen: Any, start: str | None, end: str | None) -> list[dict[str, Any]] | None:
+    """The zone's weekly schedule: the chosen days, each from `start` to `end` (all day if no times)."""
+    if not chosen:
+        return None
+    return [{"day": d, "start": start or "00:00", "end": end or "23:59"} for d in DAYS if d in chosen]
+
+
 async def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """The polygon from the uploaded file, else the pasted GeoJSON, else the map drawing."""
     upload = form.get("geojson_file")
@@ -178,7 +194,10 @@ async def zones_save(
             for f in FIELDS:
                 shown[f.path] = raw.get(f.path, display(f, get_path(values, f.path)))
             return render_zones(request, record, errors, shown, 422)
-        zone = {"id": next_id(doc), **values.get("zone", {}), "geometry": geometry, "schedule": None}
+        zone = {"id": next_id(doc), **values.get("zone", {}), "geometry": geometry}
+        zone["schedule"] = schedule(
+            zone.pop("days", None), zone.pop("from_time", None), zone.pop("to_time", None)
+        )
         conditions.setdefault(kind, [])
         if not isinstance(conditions[kind], list):
             conditions[kind] = []

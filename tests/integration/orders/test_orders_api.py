@@ -131,3 +131,17 @@ def test_hostile_input_gets_field_errors_not_500(world, creator):
 def test_order_schema_is_published(world):
     schema = world.client().get("/api/schema/order").json()
     assert schema["$schema"].startswith("https://json-schema.org/") and "properties" in schema
+
+
+def test_concurrent_edits_of_one_order_do_not_overwrite_each_other(world, creator):
+    ref = creator.post("/api/orders", json=valid_doc()).json()["ref"]
+    opened = creator.get(f"/api/orders/{ref}").json()["row_version"]  # two people open the same draft
+    first = creator.put(f"/api/orders/{ref}/sections/contact", json={"phone": "07700900001"},
+                        headers={"If-Match": str(opened)})
+    assert first.status_code == 200 and first.json()["row_version"] == opened + 1
+    second = creator.put(f"/api/orders/{ref}/sections/contact", json={"phone": "07700900002"},
+                         headers={"If-Match": str(opened)})
+    assert second.status_code == 409 and "Somebody else changed this order" in second.json()["message"]
+    assert creator.get(f"/api/orders/{ref}").json()["document"]["contact"]["phone"] == "07700900001"
+    bad = creator.put(f"/api/orders/{ref}/sections/contact", json={}, headers={"If-Match": "banana"})
+    assert bad.status_code == 422

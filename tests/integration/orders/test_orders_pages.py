@@ -279,6 +279,27 @@ def test_zones_come_from_the_drawn_field_or_geojson_and_bad_shapes_are_refused(w
     assert r.status_code == 200
     zones = stored(world, ref)["conditions"]["exclusion_zones"]
     assert zones[0]["geometry"] == SQUARE and zones[0]["name"] == "Town centre"
+    assert zones[0]["schedule"] is None  # no days chosen: the zone applies all the time
+    r = creator.post(
+        f"/orders/{ref}/zones",
+        data={
+            **base,
+            "zone.name": "Park",
+            "geometry": json.dumps(SQUARE),
+            "zone.days": ["SATURDAY", "SUNDAY"],
+            "zone.from_time": "10:00",
+            "zone.to_time": "16:00",
+        },
+    )
+    park = stored(world, ref)["conditions"]["exclusion_zones"][1]
+    assert park["schedule"] == [
+        {"day": "SATURDAY", "start": "10:00", "end": "16:00"},
+        {"day": "SUNDAY", "start": "10:00", "end": "16:00"},
+    ]
+    assert "Saturday 10:00–16:00" in r.text
+    creator.post(
+        f"/orders/{ref}/zones", data={"csrf_token": creator.token, "action": "remove-exclusion_zones-1"}
+    )
     bow_tie = {
         "type": "Polygon",
         "coordinates": [[[-3.18, 51.48], [-3.17, 51.49], [-3.17, 51.48], [-3.18, 51.49], [-3.18, 51.48]]],
