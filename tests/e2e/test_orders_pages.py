@@ -45,6 +45,7 @@ def test_an_order_is_entered_in_the_browser_and_accepted(page, server):
     doc["conditions"]["curfew"]["timetable"] = doc["conditions"]["curfew"]["timetable"][:1]  # Monday only
     sign_in(page, server, "demo-order-creator-court")
     page.goto(server.base + "/orders")
+    page.wait_for_selector("#orders-table th button")  # the MOJ sortable table is enhanced
     assert_accessible(page)
     page.get_by_role("button", name="Start a new order").click()
     page.wait_for_load_state("load")

@@ -62,14 +62,15 @@ def service(uow: UnitOfWork) -> OrderService:
 @router.get("/orders")
 def order_list(
     request: Request,
-    tab: str = Query("all", max_length=20),
+    tab: str = Query("", max_length=20),
     q: str = Query("", max_length=100),
     mine: bool = Query(False),
     uow: UnitOfWork = Depends(get_uow),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
     assert caller.principal is not None
-    tab = tab if tab in TABS else "all"
+    if tab not in TABS:  # the monitoring centre starts on the orders waiting for it
+        tab = "submitted" if caller.principal.has("orders:review") else "all"
     wanted = TABS[tab][1]
     stmt = select(OrderRow).order_by(OrderRow.updated_at.desc()).limit(5000)
     if wanted:
@@ -154,6 +155,7 @@ def order_page(
             "total": total,
             "wearer": wearer_name(doc),
             "this_version": record.latest,
+            "changes": orders_flow.changes(record, record.latest.version),
         },
     )
 
@@ -307,7 +309,7 @@ async def section_save(
     fields = page.fields(doc)
     action = str(form.get("action", "save"))[:20]
     if page.slug == "curfew":
-        count = str(form.get("slot_count", "0"))
+        count = str(form.get("slot_count", "0"))[:2]
         fields = fields[:6] + slot_fields(int(count) if count.isdigit() else 0)
         # slots beyond the submitted ones are dropped (a removed row is simply not sent)
         curfew = get_path(doc, "conditions.curfew")

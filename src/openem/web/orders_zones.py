@@ -157,7 +157,10 @@ async def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[st
     if not data:
         return None, [("map", "Draw the zone on the map, or paste or upload it as GeoJSON")]
     ctx = Context(now=datetime.now(UTC), policy=policy_data.load())
-    geometry, errors = zone_from_geojson(data, ctx, field=field)
+    try:
+        geometry, errors = zone_from_geojson(data, ctx, field=field)
+    except ValueError:  # json refuses integers of more than 4,300 digits with a plain ValueError
+        return None, [(field, "The zone must be GeoJSON: a Polygon or a Feature holding one polygon")]
     return geometry, [(field, e.message) for e in errors]
 
 

@@ -195,12 +195,13 @@ def test_an_order_entered_through_the_pages_is_submitted_and_accepted(world, cre
     tasks = creator.get(f"/orders/{ref}").text
     assert "Incomplete" not in tasks
     check = creator.get(f"/orders/{ref}/check-answers").text
-    assert doc["device_wearer"]["last_name"] in check and f"/orders/{ref}/curfew" in check
+    assert doc["device_wearer"]["last_name"] in check and f"/orders/{ref}/curfew#conditions.curfew.start" in check
     r = creator.post(f"/orders/{ref}/submit", data={"csrf_token": creator.token})
     assert r.status_code == 200 and "govuk-panel--confirmation" in r.text and ref in r.text
     receipt = creator.get(f"/orders/{ref}/receipt")
     assert receipt.status_code == 200 and doc["device_wearer"]["first_name"] in receipt.text
-    assert ref in operator.get("/orders?tab=submitted").text
+    assert ref in operator.get("/orders").text  # the monitoring centre starts on submitted orders
+    assert ref not in operator.get("/orders?tab=draft").text
     r = operator.post(f"/orders/{ref}/accept", data={"csrf_token": operator.token})
     assert r.status_code == 200 and "The order has been accepted" in r.text
     assert stored(world, ref) == saved | {}  # the accepted version is the one entered
@@ -362,6 +363,8 @@ def test_reject_needs_reasons_then_the_creator_amends_and_a_variation_shows_its_
     r = creator.post(f"/orders/{ref}/vary", data={"csrf_token": creator.token})
     assert "govuk-task-list" in r.text and "Version history" in r.text
     save(creator, ref, "contact", {"contact.phone": "07700 900999"})
+    draft = creator.get(f"/orders/{ref}").text
+    assert "Changes so far in version 3" in draft and "contact.phone" in draft
     creator.post(f"/orders/{ref}/submit", data={"csrf_token": creator.token})
     page = operator.post(f"/orders/{ref}/accept", data={"csrf_token": operator.token}).text
     changes = page.split('id="changes"', 1)[1].split("</table>", 1)[0]
@@ -495,3 +498,27 @@ def test_attendance_appointments_are_added_one_at_a_time_and_blank_ones_are_not_
         "#conditions.attendance[0].lat",
         "Latitude must be a number",
     ) in errors_of(r.text)
+
+
+@pytest.mark.parametrize("junk", ["<script>alert(1)</script>" * 500, "9" * 5000, "\x00\x1b[31m-1e999\u202e"])
+def test_every_section_page_answers_junk_with_field_errors_never_a_server_error(world, creator, junk):
+    ref = new_order(creator)
+    save(creator, ref, "monitoring", {"monitoring.cohort": "COURT_BAIL"})
+    for slug in BY_SLUG:
+        if slug == "zones":
+            data = {
+                "kind": junk,
+                "zone.name": junk,
+                "geojson": junk,
+                "zone.days": junk,
+                "zone.from_time": junk,
+            }
+        else:
+            data = {"slot_count": junk, "action": junk}
+            for f in BY_SLUG[slug].fields(stored(world, ref)):
+                data.update(
+                    {f.path: junk, **{f"{f.path}-{p}": junk for p in ("day", "month", "year", "time")}}
+                )
+        r = save(creator, ref, slug, data)
+        assert r.status_code in (200, 422), (slug, r.status_code)
+        assert "<script>alert(1)</script>" not in r.text
