@@ -195,7 +195,10 @@ def test_an_order_entered_through_the_pages_is_submitted_and_accepted(world, cre
     tasks = creator.get(f"/orders/{ref}").text
     assert "Incomplete" not in tasks
     check = creator.get(f"/orders/{ref}/check-answers").text
-    assert doc["device_wearer"]["last_name"] in check and f"/orders/{ref}/curfew#conditions.curfew.start" in check
+    assert (
+        doc["device_wearer"]["last_name"] in check
+        and f"/orders/{ref}/curfew#conditions.curfew.start" in check
+    )
     r = creator.post(f"/orders/{ref}/submit", data={"csrf_token": creator.token})
     assert r.status_code == 200 and "govuk-panel--confirmation" in r.text and ref in r.text
     receipt = creator.get(f"/orders/{ref}/receipt")
