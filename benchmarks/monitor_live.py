@@ -27,7 +27,6 @@ import numpy as np
 from sqlalchemy import create_engine, select, text
 
 from openem.alerts.tables import AlertRow
-
 from openem.core.time import local_date
 from openem.demo_fleet import load_world_into
 from openem.sim import generate_world
