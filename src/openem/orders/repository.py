@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openem.core.errors import Conflict, NotFound
@@ -160,3 +160,19 @@ class SqlOrderRepository:
         )
         for ref, document in rows:
             yield {**document, "ref": ref}
+
+
+class OrderDocumentRow(Base):
+    """An uploaded document of an order (licence, court order, photo ID...), kept as uploaded."""
+
+    __tablename__ = "order_documents"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ref: Mapped[str] = mapped_column(ForeignKey("orders.ref"), index=True)
+    document_type: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # sniffed: pdf, png, jpeg
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(40))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.include_router(pages.router)
     app.include_router(telemetry_api.router)
     app.include_router(orders_api.router)
+    from openem.web import orders_documents
+
+    app.include_router(orders_documents.router)  # before the order pages' catch-all section routes
     app.include_router(orders_pages.router)
     from openem.web import alerts_views
 

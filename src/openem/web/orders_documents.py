@@ -1,0 +1,113 @@
+"""Documents of an order (licence, court order, grant of bail, photo ID, zone map): upload with the type
+sniffed from the bytes and size limits (`orders/documents.py`), list, and download (access-checked, audited)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from openem.auth import audit
+from openem.core.errors import Invalid, NotFound
+from openem.core.ids import new_id
+from openem.core.time import utcnow
+from openem.orders.documents import DOCUMENT_TYPES, check_document, sniff
+from openem.orders.repository import OrderDocumentRow
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.orders_api import load_visible, must_own_draft
+from openem.web.pages import render
+
+router = APIRouter()
+MEDIA = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
+LABELS = {"LICENCE": "Licence", "COURT_ORDER": "Court order", "GRANT_OF_BAIL": "Grant of bail",
+          "PHOTO_ID": "Photo identification", "ZONE_MAP": "Zone map"}
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:200] or "document"
+
+
+def _listing(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
+    rows = uow.session.execute(select(OrderDocumentRow).where(OrderDocumentRow.ref == ref)
+                               .order_by(OrderDocumentRow.uploaded_at)).scalars()
+    return [{"id": r.id, "document_type": r.document_type, "label": LABELS.get(r.document_type, r.document_type),
+             "filename": r.filename, "kind": r.kind, "size_bytes": r.size_bytes, "sha256": r.sha256,
+             "uploaded_at": r.uploaded_at.isoformat()} for r in rows]
+
+
+async def _upload(request: Request, uow: UnitOfWork, caller: Caller, ref: str) -> tuple[Any, list[tuple[str, str]]]:
+    record = load_visible(request, uow, caller, ref)
+    must_own_draft(caller, record)
+    form = await request.form()
+    document_type = str(form.get("document_type", ""))[:30]
+    upload = form.get("file")
+    data = await upload.read(max(limit for _, limit in DOCUMENT_TYPES.values()) + 1) if hasattr(upload, "read") else b""
+    errors = check_document(document_type, data, field="file")
+    if errors:
+        return record, [("file" if e.field == "file" else "document_type", e.message) for e in errors]
+    row = OrderDocumentRow(id=new_id("DOC"), ref=record.ref, document_type=document_type,
+                           filename=_safe_name(str(getattr(upload, "filename", "") or "")), kind=sniff(data) or "",
+                           size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
+                           uploaded_by=caller.actor, uploaded_at=utcnow())
+    uow.session.add(row)
+    uow.session.flush()
+    audit.record(uow.session, actor=caller.actor, action=f"orders:{record.ref}:upload_document",
+                 records=[record.ref, row.id], details={"type": document_type, "bytes": len(data), "sha256": row.sha256})
+    return record, []
+
+
+@router.post("/api/orders/{ref}/documents", tags=["orders"], dependencies=[Depends(csrf_protect)], status_code=201)
+async def api_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                     caller: Caller = Depends(require("orders:create"))) -> Any:
+    record, errors = await _upload(request, uow, caller, ref)
+    if errors:
+        return JSONResponse({"error": "invalid", "message": errors[0][1],
+                             "errors": [{"field": f, "message": m} for f, m in errors]}, status_code=422)
+    return JSONResponse(_listing(uow, record.ref), status_code=201)
+
+
+@router.get("/api/orders/{ref}/documents", tags=["orders"])
+def api_list(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+             caller: Caller = Depends(require("orders:read"))) -> list[dict[str, Any]]:
+    record = load_visible(request, uow, caller, ref)
+    return _listing(uow, record.ref)
+
+
+@router.get("/orders/{ref}/documents/{doc_id}", tags=["orders"])
+def download(ref: str, doc_id: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+             caller: Caller = Depends(require("orders:read"))) -> Response:
+    record = load_visible(request, uow, caller, ref, "download a document")
+    row = uow.session.get(OrderDocumentRow, doc_id[:40])
+    if row is None or row.ref != record.ref:
+        raise NotFound("There is no such document on this order")
+    audit.record(uow.session, actor=caller.actor, action=f"orders:{record.ref}:read_document", records=[record.ref, row.id])
+    return Response(row.data, media_type=MEDIA.get(row.kind, "application/octet-stream"),
+                    headers={"Content-Disposition": f'attachment; filename="{row.filename}"',
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/orders/{ref}/documents", include_in_schema=False)
+def page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+         caller: Caller = Depends(require("orders:read"))) -> Response:
+    record = load_visible(request, uow, caller, ref)
+    return render(request, "orders/documents.html", {"record": record, "documents": _listing(uow, record.ref),
+                                                     "types": LABELS, "errors": []})
+
+
+@router.post("/orders/{ref}/documents", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+async def page_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+                      caller: Caller = Depends(require("orders:create"))) -> Response:
+    try:
+        record, errors = await _upload(request, uow, caller, ref)
+    except Invalid as exc:
+        raise exc
+    if errors:
+        return render(request, "orders/documents.html", {"record": record, "documents": _listing(uow, record.ref),
+                                                         "types": LABELS, "errors": errors}, status=422)
+    return RedirectResponse(f"/orders/{record.ref}/documents?uploaded=1", status_code=303)
