@@ -229,6 +229,10 @@ class Alcohol(_Section):
     mode: Literal["ABSTINENCE", "LIMIT"] | None = None
     start: Instant | None = None
     end: Instant | None = None
+    #: LIMIT orders: the level (g/dl) above which drinking is reported (read by the monitoring engine)
+    limit_gdl: float | None = Field(default=None, ge=0.0, le=0.5, allow_inf_nan=False)
+    #: planned reviews (instants); alcohol monitoring on licence is reviewed at least every 3 months
+    review_dates: list[Instant] | None = Field(default=None, max_length=MAX_LIST)
 
 
 class Proximity(_Section):

@@ -173,7 +173,7 @@ def sample_order(
         conditions["alcohol"] = {
             "mode": "ABSTINENCE",
             "start": iso(start),
-            "end": iso(start + timedelta(days=min(days, 90))),
+            "end": iso(start + timedelta(days=min(days, 80))),
         }
     return {
         "ref": f"ORD-SAMPLE{rng.randint(0, 10**9):09d}",

@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from openem.core import reference
-from openem.core.time import iso, local_to_utc
+from openem.core.time import iso, local_to_utc, parse_instant
 from openem.sim import places
 from openem.sim.population import COHORTS, PLANS, Geography
 
@@ -265,3 +265,7 @@ def _conditions(
             "start": s,
             "end": e,
         }
+        if doc["monitoring"]["cohort"] == "POST_RELEASE":  # licence alcohol monitoring is reviewed every 3 months
+            a0, a1 = parse_instant(s), parse_instant(e)
+            c["alcohol"]["review_dates"] = [iso(a0 + timedelta(days=85 * k)) for k in range(1, 6)
+                                            if a0 + timedelta(days=85 * k) < a1]
