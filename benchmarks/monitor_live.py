@@ -47,8 +47,7 @@ def free_port() -> int:
 def run(db_url: str, world, messages: list[dict], label: str) -> dict:
     upgrade(db_url)
     db = Database(db_url)
-    counts = load_world_into(db, world, datetime.now(UTC))
-    token = counts.pop("token")
+    _, token = load_world_into(db, world, datetime.now(UTC))
     db.dispose()
     port = free_port()
     var = tempfile.mkdtemp(prefix="openem-bench-")

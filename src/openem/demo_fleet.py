@@ -20,8 +20,9 @@ from openem.store.db import Database
 log = logging.getLogger("openem.demo")
 
 
-def load_world_into(db: Database, world: Any, now: datetime) -> dict[str, int]:
-    """Devices and activations as fitted; clean orders active, defective ones left as drafts with their errors."""
+def load_world_into(db: Database, world: Any, now: datetime) -> tuple[dict[str, int], str]:
+    """Devices and activations as fitted; clean orders active, defective ones left as drafts with their errors.
+    Returns the counts and a gateway token for sending the world's telemetry."""
     from openem.auth.service import issue_token
     from openem.devices.service import activate, register_devices
     from openem.orders import lifecycle
@@ -50,15 +51,14 @@ def load_world_into(db: Database, world: Any, now: datetime) -> dict[str, int]:
         for act in world.activations.to_dict("records"):
             if act["order_ref"] not in active_refs:
                 continue  # a defective order is not fitted: its devices' messages are flagged no_activation
-            act = {k: (None if v is None or (hasattr(v, "__class__") and str(v) == "NaT") else v) for k, v in act.items()}
+            act = {k: (None if v is None or str(v) == "NaT" else v) for k, v in act.items()}
             try:
                 activate(uow.session, actor="demo", activation=act)
                 counts["activations"] += 1
             except Exception as exc:  # noqa: BLE001 - a conflicting simulated fitting is skipped, not fatal
                 log.warning("activation skipped", extra={"activation": act.get("activation_id"), "error": str(exc)})
         token = issue_token(uow.session, actor="demo", name="demo-gateway", device_scope="demo-gateway", days=2)
-    counts["token"] = token  # type: ignore[assignment]
-    return counts
+    return counts, token
 
 
 def stream_fleet(settings: Settings, db: Database, args: argparse.Namespace) -> None:
@@ -70,8 +70,7 @@ def stream_fleet(settings: Settings, db: Database, args: argparse.Namespace) -> 
     print(f"Simulating {args.wearers} wearers from yesterday 07:00 ...", flush=True)
     world = generate_world(wearers=args.wearers, days=args.days + 1, seed=7,
                            start=local_date(now) - timedelta(days=1))
-    counts = load_world_into(db, world, now)
-    token = counts.pop("token")
+    counts, token = load_world_into(db, world, now)
     app_live = getattr(args, "_live", None)
     if app_live is not None:
         app_live.load()
