@@ -95,8 +95,9 @@ def sign_in(page: Any, server: Server, username: str) -> None:
     page.goto(server.base + "/sign-in")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(server.passwords[username])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign in").click()
+    assert "/sign-in" not in page.url, page.locator("main").inner_text()[:500]
 
 
 def assert_accessible(page: Any) -> None:
