@@ -64,7 +64,7 @@ def alert_json(a: AlertRow) -> dict[str, Any]:
 
 @router.get("/api/alerts", tags=["alerts"])
 def list_alerts(limit: int = Query(50, ge=1, le=500), kind: str | None = Query(None, max_length=40),
-                uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("alerts:read"))) -> list[dict[str, Any]]:
+                uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("alerts:read"))) -> list[dict[str, Any]]:
     stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(limit * 4)
     if kind:
         stmt = stmt.where(AlertRow.kind == kind)
@@ -96,14 +96,14 @@ def load_alert(request: Request, uow: UnitOfWork, caller: Caller, alert_id: str,
 
 
 @router.get("/api/alerts/{alert_id}", tags=["alerts"])
-def get_alert(alert_id: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow),
+def get_alert(alert_id: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow, scope="function"),
               caller: Caller = Depends(require("alerts:read"))) -> dict[str, Any]:
     row, points = load_alert(request, uow, caller, alert_id, purpose)
     return {**alert_json(row), "details": row.details, "evidence": points}
 
 
 @router.get("/alerts", include_in_schema=False)
-def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("alerts:read"))) -> Response:
+def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("alerts:read"))) -> Response:
     stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(200)
     rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:50]
     audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=[r.alert_id for r in rows][:100])
@@ -112,7 +112,7 @@ def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Ca
 
 
 @router.get("/alerts/{alert_id}", include_in_schema=False)
-def alert_page(alert_id: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+def alert_page(alert_id: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
                caller: Caller = Depends(require("alerts:read"))) -> Response:
     row, points = load_alert(request, uow, caller, alert_id, "view alert evidence")
     import json

@@ -79,19 +79,19 @@ def me(caller: Caller = Depends(signed_in)) -> dict[str, Any]:
 
 
 @router.get("/api/users", tags=["admin"], response_model=list[UserRead])
-def list_users(uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("users:manage"))) -> list[UserRead]:
+def list_users(uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("users:manage"))) -> list[UserRead]:
     return [user_read(u) for u in uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars()]
 
 
 @router.post("/api/users", tags=["admin"], status_code=201, response_model=UserRead,
              dependencies=[Depends(csrf_protect)])
-def add_user(body: UserCreate, uow: UnitOfWork = Depends(get_uow),
+def add_user(body: UserCreate, uow: UnitOfWork = Depends(get_uow, scope="function"),
              caller: Caller = Depends(require("users:manage"))) -> UserRead:
     u = create_user(uow.session, actor=caller.actor, **body.model_dump())
     return user_read(u)
 
 
 @router.get("/api/audit/verify", tags=["admin"])
-def verify(uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("audit:read"))) -> dict[str, Any]:
+def verify(uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("audit:read"))) -> dict[str, Any]:
     report = audit.verify_chain(uow.session)
     return {"ok": report.ok, "rows": report.rows, "first_bad_seq": report.first_bad_seq, "problem": report.problem}

@@ -40,6 +40,8 @@ def signer(request: Request) -> URLSafeTimedSerializer:
 
 
 def get_uow(request: Request) -> Iterator[UnitOfWork]:
+    """One transaction per request. Always used as `Depends(get_uow, scope="function")`, so that the commit
+    happens before the response is sent: a client never sees success for a change that did not commit."""
     db = request.app.state.db
     with db.uow() as uow:
         yield uow
@@ -76,11 +78,11 @@ def identify(request: Request, uow: UnitOfWork) -> Caller:
     return caller
 
 
-def caller_dep(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
+def caller_dep(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function")) -> Caller:
     return identify(request, uow)
 
 
-def signed_in(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
+def signed_in(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function")) -> Caller:
     caller = identify(request, uow)
     if caller.principal is None:
         if getattr(request.state, "session_expired", False):
@@ -89,7 +91,7 @@ def signed_in(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
     return caller
 
 
-def gateway(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
+def gateway(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function")) -> Caller:
     """A telemetry gateway (a device-scoped bearer token); users' sessions and tokens are refused."""
     caller = identify(request, uow)
     if not caller.via_token:
@@ -104,7 +106,7 @@ def gateway(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Caller:
 def require(permission: str) -> Callable[..., Caller]:
     """Dependency: the caller must be signed in and hold the permission; a refusal is audited."""
 
-    def dep(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(signed_in)) -> Caller:
+    def dep(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(signed_in)) -> Caller:
         assert caller.principal is not None
         if not caller.principal.has(permission):
             deny(request, uow, caller, f"needs {permission}")
@@ -123,7 +125,13 @@ def deny(request: Request, uow: UnitOfWork, caller: Caller, reason: str, records
                     else f"Forbidden: {reason}")
 
 
-async def csrf_protect(request: Request, uow: UnitOfWork = Depends(get_uow)) -> None:
+async def read_form(request: Request) -> Any:
+    """The parsed form, read on the event loop so that the endpoint itself can be a plain (threadpool) function
+    doing blocking database work without stalling other requests."""
+    return await request.form()
+
+
+async def csrf_protect(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function")) -> None:
     """Cookie-authenticated writes need the session's CSRF token (form field or X-CSRF-Token header)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return

@@ -99,7 +99,7 @@ def schema() -> dict[str, Any]:
 
 
 @router.post("/api/orders", status_code=201, dependencies=WRITE)
-def create(document: dict[str, Any] = Body(default_factory=dict), uow: UnitOfWork = Depends(get_uow),
+def create(document: dict[str, Any] = Body(default_factory=dict), uow: UnitOfWork = Depends(get_uow, scope="function"),
            caller: Caller = Depends(require("orders:create"))) -> Any:
     try:
         result = OrderService(SqlOrderRepository(uow.session)).create_draft(caller.actor, document)
@@ -120,7 +120,7 @@ class OrderListItem(BaseModel):
 @router.get("/api/orders", response_model=list[OrderListItem])
 def list_orders(request: Request, status: str | None = Query(None, max_length=20),
                 q: str | None = Query(None, max_length=100), limit: int = Query(100, ge=1, le=1000),
-                uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:read"))) -> list[OrderListItem]:
+                uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:read"))) -> list[OrderListItem]:
     assert caller.principal is not None
     stmt = select(OrderRow).order_by(OrderRow.updated_at.desc()).limit(5000)
     if status:
@@ -140,14 +140,14 @@ def list_orders(request: Request, status: str | None = Query(None, max_length=20
 
 
 @router.get("/api/orders/{ref}")
-def get_order(ref: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow),
+def get_order(ref: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow, scope="function"),
               caller: Caller = Depends(require("orders:read"))) -> dict[str, Any]:
     record = load_visible(request, uow, caller, ref, purpose)
     return record_json(record, SqlOrderRepository(uow.session).row_version(record.ref))
 
 
 @router.put("/api/orders/{ref}/sections/{name}", dependencies=WRITE)
-def put_section(ref: str, name: str, request: Request, value: Any = Body(...), uow: UnitOfWork = Depends(get_uow),
+def put_section(ref: str, name: str, request: Request, value: Any = Body(...), uow: UnitOfWork = Depends(get_uow, scope="function"),
                 caller: Caller = Depends(require("orders:create"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
@@ -162,7 +162,7 @@ def put_section(ref: str, name: str, request: Request, value: Any = Body(...), u
 
 
 @router.get("/api/orders/{ref}/validation")
-def validation(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+def validation(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
                caller: Caller = Depends(require("orders:read"))) -> dict[str, Any]:
     record = load_visible(request, uow, caller, ref)
     errors = OrderService(SqlOrderRepository(uow.session)).validate(record.ref)
@@ -175,7 +175,7 @@ class SubmitBody(BaseModel):
 
 @router.post("/api/orders/{ref}/submit", dependencies=WRITE)
 def submit(ref: str, request: Request, body: SubmitBody = Body(default_factory=SubmitBody),
-           uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))) -> Any:
+           uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:create"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
     repo = SqlOrderRepository(uow.session)
@@ -205,7 +205,7 @@ class VaryBody(BaseModel):
 
 
 @router.post("/api/orders/{ref}/accept", dependencies=WRITE)
-def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
            caller: Caller = Depends(require("orders:review"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     result = OrderService(SqlOrderRepository(uow.session)).accept(caller.actor, record.ref)
@@ -214,7 +214,7 @@ def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.post("/api/orders/{ref}/reject", dependencies=WRITE)
-def reject(ref: str, body: RejectBody, request: Request, uow: UnitOfWork = Depends(get_uow),
+def reject(ref: str, body: RejectBody, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
            caller: Caller = Depends(require("orders:review"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     try:
@@ -226,7 +226,7 @@ def reject(ref: str, body: RejectBody, request: Request, uow: UnitOfWork = Depen
 
 
 @router.post("/api/orders/{ref}/vary", dependencies=WRITE)
-def vary(ref: str, request: Request, body: VaryBody = Body(default_factory=VaryBody), uow: UnitOfWork = Depends(get_uow),
+def vary(ref: str, request: Request, body: VaryBody = Body(default_factory=VaryBody), uow: UnitOfWork = Depends(get_uow, scope="function"),
          caller: Caller = Depends(require("orders:create"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     result = OrderService(SqlOrderRepository(uow.session)).vary(caller.actor, record.ref, body.request_type)
@@ -235,7 +235,7 @@ def vary(ref: str, request: Request, body: VaryBody = Body(default_factory=VaryB
 
 
 @router.post("/api/orders/{ref}/end", dependencies=WRITE)
-def end(ref: str, body: EndBody, request: Request, uow: UnitOfWork = Depends(get_uow),
+def end(ref: str, body: EndBody, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
         caller: Caller = Depends(require("orders:review"))) -> Any:
     record = load_visible(request, uow, caller, ref)
     result = OrderService(SqlOrderRepository(uow.session)).end(caller.actor, record.ref, body.reason)

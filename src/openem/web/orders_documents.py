@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from openem.auth import audit
-from openem.core.errors import Invalid, NotFound
+from openem.core.errors import NotFound
 from openem.core.ids import new_id
 from openem.core.time import utcnow
 from openem.orders.documents import DOCUMENT_TYPES, check_document, sniff
 from openem.orders.repository import OrderDocumentRow
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
 from openem.web.orders_api import load_visible, must_own_draft
 from openem.web.pages import render
 
@@ -41,13 +41,13 @@ def _listing(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
              "uploaded_at": r.uploaded_at.isoformat()} for r in rows]
 
 
-async def _upload(request: Request, uow: UnitOfWork, caller: Caller, ref: str) -> tuple[Any, list[tuple[str, str]]]:
+def _upload(request: Request, uow: UnitOfWork, caller: Caller, ref: str, form: Any) -> tuple[Any, list[tuple[str, str]]]:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
-    form = await request.form()
     document_type = str(form.get("document_type", ""))[:30]
     upload = form.get("file")
-    data = await upload.read(max(limit for _, limit in DOCUMENT_TYPES.values()) + 1) if hasattr(upload, "read") else b""
+    limit = max(size for _, size in DOCUMENT_TYPES.values()) + 1
+    data = upload.file.read(limit) if hasattr(upload, "file") else b""
     errors = check_document(document_type, data, field="file")
     if errors:
         return record, [("file" if e.field == "file" else "document_type", e.message) for e in errors]
@@ -63,9 +63,9 @@ async def _upload(request: Request, uow: UnitOfWork, caller: Caller, ref: str) -
 
 
 @router.post("/api/orders/{ref}/documents", tags=["orders"], dependencies=[Depends(csrf_protect)], status_code=201)
-async def api_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                     caller: Caller = Depends(require("orders:create"))) -> Any:
-    record, errors = await _upload(request, uow, caller, ref)
+def api_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
+               caller: Caller = Depends(require("orders:create")), form: Any = Depends(read_form)) -> Any:
+    record, errors = _upload(request, uow, caller, ref, form)
     if errors:
         return JSONResponse({"error": "invalid", "message": errors[0][1],
                              "errors": [{"field": f, "message": m} for f, m in errors]}, status_code=422)
@@ -73,14 +73,14 @@ async def api_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_u
 
 
 @router.get("/api/orders/{ref}/documents", tags=["orders"])
-def api_list(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+def api_list(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
              caller: Caller = Depends(require("orders:read"))) -> list[dict[str, Any]]:
     record = load_visible(request, uow, caller, ref)
     return _listing(uow, record.ref)
 
 
 @router.get("/orders/{ref}/documents/{doc_id}", tags=["orders"])
-def download(ref: str, doc_id: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+def download(ref: str, doc_id: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
              caller: Caller = Depends(require("orders:read"))) -> Response:
     record = load_visible(request, uow, caller, ref, "download a document")
     row = uow.session.get(OrderDocumentRow, doc_id[:40])
@@ -93,7 +93,7 @@ def download(ref: str, doc_id: str, request: Request, uow: UnitOfWork = Depends(
 
 
 @router.get("/orders/{ref}/documents", include_in_schema=False)
-def page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
+def page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
          caller: Caller = Depends(require("orders:read"))) -> Response:
     record = load_visible(request, uow, caller, ref)
     return render(request, "orders/documents.html", {"record": record, "documents": _listing(uow, record.ref),
@@ -101,12 +101,9 @@ def page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.post("/orders/{ref}/documents", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-async def page_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow),
-                      caller: Caller = Depends(require("orders:create"))) -> Response:
-    try:
-        record, errors = await _upload(request, uow, caller, ref)
-    except Invalid as exc:
-        raise exc
+def page_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
+                caller: Caller = Depends(require("orders:create")), form: Any = Depends(read_form)) -> Response:
+    record, errors = _upload(request, uow, caller, ref, form)
     if errors:
         return render(request, "orders/documents.html", {"record": record, "documents": _listing(uow, record.ref),
                                                          "types": LABELS, "errors": errors}, status=422)

@@ -19,7 +19,7 @@ from openem.orders.repository import SqlOrderRepository
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, OrderService, PossibleDuplicates
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
 from openem.web.orders_api import commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import get_path, summary
 from openem.web.orders_sections import ADDRESS_LABELS, PAGES, REPEATED, ZONE_KINDS, page_for, timetable
@@ -124,12 +124,14 @@ def import_page(request: Request, caller: Caller = Depends(require("orders:creat
 
 
 @router.post("/orders/import", dependencies=WRITE)
-async def import_upload(
-    request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))
+def import_upload(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("orders:create")),
+    form: Any = Depends(read_form),
 ) -> Response:
-    form = await request.form()
     upload = form.get("file")
-    data = await upload.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "read") else b""
+    data = upload.file.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "read") else b""
     ctx: dict[str, Any] = {
         "title": "Import court results",
         "columns": COLUMNS,
@@ -168,7 +170,7 @@ async def import_upload(
 def check_answers(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
@@ -179,15 +181,15 @@ def check_answers(
 
 
 @router.post("/orders/{ref}/submit", dependencies=WRITE)
-async def submit(
+def submit(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
+    form: Any = Depends(read_form),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
-    form = await request.form()
     confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
     try:
         result = service(uow).submit(caller.actor, record.ref, confirmed)
@@ -203,7 +205,7 @@ async def submit(
 def confirmation(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
@@ -224,7 +226,7 @@ def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
 def receipt(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref, purpose="receipt")
@@ -243,7 +245,7 @@ def pdf_available() -> bool:
 def receipt_pdf(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref, purpose="receipt")
@@ -296,7 +298,7 @@ def overview(
 def accept(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:review")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
@@ -306,14 +308,14 @@ def accept(
 
 
 @router.post("/orders/{ref}/reject", dependencies=WRITE)
-async def reject(
+def reject(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:review")),
+    form: Any = Depends(read_form),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
-    form = await request.form()
     raw = str(form.get("reasons", ""))[:4000]
     reasons = [line.strip()[:500] for line in raw.splitlines() if line.strip()][:20]
     try:
@@ -325,14 +327,14 @@ async def reject(
 
 
 @router.post("/orders/{ref}/vary", dependencies=WRITE)
-async def vary(
+def vary(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
+    form: Any = Depends(read_form),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
-    form = await request.form()
     kind = str(form.get("request_type", "VARIATION"))[:30]
     request_type = RequestType.AMEND_REJECTED if kind == "AMEND_REJECTED" else RequestType.VARIATION
     result = service(uow).vary(caller.actor, record.ref, request_type)

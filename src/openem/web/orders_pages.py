@@ -25,7 +25,7 @@ from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, OrderService
 from openem.store.db import UnitOfWork
 from openem.web import orders_flow, orders_zones
-from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
 from openem.web.orders_api import case_scope, commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import Field, apply_form, display, get_path, prune
 from openem.web.orders_sections import (
@@ -65,7 +65,7 @@ def order_list(
     tab: str = Query("", max_length=20),
     q: str = Query("", max_length=100),
     mine: bool = Query(False),
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
     assert caller.principal is not None
@@ -115,7 +115,7 @@ def order_start(request: Request, caller: Caller = Depends(require("orders:creat
 
 @router.post("/orders/new", dependencies=WRITE)
 def order_new(
-    uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("orders:create"))
+    uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:create"))
 ) -> Response:
     result = service(uow).create_draft(caller.actor, {})
     commit_result(uow, result)
@@ -132,7 +132,7 @@ def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[
 def order_page(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
@@ -230,7 +230,7 @@ def section_page(
     slug: str,
     request: Request,
     check: bool = Query(False),
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
 ) -> Response:
     page = page_or_404(slug)
@@ -292,19 +292,19 @@ def curfew_action(doc: dict[str, Any], action: str) -> None:
 
 
 @router.post("/orders/{ref}/{slug}", dependencies=WRITE)
-async def section_save(
+def section_save(
     ref: str,
     slug: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
+    form: Any = Depends(read_form),
 ) -> Response:
     page = page_or_404(slug)
     record = load_visible(request, uow, caller, ref)
     redirect = editable(caller, record)
     if redirect:
         return redirect
-    form = await request.form()
     doc = copy.deepcopy(record.latest.document)
     fields = page.fields(doc)
     action = str(form.get("action", "save"))[:20]

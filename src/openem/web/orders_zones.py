@@ -20,7 +20,7 @@ from openem.orders.repository import SqlOrderRepository
 from openem.orders.rules.base import Context
 from openem.orders.service import OrderInvalid, OrderService
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
 from openem.web.orders_api import commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import Field, apply_form, display, get_path
 from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, days, page_errors
@@ -113,7 +113,7 @@ def zones_page(
     ref: str,
     request: Request,
     check: bool = False,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
@@ -142,12 +142,12 @@ def schedule(chosen: Any, start: str | None, end: str | None) -> list[dict[str, 
     return [{"day": d, "start": start or "00:00", "end": end or "23:59"} for d in DAYS if d in chosen]
 
 
-async def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """The polygon from the uploaded file, else the pasted GeoJSON, else the map drawing."""
     upload = form.get("geojson_file")
     data = b""
     if upload is not None and hasattr(upload, "read"):
-        data = await upload.read(MAX_GEOJSON_BYTES + 1)
+        data = upload.file.read(MAX_GEOJSON_BYTES + 1)
     field = "geojson_file" if data else "geojson"
     if not data:
         pasted = str(form.get("geojson", ""))[: MAX_GEOJSON_BYTES + 1]
@@ -165,17 +165,17 @@ async def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[st
 
 
 @router.post("/orders/{ref}/zones", dependencies=[Depends(csrf_protect)])
-async def zones_save(
+def zones_save(
     ref: str,
     request: Request,
-    uow: UnitOfWork = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
+    form: Any = Depends(read_form),
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
     must_own_draft(caller, record)
     if record.latest.status is not OrderStatus.DRAFT:
         return RedirectResponse(f"/orders/{record.ref}", status_code=303)
-    form = await request.form()
     action = str(form.get("action", "add"))[:60]
     doc = copy.deepcopy(record.latest.document)
     conditions = doc.get("conditions") if isinstance(doc.get("conditions"), dict) else {}
@@ -190,7 +190,7 @@ async def zones_save(
         errors, raw = apply_form(values, FIELDS, form)
         if kind not in ZONE_KINDS:
             errors.insert(0, ("kind", "Select whether this is an exclusion or an inclusion zone"))
-        geometry, geo_errors = await geometry_from(form)
+        geometry, geo_errors = geometry_from(form)
         errors += geo_errors
         if errors:
             shown = {k: str(form.get(k, ""))[:MAX_GEOJSON_BYTES] for k in ("kind", "geometry", "geojson")}

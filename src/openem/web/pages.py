@@ -21,6 +21,7 @@ from openem.web.deps import (
     caller_dep,
     csrf_protect,
     get_uow,
+    read_form,
     require,
     signed_in,
     signer,
@@ -76,7 +77,7 @@ def sign_in_page(request: Request, next: str = "/", caller: Caller = Depends(cal
 
 @router.post("/sign-in", dependencies=[Depends(csrf_protect)])
 def sign_in(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
-            uow: UnitOfWork = Depends(get_uow)) -> Response:
+            uow: UnitOfWork = Depends(get_uow, scope="function")) -> Response:
     errors = []
     if not username.strip():
         errors.append(("username", "Enter your username"))
@@ -101,7 +102,7 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
 
 
 @router.post("/sign-out", dependencies=[Depends(csrf_protect)])
-def sign_out(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(caller_dep)) -> Response:
+def sign_out(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(caller_dep)) -> Response:
     if caller.web_session:
         end_session(uow.session, caller.web_session.id)
     resp = RedirectResponse("/sign-in?signed_out=1", status_code=303)
@@ -127,15 +128,14 @@ def home(request: Request, caller: Caller = Depends(signed_in)) -> Response:
 
 
 @router.get("/admin/users")
-def users_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("users:manage"))) -> Response:
+def users_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("users:manage"))) -> Response:
     users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
     return render(request, "admin_users.html", {"users": users, "roles": list(Role), "errors": [], "form": {}})
 
 
 @router.post("/admin/users", dependencies=[Depends(csrf_protect)])
-async def users_create(request: Request, uow: UnitOfWork = Depends(get_uow),
-                       caller: Caller = Depends(require("users:manage"))) -> Response:
-    form = await request.form()
+def users_create(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
+                       caller: Caller = Depends(require("users:manage")), form: Any = Depends(read_form)) -> Response:
     data = {k: str(form.get(k, ""))[:300] for k in ("username", "password", "display_name", "email", "organisation", "police_area")}
     roles = [str(r) for r in form.getlist("roles")][:12]
     try:
@@ -150,14 +150,14 @@ async def users_create(request: Request, uow: UnitOfWork = Depends(get_uow),
 
 
 @router.post("/admin/users/{user_id}/deactivate", dependencies=[Depends(csrf_protect)])
-def users_deactivate(user_id: str, uow: UnitOfWork = Depends(get_uow),
+def users_deactivate(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
                      caller: Caller = Depends(require("users:manage"))) -> Response:
     set_active(uow.session, actor=caller.actor, user_id=user_id[:40], active=False)
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, uow: UnitOfWork = Depends(get_uow), caller: Caller = Depends(require("audit:read"))) -> Response:
+def audit_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("audit:read"))) -> Response:
     from openem.auth import audit
     from openem.auth.tables import AuditRow
 
