@@ -1,0 +1,25 @@
+"""Every request's transaction commits before its response is sent (FastAPI's default runs a yield
+dependency's teardown after the response, which would let a client see success for an uncommitted change)."""
+
+import importlib
+import inspect
+import pkgutil
+
+from fastapi.params import Depends as DependsParam
+
+import openem.web
+from openem.web.deps import get_uow
+
+
+def test_every_use_of_the_unit_of_work_has_function_scope():
+    found = 0
+    for info in pkgutil.iter_modules(openem.web.__path__):
+        module = importlib.import_module(f"openem.web.{info.name}")
+        for name, fn in vars(module).items():
+            if not inspect.isfunction(fn) or fn.__module__ != module.__name__:
+                continue
+            for p in inspect.signature(fn).parameters.values():
+                if isinstance(p.default, DependsParam) and p.default.dependency is get_uow:
+                    found += 1
+                    assert p.default.scope == "function", f"{module.__name__}.{name}: use Depends(get_uow, scope='function')"
+    assert found > 20
