@@ -100,10 +100,6 @@ class LiveMonitor:
         with self.lock:
             self.engine.end_order(payload["order_ref"])
 
-    def on_activation(self, activation: dict[str, Any]) -> None:
-        with self.lock:
-            self.engine.apply_activation(activation)
-
     def tick(self) -> int:
         """Move time forward without data. While data is flowing, only up to the newest event plus the allowed
         lateness (a backlog is judged as it arrives); when nothing has arrived for a while, to now."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openem.alerts.tables import AlertRow
@@ -38,8 +37,3 @@ def store_alert(session: Session, payload: dict[str, Any]) -> bool:
 def on_alert_raised(payload: dict[str, Any], uow: Any) -> None:
     """Bus handler for `monitoring.AlertRaised`."""
     store_alert(uow.session, payload)
-
-
-def recent(session: Session, limit: int = 100, since_id: str | None = None) -> list[AlertRow]:
-    stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(limit)
-    return list(session.execute(stmt).scalars())

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openem.auth import audit
@@ -97,7 +97,3 @@ def resolve(history: list[ActivationRow] | None, at: datetime) -> ActivationRow 
         if a.start <= at and (a.end is None or at < a.end):
             return a
     return None
-
-
-def live_activations(session: Session) -> list[ActivationRow]:
-    return list(session.execute(select(ActivationRow).where(and_(ActivationRow.end.is_(None)))).scalars())

@@ -97,8 +97,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     from openem.web import alerts_views
 
     app.include_router(alerts_views.router)
-    for router in extra_routers():
-        app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
@@ -118,20 +116,6 @@ def start_mqtt(app: FastAPI) -> None:
 
     app.state.mqtt = MqttIngest(app.state.settings.mqtt_url, store)
     app.state.mqtt.start()
-
-
-def extra_routers() -> list[Any]:
-    """Capability routers (each capability's views.py), added as capabilities land."""
-    import importlib
-
-    routers = []
-    for name in ("openem.web.capabilities",):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        routers.extend(module.routers())
-    return routers
 
 
 def templates() -> Jinja2Templates:

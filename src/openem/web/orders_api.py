@@ -18,7 +18,7 @@ from openem.auth import audit
 from openem.auth.policy import CaseScope, can_view_case
 from openem.core.errors import Forbidden, Invalid, NotFound
 from openem.orders.lifecycle import OrderRecord
-from openem.orders.model import OrderStatus, RequestType
+from openem.orders.model import RequestType
 from openem.orders.repository import OrderRow, SqlOrderRepository
 from openem.orders.schema import order_json_schema
 from openem.orders.service import OrderInvalid, OrderService, PossibleDuplicates, ServiceResult
@@ -242,5 +242,3 @@ def end(ref: str, body: EndBody, request: Request, uow: UnitOfWork = Depends(get
     commit_result(uow, result)
     return record_json(result.record)
 
-
-__all__ = ["router", "OrderStatus"]
