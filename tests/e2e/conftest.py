@@ -100,6 +100,12 @@ def sign_in(page: Any, server: Server, username: str) -> None:
     assert "/sign-in" not in page.url, page.locator("main").inner_text()[:500]
 
 
+def click_and_wait(page: Any, target: Any) -> None:
+    """Click something that loads a new page and wait for that page, not the one before it."""
+    with page.expect_navigation(wait_until="load"):
+        target.click()
+
+
 def assert_accessible(page: Any) -> None:
     """Run axe-core on the page: no violations at WCAG 2.2 A/AA."""
     page.add_script_tag(path=str(AXE))

@@ -3,7 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.e2e.conftest import assert_accessible, sign_in
+from playwright.sync_api import expect
+from tests.e2e.conftest import assert_accessible, click_and_wait, sign_in
 
 from openem.alerts.service import store_alert
 from openem.core.time import iso
@@ -33,10 +34,10 @@ def _seed(server):
 def test_operator_sees_the_alert_list_and_the_evidence_map(page, server):
     _seed(server)
     sign_in(page, server, "demo-mc-operator")
-    page.get_by_role("link", name="Alerts").first.click()
-    assert page.get_by_role("heading", name="Alerts", exact=True).is_visible()
+    click_and_wait(page, page.get_by_role("link", name="Alerts").first)
+    expect(page.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Entered an exclusion zone").first.click()
+    click_and_wait(page, page.get_by_role("link", name="Entered an exclusion zone").first)
     page.wait_for_selector(".leaflet-interactive")
     assert page.locator(".leaflet-interactive").count() >= 4  # 3 accuracy circles + markers + the path
     assert "Evidence (3 messages)" in page.content()

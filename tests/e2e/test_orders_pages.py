@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import assert_accessible, sign_in
+from playwright.sync_api import expect
+from tests.e2e.conftest import assert_accessible, click_and_wait, sign_in
 
 from openem.orders.samples import sample_order
 from openem.web.orders_forms import display, get_path
@@ -47,14 +48,13 @@ def test_an_order_is_entered_in_the_browser_and_accepted(page, server):
     page.goto(server.base + "/orders")
     page.wait_for_selector("#orders-table th button")  # the MOJ sortable table is enhanced
     assert_accessible(page)
-    page.get_by_role("button", name="Start a new order").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Start a new order"))
     ref = re.search(r"/orders/(ORD-[A-Z0-9]+)", page.url).group(1)
     assert page.locator(".govuk-task-list").count() == 3
     assert_accessible(page)
 
     # device wearer: leave the last name out, then fix it from the error summary
-    page.get_by_role("link", name="About the device wearer").click()
+    click_and_wait(page, page.get_by_role("link", name="About the device wearer"))
     wearer = form_for("device-wearer", doc)
     for path in ("device_wearer.first_name", "device_wearer.pnc"):
         page.locator(f"[id='{path}']").fill(wearer[path])
@@ -66,16 +66,14 @@ def test_an_order_is_entered_in_the_browser_and_accepted(page, server):
     page.locator("[id='device_wearer.sex']").check()
     page.locator("[id='device_wearer.gender']").check()
     page.locator("[name='device_wearer.interpreter_required'][value='no']").check()
-    page.get_by_role("button", name="Save and continue").click()
-    page.wait_for_load_state("load")
-    assert page.locator(".govuk-error-summary").is_visible()
+    click_and_wait(page, page.get_by_role("button", name="Save and continue"))
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Enter the device wearer's last name").click()
     focused = page.evaluate("document.activeElement.id")
     assert focused == "device_wearer.last_name"
     page.keyboard.type(doc["device_wearer"]["last_name"])
-    page.get_by_role("button", name="Save and continue").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Save and continue"))
     assert page.locator(".govuk-task-list").count() == 3
 
     # the rest of the answers (identifiers the cohort needs too) posted by the same pages
@@ -97,17 +95,13 @@ def test_an_order_is_entered_in_the_browser_and_accepted(page, server):
     assert_accessible(page)
     rows = page.locator("#timetable tbody tr[data-slot]")
     assert rows.count() == 1
-    page.get_by_role("button", name="Copy Monday to all days").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Copy Monday to all days"))
     assert rows.count() == 7
-    page.get_by_role("button", name="Add a slot").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Add a slot"))
     assert rows.count() == 8
-    page.get_by_role("button", name="Remove slot 8").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Remove slot 8"))
     assert rows.count() == 7
-    page.get_by_role("button", name="Save and continue").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Save and continue"))
 
     # zone drawn by clicking four corners on the map (no base tiles configured)
     page.goto(f"{server.base}/orders/{ref}/zones")
@@ -129,30 +123,24 @@ def test_an_order_is_entered_in_the_browser_and_accepted(page, server):
         page.mouse.click(cx + dx + 40, cy + dy)
     assert page.locator("#map-status").inner_text().startswith("4 points")
     assert '"Polygon"' in page.locator("#geometry").input_value()
-    page.get_by_role("button", name="Add zone").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Add zone"))
     assert "Shopping centre" in page.locator("#zones").inner_text(), page.locator("main").inner_text()[:1500]
 
     page.goto(f"{server.base}/orders/{ref}")
     assert page.locator(".govuk-tag", has_text="Incomplete").count() == 0, page.locator(
         ".govuk-task-list"
     ).all_inner_texts()
-    page.get_by_role("link", name="Check your answers").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("link", name="Check your answers"))
     assert_accessible(page)
-    page.get_by_role("button", name="Submit order").click()
-    page.wait_for_load_state("load")
-    assert page.locator(".govuk-panel--confirmation").is_visible()
+    click_and_wait(page, page.get_by_role("button", name="Submit order"))
+    expect(page.locator(".govuk-panel--confirmation")).to_be_visible()
     assert_accessible(page)
 
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("button", name="Sign out"))
     sign_in(page, server, "demo-mc-operator")
     page.goto(f"{server.base}/orders?tab=submitted")
-    page.get_by_role("link", name=ref).click()
-    page.wait_for_load_state("load")
+    click_and_wait(page, page.get_by_role("link", name=ref))
     assert_accessible(page)
-    page.get_by_role("button", name="Accept order").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_text("The order has been accepted").is_visible()
+    click_and_wait(page, page.get_by_role("button", name="Accept order"))
+    expect(page.get_by_text("The order has been accepted")).to_be_visible()
     assert page.locator("h1 .govuk-tag").inner_text().strip() == "Accepted"

@@ -1,7 +1,8 @@
 """The platform's pages in a real browser, each checked with axe-core."""
 
 import pytest
-from tests.e2e.conftest import assert_accessible, sign_in
+from playwright.sync_api import expect
+from tests.e2e.conftest import assert_accessible, click_and_wait, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -10,13 +11,13 @@ def test_sign_in_page_is_accessible_and_explains_errors(page, server):
     page.goto(server.base + "/")
     assert page.url.startswith(server.base + "/sign-in")
     assert_accessible(page)
-    page.get_by_role("button", name="Sign in").click()
+    click_and_wait(page, page.get_by_role("button", name="Sign in"))
     summary = page.locator(".govuk-error-summary")
     assert "Enter your username" in summary.inner_text()
     assert_accessible(page)
     page.get_by_label("Username").fill("demo-admin")
     page.get_by_label("Password").fill("definitely-wrong")
-    page.get_by_role("button", name="Sign in").click()
+    click_and_wait(page, page.get_by_role("button", name="Sign in"))
     assert "Enter a correct username and password" in page.locator(".govuk-error-summary").inner_text()
 
 
@@ -26,21 +27,21 @@ def test_each_role_lands_on_its_home_page(page, server):
                               ("demo-analyst", "Analyst")]:
         page.context.clear_cookies()
         sign_in(page, server, username)
-        assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         assert_accessible(page)
 
 
 def test_admin_manages_users_and_checks_the_audit_chain(page, server):
     sign_in(page, server, "demo-admin")
-    page.get_by_role("link", name="Manage users").click()
-    assert page.get_by_role("heading", name="Manage users").is_visible()
+    click_and_wait(page, page.get_by_role("link", name="Manage users"))
+    expect(page.get_by_role("heading", name="Manage users")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Username").fill("e2e-police")
     page.get_by_label("Temporary password (12 characters or more)").fill("a-very-long-password")
     page.get_by_label("Police force code").fill("MERSEYSIDE")
     page.get_by_label("Police officer").check()
-    page.get_by_role("button", name="Add user").click()
-    assert page.get_by_role("cell", name="e2e-police", exact=True).is_visible()
+    click_and_wait(page, page.get_by_role("button", name="Add user"))
+    expect(page.get_by_role("cell", name="e2e-police", exact=True)).to_be_visible()
     page.goto(server.base + "/admin/audit")
     assert "Audit chain intact" in page.locator(".govuk-panel").inner_text()
     assert_accessible(page)
@@ -50,13 +51,13 @@ def test_forbidden_page_is_explained_and_accessible(page, server):
     sign_in(page, server, "demo-field-officer")
     response = page.goto(server.base + "/admin/users")
     assert response.status == 403
-    assert page.get_by_role("heading", name="You do not have permission").is_visible()
+    expect(page.get_by_role("heading", name="You do not have permission")).to_be_visible()
     assert_accessible(page)
 
 
 def test_sign_out(page, server):
     sign_in(page, server, "demo-analyst")
-    page.get_by_role("button", name="Sign out").click()
+    click_and_wait(page, page.get_by_role("button", name="Sign out"))
     assert "/sign-in" in page.url
     page.goto(server.base + "/")
     assert "/sign-in" in page.url
