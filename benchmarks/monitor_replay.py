@@ -50,7 +50,7 @@ def run_replay(world: Path, batch_s: float) -> dict:
     acts = rp.read_activations(str(world / "activations.parquet"))
     n_gps = int(pc.sum(pc.equal(table.column("type"), "gps")).as_py())
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    alerts, flags = rp.replay(orders, acts, table, batch_s, until=rp.data_end(table))
+    alerts, flags = rp.replay(orders, acts, table, batch_s, until=rp.replay_until(table, str(world)))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     return {"messages": table.num_rows, "gps_fixes": n_gps, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
             "fixes_per_s_per_core": round(n_gps / cpu), "messages_per_s_per_core": round(table.num_rows / cpu),

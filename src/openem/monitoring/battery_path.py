@@ -37,20 +37,24 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         drain = np.where((prev_l > level) & (t > prev_t), (prev_l - level) / ((t - prev_t) / 3600.0), np.nan)
     drain = np.maximum(np.nan_to_num(drain, nan=th["default_drain_pct_per_h"]), 0.1)
+    gap = np.minimum(np.where(t > prev_t, t - prev_t, th["report_every_s"]), th["predict_ahead_max_s"])
+    low = (level <= th["low_pct"]) | (level - drain * gap / 3600.0 <= th["low_pct"])  # or low by the next report
     charge_h = eng.index().a_charge_h[act]
     with np.errstate(invalid="ignore"):
         stale = (t - since) > charge_h * 3600  # NaN (not charged daily) is never stale
-    cand = ~charging & ((level <= th["low_pct"]) | stale)
+    cand = ~charging & (low | stale)
     for r in np.flatnonzero(cand):
         dev = c.devices[c.dev[r]]
         st = eng.dstate(dev)
         a = eng.activations[int(act[r])]
         order = eng.orders.get(a.order_ref)
         msg = [dev, int(c.seq[r])]
-        if level[r] <= th["low_pct"] and st.get("low_at", -1.0) < since[r]:
+        if low[r] and st.get("low_at", -1.0) < since[r]:
             st["low_at"] = float(t[r])
+            lv, dr = float(level[r]), float(drain[r])
             eng.emit({"kind": "low_battery", "start": float(t[r]), "evidence": [msg],
-                      "details": {"level_pct": float(level[r]), "predicted_hours_left": round(float(level[r] / drain[r]), 1)}},
+                      "details": {"level_pct": lv, "predicted_hours_left": round(lv / dr, 1),
+                                  "predicted_low_at": float(t[r]) + max(lv - th["low_pct"], 0.0) / dr * 3600.0}},
                      order, a, dev, condition_id="device_health")  # fmt: skip
         if stale[r] and st.get("charge_at", -1.0) < since[r]:
             st["charge_at"] = float(t[r])

@@ -40,7 +40,7 @@ def _replay(args: argparse.Namespace) -> int:
     table = rp.read_telemetry(tele)
     started = time.perf_counter()
     alerts, flags = rp.replay(rp.read_orders(orders), rp.read_activations(acts), table, args.batch_seconds,
-                              until=rp.data_end(table))  # fmt: skip
+                              until=rp.replay_until(table, args.world))  # fmt: skip
     elapsed = time.perf_counter() - started
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
     try:

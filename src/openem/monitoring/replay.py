@@ -13,6 +13,7 @@ import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from openem.core.time import local_to_utc
 from openem.monitoring.columns import from_table
 from openem.monitoring.engine import Engine
 from openem.monitoring.model import ts
@@ -107,11 +109,37 @@ def replay(orders: Iterable[dict[str, Any]], activations: Iterable[dict[str, Any
     return alerts, flags
 
 
+def world_end(manifest: dict[str, Any]) -> float | None:
+    """When a simulated world's recording stops: its first day's 07:00 London plus its days, wall clock."""
+    start = str(manifest.get("start", ""))
+    if not start.endswith(" Europe/London") or "days" not in manifest:
+        return None
+    first = datetime.fromisoformat(start.removesuffix(" Europe/London"))
+    last_day = first.date() + timedelta(days=int(manifest["days"]))
+    return local_to_utc(last_day, first.time()).timestamp()
+
+
+def replay_until(table: pa.Table, world_dir: str | None = None) -> float | None:
+    """Where replay stops judging: the data's end, and no later than the world's recording when known."""
+    until = data_end(table)
+    manifest = os.path.join(world_dir, "manifest.json") if world_dir else ""
+    if until is not None and manifest and os.path.exists(manifest):
+        with open(manifest, encoding="utf-8") as fh:
+            end = world_end(json.load(fh))
+        until = min(until, end) if end is not None else until
+    return until
+
+
 def data_end(table: pa.Table) -> float | None:
-    """The last event time in the data: replay closes the windows that ended by then, and no later."""
+    """The last event time in the data: replay closes the windows that ended by then, and no later.
+
+    An event cannot happen after it was received, so a device whose clock runs ahead (a device fault the
+    simulator injects) does not stretch the end: without this, one skewed clock made every device in the
+    world look silent for the last hour and a half."""
     if not table.num_rows:
         return None
-    last = pc.max(table.column("device_time")).as_py()
+    dt, rt = table.column("device_time"), table.column("receive_time")
+    last = pc.max(pc.if_else(pc.less(rt, dt), rt, dt)).as_py()
     return last.timestamp() if last else None
 
 
@@ -120,6 +148,7 @@ def accuracy(truth: Any, alerts: list[dict[str, Any]], wearer_days: float, defec
     """Recall of true events by kind, and unmatched alerts (technical noise) per wearer-day. `defective` are
     orders the simulator corrupted on purpose (order validation rejects them; their timetable is not the
     one the truth was drawn from): recall is also given without them."""
+    truth = coalesce(truth)
     by_order: dict[str, list[tuple[str, float, float, int]]] = defaultdict(list)
     for i, a in enumerate(alerts):
         by_order[a["order_ref"]].append(
@@ -162,6 +191,26 @@ def accuracy(truth: Any, alerts: list[dict[str, Any]], wearer_days: float, defec
         "operational_alerts": operational,
         "noise_per_wearer_day": round(sum(unmatched.values()) / wearer_days, 4) if wearer_days else None,
     }
+
+
+JOIN_GAP_S = 120
+
+
+def coalesce(truth: Any) -> Any:
+    """One true episode per run: the simulator draws each day on its own, so an episode that spans its 07:00
+    day boundary (a battery left flat overnight, a silent device) arrives as two rows, end-to-start. Rows of
+    the same kind, order, device and condition that touch (within JOIN_GAP_S) are joined back into one."""
+    if not len(truth):
+        return truth
+    keys = [k for k in ("kind", "order_ref", "device_id", "condition_id") if k in truth.columns]
+    t = truth.sort_values([*keys, "start"]).reset_index(drop=True)
+    same = (t[keys] == t[keys].shift()).all(axis=1)
+    prev_end = t.groupby(keys, sort=False)["end"].transform(lambda e: e.cummax().shift())
+    touches = same & ((t["start"] - prev_end).dt.total_seconds() <= JOIN_GAP_S)
+    run = (~touches).cumsum()
+    agg = {c: "first" for c in t.columns if c not in ("start", "end")}
+    out = t.groupby(run, sort=False).agg({**agg, "start": "min", "end": "max"})
+    return out[list(truth.columns)].reset_index(drop=True)
 
 
 def _found(row: Any, by_order: dict[str, list[tuple[str, float, float, int]]]) -> bool:

@@ -137,6 +137,9 @@ class Geography:
     curfew_end_min: np.ndarray
 
 
+OFFICE_MIN_FROM_WORK_M = 500.0
+
+
 def place_people(rng: np.random.Generator, plan: np.ndarray) -> Geography:
     n = len(plan)
     t = places.towns()
@@ -159,15 +162,23 @@ def place_people(rng: np.random.Generator, plan: np.ndarray) -> Geography:
     da = plan == PLANS.index("GPS_DA")
     zone_d = np.where(da, rng.uniform(2500, 6000, n), rng.uniform(2000, 5000, n))
     zone_r = np.where(da, rng.uniform(500, 900, n), rng.uniform(150, 600, n))
+    work_xy, office_xy = around(1500, 9000, 1.0), around(800, 2500, 0.8)
+    # A workplace next door to the probation office makes "missed the appointment" unknowable from any
+    # position (a 100 m appointment radius): keep the office at least 500 m from the workplace.
+    gap = office_xy - work_xy
+    dist = np.hypot(gap[:, 0], gap[:, 1])
+    near = dist < OFFICE_MIN_FROM_WORK_M
+    unit = np.where(dist[:, None] > 1.0, gap / np.maximum(dist, 1.0)[:, None], np.array([1.0, 0.0]))
+    office_xy = np.where(near[:, None], work_xy + unit * OFFICE_MIN_FROM_WORK_M, office_xy)
     curfew_start = rng.choice([720, 780, 840], size=n, p=[0.6, 0.3, 0.1])  # 19:00, 20:00, 21:00
     curfew_end = rng.choice([1440, 1380], size=n, p=[0.85, 0.15])  # 07:00, 06:00
     return Geography(
         town=town,
         home_lat=home_lat,
         home_lon=home_lon,
-        work_xy=around(1500, 9000, 1.0),
+        work_xy=work_xy,
         leisure_xy=around(400, 3000, 1.2),
-        office_xy=around(800, 2500, 0.8),
+        office_xy=office_xy,
         zone_xy=np.column_stack([zone_d * np.cos(theta), zone_d * np.sin(theta)]),
         zone_r=zone_r,
         incl_r=np.full(n, 2000.0),

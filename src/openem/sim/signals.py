@@ -280,6 +280,7 @@ def hmu_power_rows(ctx: DayCtx) -> Rows:
     who = np.flatnonzero((ctx.dev["HMU"] >= 0) & (rng.random(len(ctx.dev["HMU"])) < 0.005))
     t0 = ctx.track.t_us[who, 0] + (rng.uniform(0, 23, len(who)) * 3600 * US).astype(np.int64)
     t1 = t0 + (rng.uniform(10, 180, len(who)) * 60 * US).astype(np.int64)
+    t1 = np.minimum(t1, ctx.track.t_us[who, -1])  # power returns by the end of the day simulated, not after it
     dev = ctx.dev["HMU"][who]
     ctx.truth.add("device_fault", False, who, dev, "device", t0, t1, "mains_power_loss")
     off = rows("hmu_power", dev, t0, mains=np.zeros(len(who), dtype=np.int8))

@@ -46,6 +46,30 @@ def test_replay_is_deterministic_and_scores_against_truth() -> None:
     assert report["violation_recall"] == 0.5
 
 
+def test_truth_split_at_the_simulators_day_boundary_is_joined_back_into_one_episode() -> None:
+    day2 = T0 + timedelta(hours=10)
+    rows = [("low_battery", "ORD-1", "GPS-1", T0, day2),
+            ("low_battery", "ORD-1", "GPS-1", day2 + timedelta(seconds=30), day2 + timedelta(hours=5)),  # same run
+            ("low_battery", "ORD-1", "GPS-1", day2 + timedelta(hours=9), day2 + timedelta(hours=10)),  # a new one
+            ("low_battery", "ORD-2", "GPS-2", day2 + timedelta(seconds=30), day2 + timedelta(hours=1))]  # fmt: skip
+    truth = pd.DataFrame([{"kind": k, "is_violation": True, "order_ref": o, "device_id": d, "condition_id": "",
+                           "start": pd.Timestamp(s), "end": pd.Timestamp(e)} for k, o, d, s, e in rows])  # fmt: skip
+    joined = replay.coalesce(truth).sort_values(["order_ref", "start"]).reset_index(drop=True)
+    assert list(joined["order_ref"]) == ["ORD-1", "ORD-1", "ORD-2"]
+    assert joined.loc[0, "start"] == pd.Timestamp(T0)
+    assert joined.loc[0, "end"] == pd.Timestamp(day2 + timedelta(hours=5))
+    # one alert at the start of the run now counts once against one true episode, not one hit and one miss
+    alert = {"kind": "low_battery", "order_ref": "ORD-1", "start": T0.isoformat(), "end": None}
+    report = replay.accuracy(truth.iloc[:2], [alert], wearer_days=1.0)
+    assert report["recall_by_kind"]["low_battery"] == {"found": 1, "true": 1, "recall": 1.0}
+
+
+def test_world_end_is_the_last_days_07_00_in_london() -> None:
+    end = replay.world_end({"start": "2026-10-24T07:00 Europe/London", "days": 3})
+    assert end == pd.Timestamp("2026-10-27T07:00:00Z").timestamp()  # GMT again after the 25th
+    assert replay.world_end({"start": "2026-11-02T07:00", "days": 1}) is None
+
+
 def test_cli_replay_writes_json_lines(tmp_path) -> None:
     import pyarrow.parquet as pq
 

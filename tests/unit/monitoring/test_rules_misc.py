@@ -43,6 +43,18 @@ def test_low_battery_predicts_hours_left_from_the_drain_rate() -> None:
     assert health.battery(st, 4 * 3600, 10.0, False, ("D", 3), TH["battery"]) == []  # once per discharge
 
 
+def test_low_battery_is_raised_a_report_early_when_the_drain_says_it_will_cross_before_the_next() -> None:
+    st: dict = {}
+    assert health.battery(st, 0, 30.0, False, ("D", 1), TH["battery"]) == []
+    assert health.battery(st, 1800, 28.5, False, ("D", 2), TH["battery"]) == []  # 3 %/h: 27 % by the next report
+    [alert] = health.battery(st, 3 * 3600, 21.0, False, ("D", 3), TH["battery"])  # 19.5 % by the next one
+    assert alert["details"]["level_pct"] == 21.0
+    assert alert["details"]["predicted_low_at"] == 3 * 3600 + 1200  # 1 % at 3 %/h
+    st2: dict = {}
+    health.battery(st2, 0, 22.0, False, ("D", 1), TH["battery"])  # 22 %, 0.5 %/h: not low for hours
+    assert health.battery(st2, 7200, 21.0, False, ("D", 2), TH["battery"]) == []
+
+
 def engine(**conditions) -> Engine:
     eng = Engine()
     eng.apply_order(order(**conditions))

@@ -124,3 +124,17 @@ def test_a_world_in_memory_writes_the_same_layout(tmp_path) -> None:
     assert pd.read_parquet(out / "telemetry").shape[0] == w.telemetry.num_rows
     assert len((out / "orders.jsonl").read_text().splitlines()) == len(w.orders)
     assert pd.read_parquet(out / "truth.parquet").shape[0] == len(w.truth)
+
+
+def test_nothing_happens_after_the_world_ends_and_no_office_is_next_door_to_a_workplace() -> None:
+    from openem.monitoring.replay import world_end
+    from openem.sim.population import OFFICE_MIN_FROM_WORK_M, place_people
+
+    w = small_world()
+    end = world_end(w.manifest)
+    assert end is not None
+    device_times = w.telemetry.column("device_time").to_pandas()
+    assert device_times.max().timestamp() <= end  # a power cut near midnight ends by the day's end
+    geo = place_people(np.random.default_rng(3), np.zeros(5000, dtype=int))
+    gap = np.hypot(*(geo.office_xy - geo.work_xy).T)
+    assert gap.min() >= OFFICE_MIN_FROM_WORK_M - 1e-6

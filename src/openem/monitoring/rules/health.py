@@ -34,15 +34,18 @@ def battery(state: dict[str, Any], t: float, level: float, charging: bool, msg: 
     drain = th["default_drain_pct_per_h"]
     if prev and t > prev[0] and prev[1] > level:
         drain = max((prev[1] - level) / ((t - prev[0]) / 3600.0), 0.1)
+    gap = min(t - prev[0] if prev and t > prev[0] else th["report_every_s"], th["predict_ahead_max_s"])
     since = state.get("last_charge", state["first_batt"])
     if t - since > th["charge_every_h"] * 3600 and not state.get("charge_raised"):
         state["charge_raised"] = True  # not charged daily: the device will die and the wearer go unmonitored
         out.append({"kind": "not_charging", "start": since + th["charge_every_h"] * 3600, "evidence": [list(msg)],
                     "details": {"hours_since_charge": round((t - since) / 3600, 1)}})  # fmt: skip
-    if level <= th["low_pct"] and not state.get("low_raised"):
+    # Low now, or low before the next report is due (raised a report early rather than a report late).
+    if (level <= th["low_pct"] or level - drain * gap / 3600.0 <= th["low_pct"]) and not state.get("low_raised"):
         state["low_raised"] = True
         out.append({"kind": "low_battery", "start": t, "evidence": [list(msg)],
-                    "details": {"level_pct": level, "predicted_hours_left": round(level / drain, 1)}})  # fmt: skip
+                    "details": {"level_pct": level, "predicted_hours_left": round(level / drain, 1),
+                                "predicted_low_at": t + max(level - th["low_pct"], 0.0) / drain * 3600.0}})  # fmt: skip
     return out
 
 
