@@ -47,6 +47,59 @@ def wgs84_to_bng(lon: Any, lat: Any) -> tuple[Any, Any]:
     return x, y
 
 
+# A lookup grid over Great Britain for the hot path: BNG at every node of a 0.02-degree lattice, computed once
+# by pyproj, then bilinear interpolation inside the cell. The map is smooth, so the interpolation error is
+# the second derivative times h^2/8: about 5 cm at h = 0.02 deg (tested), far inside GPS accuracy, and it
+# costs a few numpy operations per fix instead of pyproj's per-point Helmert + transverse Mercator.
+GRID_STEP_DEG = 0.02
+GRID_BOUNDS = (-9.0, 49.0, 2.5, 61.5)  # lon_min, lat_min, lon_max, lat_max: GB and its waters
+
+
+@lru_cache(maxsize=1)
+def _bng_grid() -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    lon0, lat0, lon1, lat1 = GRID_BOUNDS
+    nx = int(round((lon1 - lon0) / GRID_STEP_DEG)) + 1
+    ny = int(round((lat1 - lat0) / GRID_STEP_DEG)) + 1
+    lon = lon0 + GRID_STEP_DEG * np.arange(nx)
+    lat = lat0 + GRID_STEP_DEG * np.arange(ny)
+    glon, glat = np.meshgrid(lon, lat, indexing="ij")  # node (i, j) at flat index i * ny + j
+    gx, gy = _to_bng().transform(glon.ravel(), glat.ravel())
+    return np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64), ny
+
+
+def _bilinear(g: NDArray[np.float64], k: NDArray[np.int64], ny: int, s: NDArray[np.float64],
+              t: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
+    """Node values at the cell's four corners (k is the lower-left node), weighted by the position in it."""
+    south = g.take(k) + (g.take(k + ny) - g.take(k)) * s
+    north = g.take(k + 1) + (g.take(k + ny + 1) - g.take(k + 1)) * s
+    out: NDArray[np.float64] = south + (north - south) * t
+    return out
+
+
+def wgs84_to_bng_grid(lon: NDArray[np.float64], lat: NDArray[np.float64]
+                      ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+    """`wgs84_to_bng` for arrays, by bilinear interpolation in a precomputed lattice (within ~5 cm of
+    pyproj inside GRID_BOUNDS; points outside it, and NaN, go through pyproj / stay NaN)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    gx, gy, ny = _bng_grid()
+    lon0, lat0, lon1, lat1 = GRID_BOUNDS
+    with np.errstate(invalid="ignore"):
+        inside = (lon >= lon0) & (lon < lon1) & (lat >= lat0) & (lat < lat1)
+    u = np.where(inside, (lon - lon0) * (1.0 / GRID_STEP_DEG), 0.0)
+    v = np.where(inside, (lat - lat0) * (1.0 / GRID_STEP_DEG), 0.0)
+    i, j = u.astype(np.int64), v.astype(np.int64)
+    s: NDArray[np.float64] = u - np.floor(u)
+    t: NDArray[np.float64] = v - np.floor(v)
+    k: NDArray[np.int64] = i * ny + j
+    x, y = _bilinear(gx, k, ny, s, t), _bilinear(gy, k, ny, s, t)
+    out = ~inside
+    if out.any():
+        ox, oy = _to_bng().transform(lon[out], lat[out])
+        x[out], y[out] = ox, oy
+    return x, y
+
+
 def bng_to_wgs84(easting: Any, northing: Any) -> tuple[Any, Any]:
     lon, lat = _from_bng().transform(easting, northing)
     return lon, lat

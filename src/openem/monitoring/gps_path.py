@@ -8,11 +8,12 @@ state machine (near a zone, a presence change at home, an appointment, a victim'
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from openem.core.geo import wgs84_to_bng
+from openem.core.geo import wgs84_to_bng_grid
 from openem.monitoring.columns import Columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import Zone, schedule_active
@@ -37,7 +38,7 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     ix = eng.index()
     th = eng.defaults
     d = eng.reg.d
-    x, y = wgs84_to_bng(c.f["lon"], c.f["lat"])
+    x, y = wgs84_to_bng_grid(c.f["lon"], c.f["lat"])
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     acc = np.nan_to_num(c.f["accuracy_m"], nan=50.0)
     first = np.r_[True, act[1:] != act[:-1]]
@@ -45,6 +46,10 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     fg = g[first]
     prev = np.full((c.n, 4), np.nan)
     prev[first] = np.column_stack([d["fix_t"][fg], d["fix_x"][fg], d["fix_y"][fg], d["fix_acc"][fg]])
+    # Late (store-and-forward) fixes are older than the newest fix already known: that one is not their
+    # predecessor, and measuring speed backwards in time flagged good fixes as impossible jumps.
+    with np.errstate(invalid="ignore"):
+        prev[first & (prev[:, 0] > c.t)] = np.nan
     jump = zones.impossible_jumps(c.t, x, y, acc, first, prev, th["zones"]["max_speed_mps"])
     for r in np.flatnonzero(jump):
         eng.flags.append((c.devices[c.dev[r]], int(c.seq[r]), "impossible_speed"))
@@ -287,34 +292,42 @@ def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarra
             )
 
 
+def _group_bounds(j: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Bounding box [min x, min y, max x, max y] of the points of each group 0..k-1 (inf where empty)."""
+    b = np.array([np.full(k, np.inf), np.full(k, np.inf), np.full(k, -np.inf), np.full(k, -np.inf)])
+    if not len(j):
+        return b
+    o = np.argsort(j, kind="stable")
+    js, xs, ys = j[o], x[o], y[o]
+    starts = np.flatnonzero(np.r_[True, js[1:] != js[:-1]])
+    g = js[starts]
+    b[0, g], b[1, g] = np.minimum.reduceat(xs, starts), np.minimum.reduceat(ys, starts)
+    b[2, g], b[3, g] = np.maximum.reduceat(xs, starts), np.maximum.reduceat(ys, starts)
+    return b
+
+
 def _near_pairs(eng: Engine, ix: Index, c: Columns, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
                 x: np.ndarray, y: np.ndarray) -> np.ndarray:  # fmt: skip
     """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
     this batch's fixes and the last known ones, grown by the ring)? Only those rows take the Python path."""
     codes, inv = np.unique(pair, return_inverse=True)
     k = len(codes)
-    box = {s: np.array([np.full(k, np.inf), np.full(k, np.inf), np.full(k, -np.inf), np.full(k, -np.inf)])
-           for s in ("w", "v")}  # fmt: skip
-    for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
-        b, r, j = box[side], rows[mask], inv[mask]
-        np.minimum.at(b[0], j, x[r])
-        np.minimum.at(b[1], j, y[r])
-        np.maximum.at(b[2], j, x[r])
-        np.maximum.at(b[3], j, y[r])
+    box = {side: _group_bounds(inv[mask], x[rows[mask]], y[rows[mask]], k)
+           for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows]))}  # fmt: skip
     close = np.zeros(k, dtype=bool)
+    wb, vb = box["w"].T.tolist(), box["v"].T.tolist()  # plain floats: this loop runs per order and batch
     for i, code in enumerate(codes.tolist()):  # one iteration per proximity order in the batch
         order = eng.orders[ix.refs[code]]
         st = eng.ostate(order.ref).get("prox", {})
-        for side in ("w", "v"):
+        w, v = wb[i], vb[i]
+        for side, b in (("w", w), ("v", v)):
             if side in st:
-                b = box[side]
-                b[0, i], b[1, i] = min(b[0, i], st[side][1]), min(b[1, i], st[side][2])
-                b[2, i], b[3, i] = max(b[2, i], st[side][1]), max(b[3, i], st[side][2])
-        w, v = box["w"][:, i], box["v"][:, i]
-        if not (np.isfinite(w).all() and np.isfinite(v).all()):
+                px, py = st[side][1], st[side][2]
+                b[0], b[1], b[2], b[3] = min(b[0], px), min(b[1], py), max(b[2], px), max(b[3], py)
+        if not all(map(math.isfinite, w)) or not all(map(math.isfinite, v)):
             continue
         ring = order.proximity["pre_alert_m"] * order.thresholds["proximity"]["rearm_factor"]
         gap_x = max(v[0] - w[2], w[0] - v[2], 0.0)
         gap_y = max(v[1] - w[3], w[1] - v[3], 0.0)
-        close[i] = (gap_x**2 + gap_y**2) ** 0.5 <= ring or st.get("level", 0) > 0
+        close[i] = math.hypot(gap_x, gap_y) <= ring or st.get("level", 0) > 0
     return close[inv]

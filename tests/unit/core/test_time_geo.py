@@ -1,7 +1,8 @@
 from datetime import UTC, date, datetime, time
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openem.core import geo
@@ -72,3 +73,20 @@ def test_valid_lat_lon_rejects_out_of_range_and_nan():
 def test_ids_are_unique_and_prefixed():
     ids = {new_id("ORD") for _ in range(1000)}
     assert len(ids) == 1000 and all(i.startswith("ORD-") and len(i) == 30 for i in ids)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(-8.9, 2.4), st.floats(49.1, 61.4)), min_size=1, max_size=200))
+def test_the_lookup_grid_projection_is_within_10_cm_of_pyproj(points) -> None:
+    lon = np.array([p[0] for p in points])
+    lat = np.array([p[1] for p in points])
+    gx, gy = geo.wgs84_to_bng_grid(lon, lat)
+    px, py = geo.wgs84_to_bng(lon, lat)
+    assert np.max(np.hypot(gx - px, gy - py)) < 0.10
+
+
+def test_the_lookup_grid_hands_points_off_the_grid_to_pyproj() -> None:
+    lon, lat = np.array([-12.0, 5.0, -1.5]), np.array([52.0, 52.0, 70.0])  # Atlantic, Netherlands, Arctic
+    gx, gy = geo.wgs84_to_bng_grid(lon, lat)
+    px, py = geo.wgs84_to_bng(lon, lat)
+    assert np.allclose(gx, px) and np.allclose(gy, py)

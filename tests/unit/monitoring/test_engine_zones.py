@@ -56,6 +56,17 @@ def test_fixes_outside_the_zone_raise_nothing_and_a_single_jump_is_rejected() ->
     ]  # the two jumped fixes only
 
 
+def test_late_fixes_inside_the_zone_are_not_mistaken_for_jumps_from_the_newer_fix() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    late_visit = walk_in(dev, 3)  # 12:00-12:02 inside the zone, stored on the tag during an outage
+    now_home = [dev.fix(T0 + timedelta(minutes=30 + i), *HOME) for i in range(2)]
+    assert eng.process(now_home) == []
+    alerts = eng.process(late_visit)  # uploaded later: older than the newest fix already known
+    assert not [f for f in eng.flags if f[2] == "impossible_speed"]
+    [entry] = [a for a in alerts if a["kind"] == "exclusion_entry"]
+    assert entry["start"] == "2026-11-23T12:00:00Z"
+
+
 def test_zone_outside_its_schedule_is_not_enforced() -> None:
     eng, dev = (
         engine_with_zone(schedule=[{"day": "SATURDAY", "start": "09:00", "end": "17:00"}]),
