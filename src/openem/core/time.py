@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -63,6 +64,7 @@ def to_london(dt: datetime) -> datetime:
     return ensure_utc(dt).astimezone(LONDON)
 
 
+@lru_cache(maxsize=65_536)  # a few slot times over a few hundred days: the engine asks the same ones often
 def local_to_utc(day: date, at: time) -> datetime:
     """The UTC instant of a Europe/London wall-clock time on a day.
 

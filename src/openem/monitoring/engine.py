@@ -33,6 +33,7 @@ from openem.monitoring.rules import alcohol, curfew, health, presence
 
 SNAPSHOT_VERSION = 1
 TICK_S = 30.0
+GAP_WINDOW = 2000  # sequence numbers remembered as "not yet received" below a device's newest
 
 
 class Engine:
@@ -173,45 +174,55 @@ class Engine:
     def _first_sight(self, cols: Columns, g: np.ndarray) -> np.ndarray:
         """False for a (device, seq) already processed: duplicates and replays change nothing.
 
-        Per device the registry keeps the highest sequence seen; the gaps below it (store-and-forward data
-        fills them later) live in the device's state. In-order data is checked in numpy; only devices with
-        late or repeated sequence numbers take the Python path."""
+        Per device the registry keeps the highest and lowest sequence seen; the gaps between them (data a
+        device stored and will forward later) live in the device's state, at most GAP_WINDOW below each
+        new sequence. Rows above the highest are new (numpy); Python runs only for devices with rows at or
+        below their highest (late data, replays) or with new gaps, and only over those rows."""
         new = np.ones(cols.n, dtype=bool)
         order = np.lexsort((cols.seq, g))
         d, s = g[order], cols.seq[order]
-        same = np.r_[False, (d[1:] == d[:-1]) & (s[1:] == s[:-1])]
+        head = np.r_[True, d[1:] != d[:-1]]
+        same = ~head & np.r_[False, s[1:] == s[:-1]]
         new[order[same]] = False
-        starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-        ends = np.r_[starts[1:], len(d)] - 1
+        starts = np.flatnonzero(head)
+        grp = np.cumsum(head) - 1
         seq_max, seq_min = self.reg.d["seq_max"], self.reg.d["seq_min"]
-        fresh_dev = starts[seq_max[d[starts]] < 0]
-        seq_min[d[fresh_dev]] = s[fresh_dev]  # below the first sequence seen, anything may still arrive late
-        step = np.r_[1, np.diff(s)]
-        step[starts] = np.where(seq_max[d[starts]] < 0, 1, s[starts] - seq_max[d[starts]])  # new: any start
-        irregular = np.add.reduceat(step != 1, starts) > 0  # gaps, repeats or late rows in the group
-        seq_max[d[starts[~irregular]]] = s[ends[~irregular]]
-        for lo, hi in zip(starts[irregular].tolist(), (ends[irregular] + 1).tolist(), strict=True):
-            dev = int(d[lo])
+        top0 = seq_max[d[starts]].copy()  # per group: the highest sequence before this batch (-1: none)
+        fresh = top0 < 0
+        seq_min[d[starts[fresh]]] = s[starts[fresh]]  # a device's first batch: its lowest sequence so far
+        late = ~same & (s <= top0[grp])
+        ab = np.flatnonzero(~same & (s > top0[grp]))
+        ab_grp = grp[ab]
+        prev = np.r_[-1, s[ab][:-1]]
+        first_ab = np.r_[True, ab_grp[1:] != ab_grp[:-1]] if len(ab) else np.zeros(0, dtype=bool)
+        prev[first_ab] = top0[ab_grp[first_ab]]
+        gap = (prev >= 0) & (s[ab] - prev > 1)
+        ends = np.r_[starts[1:], len(d)] - 1
+        seq_max[d[starts]] = np.maximum(top0, s[ends])
+        slow = np.union1d(grp[late], ab_grp[gap])
+        if not len(slow):
+            return new
+        late_rows = np.flatnonzero(late)
+        gap_rows, gap_prev = ab[gap], prev[gap]
+        for k in slow.tolist():
+            dev = int(d[starts[k]])
             st = self.dstate(self.reg.dev_ids[dev])
-            top = int(seq_max[dev])
             gaps = set(st.get("seq_gaps", []))
-            for j in range(lo, hi):
+            smin = int(seq_min[dev])
+            for j in late_rows[grp[late_rows] == k].tolist():
                 q = int(s[j])
-                if not new[order[j]]:
-                    continue
-                if q < seq_min[dev]:  # older than anything seen since the engine started: new
-                    gaps.update(range(max(q + 1, int(seq_min[dev]) - 2000), int(seq_min[dev])))
-                    seq_min[dev] = q
-                elif q <= top:
-                    if q in gaps:
-                        gaps.discard(q)
-                    else:
-                        new[order[j]] = False
+                if q < smin:  # older than anything seen: new, and what lies between may still arrive
+                    gaps.update(range(max(q + 1, smin - GAP_WINDOW), smin))
+                    smin = q
+                elif q in gaps:
+                    gaps.discard(q)
                 else:
-                    gaps.update(range(max(top + 1, q - 2000), q))
-                    top = q
-            seq_max[dev] = top
-            st["seq_gaps"] = sorted(gaps)[-2000:]
+                    new[order[j]] = False
+            sel = grp[gap_rows] == k
+            for lo, q in zip(gap_prev[sel].tolist(), s[gap_rows[sel]].tolist(), strict=True):
+                gaps.update(range(max(lo + 1, q - GAP_WINDOW), q))
+            seq_min[dev] = smin
+            st["seq_gaps"] = sorted(gaps)[-GAP_WINDOW:]
         return new
 
     def _last_seen(self, cols: Columns, g: np.ndarray) -> None:
