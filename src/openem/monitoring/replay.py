@@ -93,12 +93,25 @@ def replay(orders: Iterable[dict[str, Any]], activations: Iterable[dict[str, Any
            batch_s: float = 300.0, until: float | None = None, thresholds: dict[str, Any] | None = None
            ) -> tuple[list[dict[str, Any]], Counter[str]]:  # fmt: skip
     """Run the engine over a world; returns (alerts in detection order, counts of message flags)."""
+    return run(load_engine(orders, activations, until, thresholds), telemetry, batch_s, until)
+
+
+def load_engine(orders: Iterable[dict[str, Any]], activations: Iterable[dict[str, Any]], until: float | None = None,
+                thresholds: dict[str, Any] | None = None) -> Engine:  # fmt: skip
+    """An engine with a world's orders and activations applied (the set-up a live worker does once)."""
     eng = Engine(thresholds)
     eng.horizon = until
     for doc in orders:
         eng.apply_order(doc)
     for act in activations:
         eng.apply_activation(act)
+    eng.index()
+    return eng
+
+
+def run(eng: Engine, telemetry: pa.Table, batch_s: float = 300.0, until: float | None = None
+        ) -> tuple[list[dict[str, Any]], Counter[str]]:  # fmt: skip
+    """Feed telemetry through a loaded engine in receive-time slices, then close the windows due by `until`."""
     alerts: list[dict[str, Any]] = []
     flags: Counter[str] = Counter()
     for part in slices(telemetry, batch_s):
