@@ -22,7 +22,15 @@ from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
 from openem.web.orders_api import commit_result, load_visible, must_own_draft
 from openem.web.orders_forms import get_path, summary
-from openem.web.orders_sections import ADDRESS_LABELS, PAGES, REPEATED, ZONE_KINDS, page_for, timetable
+from openem.web.orders_sections import (
+    ADDRESS_LABELS,
+    PAGES,
+    REPEATED,
+    ZONE_KINDS,
+    page_for,
+    question_for,
+    timetable,
+)
 from openem.web.pages import render
 
 router = APIRouter(tags=["order pages"])
@@ -266,7 +274,11 @@ def changes(record: OrderRecord, version: int) -> list[Any]:
     """Field-by-field changes made by `version` compared with the version before it."""
     if version < 2 or version > len(record.versions):
         return []
-    return diff_orders(record.versions[version - 2].document, record.versions[version - 1].document)
+    doc = record.versions[version - 1].document
+    return [
+        {"field": c.field, "before": c.before, "after": c.after, "question": question_for(doc, c.field)}
+        for c in diff_orders(record.versions[version - 2].document, doc)
+    ]
 
 
 def overview(

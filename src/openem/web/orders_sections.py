@@ -4,6 +4,7 @@ computed from the order's validation errors by field path."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -349,6 +350,30 @@ def page_for(field: str) -> Page | None:
         if field in page.exact or any(field_matches(field, p) for p in page.prefixes):
             return page
     return None
+
+
+ITEM_NOUNS = {"timetable": "slot", "addresses": "address", "exclusion_zones": "exclusion zone",
+              "inclusion_zones": "inclusion zone", "attendance": "appointment", "aliases": "name"}  # fmt: skip
+
+
+def question_for(doc: dict[str, Any], field: str) -> str:
+    """The words a person saw for a changed field: "Section: question, item n" (the section and the item
+    when no single question holds the field, e.g. a whole zone or an added timetable slot)."""
+    page = page_for(field)
+    if page is None:
+        return field
+    item = re.findall(r"([a-z_]+)\[(\d+)\]", field)
+    where = f"{ITEM_NOUNS.get(item[-1][0], 'item')} {int(item[-1][1]) + 1}" if item else ""
+    label = ""
+    for f in page.fields(doc):
+        if f.path == field:
+            label = f.label.removesuffix(" (optional)")
+            break
+    if not label:
+        label = re.sub(r"\[\d+\]$", "", field.rsplit(".", 1)[-1]).replace("_", " ")
+        if item and field.endswith("]"):
+            return f"{page.title}: {where}"
+    return f"{page.title}: {label}" + (f", {where}" if where else "")
 
 
 def page_errors(page: Page, errors: list[ValidationError]) -> list[ValidationError]:

@@ -372,6 +372,7 @@ def test_reject_needs_reasons_then_the_creator_amends_and_a_variation_shows_its_
     page = operator.post(f"/orders/{ref}/accept", data={"csrf_token": operator.token}).text
     changes = page.split('id="changes"', 1)[1].split("</table>", 1)[0]
     assert "contact.phone" in changes and "07700 900999" in changes and "device_wearer" not in changes
+    assert "Contact details: Device wearer&#39;s phone number" in changes  # the question as it was asked
 
 
 GOOD = {
