@@ -72,16 +72,43 @@ def map_data(request: Request, doc: dict[str, Any]) -> str:
     return json.dumps({"addresses": addresses, "zones": zones, "tiles": tiles})
 
 
+def zone_at(doc: dict[str, Any], target: str) -> tuple[str, int, dict[str, Any]] | None:
+    """The zone named by "<kind>-<index>" (as the page's Change links and Save button say), if it exists."""
+    kind, _, index = str(target).rpartition("-")
+    for k, i, zone in zones_of(doc):
+        if k == kind and index.isdigit() and i == int(index):
+            return k, i, zone
+    return None
+
+
+def form_for_zone(kind: str, zone: dict[str, Any]) -> dict[str, Any]:
+    """The add/change form filled in with a zone's details, so that a person can change one part of it."""
+    sched = zone.get("schedule") if isinstance(zone.get("schedule"), list) else []
+    sched = [s for s in sched if isinstance(s, dict)]
+    values = {"zone": {"name": zone.get("name"), "start": zone.get("start"), "end": zone.get("end"),
+                       "days": [s.get("day") for s in sched] or None,
+                       "from_time": sched[0].get("start") if sched else None,
+                       "to_time": sched[0].get("end") if sched else None}}  # fmt: skip
+    shown: dict[str, Any] = {f.path: display(f, get_path(values, f.path)) for f in FIELDS}
+    geometry = zone.get("geometry")
+    shown.update(kind=kind, geojson=json.dumps(geometry) if isinstance(geometry, dict) else "")
+    return shown
+
+
 def render_zones(
     request: Request,
     record: OrderRecord,
     errors: list[tuple[str, str]],
     form: dict[str, Any] | None,
     status_code: int = 200,
+    editing: str = "",
 ) -> Response:
     from openem.web.pages import render
 
     doc = record.latest.document
+    target = zone_at(doc, editing) if editing else None
+    if form is None and target is not None:
+        form = form_for_zone(target[0], target[2])
     form = form or {}
     values = {f.path: form.get(f.path, display(f, None)) for f in FIELDS}
     messages: dict[str, str] = {}
@@ -103,6 +130,8 @@ def render_zones(
             "geometry": form.get("geometry", ""),
             "geojson": form.get("geojson", ""),
             "map_data": map_data(request, doc),
+            "editing": editing if target is not None else "",
+            "editing_name": (target[2].get("name") or target[2].get("id") or "") if target else "",
         },
         status=status_code,
     )
@@ -113,6 +142,7 @@ def zones_page(
     ref: str,
     request: Request,
     check: bool = False,
+    edit: str = "",
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:create")),
 ) -> Response:
@@ -124,7 +154,7 @@ def zones_page(
     if check:
         found = OrderService(SqlOrderRepository(uow.session)).validate(record.ref)
         errors = [("zone.name", e.message) for e in page_errors(BY_SLUG["zones"], found)]
-    return render_zones(request, record, errors, None)
+    return render_zones(request, record, errors, None, editing=edit[:80])
 
 
 def next_id(doc: dict[str, Any]) -> str:
@@ -143,7 +173,8 @@ def schedule(chosen: Any, start: str | None, end: str | None) -> list[dict[str, 
 
 
 def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
-    """The polygon from the uploaded file, else the pasted GeoJSON, else the map drawing."""
+    """The polygon from the uploaded file, else the map drawing, else the pasted GeoJSON (when a zone is
+    changed, the GeoJSON box holds its current shape: a new drawing replaces it)."""
     upload = form.get("geojson_file")
     data = b""
     if upload is not None and hasattr(upload, "read"):
@@ -152,8 +183,8 @@ def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str
     if not data:
         pasted = str(form.get("geojson", ""))[: MAX_GEOJSON_BYTES + 1]
         drawn = str(form.get("geometry", ""))[: MAX_GEOJSON_BYTES + 1]
-        data = (pasted.strip() or drawn.strip()).encode()
-        field = "geojson" if pasted.strip() else "map"
+        data = (drawn.strip() or pasted.strip()).encode()
+        field = "map" if drawn.strip() else "geojson"
     if not data:
         return None, [("map", "Draw the zone on the map, or paste or upload it as GeoJSON")]
     ctx = Context(now=datetime.now(UTC), policy=policy_data.load())
@@ -185,6 +216,10 @@ def zones_save(
         if isinstance(zones, list) and index.isdigit() and int(index) < len(zones):
             zones.pop(int(index))
     else:
+        editing = action[5:] if action.startswith("save-") else ""
+        target = zone_at(doc, editing) if editing else None
+        if editing and target is None:  # the zone went (removed in another tab): nothing to change
+            return RedirectResponse(f"/orders/{record.ref}/zones", status_code=303)
         kind = str(form.get("kind", ""))
         values: dict[str, Any] = {}
         errors, raw = apply_form(values, FIELDS, form)
@@ -196,15 +231,21 @@ def zones_save(
             shown = {k: str(form.get(k, ""))[:MAX_GEOJSON_BYTES] for k in ("kind", "geometry", "geojson")}
             for f in FIELDS:
                 shown[f.path] = raw.get(f.path, display(f, get_path(values, f.path)))
-            return render_zones(request, record, errors, shown, 422)
-        zone = {"id": next_id(doc), **values.get("zone", {}), "geometry": geometry}
+            return render_zones(request, record, errors, shown, 422, editing=editing)
+        zone_id = str(target[2].get("id") or next_id(doc)) if target else next_id(doc)
+        zone = {"id": zone_id, **values.get("zone", {}), "geometry": geometry}
         zone["schedule"] = schedule(
             zone.pop("days", None), zone.pop("from_time", None), zone.pop("to_time", None)
         )
         conditions.setdefault(kind, [])
         if not isinstance(conditions[kind], list):
             conditions[kind] = []
-        conditions[kind].append(zone)
+        if target is not None and target[0] == kind:
+            conditions[kind][target[1]] = zone  # changed in place: same id, same position
+        else:
+            if target is not None:  # an exclusion zone became an inclusion zone, or the other way
+                conditions[target[0]].pop(target[1])
+            conditions[kind].append(zone)
     svc = OrderService(SqlOrderRepository(uow.session))
     try:
         result = svc.update_section(caller.actor, record.ref, "conditions", conditions)

@@ -327,6 +327,43 @@ def test_zones_come_from_the_drawn_field_or_geojson_and_bad_shapes_are_refused(w
     assert stored(world, ref)["conditions"]["exclusion_zones"] == []
 
 
+def test_a_zone_is_changed_in_place_keeping_its_id(world, creator):
+    ref = new_order(creator)
+    base = {"csrf_token": creator.token, "kind": "exclusion_zones", "zone.name": "Town centre"}
+    creator.post(f"/orders/{ref}/zones", data={**base, "geometry": json.dumps(SQUARE)})
+    creator.post(f"/orders/{ref}/zones", data={**base, "zone.name": "Park", "geometry": json.dumps(SQUARE)})
+    before = stored(world, ref)["conditions"]["exclusion_zones"]
+    page = creator.get(f"/orders/{ref}/zones?edit=exclusion_zones-1").text
+    assert "Change Park" in page and 'value="save-exclusion_zones-1"' in page and 'value="Park"' in page
+    assert "&#34;coordinates&#34;" in page or "&quot;coordinates&quot;" in page  # its shape, ready to edit
+    bigger = {"type": "Polygon",
+              "coordinates": [[[-3.18, 51.48], [-3.16, 51.48], [-3.16, 51.49], [-3.18, 51.49], [-3.18, 51.48]]]}  # fmt: skip
+    r = creator.post(f"/orders/{ref}/zones", data={
+        **base, "action": "save-exclusion_zones-1", "zone.name": "Park and lake", "geojson": json.dumps(SQUARE),
+        "geometry": json.dumps(bigger), "zone.days": ["SUNDAY"], "zone.from_time": "09:00", "zone.to_time": "17:00"})  # fmt: skip
+    assert r.status_code == 200
+    after = stored(world, ref)["conditions"]["exclusion_zones"]
+    assert len(after) == 2 and after[0] == before[0]
+    assert after[1]["id"] == before[1]["id"] and after[1]["name"] == "Park and lake"
+    assert after[1]["geometry"] == bigger  # a new drawing beats the shape it was given to edit
+    assert after[1]["schedule"] == [{"day": "SUNDAY", "start": "09:00", "end": "17:00"}]
+    # a bad change is refused with the form still on the zone being changed, and nothing is lost
+    r = creator.post(f"/orders/{ref}/zones", data={**base, "action": "save-exclusion_zones-1", "zone.name": "",
+                                                   "geojson": "{not json"})  # fmt: skip
+    assert r.status_code == 422 and 'value="save-exclusion_zones-1"' in r.text
+    assert stored(world, ref)["conditions"]["exclusion_zones"] == after
+    # changing its type moves it to the other list
+    creator.post(f"/orders/{ref}/zones", data={**base, "action": "save-exclusion_zones-0", "kind": "inclusion_zones",
+                                               "geojson": json.dumps(SQUARE)})  # fmt: skip
+    conditions = stored(world, ref)["conditions"]
+    assert [z["id"] for z in conditions["exclusion_zones"]] == [before[1]["id"]]
+    assert [z["id"] for z in conditions["inclusion_zones"]] == [before[0]["id"]]
+    # a zone that no longer exists cannot be changed
+    r = creator.post(f"/orders/{ref}/zones", data={**base, "action": "save-exclusion_zones-7",
+                                                   "geojson": json.dumps(SQUARE)})  # fmt: skip
+    assert r.status_code == 200 and stored(world, ref)["conditions"] == conditions
+
+
 def test_possible_duplicates_must_be_confirmed_one_by_one(world, creator, operator):
     doc = sample_order(datetime.now(UTC))
     first = new_order(creator)
