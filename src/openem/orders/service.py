@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from openem.bus.messages import Event
@@ -20,7 +20,7 @@ from openem.orders.diff import diff_orders, variation_types
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import LIST_SECTIONS, SECTIONS, OrderStatus, RequestType
 from openem.orders.rules import ValidationError, validate_order
-from openem.orders.rules.duplicates import PossibleDuplicate, find_possible_duplicates
+from openem.orders.rules.duplicates import PossibleDuplicate, find_possible_duplicates, match_keys
 from openem.orders.rules.structure import check_structure
 
 AuditEntry = tuple[str, str, dict[str, Any]]
@@ -29,7 +29,8 @@ AuditEntry = tuple[str, str, dict[str, Any]]
 class OrderRepository(Protocol):
     """Persistence of order records. `add` a new record, `get` by reference, `save` a changed record
     (implementations may check that `record.versions` only grew or its latest version changed),
-    `active_documents` yields the current document of every accepted or active order (duplicate checks)."""
+    `active_documents` yields the current document of every accepted or active order (duplicate checks), or,
+    given `keys` (`rules.duplicates.match_keys`), at least those sharing one of the keys."""
 
     def get(self, ref: str) -> OrderRecord | None: ...
 
@@ -37,7 +38,7 @@ class OrderRepository(Protocol):
 
     def save(self, record: OrderRecord) -> None: ...
 
-    def active_documents(self) -> Iterable[dict[str, Any]]: ...
+    def active_documents(self, keys: Collection[str] | None = None) -> Iterable[dict[str, Any]]: ...
 
 
 class InMemoryOrderRepository:
@@ -57,11 +58,12 @@ class InMemoryOrderRepository:
             raise NotFound(f"Order {record.ref} not found")
         self._records[record.ref] = record
 
-    def active_documents(self) -> Iterable[dict[str, Any]]:
+    def active_documents(self, keys: Collection[str] | None = None) -> Iterable[dict[str, Any]]:
         for record in self._records.values():
             current = record.current
             if current is not None and current.status in (OrderStatus.ACCEPTED, OrderStatus.ACTIVE):
-                yield current.document
+                if keys is None or match_keys(current.document) & set(keys):
+                    yield current.document
 
 
 class OrderInvalid(Invalid):
@@ -156,7 +158,7 @@ class OrderService:
             confirmed = set(confirmed_not_duplicates)
             duplicates = [
                 d
-                for d in find_possible_duplicates(doc, self.repo.active_documents())
+                for d in find_possible_duplicates(doc, self.repo.active_documents(match_keys(doc)))
                 if d.order_ref not in confirmed
             ]
             if duplicates:

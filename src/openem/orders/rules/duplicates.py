@@ -61,6 +61,17 @@ def name_similarity(a: dict[str, Any], b: dict[str, Any]) -> float:
     return best
 
 
+def match_keys(order: Any) -> set[str]:
+    """What another order must share with this one to be a candidate duplicate: an identifier
+    ("pnc:2019/0123456A", normalised) or the date of birth ("dob:1990-01-01"). A store indexes these so that a
+    duplicate check reads the few orders sharing a key, not every active order."""
+    wearer = section(order, "device_wearer")
+    keys = {f"{k}:{_normalise_id(v)}" for k in IDENTIFIERS if (v := text(wearer, k))}
+    if dob := text(wearer, "date_of_birth"):
+        keys.add(f"dob:{dob}")
+    return {k[:120] for k in keys}
+
+
 def find_possible_duplicates(order: Any, existing: Iterable[Any]) -> list[PossibleDuplicate]:
     """Active orders (documents) in `existing` that may be for the same person as `order`.
 
