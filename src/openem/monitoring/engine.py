@@ -153,9 +153,8 @@ class Engine:
         keep = np.flatnonzero((act >= 0) & fresh)
         if len(keep) == 0:
             return
+        keep = keep[np.lexsort((cols.seq[keep], cols.t[keep], act[keep]))]  # by activation, event time, seq
         cols, act, g = cols.take(keep), act[keep], g[keep]
-        order = np.lexsort((cols.seq, cols.t, act))
-        cols, act, g = cols.take(order), act[order], g[order]
         gps = cols.type == 0
         bad = gps & ~(
             np.isfinite(cols.f["lat"]) & np.isfinite(cols.f["lon"])
