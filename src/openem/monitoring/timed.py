@@ -21,9 +21,10 @@ KEEP_OBS_S = 3 * 86400.0
 
 def _next_window(cf: dict, after: float) -> tuple[float, float]:
     """(start, end) of the first window ending after `after`."""
-    for start, end in curfew.curfew_windows(cf, after, after + 8 * 86400):
-        if end > after:
-            return start, end
+    for days in (2, 8):  # most curfews have a window every day: look two days ahead before a week
+        for start, end in curfew.curfew_windows(cf, after, after + days * 86400):
+            if end > after:
+                return start, end
     return FAR_FUTURE, FAR_FUTURE
 
 
