@@ -178,7 +178,7 @@ def build_chunk(
         b_vic, _ = signals.battery(ctx, "VICTIM", levels["VICTIM"], 2.0, True)
         b_alc, _ = signals.battery(ctx, "ALCOHOL_TAG", levels["ALCOHOL_TAG"], 0.12, False)
         parts += [
-            signals.gps_rows(ctx, alive_gps), signals.rf_rows(ctx, in_curfew), b_gps, b_nfd, b_vic, b_alc,
+            signals.gps_rows(ctx, alive_gps, in_curfew), signals.rf_rows(ctx, in_curfew), b_gps, b_nfd, b_vic, b_alc,
             signals.heartbeat_rows(ctx, "HMU"),
             signals.hmu_power_rows(ctx), signals.heartbeat_rows(ctx, "NFD", alive_nfd),
             events.alcohol_rows(ctx), events.tamper_rows(ctx), events.checkin_rows(ctx, alive_nfd), events.victim_rows(ctx),

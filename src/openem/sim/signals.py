@@ -10,10 +10,10 @@ from datetime import date
 import numpy as np
 
 from openem.sim import places
-from openem.sim.clock import US, wall_to_utc_us
+from openem.sim.clock import US, frame_bounds_us, wall_to_utc_us
 from openem.sim.movement import DayPlan, Track
 from openem.sim.population import Geography
-from openem.sim.rows import Rows, rows, runs
+from openem.sim.rows import Rows, concat, rows, runs
 from openem.sim.truth import TruthLog
 
 AWAY_M = 50.0  # truly not at home: beyond the curtilage
@@ -21,6 +21,7 @@ GRACE_MIN = 5
 LOW_BATTERY_PCT = 20.0
 MULTIPATH_P = 0.0005
 INDOOR_GAP_P = 0.25
+BURST_INTERVAL_S = 15  # a GPS tag in violation reports this often (otherwise every sample)
 RF_DROPOUT_P = 0.01  # per home-unit night
 
 
@@ -144,57 +145,109 @@ def battery(
     return out, full_alive
 
 
-def gps_rows(ctx: DayCtx, alive: np.ndarray) -> Rows:
-    g, tr, rng = ctx.geo, ctx.track, ctx.rng
+def gps_rows(ctx: DayCtx, alive: np.ndarray, in_curfew: np.ndarray | None = None) -> Rows:
+    """GPS fixes: one per sample, plus the faster fixes of a tag whose wearer is in violation (`burst_rows`)."""
+    tr, rng = ctx.track, ctx.rng
     who = np.flatnonzero(ctx.dev["GPS_TAG"] >= 0)
     x, y, t, moving = tr.x[who], tr.y[who], tr.t_us[who], tr.moving[who]
-    n, f = x.shape
-    indoor = ~moving
-    keep = alive[who] & ~(indoor & (rng.random((n, f)) < INDOOR_GAP_P))
-    u = rng.random((n, f))
-    source = np.where(indoor & (u < 0.01), 1, np.where(indoor & (u < 0.11), 2, 0))
-    acc = np.where(moving, rng.lognormal(np.log(5.0), 0.3, (n, f)), rng.uniform(20, 50, (n, f)))
-    acc = np.where(
-        source == 2, rng.uniform(15, 40, (n, f)), np.where(source == 1, rng.uniform(100, 500, (n, f)), acc)
-    )
-    sigma = acc / np.sqrt(2)  # accuracy is a 1-sigma radius: per-axis sigma = r / sqrt(2)
-    ox = x + rng.normal(0, 1, (n, f)) * sigma
-    oy = y + rng.normal(0, 1, (n, f)) * sigma
-    jump = (source == 0) & (rng.random((n, f)) < MULTIPATH_P) & keep
-    jd, ja = rng.uniform(150, 500, (n, f)), rng.uniform(0, 2 * np.pi, (n, f))
-    ox = np.where(jump, ox + jd * np.cos(ja), ox)
-    oy = np.where(jump, oy + jd * np.sin(ja), oy)
-    acc = np.where(jump, rng.uniform(8, 25, (n, f)), acc)
-    jr, jc = np.nonzero(jump)
-    ctx.truth.add(
-        "device_fault",
-        False,
-        who[jr],
-        ctx.dev["GPS_TAG"][who[jr]],
-        "trail",
-        t[jr, jc],
-        t[jr, jc] + US,
-        "gps_multipath",
-    )
+    keep, ox, oy, acc, source = _observe(ctx, who, t, x, y, moving, alive[who], rng)
     _naive_zone_alerts(ctx, who, ox, oy, keep, x, y)
     rr, cc = np.nonzero(keep)
-    lat, lon = places.offset_to_lonlat(g.home_lat[who][rr], g.home_lon[who][rr], ox[rr, cc], oy[rr, cc])
     speed = np.where(
         moving[rr, cc],
         tr.speed[who][rr, cc] + rng.normal(0, 0.3, len(rr)),
         np.abs(rng.normal(0, 0.2, len(rr))),
     )
+    base = _fix_rows(ctx, who[rr], t[rr, cc], ox[rr, cc], oy[rr, cc], acc[rr, cc], source[rr, cc], speed,
+                     tr.heading[who][rr, cc])  # fmt: skip
+    if in_curfew is None:
+        return base
+    return concat([base, burst_rows(ctx, who, alive[who], in_curfew[who])])
+
+
+def _observe(
+    ctx: DayCtx, who: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray, moving: np.ndarray,
+    alive: np.ndarray, rng: np.random.Generator,
+) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """The GPS noise model over samples of any shape: indoor gaps, accuracy by source, a 1-sigma error,
+    multipath jumps (recorded as device faults). Returns (keep, observed x, observed y, accuracy, source)."""
+    shape = x.shape
+    indoor = ~moving
+    keep = alive & ~(indoor & (rng.random(shape) < INDOOR_GAP_P))
+    u = rng.random(shape)
+    source = np.where(indoor & (u < 0.01), 1, np.where(indoor & (u < 0.11), 2, 0))
+    acc = np.where(moving, rng.lognormal(np.log(5.0), 0.3, shape), rng.uniform(20, 50, shape))
+    acc = np.where(
+        source == 2, rng.uniform(15, 40, shape), np.where(source == 1, rng.uniform(100, 500, shape), acc)
+    )
+    sigma = acc / np.sqrt(2)  # accuracy is a 1-sigma radius: per-axis sigma = r / sqrt(2)
+    ox = x + rng.normal(0, 1, shape) * sigma
+    oy = y + rng.normal(0, 1, shape) * sigma
+    jump = (source == 0) & (rng.random(shape) < MULTIPATH_P) & keep
+    jd, ja = rng.uniform(150, 500, shape), rng.uniform(0, 2 * np.pi, shape)
+    ox = np.where(jump, ox + jd * np.cos(ja), ox)
+    oy = np.where(jump, oy + jd * np.sin(ja), oy)
+    acc = np.where(jump, rng.uniform(8, 25, shape), acc)
+    j = np.nonzero(jump)
+    jw = who[j[0]] if len(shape) == 2 else who[jump]
+    ctx.truth.add(
+        "device_fault", False, jw, ctx.dev["GPS_TAG"][jw], "trail", t[j], t[j] + US, "gps_multipath"
+    )
+    return keep, ox, oy, acc, source
+
+
+def _fix_rows(
+    ctx: DayCtx, person: np.ndarray, t: np.ndarray, ox: np.ndarray, oy: np.ndarray, acc: np.ndarray,
+    source: np.ndarray, speed: np.ndarray, heading: np.ndarray,
+) -> Rows:  # fmt: skip
+    g = ctx.geo
+    lat, lon = places.offset_to_lonlat(g.home_lat[person], g.home_lon[person], ox, oy)
     return rows(
         "gps",
-        ctx.dev["GPS_TAG"][who][rr],
-        t[rr, cc],
+        ctx.dev["GPS_TAG"][person],
+        t,
         lat=np.round(lat, 7),
         lon=np.round(lon, 7),
-        accuracy_m=np.round(acc[rr, cc], 1),
-        hdop=np.round(np.clip(acc[rr, cc] / 5, 0.7, 20), 1),
+        accuracy_m=np.round(acc, 1),
+        hdop=np.round(np.clip(acc / 5, 0.7, 20), 1),
         speed_mps=np.round(np.maximum(speed, 0), 2),
-        heading_deg=np.round(tr.heading[who][rr, cc], 1),
-        source=source[rr, cc].astype(np.int8),
+        heading_deg=np.round(heading, 1),
+        source=source.astype(np.int8),
+    )
+
+
+def burst_rows(ctx: DayCtx, who: np.ndarray, alive: np.ndarray, in_curfew: np.ndarray) -> Rows:
+    """A tag whose wearer breaks a condition reports faster (device-side geofence): while truly inside the
+    exclusion zone, or away from home during curfew, every sample gains fixes at +15, +30 and +45 s between
+    it and the next one, on the true path between the two, with the same noise model. Drawn from a child of
+    the day's generator so the rest of the day (and every other wearer's telemetry) is unchanged."""
+    g, tr = ctx.geo, ctx.track
+    x, y, t = tr.x[who], tr.y[who], tr.t_us[who]
+    in_zone = np.hypot(x - g.zone_xy[who, 0:1], y - g.zone_xy[who, 1:2]) < g.zone_r[who, None]
+    breaking = (in_zone & ctx.has["exclusion"][who, None]) | ((np.hypot(x, y) > AWAY_M) & in_curfew)
+    r, c = np.nonzero(breaking)
+    per = max(0, ctx.interval_s // BURST_INTERVAL_S - 1)
+    if per == 0 or len(r) == 0:
+        return concat([])
+    k = np.tile(np.arange(1, per + 1), len(r))
+    r, c = np.repeat(r, per), np.repeat(c, per)
+    nxt = np.minimum(c + 1, t.shape[1] - 1)
+    frac = k * BURST_INTERVAL_S / ctx.interval_s
+    tb = t[r, c] + k * BURST_INTERVAL_S * US
+    _, frame_end = frame_bounds_us(ctx.day)
+    inside = tb < frame_end
+    r, c, nxt, frac, tb = r[inside], c[inside], nxt[inside], frac[inside], tb[inside]
+    bx = x[r, c] + frac * (x[r, nxt] - x[r, c])
+    by = y[r, c] + frac * (y[r, nxt] - y[r, c])
+    moving = tr.moving[who][r, c]
+    rng = ctx.rng.spawn(1)[0]
+    keep, ox, oy, acc, source = _observe(ctx, who[r], tb, bx, by, moving, alive[r, c], rng)
+    speed = np.where(
+        moving, tr.speed[who][r, c] + rng.normal(0, 0.3, len(r)), np.abs(rng.normal(0, 0.2, len(r)))
+    )
+    s = keep
+    return _fix_rows(
+        ctx, who[r][s], tb[s], ox[s], oy[s], acc[s], source[s], speed[s], tr.heading[who][r, c][s]
     )
 
 
@@ -280,7 +333,9 @@ def hmu_power_rows(ctx: DayCtx) -> Rows:
     who = np.flatnonzero((ctx.dev["HMU"] >= 0) & (rng.random(len(ctx.dev["HMU"])) < 0.005))
     t0 = ctx.track.t_us[who, 0] + (rng.uniform(0, 23, len(who)) * 3600 * US).astype(np.int64)
     t1 = t0 + (rng.uniform(10, 180, len(who)) * 60 * US).astype(np.int64)
-    t1 = np.minimum(t1, ctx.track.t_us[who, -1])  # power returns by the end of the day simulated, not after it
+    t1 = np.minimum(
+        t1, ctx.track.t_us[who, -1]
+    )  # power returns by the end of the day simulated, not after it
     dev = ctx.dev["HMU"][who]
     ctx.truth.add("device_fault", False, who, dev, "device", t0, t1, "mains_power_loss")
     off = rows("hmu_power", dev, t0, mains=np.zeros(len(who), dtype=np.int8))

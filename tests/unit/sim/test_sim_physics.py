@@ -66,7 +66,8 @@ def test_indoor_fix_gaps_and_multipath_jumps_happen() -> None:
     gps = gps[gps["device_id"].str.startswith("GPS")].sort_values(["device_id", "device_time"])
     gaps = gps.groupby("device_id")["device_time"].diff().dt.total_seconds()
     assert (gaps > 90).mean() > 0.05  # missing fixes indoors
-    assert (gaps.dropna() >= 59).all()
+    assert (gaps.dropna() >= 14).all()  # 15 s while in violation (test_sim_gps_burst), otherwise 60 s
+    assert (gaps.dropna() >= 59).mean() > 0.98
     faults = small_world().truth
     assert (faults["detail"] == "gps_multipath").sum() > 0
 
