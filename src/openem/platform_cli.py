@@ -19,7 +19,9 @@ def register(sub: Any) -> None:
     p.add_argument("--no-migrate", action="store_true", help="do not upgrade the database first")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="set up a demo: database, a user of each role, a simulated fleet, then serve")
+    p = sub.add_parser(
+        "demo", help="set up a demo: database, a user of each role, a simulated fleet, then serve"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--wearers", type=int, default=200)
@@ -30,15 +32,28 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("worker", help="run a bus worker consuming events from NATS JetStream")
     p.add_argument("--nats", default=None, help="NATS URL (default OPENEM_BUS_URL)")
-    p.add_argument("--engine", action="store_true", help="run monitoring-engine partitions instead of event handlers")
+    p.add_argument(
+        "--engine", action="store_true", help="run monitoring-engine partitions instead of event handlers"
+    )
     p.add_argument("--partitions", type=int, default=int(os.environ.get("OPENEM_ENGINE_PARTITIONS", "8")))
-    p.add_argument("--lease", type=float, default=10.0, help="partition lease in seconds (takeover after a crash)")
+    p.add_argument(
+        "--lease", type=float, default=10.0, help="partition lease in seconds (takeover after a crash)"
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        help="seconds an order change may take to commit after it is stamped (engine workers wait that "
+        "long behind the newest telemetry so a variation is applied before the data after it)",
+    )
     p.add_argument("--prefix", default="openem", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database commands")
     dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
-    p = dbs.add_parser("upgrade", help="apply migrations (SQLite by default, PostgreSQL with OPENEM_DATABASE_URL)")
+    p = dbs.add_parser(
+        "upgrade", help="apply migrations (SQLite by default, PostgreSQL with OPENEM_DATABASE_URL)"
+    )
     p.set_defaults(func=cmd_db_upgrade)
     db.set_defaults(func=lambda a: (db.print_help(), 2)[1])
 
@@ -99,13 +114,24 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     db = _db()
     try:
         with db.uow() as uow:
-            create_user(uow.session, actor="cli", username=args.username, password=password, roles=args.role,
-                        email=args.email, organisation=args.organisation, police_area=args.police_area,
-                        restricted=args.restricted)
+            create_user(
+                uow.session,
+                actor="cli",
+                username=args.username,
+                password=password,
+                roles=args.role,
+                email=args.email,
+                organisation=args.organisation,
+                police_area=args.police_area,
+                restricted=args.restricted,
+            )
     except OpenEMError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    print(f"added {args.username} ({', '.join(args.role)})" + ("" if args.password else f" password: {password}"))
+    print(
+        f"added {args.username} ({', '.join(args.role)})"
+        + ("" if args.password else f" password: {password}")
+    )
     return 0
 
 
@@ -122,13 +148,20 @@ def cmd_users_token(args: argparse.Namespace) -> int:
     with db.uow() as uow:
         user_id = None
         if args.user:
-            u = uow.session.execute(select(UserRow).where(UserRow.username == args.user.lower())).scalar_one_or_none()
+            u = uow.session.execute(
+                select(UserRow).where(UserRow.username == args.user.lower())
+            ).scalar_one_or_none()
             if u is None:
                 print(f"error: no user {args.user}", file=sys.stderr)
                 return 1
             user_id = u.id
-        token = issue_token(uow.session, actor="cli", name=args.user or args.gateway, user_id=user_id,
-                            device_scope=args.gateway or "")
+        token = issue_token(
+            uow.session,
+            actor="cli",
+            name=args.user or args.gateway,
+            user_id=user_id,
+            device_scope=args.gateway or "",
+        )
     print(token)
     return 0
 
@@ -161,8 +194,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     db = _db()
     with db.uow() as uow:
         report = verify_chain(uow.session)
-    print(json.dumps({"ok": report.ok, "rows": report.rows, "first_bad_seq": report.first_bad_seq,
-                      "problem": report.problem}))
+    print(
+        json.dumps(
+            {
+                "ok": report.ok,
+                "rows": report.rows,
+                "first_bad_seq": report.first_bad_seq,
+                "problem": report.problem,
+            }
+        )
+    )
     return 0 if report.ok else 1
 
 
@@ -204,9 +245,16 @@ def seed_demo_users(db: Any) -> list[tuple[str, str, str]]:
             if uow.session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none():
                 continue
             password = secrets.token_urlsafe(12)
-            create_user(uow.session, actor="demo", username=username, password=password, roles=[role.value],
-                        display_name=ROLE_LABELS[role], restricted=role == Role.MC_OPERATOR,
-                        **DEMO_ORGS.get(role, {}))
+            create_user(
+                uow.session,
+                actor="demo",
+                username=username,
+                password=password,
+                roles=[role.value],
+                display_name=ROLE_LABELS[role],
+                restricted=role == Role.MC_OPERATOR,
+                **DEMO_ORGS.get(role, {}),
+            )
             created.append((username, ROLE_LABELS[role], password))
     return created
 
@@ -236,13 +284,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.engine:
         import signal
 
-        from openem.scale import run_engine_worker
+        from openem.scale.worker import run_engine_worker
 
         async def main() -> None:
             stop = asyncio.Event()
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
             print(f"engine worker: {args.partitions} partitions from {url}", flush=True)
-            stats = await run_engine_worker(db, url, args.partitions, prefix=args.prefix, lease_s=args.lease, stop=stop)
+            stats = await run_engine_worker(
+                db,
+                url,
+                args.partitions,
+                prefix=args.prefix,
+                lease_s=args.lease,
+                stop=stop,
+                settle_s=args.settle,
+                report=lambda line: print(line, flush=True),
+            )
             print(json.dumps(stats), flush=True)
 
         asyncio.run(main())

@@ -60,10 +60,32 @@ def _pending(url, stream, prefix):
 
 
 def _worker(db_url, url, prefix, tmp_path, name):
-    env = {**os.environ, "OPENEM_DATABASE_URL": db_url, "OPENEM_VAR_DIR": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.Popen([sys.executable, "-m", "openem.cli", "worker", "--engine", "--nats", url,
-                             "--partitions", str(PARTITIONS), "--lease", "2", "--prefix", prefix],
-                            env=env, stdout=open(tmp_path / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "OPENEM_DATABASE_URL": db_url,
+        "OPENEM_VAR_DIR": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openem.cli",
+            "worker",
+            "--engine",
+            "--nats",
+            url,
+            "--partitions",
+            str(PARTITIONS),
+            "--lease",
+            "2",
+            "--prefix",
+            prefix,
+        ],
+        env=env,
+        stdout=open(tmp_path / f"{name}.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_killed_worker_partitions_resume_elsewhere_without_loss_or_duplicates(db, db_url, tmp_path):
@@ -73,16 +95,22 @@ def test_killed_worker_partitions_resume_elsewhere_without_loss_or_duplicates(db
     world = generate_world(wearers=40, days=1, seed=11)
     load_world_into(db, world, datetime.now(UTC))
     # what the server does: store each batch, then publish its new messages to their partitions
-    wire = list(__import__("openem.sim.stream", fromlist=["table_to_wire"]).table_to_wire(
-        world.telemetry.sort_by("receive_time") if hasattr(world.telemetry, "sort_by") else
-        __import__("pyarrow").Table.from_pandas(world.telemetry.sort_values("receive_time"), preserve_index=False)))
+    wire = list(
+        __import__("openem.sim.stream", fromlist=["table_to_wire"]).table_to_wire(
+            world.telemetry.sort_by("receive_time")
+            if hasattr(world.telemetry, "sort_by")
+            else __import__("pyarrow").Table.from_pandas(
+                world.telemetry.sort_values("receive_time"), preserve_index=False
+            )
+        )
+    )
     import json
 
     pub = TelemetryPublisher(url, PARTITIONS, prefix=prefix)
     results = []
     for i in range(0, len(wire), 500):
         with db.uow() as uow:
-            results.append(ingest_batch(uow.session, json.dumps(wire[i:i + 500]).encode(), source="test"))
+            results.append(ingest_batch(uow.session, json.dumps(wire[i : i + 500]).encode(), source="test"))
     try:
         for r in results:
             pub(r)
@@ -95,9 +123,15 @@ def test_killed_worker_partitions_resume_elsewhere_without_loss_or_duplicates(db
     for k in range(PARTITIONS):
         eng = load_partition_engine(db, k, PARTITIONS)
         for r in results:
-            msgs = [m.to_wire() for m in r.accepted
-                    if partition_of(r.activation_of[m.message_id][2] if m.message_id in r.activation_of else m.device_id,
-                                    PARTITIONS) == k]
+            msgs = [
+                m.to_wire()
+                for m in r.accepted
+                if partition_of(
+                    r.activation_of[m.message_id][2] if m.message_id in r.activation_of else m.device_id,
+                    PARTITIONS,
+                )
+                == k
+            ]
             for a in eng.process(msgs):
                 expected.add(a["id"])
                 kinds[a["id"]] = a["kind"]
@@ -110,7 +144,9 @@ def test_killed_worker_partitions_resume_elsewhere_without_loss_or_duplicates(db
         deadline = time.time() + 60
         while time.time() < deadline:
             with db.uow() as uow:
-                done = uow.session.execute(select(func.coalesce(func.sum(EngineCheckpointRow.messages), 0))).scalar_one()
+                done = uow.session.execute(
+                    select(func.coalesce(func.sum(EngineCheckpointRow.messages), 0))
+                ).scalar_one()
             if done > 0:
                 break
             time.sleep(0.2)
@@ -131,7 +167,11 @@ def test_killed_worker_partitions_resume_elsewhere_without_loss_or_duplicates(db
     with db.uow() as uow:
         stored = set(uow.session.execute(select(AlertRow.alert_id)).scalars())
         raised_events = uow.session.execute(
-            select(func.count()).select_from(OutboxRow).where(OutboxRow.topic == "monitoring.AlertRaised")).scalar_one()
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.topic == "monitoring.AlertRaised")
+        ).scalar_one()
     event_driven = {i for i in expected}
-    assert stored == event_driven, (sorted(kinds[i] for i in event_driven - stored), len(stored - event_driven))
+    assert stored == event_driven, (
+        sorted(kinds[i] for i in event_driven - stored),
+        len(stored - event_driven),
+    )
     assert raised_events == len(stored)  # each alert published once, despite the redelivery after the kill

@@ -1,0 +1,250 @@
+"""Partition workers follow orders and activations while they run (docs/decisions/0008).
+
+Level-triggered, not edge-triggered: a worker does not count on seeing every order event once. It compares
+what its engine holds (each order's version, whether it has ended, each activation) with what the database
+says is in force, and applies the difference. A change is therefore applied when, and only when, the
+engine does not yet have it:
+- killed before the checkpoint that includes a change commits: the next owner restores the older checkpoint,
+  sees the difference again and applies it (nothing lost);
+- the checkpoint includes it: a restored engine already has that version, so there is no difference
+  (nothing applied twice).
+
+Changes carry the instant they take effect (`at`). `process_in_order` cuts a batch of telemetry at those
+instants: messages with an earlier event time are judged by the rules before the change, later ones after.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from openem.core.time import parse_instant
+from openem.devices.tables import ActivationRow
+from openem.monitoring.model import Activation
+from openem.orders.model import OrderStatus
+from openem.orders.repository import OrderRow, OrderVersionRow
+from openem.store.db import Database
+
+LIVE = (OrderStatus.ACCEPTED.value, OrderStatus.ACTIVE.value)
+ENDED = OrderStatus.ENDED.value
+ALWAYS = -math.inf  # a change that applies to every message not yet processed
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    kind: str  # "order" (accepted or varied), "end", "activation" (started, ended or corrected)
+    key: str  # order ref or activation id
+    at: float  # epoch seconds from which the change holds; ALWAYS for new orders and activations
+    data: dict[str, Any]
+
+    def describe(self) -> str:
+        version = f" v{self.data.get('version')}" if self.kind == "order" else ""
+        return f"{self.kind} {self.key}{version}"
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderState:
+    """The version of an order in force, as the database has it (document fetched only when needed)."""
+
+    ref: str
+    version: int
+    status: str
+    decided_at: datetime | None
+    updated_at: datetime
+
+
+def _ts(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else ALWAYS
+
+
+# ---- pure: what differs ------------------------------------------------------------------------------
+def order_differences(engine: Any, states: Iterable[OrderState]) -> list[tuple[OrderState, str]]:
+    """(state, kind) for each order whose version in force the engine lacks ("order") or whose ending it
+    has not applied ("end"). An ended order the engine never had is nothing to monitor."""
+    out: list[tuple[OrderState, str]] = []
+    for s in states:
+        spec = engine.orders.get(s.ref)
+        have = spec.doc.get("version") if spec is not None else None
+        ended = spec is not None and "_ended_at" in spec.doc
+        if s.status in LIVE and (have != s.version or ended):
+            out.append((s, "order"))
+        elif s.status == ENDED and spec is not None:
+            if have != s.version:
+                out.append((s, "order"))
+            if not ended or have != s.version:
+                out.append((s, "end"))
+    return out
+
+
+def order_change(
+    engine: Any, state: OrderState, kind: str, doc: dict[str, Any], person_id: str | None
+) -> Change:
+    if kind == "end":
+        return Change("end", state.ref, state.updated_at.timestamp(), {})
+    data = {**doc, "ref": state.ref, "person_id": person_id or doc.get("person_id"), "version": state.version}
+    # a new order covers all its telemetry (its own dates bound it); a variation holds from its acceptance
+    at = ALWAYS if state.ref not in engine.orders else _ts(state.decided_at)
+    return Change("order", state.ref, at, data)
+
+
+def activation_changes(engine: Any, rows: Iterable[dict[str, Any]]) -> list[Change]:
+    """Activations the engine lacks or holds differently (e.g. an end set since)."""
+    held = {a.activation_id: a for a in engine.activations}
+    return [
+        Change("activation", r["activation_id"], ALWAYS, r)
+        for r in rows
+        if held.get(r["activation_id"]) != Activation.from_dict(r)
+    ]
+
+
+def apply_change(engine: Any, change: Change) -> None:
+    if change.kind == "order":
+        engine.apply_order(change.data)
+    elif change.kind == "end":
+        engine.end_order(change.key, change.at)
+    elif change.kind == "activation":
+        engine.apply_activation(change.data)
+    else:
+        raise ValueError(f"unknown change {change.kind!r}")
+
+
+def event_time(message: dict[str, Any]) -> float:
+    return parse_instant(message["device_time"]).timestamp()
+
+
+def horizon(messages: Iterable[dict[str, Any]]) -> float:
+    """The newest instant a batch speaks for: event time, capped at receive time (a clock running ahead)."""
+    out = ALWAYS
+    for m in messages:
+        t = event_time(m)
+        rx = m.get("receive_time")
+        out = max(out, min(t, parse_instant(rx).timestamp()) if rx else t)
+    return out
+
+
+def process_in_order(
+    engine: Any, messages: list[dict[str, Any]], changes: list[Change]
+) -> list[dict[str, Any]]:
+    """Apply changes and process messages in event-time order: the messages before a change's instant first,
+    then the change, then the rest. Returns the alerts raised."""
+    alerts: list[dict[str, Any]] = []
+    rest = list(messages)
+    for change in sorted(changes, key=lambda c: c.at):
+        if rest and change.at > ALWAYS:
+            before = [m for m in rest if event_time(m) < change.at]
+            if before:
+                rest = [m for m in rest if event_time(m) >= change.at]
+                alerts += engine.process(before)
+        apply_change(engine, change)
+    if rest:
+        alerts += engine.process(rest)
+    return alerts
+
+
+# ---- the database side -------------------------------------------------------------------------------
+def _activation_dict(a: ActivationRow) -> dict[str, Any]:
+    return {
+        "activation_id": a.activation_id,
+        "device_id": a.device_id,
+        "device_kind": a.device_kind,
+        "order_ref": a.order_ref,
+        "person_id": a.person_id,
+        "role": a.role,
+        "start": a.start,
+        "end": a.end,
+    }
+
+
+class OrderFollower:
+    """Reads what is in force and returns, per partition, the changes its engine lacks.
+
+    Every call compares; the cursor only narrows what is read. Orders: rows updated since the newest
+    `updated_at` seen, minus `overlap_s` (a transaction stamps `updated_at` before it commits). Activations:
+    a cheap probe (how many, how many ended) decides whether to read them. Every `full_every_s`, and for a
+    partition just taken, everything is compared."""
+
+    def __init__(
+        self,
+        db: Database,
+        partition_of: Callable[[str], int],
+        *,
+        overlap_s: float = 30.0,
+        full_every_s: float = 60.0,
+    ) -> None:
+        self.db = db
+        self.partition_of = partition_of
+        self.overlap_s = overlap_s
+        self.full_every_s = full_every_s
+        self.since: datetime | None = None
+        self.probe: tuple[int, int] | None = None
+        self.last_full = 0.0
+
+    def changes(self, engines: dict[int, Any], *, takeover: bool = False) -> dict[int, list[Change]]:
+        """The changes each engine lacks. `takeover`: compare everything for partitions just taken, without
+        moving the cursor the running partitions rely on."""
+        if not engines:
+            return {}
+        full = takeover or time.monotonic() - self.last_full >= self.full_every_s
+        with self.db.uow() as uow:
+            s = uow.session
+            q = (
+                select(
+                    OrderVersionRow.ref,
+                    OrderVersionRow.version,
+                    OrderVersionRow.status,
+                    OrderVersionRow.decided_at,
+                    OrderRow.updated_at,
+                )
+                .join(OrderRow, OrderRow.ref == OrderVersionRow.ref)
+                .where(OrderVersionRow.status.in_((*LIVE, ENDED)))
+            )
+            if not full and self.since is not None:
+                q = q.where(OrderRow.updated_at >= self.since - timedelta(seconds=self.overlap_s))
+            states = [OrderState(*row) for row in s.execute(q)]
+            probe = tuple(s.execute(select(func.count(), func.count(ActivationRow.end))).one())
+            acts: list[dict[str, Any]] | None = None
+            if full or probe != self.probe:
+                acts = [_activation_dict(a) for a in s.execute(select(ActivationRow)).scalars()]
+            wanted: dict[int, list[tuple[OrderState, str]]] = {}
+            by_part: dict[int, list[OrderState]] = {}
+            for st in states:
+                by_part.setdefault(self.partition_of(st.ref), []).append(st)
+            for k, engine in engines.items():
+                wanted[k] = order_differences(engine, by_part.get(k, []))
+            docs = self._documents(
+                s, {st.ref for diffs in wanted.values() for st, kind in diffs if kind == "order"}
+            )
+        out: dict[int, list[Change]] = {}
+        for k, engine in engines.items():
+            found = [order_change(engine, st, kind, *docs.get(st.ref, ({}, None))) for st, kind in wanted[k]]
+            if acts is not None:
+                found += activation_changes(
+                    engine, [a for a in acts if self.partition_of(a["order_ref"]) == k]
+                )
+            if found:
+                out[k] = found
+        if not takeover:
+            if states:
+                newest = max(st.updated_at for st in states)
+                self.since = newest if self.since is None else max(self.since, newest)
+            self.probe = probe  # type: ignore[assignment]
+            if full:
+                self.last_full = time.monotonic()
+        return out
+
+    @staticmethod
+    def _documents(session: Any, refs: set[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
+        if not refs:
+            return {}
+        rows = session.execute(
+            select(OrderVersionRow.ref, OrderVersionRow.document, OrderRow.person_id)
+            .join(OrderRow, OrderRow.ref == OrderVersionRow.ref)
+            .where(OrderVersionRow.ref.in_(sorted(refs)), OrderVersionRow.status.in_((*LIVE, ENDED)))
+        ).all()
+        return {ref: (dict(doc), person_id) for ref, doc, person_id in rows}
