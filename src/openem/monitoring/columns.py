@@ -7,6 +7,7 @@ counted, since ingest has already stored and flagged them).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,24 +30,75 @@ TYPE_CODES = {"gps": 0, "rf": 1, "alcohol": 2, "battery": 3, "tamper": 4, "check
               "hmu_moved": 7, "heartbeat": 8}  # fmt: skip
 
 
+class Lazy(Mapping[str, np.ndarray]):
+    """Named columns materialised on first use, through an optional row selection.
+
+    `take` composes selections instead of copying every column: the engine reads a handful of the eleven
+    float, four bool and five string columns for any one message type, so copying all of them on every sort
+    and split cost more than the rules themselves."""
+
+    __slots__ = ("_src", "_idx", "_cache")
+
+    def __init__(self, src: Callable[[str], np.ndarray], idx: np.ndarray | slice | None = None) -> None:
+        self._src = src
+        self._idx = idx
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        v = self._cache.get(key)
+        if v is None:
+            base = self._src(key)
+            v = base if self._idx is None else base[self._idx]
+            self._cache[key] = v
+        return v
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cache)
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def take(self, idx: np.ndarray | slice) -> Lazy:
+        cur = self._idx
+        if cur is None:
+            new: np.ndarray | slice = idx
+        elif isinstance(cur, slice):
+            lo = cur.start or 0
+            new = slice(lo + (idx.start or 0), lo + idx.stop) if isinstance(idx, slice) else idx + lo
+        else:
+            new = cur[idx]
+        return Lazy(self._src, new)
+
+
 @dataclass
 class Columns:
     n: int
-    devices: list[str]  # the batch's distinct device ids
+    devices: list[str]  # the batch's distinct device ids (shared, unchanged, by every take and slice)
     dev: np.ndarray  # int32 index into devices
     seq: np.ndarray
     type: np.ndarray  # int8 TYPE_CODES, -1 unknown
     t: np.ndarray  # device_time, float seconds UTC
     rx: np.ndarray  # receive_time, float seconds UTC
-    f: dict[str, np.ndarray]  # float columns (NaN = null)
-    b: dict[str, np.ndarray]  # bool columns (null = False)
-    s: dict[str, np.ndarray]  # string columns (object arrays, None = null)
+    f: Mapping[str, np.ndarray]  # float columns (NaN = null)
+    b: Mapping[str, np.ndarray]  # bool columns (null = False)
+    s: Mapping[str, np.ndarray]  # string columns (object arrays, None = null)
     rejected: int = 0
 
     def take(self, idx: np.ndarray) -> Columns:
         return Columns(len(idx), self.devices, self.dev[idx], self.seq[idx], self.type[idx], self.t[idx], self.rx[idx],
-                       {k: v[idx] for k, v in self.f.items()}, {k: v[idx] for k, v in self.b.items()},
-                       {k: v[idx] for k, v in self.s.items()}, self.rejected)  # fmt: skip
+                       _take(self.f, idx), _take(self.b, idx), _take(self.s, idx), self.rejected)  # fmt: skip
+
+    def slice(self, lo: int, hi: int) -> Columns:
+        """Rows lo..hi as views (replay cuts one converted table into receive-time batches)."""
+        sl = slice(lo, hi)
+        return Columns(hi - lo, self.devices, self.dev[sl], self.seq[sl], self.type[sl], self.t[sl], self.rx[sl],
+                       _take(self.f, sl), _take(self.b, sl), _take(self.s, sl), 0)  # fmt: skip
+
+
+def _take(cols: Mapping[str, np.ndarray], idx: np.ndarray | slice) -> Mapping[str, np.ndarray]:
+    if isinstance(cols, Lazy):
+        return cols.take(idx)
+    return {k: v[idx] for k, v in cols.items()}
 
 
 def _times(col: Any) -> np.ndarray:
@@ -58,29 +110,48 @@ def _times(col: Any) -> np.ndarray:
     )
 
 
+def _source(table: pa.Table) -> Callable[[str], np.ndarray]:
+    """Column converters for `Lazy`: each column of the table is turned into numpy once, when first read."""
+    names = set(table.column_names)
+    n = table.num_rows
+    done: dict[str, np.ndarray] = {}
+
+    def get(c: str) -> np.ndarray:
+        v = done.get(c)
+        if v is not None:
+            return v
+        if c in FLOAT_COLUMNS:
+            v = (table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) if c in names
+                 else np.full(n, np.nan))  # fmt: skip
+        elif c in BOOL_COLUMNS:
+            v = (pc.fill_null(table.column(c), False).to_numpy(zero_copy_only=False).astype(bool) if c in names
+                 else np.zeros(n, dtype=bool))  # fmt: skip
+        elif c in STRING_COLUMNS:
+            v = (table.column(c).to_numpy(zero_copy_only=False) if c in names
+                 else np.full(n, None, dtype=object))  # fmt: skip
+        else:
+            raise KeyError(c)
+        done[c] = v
+        return v
+
+    return get
+
+
 def from_table(table: Any) -> Columns:
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
-    n = table.num_rows
-    names = set(table.column_names)
     dev_enc = pc.dictionary_encode(table.column("device_id")).combine_chunks()
     typ_enc = pc.dictionary_encode(table.column("type")).combine_chunks()
     type_map = np.array(
         [TYPE_CODES.get(v, -1) for v in typ_enc.dictionary.to_pylist()] or [-1], dtype=np.int8
     )
-    f = {}
-    for c in FLOAT_COLUMNS:
-        f[c] = (table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) if c in names
-                else np.full(n, np.nan))  # fmt: skip
-    b = {c: (pc.fill_null(table.column(c), False).to_numpy(zero_copy_only=False).astype(bool) if c in names
-             else np.zeros(n, dtype=bool)) for c in BOOL_COLUMNS}  # fmt: skip
-    s = {c: (table.column(c).to_numpy(zero_copy_only=False) if c in names else np.full(n, None, dtype=object))
-         for c in STRING_COLUMNS}  # fmt: skip
-    return Columns(n, [str(d) for d in dev_enc.dictionary.to_pylist()],
+    src = _source(table)
+    return Columns(table.num_rows, [str(d) for d in dev_enc.dictionary.to_pylist()],
                    dev_enc.indices.to_numpy(zero_copy_only=False).astype(np.int32),
                    table.column("seq").to_numpy(zero_copy_only=False).astype(np.int64),
                    type_map[typ_enc.indices.to_numpy(zero_copy_only=False)],
-                   _times(table.column("device_time")), _times(table.column("receive_time")), f, b, s)  # fmt: skip
+                   _times(table.column("device_time")), _times(table.column("receive_time")),
+                   Lazy(src), Lazy(src), Lazy(src))  # fmt: skip
 
 
 def to_columns(batch: Any, received_at: datetime | None = None) -> Columns:

@@ -62,6 +62,18 @@ def alert_id(*parts: Any) -> str:
     return "ALR-" + digest[:24].upper()
 
 
+def local_day(t: float) -> date:
+    """The Europe/London calendar day of a UTC instant. Cached per UTC hour: London's offset is a whole number
+    of hours and changes on the hour (01:00 UTC), so every instant of a UTC hour falls on the same local day."""
+    return _local_day_of_hour(int(t // 3600))
+
+
+@lru_cache(maxsize=8192)
+def _local_day_of_hour(hour: int) -> date:
+    return datetime.fromtimestamp(hour * 3600, UTC).astimezone(LONDON).date()
+
+
+@lru_cache(maxsize=1024)
 def _hhmm(text: str) -> time:
     h, m = text.split(":")
     return time(int(h), int(m))
@@ -86,7 +98,7 @@ def schedule_active(schedule: list[dict[str, Any]] | None, t: float) -> bool:
     """Is a zone schedule (null = always; else [{day,start,end}] Europe/London) active at t?"""
     if not schedule:
         return True
-    local = datetime.fromtimestamp(t, UTC).astimezone(LONDON).date()
+    local = local_day(t)
     for day in (local - timedelta(days=1), local):
         for start, end in windows_for_slots(schedule, day):
             if start <= t < end:

@@ -13,7 +13,9 @@ import numpy as np
 
 DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t": np.nan, "fix_x": np.nan, "fix_y": np.nan,
                  "fix_acc": np.nan, "moving": 0, "lost_n": 0, "batt_t": np.nan, "batt_level": np.nan,
-                 "first_batt": np.nan, "last_charge": np.nan}  # fmt: skip
+                 "first_batt": np.nan, "last_charge": np.nan,
+                 "nc_from": np.nan, "ci_next": 0.0}  # fmt: skip
+# nc_from: start of the silence already raised as no_comms; ci_next: when a scheduled check-in can next be overdue
 ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan}
 _INT = {"rx_seq", "seq_max", "seq_min", "moving", "lost_n", "trail_n"}
 

@@ -20,12 +20,8 @@ KEEP_OBS_S = 3 * 86400.0
 
 
 def _next_window(cf: dict, after: float) -> tuple[float, float]:
-    """(start, end) of the first window ending after `after`."""
-    for days in (2, 8):  # most curfews have a window every day: look two days ahead before a week
-        for start, end in curfew.curfew_windows(cf, after, after + days * 86400):
-            if end > after:
-                return start, end
-    return FAR_FUTURE, FAR_FUTURE
+    """(start, end) of the first window ending after `after` (within a week; else none: FAR_FUTURE)."""
+    return curfew.next_window(cf, after) or (FAR_FUTURE, FAR_FUTURE)
 
 
 def curfews(eng: Engine) -> None:
@@ -99,13 +95,12 @@ def run(eng: Engine) -> None:
     o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
     live = (ix.a_start <= wm) & (wm < ix.a_end) & ix.act_wearer & o_active[oc]
     last = np.maximum(np.maximum(eng.reg.d["rx"][ix.a_g], ix.a_start), eng.started)
-    due = live & ~np.isnan(ix.a_limit) & (wm - last > np.nan_to_num(ix.a_limit, nan=np.inf))
+    d = eng.reg.d
+    silent = wm - last > ix.a_limit  # False where the limit is NaN (a device not expected to talk)
+    due = live & silent & (d["nc_from"][ix.a_g] != last)  # and not yet raised for this silence
     for i in np.flatnonzero(due):
         a = eng.activations[i]
-        st = eng.dstate(a.device_id)
-        if st.get("nc_from") == float(last[i]):
-            continue  # already raised for this silence
-        st["nc_from"] = float(last[i])
+        d["nc_from"][ix.a_g[i]] = last[i]
         seq = int(eng.reg.d["rx_seq"][ix.a_g[i]])
         evidence = [[a.device_id, seq]] if eng.reg.d["rx"][ix.a_g[i]] >= last[i] and seq >= 0 else []
         limit = float(ix.a_limit[i])
@@ -113,11 +108,13 @@ def run(eng: Engine) -> None:
         eng.emit({"kind": "no_comms", "start": float(last[i]) + min(interval, limit), "evidence": evidence,
                   "details": {"silent_s": round(wm - float(last[i])), "limit_s": limit}},
                  eng.orders[a.order_ref], a, a.device_id, condition_id="device_health")  # fmt: skip
-    for i in np.flatnonzero(live & ix.a_nfd):
+    for i in np.flatnonzero(live & ix.a_nfd & (d["ci_next"][ix.a_g] <= wm)):  # a check-in may be overdue
         a = eng.activations[i]
-        for d in presence.checkin_overdue(eng.dstate(a.device_id), max(a.start, eng.started), wm,
-                                          eng.orders[a.order_ref].thresholds["checkin"]):  # fmt: skip
-            eng.emit(d, eng.orders[a.order_ref], a, a.device_id, condition_id="checkin")
+        st = eng.dstate(a.device_id)
+        for draft in presence.checkin_overdue(st, max(a.start, eng.started), wm,
+                                              eng.orders[a.order_ref].thresholds["checkin"]):  # fmt: skip
+            eng.emit(draft, eng.orders[a.order_ref], a, a.device_id, condition_id="checkin")
+        d["ci_next"][ix.a_g[i]] = st.get("ci_next", 0.0)
     _unmonitored(eng, ix, live, last)
 
 
@@ -154,12 +151,23 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
 
 
 def _attendance_missed(eng: Engine, ix, o_active: np.ndarray, wm: float) -> None:  # noqa: ANN001
-    for k in np.flatnonzero(o_active & ix.has_att):
+    """Appointments that ended (plus the finalising delay) unattended. `eng.att_due` keeps per order the
+    earliest such moment still to come (a lower bound: an attended appointment only makes it later), so
+    the Python below runs for an order only when one of its appointments can be judged."""
+    if eng.att_due is None or len(eng.att_due) != len(ix.refs):
+        eng.att_due = np.where(ix.has_att, -np.inf, np.inf)
+    for k in np.flatnonzero(o_active & (eng.att_due <= wm)):
         order = eng.orders[ix.refs[k]]
         done = eng.ostate(order.ref).setdefault("attended", {})
         fa = order.thresholds["curfew"]["finalise_after_s"]
+        nxt = np.inf
         for appt in order.attendance:
-            if appt["id"] not in done and wm >= appt["end"] + fa:
+            if appt["id"] in done:
+                continue
+            if wm >= appt["end"] + fa:
                 done[appt["id"]] = None
                 eng.emit({"kind": "attendance_missed", "start": appt["start"], "end": appt["end"], "evidence": [],
                           "details": {"appointment_id": appt["id"]}}, order, None, "", condition_id=appt["id"])  # fmt: skip
+            else:
+                nxt = min(nxt, appt["end"] + fa)
+        eng.att_due[k] = nxt

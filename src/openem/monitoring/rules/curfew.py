@@ -10,37 +10,70 @@ through `local_to_utc`, so DST nights are one hour shorter or longer, never wron
 from __future__ import annotations
 
 import bisect
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from openem.core.time import LONDON
-from openem.monitoring.model import windows_for_slots
+from openem.monitoring.model import local_day, windows_for_slots
+
+SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
+
+
+def _day_windows(curfew: dict[str, Any], day: date, first_day: date) -> list[tuple[float, float]]:
+    release = curfew.get("release_day")
+    slots = [release] if (release and day == first_day) else curfew["slots"]
+    c_start, c_end = curfew["start"], curfew["end"]
+    out = []
+    for start, end in windows_for_slots(slots, day):
+        start, end = max(start, c_start), min(end, c_end)
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]:
+    """The curfew's windows for a span of local days covering [lo_day, hi_day], sorted, cached on the spec
+    (immutable once parsed): a window is looked up by bisection instead of rebuilt from the timetable."""
+    tab = curfew.get("_table")
+    if tab is None or lo_day < tab["d0"] or hi_day > tab["d1"]:
+        d0 = lo_day if tab is None or lo_day < tab["d0"] or (lo_day - tab["d0"]).days > SPAN_DAYS else tab["d0"]
+        d1 = max(hi_day, d0 + timedelta(days=SPAN_DAYS))
+        first_day = local_day(curfew["start"])
+        wins: set[tuple[float, float]] = set()
+        day = d0
+        while day <= d1:
+            wins.update(_day_windows(curfew, day, first_day))
+            day += timedelta(days=1)
+        ordered = sorted(wins)
+        tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
+                                  "longest": max((e - s for s, e in ordered), default=0.0)}  # fmt: skip
+    return tab
 
 
 def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[float, float]]:
     """Curfew windows (UTC seconds) overlapping [lo, hi], clipped to the curfew's start and end."""
-    c_start, c_end = curfew["start"], curfew["end"]
-    lo, hi = max(lo, c_start), min(hi, c_end)
+    lo, hi = max(lo, curfew["start"]), min(hi, curfew["end"])
     if lo > hi:
         return []
-    first_day = datetime.fromtimestamp(c_start, UTC).astimezone(LONDON).date()
-    day = datetime.fromtimestamp(lo, UTC).astimezone(LONDON).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(hi, UTC).astimezone(LONDON).date()
-    out: list[tuple[float, float]] = []
-    cache = curfew.setdefault("_windows", {})  # per local day; the spec is immutable once parsed
-    while day <= last:
-        if day not in cache:
-            release = curfew.get("release_day")
-            slots = [release] if (release and day == first_day) else curfew["slots"]
-            cache[day] = windows_for_slots(slots, day)
-            if len(cache) > 64:
-                cache.pop(next(iter(cache)))
-        for start, end in cache[day]:
-            start, end = max(start, c_start), min(end, c_end)
-            if start < end and end >= lo and start <= hi:
-                out.append((start, end))
-        day += timedelta(days=1)
-    return sorted(set(out))
+    tab = _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
+    i = bisect.bisect_left(tab["starts"], lo - tab["longest"])
+    j = bisect.bisect_right(tab["starts"], hi)
+    return [w for w in tab["wins"][i:j] if w[1] >= lo]
+
+
+def next_window(curfew: dict[str, Any], after: float, horizon_days: int = 8) -> tuple[float, float] | None:
+    """The first window (by start) that ends after `after`, looking `horizon_days` ahead; None if none."""
+    lo = max(after, curfew["start"])
+    hi = min(after + horizon_days * 86400, curfew["end"])
+    if lo > hi:
+        return None
+    tab = _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
+    i = bisect.bisect_left(tab["starts"], lo - tab["longest"])
+    for w in tab["wins"][i:]:
+        if w[0] > hi:
+            return None
+        if w[1] > after and w[1] >= lo:
+            return w
+    return None
 
 
 def add_observation(obs: list[list[Any]], t: float, present: bool, device_id: str, seq: int) -> None:

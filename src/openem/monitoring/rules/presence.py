@@ -9,11 +9,10 @@ With no fresh fix on one side the pair's state is `unknown` and nothing is raise
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from openem.core.time import LONDON
-from openem.monitoring.model import windows_for_slots
+from openem.monitoring.model import local_day, windows_for_slots
 
 
 def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int]) -> list[dict[str, Any]]:
@@ -36,8 +35,8 @@ def checkin_overdue(
     slots = [{"start": hhmm, "end": _add_minutes(hhmm, th["window_min"])} for hhmm in th["times"]]
     done = max(state.get("ci_done", since), since)
     out: list[dict[str, Any]] = []
-    day = datetime.fromtimestamp(done, UTC).astimezone(LONDON).date()
-    last = datetime.fromtimestamp(now, UTC).astimezone(LONDON).date()
+    day = local_day(done)
+    last = local_day(now)
     while day <= last:
         for start, end in windows_for_slots(slots, day):
             if end <= done or end + grace > now:
