@@ -131,7 +131,7 @@ class Engine:
             self.event_high = max(self.event_high, min(t_high, rx_high))
             lateness = float(self.defaults.get("late", {}).get("watermark_lateness_s", 300))
             self.watermark = max(self.watermark, min(rx_high, self.event_high + lateness))
-            self.started = self.started or self.watermark
+            self.started = self.started or float(np.nanmin(cols.rx))  # watching from the first receipt
             self._process(cols)
         self._tick(force=False)
         out, self._new = self._new, []
@@ -155,6 +155,7 @@ class Engine:
         fresh = self._first_sight(cols, g)
         for r in np.flatnonzero(~fresh):
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "duplicate"))
+        self._silences(ix, cols, g, act)
         self._last_seen(cols, g)
         keep = np.flatnonzero((act >= 0) & fresh)
         if len(keep) == 0:
@@ -261,6 +262,47 @@ class Engine:
             st["seq_gaps"] = sorted(gaps)[-GAP_WINDOW:]
         return new
 
+    def _silences(self, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray) -> None:
+        """No communication proven by the data itself: a device's receipt that follows its previous one (or
+        the start of watching it) by more than its limit. The time-driven scan raises a silence while it lasts;
+        this finds the ones that began and ended between two scans (a large replay batch, a backlog after a
+        restart), with the same alert id, so each silence is raised once whichever finds it first."""
+        if not len(ix.a_g):
+            return
+        us = np.rint((cols.rx - np.nanmin(cols.rx)) * 1e6)
+        if not np.isfinite(us).all() or us.max() >= 2**_GROUP_SHIFT:
+            return
+        order = np.argsort((g.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64))
+        gs, rx, a = g[order], cols.rx[order], act[order]
+        first = np.r_[True, gs[1:] != gs[:-1]]
+        prev = np.r_[np.nan, rx[:-1]]
+        prev_seq = np.r_[-1, cols.seq[order][:-1]]
+        prev[first] = self.reg.d["rx"][gs[first]]  # -1: never heard
+        prev_seq[first] = self.reg.d["rx_seq"][gs[first]]
+        ac = np.clip(a, 0, None)
+        base = np.maximum(np.maximum(prev, ix.a_start[ac]), self.started)
+        limit = ix.a_limit[ac]
+        with np.errstate(invalid="ignore"):
+            due = (a >= 0) & (rx - base > limit)
+        rows = np.flatnonzero(due)
+        if not len(rows):
+            return
+        oc = ix.act_order[ac[rows]]
+        at = base[rows] + limit[rows]  # the moment the silence became one
+        live = (ix.a_start[ac[rows]] <= at) & (at < ix.a_end[ac[rows]]) & ix.act_wearer[ac[rows]]
+        live &= ix.known[oc] & (ix.o_start[oc] <= at) & (at < ix.o_end[oc])
+        late_after = self.defaults["late"]["late_after_s"]
+        for r in rows[live].tolist():
+            act_i = self.activations[int(a[r])]
+            order_spec = self.orders[act_i.order_ref]
+            last, lim = float(base[r]), float(limit[r])
+            interval = lim / max(order_spec.thresholds["comms"]["missed_intervals"], 1.0)
+            evidence = [[act_i.device_id, int(prev_seq[r])]] if prev[r] >= last and prev_seq[r] >= 0 else []
+            self.emit({"kind": "no_comms", "start": last + min(interval, lim), "evidence": evidence,
+                       "details": {"silent_s": round(float(rx[r]) - last), "limit_s": lim}},
+                      order_spec, act_i, act_i.device_id, condition_id="device_health",
+                      late=self.received_at - (last + lim) > late_after)  # fmt: skip
+
     def _last_seen(self, cols: Columns, g: np.ndarray) -> None:
         """Per device, the newest receipt and its sequence (the last such row in the batch on a tie)."""
         k = len(cols.devices)
@@ -316,7 +358,7 @@ class Engine:
             elif kind == 4:
                 drafts = health.tamper(st, t, str(t_kind[r]), str(t_state[r]), msg)
             elif kind == 5:
-                drafts = presence.checkin(st, t, str(result[r]), msg)
+                drafts = presence.checkin(st, t, str(result[r]), msg, rxs[r])
             elif kind == 6:
                 drafts = health.hmu(st, t, "hmu_power", bool(mains[r]), msg)
             elif kind == 7:

@@ -80,8 +80,8 @@ def test_leaving_and_re_entering_is_a_new_alert_and_replay_is_idempotent() -> No
     first = walk_in(dev, 2)
     out = [dev.fix(T0 + timedelta(minutes=10 + i), *HOME) for i in range(2)]
     again = [dev.fix(T0 + timedelta(minutes=30 + i), *ZONE_CENTRE) for i in range(2)]
-    alerts = eng.process(first + out + again)
-    assert [a["kind"] for a in alerts] == ["exclusion_entry", "exclusion_entry"]
+    alerts = eng.process(first + out + again)  # (the 19 minutes without a fix are also a no_comms)
+    assert [a["kind"] for a in alerts if a["kind"].startswith("exclusion")] == ["exclusion_entry", "exclusion_entry"]
     assert eng.process(first + out + again) == []
 
 

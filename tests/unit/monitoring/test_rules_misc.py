@@ -8,6 +8,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openem.core.time import iso
 from openem.monitoring.engine import Engine
 from openem.monitoring.events import AlertRaised
 from openem.monitoring.model import default_thresholds
@@ -78,9 +79,49 @@ def test_no_comms_after_silence_beyond_the_expected_interval() -> None:
     eng.apply_activation(activation("GPS-1"))
     g = Device("GPS-1")
     eng.process([g.msg("heartbeat", T0)])
-    assert eng.advance_watermark((T0 + timedelta(minutes=4)).timestamp()) == []
-    [alert] = eng.advance_watermark((T0 + timedelta(minutes=7)).timestamp())
+    assert eng.advance_watermark((T0 + timedelta(minutes=10)).timestamp()) == []  # GPS tag: 1 min + 10 min
+    [alert] = eng.advance_watermark((T0 + timedelta(minutes=12)).timestamp())
     assert alert["kind"] == "no_comms" and alert["evidence"] == [["GPS-1", 1]]
+
+
+def test_a_silence_that_begins_and_ends_inside_one_batch_is_raised_once_whoever_finds_it() -> None:
+    g = Device("GPS-1")
+    msgs = [g.msg("heartbeat", T0 + timedelta(minutes=m)) for m in (0, 1, 2, 22, 23, 33)]  # 20 min, then 10
+    whole = engine()
+    whole.apply_activation(activation("GPS-1"))
+    [alert] = whole.process(msgs)  # one batch: only the gap in the data shows the silence
+    assert alert["kind"] == "no_comms" and alert["evidence"] == [["GPS-1", 3]]
+    # from the last receipt (12:02:01) plus one expected interval: the limit (1 min + 10 min) / 1.5
+    assert alert["start"] == iso(T0 + timedelta(minutes=2, seconds=1 + 440))
+    assert alert["details"]["silent_s"] == 20 * 60
+    assert whole.process(msgs) == []  # a replayed batch raises nothing twice
+    ticking = engine()
+    ticking.apply_activation(activation("GPS-1"))
+    found = ticking.process(msgs[:3])
+    for m in range(3, 22):  # the time-driven scan sees the silence while it lasts
+        found += ticking.advance_watermark((T0 + timedelta(minutes=m)).timestamp())
+    found += ticking.process(msgs[3:])
+    assert [a["id"] for a in found] == [alert["id"]]
+
+
+def test_a_check_in_that_reaches_us_after_its_window_is_missed_in_any_batch_size() -> None:
+    day = T0 + timedelta(days=1)  # Tuesday; check-ins due 10:00-10:15, 5 min grace
+
+    def check_ins(batches: list[list[dict]]) -> list[str]:
+        eng = engine()
+        eng.apply_activation(activation("NFD-1", "NFD"))
+        eng.advance_watermark(day.replace(hour=9).timestamp())
+        return [a["kind"] for b in batches for a in eng.process(b) if a["kind"].startswith("checkin")]
+
+    n = Device("NFD-1")
+    late = n.msg("checkin", day.replace(hour=10, minute=5), delay_s=3600.0, result="pass")  # made 10:05, got 11:05
+    beat = n.msg("heartbeat", day.replace(hour=11, minute=10))
+    assert check_ins([[late, beat]]) == ["checkin_missed"]  # one batch holding both
+    assert check_ins([[late], [beat]]) == ["checkin_missed"]
+    n2 = Device("NFD-1")
+    ok = n2.msg("checkin", day.replace(hour=10, minute=5), delay_s=30.0, result="pass")
+    beat2 = n2.msg("heartbeat", day.replace(hour=11, minute=10))
+    assert check_ins([[ok, beat2]]) == []
 
 
 def test_unmonitored_order_with_no_device_and_silent_device() -> None:

@@ -32,20 +32,24 @@ def _day_windows(curfew: dict[str, Any], day: date, first_day: date) -> list[tup
 
 def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]:
     """The curfew's windows for a span of local days covering [lo_day, hi_day], sorted, cached on the spec
-    (immutable once parsed): a window is looked up by bisection instead of rebuilt from the timetable."""
+    (immutable once parsed): a window is looked up by bisection instead of rebuilt from the timetable. The
+    span grows forward a few days at a time as time passes, and starts afresh when asked about earlier days
+    or when it has grown long."""
     tab = curfew.get("_table")
-    if tab is None or lo_day < tab["d0"] or hi_day > tab["d1"]:
-        d0 = lo_day if tab is None or lo_day < tab["d0"] or (lo_day - tab["d0"]).days > SPAN_DAYS else tab["d0"]
-        d1 = max(hi_day, d0 + timedelta(days=SPAN_DAYS))
-        first_day = local_day(curfew["start"])
-        wins: set[tuple[float, float]] = set()
-        day = d0
-        while day <= d1:
-            wins.update(_day_windows(curfew, day, first_day))
-            day += timedelta(days=1)
-        ordered = sorted(wins)
-        tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
-                                  "longest": max((e - s for s, e in ordered), default=0.0)}  # fmt: skip
+    if tab is not None and tab["d0"] <= lo_day and hi_day <= tab["d1"]:
+        return tab
+    first_day = local_day(curfew["start"])
+    if tab is None or lo_day < tab["d0"] or (lo_day - tab["d0"]).days > 4 * SPAN_DAYS:
+        d0, day, wins = lo_day, lo_day, set()
+    else:
+        d0, day, wins = tab["d0"], tab["d1"] + timedelta(days=1), set(tab["wins"])
+    d1 = max(hi_day, day + timedelta(days=SPAN_DAYS))
+    while day <= d1:
+        wins.update(_day_windows(curfew, day, first_day))
+        day += timedelta(days=1)
+    ordered = sorted(wins)
+    tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
+                              "longest": max((e - s for s, e in ordered), default=0.0)}  # fmt: skip
     return tab
 
 
@@ -60,8 +64,16 @@ def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[f
     return [w for w in tab["wins"][i:j] if w[1] >= lo]
 
 
-def next_window(curfew: dict[str, Any], after: float, horizon_days: int = 8) -> tuple[float, float] | None:
-    """The first window (by start) that ends after `after`, looking `horizon_days` ahead; None if none."""
+def next_window(curfew: dict[str, Any], after: float) -> tuple[float, float] | None:
+    """The first window (by start) that ends after `after`, within a week; None if none."""
+    for days in (2, 8):  # most curfews have a window every day: look two days ahead before a week
+        w = _next_within(curfew, after, days)
+        if w is not None:
+            return w
+    return None
+
+
+def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tuple[float, float] | None:
     lo = max(after, curfew["start"])
     hi = min(after + horizon_days * 86400, curfew["end"])
     if lo > hi:

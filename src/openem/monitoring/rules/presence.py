@@ -15,9 +15,11 @@ from typing import Any
 from openem.monitoring.model import local_day, windows_for_slots
 
 
-def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int]) -> list[dict[str, Any]]:
-    """A check-in report: `fail` and `missed` (reported by the device) raise; any report counts as made."""
-    state["ci_times"] = sorted([*state.get("ci_times", []), t])[-16:]
+def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int], received: float | None = None
+            ) -> list[dict[str, Any]]:  # fmt: skip
+    """A check-in report: `fail` and `missed` (reported by the device) raise; any report counts as made
+    (`received`, when it reached us, decides whether it was in time to count: see `checkin_overdue`)."""
+    state["ci_rx"] = sorted([*_reports(state), [t, t if received is None else received]])[-16:]
     if result in ("fail", "missed"):
         return [{"kind": f"checkin_{'failed' if result == 'fail' else 'missed'}", "start": t,
                  "evidence": [list(msg)], "details": {"result": result}}]  # fmt: skip
@@ -27,8 +29,10 @@ def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int]) 
 def checkin_overdue(
     state: dict[str, Any], since: float, now: float, th: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Scheduled check-ins (`times`, Europe/London, each open `window_min`) with no report at all by the
-    window's end + `grace_min`: a dead or switched-off device cannot report its own missed check-in."""
+    """Scheduled check-ins (`times`, Europe/London, each open `window_min`) with no report received by the
+    window's end + `grace_min`: a dead or switched-off device cannot report its own missed check-in, and a
+    report stored on the device and forwarded later did not reach anyone in time (it is still kept). The
+    receive time decides, not when the engine happened to look, so a replay in any batch size agrees."""
     grace = th["grace_min"] * 60
     if now < state.get("ci_next", 0.0):
         return []  # nothing can be overdue before the next window closes
@@ -42,7 +46,7 @@ def checkin_overdue(
             if end <= done or end + grace > now:
                 continue
             state["ci_done"] = max(state.get("ci_done", since), end)
-            if not any(start - grace <= c <= end + grace for c in state.get("ci_times", [])):
+            if not any(start - grace <= c <= end + grace and rx <= end + grace for c, rx in _reports(state)):
                 out.append({"kind": "checkin_missed", "start": start, "end": end, "evidence": [],
                             "details": {"reported": False}})  # fmt: skip
         day += timedelta(days=1)
@@ -54,6 +58,13 @@ def checkin_overdue(
     ]
     state["ci_next"] = min(upcoming) + grace if upcoming else now + 3600
     return out
+
+
+def _reports(state: dict[str, Any]) -> list[list[float]]:
+    """[event time, receive time] of the recent reports (older checkpoints kept event times only)."""
+    if "ci_rx" in state:
+        return state["ci_rx"]
+    return [[c, c] for c in state.get("ci_times", [])]
 
 
 def _add_minutes(hhmm: str, minutes: int) -> str:
