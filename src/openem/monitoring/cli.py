@@ -19,7 +19,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--activations", help="activations.parquet (instead of --world)")
     r.add_argument("--telemetry", help="telemetry Parquet file or directory, or telemetry.jsonl")
     r.add_argument("--out", required=True, help="alerts JSON Lines to write ('-' for stdout)")
-    r.add_argument("--batch-seconds", type=float, default=300.0, help="receive-time slice per engine batch")
+    r.add_argument("--batch-seconds", type=float, default=3600.0,
+                   help="receive-time slice per engine batch (the alerts are the same for any size; an hour is fastest)")  # fmt: skip
     r.set_defaults(func=_replay)
     a = sub.add_parser("accuracy", help="recall by kind and technical-noise rate against truth.parquet")
     a.add_argument("--world", required=True)
