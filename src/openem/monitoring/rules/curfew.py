@@ -39,14 +39,19 @@ def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]
     if tab is not None and tab["d0"] <= lo_day and hi_day <= tab["d1"]:
         return tab
     first_day = local_day(curfew["start"])
-    if tab is None or lo_day < tab["d0"] or (lo_day - tab["d0"]).days > 4 * SPAN_DAYS:
-        d0, day, wins = lo_day, lo_day, set()
-    else:
-        d0, day, wins = tab["d0"], tab["d1"] + timedelta(days=1), set(tab["wins"])
-    d1 = max(hi_day, day + timedelta(days=SPAN_DAYS))
-    while day <= d1:
-        wins.update(_day_windows(curfew, day, first_day))
-        day += timedelta(days=1)
+    if tab is None or abs((lo_day - tab["d0"]).days) > 4 * SPAN_DAYS:
+        d0, d1, wins = lo_day, max(hi_day, lo_day + timedelta(days=SPAN_DAYS)), set()
+        todo = [(d0, d1)]
+    else:  # grow the span backward and/or forward, keeping the days already computed
+        d0, d1, wins = min(lo_day, tab["d0"]), tab["d1"], set(tab["wins"])
+        todo = [(d0, tab["d0"] - timedelta(days=1))]
+        if hi_day > d1:
+            todo.append((d1 + timedelta(days=1), max(hi_day, d1 + timedelta(days=SPAN_DAYS))))
+            d1 = todo[-1][1]
+    for day, last in todo:
+        while day <= last:
+            wins.update(_day_windows(curfew, day, first_day))
+            day += timedelta(days=1)
     ordered = sorted(wins)
     tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
                               "longest": max((e - s for s, e in ordered), default=0.0)}  # fmt: skip
