@@ -238,7 +238,8 @@ def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarra
     for rows in np.split(sel_rows, cuts):
         k = int(oc[rows[0]])
         order = eng.orders[ix.refs[k]]
-        done = eng.ostate(order.ref).setdefault("attended", {})
+        st = eng.ostate(order.ref)
+        done = st.setdefault("attended", {})
         for appt in order.attendance:
             if appt["id"] in done:
                 continue
@@ -247,8 +248,15 @@ def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarra
             slack = np.minimum(acc[rows], share * appt["radius_m"])  # a vague fix cannot prove attendance
             near = np.hypot(x[rows] - appt["x"], y[rows] - appt["y"]) <= appt["radius_m"] + slack
             hit = rows[inwin & near]
-            if len(hit) >= order.thresholds["attendance"]["min_fixes"]:
-                done[appt["id"]] = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
+            if not len(hit):
+                continue
+            # Fixes at the appointment add up across batches (live, a batch holds a second or so of data).
+            first = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
+            seen = st.setdefault("att_fixes", {}).setdefault(appt["id"], [0, first])
+            seen[0] += len(hit)
+            if seen[0] >= order.thresholds["attendance"]["min_fixes"]:
+                done[appt["id"]] = seen[1]
+                del st["att_fixes"][appt["id"]]
 
 
 def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
