@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from openem.core.geo import wgs84_to_bng_grid
-from openem.monitoring.columns import Columns
+from openem.monitoring.columns import Columns, Lazy
 from openem.monitoring.index import Index
 from openem.monitoring.model import Zone, schedule_active
 from openem.monitoring.rules import curfew, presence, zones
@@ -79,7 +79,7 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
     and the fix before the run was a GPS fix at walking speed or more."""
     d = eng.reg.d
     th = th["comms"]
-    is_net = c.s["source"] != "GPS"
+    is_net = ~c.b["source_is_gps"] if isinstance(c.b, Lazy) else c.s["source"] != "GPS"
     moving = ~is_net & (np.nan_to_num(c.f["speed_mps"]) >= th["gps_lost_speed_mps"])
     if is_net.any():
         run_start = is_net & (first | np.r_[True, ~is_net[:-1]])
