@@ -58,6 +58,14 @@ class Lazy(Mapping[str, np.ndarray]):
     def __len__(self) -> int:
         return len(self._cache)
 
+    def item(self, key: str, r: int) -> Any:
+        """One value, without turning the whole column into numpy (an alert's detail from a rare column)."""
+        if key in self._cache or not hasattr(self._src, "item"):
+            return self[key][r]
+        cur = self._idx
+        row = r if cur is None else (cur.start or 0) + r if isinstance(cur, slice) else int(cur[r])
+        return self._src.item(key, row)
+
     def take(self, idx: np.ndarray | slice) -> Lazy:
         cur = self._idx
         if cur is None:
@@ -110,16 +118,23 @@ def _times(col: Any) -> np.ndarray:
     )
 
 
-def _source(table: pa.Table) -> Callable[[str], np.ndarray]:
+class _ArrowSource:
     """Column converters for `Lazy`: each column of the table is turned into numpy once, when first read."""
-    names = set(table.column_names)
-    n = table.num_rows
-    done: dict[str, np.ndarray] = {}
 
-    def get(c: str) -> np.ndarray:
-        v = done.get(c)
+    def __init__(self, table: pa.Table) -> None:
+        self.table, self.names, self.n = table, set(table.column_names), table.num_rows
+        self.done: dict[str, np.ndarray] = {}
+
+    def item(self, c: str, row: int) -> Any:
+        if c in self.done:
+            return self.done[c][row]
+        return self.table.column(c)[row].as_py() if c in self.names else None
+
+    def __call__(self, c: str) -> np.ndarray:
+        v = self.done.get(c)
         if v is not None:
             return v
+        table, names, n = self.table, self.names, self.n
         if c in FLOAT_COLUMNS:
             v = (table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) if c in names
                  else np.full(n, np.nan))  # fmt: skip
@@ -134,10 +149,8 @@ def _source(table: pa.Table) -> Callable[[str], np.ndarray]:
                  else np.full(n, None, dtype=object))  # fmt: skip
         else:
             raise KeyError(c)
-        done[c] = v
+        self.done[c] = v
         return v
-
-    return get
 
 
 def from_table(table: Any) -> Columns:
@@ -148,7 +161,7 @@ def from_table(table: Any) -> Columns:
     type_map = np.array(
         [TYPE_CODES.get(v, -1) for v in typ_enc.dictionary.to_pylist()] or [-1], dtype=np.int8
     )
-    src = _source(table)
+    src = _ArrowSource(table)
     return Columns(table.num_rows, [str(d) for d in dev_enc.dictionary.to_pylist()],
                    dev_enc.indices.to_numpy(zero_copy_only=False).astype(np.int32),
                    table.column("seq").to_numpy(zero_copy_only=False).astype(np.int64),

@@ -95,7 +95,7 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
             a = eng.activations[int(act[r])]
             dev = c.devices[c.dev[r]]
             eng.emit({"kind": "gps_lost_moving", "start": float(c.t[r]), "evidence": [[dev, int(c.seq[r])]],
-                      "details": {"source": str(c.s["source"][r])}},
+                      "details": {"source": str(c.s.item("source", r) if isinstance(c.s, Lazy) else c.s["source"][r])}},
                      eng.orders.get(a.order_ref), a, dev, condition_id="device_health")  # fmt: skip
         end_net = last & is_net
         d["lost_n"][g[end_net]] = pos[end_net]
