@@ -79,6 +79,18 @@ def _hhmm(text: str) -> time:
     return time(int(h), int(m))
 
 
+def slots_key(slots: list[dict[str, Any]]) -> tuple[tuple[str | None, str, str], ...]:
+    """A hashable form of a timetable, for `windows_for_slots_cached`."""
+    return tuple((s.get("day"), s["start"], s["end"]) for s in slots)
+
+
+@lru_cache(maxsize=65536)
+def windows_for_slots_cached(key: tuple[tuple[str | None, str, str], ...], day: date) -> tuple[tuple[float, float], ...]:
+    """`windows_for_slots` for a timetable in `slots_key` form, cached: most orders share a few timetables."""
+    slots = [{"start": a, "end": b} if d is None else {"day": d, "start": a, "end": b} for d, a, b in key]
+    return tuple(windows_for_slots(slots, day))
+
+
 def windows_for_slots(slots: list[dict[str, Any]], day: date) -> list[tuple[float, float]]:
     """UTC (start, end) of the slots whose start falls on a local day; an end before the start is next day."""
     out = []

@@ -13,17 +13,20 @@ import bisect
 from datetime import date, timedelta
 from typing import Any
 
-from openem.monitoring.model import local_day, windows_for_slots
+from openem.monitoring.model import local_day, slots_key, windows_for_slots_cached
 
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
 
 def _day_windows(curfew: dict[str, Any], day: date, first_day: date) -> list[tuple[float, float]]:
     release = curfew.get("release_day")
-    slots = [release] if (release and day == first_day) else curfew["slots"]
+    if release and day == first_day:
+        key = slots_key([release])
+    else:
+        key = curfew.get("_slots_key") or curfew.setdefault("_slots_key", slots_key(curfew["slots"]))
     c_start, c_end = curfew["start"], curfew["end"]
     out = []
-    for start, end in windows_for_slots(slots, day):
+    for start, end in windows_for_slots_cached(key, day):
         start, end = max(start, c_start), min(end, c_end)
         if start < end:
             out.append((start, end))
