@@ -152,15 +152,15 @@ class Engine:
         act = self._resolve(ix, g, cols.t)
         for r in np.flatnonzero(act < 0):
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "no_activation"))
-        fresh = self._first_sight(cols, g)
+        by_seq = _by_group_int(g, cols.seq)  # one sort serves the duplicate check, silences and event order
+        fresh = self._first_sight(cols, g, by_seq)
         for r in np.flatnonzero(~fresh):
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "duplicate"))
-        self._silences(ix, cols, g, act)
+        self._silences(ix, cols, g, act, by_seq)
         self._last_seen(cols, g)
-        keep = np.flatnonzero((act >= 0) & fresh)
+        keep = self._event_order(by_seq, (act >= 0) & fresh, g, act, cols)
         if len(keep) == 0:
             return
-        keep = keep[_by_group_time_seq(act[keep], cols.t[keep], cols.seq[keep])]
         cols, act, g = cols.take(keep), act[keep], g[keep]
         gps = cols.type == 0
         bad = gps & ~(
@@ -177,6 +177,21 @@ class Engine:
         sparse = np.flatnonzero((cols.type > 0) & (cols.type < 8) & ~batt)
         if len(sparse):
             self._sparse(cols.take(sparse), act[sparse])
+
+    @staticmethod
+    def _event_order(by_seq: np.ndarray, mask: np.ndarray, g: np.ndarray, act: np.ndarray, cols: Columns
+                     ) -> np.ndarray:  # fmt: skip
+        """The rows to process, grouped by activation, each in event-time order (then sequence). Sorted by
+        device and sequence they usually are already, as a device's clock and sequence rise together: that is
+        checked, and only a batch where it fails (a clock stepping back, an activation ending mid-batch) is
+        sorted again."""
+        rows = by_seq[mask[by_seq]]
+        if len(rows) > 1:
+            a, t, same = act[rows], cols.t[rows], g[rows[1:]] == g[rows[:-1]]
+            if not np.all(~same | ((a[1:] == a[:-1]) & (t[1:] >= t[:-1]))):
+                rows = np.flatnonzero(mask)
+                rows = rows[_by_group_time_seq(act[rows], cols.t[rows], cols.seq[rows])]
+        return rows
 
     def _resolve(self, ix: Index, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """`ix.resolve`, with a direct lookup for devices that have had one activation (nearly all): a
@@ -208,7 +223,7 @@ class Engine:
             self._dev_list, self._dev_codes = devices, self.reg.devices(devices)
         return self._dev_codes
 
-    def _first_sight(self, cols: Columns, g: np.ndarray) -> np.ndarray:
+    def _first_sight(self, cols: Columns, g: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
         """False for a (device, seq) already processed: duplicates and replays change nothing.
 
         Per device the registry keeps the highest and lowest sequence seen; the gaps between them (data a
@@ -216,7 +231,7 @@ class Engine:
         new sequence. Rows above the highest are new (numpy); Python runs only for devices with rows at or
         below their highest (late data, replays) or with new gaps, and only over those rows."""
         new = np.ones(cols.n, dtype=bool)
-        order = _by_group_int(g, cols.seq)
+        order = _by_group_int(g, cols.seq) if order is None else order
         d, s = g[order], cols.seq[order]
         head = np.r_[True, d[1:] != d[:-1]]
         same = ~head & np.r_[False, s[1:] == s[:-1]]
@@ -262,18 +277,24 @@ class Engine:
             st["seq_gaps"] = sorted(gaps)[-GAP_WINDOW:]
         return new
 
-    def _silences(self, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray) -> None:
+    def _silences(self, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray, by_seq: np.ndarray) -> None:
         """No communication proven by the data itself: a device's receipt that follows its previous one (or
         the start of watching it) by more than its limit. The time-driven scan raises a silence while it lasts;
         this finds the ones that began and ended between two scans (a large replay batch, a backlog after a
         restart), with the same alert id, so each silence is raised once whichever finds it first."""
         if not len(ix.a_g):
             return
-        us = np.rint((cols.rx - np.nanmin(cols.rx)) * 1e6)
-        if not np.isfinite(us).all() or us.max() >= 2**_GROUP_SHIFT:
+        if not np.isfinite(cols.rx).all():
             return
-        order = _argsort_ties((g.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64))  # as _last_seen picks
-        gs, rx, a = g[order], cols.rx[order], act[order]
+        gs, rx = g[by_seq], cols.rx[by_seq]
+        order = by_seq
+        if not np.all((gs[1:] != gs[:-1]) | (rx[1:] >= rx[:-1])):  # a device's receipts out of sequence order
+            us = np.rint((cols.rx - cols.rx.min()) * 1e6)
+            if us.max() >= 2**_GROUP_SHIFT:
+                return
+            order = _argsort_ties((g.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64))
+            gs, rx = g[order], cols.rx[order]
+        a = act[order]
         first = np.r_[True, gs[1:] != gs[:-1]]
         prev = np.r_[np.nan, rx[:-1]]
         prev_seq = np.r_[-1, cols.seq[order][:-1]]

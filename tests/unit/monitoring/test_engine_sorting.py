@@ -74,3 +74,24 @@ def test_activation_lookup_matches_the_binary_search_for_single_and_reused_devic
         g = eng.reg.devices([f"D{d}" for d, _ in batch])
         t = T0 + np.array([m for _, m in batch], dtype=np.float64) * 60
         assert eng._resolve(ix, g, t).tolist() == ix.resolve(g, t).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(0, 30), st.booleans(), st.booleans()),
+                min_size=1, max_size=60))  # fmt: skip
+def test_event_order_groups_each_activation_in_time_then_sequence_order(data) -> None:
+    # (device, minute, seq, keep, second activation): device 3's rows may belong to a second activation
+    n = len(data)
+    g = np.array([d for d, *_ in data], dtype=np.int64)
+    t = T0 + np.array([m for _, m, *_ in data], dtype=np.float64) * 60
+    seq = np.array([s for _, _, s, _, _ in data], dtype=np.int64)
+    mask = np.array([k for *_, k, _ in data], dtype=bool)
+    act = np.array([d * 2 + (1 if (d == 3 and second) else 0) for d, _, _, _, second in data], dtype=np.int64)
+    cols = Columns(n, ["A", "B", "C", "D"], g.astype(np.int32), seq, np.zeros(n, dtype=np.int8), t, t, {}, {}, {})
+    rows = Engine._event_order(_by_group_int(g, seq), mask, g, act, cols).tolist()
+    assert sorted(rows) == np.flatnonzero(mask).tolist()
+    groups = [act[r] for r in rows]
+    assert all(groups.index(a) + groups.count(a) - 1 == len(groups) - 1 - groups[::-1].index(a) for a in set(groups))
+    for a in set(groups):
+        mine = [r for r in rows if act[r] == a]
+        assert mine == sorted(mine, key=lambda r: (t[r], seq[r], r))
