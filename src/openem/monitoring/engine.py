@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from openem.monitoring import battery_path, gps_path, timed
-from openem.monitoring.columns import Columns, to_columns
+from openem.monitoring.columns import Columns, Lazy, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
     FAR_FUTURE,
@@ -349,9 +349,9 @@ class Engine:
         present = cols.b["present"].tolist() if 1 in kinds else []
         tac = cols.f["tac_gdl"].tolist() if 2 in kinds else []
         ir = cols.f["ir_skin"].tolist() if 2 in kinds else []
-        t_kind = cols.s["tamper_kind"].tolist() if 4 in kinds else []
-        t_state = cols.s["tamper_state"].tolist() if 4 in kinds else []
-        result = cols.s["result"].tolist() if 5 in kinds else []
+        # String columns are read one value at a time: converting a whole column of Python strings for the
+        # few tamper and check-in rows cost more than everything else here.
+        text = cols.s.item if isinstance(cols.s, Lazy) else (lambda key, r: cols.s[key][r])
         mains = cols.b["mains"].tolist() if 6 in kinds else []
         moved = cols.b["moved"].tolist() if 7 in kinds else []
         late_after = self.defaults["late"]["late_after_s"]
@@ -377,9 +377,9 @@ class Engine:
                     drafts = alcohol.step(alc, t, tac[r], ir[r], msg, th["alcohol"], order.alcohol["mode"],
                                           order.alcohol.get("limit_gdl"))  # fmt: skip
             elif kind == 4:
-                drafts = health.tamper(st, t, str(t_kind[r]), str(t_state[r]), msg)
+                drafts = health.tamper(st, t, str(text("tamper_kind", r)), str(text("tamper_state", r)), msg)
             elif kind == 5:
-                drafts = presence.checkin(st, t, str(result[r]), msg, rxs[r])
+                drafts = presence.checkin(st, t, str(text("result", r)), msg, rxs[r])
             elif kind == 6:
                 drafts = health.hmu(st, t, "hmu_power", bool(mains[r]), msg)
             elif kind == 7:
