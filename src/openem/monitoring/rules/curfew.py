@@ -43,7 +43,8 @@ def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]
         return tab
     first_day = local_day(curfew["start"])
     if tab is None or abs((lo_day - tab["d0"]).days) > 4 * SPAN_DAYS:
-        d0, d1, wins = lo_day, max(hi_day, lo_day + timedelta(days=SPAN_DAYS)), set()
+        # a margin on both sides: the next query usually looks a day or two further back or ahead
+        d0, d1, wins = lo_day - timedelta(days=2), max(hi_day, lo_day) + timedelta(days=SPAN_DAYS), set()
         todo = [(d0, d1)]
     else:  # grow the span backward and/or forward, keeping the days already computed
         d0, d1, wins = min(lo_day, tab["d0"]), tab["d1"], set(tab["wins"])
