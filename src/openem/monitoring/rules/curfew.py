@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from openem.monitoring.model import local_day, slots_key, windows_for_slots_cached
@@ -18,45 +19,48 @@ from openem.monitoring.model import local_day, slots_key, windows_for_slots_cach
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
 
-def _day_windows(curfew: dict[str, Any], day: date, first_day: date) -> list[tuple[float, float]]:
-    release = curfew.get("release_day")
-    if release and day == first_day:
-        key = slots_key([release])
-    else:
-        key = curfew.get("_slots_key") or curfew.setdefault("_slots_key", slots_key(curfew["slots"]))
+@lru_cache(maxsize=8192)
+def _span(key: tuple[tuple[str | None, str, str], ...], d0: date, d1: date) -> tuple[tuple[float, float], ...]:
+    """Windows of a timetable whose start falls on the local days d0..d1, sorted, not clipped. Shared by
+    every order with that timetable (most share a handful)."""
+    wins: set[tuple[float, float]] = set()
+    day = d0
+    while day <= d1:
+        wins.update(windows_for_slots_cached(key, day))
+        day += timedelta(days=1)
+    return tuple(sorted(wins))
+
+
+def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, float]]:
+    """The curfew's own windows for days d0..d1: its timetable's, with the release day's slot on the first
+    day and everything clipped to the curfew's start and end."""
+    key = curfew.get("_slots_key") or curfew.setdefault("_slots_key", slots_key(curfew["slots"]))
     c_start, c_end = curfew["start"], curfew["end"]
-    out = []
-    for start, end in windows_for_slots_cached(key, day):
-        start, end = max(start, c_start), min(end, c_end)
-        if start < end:
-            out.append((start, end))
-    return out
+    wins = list(_span(key, d0, d1))
+    release, first_day = curfew.get("release_day"), local_day(c_start)
+    if release and d0 <= first_day <= d1:
+        wins = [w for w in wins if local_day(w[0]) != first_day]
+        wins = sorted({*wins, *windows_for_slots_cached(slots_key([release]), first_day)})
+    if wins and (wins[0][0] < c_start or max(e for _, e in wins) > c_end):
+        wins = [(max(st, c_start), min(en, c_end)) for st, en in wins]
+        wins = sorted({w for w in wins if w[0] < w[1]})
+    return wins
 
 
 def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]:
     """The curfew's windows for a span of local days covering [lo_day, hi_day], sorted, cached on the spec
     (immutable once parsed): a window is looked up by bisection instead of rebuilt from the timetable. The
-    span grows forward a few days at a time as time passes, and starts afresh when asked about earlier days
-    or when it has grown long."""
+    span grows a few days at a time as time passes, and starts afresh when it has moved far."""
     tab = curfew.get("_table")
     if tab is not None and tab["d0"] <= lo_day and hi_day <= tab["d1"]:
         return tab
-    first_day = local_day(curfew["start"])
     if tab is None or abs((lo_day - tab["d0"]).days) > 4 * SPAN_DAYS:
         # a margin on both sides: the next query usually looks a day or two further back or ahead
-        d0, d1, wins = lo_day - timedelta(days=2), max(hi_day, lo_day) + timedelta(days=SPAN_DAYS), set()
-        todo = [(d0, d1)]
-    else:  # grow the span backward and/or forward, keeping the days already computed
-        d0, d1, wins = min(lo_day, tab["d0"]), tab["d1"], set(tab["wins"])
-        todo = [(d0, tab["d0"] - timedelta(days=1))]
-        if hi_day > d1:
-            todo.append((d1 + timedelta(days=1), max(hi_day, d1 + timedelta(days=SPAN_DAYS))))
-            d1 = todo[-1][1]
-    for day, last in todo:
-        while day <= last:
-            wins.update(_day_windows(curfew, day, first_day))
-            day += timedelta(days=1)
-    ordered = sorted(wins)
+        d0, d1 = lo_day - timedelta(days=2), max(hi_day, lo_day) + timedelta(days=SPAN_DAYS)
+    else:
+        d0 = min(lo_day, tab["d0"])
+        d1 = max(hi_day, tab["d1"] + timedelta(days=SPAN_DAYS)) if hi_day > tab["d1"] else tab["d1"]
+    ordered = _windows(curfew, d0, d1)
     tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
                               "longest": max((e - s for s, e in ordered), default=0.0)}  # fmt: skip
     return tab
