@@ -294,15 +294,20 @@ class Engine:
                 return
             order = _argsort_ties((g.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64))
             gs, rx = g[order], cols.rx[order]
-        a = act[order]
         first = np.r_[True, gs[1:] != gs[:-1]]
         prev = np.r_[np.nan, rx[:-1]]
-        prev_seq = np.r_[-1, cols.seq[order][:-1]]
         prev[first] = self.reg.d["rx"][gs[first]]  # -1: never heard
-        prev_seq[first] = self.reg.d["rx_seq"][gs[first]]
+        # Only a device's first receipt in the batch, or one after a gap longer than the shortest limit, can
+        # end a silence: the rest of the work is on those few rows.
+        shortest = np.nanmin(ix.a_limit) if np.isfinite(ix.a_limit).any() else np.inf
+        cand = np.flatnonzero(first | (rx - prev > shortest))
+        seqs = cols.seq[order]
+        prev_seq = np.where(first[cand], self.reg.d["rx_seq"][gs[cand]], seqs[np.maximum(cand - 1, 0)])
+        a = act[order[cand]]
         ac = np.clip(a, 0, None)
-        base = np.maximum(np.maximum(prev, ix.a_start[ac]), self.started)
+        base = np.maximum(np.maximum(prev[cand], ix.a_start[ac]), self.started)
         limit = ix.a_limit[ac]
+        rx, prev = rx[cand], prev[cand]
         with np.errstate(invalid="ignore"):
             due = (a >= 0) & (rx - base > limit)
         rows = np.flatnonzero(due)
