@@ -184,6 +184,7 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
         spec.curfew = {"start": ts(curfew.get("start"), start), "end": ts(curfew.get("end"), end),
                        "slots": curfew.get("timetable") or [], "release_day": curfew.get("release_day"),
                        "grace_s": float(grace) * 60.0, "home_xy": home_xy}  # fmt: skip
+        spec.curfew["_slots_key"] = slots_key(spec.curfew["slots"])  # the timetable, hashable (rules/curfew.py)
     spec.exclusion = [z for z in (_zone(r, start, end) for r in conditions.get("exclusion_zones") or []) if z]
     spec.inclusion = [z for z in (_zone(r, start, end) for r in conditions.get("inclusion_zones") or []) if z]
     for appt in conditions.get("attendance") or []:

@@ -34,14 +34,16 @@ def _span(key: tuple[tuple[str | None, str, str], ...], d0: date, d1: date) -> t
 def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, float]]:
     """The curfew's own windows for days d0..d1: its timetable's, with the release day's slot on the first
     day and everything clipped to the curfew's start and end."""
-    key = curfew.get("_slots_key") or curfew.setdefault("_slots_key", slots_key(curfew["slots"]))
+    key = curfew.get("_slots_key")
+    if key is None:  # a spec not made by parse_order
+        key = curfew["_slots_key"] = slots_key(curfew["slots"])
     c_start, c_end = curfew["start"], curfew["end"]
     wins = list(_span(key, d0, d1))
     release, first_day = curfew.get("release_day"), local_day(c_start)
     if release and d0 <= first_day <= d1:
         wins = [w for w in wins if local_day(w[0]) != first_day]
         wins = sorted({*wins, *windows_for_slots_cached(slots_key([release]), first_day)})
-    if wins and (wins[0][0] < c_start or max(e for _, e in wins) > c_end):
+    if wins and (wins[0][0] < c_start or max(w[1] for w in wins) > c_end):
         wins = [(max(st, c_start), min(en, c_end)) for st, en in wins]
         wins = sorted({w for w in wins if w[0] < w[1]})
     return wins
