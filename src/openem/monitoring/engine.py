@@ -288,11 +288,14 @@ class Engine:
             return
         gs, rx = g[by_seq], cols.rx[by_seq]
         order = by_seq
-        if not np.all((gs[1:] != gs[:-1]) | (rx[1:] >= rx[:-1])):  # a device's receipts out of sequence order
-            us = np.rint((cols.rx - cols.rx.min()) * 1e6)
-            if us.max() >= 2**_GROUP_SHIFT:
-                return
-            order = _argsort_ties((g.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64))
+        back = (gs[1:] == gs[:-1]) & (rx[1:] < rx[:-1])
+        if back.any():  # some devices' receipts are out of sequence order (stored data forwarded late)
+            redo = np.zeros(int(gs.max()) + 1, dtype=bool)
+            redo[gs[1:][back]] = True
+            pos = np.flatnonzero(redo[gs])  # those devices' rows, one block per device in device order
+            sub = order[pos]
+            order = order.copy()
+            order[pos] = sub[np.lexsort((sub, cols.rx[sub], g[sub]))]  # by receipt, ties in arrival order
             gs, rx = g[order], cols.rx[order]
         first = np.r_[True, gs[1:] != gs[:-1]]
         prev = np.r_[np.nan, rx[:-1]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -261,3 +261,32 @@ def test_alcohol_limit_orders_use_the_courts_level() -> None:
         for a in alcohol.step(st, i * 1800, tac, 0.9, ("A", i), TH["alcohol"], "LIMIT")
     ]
     assert kinds == ["alcohol_drinking"]  # no level in the order: any confirmed drinking is reported
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 120), st.integers(0, 90)), min_size=1, max_size=40))
+def test_silences_in_one_batch_match_the_gaps_between_receipts_whatever_the_sequence_order(rows) -> None:
+    # (device, receive minute, minutes the data waited on the device): stored data makes receipts out of
+    # sequence order, and every gap over the GPS limit (11 min) is one no_comms from the receipt before it
+    eng = engine()
+    for d in ("GPS-0", "GPS-1"):
+        eng.apply_activation(activation(d))
+    msgs = []
+    for i, (d, rx_min, wait) in enumerate(rows):
+        rx = T0 + timedelta(minutes=rx_min, seconds=i % 7)
+        msgs.append({"v": 1, "device_id": f"GPS-{d}", "seq": i, "type": "heartbeat", "payload": {},
+                     "device_time": iso(rx - timedelta(minutes=wait)), "receive_time": iso(rx)})  # fmt: skip
+    got = {(a["device_id"], a["start"]) for a in eng.process(msgs) if a["kind"] == "no_comms"}
+    started = min(T0 + timedelta(minutes=m, seconds=i % 7) for i, (_, m, _) in enumerate(rows)).timestamp()
+    wm = eng.now()
+    want = set()
+    for d in (0, 1):
+        times = sorted((T0 + timedelta(minutes=m, seconds=i % 7)).timestamp() for i, (dd, m, _) in enumerate(rows) if dd == d)
+        last = started
+        for t in times:
+            if t - last > 660:
+                want.add((f"GPS-{d}", iso(datetime.fromtimestamp(last + 440, UTC))))
+            last = max(last, t)
+        if wm - last > 660:  # still silent when the batch's scan runs
+            want.add((f"GPS-{d}", iso(datetime.fromtimestamp(last + 440, UTC))))
+    assert got == want
