@@ -38,19 +38,18 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     ix = eng.index()
     th = eng.defaults
     d = eng.reg.d
-    x, y = wgs84_to_bng_grid(c.f["lon"], c.f["lat"])
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    lon, lat = c.f["lon"], c.f["lat"]
     acc = np.nan_to_num(c.f["accuracy_m"], nan=50.0)
     first = np.r_[True, act[1:] != act[:-1]]
     last = np.r_[act[1:] != act[:-1], True]
     fg = g[first]
     prev = np.full((c.n, 4), np.nan)
-    prev[first] = np.column_stack([d["fix_t"][fg], d["fix_x"][fg], d["fix_y"][fg], d["fix_acc"][fg]])
+    prev[first] = np.column_stack([d["fix_t"][fg], d["fix_lon"][fg], d["fix_lat"][fg], d["fix_acc"][fg]])
     # Late (store-and-forward) fixes are older than the newest fix already known: that one is not their
     # predecessor, and measuring speed backwards in time flagged good fixes as impossible jumps.
     with np.errstate(invalid="ignore"):
         prev[first & (prev[:, 0] > c.t)] = np.nan
-    jump = zones.impossible_jumps(c.t, x, y, acc, first, prev, th["zones"]["max_speed_mps"])
+    jump = zones.impossible_jumps(c.t, lon, lat, acc, first, prev, th["zones"]["max_speed_mps"])
     for r in np.flatnonzero(jump):
         eng.flags.append((c.devices[c.dev[r]], int(c.seq[r]), "impossible_speed"))
     ok = ~jump
@@ -58,18 +57,49 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     if len(rows_ok):
         k = rows_ok[np.r_[g[rows_ok][1:] != g[rows_ok][:-1], True]]
         k = k[~(d["fix_t"][g[k]] > c.t[k])]  # keep a newer fix already known (late data arrives older)
-        d["fix_t"][g[k]], d["fix_x"][g[k]], d["fix_y"][g[k]], d["fix_acc"][g[k]] = c.t[k], x[k], y[k], acc[k]
+        d["fix_t"][g[k]], d["fix_lon"][g[k]], d["fix_lat"][g[k]], d["fix_acc"][g[k]] = c.t[k], lon[k], lat[k], acc[k]
     oc = ix.act_order[act]
     wearer = ix.act_wearer[act] & ix.known[oc]
     late = (c.rx - c.t) > th["late"]["late_after_s"]
     _gps_lost(eng, c, act, g, first, last, th)
     _trail(eng, c, oc, ok & wearer)
     zm = ok & wearer & (acc <= th["zones"]["max_accuracy_m"])
+    # Only the fixes some rule measures in metres are projected to BNG (the rest keep NaN): near an
+    # exclusion zone of their order (a longitude/latitude box test), of an order with an inclusion zone, a
+    # GPS curfew, an appointment due or a victim to keep apart from.
+    need = _needs_bng(eng, ix, c, act, oc, lon, lat, zm, ok & wearer, ok)
+    x, y = np.full(c.n, np.nan), np.full(c.n, np.nan)
+    if need.any():
+        x[need], y[need] = wgs84_to_bng_grid(lon[need], lat[need])
     _exclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
     _inclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
     _home(eng, c, ix, oc, x, y, acc, ok & wearer)
     _attendance(eng, c, ix, oc, x, y, acc, ok & wearer)
     _proximity(eng, c, ix, act, g, oc, x, y, acc, ok, late)
+
+
+def exclusion_candidates(ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Rows (of `m`) whose fix lies in the longitude/latitude box of their own order's exclusion zones."""
+    with np.errstate(invalid="ignore"):
+        return m & (lon >= ix.ex_lon0[oc]) & (lon <= ix.ex_lon1[oc]) & (lat >= ix.ex_lat0[oc]) & (lat <= ix.ex_lat1[oc])
+
+
+def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarray, lon: np.ndarray,
+               lat: np.ndarray, zm: np.ndarray, mw: np.ndarray, m: np.ndarray) -> np.ndarray:  # fmt: skip
+    need = np.zeros(c.n, dtype=bool)
+    if ix.ex_zones:
+        near = exclusion_candidates(ix, oc, lon, lat, zm)
+        orders = np.union1d(oc[near], _hot_codes(eng, ix, "exclusion"))  # an episode needs all their fixes
+        if len(orders):
+            need |= zm & np.isin(oc, orders)
+    if ix.in_zones:
+        need |= zm & ((ix.in_ptr[1:] - ix.in_ptr[:-1]) > 0)[oc]
+    need |= mw & ~np.isnan(ix.home[oc, 0])
+    with np.errstate(invalid="ignore"):
+        need |= mw & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc])
+    if ix.has_prox.any():
+        need |= m & ((ix.act_wearer[act] & ix.has_prox[oc]) | ~ix.act_wearer[act])
+    return need
 
 
 def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np.ndarray, last: np.ndarray,
@@ -185,7 +215,8 @@ def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
     rows, zidx = _pairs(np.flatnonzero(sel), oc[sel], ix.in_ptr, ix.in_flat)
     if not len(rows):
         return
-    cls = zones.classify_outside(ix.in_poly[zidx], x[rows], y[rows], acc[rows])
+    cls = zones.classify_outside(ix.in_poly[zidx], x[rows], y[rows], acc[rows], ix.in_inner[zidx],
+                                 float(eng.defaults["zones"]["max_accuracy_m"]))  # fmt: skip
     busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "inclusion"))
     keep = np.isin(oc[rows], busy)
     _zone_events(

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
+from openem.core.geo import bng_to_wgs84
 from openem.monitoring.model import Activation, OrderSpec, Zone
 from openem.monitoring.registry import Registry
 
@@ -19,6 +21,39 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     ptr[1:] = np.cumsum([len(x) for x in lists])
     flat = np.array([i for x in lists for i in x], dtype=np.int64)
     return ptr, flat
+
+
+WGS84_PAD_DEG = 2e-4  # about 14-22 m: the box's corners and edge midpoints bound its image to well within this
+
+
+def _wgs84_boxes(bbox: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per order, lon/lat bounds of its BNG zone box (already grown by the accuracy margin): the box's corners
+    and edge midpoints projected back, plus a pad. The map is smooth and nearly conformal over a few
+    kilometres, so the image of the box is a very slightly rotated, curved quadrilateral inside these bounds;
+    a fix outside them cannot be near any of the order's zones and need not be projected."""
+    n = len(bbox)
+    out = [np.full(n, np.nan) for _ in range(4)]
+    have = np.flatnonzero(~np.isnan(bbox[:, 0]))
+    if not len(have):
+        return out[0], out[1], out[2], out[3]
+    x0, y0, x1, y1 = (bbox[have, k] for k in range(4))
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    xs = np.stack([x0, x1, x0, x1, xm, xm, x0, x1], axis=1)
+    ys = np.stack([y0, y0, y1, y1, y0, y1, ym, ym], axis=1)
+    lon, lat = bng_to_wgs84(xs.ravel(), ys.ravel())
+    lon, lat = np.asarray(lon).reshape(xs.shape), np.asarray(lat).reshape(ys.shape)
+    out[0][have], out[1][have] = lon.min(axis=1) - WGS84_PAD_DEG, lat.min(axis=1) - WGS84_PAD_DEG
+    out[2][have], out[3][have] = lon.max(axis=1) + WGS84_PAD_DEG, lat.max(axis=1) + WGS84_PAD_DEG
+    return out[0], out[1], out[2], out[3]
+
+
+def _inner(polygon: Any, margin: float) -> Any:
+    """The polygon shrunk by more than `margin`: shapely draws the rounded corners of a buffer with chords,
+    which cut up to 0.5% inside the true curve, so 2% plus a metre keeps every point of the result at least
+    `margin` from the edge. A fix there whose accuracy is within `margin` is wholly inside."""
+    inner = polygon.buffer(-(margin * 1.02 + 1.0))
+    shapely.prepare(inner)
+    return inner
 
 
 @dataclass
@@ -45,8 +80,13 @@ class Index:
     ex_ptr: np.ndarray
     ex_flat: np.ndarray
     ex_bbox: np.ndarray  # per order: minx, miny, maxx, maxy (NaN = no zones)
+    ex_lon0: np.ndarray  # per order: the same box, grown a little more, in WGS84 (a filter before projecting)
+    ex_lat0: np.ndarray
+    ex_lon1: np.ndarray
+    ex_lat1: np.ndarray
     in_zones: list[tuple[str, Zone]]
     in_poly: np.ndarray
+    in_inner: np.ndarray  # per inclusion zone: the polygon shrunk by more than the largest accuracy considered
     in_ptr: np.ndarray
     in_flat: np.ndarray
     home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
@@ -129,11 +169,13 @@ class Index:
             victim_order[code] = reg.order(ref)
         ex_ptr, ex_flat = _csr(ex_lists)
         in_ptr, in_flat = _csr(in_lists)
+        wgs = _wgs84_boxes(ex_bbox)
+        inner = np.array([_inner(z.polygon, margin) for _, z in in_zones], dtype=object)
         return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
                    limit, np.array([a.device_kind == "NFD" for a in acts], dtype=bool),
                    np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
                              else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
-                   ex_flat, ex_bbox, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), in_ptr,
+                   ex_flat, ex_bbox, *wgs, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), inner, in_ptr,
                    in_flat, home, has_att, att_lo, att_hi, victim_order, has_prox, victim_of)  # fmt: skip
 
     def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:

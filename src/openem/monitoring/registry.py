@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t": np.nan, "fix_x": np.nan, "fix_y": np.nan,
+DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t": np.nan, "fix_lon": np.nan, "fix_lat": np.nan,
                  "fix_acc": np.nan, "moving": 0, "lost_n": 0, "batt_t": np.nan, "batt_level": np.nan,
                  "first_batt": np.nan, "last_charge": np.nan,
                  "nc_from": np.nan, "ci_next": 0.0}  # fmt: skip
@@ -80,8 +80,8 @@ class Registry:
             reg.device(d)
         for r in data["orders"]:
             reg.order(r)
-        for k, v in data["d"].items():
-            reg.d[k][: len(v)] = np.array([np.nan if x is None else x for x in v], dtype=reg.d[k].dtype)
-        for k, v in data["o"].items():
-            reg.o[k][: len(v)] = np.array([np.nan if x is None else x for x in v], dtype=reg.o[k].dtype)
+        for arrays, saved in ((reg.d, data["d"]), (reg.o, data["o"])):
+            for k, v in saved.items():
+                if k in arrays:  # a field an older checkpoint had and this version does not (fix_x) is left
+                    arrays[k][: len(v)] = np.array([np.nan if x is None else x for x in v], dtype=arrays[k].dtype)
         return reg

@@ -31,13 +31,25 @@ def classify_inside(polygons: NDArray[Any], x: NDArray[np.float64], y: NDArray[n
 
 
 def classify_outside(polygons: NDArray[Any], x: NDArray[np.float64], y: NDArray[np.float64],
-                     acc: NDArray[np.float64]) -> NDArray[np.int8]:  # fmt: skip
-    """For inclusion zones: 2 = circle wholly outside, 1 = straddles the edge, 0 = inside."""
-    inside = shapely.contains_xy(polygons, x, y)
-    d_edge = shapely.distance(shapely.boundary(polygons), shapely.points(x, y))
+                     acc: NDArray[np.float64], inner: NDArray[Any] | None = None,
+                     margin: float = 0.0) -> NDArray[np.int8]:  # fmt: skip
+    """For inclusion zones: 2 = circle wholly outside, 1 = straddles the edge, 0 = inside.
+
+    `inner` (optional, per pair) is the zone shrunk by at least `margin` (`index._inner`): a fix inside it
+    with accuracy within `margin` is wholly inside, which a prepared point-in-polygon test settles without
+    measuring the distance to the edge (the costly part; most fixes of a wearer who must stay in a town are
+    deep inside it)."""
     out = np.zeros(len(x), dtype=np.int8)
-    out[~inside & (d_edge >= acc)] = CONFIRMED
-    out[d_edge < acc] = POSSIBLE
+    todo = np.arange(len(x))
+    if inner is not None and len(x):
+        todo = np.flatnonzero(~((acc <= margin) & shapely.contains_xy(inner, x, y)))
+    if not len(todo):
+        return out
+    px, py, pa, poly = x[todo], y[todo], acc[todo], polygons[todo]
+    inside = shapely.contains_xy(poly, px, py)
+    d_edge = shapely.distance(shapely.boundary(poly), shapely.points(px, py))
+    out[todo[~inside & (d_edge >= pa)]] = CONFIRMED
+    out[todo[d_edge < pa]] = POSSIBLE
     return out
 
 
@@ -69,14 +81,26 @@ def step(state: dict[str, Any], t: float, cls: int, msg: tuple[str, int], confir
     return out
 
 
-def impossible_jumps(t: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64],
+M_PER_DEG_LAT = 111_132.0  # metres per degree of latitude near Great Britain's latitudes (110.9-111.4 km)
+M_PER_DEG_LON_EQ = 111_320.0  # metres per degree of longitude at the equator (times cos latitude)
+
+
+def metres_between(lon0: Any, lat0: Any, lon1: Any, lat1: Any) -> Any:
+    """Distance between WGS84 points, equirectangular at the pair's mean latitude: within 1% of the geodesic
+    for the few kilometres between consecutive fixes, which is all an impossible-speed test needs."""
+    k = np.cos(np.radians((lat0 + lat1) / 2)) * M_PER_DEG_LON_EQ
+    return np.hypot((lon1 - lon0) * k, (lat1 - lat0) * M_PER_DEG_LAT)
+
+
+def impossible_jumps(t: NDArray[np.float64], lon: NDArray[np.float64], lat: NDArray[np.float64],
                      acc: NDArray[np.float64], first: NDArray[np.bool_], prev: NDArray[np.float64],
                      max_speed: float) -> NDArray[np.bool_]:  # fmt: skip
     """Flag fixes reached from the previous fix of the same device faster than `max_speed`, allowing for
     both fixes' accuracy (rows sorted by device then time; `first` marks each device's first row, whose
-    previous fix `prev[i] = [t, x, y, acc]` comes from before this batch, NaN if none). A flagged fix is
-    still the comparison point for the next one, so a real fast journey is flagged at most once."""
-    pt, px, py, pa = (np.r_[np.nan, v[:-1]] for v in (t, x, y, acc))
+    previous fix `prev[i] = [t, lon, lat, acc]` comes from before this batch, NaN if none). A flagged fix is
+    still the comparison point for the next one, so a real fast journey is flagged at most once. Works on
+    longitude/latitude, so fixes need not be projected to be checked."""
+    pt, px, py, pa = (np.r_[np.nan, v[:-1]] for v in (t, lon, lat, acc))
     pt[first], px[first], py[first], pa[first] = (
         prev[first, 0],
         prev[first, 1],
@@ -84,7 +108,7 @@ def impossible_jumps(t: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[
         prev[first, 3],
     )
     dt = np.maximum(t - pt, 1.0)
-    dist = np.hypot(x - px, y - py) - acc - pa
+    dist = metres_between(px, py, lon, lat) - acc - pa
     with np.errstate(invalid="ignore"):
         jump = np.nan_to_num(dist / dt, nan=0.0) > max_speed
     # Where a device has a jump, re-check its rows in order against the last *accepted* fix (rare path).
@@ -94,10 +118,10 @@ def impossible_jumps(t: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[
         base = prev[rows[0]] if not np.isnan(prev[rows[0], 0]) else None
         for r in rows:
             if base is None:
-                jump[r], base = False, np.array([t[r], x[r], y[r], acc[r]])
+                jump[r], base = False, np.array([t[r], lon[r], lat[r], acc[r]])
                 continue
             gap = max(t[r] - base[0], 1.0)
-            jump[r] = (np.hypot(x[r] - base[1], y[r] - base[2]) - acc[r] - base[3]) / gap > max_speed
+            jump[r] = (metres_between(base[1], base[2], lon[r], lat[r]) - acc[r] - base[3]) / gap > max_speed
             if not jump[r]:
-                base = np.array([t[r], x[r], y[r], acc[r]])
+                base = np.array([t[r], lon[r], lat[r], acc[r]])
     return jump
