@@ -295,7 +295,12 @@ class Engine:
             pos = np.flatnonzero(redo[gs])  # those devices' rows, one block per device in device order
             sub = order[pos]
             order = order.copy()
-            order[pos] = sub[np.lexsort((sub, cols.rx[sub], g[sub]))]  # by receipt, ties in arrival order
+            us = np.rint((cols.rx[sub] - cols.rx[sub].min()) * 1e6)
+            if us.max() < 2**_GROUP_SHIFT:  # by receipt, ties in arrival order
+                key = (g[sub].astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64)
+                order[pos] = sub[_argsort_ties(key, sub)]
+            else:
+                order[pos] = sub[np.lexsort((sub, cols.rx[sub], g[sub]))]
             gs, rx = g[order], cols.rx[order]
         first = np.r_[True, gs[1:] != gs[:-1]]
         prev = np.r_[np.nan, rx[:-1]]
