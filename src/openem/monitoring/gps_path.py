@@ -67,11 +67,11 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     # Only the fixes some rule measures in metres are projected to BNG (the rest keep NaN): near an
     # exclusion zone of their order (a longitude/latitude box test), of an order with an inclusion zone, a
     # GPS curfew, an appointment due or a victim to keep apart from.
-    need = _needs_bng(eng, ix, c, act, oc, lon, lat, zm, ok & wearer, ok)
+    need, ex_near = _needs_bng(eng, ix, c, act, oc, lon, lat, zm, ok & wearer, ok)
     x, y = np.full(c.n, np.nan), np.full(c.n, np.nan)
     if need.any():
         x[need], y[need] = wgs84_to_bng_grid(lon[need], lat[need])
-    _exclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
+    _exclusion(eng, c, ix, act, oc, x, y, acc, zm, late, ex_near)
     _inclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
     _home(eng, c, ix, oc, x, y, acc, ok & wearer)
     _attendance(eng, c, ix, oc, x, y, acc, ok & wearer)
@@ -85,8 +85,10 @@ def exclusion_candidates(ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.nda
 
 
 def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarray, lon: np.ndarray,
-               lat: np.ndarray, zm: np.ndarray, mw: np.ndarray, m: np.ndarray) -> np.ndarray:  # fmt: skip
-    need = np.zeros(c.n, dtype=bool)
+               lat: np.ndarray, zm: np.ndarray, mw: np.ndarray, m: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Rows to project, and the rows near an exclusion zone of their order by the longitude/latitude box."""
+    need, near = np.zeros(c.n, dtype=bool), np.zeros(c.n, dtype=bool)
     if ix.ex_zones:
         near = exclusion_candidates(ix, oc, lon, lat, zm)
         orders = np.union1d(oc[near], _hot_codes(eng, ix, "exclusion"))  # an episode needs all their fixes
@@ -99,7 +101,7 @@ def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarr
         need |= mw & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc])
     if ix.has_prox.any():
         need |= m & ((ix.act_wearer[act] & ix.has_prox[oc]) | ~ix.act_wearer[act])
-    return need
+    return need, near
 
 
 def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np.ndarray, last: np.ndarray,
@@ -185,13 +187,13 @@ def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:
 
 
 def _exclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
-               acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+               acc: np.ndarray, m: np.ndarray, late: np.ndarray, ex_near: np.ndarray) -> None:  # fmt: skip
     if not ix.ex_zones or not m.any():
         return
-    b = ix.ex_bbox[np.clip(oc, 0, None)]
-    with np.errstate(invalid="ignore"):
-        near = m & (x >= b[:, 0]) & (y >= b[:, 1]) & (x <= b[:, 2]) & (y <= b[:, 3])
-    rows, zidx = _pairs(np.flatnonzero(near), oc[near], ix.ex_ptr, ix.ex_flat)
+    cand = np.flatnonzero(ex_near)  # already within the order's zone box in longitude/latitude
+    b = ix.ex_bbox[oc[cand]]
+    near = cand[(x[cand] >= b[:, 0]) & (y[cand] >= b[:, 1]) & (x[cand] <= b[:, 2]) & (y[cand] <= b[:, 3])]
+    rows, zidx = _pairs(near, oc[near], ix.ex_ptr, ix.ex_flat)
     cls = (
         zones.classify_inside(ix.ex_poly[zidx], x[rows], y[rows], acc[rows])
         if len(rows)

@@ -108,13 +108,19 @@ def impossible_jumps(t: NDArray[np.float64], lon: NDArray[np.float64], lat: NDAr
         prev[first, 3],
     )
     dt = np.maximum(t - pt, 1.0)
-    dist = metres_between(px, py, lon, lat) - acc - pa
+    jump = np.zeros(len(t), dtype=bool)
     with np.errstate(invalid="ignore"):
-        jump = np.nan_to_num(dist / dt, nan=0.0) > max_speed
+        # A bound first (a degree of longitude is never longer than at the equator), the exact distance
+        # only where the bound says the speed might be too high: few rows, and no cosine for the rest.
+        bound = np.abs(lon - px) * M_PER_DEG_LON_EQ + np.abs(lat - py) * M_PER_DEG_LAT - acc - pa
+        maybe = np.flatnonzero(bound > max_speed * dt)
+        dist = metres_between(px[maybe], py[maybe], lon[maybe], lat[maybe]) - acc[maybe] - pa[maybe]
+        jump[maybe] = np.nan_to_num(dist / dt[maybe], nan=0.0) > max_speed
     # Where a device has a jump, re-check its rows in order against the last *accepted* fix (rare path).
-    group = np.cumsum(first)
-    for grp in np.unique(group[jump]):
-        rows = np.flatnonzero(group == grp)
+    starts = np.r_[np.flatnonzero(first), len(t)]
+    group = np.cumsum(first) - 1
+    for grp in np.unique(group[jump]).tolist():
+        rows = range(starts[grp], starts[grp + 1])
         base = prev[rows[0]] if not np.isnan(prev[rows[0], 0]) else None
         for r in rows:
             if base is None:
