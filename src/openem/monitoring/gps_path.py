@@ -39,7 +39,8 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     th = eng.defaults
     d = eng.reg.d
     lon, lat = c.f["lon"], c.f["lat"]
-    acc = np.nan_to_num(c.f["accuracy_m"], nan=50.0)
+    acc = c.f["accuracy_m"]
+    acc = np.where(np.isnan(acc), 50.0, acc)  # no accuracy given: assume a middling GPS fix
     first = np.r_[True, act[1:] != act[:-1]]
     last = np.r_[act[1:] != act[:-1], True]
     fg = g[first]
@@ -112,7 +113,9 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
     d = eng.reg.d
     th = th["comms"]
     is_net = ~c.b["source_is_gps"] if isinstance(c.b, Lazy) else c.s["source"] != "GPS"
-    moving = ~is_net & (np.nan_to_num(c.f["speed_mps"]) >= th["gps_lost_speed_mps"])
+    walking = float(th["gps_lost_speed_mps"])
+    speed = c.f["speed_mps"]
+    moving = ~is_net & ((speed >= walking) if walking > 0 else (np.nan_to_num(speed) >= walking))  # NaN: still
     if is_net.any():
         run_start = is_net & (first | np.r_[True, ~is_net[:-1]])
         carry = run_start & first  # the run continues one from the previous batch
@@ -120,9 +123,9 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
         was_moving = np.where(carry, d["moving"][g] > 0, np.r_[False, moving[:-1]])
         run_id = np.cumsum(run_start)
         starts = np.flatnonzero(run_start)
-        idx = np.arange(c.n)
-        pos = idx - starts[np.clip(run_id - 1, 0, None)] + 1 + base[starts[np.clip(run_id - 1, 0, None)]]
-        mv = was_moving[starts[np.clip(run_id - 1, 0, None)]]
+        si = starts[np.maximum(run_id - 1, 0)]  # each row's run start
+        pos = np.arange(c.n) - si + 1 + base[si]
+        mv = was_moving[si]
         for r in np.flatnonzero(is_net & mv & (pos == th["gps_lost_fixes"])):
             a = eng.activations[int(act[r])]
             dev = c.devices[c.dev[r]]
