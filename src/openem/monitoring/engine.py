@@ -513,10 +513,23 @@ def _argsort_stable(key: np.ndarray) -> np.ndarray:
 
 
 def _by_group_int(group: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """`np.lexsort((value, group))` (stable) by one argsort of a packed int64 key when the values fit."""
-    if len(group) and 0 <= value.min() and value.max() < 2**_GROUP_SHIFT and group.max() < 2**20:
-        return _argsort_stable((group.astype(np.int64) << _GROUP_SHIFT) + value)
-    return np.lexsort((value, group))
+    """`np.lexsort((value, group))` (stable). Usually one `np.sort` of values packing group, value and row
+    number into an int64 (the row number makes every key unique, so the order is the stable one, and sorting
+    values is about 3x quicker than argsort); a packed argsort when they do not fit; lexsort otherwise."""
+    n = len(group)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    if value.min() < 0 or value.max() >= 2**_GROUP_SHIFT or group.max() >= 2**20:
+        return np.lexsort((value, group))
+    g0, v0 = int(group.min()), int(value.min())
+    span_v = int(value.max()) - v0 + 1
+    row_bits = n.bit_length()
+    if (int(group.max()) - g0 + 1) * span_v < 2 ** (62 - row_bits):
+        dense = (group.astype(np.int64) - g0) * span_v + (value - v0)
+        packed = np.sort((dense << row_bits) | np.arange(n, dtype=np.int64))
+        order: np.ndarray = packed & ((1 << row_bits) - 1)
+        return order
+    return _argsort_stable((group.astype(np.int64) << _GROUP_SHIFT) + value)
 
 
 def _by_group_time_seq(group: np.ndarray, t: np.ndarray, seq: np.ndarray | None) -> np.ndarray:

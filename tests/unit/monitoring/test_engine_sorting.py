@@ -95,3 +95,11 @@ def test_event_order_groups_each_activation_in_time_then_sequence_order(data) ->
     for a in set(groups):
         mine = [r for r in rows if act[r] == a]
         assert mine == sorted(mine, key=lambda r: (t[r], seq[r], r))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([0, 1, 7, 2**30, 2**41 - 1])), max_size=60))
+def test_group_int_order_with_values_too_wide_to_pack_with_the_row_number(data) -> None:
+    group = np.array([g for g, _ in data], dtype=np.int64)
+    value = np.array([v for _, v in data], dtype=np.int64)
+    assert _by_group_int(group, value).tolist() == np.lexsort((value, group)).tolist()
