@@ -12,7 +12,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from openem.monitoring.model import local_day, windows_for_slots
+from openem.monitoring.model import local_day, windows_for_slots_cached
 
 
 def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int], received: float | None = None
@@ -36,13 +36,13 @@ def checkin_overdue(
     grace = th["grace_min"] * 60
     if now < state.get("ci_next", 0.0):
         return []  # nothing can be overdue before the next window closes
-    slots = [{"start": hhmm, "end": _add_minutes(hhmm, th["window_min"])} for hhmm in th["times"]]
+    key = tuple((None, hhmm, _add_minutes(hhmm, th["window_min"])) for hhmm in th["times"])  # every day
     done = max(state.get("ci_done", since), since)
     out: list[dict[str, Any]] = []
     day = local_day(done)
     last = local_day(now)
     while day <= last:
-        for start, end in windows_for_slots(slots, day):
+        for start, end in windows_for_slots_cached(key, day):
             if end <= done or end + grace > now:
                 continue
             state["ci_done"] = max(state.get("ci_done", since), end)
@@ -53,7 +53,7 @@ def checkin_overdue(
     upcoming = [
         end
         for d in (last, last + timedelta(days=1))
-        for _, end in windows_for_slots(slots, d)
+        for _, end in windows_for_slots_cached(key, d)
         if end + grace > now
     ]
     state["ci_next"] = min(upcoming) + grace if upcoming else now + 3600
