@@ -354,14 +354,23 @@ class Engine:
     def _sparse(self, cols: Columns, act: np.ndarray) -> None:
         """The per-message rules for the sparse types (rf, alcohol, tamper, checkin, hmu), in event time.
 
-        The columns are turned into plain Python lists once per batch: indexing numpy arrays one element at a
-        time cost more than the rules."""
+        RF presence and alcohol readings go a device at a time (`_rf`, `_alcohol`): only the readings that
+        change something reach Python. The rest are few; their columns are turned into plain lists once
+        (indexing numpy arrays one element at a time cost more than the rules)."""
+        kinds_a = cols.type
+        groups = np.flatnonzero(np.r_[True, act[1:] != act[:-1]])
+        bounds = np.r_[groups, len(act)]
+        for kind, handler in ((1, self._rf), (2, self._alcohol)):
+            mask = kinds_a == kind
+            if mask.any():
+                handler(cols, act, mask, bounds)
+        rest = np.flatnonzero((kinds_a != 1) & (kinds_a != 2))
+        if not len(rest):
+            return
+        cols, act = cols.take(rest), act[rest]
         devs = [cols.devices[i] for i in cols.dev.tolist()]
         ts, rxs, seqs, kinds = cols.t.tolist(), cols.rx.tolist(), cols.seq.tolist(), cols.type.tolist()
         acts = act.tolist()
-        present = cols.b["present"].tolist() if 1 in kinds else []
-        tac = cols.f["tac_gdl"].tolist() if 2 in kinds else []
-        ir = cols.f["ir_skin"].tolist() if 2 in kinds else []
         # String columns are read one value at a time: converting a whole column of Python strings for the
         # few tamper and check-in rows cost more than everything else here.
         text = cols.s.item if isinstance(cols.s, Lazy) else (lambda key, r: cols.s[key][r])
@@ -373,23 +382,9 @@ class Engine:
             dev, t = devs[r], ts[r]
             msg = (dev, seqs[r])
             order = self.orders.get(a.order_ref)
-            drafts: list[dict[str, Any]] = []
-            if kind == 1:  # rf presence -> curfew timeline
-                if order and order.curfew:
-                    obs = self.ostate(order.ref).setdefault("cf_obs", [])
-                    here = bool(present[r])
-                    if not obs or obs[-1][0] > t or obs[-1][1] != int(here):
-                        curfew.add_observation(obs, t, here, dev, msg[1])
-                        self.curfew_touched(order.ref, t)
-                continue
             st = self.dstate(dev)
-            th = order.thresholds if order else self.defaults
-            if kind == 2:
-                if order and order.alcohol and order.alcohol["start"] <= t < order.alcohol["end"]:
-                    alc = st.setdefault("alc", alcohol.new_state())
-                    drafts = alcohol.step(alc, t, tac[r], ir[r], msg, th["alcohol"], order.alcohol["mode"],
-                                          order.alcohol.get("limit_gdl"))  # fmt: skip
-            elif kind == 4:
+            drafts: list[dict[str, Any]] = []
+            if kind == 4:
                 drafts = health.tamper(st, t, str(text("tamper_kind", r)), str(text("tamper_state", r)), msg)
             elif kind == 5:
                 drafts = presence.checkin(st, t, str(text("result", r)), msg, rxs[r])
@@ -402,6 +397,57 @@ class Engine:
                 self.emit(
                     d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late
                 )
+
+    def _groups(self, act: np.ndarray, mask: np.ndarray, bounds: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """(activation, its rows of `mask`) for each activation with such rows; rows stay in event order."""
+        rows = np.flatnonzero(mask)
+        cuts = np.searchsorted(rows, bounds)
+        return [(int(act[rows[lo]]), rows[lo:hi]) for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)
+                if hi > lo]  # fmt: skip
+
+    def _rf(self, cols: Columns, act: np.ndarray, mask: np.ndarray, bounds: np.ndarray) -> None:
+        """Home-unit presence into the curfew timeline. Every reading is kept (they come on change and as an
+        occasional heartbeat, a few a day): keeping only changes lost the truth when a late reading landed
+        before one that had been dropped as a repeat."""
+        present = cols.b["present"]
+        for a_i, rows in self._groups(act, mask, bounds):
+            order = self.orders.get(self.activations[a_i].order_ref)
+            if not order or not order.curfew:
+                continue
+            obs = self.ostate(order.ref).setdefault("cf_obs", [])
+            ts, here = cols.t[rows].tolist(), present[rows].tolist()
+            for k, r in enumerate(rows.tolist()):
+                curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[cols.dev[r]], int(cols.seq[r]))
+            self.curfew_touched(order.ref, min(ts))
+
+    def _alcohol(self, cols: Columns, act: np.ndarray, mask: np.ndarray, bounds: np.ndarray) -> None:
+        """Alcohol readings through the curve rule; a device's run of quiet readings (on the skin, well under
+        the threshold: most of them) is one state update."""
+        tac_all, ir_all = cols.f["tac_gdl"], cols.f["ir_skin"]
+        late_after = self.defaults["late"]["late_after_s"]
+        for a_i, rows in self._groups(act, mask, bounds):
+            a = self.activations[a_i]
+            order = self.orders.get(a.order_ref)
+            if not order or not order.alcohol:
+                continue
+            cond, th = order.alcohol, order.thresholds["alcohol"]
+            ts = cols.t[rows]
+            inwin = (ts >= cond["start"]) & (ts < cond["end"])
+            rows, ts = rows[inwin], ts[inwin]
+            if not len(rows):
+                continue
+            tac, ir = tac_all[rows], ir_all[rows]
+            st = self.dstate(a.device_id)
+            alc = st.setdefault("alc", alcohol.new_state())
+            limit = cond.get("limit_gdl")
+            if alcohol.quiet(tac, ir, th, alcohol.drinking_threshold(th, cond["mode"], limit)).all():
+                alcohol.skip_quiet(alc, float(ts[-1]), float(tac[-1]))
+                continue
+            for k, r in enumerate(rows.tolist()):
+                msg = (cols.devices[cols.dev[r]], int(cols.seq[r]))
+                for d in alcohol.step(alc, float(ts[k]), float(tac[k]), float(ir[k]), msg, th, cond["mode"], limit):
+                    self.emit(d, order, a, msg[0], condition_id=d.pop("condition_id", kind_condition(d["kind"])),
+                              late=float(cols.rx[r]) - float(ts[k]) > late_after)  # fmt: skip
 
     def curfew_touched(self, ref: str, t: float) -> None:
         st = self.ostate(ref)

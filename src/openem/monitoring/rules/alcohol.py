@@ -18,6 +18,23 @@ def new_state() -> dict[str, Any]:
     return {"prev": None, "ep": None, "skin_n": 0, "skin_start": None, "skin_raised": False, "skin_ev": []}
 
 
+def drinking_threshold(th: dict[str, Any], mode: str, limit_gdl: float | None) -> float:
+    """TAC at which a reading counts towards drinking: the court's level on a LIMIT order, else 0.02 g/dl."""
+    limit = limit_gdl if limit_gdl is not None else th["limit_gdl"]
+    return float(limit if (mode == "LIMIT" and limit is not None) else th["threshold_gdl"])
+
+
+def quiet(tac: Any, ir: Any, th: dict[str, Any], threshold: float) -> Any:
+    """Readings (arrays) that change nothing but the last reading: on the skin, and below half the
+    threshold, where an episode ends and none starts. A run of them is `skip_quiet`."""
+    return (ir >= th["skin_ir_below"]) & (tac < threshold / 2)
+
+
+def skip_quiet(state: dict[str, Any], t_last: float, tac_last: float) -> None:
+    """What `step` leaves after a run of quiet readings ending with (t_last, tac_last)."""
+    state["skin_n"], state["skin_raised"], state["ep"], state["prev"] = 0, False, None, [t_last, tac_last]
+
+
 def step(state: dict[str, Any], t: float, tac: float, ir: float, msg: tuple[str, int], th: dict[str, Any],
          mode: str = "ABSTINENCE", limit_gdl: float | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """One reading in event time; returns [{kind, start, evidence, details}]."""
@@ -35,8 +52,7 @@ def step(state: dict[str, Any], t: float, tac: float, ir: float, msg: tuple[str,
                         "details": {"ir_skin": ir}})  # fmt: skip
         return out  # TAC is meaningless while the sensor is off the skin
     state["skin_n"], state["skin_raised"] = 0, False
-    limit = limit_gdl if limit_gdl is not None else th["limit_gdl"]
-    threshold = limit if (mode == "LIMIT" and limit is not None) else th["threshold_gdl"]
+    threshold = drinking_threshold(th, mode, limit_gdl)
     prev = state["prev"]
     state["prev"] = [t, tac]
     ep = state["ep"]
