@@ -358,12 +358,10 @@ class Engine:
         change something reach Python. The rest are few; their columns are turned into plain lists once
         (indexing numpy arrays one element at a time cost more than the rules)."""
         kinds_a = cols.type
-        groups = np.flatnonzero(np.r_[True, act[1:] != act[:-1]])
-        bounds = np.r_[groups, len(act)]
         for kind, handler in ((1, self._rf), (2, self._alcohol)):
             mask = kinds_a == kind
             if mask.any():
-                handler(cols, act, mask, bounds)
+                handler(cols, act, mask)
         rest = np.flatnonzero((kinds_a != 1) & (kinds_a != 2))
         if not len(rest):
             return
@@ -398,56 +396,72 @@ class Engine:
                     d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late
                 )
 
-    def _groups(self, act: np.ndarray, mask: np.ndarray, bounds: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """(activation, its rows of `mask`) for each activation with such rows; rows stay in event order."""
-        rows = np.flatnonzero(mask)
-        cuts = np.searchsorted(rows, bounds)
-        return [(int(act[rows[lo]]), rows[lo:hi]) for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)
-                if hi > lo]  # fmt: skip
-
-    def _rf(self, cols: Columns, act: np.ndarray, mask: np.ndarray, bounds: np.ndarray) -> None:
+    def _rf(self, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
         """Home-unit presence into the curfew timeline. Every reading is kept (they come on change and as an
         occasional heartbeat, a few a day): keeping only changes lost the truth when a late reading landed
         before one that had been dropped as a repeat."""
-        present = cols.b["present"]
-        for a_i, rows in self._groups(act, mask, bounds):
-            order = self.orders.get(self.activations[a_i].order_ref)
-            if not order or not order.curfew:
+        rows = np.flatnonzero(mask)
+        here, ts, acts = cols.b["present"][rows].tolist(), cols.t[rows].tolist(), act[rows].tolist()
+        devs, seqs = cols.dev[rows].tolist(), cols.seq[rows].tolist()
+        obs_of: dict[int, list[list[Any]] | None] = {}
+        touched: dict[str, float] = {}
+        for k, a_i in enumerate(acts):
+            obs = obs_of.get(a_i, False)
+            if obs is False:
+                order = self.orders.get(self.activations[a_i].order_ref)
+                obs = obs_of[a_i] = self.ostate(order.ref).setdefault("cf_obs", []) if order and order.curfew else None
+            if obs is None:
                 continue
-            obs = self.ostate(order.ref).setdefault("cf_obs", [])
-            ts, here = cols.t[rows].tolist(), present[rows].tolist()
-            for k, r in enumerate(rows.tolist()):
-                curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[cols.dev[r]], int(cols.seq[r]))
-            self.curfew_touched(order.ref, min(ts))
+            curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k])
+            ref = self.activations[a_i].order_ref
+            touched[ref] = min(touched.get(ref, ts[k]), ts[k])
+        for ref, t in touched.items():
+            self.curfew_touched(ref, t)
 
-    def _alcohol(self, cols: Columns, act: np.ndarray, mask: np.ndarray, bounds: np.ndarray) -> None:
-        """Alcohol readings through the curve rule; a device's run of quiet readings (on the skin, well under
-        the threshold: most of them) is one state update."""
-        tac_all, ir_all = cols.f["tac_gdl"], cols.f["ir_skin"]
-        late_after = self.defaults["late"]["late_after_s"]
-        for a_i, rows in self._groups(act, mask, bounds):
+    def _alcohol(self, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
+        """Alcohol readings through the curve rule. A device's readings in the batch that are all quiet (on the
+        skin, well under the threshold: most of them) are one state update; only the others go reading by
+        reading through `alcohol.step`."""
+        rows = np.flatnonzero(mask)
+        uniq, inv = np.unique(act[rows], return_inverse=True)
+        k = len(uniq)
+        lo, hi, thr, skin = np.full(k, np.inf), np.full(k, -np.inf), np.full(k, np.nan), np.full(k, np.nan)
+        specs = []
+        for j, a_i in enumerate(uniq.tolist()):
             a = self.activations[a_i]
             order = self.orders.get(a.order_ref)
-            if not order or not order.alcohol:
+            specs.append((a, order))
+            if order and order.alcohol:
+                th = order.thresholds["alcohol"]
+                lo[j], hi[j] = order.alcohol["start"], order.alcohol["end"]
+                thr[j] = alcohol.drinking_threshold(th, order.alcohol["mode"], order.alcohol.get("limit_gdl"))
+                skin[j] = th["skin_ir_below"]
+        t = cols.t[rows]
+        inwin = (t >= lo[inv]) & (t < hi[inv])
+        rows, inv, t = rows[inwin], inv[inwin], t[inwin]
+        if not len(rows):
+            return
+        tac, ir = cols.f["tac_gdl"][rows], cols.f["ir_skin"][rows]
+        with np.errstate(invalid="ignore"):
+            loud = ~((ir >= skin[inv]) & (tac < thr[inv] / 2))  # see alcohol.quiet
+        starts = np.flatnonzero(np.r_[True, inv[1:] != inv[:-1]])  # a device's rows are contiguous
+        ends = np.r_[starts[1:], len(inv)]
+        busy = np.add.reduceat(loud.astype(np.int64), starts) > 0
+        late_after = self.defaults["late"]["late_after_s"]
+        for s0, e0, j, noisy in zip(starts.tolist(), ends.tolist(), inv[starts].tolist(), busy.tolist(), strict=True):
+            a, order = specs[j]
+            alc = self.dstate(a.device_id).setdefault("alc", alcohol.new_state())
+            if not noisy:
+                alcohol.skip_quiet(alc, float(t[e0 - 1]), float(tac[e0 - 1]))
                 continue
             cond, th = order.alcohol, order.thresholds["alcohol"]
-            ts = cols.t[rows]
-            inwin = (ts >= cond["start"]) & (ts < cond["end"])
-            rows, ts = rows[inwin], ts[inwin]
-            if not len(rows):
-                continue
-            tac, ir = tac_all[rows], ir_all[rows]
-            st = self.dstate(a.device_id)
-            alc = st.setdefault("alc", alcohol.new_state())
-            limit = cond.get("limit_gdl")
-            if alcohol.quiet(tac, ir, th, alcohol.drinking_threshold(th, cond["mode"], limit)).all():
-                alcohol.skip_quiet(alc, float(ts[-1]), float(tac[-1]))
-                continue
-            for k, r in enumerate(rows.tolist()):
+            for q in range(s0, e0):
+                r = int(rows[q])
                 msg = (cols.devices[cols.dev[r]], int(cols.seq[r]))
-                for d in alcohol.step(alc, float(ts[k]), float(tac[k]), float(ir[k]), msg, th, cond["mode"], limit):
+                for d in alcohol.step(alc, float(t[q]), float(tac[q]), float(ir[q]), msg, th, cond["mode"],
+                                      cond.get("limit_gdl")):  # fmt: skip
                     self.emit(d, order, a, msg[0], condition_id=d.pop("condition_id", kind_condition(d["kind"])),
-                              late=float(cols.rx[r]) - float(ts[k]) > late_after)  # fmt: skip
+                              late=float(cols.rx[r]) - float(t[q]) > late_after)  # fmt: skip
 
     def curfew_touched(self, ref: str, t: float) -> None:
         st = self.ostate(ref)
