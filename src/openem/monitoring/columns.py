@@ -136,14 +136,14 @@ class _ArrowSource:
             return v
         table, names, n = self.table, self.names, self.n
         if c in FLOAT_COLUMNS:
-            v = (table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) if c in names
+            v = (np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64) if c in names
                  else np.full(n, np.nan))  # fmt: skip
         elif c in BOOL_COLUMNS:
-            v = (pc.fill_null(table.column(c), False).to_numpy(zero_copy_only=False).astype(bool) if c in names
-                 else np.zeros(n, dtype=bool))  # fmt: skip
+            v = (np.asarray(pc.fill_null(table.column(c), False).to_numpy(zero_copy_only=False), dtype=bool)
+                 if c in names else np.zeros(n, dtype=bool))  # fmt: skip
         elif c == "source_is_gps":  # derived in Arrow: comparing a column of Python strings costs far more
-            v = (pc.fill_null(pc.equal(table.column("source"), "GPS"), False).to_numpy(zero_copy_only=False)
-                 .astype(bool) if "source" in names else np.zeros(n, dtype=bool))  # fmt: skip
+            v = (np.asarray(pc.fill_null(pc.equal(table.column("source"), "GPS"), False).to_numpy(zero_copy_only=False),
+                            dtype=bool) if "source" in names else np.zeros(n, dtype=bool))  # fmt: skip
         elif c in STRING_COLUMNS:
             v = (table.column(c).to_numpy(zero_copy_only=False) if c in names
                  else np.full(n, None, dtype=object))  # fmt: skip
