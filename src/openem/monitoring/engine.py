@@ -443,7 +443,7 @@ class Engine:
             return
         tac, ir = cols.f["tac_gdl"][rows], cols.f["ir_skin"][rows]
         with np.errstate(invalid="ignore"):
-            loud = ~((ir >= skin[inv]) & (tac < thr[inv] / 2))  # see alcohol.quiet
+            loud = ~alcohol.quiet(tac, ir, {"skin_ir_below": skin[inv]}, thr[inv])  # per-row thresholds
         starts = np.flatnonzero(np.r_[True, inv[1:] != inv[:-1]])  # a device's rows are contiguous
         ends = np.r_[starts[1:], len(inv)]
         busy = np.add.reduceat(loud.astype(np.int64), starts) > 0

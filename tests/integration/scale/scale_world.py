@@ -4,6 +4,7 @@ tags, fixes at home or in the zone (never the simulator's people: no personal da
 import dataclasses
 import json
 import math
+import os
 from datetime import timedelta
 
 from openem.core.time import iso, utcnow
@@ -14,6 +15,18 @@ from openem.orders.repository import SqlOrderRepository
 from openem.telemetry.ingest import ingest_batch
 
 HOME = (53.800, -1.550)  # Leeds-ish
+
+
+def nats_url() -> str:
+    """The test NATS server's address: a failure in CI, a skip on a machine without one."""
+    import pytest
+
+    url = os.environ.get("OPENEM_TEST_NATS_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("OPENEM_TEST_NATS_URL not set")
+        pytest.skip("no nats-server: run scripts/test.sh")
+    return url
 
 
 # ---- a small hand-made world -------------------------------------------------------------------------

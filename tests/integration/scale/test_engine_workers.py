@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from tests.integration.scale.scale_world import nats_url
 
 from openem.alerts.tables import AlertRow
 from openem.bus.outbox import OutboxRow
@@ -28,15 +29,6 @@ from openem.telemetry.ingest import ingest_batch
 
 PARTITIONS = 4
 pytestmark = pytest.mark.nats
-
-
-def _nats():
-    url = os.environ.get("OPENEM_TEST_NATS_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("OPENEM_TEST_NATS_URL not set")
-        pytest.skip("no nats-server: run scripts/test.sh")
-    return url
 
 
 def _pending(url, stream, prefix):
@@ -89,7 +81,7 @@ def _worker(db_url, url, prefix, tmp_path, name):
 
 
 def test_killed_worker_partitions_resume_elsewhere_without_loss_or_duplicates(db, db_url, tmp_path):
-    url = _nats()
+    url = nats_url()
     prefix = "t" + os.urandom(3).hex()
     stream = stream_name(prefix)
     world = generate_world(wearers=40, days=1, seed=11)

@@ -14,7 +14,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from tests.integration.scale.scale_world import HOME, ZONE, Device, add_order, end, fit, send, vary, zone
+from tests.integration.scale.scale_world import (
+    HOME,
+    ZONE,
+    Device,
+    add_order,
+    end,
+    fit,
+    nats_url,
+    send,
+    vary,
+    zone,
+)
 
 from openem.alerts.tables import AlertRow
 from openem.core.time import utcnow
@@ -34,15 +45,6 @@ pytestmark = pytest.mark.nats
 
 
 # ---- workers and the broker --------------------------------------------------------------------------
-def _nats():
-    url = os.environ.get("OPENEM_TEST_NATS_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("OPENEM_TEST_NATS_URL not set")
-        pytest.skip("no nats-server: run scripts/test.sh")
-    return url
-
-
 def _on_nats(url, fn):
     async def q():
         import nats
@@ -59,7 +61,7 @@ def _on_nats(url, fn):
 
 @pytest.fixture
 def bus(db):
-    url = _nats()
+    url = nats_url()
     prefix = "f" + os.urandom(3).hex()
     pub = TelemetryPublisher(url, PARTITIONS, prefix=prefix)
     yield url, prefix, pub

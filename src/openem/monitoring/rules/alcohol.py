@@ -24,7 +24,7 @@ def drinking_threshold(th: dict[str, Any], mode: str, limit_gdl: float | None) -
     return float(limit if (mode == "LIMIT" and limit is not None) else th["threshold_gdl"])
 
 
-def quiet(tac: Any, ir: Any, th: dict[str, Any], threshold: float) -> Any:
+def quiet(tac: Any, ir: Any, th: dict[str, Any], threshold: Any) -> Any:
     """Readings (arrays) that change nothing but the last reading: on the skin, and below half the
     threshold, where an episode ends and none starts. A run of them is `skip_quiet`."""
     return (ir >= th["skin_ir_below"]) & (tac < threshold / 2)
