@@ -66,8 +66,12 @@ class Lazy(Mapping[str, np.ndarray]):
         row = r if cur is None else (cur.start or 0) + r if isinstance(cur, slice) else int(cur[r])
         return self._src.item(key, row)
 
-    def take(self, idx: np.ndarray | slice) -> Lazy:
+    def take(self, idx: np.ndarray | slice, memo: dict[int, Any] | None = None) -> Lazy:
+        """The rows `idx` of this selection. `memo` shares the composed selection between the float, bool and
+        string columns of one batch (they are selected alike)."""
         cur = self._idx
+        if memo is not None and id(cur) in memo:
+            return Lazy(self._src, memo[id(cur)])
         if cur is None:
             new: np.ndarray | slice = idx
         elif isinstance(cur, slice):
@@ -75,6 +79,8 @@ class Lazy(Mapping[str, np.ndarray]):
             new = slice(lo + (idx.start or 0), lo + idx.stop) if isinstance(idx, slice) else idx + lo
         else:
             new = cur[idx]
+        if memo is not None:
+            memo[id(cur)] = new
         return Lazy(self._src, new)
 
 
@@ -93,19 +99,22 @@ class Columns:
     rejected: int = 0
 
     def take(self, idx: np.ndarray) -> Columns:
+        memo: dict[int, Any] = {}
         return Columns(len(idx), self.devices, self.dev[idx], self.seq[idx], self.type[idx], self.t[idx], self.rx[idx],
-                       _take(self.f, idx), _take(self.b, idx), _take(self.s, idx), self.rejected)  # fmt: skip
+                       _take(self.f, idx, memo), _take(self.b, idx, memo), _take(self.s, idx, memo), self.rejected)  # fmt: skip
 
     def slice(self, lo: int, hi: int) -> Columns:
         """Rows lo..hi as views (replay cuts one converted table into receive-time batches)."""
         sl = slice(lo, hi)
+        memo: dict[int, Any] = {}
         return Columns(hi - lo, self.devices, self.dev[sl], self.seq[sl], self.type[sl], self.t[sl], self.rx[sl],
-                       _take(self.f, sl), _take(self.b, sl), _take(self.s, sl), 0)  # fmt: skip
+                       _take(self.f, sl, memo), _take(self.b, sl, memo), _take(self.s, sl, memo), 0)  # fmt: skip
 
 
-def _take(cols: Mapping[str, np.ndarray], idx: np.ndarray | slice) -> Mapping[str, np.ndarray]:
+def _take(cols: Mapping[str, np.ndarray], idx: np.ndarray | slice, memo: dict[int, Any] | None = None
+          ) -> Mapping[str, np.ndarray]:  # fmt: skip
     if isinstance(cols, Lazy):
-        return cols.take(idx)
+        return cols.take(idx, memo)
     return {k: v[idx] for k, v in cols.items()}
 
 

@@ -158,40 +158,34 @@ class Engine:
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "duplicate"))
         self._silences(ix, cols, g, act, by_seq)
         self._last_seen(cols, g)
-        keep = self._event_order(by_seq, (act >= 0) & fresh, g, act, cols)
+        keep = self._event_order(by_seq, (act >= 0) & fresh, g, cols)
         if len(keep) == 0:
             return
-        cols, act, g = cols.take(keep), act[keep], g[keep]
-        gps = cols.type == 0
-        bad = gps & ~(
-            np.isfinite(cols.f["lat"]) & np.isfinite(cols.f["lon"])
-        )  # columnar input is not re-validated
-        for r in np.flatnonzero(bad):
+        # Each message type's rows go to their path straight from the batch: one selection per path, not a
+        # copy of the whole batch in event order first.
+        typ = cols.type[keep]
+        gps = keep[typ == 0]
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.isfinite(cols.f["lat"][gps]) & np.isfinite(cols.f["lon"][gps]))  # columnar input is not re-validated
+        for r in gps[bad].tolist():
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "invalid_position"))
-        gps &= ~bad
-        if gps.any():
-            gps_path.run(self, cols.take(np.flatnonzero(gps)), act[gps], g[gps])
-        batt = cols.type == 3
-        if batt.any():
-            battery_path.run(self, cols.take(np.flatnonzero(batt)), act[batt], g[batt])
-        sparse = np.flatnonzero((cols.type > 0) & (cols.type < 8) & ~batt)
+        gps = gps[~bad]
+        if len(gps):
+            gps_path.run(self, cols.take(gps), act[gps], g[gps])
+        batt = keep[typ == 3]
+        if len(batt):
+            battery_path.run(self, cols.take(batt), act[batt], g[batt])
+        sparse = keep[(typ > 0) & (typ < 8) & (typ != 3)]
         if len(sparse):
             self._sparse(cols.take(sparse), act[sparse])
 
     @staticmethod
-    def _event_order(by_seq: np.ndarray, mask: np.ndarray, g: np.ndarray, act: np.ndarray, cols: Columns
-                     ) -> np.ndarray:  # fmt: skip
-        """The rows to process, grouped by activation, each in event-time order (then sequence). Sorted by
-        device and sequence they usually are already, as a device's clock and sequence rise together: that is
-        checked, and only a batch where it fails (a clock stepping back, an activation ending mid-batch) is
-        sorted again."""
-        rows = by_seq[mask[by_seq]]
-        if len(rows) > 1:
-            a, t, same = act[rows], cols.t[rows], g[rows[1:]] == g[rows[:-1]]
-            if not np.all(~same | ((a[1:] == a[:-1]) & (t[1:] >= t[:-1]))):
-                rows = np.flatnonzero(mask)
-                rows = rows[_by_group_time_seq(act[rows], cols.t[rows], cols.seq[rows])]
-        return rows
+    def _event_order(by_seq: np.ndarray, mask: np.ndarray, g: np.ndarray, cols: Columns) -> np.ndarray:
+        """The rows to process, grouped by device, each in event-time order (then sequence), so each
+        activation's rows are contiguous too (a device's activations follow one another in time). Sorted by
+        device and sequence they usually are already, as a device's clock and sequence rise together; only
+        the runs where the clock stepped back are sorted again."""
+        return _sorted_within(by_seq[mask[by_seq]], g, cols.t)
 
     def _resolve(self, ix: Index, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """`ix.resolve`, with a direct lookup for devices that have had one activation (nearly all): a
@@ -286,22 +280,8 @@ class Engine:
             return
         if not np.isfinite(cols.rx).all():
             return
-        gs, rx = g[by_seq], cols.rx[by_seq]
-        order = by_seq
-        back = (gs[1:] == gs[:-1]) & (rx[1:] < rx[:-1])
-        if back.any():  # some devices' receipts are out of sequence order (stored data forwarded late)
-            redo = np.zeros(int(gs.max()) + 1, dtype=bool)
-            redo[gs[1:][back]] = True
-            pos = np.flatnonzero(redo[gs])  # those devices' rows, one block per device in device order
-            sub = order[pos]
-            order = order.copy()
-            us = np.rint((cols.rx[sub] - cols.rx[sub].min()) * 1e6)
-            if us.max() < 2**_GROUP_SHIFT:  # by receipt, ties in arrival order
-                key = (g[sub].astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64)
-                order[pos] = sub[_argsort_ties(key, sub)]
-            else:
-                order[pos] = sub[np.lexsort((sub, cols.rx[sub], g[sub]))]
-            gs, rx = g[order], cols.rx[order]
+        order = _sorted_within(by_seq, g, cols.rx)  # by receipt: stored data is forwarded out of order
+        gs, rx = g[order], cols.rx[order]
         first = np.r_[True, gs[1:] != gs[:-1]]
         prev = np.r_[np.nan, rx[:-1]]
         prev[first] = self.reg.d["rx"][gs[first]]  # -1: never heard
@@ -572,6 +552,35 @@ def _argsort_stable(key: np.ndarray) -> np.ndarray:
     return _argsort_ties(key)
 
 
+def _sorted_within(order: np.ndarray, group: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """`order` (rows grouped by `group`, ascending) re-ordered by `v` within each group, stably: rows of a
+    group with equal `v` keep their order. The rows are usually in order already, or out of order only
+    locally (a clock stepping back, stored data forwarded between live messages), so only the runs that
+    are out of order are sorted: a row starts a new run where everything before it in the group is no
+    greater than everything from it on (a prefix maximum against a suffix minimum of one packed key).
+    Falls back to a full sort when the values are not finite or span more than the key holds (51 days)."""
+    n = len(order)
+    if n < 2:
+        return order
+    gs, vs = group[order], v[order]
+    if not np.isfinite(vs).all() or int(gs.max()) >= 2**20:
+        return order[np.lexsort((vs, gs))]
+    us = np.rint((vs - vs.min()) * 1e6)
+    if us.max() >= 2**_GROUP_SHIFT:
+        return order[np.lexsort((vs, gs))]
+    key = (gs.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64)
+    if (key[1:] >= key[:-1]).all():
+        return order
+    pmax = np.maximum.accumulate(key)
+    smin = np.minimum.accumulate(key[::-1])[::-1]
+    new_run = np.r_[True, pmax[:-1] <= smin[1:]]
+    run = np.cumsum(new_run) - 1
+    pos = np.flatnonzero(np.bincount(run)[run] > 1)  # rows in runs that need sorting
+    out = order.copy()
+    out[pos] = order[pos[np.argsort(key[pos], kind="stable")]]  # runs are apart in key: one sort does all
+    return out
+
+
 def _by_group_int(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     """`np.lexsort((value, group))` (stable). Usually one `np.sort` of values packing group, value and row
     number into an int64 (the row number makes every key unique, so the order is the stable one, and sorting
@@ -590,23 +599,6 @@ def _by_group_int(group: np.ndarray, value: np.ndarray) -> np.ndarray:
         order: np.ndarray = packed & ((1 << row_bits) - 1)
         return order
     return _argsort_stable((group.astype(np.int64) << _GROUP_SHIFT) + value)
-
-
-def _by_group_time_seq(group: np.ndarray, t: np.ndarray, seq: np.ndarray | None) -> np.ndarray:
-    """`np.lexsort((seq, t, group))` (stable; without seq `np.lexsort((t, group))`) by one argsort of a packed
-    key: group, then time in whole microseconds from the batch's earliest (times come from microsecond
-    timestamps, so distinct times stay distinct), ties put in order by `_argsort_ties`. Falls back to lexsort
-    when the times span more than the key holds (about 51 days) or are not finite."""
-    if not len(group):
-        return np.zeros(0, dtype=np.int64)
-    keys = (t, group) if seq is None else (seq, t, group)
-    if not np.isfinite(t).all() or group.max() >= 2**20:
-        return np.lexsort(keys)
-    us = np.rint((t - t.min()) * 1e6)
-    if us.max() >= 2**_GROUP_SHIFT:
-        return np.lexsort(keys)
-    key = (group.astype(np.int64) << _GROUP_SHIFT) + us.astype(np.int64)
-    return _argsort_ties(key, seq)  # two rows of one group at the same instant: seq decides
 
 
 def kind_condition(kind: str) -> str:

@@ -8,20 +8,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openem.monitoring.columns import Columns
-from openem.monitoring.engine import Engine, _argsort_stable, _by_group_int, _by_group_time_seq
+from openem.monitoring.engine import Engine, _argsort_stable, _by_group_int, _sorted_within
 
 T0 = 1_763_000_000.0
 rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.integers(0, 6)), min_size=0, max_size=80)
 
 
 @settings(max_examples=300, deadline=None)
-@given(rows, st.sampled_from([1.0, 0.5, 1e-6, 86400.0 * 60]))
-def test_group_time_seq_order_is_lexsort_order(data, step) -> None:
+@given(rows, st.sampled_from([1.0, 0.5, 1e-6, 86400.0 * 60]), st.randoms(use_true_random=False))
+def test_sorting_within_groups_is_a_stable_sort_by_group_then_value(data, step, rnd) -> None:
     group = np.array([g for g, _, _ in data], dtype=np.int64)
-    t = T0 + np.array([k for _, k, _ in data], dtype=np.float64) * step  # step 60 days: beyond the packed key
-    seq = np.array([s for _, _, s in data], dtype=np.int64)
-    assert _by_group_time_seq(group, t, seq).tolist() == np.lexsort((seq, t, group)).tolist()
-    assert _by_group_time_seq(group, t, None).tolist() == np.lexsort((t, group)).tolist()
+    v = T0 + np.array([k for _, k, _ in data], dtype=np.float64) * step  # step 60 days: beyond the packed key
+    rows_by_group = np.lexsort((np.array([rnd.random() for _ in data]), group))  # grouped, in any order within
+    want = rows_by_group[np.lexsort((np.arange(len(data)), v[rows_by_group], group[rows_by_group]))]
+    assert _sorted_within(rows_by_group, group, v).tolist() == want.tolist()
+
+
+def test_sorting_within_groups_sorts_only_the_runs_out_of_order() -> None:
+    group = np.zeros(8, dtype=np.int64)
+    v = T0 + np.array([0, 1, 3, 2, 4, 5, 7, 6], dtype=np.float64)
+    assert _sorted_within(np.arange(8), group, v).tolist() == [0, 1, 3, 2, 4, 5, 7, 6]
+    v[[0, 7]] = v[[7, 0]]  # the largest first and the smallest last: one run covers everything
+    assert _sorted_within(np.arange(8), group, v).tolist() == np.argsort(v, kind="stable").tolist()
 
 
 @settings(max_examples=300, deadline=None)
@@ -37,7 +45,8 @@ def test_non_finite_times_and_huge_sequences_fall_back_to_lexsort() -> None:
     group = np.array([1, 0, 1, 0], dtype=np.int64)
     t = np.array([T0, np.nan, T0 - 5, T0], dtype=np.float64)
     seq = np.array([2**62, 1, 3, 2**50], dtype=np.int64)
-    assert _by_group_time_seq(group, t, seq).tolist() == np.lexsort((seq, t, group)).tolist()
+    by_group = np.array([1, 3, 0, 2])
+    assert _sorted_within(by_group, group, t).tolist() == by_group[np.lexsort((t[by_group], group[by_group]))].tolist()
     assert _by_group_int(group, seq).tolist() == np.lexsort((seq, group)).tolist()
 
 
@@ -80,15 +89,16 @@ def test_activation_lookup_matches_the_binary_search_for_single_and_reused_devic
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(0, 30), st.booleans(), st.booleans()),
                 min_size=1, max_size=60))  # fmt: skip
 def test_event_order_groups_each_activation_in_time_then_sequence_order(data) -> None:
-    # (device, minute, seq, keep, second activation): device 3's rows may belong to a second activation
+    # (device, minute, seq, keep, _): device 3 has a second activation from minute 10 when the first row says so
+    late_act = data[0][4]
     n = len(data)
     g = np.array([d for d, *_ in data], dtype=np.int64)
     t = T0 + np.array([m for _, m, *_ in data], dtype=np.float64) * 60
     seq = np.array([s for _, _, s, _, _ in data], dtype=np.int64)
     mask = np.array([k for *_, k, _ in data], dtype=bool)
-    act = np.array([d * 2 + (1 if (d == 3 and second) else 0) for d, _, _, _, second in data], dtype=np.int64)
+    act = np.array([d * 2 + (1 if (d == 3 and late_act and m >= 10) else 0) for d, m, *_ in data], dtype=np.int64)
     cols = Columns(n, ["A", "B", "C", "D"], g.astype(np.int32), seq, np.zeros(n, dtype=np.int8), t, t, {}, {}, {})
-    rows = Engine._event_order(_by_group_int(g, seq), mask, g, act, cols).tolist()
+    rows = Engine._event_order(_by_group_int(g, seq), mask, g, cols).tolist()
     assert sorted(rows) == np.flatnonzero(mask).tolist()
     groups = [act[r] for r in rows]
     assert all(groups.index(a) + groups.count(a) - 1 == len(groups) - 1 - groups[::-1].index(a) for a in set(groups))
