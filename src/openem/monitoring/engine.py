@@ -64,6 +64,8 @@ class Engine:
         self._single_for: Index | None = None
         self._single = np.zeros(0, dtype=np.int64)
         self._dev_codes = np.zeros(0, dtype=np.int64)
+        self._alc_for: Index | None = None
+        self._alc: tuple[np.ndarray, ...] = ()
         self.zone_hot: dict[str, set[str]] = {"exclusion": set(), "inclusion": set()}  # episodes in progress
         self._new: list[dict[str, Any]] = []
 
@@ -177,7 +179,7 @@ class Engine:
             battery_path.run(self, cols.take(batt), act[batt], g[batt])
         sparse = keep[(typ > 0) & (typ < 8) & (typ != 3)]
         if len(sparse):
-            self._sparse(cols.take(sparse), act[sparse])
+            self._sparse(cols.take(sparse), act[sparse], g[sparse])
 
     @staticmethod
     def _event_order(by_seq: np.ndarray, mask: np.ndarray, g: np.ndarray, cols: Columns) -> np.ndarray:
@@ -331,17 +333,17 @@ class Engine:
         self.reg.d["rx"][g[last]] = cols.rx[last]
         self.reg.d["rx_seq"][g[last]] = cols.seq[last]
 
-    def _sparse(self, cols: Columns, act: np.ndarray) -> None:
+    def _sparse(self, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
         """The per-message rules for the sparse types (rf, alcohol, tamper, checkin, hmu), in event time.
 
         RF presence and alcohol readings go a device at a time (`_rf`, `_alcohol`): only the readings that
         change something reach Python. The rest are few; their columns are turned into plain lists once
         (indexing numpy arrays one element at a time cost more than the rules)."""
         kinds_a = cols.type
-        for kind, handler in ((1, self._rf), (2, self._alcohol)):
-            mask = kinds_a == kind
-            if mask.any():
-                handler(cols, act, mask)
+        if (kinds_a == 1).any():
+            self._rf(cols, act, kinds_a == 1)
+        if (kinds_a == 2).any():
+            self._alcohol(cols, act, g, kinds_a == 2)
         rest = np.flatnonzero((kinds_a != 1) & (kinds_a != 2))
         if not len(rest):
             return
@@ -398,50 +400,67 @@ class Engine:
         for ref, t in touched.items():
             self.curfew_touched(ref, t)
 
-    def _alcohol(self, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
-        """Alcohol readings through the curve rule. A device's readings in the batch that are all quiet (on the
-        skin, well under the threshold: most of them) are one state update; only the others go reading by
-        reading through `alcohol.step`."""
+    def _alcohol(self, cols: Columns, act: np.ndarray, g: np.ndarray, mask: np.ndarray) -> None:
+        """Alcohol readings through the curve rule. Most readings are quiet (on the skin, well under the
+        threshold): a device's run of them changes nothing but its last reading, which is kept in the registry
+        (`alc_qt`, `alc_qtac`) without Python, and folded into the curve state when the device next has a
+        reading that matters (`alcohol_state`). Only those go reading by reading through `alcohol.step`."""
         rows = np.flatnonzero(mask)
-        uniq, inv = np.unique(act[rows], return_inverse=True)
-        k = len(uniq)
-        lo, hi, thr, skin = np.full(k, np.inf), np.full(k, -np.inf), np.full(k, np.nan), np.full(k, np.nan)
-        specs = []
-        for j, a_i in enumerate(uniq.tolist()):
-            a = self.activations[a_i]
-            order = self.orders.get(a.order_ref)
-            specs.append((a, order))
-            if order and order.alcohol:
-                th = order.thresholds["alcohol"]
-                lo[j], hi[j] = order.alcohol["start"], order.alcohol["end"]
-                thr[j] = alcohol.drinking_threshold(th, order.alcohol["mode"], order.alcohol.get("limit_gdl"))
-                skin[j] = th["skin_ir_below"]
-        t = cols.t[rows]
-        inwin = (t >= lo[inv]) & (t < hi[inv])
-        rows, inv, t = rows[inwin], inv[inwin], t[inwin]
+        lo, hi, thr, skin = self._alcohol_conditions()
+        a_i, t = act[rows], cols.t[rows]
+        inwin = (t >= lo[a_i]) & (t < hi[a_i])
+        rows, a_i, t = rows[inwin], a_i[inwin], t[inwin]
         if not len(rows):
             return
         tac, ir = cols.f["tac_gdl"][rows], cols.f["ir_skin"][rows]
         with np.errstate(invalid="ignore"):
-            loud = ~alcohol.quiet(tac, ir, {"skin_ir_below": skin[inv]}, thr[inv])  # per-row thresholds
-        starts = np.flatnonzero(np.r_[True, inv[1:] != inv[:-1]])  # a device's rows are contiguous
-        ends = np.r_[starts[1:], len(inv)]
+            loud = ~alcohol.quiet(tac, ir, {"skin_ir_below": skin[a_i]}, thr[a_i])  # per-row thresholds
+        starts = np.flatnonzero(np.r_[True, a_i[1:] != a_i[:-1]])  # an activation's rows are contiguous
+        ends = np.r_[starts[1:], len(a_i)]
         busy = np.add.reduceat(loud.astype(np.int64), starts) > 0
+        d = self.reg.d
+        quiet_end = ends[~busy] - 1
+        dq = g[rows[quiet_end]]
+        d["alc_qt"][dq], d["alc_qtac"][dq] = t[quiet_end], tac[quiet_end]
         late_after = self.defaults["late"]["late_after_s"]
-        for s0, e0, j, noisy in zip(starts.tolist(), ends.tolist(), inv[starts].tolist(), busy.tolist(), strict=True):
-            a, order = specs[j]
-            alc = self.dstate(a.device_id).setdefault("alc", alcohol.new_state())
-            if not noisy:
-                alcohol.skip_quiet(alc, float(t[e0 - 1]), float(tac[e0 - 1]))
-                continue
+        for s0, e0 in zip(starts[busy].tolist(), ends[busy].tolist(), strict=True):
+            a = self.activations[int(a_i[s0])]
+            order = self.orders[a.order_ref]
+            alc = self.alcohol_state(a.device_id)
             cond, th = order.alcohol, order.thresholds["alcohol"]
             for q in range(s0, e0):
                 r = int(rows[q])
                 msg = (cols.devices[cols.dev[r]], int(cols.seq[r]))
-                for d in alcohol.step(alc, float(t[q]), float(tac[q]), float(ir[q]), msg, th, cond["mode"],
-                                      cond.get("limit_gdl")):  # fmt: skip
-                    self.emit(d, order, a, msg[0], condition_id=d.pop("condition_id", kind_condition(d["kind"])),
+                for dr in alcohol.step(alc, float(t[q]), float(tac[q]), float(ir[q]), msg, th, cond["mode"],
+                                       cond.get("limit_gdl")):  # fmt: skip
+                    self.emit(dr, order, a, msg[0], condition_id=dr.pop("condition_id", kind_condition(dr["kind"])),
                               late=float(cols.rx[r]) - float(t[q]) > late_after)  # fmt: skip
+
+    def alcohol_state(self, device_id: str) -> dict[str, Any]:
+        """A device's alcohol curve state, with its last run of quiet readings folded in."""
+        alc: dict[str, Any] = self.dstate(device_id).setdefault("alc", alcohol.new_state())
+        code, d = self.reg.device(device_id), self.reg.d
+        if not np.isnan(d["alc_qt"][code]):
+            alcohol.skip_quiet(alc, float(d["alc_qt"][code]), float(d["alc_qtac"][code]))
+            d["alc_qt"][code] = d["alc_qtac"][code] = np.nan
+        return alc
+
+    def _alcohol_conditions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per activation: the alcohol condition's start and end (an empty span where there is none), the
+        drinking threshold and the skin-contact limit. Built once per index."""
+        ix = self.index()
+        if self._alc_for is not ix:
+            k = len(self.activations)
+            lo, hi, thr, skin = np.full(k, np.inf), np.full(k, -np.inf), np.full(k, np.nan), np.full(k, np.nan)
+            for j, a in enumerate(self.activations):
+                order = self.orders.get(a.order_ref)
+                if order and order.alcohol:
+                    th, cond = order.thresholds["alcohol"], order.alcohol
+                    lo[j], hi[j] = cond["start"], cond["end"]
+                    thr[j] = alcohol.drinking_threshold(th, cond["mode"], cond.get("limit_gdl"))
+                    skin[j] = th["skin_ir_below"]
+            self._alc_for, self._alc = ix, (lo, hi, thr, skin)
+        return self._alc
 
     def curfew_touched(self, ref: str, t: float) -> None:
         st = self.ostate(ref)
@@ -523,6 +542,10 @@ class Engine:
             if "cf_due" in st:
                 eng.curfew_due(ref, st["cf_due"])
         eng.order_state = copy.deepcopy(state["order_state"])
+        if "p_level" not in state["registry"]["o"]:  # a checkpoint from before proximity moved to the registry
+            for ref, st in eng.order_state.items():
+                if "prox" in st:
+                    gps_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
         eng.raised = set(state["raised"])

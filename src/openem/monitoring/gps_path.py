@@ -8,7 +8,6 @@ state machine (near a zone, a presence change at home, an appointment, a victim'
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -297,6 +296,9 @@ def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarra
 
 def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
                acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+    """Victim proximity. Each party's latest position and the level reached live in the registry; an order
+    whose two parties stay far apart in the batch only has them updated there (numpy). The rest go fix by
+    fix through `presence.proximity`, its state taken from the registry and put back."""
     if not ix.has_prox.any():
         return
     wearer_rows = m & ix.act_wearer[act] & ix.has_prox[oc]
@@ -304,36 +306,61 @@ def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarra
     rows = np.flatnonzero(wearer_rows | victim_rows)
     if not len(rows):
         return
-    # Orders whose two parties stay far apart in this batch only need their latest positions kept.
     vo = ix.victim_order
     pair = np.where(
         wearer_rows[rows], oc[rows], np.where(g[rows] < len(vo), vo[np.minimum(g[rows], len(vo) - 1)], -1)
     )
     rows, pair = rows[pair >= 0], pair[pair >= 0]
-    near = _near_pairs(eng, ix, c, rows, pair, wearer_rows, x, y)
-    far = rows[~near]
-    side_key = pair[~near] * 2 + wearer_rows[far]
-    for r in far[np.r_[side_key[1:] != side_key[:-1], True]] if len(far) else []:  # the latest per party
-        dev = c.devices[c.dev[r]]
-        side = "w" if wearer_rows[r] else "v"
-        ref = ix.refs[oc[r]] if side == "w" else ix.victim_of.get(dev)
-        st = eng.ostate(ref).setdefault("prox", {})
-        st[side] = [float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]), dev, int(c.seq[r])]
-        st["level"] = 0
-    for r in rows[near]:
-        dev = c.devices[c.dev[r]]
-        side = "w" if wearer_rows[r] else "v"
-        ref = ix.refs[oc[r]] if side == "w" else ix.victim_of.get(dev)
-        order = eng.orders.get(ref or "")
+    near = _near_pairs(eng, ix, rows, pair, wearer_rows, x, y)
+    o = eng.reg.o
+    far, far_pair = rows[~near], pair[~near]
+    side_w = wearer_rows[far]
+    key = far_pair * 2 + side_w
+    _, last = np.unique(key[::-1], return_index=True)
+    last = len(key) - 1 - last  # each party's latest row
+    for side, sel in (("w", side_w[last]), ("v", ~side_w[last])):
+        r, k = far[last[sel]], far_pair[last[sel]]
+        o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = c.t[r], x[r], y[r], acc[r]
+        o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = g[r], c.seq[r]
+    o["p_level"][far_pair] = 0
+    near_rows, near_pair = rows[near], pair[near]
+    for k in np.unique(near_pair).tolist():
+        order = eng.orders.get(ix.refs[k])
         if order is None or not order.proximity:
             continue
-        st = eng.ostate(order.ref).setdefault("prox", {})
-        drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
-                                    (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
-        for d in drafts:
-            eng.emit(
-                d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r])
-            )
+        st = _prox_state(eng, k)
+        mine = near_rows[near_pair == k]  # both parties' fixes, in event time (rows are grouped by device)
+        for r in mine[np.argsort(c.t[mine], kind="stable")].tolist():
+            dev = c.devices[c.dev[r]]
+            side = "w" if wearer_rows[r] else "v"
+            drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
+                                        (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
+            for d in drafts:
+                eng.emit(d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r]))
+        save_prox_state(eng, k, st)
+
+
+def _prox_state(eng: Engine, k: int) -> dict[str, Any]:
+    """The proximity rule's state for order code k, its positions and level from the registry."""
+    o, reg = eng.reg.o, eng.reg
+    st: dict[str, Any] = eng.ostate(reg.order_refs[k]).setdefault("prox", {})
+    for side in "wv":
+        if o[f"p{side}_dev"][k] >= 0:
+            st[side] = [float(o[f"p{side}_t"][k]), float(o[f"p{side}_x"][k]), float(o[f"p{side}_y"][k]),
+                        float(o[f"p{side}_acc"][k]), reg.dev_ids[int(o[f"p{side}_dev"][k])], int(o[f"p{side}_seq"][k])]  # fmt: skip
+    st["level"] = int(o["p_level"][k])
+    return st
+
+
+def save_prox_state(eng: Engine, k: int, st: dict[str, Any]) -> None:
+    """Put order code k's proximity state (from `presence.proximity`, or an older checkpoint) in the registry."""
+    o, reg = eng.reg.o, eng.reg
+    for side in "wv":
+        if side in st:
+            t, px, py, pacc, dev, seq = st[side]
+            o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = t, px, py, pacc
+            o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = reg.device(dev), seq
+    o["p_level"][k] = int(st.get("level", 0))
 
 
 def _group_bounds(j: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -350,28 +377,24 @@ def _group_bounds(j: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> np.nda
     return b
 
 
-def _near_pairs(eng: Engine, ix: Index, c: Columns, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
+def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
                 x: np.ndarray, y: np.ndarray) -> np.ndarray:  # fmt: skip
     """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
-    this batch's fixes and the last known ones, grown by the ring)? Only those rows take the Python path."""
+    this batch's fixes and the last known ones, grown by the ring), or has an alert level been reached? Only
+    those rows take the Python path."""
     codes, inv = np.unique(pair, return_inverse=True)
-    k = len(codes)
-    box = {side: _group_bounds(inv[mask], x[rows[mask]], y[rows[mask]], k)
-           for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows]))}  # fmt: skip
-    close = np.zeros(k, dtype=bool)
-    wb, vb = box["w"].T.tolist(), box["v"].T.tolist()  # plain floats: this loop runs per order and batch
-    for i, code in enumerate(codes.tolist()):  # one iteration per proximity order in the batch
-        order = eng.orders[ix.refs[code]]
-        st = eng.ostate(order.ref).get("prox", {})
-        w, v = wb[i], vb[i]
-        for side, b in (("w", w), ("v", v)):
-            if side in st:
-                px, py = st[side][1], st[side][2]
-                b[0], b[1], b[2], b[3] = min(b[0], px), min(b[1], py), max(b[2], px), max(b[3], py)
-        if not all(map(math.isfinite, w)) or not all(map(math.isfinite, v)):
-            continue
-        ring = order.proximity["pre_alert_m"] * order.thresholds["proximity"]["rearm_factor"]
-        gap_x = max(v[0] - w[2], w[0] - v[2], 0.0)
-        gap_y = max(v[1] - w[3], w[1] - v[3], 0.0)
-        close[i] = math.hypot(gap_x, gap_y) <= ring or st.get("level", 0) > 0
+    k, o = len(codes), eng.reg.o
+    finite = np.ones(k, dtype=bool)
+    box = {}
+    for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
+        b = _group_bounds(inv[mask], x[rows[mask]], y[rows[mask]], k)
+        px, py = o[f"p{side}_x"][codes], o[f"p{side}_y"][codes]  # NaN where not known: fmin/fmax skip it
+        b = np.array([np.fmin(b[0], px), np.fmin(b[1], py), np.fmax(b[2], px), np.fmax(b[3], py)])
+        finite &= np.isfinite(b).all(axis=0)
+        box[side] = b
+    w, v = box["w"], box["v"]
+    with np.errstate(invalid="ignore"):
+        gap_x = np.maximum(np.maximum(v[0] - w[2], w[0] - v[2]), 0.0)
+        gap_y = np.maximum(np.maximum(v[1] - w[3], w[1] - v[3]), 0.0)
+        close = finite & ((np.hypot(gap_x, gap_y) <= ix.prox_ring[codes]) | (o["p_level"][codes] > 0))
     return close[inv]

@@ -95,6 +95,7 @@ class Index:
     att_hi: np.ndarray
     victim_order: np.ndarray  # per device code: the order whose victim device it is (-1)
     has_prox: np.ndarray
+    prox_ring: np.ndarray  # per order: the distance beyond which the parties cannot trouble the proximity rule
     victim_of: dict[str, str]
 
     @classmethod
@@ -126,6 +127,7 @@ class Index:
         margin = float(defaults["zones"]["max_accuracy_m"])
         has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         att_lo, att_hi = np.full(n, np.nan), np.full(n, np.nan)
+        prox_ring = np.full(n, np.nan)
         victim_of: dict[str, str] = {}
         for i, ref in enumerate(refs):
             o = orders.get(ref)
@@ -152,6 +154,8 @@ class Index:
             if o.attendance:
                 att_lo[i] = min(a["start"] for a in o.attendance)
                 att_hi[i] = max(a["end"] for a in o.attendance)
+            if o.proximity:
+                prox_ring[i] = o.proximity["pre_alert_m"] * o.thresholds["proximity"]["rearm_factor"]
             if o.proximity and o.proximity.get("victim_device_id"):
                 has_prox[i] = True
                 victim_of[str(o.proximity["victim_device_id"])] = ref
@@ -176,7 +180,7 @@ class Index:
                    np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
                              else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
                    ex_flat, ex_bbox, *wgs, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), inner, in_ptr,
-                   in_flat, home, has_att, att_lo, att_hi, victim_order, has_prox, victim_of)  # fmt: skip
+                   in_flat, home, has_att, att_lo, att_hi, victim_order, has_prox, prox_ring, victim_of)  # fmt: skip
 
     def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The index (into the engine's activations) live at each row's event time, or -1."""

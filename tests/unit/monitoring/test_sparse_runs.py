@@ -41,7 +41,7 @@ def test_alcohol_readings_give_what_the_rule_gives_one_by_one(readings, per_batc
         t = (T0 + timedelta(minutes=30 * i)).timestamp()
         want += [d["kind"] for d in alcohol.step(state, t, tac, ir, ("ALC-1", i), TH, mode, cond.get("limit_gdl"))]
     assert got == want
-    assert eng.dstate("ALC-1")["alc"]["prev"] == state["prev"] and eng.dstate("ALC-1")["alc"]["ep"] == state["ep"]
+    assert eng.alcohol_state("ALC-1")["prev"] == state["prev"] and eng.alcohol_state("ALC-1")["ep"] == state["ep"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -66,3 +66,56 @@ def test_presence_changes_are_kept_in_time_order_whatever_the_batching_and_laten
         return [o for i, o in enumerate(obs) if i == 0 or o[1] != obs[i - 1][1]]
 
     assert timeline(per_batch) == timeline(1)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(-1400, 1400), st.integers(-1400, 1400)), min_size=1, max_size=40),
+       st.integers(1, 40), st.integers(0, 40))  # fmt: skip
+def test_proximity_gives_what_the_rule_gives_fix_by_fix(fixes, per_batch, restore_at) -> None:
+    # (wearer or victim, metres north, metres east), a minute apart (never an impossible jump): parties far apart
+    # take the registry-only path
+    from openem.core.geo import wgs84_to_bng
+    from openem.monitoring.rules import presence
+
+    from .fixtures import HOME, offset
+
+    spec = {"victim_device_id": "VIC-1", "pre_alert_m": 1000, "alert_m": 500}
+    eng = Engine()
+    eng.apply_order(order(proximity=spec))
+    eng.apply_activation(activation("GPS-1"))
+    eng.apply_activation(activation("VIC-1", "VICTIM", role="VICTIM"))
+    msgs, want, state = [], [], {}
+    th = default_thresholds()["proximity"]
+    for i, (wearer, north, east) in enumerate(fixes):
+        dev = "GPS-1" if wearer else "VIC-1"
+        lat, lon = offset(*HOME, north, east)
+        msgs.append(message(dev, i, i, "gps", lat=lat, lon=lon, accuracy_m=5.0, source="GPS"))
+        x, y = wgs84_to_bng([lon], [lat])
+        t = (T0 + timedelta(minutes=i)).timestamp()
+        want += [d["kind"] for d in presence.proximity(state, "w" if wearer else "v", t, float(x[0]), float(y[0]), 5.0,
+                                                       (dev, i), {**spec, "pre_alert_m": 1000.0, "alert_m": 500.0}, th)]  # fmt: skip
+    got = []
+    for i in range(0, len(msgs), per_batch):
+        if i >= restore_at:  # a worker taking over from a checkpoint carries on where it stopped
+            eng, restore_at = Engine.restore(eng.snapshot()), len(msgs)
+        got += [a["kind"] for a in eng.process(msgs[i : i + per_batch]) if a["kind"].startswith("proximity")]
+    assert got == want
+
+
+def test_a_checkpoint_with_proximity_positions_in_order_state_restores_them() -> None:
+    from .fixtures import HOME
+
+    eng = Engine()
+    eng.apply_order(order(proximity={"victim_device_id": "VIC-1", "pre_alert_m": 1000, "alert_m": 500}))
+    eng.apply_activation(activation("GPS-1"))
+    eng.process([message("GPS-1", 1, 0, "gps", lat=HOME[0], lon=HOME[1], accuracy_m=5.0, source="GPS")])
+    saved = eng.snapshot()
+    k = eng.reg.order_code["ORD-1"]
+    want = [float(eng.reg.o[f][k]) for f in ("pw_t", "pw_x", "pw_y")]
+    assert all(v == v for v in want)  # the far path kept the wearer's fix in the registry
+    for f in [f for f in saved["registry"]["o"] if f.startswith("p")]:  # as an older version saved it
+        del saved["registry"]["o"][f]
+    saved["order_state"]["ORD-1"]["prox"] = {"w": [want[0], want[1], want[2], 5.0, "GPS-1", 1], "level": 0}
+    back = Engine.restore(saved)
+    assert [float(back.reg.o[f][k]) for f in ("pw_t", "pw_x", "pw_y")] == want
+    assert back.reg.o["pw_seq"][k] == 1 and back.reg.dev_ids[back.reg.o["pw_dev"][k]] == "GPS-1"
