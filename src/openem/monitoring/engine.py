@@ -65,7 +65,7 @@ class Engine:
         self._single = np.zeros(0, dtype=np.int64)
         self._dev_codes = np.zeros(0, dtype=np.int64)
         self._alc_for: Index | None = None
-        self._alc: tuple[np.ndarray, ...] = ()
+        self._alc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.zone_hot: dict[str, set[str]] = {"exclusion": set(), "inclusion": set()}  # episodes in progress
         self._new: list[dict[str, Any]] = []
 
@@ -427,7 +427,7 @@ class Engine:
             a = self.activations[int(a_i[s0])]
             order = self.orders[a.order_ref]
             alc = self.alcohol_state(a.device_id)
-            cond, th = order.alcohol, order.thresholds["alcohol"]
+            cond, th = order.alcohol or {}, order.thresholds["alcohol"]  # busy rows are in an alcohol condition
             for q in range(s0, e0):
                 r = int(rows[q])
                 msg = (cols.devices[cols.dev[r]], int(cols.seq[r]))
@@ -460,6 +460,7 @@ class Engine:
                     thr[j] = alcohol.drinking_threshold(th, cond["mode"], cond.get("limit_gdl"))
                     skin[j] = th["skin_ir_below"]
             self._alc_for, self._alc = ix, (lo, hi, thr, skin)
+        assert self._alc is not None
         return self._alc
 
     def curfew_touched(self, ref: str, t: float) -> None:
