@@ -12,6 +12,7 @@ ingest and the monitoring engine without those capabilities importing each other
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -64,6 +65,7 @@ class LiveMonitor:
                 self.engine.apply_order({**doc, "ref": ref, "person_id": person_id or doc.get("person_id")})
             for a in activations:
                 self.engine.apply_activation(a)
+        gc.freeze()  # the orders just loaded are long-lived: keep the collector's pauses off the alert path
         log.info("monitoring loaded", extra={"orders": len(rows), "activations": len(activations)})
 
     @staticmethod

@@ -271,3 +271,11 @@ def make_alert(kind: str, *, order: OrderSpec | None, device_id: str, condition_
         "evidence": [[d, int(s)] for d, s in evidence],
         "details": details or {},
     }
+
+
+def kind_condition(kind: str) -> str:
+    """The condition an alert kind belongs to (device-level kinds use the kind itself)."""
+    for prefix in ("curfew", "alcohol", "checkin", "proximity", "attendance", "exclusion", "inclusion"):
+        if kind.startswith(prefix):
+            return prefix
+    return kind

@@ -8,6 +8,7 @@ per wearer-day.
 
 from __future__ import annotations
 
+import gc
 import glob
 import json
 import os
@@ -105,6 +106,7 @@ def load_engine(orders: Iterable[dict[str, Any]], activations: Iterable[dict[str
         eng.apply_activation(act)
     eng.index()
     wgs84_to_bng_grid(np.zeros(1), np.full(1, 52.0))  # the projection's lookup grid: built once per process
+    gc.freeze()  # the world just loaded lives as long as the engine: the collector need not walk it again
     return eng
 
 

@@ -10,6 +10,7 @@ reaches the checkpoint with the partition's next batch; until then a new owner f
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -81,6 +82,7 @@ async def run_engine_worker(
                 ok = await asyncio.to_thread(try_lease, db, k, owner, lease_s)
                 if ok and k not in held:
                     engine = await asyncio.to_thread(restore_partition_engine, db, k)
+                    gc.freeze()  # the restored state is long-lived: keep the collector's pauses off the alert path
                     sub = await js.pull_subscribe(subject(prefix, k), durable=f"engine-p{k}", stream=stream)
                     held[k] = Held(engine, sub)
                     stats["takeovers"] += 1

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openem.monitoring import receipts
 from openem.monitoring.columns import Columns
 from openem.monitoring.engine import Engine
 
@@ -29,7 +30,7 @@ def test_a_message_is_new_exactly_when_its_device_and_sequence_were_never_seen(b
             eng = Engine.restore(eng.snapshot())  # the gaps below the highest sequence survive a checkpoint
         cols = columns(batch)
         g = eng.reg.devices(cols.devices)[cols.dev]
-        got = eng._first_sight(cols, g).tolist()
+        got = receipts.first_sight(eng, cols, g).tolist()
         want = []
         for d, s in batch:
             want.append((d, s) not in seen)
@@ -42,6 +43,6 @@ def test_in_order_sequences_stay_on_the_vectorised_path_and_leave_no_gaps() -> N
     rows = [(0, s) for s in range(100)] + [(1, s) for s in range(50, 80)]
     cols = columns(rows)
     g = eng.reg.devices(cols.devices)[cols.dev]
-    assert eng._first_sight(cols, g).all()
+    assert receipts.first_sight(eng, cols, g).all()
     assert "seq_gaps" not in eng.dstate("GPS-1") and "seq_gaps" not in eng.dstate("GPS-2")
     assert eng.reg.d["seq_max"][eng.reg.dev_code["GPS-1"]] == 99

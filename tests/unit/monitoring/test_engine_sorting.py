@@ -7,8 +7,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openem.monitoring import receipts
 from openem.monitoring.columns import Columns
-from openem.monitoring.engine import Engine, _argsort_stable, _by_group_int, _sorted_within
+from openem.monitoring.engine import Engine
+from openem.monitoring.sorting import argsort_stable, by_group_int, sorted_within
 
 T0 = 1_763_000_000.0
 rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.integers(0, 6)), min_size=0, max_size=80)
@@ -21,15 +23,15 @@ def test_sorting_within_groups_is_a_stable_sort_by_group_then_value(data, step, 
     v = T0 + np.array([k for _, k, _ in data], dtype=np.float64) * step  # step 60 days: beyond the packed key
     rows_by_group = np.lexsort((np.array([rnd.random() for _ in data]), group))  # grouped, in any order within
     want = rows_by_group[np.lexsort((np.arange(len(data)), v[rows_by_group], group[rows_by_group]))]
-    assert _sorted_within(rows_by_group, group, v).tolist() == want.tolist()
+    assert sorted_within(rows_by_group, group, v).tolist() == want.tolist()
 
 
 def test_sorting_within_groups_sorts_only_the_runs_out_of_order() -> None:
     group = np.zeros(8, dtype=np.int64)
     v = T0 + np.array([0, 1, 3, 2, 4, 5, 7, 6], dtype=np.float64)
-    assert _sorted_within(np.arange(8), group, v).tolist() == [0, 1, 3, 2, 4, 5, 7, 6]
+    assert sorted_within(np.arange(8), group, v).tolist() == [0, 1, 3, 2, 4, 5, 7, 6]
     v[[0, 7]] = v[[7, 0]]  # the largest first and the smallest last: one run covers everything
-    assert _sorted_within(np.arange(8), group, v).tolist() == np.argsort(v, kind="stable").tolist()
+    assert sorted_within(np.arange(8), group, v).tolist() == np.argsort(v, kind="stable").tolist()
 
 
 @settings(max_examples=300, deadline=None)
@@ -37,8 +39,8 @@ def test_sorting_within_groups_sorts_only_the_runs_out_of_order() -> None:
 def test_group_int_order_is_lexsort_order_with_duplicates(data) -> None:
     group = np.array([g for g, _ in data], dtype=np.int64)
     value = np.array([v for _, v in data], dtype=np.int64)
-    assert _by_group_int(group, value).tolist() == np.lexsort((value, group)).tolist()
-    assert _argsort_stable(value).tolist() == np.argsort(value, kind="stable").tolist()
+    assert by_group_int(group, value).tolist() == np.lexsort((value, group)).tolist()
+    assert argsort_stable(value).tolist() == np.argsort(value, kind="stable").tolist()
 
 
 def test_non_finite_times_and_huge_sequences_fall_back_to_lexsort() -> None:
@@ -46,8 +48,8 @@ def test_non_finite_times_and_huge_sequences_fall_back_to_lexsort() -> None:
     t = np.array([T0, np.nan, T0 - 5, T0], dtype=np.float64)
     seq = np.array([2**62, 1, 3, 2**50], dtype=np.int64)
     by_group = np.array([1, 3, 0, 2])
-    assert _sorted_within(by_group, group, t).tolist() == by_group[np.lexsort((t[by_group], group[by_group]))].tolist()
-    assert _by_group_int(group, seq).tolist() == np.lexsort((seq, group)).tolist()
+    assert sorted_within(by_group, group, t).tolist() == by_group[np.lexsort((t[by_group], group[by_group]))].tolist()
+    assert by_group_int(group, seq).tolist() == np.lexsort((seq, group)).tolist()
 
 
 @settings(max_examples=200, deadline=None)
@@ -61,7 +63,7 @@ def test_newest_receipt_per_device_is_the_last_row_with_the_highest_receive_time
     cols = Columns(n, devices, dev, seq, np.zeros(n, dtype=np.int8), rx, rx, {}, {}, {})
     eng = Engine()
     g = eng.reg.devices(devices)[dev]
-    eng._last_seen(cols, g)
+    receipts.last_seen(eng, cols, g)
     for d in set(dev.tolist()):
         mine = [i for i in range(n) if dev[i] == d]
         best = max(mine, key=lambda i: (rx[i], i))  # a stable sort by receive time ends on this row
@@ -98,7 +100,7 @@ def test_event_order_groups_each_activation_in_time_then_sequence_order(data) ->
     mask = np.array([k for *_, k, _ in data], dtype=bool)
     act = np.array([d * 2 + (1 if (d == 3 and late_act and m >= 10) else 0) for d, m, *_ in data], dtype=np.int64)
     cols = Columns(n, ["A", "B", "C", "D"], g.astype(np.int32), seq, np.zeros(n, dtype=np.int8), t, t, {}, {}, {})
-    rows = Engine._event_order(_by_group_int(g, seq), mask, g, cols).tolist()
+    rows = Engine._event_order(by_group_int(g, seq), mask, g, cols).tolist()
     assert sorted(rows) == np.flatnonzero(mask).tolist()
     groups = [act[r] for r in rows]
     assert all(groups.index(a) + groups.count(a) - 1 == len(groups) - 1 - groups[::-1].index(a) for a in set(groups))
@@ -112,4 +114,4 @@ def test_event_order_groups_each_activation_in_time_then_sequence_order(data) ->
 def test_group_int_order_with_values_too_wide_to_pack_with_the_row_number(data) -> None:
     group = np.array([g for g, _ in data], dtype=np.int64)
     value = np.array([v for _, v in data], dtype=np.int64)
-    assert _by_group_int(group, value).tolist() == np.lexsort((value, group)).tolist()
+    assert by_group_int(group, value).tolist() == np.lexsort((value, group)).tolist()

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openem.core.time import iso
+from openem.monitoring import sparse_path
 from openem.monitoring.engine import Engine
 from openem.monitoring.model import default_thresholds
 from openem.monitoring.rules import alcohol
@@ -41,7 +42,7 @@ def test_alcohol_readings_give_what_the_rule_gives_one_by_one(readings, per_batc
         t = (T0 + timedelta(minutes=30 * i)).timestamp()
         want += [d["kind"] for d in alcohol.step(state, t, tac, ir, ("ALC-1", i), TH, mode, cond.get("limit_gdl"))]
     assert got == want
-    assert eng.alcohol_state("ALC-1")["prev"] == state["prev"] and eng.alcohol_state("ALC-1")["ep"] == state["ep"]
+    assert sparse_path.alcohol_state(eng, "ALC-1")["prev"] == state["prev"] and sparse_path.alcohol_state(eng, "ALC-1")["ep"] == state["ep"]
 
 
 @settings(max_examples=150, deadline=None)

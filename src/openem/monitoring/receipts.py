@@ -1,0 +1,133 @@
+"""What each receipt says before any rule: whether it was seen before (duplicates and replays change nothing),
+silences proven by the gaps between receipts, and each device's newest receipt. Vectorised over the batch
+sorted by device and sequence; Python only for the devices with late data or new gaps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from openem.monitoring.columns import Columns
+from openem.monitoring.index import Index
+from openem.monitoring.sorting import by_group_int, sorted_within
+
+if TYPE_CHECKING:
+    from openem.monitoring.engine import Engine
+
+GAP_WINDOW = 2000  # sequence numbers remembered as "not yet received" below a device's newest
+
+
+def first_sight(eng: Engine, cols: Columns, g: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """False for a (device, seq) already processed: duplicates and replays change nothing.
+
+    Per device the registry keeps the highest and lowest sequence seen; the gaps between them (data a
+    device stored and will forward later) live in the device's state, at most GAP_WINDOW below each
+    new sequence. Rows above the highest are new (numpy); Python runs only for devices with rows at or
+    below their highest (late data, replays) or with new gaps, and only over those rows."""
+    new = np.ones(cols.n, dtype=bool)
+    order = by_group_int(g, cols.seq) if order is None else order
+    d, s = g[order], cols.seq[order]
+    head = np.r_[True, d[1:] != d[:-1]]
+    same = ~head & np.r_[False, s[1:] == s[:-1]]
+    new[order[same]] = False
+    starts = np.flatnonzero(head)
+    grp = np.cumsum(head) - 1
+    seq_max, seq_min = eng.reg.d["seq_max"], eng.reg.d["seq_min"]
+    top0 = seq_max[d[starts]].copy()  # per group: the highest sequence before this batch (-1: none)
+    fresh = top0 < 0
+    seq_min[d[starts[fresh]]] = s[starts[fresh]]  # a device's first batch: its lowest sequence so far
+    late = ~same & (s <= top0[grp])
+    ab = np.flatnonzero(~same & (s > top0[grp]))
+    ab_grp = grp[ab]
+    prev = np.r_[-1, s[ab][:-1]]
+    first_ab = np.r_[True, ab_grp[1:] != ab_grp[:-1]] if len(ab) else np.zeros(0, dtype=bool)
+    prev[first_ab] = top0[ab_grp[first_ab]]
+    gap = (prev >= 0) & (s[ab] - prev > 1)
+    ends = np.r_[starts[1:], len(d)] - 1
+    seq_max[d[starts]] = np.maximum(top0, s[ends])
+    slow = np.union1d(grp[late], ab_grp[gap])
+    if not len(slow):
+        return new
+    late_rows = np.flatnonzero(late)
+    gap_rows, gap_prev = ab[gap], prev[gap]
+    for k in slow.tolist():
+        dev = int(d[starts[k]])
+        st = eng.dstate(eng.reg.dev_ids[dev])
+        gaps = set(st.get("seq_gaps", []))
+        smin = int(seq_min[dev])
+        for j in late_rows[grp[late_rows] == k].tolist():
+            q = int(s[j])
+            if q < smin:  # older than anything seen: new, and what lies between may still arrive
+                gaps.update(range(max(q + 1, smin - GAP_WINDOW), smin))
+                smin = q
+            elif q in gaps:
+                gaps.discard(q)
+            else:
+                new[order[j]] = False
+        sel = grp[gap_rows] == k
+        for lo, q in zip(gap_prev[sel].tolist(), s[gap_rows[sel]].tolist(), strict=True):
+            gaps.update(range(max(lo + 1, q - GAP_WINDOW), q))
+        seq_min[dev] = smin
+        st["seq_gaps"] = sorted(gaps)[-GAP_WINDOW:]
+    return new
+
+def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray, by_seq: np.ndarray) -> None:
+    """No communication proven by the data itself: a device's receipt that follows its previous one (or
+    the start of watching it) by more than its limit. The time-driven scan raises a silence while it lasts;
+    this finds the ones that began and ended between two scans (a large replay batch, a backlog after a
+    restart), with the same alert id, so each silence is raised once whichever finds it first."""
+    if not len(ix.a_g):
+        return
+    if not np.isfinite(cols.rx).all():
+        return
+    order = sorted_within(by_seq, g, cols.rx)  # by receipt: stored data is forwarded out of order
+    gs, rx = g[order], cols.rx[order]
+    first = np.r_[True, gs[1:] != gs[:-1]]
+    prev = np.r_[np.nan, rx[:-1]]
+    prev[first] = eng.reg.d["rx"][gs[first]]  # -1: never heard
+    # Only a device's first receipt in the batch, or one after a gap longer than the shortest limit, can
+    # end a silence: the rest of the work is on those few rows.
+    shortest = np.nanmin(ix.a_limit) if np.isfinite(ix.a_limit).any() else np.inf
+    cand = np.flatnonzero(first | (rx - prev > shortest))
+    seqs = cols.seq[order]
+    prev_seq = np.where(first[cand], eng.reg.d["rx_seq"][gs[cand]], seqs[np.maximum(cand - 1, 0)])
+    a = act[order[cand]]
+    ac = np.clip(a, 0, None)
+    base = np.maximum(np.maximum(prev[cand], ix.a_start[ac]), eng.started)
+    limit = ix.a_limit[ac]
+    rx, prev = rx[cand], prev[cand]
+    with np.errstate(invalid="ignore"):
+        due = (a >= 0) & (rx - base > limit)
+    rows = np.flatnonzero(due)
+    if not len(rows):
+        return
+    oc = ix.act_order[ac[rows]]
+    at = base[rows] + limit[rows]  # the moment the silence became one
+    live = (ix.a_start[ac[rows]] <= at) & (at < ix.a_end[ac[rows]]) & ix.act_wearer[ac[rows]]
+    live &= ix.known[oc] & (ix.o_start[oc] <= at) & (at < ix.o_end[oc])
+    late_after = eng.defaults["late"]["late_after_s"]
+    for r in rows[live].tolist():
+        act_i = eng.activations[int(a[r])]
+        order_spec = eng.orders[act_i.order_ref]
+        last, lim = float(base[r]), float(limit[r])
+        interval = lim / max(order_spec.thresholds["comms"]["missed_intervals"], 1.0)
+        evidence = [[act_i.device_id, int(prev_seq[r])]] if prev[r] >= last and prev_seq[r] >= 0 else []
+        eng.emit({"kind": "no_comms", "start": last + min(interval, lim), "evidence": evidence,
+                   "details": {"silent_s": round(float(rx[r]) - last), "limit_s": lim}},
+                  order_spec, act_i, act_i.device_id, condition_id="device_health",
+                  late=eng.received_at - (last + lim) > late_after)  # fmt: skip
+
+def last_seen(eng: Engine, cols: Columns, g: np.ndarray) -> None:
+    """Per device, the newest receipt and its sequence (the last such row in the batch on a tie)."""
+    k = len(cols.devices)
+    top = np.full(k, -np.inf)
+    np.maximum.at(top, cols.dev, cols.rx)
+    cand = np.flatnonzero(cols.rx == top[cols.dev])
+    row = np.full(k, -1, dtype=np.int64)
+    np.maximum.at(row, cols.dev[cand], cand)
+    last = row[row >= 0]
+    newer = cols.rx[last] >= eng.reg.d["rx"][g[last]]
+    last = last[newer]
+    eng.reg.d["rx"][g[last]] = cols.rx[last]
+    eng.reg.d["rx_seq"][g[last]] = cols.seq[last]

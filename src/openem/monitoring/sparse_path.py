@@ -1,0 +1,143 @@
+"""The per-message rules for the sparse types (RF presence, alcohol, tamper, check-ins, home-unit power and
+movement), in event time. RF presence and alcohol go a device at a time; the rest are few."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from openem.monitoring.columns import Columns, Lazy
+from openem.monitoring.model import kind_condition
+from openem.monitoring.rules import alcohol, curfew, health, presence
+
+if TYPE_CHECKING:
+    from openem.monitoring.engine import Engine
+
+
+def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
+    """A batch's sparse rows, in event time. The rest (after `_rf` and `_alcohol`) are few: their columns are
+    turned into plain lists once (indexing numpy arrays one element at a time cost more than the rules)."""
+    kinds_a = cols.type
+    if (kinds_a == 1).any():
+        _rf(eng, cols, act, kinds_a == 1)
+    if (kinds_a == 2).any():
+        _alcohol(eng, cols, act, g, kinds_a == 2)
+    rest = np.flatnonzero((kinds_a != 1) & (kinds_a != 2))
+    if not len(rest):
+        return
+    cols, act = cols.take(rest), act[rest]
+    devs = [cols.devices[i] for i in cols.dev.tolist()]
+    ts, rxs, seqs, kinds = cols.t.tolist(), cols.rx.tolist(), cols.seq.tolist(), cols.type.tolist()
+    acts = act.tolist()
+    # String columns are read one value at a time: converting a whole column of Python strings for the
+    # few tamper and check-in rows cost more than everything else here.
+    text = cols.s.item if isinstance(cols.s, Lazy) else (lambda key, r: cols.s[key][r])
+    mains = cols.b["mains"].tolist() if 6 in kinds else []
+    moved = cols.b["moved"].tolist() if 7 in kinds else []
+    late_after = eng.defaults["late"]["late_after_s"]
+    for r, kind in enumerate(kinds):
+        a = eng.activations[acts[r]]
+        dev, t = devs[r], ts[r]
+        msg = (dev, seqs[r])
+        order = eng.orders.get(a.order_ref)
+        st = eng.dstate(dev)
+        drafts: list[dict[str, Any]] = []
+        if kind == 4:
+            drafts = health.tamper(st, t, str(text("tamper_kind", r)), str(text("tamper_state", r)), msg)
+        elif kind == 5:
+            drafts = presence.checkin(st, t, str(text("result", r)), msg, rxs[r])
+        elif kind == 6:
+            drafts = health.hmu(st, t, "hmu_power", bool(mains[r]), msg)
+        elif kind == 7:
+            drafts = health.hmu(st, t, "hmu_moved", bool(moved[r]), msg)
+        late = rxs[r] - t > late_after
+        for d in drafts:
+            eng.emit(
+                d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late
+            )
+
+def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
+    """Home-unit presence into the curfew timeline. Every reading is kept (they come on change and as an
+    occasional heartbeat, a few a day): keeping only changes lost the truth when a late reading landed
+    before one that had been dropped as a repeat."""
+    rows = np.flatnonzero(mask)
+    here, ts, acts = cols.b["present"][rows].tolist(), cols.t[rows].tolist(), act[rows].tolist()
+    devs, seqs = cols.dev[rows].tolist(), cols.seq[rows].tolist()
+    obs_of: dict[int, list[list[Any]] | None] = {}
+    touched: dict[str, float] = {}
+    for k, a_i in enumerate(acts):
+        obs = obs_of.get(a_i, False)
+        if obs is False:
+            order = eng.orders.get(eng.activations[a_i].order_ref)
+            obs = obs_of[a_i] = eng.ostate(order.ref).setdefault("cf_obs", []) if order and order.curfew else None
+        if obs is None:
+            continue
+        curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k])
+        ref = eng.activations[a_i].order_ref
+        touched[ref] = min(touched.get(ref, ts[k]), ts[k])
+    for ref, t in touched.items():
+        eng.curfew_touched(ref, t)
+
+def _alcohol(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray, mask: np.ndarray) -> None:
+    """Alcohol readings through the curve rule. Most readings are quiet (on the skin, well under the
+    threshold): a device's run of them changes nothing but its last reading, which is kept in the registry
+    (`alc_qt`, `alc_qtac`) without Python, and folded into the curve state when the device next has a
+    reading that matters (`alcohol_state`). Only those go reading by reading through `alcohol.step`."""
+    rows = np.flatnonzero(mask)
+    lo, hi, thr, skin = _alcohol_conditions(eng)
+    a_i, t = act[rows], cols.t[rows]
+    inwin = (t >= lo[a_i]) & (t < hi[a_i])
+    rows, a_i, t = rows[inwin], a_i[inwin], t[inwin]
+    if not len(rows):
+        return
+    tac, ir = cols.f["tac_gdl"][rows], cols.f["ir_skin"][rows]
+    with np.errstate(invalid="ignore"):
+        loud = ~alcohol.quiet(tac, ir, {"skin_ir_below": skin[a_i]}, thr[a_i])  # per-row thresholds
+    starts = np.flatnonzero(np.r_[True, a_i[1:] != a_i[:-1]])  # an activation's rows are contiguous
+    ends = np.r_[starts[1:], len(a_i)]
+    busy = np.add.reduceat(loud.astype(np.int64), starts) > 0
+    d = eng.reg.d
+    quiet_end = ends[~busy] - 1
+    dq = g[rows[quiet_end]]
+    d["alc_qt"][dq], d["alc_qtac"][dq] = t[quiet_end], tac[quiet_end]
+    late_after = eng.defaults["late"]["late_after_s"]
+    for s0, e0 in zip(starts[busy].tolist(), ends[busy].tolist(), strict=True):
+        a = eng.activations[int(a_i[s0])]
+        order = eng.orders[a.order_ref]
+        alc = alcohol_state(eng, a.device_id)
+        cond, th = order.alcohol or {}, order.thresholds["alcohol"]  # busy rows are in an alcohol condition
+        for q in range(s0, e0):
+            r = int(rows[q])
+            msg = (cols.devices[cols.dev[r]], int(cols.seq[r]))
+            for dr in alcohol.step(alc, float(t[q]), float(tac[q]), float(ir[q]), msg, th, cond["mode"],
+                                   cond.get("limit_gdl")):  # fmt: skip
+                eng.emit(dr, order, a, msg[0], condition_id=dr.pop("condition_id", kind_condition(dr["kind"])),
+                          late=float(cols.rx[r]) - float(t[q]) > late_after)  # fmt: skip
+
+def alcohol_state(eng: Engine, device_id: str) -> dict[str, Any]:
+    """A device's alcohol curve state, with its last run of quiet readings folded in."""
+    alc: dict[str, Any] = eng.dstate(device_id).setdefault("alc", alcohol.new_state())
+    code, d = eng.reg.device(device_id), eng.reg.d
+    if not np.isnan(d["alc_qt"][code]):
+        alcohol.skip_quiet(alc, float(d["alc_qt"][code]), float(d["alc_qtac"][code]))
+        d["alc_qt"][code] = d["alc_qtac"][code] = np.nan
+    return alc
+
+def _alcohol_conditions(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per activation: the alcohol condition's start and end (an empty span where there is none), the
+    drinking threshold and the skin-contact limit. Built once per index."""
+    ix = eng.index()
+    if eng._alc_for is not ix:
+        k = len(eng.activations)
+        lo, hi, thr, skin = np.full(k, np.inf), np.full(k, -np.inf), np.full(k, np.nan), np.full(k, np.nan)
+        for j, a in enumerate(eng.activations):
+            order = eng.orders.get(a.order_ref)
+            if order and order.alcohol:
+                th, cond = order.thresholds["alcohol"], order.alcohol
+                lo[j], hi[j] = cond["start"], cond["end"]
+                thr[j] = alcohol.drinking_threshold(th, cond["mode"], cond.get("limit_gdl"))
+                skin[j] = th["skin_ir_below"]
+        eng._alc_for, eng._alc = ix, (lo, hi, thr, skin)
+    assert eng._alc is not None
+    return eng._alc
