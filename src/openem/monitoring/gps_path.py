@@ -95,10 +95,11 @@ def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarr
         if len(orders):
             need |= zm & np.isin(oc, orders)
     if ix.in_zones:
-        need |= zm & ((ix.in_ptr[1:] - ix.in_ptr[:-1]) > 0)[oc]
-    need |= mw & ~np.isnan(ix.home[oc, 0])
-    with np.errstate(invalid="ignore"):
-        need |= mw & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc])
+        need |= zm & ix.has_in[oc]
+    need |= mw & ix.gps_home[oc]
+    if ix.has_att.any():
+        with np.errstate(invalid="ignore"):
+            need |= mw & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc])
     if ix.has_prox.any():
         need |= m & ((ix.act_wearer[act] & ix.has_prox[oc]) | ~ix.act_wearer[act])
     return need, near
@@ -142,10 +143,15 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
 def _trail(eng: Engine, c: Columns, oc: np.ndarray, m: np.ndarray) -> None:
     """Trail monitoring raises nothing; it counts data availability per order."""
     o = eng.reg.o
-    k = oc[m]
-    np.add.at(o["trail_n"], k, 1)
-    np.fmin.at(o["trail_first"], k, c.t[m])
-    np.fmax.at(o["trail_last"], k, c.t[m])
+    rows = np.flatnonzero(m)
+    if not len(rows):
+        return
+    k, t = oc[rows], c.t[rows]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])  # rows come by device: an order's are in runs
+    ks = k[starts]
+    np.add.at(o["trail_n"], ks, np.diff(np.r_[starts, len(k)]))
+    np.fmin.at(o["trail_first"], ks, np.fmin.reduceat(t, starts))
+    np.fmax.at(o["trail_last"], ks, np.fmax.reduceat(t, starts))
 
 
 def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
@@ -214,8 +220,7 @@ def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
                acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
     if not ix.in_zones or not m.any():
         return
-    has = (ix.in_ptr[1:] - ix.in_ptr[:-1]) > 0
-    sel = m & has[np.clip(oc, 0, None)]
+    sel = m & ix.has_in[np.clip(oc, 0, None)]
     rows, zidx = _pairs(np.flatnonzero(sel), oc[sel], ix.in_ptr, ix.in_flat)
     if not len(rows):
         return
@@ -240,26 +245,24 @@ def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
 def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
           m: np.ndarray) -> None:  # fmt: skip
     """GPS presence at the curfew address for orders with no home unit: record changes only."""
-    h = ix.home[np.clip(oc, 0, None)]
-    sel = m & ~np.isnan(h[:, 0])
-    if not sel.any():
+    rows = np.flatnonzero(m & ix.gps_home[oc])
+    if not len(rows):
         return
     th = eng.defaults["curfew"]
-    present = np.hypot(x - h[:, 0], y - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(
-        acc, th["gps_max_accuracy_m"]
+    h = ix.home[oc[rows]]
+    p = np.hypot(x[rows] - h[:, 0], y[rows] - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(
+        acc[rows], th["gps_max_accuracy_m"]
     )
-    rows = np.flatnonzero(sel)
-    p = present[rows]
     change = np.ones(len(rows), dtype=bool)
     change[1:] = (p[1:] != p[:-1]) | (oc[rows][1:] != oc[rows][:-1])
-    for r in rows[change]:
+    for r, here in zip(rows[change].tolist(), p[change].tolist(), strict=True):
         order = eng.orders[ix.refs[oc[r]]]
         if not order.curfew:
             continue
         obs = eng.ostate(order.ref).setdefault("cf_obs", [])
         t = float(c.t[r])
-        if not obs or obs[-1][0] > t or obs[-1][1] != int(present[r]):
-            curfew.add_observation(obs, t, bool(present[r]), c.devices[c.dev[r]], int(c.seq[r]))
+        if not obs or obs[-1][0] > t or obs[-1][1] != int(here):
+            curfew.add_observation(obs, t, bool(here), c.devices[c.dev[r]], int(c.seq[r]))
             eng.curfew_touched(order.ref, t)
 
 

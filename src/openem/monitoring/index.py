@@ -90,6 +90,8 @@ class Index:
     in_ptr: np.ndarray
     in_flat: np.ndarray
     home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
+    gps_home: np.ndarray  # per order: has a GPS curfew (home is known)
+    has_in: np.ndarray  # per order: has an inclusion zone
     has_att: np.ndarray
     att_lo: np.ndarray  # per order: earliest appointment start / latest end (a cheap time filter)
     att_hi: np.ndarray
@@ -180,7 +182,7 @@ class Index:
                    np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
                              else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
                    ex_flat, ex_bbox, *wgs, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), inner, in_ptr,
-                   in_flat, home, has_att, att_lo, att_hi, victim_order, has_prox, prox_ring, victim_of)  # fmt: skip
+                   in_flat, home, ~np.isnan(home[:, 0]), (in_ptr[1:] - in_ptr[:-1]) > 0, has_att, att_lo, att_hi, victim_order, has_prox, prox_ring, victim_of)  # fmt: skip
 
     def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The index (into the engine's activations) live at each row's event time, or -1."""

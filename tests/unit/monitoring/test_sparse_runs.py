@@ -120,3 +120,26 @@ def test_a_checkpoint_with_proximity_positions_in_order_state_restores_them() ->
     back = Engine.restore(saved)
     assert [float(back.reg.o[f][k]) for f in ("pw_t", "pw_x", "pw_y")] == want
     assert back.reg.o["pw_seq"][k] == 1 and back.reg.dev_ids[back.reg.o["pw_dev"][k]] == "GPS-1"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["GPS-1", "GPS-2", "GPS-3"]), st.integers(0, 300)), min_size=1, max_size=50),
+       st.integers(1, 50))  # fmt: skip
+def test_trail_availability_counts_every_fix_per_order_in_any_batching(fixes, per_batch) -> None:
+    from .fixtures import HOME
+
+    eng = Engine()
+    eng.apply_order(order("ORD-1"))
+    eng.apply_order(order("ORD-2"))
+    for dev, ref in (("GPS-1", "ORD-1"), ("GPS-2", "ORD-1"), ("GPS-3", "ORD-2")):  # ORD-1 has two tags
+        eng.apply_activation(activation(dev, ref=ref))
+    msgs = [message(dev, i, minute, "gps", lat=HOME[0], lon=HOME[1], accuracy_m=5.0, source="GPS")
+            for i, (dev, minute) in enumerate(fixes)]  # fmt: skip
+    for i in range(0, len(msgs), per_batch):
+        eng.process(msgs[i : i + per_batch])
+    for ref, devs in (("ORD-1", {"GPS-1", "GPS-2"}), ("ORD-2", {"GPS-3"})):
+        times = [(T0 + timedelta(minutes=m)).timestamp() for d, m in fixes if d in devs]
+        k = eng.reg.order_code[ref]
+        assert eng.reg.o["trail_n"][k] == len(times)
+        if times:
+            assert eng.reg.o["trail_first"][k] == min(times) and eng.reg.o["trail_last"][k] == max(times)
