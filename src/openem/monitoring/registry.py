@@ -17,12 +17,14 @@ DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t"
                  "nc_from": np.nan, "ci_next": 0.0, "alc_qt": np.nan, "alc_qtac": np.nan}  # fmt: skip
 # nc_from: start of the silence already raised as no_comms; ci_next: when a scheduled check-in can next be overdue;
 # alc_qt, alc_qtac: the last of a run of quiet alcohol readings not yet folded into the device's curve state
-ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan, "p_level": 0,
+ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan, "p_level": 0, "um_fitted": -1,
+                "um_rx": np.nan,
                 **{f"p{side}_{k}": v for side in "wv" for k, v in
                    (("t", np.nan), ("x", np.nan), ("y", np.nan), ("acc", np.nan), ("dev", -1), ("seq", -1))}}  # fmt: skip
-# p_level and p{w,v}_*: proximity, the alert level reached and each party's latest position (device code, seq)
+# p_level and p{w,v}_*: proximity, the alert level reached and each party's latest position (device code, seq);
+# um_fitted, um_rx: the unmonitored test's last verdict inputs (fitted, newest receipt), judged again on change
 _INT = {"rx_seq", "seq_max", "seq_min", "moving", "lost_n", "trail_n", "p_level", "pw_dev", "pw_seq", "pv_dev",
-        "pv_seq"}  # fmt: skip
+        "pv_seq", "um_fitted"}  # fmt: skip
 
 
 def _alloc(fields: dict[str, Any], n: int) -> dict[str, np.ndarray]:

@@ -137,11 +137,14 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
             (~fitted & (wm - ix.o_start > th["unfitted_grace_h"] * 3600))
             | (fitted & (wm - o_rx >= th["silent_days"] * 86400))
         )
-    for k in np.flatnonzero(cand):
+    o = eng.reg.o  # index k is the registry's order code
+    same = (o["um_fitted"][:n] == fitted) & (o["um_rx"][:n] == o_rx)  # judged already on these inputs
+    for k in np.flatnonzero(cand & ~same):
         order = eng.orders[ix.refs[k]]
         st = eng.ostate(order.ref)
+        o["um_fitted"][k], o["um_rx"][k] = int(fitted[k]), o_rx[k]
         key = f"{int(fitted[k])}:{o_rx[k]}"
-        if st.get("unmon") == key:
+        if st.get("unmon") == key:  # a checkpoint from before the registry kept the inputs
             continue
         st["unmon"] = key
         d = presence.unmonitored(order.start, wm, bool(fitted[k]), float(o_rx[k]) if fitted[k] else None,

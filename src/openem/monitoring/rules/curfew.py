@@ -10,10 +10,11 @@ through `local_to_utc`, so DST nights are one hour shorter or longer, never wron
 from __future__ import annotations
 
 import bisect
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any
 
+from openem.core.time import local_to_utc
 from openem.monitoring.model import local_day, slots_key, windows_for_slots_cached
 
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
@@ -64,8 +65,22 @@ def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]
         d1 = max(hi_day, tab["d1"] + timedelta(days=SPAN_DAYS)) if hi_day > tab["d1"] else tab["d1"]
     ordered = _windows(curfew, d0, d1)
     tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
-                              "longest": max((e - s for s, e in ordered), default=0.0)}  # fmt: skip
+                              "longest": max((e - s for s, e in ordered), default=0.0),
+                              # the UTC instants between which a query needs no calendar arithmetic
+                              "t_lo": _midnight(d0 + timedelta(days=1)), "t_hi": _midnight(d1 + timedelta(days=1))}  # fmt: skip
     return tab
+
+
+def _midnight(day: date) -> float:
+    return local_to_utc(day, time(0, 0)).timestamp()
+
+
+def _table_for(curfew: dict[str, Any], lo: float, hi: float) -> dict[str, Any]:
+    """The window table covering UTC instants [lo, hi] and the local day before lo."""
+    tab = curfew.get("_table")
+    if tab is not None and tab["t_lo"] <= lo and hi < tab["t_hi"]:
+        return tab
+    return _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
 
 
 def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[float, float]]:
@@ -73,7 +88,7 @@ def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[f
     lo, hi = max(lo, curfew["start"]), min(hi, curfew["end"])
     if lo > hi:
         return []
-    tab = _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
+    tab = _table_for(curfew, lo, hi)
     i = bisect.bisect_left(tab["starts"], lo - tab["longest"])
     j = bisect.bisect_right(tab["starts"], hi)
     return [w for w in tab["wins"][i:j] if w[1] >= lo]
@@ -93,7 +108,7 @@ def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tup
     hi = min(after + horizon_days * 86400, curfew["end"])
     if lo > hi:
         return None
-    tab = _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
+    tab = _table_for(curfew, lo, hi)
     i = bisect.bisect_left(tab["starts"], lo - tab["longest"])
     for w in tab["wins"][i:]:
         if w[0] > hi:
