@@ -10,7 +10,7 @@ import numpy as np
 
 from openem.monitoring.columns import Columns
 from openem.monitoring.index import Index
-from openem.monitoring.sorting import by_group_int, sorted_within
+from openem.monitoring.sorting import GROUP_SHIFT, by_group_int, sorted_within_keys
 
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
@@ -81,22 +81,30 @@ def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarr
         return
     if not np.isfinite(cols.rx).all():
         return
-    order = sorted_within(by_seq, g, cols.rx)  # by receipt: stored data is forwarded out of order
-    gs, rx = g[order], cols.rx[order]
-    first = np.r_[True, gs[1:] != gs[:-1]]
-    prev = np.r_[np.nan, rx[:-1]]
-    prev[first] = eng.reg.d["rx"][gs[first]]  # -1: never heard
+    order, key = sorted_within_keys(by_seq, g, cols.rx)  # by receipt: stored data is forwarded out of order
     # Only a device's first receipt in the batch, or one after a gap longer than the shortest limit, can
-    # end a silence: the rest of the work is on those few rows.
+    # end a silence: the rest of the work is on those few rows. The sort's keys (device, then receipt in
+    # whole microseconds) find them without reading the batch again in that order.
     shortest = np.nanmin(ix.a_limit) if np.isfinite(ix.a_limit).any() else np.inf
-    cand = np.flatnonzero(first | (rx - prev > shortest))
-    seqs = cols.seq[order]
-    prev_seq = np.where(first[cand], eng.reg.d["rx_seq"][gs[cand]], seqs[np.maximum(cand - 1, 0)])
-    a = act[order[cand]]
+    if key is not None:
+        first = np.r_[True, (key[1:] >> GROUP_SHIFT) != (key[:-1] >> GROUP_SHIFT)]
+        cand = np.flatnonzero(first | np.r_[False, np.diff(key) > shortest * 1e6 - 2])  # 2 µs of rounding
+        first = first[cand]
+    else:
+        gs = g[order]
+        first_all = np.r_[True, gs[1:] != gs[:-1]]
+        rx_all = cols.rx[order]
+        cand = np.flatnonzero(first_all | np.r_[False, np.diff(rx_all) > shortest])
+        first = first_all[cand]
+    here, before = order[cand], order[np.maximum(cand - 1, 0)]
+    gs = g[here]
+    rx = cols.rx[here]
+    prev = np.where(first, eng.reg.d["rx"][gs], cols.rx[before])  # -1: never heard
+    prev_seq = np.where(first, eng.reg.d["rx_seq"][gs], cols.seq[before])
+    a = act[here]
     ac = np.clip(a, 0, None)
-    base = np.maximum(np.maximum(prev[cand], ix.a_start[ac]), eng.started)
+    base = np.maximum(np.maximum(prev, ix.a_start[ac]), eng.started)
     limit = ix.a_limit[ac]
-    rx, prev = rx[cand], prev[cand]
     with np.errstate(invalid="ignore"):
         due = (a >= 0) & (rx - base > limit)
     rows = np.flatnonzero(due)

@@ -35,26 +35,33 @@ def sorted_within(order: np.ndarray, group: np.ndarray, v: np.ndarray) -> np.nda
     are out of order are sorted: a row starts a new run where everything before it in the group is no
     greater than everything from it on (a prefix maximum against a suffix minimum of one packed key).
     Falls back to a full sort when the values are not finite or span more than the key holds (51 days)."""
+    return sorted_within_keys(order, group, v)[0]
+
+
+def sorted_within_keys(order: np.ndarray, group: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """`sorted_within`, and the packed keys in the new order (group in the high bits, `v` in whole
+    microseconds from its minimum in the low bits), or None when it fell back to a full sort."""
     n = len(order)
     if n < 2:
-        return order
+        return order, None
     gs, vs = group[order], v[order]
     if not np.isfinite(vs).all() or int(gs.max()) >= 2**20:
-        return order[np.lexsort((vs, gs))]
+        return order[np.lexsort((vs, gs))], None
     us = np.rint((vs - vs.min()) * 1e6)
     if us.max() >= 2**GROUP_SHIFT:
-        return order[np.lexsort((vs, gs))]
+        return order[np.lexsort((vs, gs))], None
     key = (gs.astype(np.int64) << GROUP_SHIFT) + us.astype(np.int64)
     if (key[1:] >= key[:-1]).all():
-        return order
+        return order, key
     pmax = np.maximum.accumulate(key)
     smin = np.minimum.accumulate(key[::-1])[::-1]
     new_run = np.r_[True, pmax[:-1] <= smin[1:]]
-    run = np.cumsum(new_run) - 1
-    pos = np.flatnonzero(np.bincount(run)[run] > 1)  # rows in runs that need sorting
+    pos = np.flatnonzero(~(new_run & np.r_[new_run[1:], True]))  # rows in runs of more than one
+    sub = pos[np.argsort(key[pos], kind="stable")]  # runs are apart in key: one sort does them all
     out = order.copy()
-    out[pos] = order[pos[np.argsort(key[pos], kind="stable")]]  # runs are apart in key: one sort does all
-    return out
+    out[pos] = order[sub]
+    key[pos] = key[sub]
+    return out, key
 
 
 def by_group_int(group: np.ndarray, value: np.ndarray) -> np.ndarray:
