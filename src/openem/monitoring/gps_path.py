@@ -43,12 +43,11 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     first = np.r_[True, act[1:] != act[:-1]]
     last = np.r_[act[1:] != act[:-1], True]
     fg = g[first]
-    prev = np.full((c.n, 4), np.nan)
-    prev[first] = np.column_stack([d["fix_t"][fg], d["fix_lon"][fg], d["fix_lat"][fg], d["fix_acc"][fg]])
+    prev = np.column_stack([d["fix_t"][fg], d["fix_lon"][fg], d["fix_lat"][fg], d["fix_acc"][fg]])
     # Late (store-and-forward) fixes are older than the newest fix already known: that one is not their
     # predecessor, and measuring speed backwards in time flagged good fixes as impossible jumps.
     with np.errstate(invalid="ignore"):
-        prev[first & (prev[:, 0] > c.t)] = np.nan
+        prev[prev[:, 0] > c.t[first]] = np.nan
     jump = zones.impossible_jumps(c.t, lon, lat, acc, first, prev, th["zones"]["max_speed_mps"])
     for r in np.flatnonzero(jump):
         eng.flags.append((c.devices[c.dev[r]], int(c.seq[r]), "impossible_speed"))

@@ -13,7 +13,7 @@ from pyproj import Geod
 from openem.core.geo import bng_to_wgs84, wgs84_to_bng
 from openem.monitoring.index import _inner, _wgs84_boxes
 from openem.monitoring.registry import Registry
-from openem.monitoring.rules.zones import classify_outside, metres_between
+from openem.monitoring.rules.zones import classify_outside, impossible_jumps, metres_between
 
 GB = st.tuples(st.floats(100_000, 650_000), st.floats(20_000, 1_200_000))  # BNG easting, northing
 
@@ -95,3 +95,35 @@ def test_fixes_just_inside_the_shrunk_polygon_near_the_edge_are_classified_exact
     polys = np.array([poly] * len(x), dtype=object)
     inner = np.array([_inner(poly, 500.0)] * len(x), dtype=object)
     assert classify_outside(polys, x, y, acc_a, inner, 500.0).tolist() == classify_outside(polys, x, y, acc_a).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(-0.05, 0.05), st.floats(-0.05, 0.05), st.sampled_from([5.0, 50.0, 400.0])),
+                min_size=1, max_size=40),
+       st.lists(st.booleans(), min_size=4, max_size=4))  # fmt: skip
+def test_impossible_jumps_match_a_fix_by_fix_check_against_the_last_accepted_fix(rows, known) -> None:
+    # (device, lat offset, lon offset, accuracy) a minute apart per device; known: a fix from before the batch
+    rows = sorted(rows, key=lambda r: r[0])
+    dev = np.array([r[0] for r in rows])
+    first = np.r_[True, dev[1:] != dev[:-1]]
+    t = np.zeros(len(rows))
+    for i in range(1, len(rows)):
+        t[i] = 0.0 if first[i] else t[i - 1] + 60.0
+    lat, lon = 53.8 + np.array([r[1] for r in rows]), -1.55 + np.array([r[2] for r in rows])
+    acc = np.array([r[3] for r in rows])
+    prev = np.array([[-60.0, -1.55, 53.8, 5.0] if known[d] else [np.nan] * 4 for d in dev[first]])
+    got = impossible_jumps(t, lon, lat, acc, first, prev, 70.0)
+    want, base = [], None
+    for i in range(len(rows)):
+        if first[i]:
+            k = int(np.flatnonzero(first).tolist().index(i))
+            base = None if np.isnan(prev[k, 0]) else prev[k]
+        if base is None:
+            want.append(False)
+            base = np.array([t[i], lon[i], lat[i], acc[i]])
+            continue
+        jumped = (metres_between(base[1], base[2], lon[i], lat[i]) - acc[i] - base[3]) / max(t[i] - base[0], 1.0) > 70.0
+        want.append(bool(jumped))
+        if not jumped:
+            base = np.array([t[i], lon[i], lat[i], acc[i]])
+    assert got.tolist() == want

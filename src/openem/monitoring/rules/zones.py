@@ -96,17 +96,15 @@ def impossible_jumps(t: NDArray[np.float64], lon: NDArray[np.float64], lat: NDAr
                      acc: NDArray[np.float64], first: NDArray[np.bool_], prev: NDArray[np.float64],
                      max_speed: float) -> NDArray[np.bool_]:  # fmt: skip
     """Flag fixes reached from the previous fix of the same device faster than `max_speed`, allowing for
-    both fixes' accuracy (rows sorted by device then time; `first` marks each device's first row, whose
-    previous fix `prev[i] = [t, lon, lat, acc]` comes from before this batch, NaN if none). A flagged fix is
-    still the comparison point for the next one, so a real fast journey is flagged at most once. Works on
-    longitude/latitude, so fixes need not be projected to be checked."""
-    pt, px, py, pa = (np.r_[np.nan, v[:-1]] for v in (t, lon, lat, acc))
-    pt[first], px[first], py[first], pa[first] = (
-        prev[first, 0],
-        prev[first, 1],
-        prev[first, 2],
-        prev[first, 3],
-    )
+    both fixes' accuracy (rows sorted by device then time; `first` marks each device's first row, and
+    `prev[k] = [t, lon, lat, acc]` is the fix before the k-th device's first row, from before this batch, NaN
+    if none). A flagged fix is still the comparison point for the next one, so a real fast journey is flagged
+    at most once. Works on longitude/latitude, so fixes need not be projected to be checked."""
+    heads = np.flatnonzero(first)
+    pt, px, py, pa = (np.empty_like(v) for v in (t, lon, lat, acc))
+    for p, v, k in ((pt, t, 0), (px, lon, 1), (py, lat, 2), (pa, acc, 3)):
+        p[1:] = v[:-1]
+        p[heads] = prev[:, k]
     dt = np.maximum(t - pt, 1.0)
     jump = np.zeros(len(t), dtype=bool)
     with np.errstate(invalid="ignore"):
@@ -116,12 +114,13 @@ def impossible_jumps(t: NDArray[np.float64], lon: NDArray[np.float64], lat: NDAr
         maybe = np.flatnonzero(bound > max_speed * dt)
         dist = metres_between(px[maybe], py[maybe], lon[maybe], lat[maybe]) - acc[maybe] - pa[maybe]
         jump[maybe] = np.nan_to_num(dist / dt[maybe], nan=0.0) > max_speed
+    if not jump.any():
+        return jump
     # Where a device has a jump, re-check its rows in order against the last *accepted* fix (rare path).
-    starts = np.r_[np.flatnonzero(first), len(t)]
-    group = np.cumsum(first) - 1
-    for grp in np.unique(group[jump]).tolist():
+    starts = np.r_[heads, len(t)]
+    for grp in np.unique(np.searchsorted(heads, np.flatnonzero(jump), side="right") - 1).tolist():
         rows = range(starts[grp], starts[grp + 1])
-        base = prev[rows[0]] if not np.isnan(prev[rows[0], 0]) else None
+        base = prev[grp] if not np.isnan(prev[grp, 0]) else None
         for r in rows:
             if base is None:
                 jump[r], base = False, np.array([t[r], lon[r], lat[r], acc[r]])
