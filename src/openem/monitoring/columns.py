@@ -127,6 +127,18 @@ def _times(col: Any) -> np.ndarray:
     )
 
 
+def _equals(col: Any, value: str) -> np.ndarray:
+    """col == value as numpy bools (null: False); a dictionary column compares its dictionary only."""
+    if pa.types.is_dictionary(col.type):
+        arr = _codes(col)
+        hit = np.r_[np.array(pc.fill_null(pc.equal(arr.dictionary, value), False).to_numpy(zero_copy_only=False),
+                             dtype=bool), False]  # fmt: skip
+        idx = arr.indices.to_numpy(zero_copy_only=False)
+        idx = np.where(np.isnan(idx), len(hit) - 1, idx).astype(np.int64) if idx.dtype.kind == "f" else idx
+        return hit[idx]
+    return np.asarray(pc.fill_null(pc.equal(col, value), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 class _ArrowSource:
     """Column converters for `Lazy`: each column of the table is turned into numpy once, when first read."""
 
@@ -151,8 +163,7 @@ class _ArrowSource:
             v = (np.asarray(pc.fill_null(table.column(c), False).to_numpy(zero_copy_only=False), dtype=bool)
                  if c in names else np.zeros(n, dtype=bool))  # fmt: skip
         elif c == "source_is_gps":  # derived in Arrow: comparing a column of Python strings costs far more
-            v = (np.asarray(pc.fill_null(pc.equal(table.column("source"), "GPS"), False).to_numpy(zero_copy_only=False),
-                            dtype=bool) if "source" in names else np.zeros(n, dtype=bool))  # fmt: skip
+            v = _equals(table.column("source"), "GPS") if "source" in names else np.zeros(n, dtype=bool)
         elif c in STRING_COLUMNS:
             v = (table.column(c).to_numpy(zero_copy_only=False) if c in names
                  else np.full(n, None, dtype=object))  # fmt: skip
@@ -162,11 +173,17 @@ class _ArrowSource:
         return v
 
 
+def _codes(col: Any) -> Any:
+    """A column as one dictionary array (as it is when it was read dictionary-encoded)."""
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
 def from_table(table: Any) -> Columns:
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
-    dev_enc = pc.dictionary_encode(table.column("device_id")).combine_chunks()
-    typ_enc = pc.dictionary_encode(table.column("type")).combine_chunks()
+    dev_enc, typ_enc = _codes(table.column("device_id")), _codes(table.column("type"))
     type_map = np.array(
         [TYPE_CODES.get(v, -1) for v in typ_enc.dictionary.to_pylist()] or [-1], dtype=np.int8
     )
