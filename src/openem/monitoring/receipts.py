@@ -32,31 +32,31 @@ def first_sight(eng: Engine, cols: Columns, g: np.ndarray, order: np.ndarray | N
     same = ~head & np.r_[False, s[1:] == s[:-1]]
     new[order[same]] = False
     starts = np.flatnonzero(head)
-    grp = np.cumsum(head) - 1
     seq_max, seq_min = eng.reg.d["seq_max"], eng.reg.d["seq_min"]
     top0 = seq_max[d[starts]].copy()  # per group: the highest sequence before this batch (-1: none)
     fresh = top0 < 0
     seq_min[d[starts[fresh]]] = s[starts[fresh]]  # a device's first batch: its lowest sequence so far
-    late = ~same & (s <= top0[grp])
-    ab = np.flatnonzero(~same & (s > top0[grp]))
-    ab_grp = grp[ab]
-    prev = np.r_[-1, s[ab][:-1]]
-    first_ab = np.r_[True, ab_grp[1:] != ab_grp[:-1]] if len(ab) else np.zeros(0, dtype=bool)
-    prev[first_ab] = top0[ab_grp[first_ab]]
-    gap = (prev >= 0) & (s[ab] - prev > 1)
+    t0 = np.repeat(top0, np.diff(np.r_[starts, len(d)]))  # per row, its device's
+    late = ~same & (s <= t0)
+    # Above the highest, a row's predecessor is the row before it (sequences ascend), or the highest before
+    # this batch when that row was not above it (late, or the device's first row here).
+    prev = np.where(head, t0, np.maximum(np.r_[-1, s[:-1]], t0))
+    gap_rows = np.flatnonzero(~same & (s > t0) & (prev >= 0) & (s - prev > 1))
     ends = np.r_[starts[1:], len(d)] - 1
     seq_max[d[starts]] = np.maximum(top0, s[ends])
-    slow = np.union1d(grp[late], ab_grp[gap])
-    if not len(slow):
-        return new
     late_rows = np.flatnonzero(late)
-    gap_rows, gap_prev = ab[gap], prev[gap]
+    if not len(late_rows) and not len(gap_rows):
+        return new
+    late_grp = np.searchsorted(starts, late_rows, side="right") - 1
+    gap_grp = np.searchsorted(starts, gap_rows, side="right") - 1
+    gap_prev = prev[gap_rows]
+    slow = np.union1d(late_grp, gap_grp)
     for k in slow.tolist():
         dev = int(d[starts[k]])
         st = eng.dstate(eng.reg.dev_ids[dev])
         gaps = set(st.get("seq_gaps", []))
         smin = int(seq_min[dev])
-        for j in late_rows[grp[late_rows] == k].tolist():
+        for j in late_rows[late_grp == k].tolist():
             q = int(s[j])
             if q < smin:  # older than anything seen: new, and what lies between may still arrive
                 gaps.update(range(max(q + 1, smin - GAP_WINDOW), smin))
@@ -65,7 +65,7 @@ def first_sight(eng: Engine, cols: Columns, g: np.ndarray, order: np.ndarray | N
                 gaps.discard(q)
             else:
                 new[order[j]] = False
-        sel = grp[gap_rows] == k
+        sel = gap_grp == k
         for lo, q in zip(gap_prev[sel].tolist(), s[gap_rows[sel]].tolist(), strict=True):
             gaps.update(range(max(lo + 1, q - GAP_WINDOW), q))
         seq_min[dev] = smin
