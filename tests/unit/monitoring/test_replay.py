@@ -100,3 +100,28 @@ def test_order_ended_live_stops_its_rules() -> None:
     g = Device("GPS-1")
     zone = offset(*HOME, 3000, 0)
     assert eng.process([g.fix(T0 + timedelta(minutes=i), *zone) for i in range(3)]) == []
+
+
+def test_batches_are_cut_by_receive_time_and_by_rows_without_splitting_an_instant() -> None:
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.integers(0, 50), min_size=1, max_size=120), st.sampled_from([10.0, 60.0, 1e9]),
+           st.sampled_from([None, 1, 3, 7]))  # fmt: skip
+    def check(steps, batch_s, max_rows) -> None:  # noqa: ANN001
+        rx = 1_763_000_000.0 + np.cumsum(np.array(steps, dtype=np.float64))  # ascending, with ties
+        parts = replay.cuts(rx, batch_s, max_rows)
+        assert parts[0][0] == 0 and parts[-1][1] == len(rx)
+        assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(parts, parts[1:], strict=False))
+        for lo, hi in parts:
+            assert len({int(x // batch_s) for x in rx[lo:hi]}) == 1  # one receive-time bucket
+            assert lo == 0 or rx[lo] != rx[lo - 1]  # an instant is never split
+            if max_rows:  # longer than asked only by the rows of one instant its cut was moved back over
+                longest = max(np.unique(rx[lo:hi], return_counts=True)[1])
+                assert hi - lo <= max_rows + longest
+        if max_rows is None:
+            assert parts == replay.cuts(rx, batch_s)
+
+    check()
