@@ -8,6 +8,7 @@ state machine (near a zone, a presence change at home, an appointment, a victim'
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -153,38 +154,77 @@ def _trail(eng: Engine, c: Columns, oc: np.ndarray, m: np.ndarray) -> None:
     np.fmax.at(o["trail_last"], ks, np.fmax.reduceat(t, starts))
 
 
+ZONE_HISTORY_S = 6 * 3600.0  # classified fixes kept per zone to judge late ones in event time
+ZONE_HISTORY_MAX = 2000
+
+
 def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
                  zone_list: list[tuple[str, Zone]], act: np.ndarray, late: np.ndarray, kind: str,
                  th: dict[str, Any]) -> None:  # fmt: skip
-    """Feed classified (fix, zone) pairs, in event time, through the dwell/confirmation machine."""
+    """Feed classified (fix, zone) pairs, in event time, through the dwell/confirmation machine.
+
+    Each zone keeps its recent classified fixes. A fix older than the newest one fed (stored on the tag and
+    forwarded late, perhaps in bursts with live fixes between them) is put in its place, and the episode it
+    falls in is judged again from its start: alerts already raised keep their ids, so only what the late data
+    changes is new."""
     events = sorted(zip(c.t[rows].tolist(), rows.tolist(), zidx.tolist(), cls.tolist(), strict=True))
+    name = {"exclusion": ("exclusion_entry", "exclusion_possible"),
+            "inclusion": ("inclusion_exit", "inclusion_possible_exit")}[kind]  # fmt: skip
     for t, r, zi, k in events:
         ref, zone = zone_list[zi]
         order = eng.orders[ref]
-        zst = eng.ostate(ref).setdefault(kind, {})
+        ost = eng.ostate(ref)
+        zst = ost.setdefault(kind, {})
         key = zone.zone_id
         active = zone.start <= t < zone.end and order.active(t) and schedule_active(zone.schedule, t)
-        if not active:
-            zst.pop(key, None)
-            if not zst:
-                eng.zone_hot[kind].discard(ref)
-            continue
-        state = zst.setdefault(key, zones.new_state())
         dev = c.devices[c.dev[r]]
-        for hit in zones.step(state, t, k, (dev, int(c.seq[r])), th["confirmations"], th["dwell_s"]):
-            name = {"exclusion": ("exclusion_entry", "exclusion_possible"),
-                    "inclusion": ("inclusion_exit", "inclusion_possible_exit")}[kind]  # fmt: skip
-            alert_kind = name[0] if hit["level"] == "confirmed" else name[1]
+        entry = [t, k if active else zones.CLEAR, dev, int(c.seq[r])]
+        hist = ost.setdefault(f"{kind}_hist", {}).setdefault(key, [])
+        if hist and t < hist[-1][0]:
+            state, hits = _rejudge(hist, entry, th)
+        else:
+            hist.append(entry)
+            state = zst.get(key) or zones.new_state()
+            hits = zones.step(state, t, entry[1], (dev, entry[3]), th["confirmations"], th["dwell_s"])
+        for hit in hits:
             a = eng.activations[int(act[r])]
-            eng.emit({"kind": alert_kind, "start": hit["start"], "evidence": hit["evidence"],
-                      "details": {"zone_id": key, "accuracy_m": float(c.f["accuracy_m"][r])}},
+            eng.emit({"kind": name[0] if hit["level"] == "confirmed" else name[1], "start": hit["start"],
+                      "evidence": hit["evidence"], "details": {"zone_id": key, "accuracy_m": float(c.f["accuracy_m"][r])}},
                      order, a, dev, condition_id=key, late=bool(late[r]))  # fmt: skip
         if state["n"] == 0 and state["pn"] == 0:
             zst.pop(key, None)
+        else:
+            zst[key] = state
+        _prune_history(hist)
         if zst:
             eng.zone_hot[kind].add(ref)
         else:
             eng.zone_hot[kind].discard(ref)
+
+
+def _rejudge(hist: list[list[Any]], entry: list[Any], th: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Insert a late fix in event time and run the machine again from the start of the episode it falls in
+    (after the last fix outside before it): the state after the newest fix, and the alerts found."""
+    pos = bisect.bisect_right(hist, entry[0], key=lambda e: e[0])
+    hist.insert(pos, entry)
+    start = pos
+    while start > 0 and hist[start - 1][1] != zones.CLEAR:
+        start -= 1
+    state, hits = zones.new_state(), []
+    for t, k, dev, seq in hist[start:]:
+        hits += zones.step(state, t, k, (dev, seq), th["confirmations"], th["dwell_s"])
+    return state, hits
+
+
+def _prune_history(hist: list[list[Any]]) -> None:
+    """Keep ZONE_HISTORY_S of fixes, from a fix outside the zone (an episode's history is kept whole), and
+    at most ZONE_HISTORY_MAX."""
+    if hist[0][0] >= hist[-1][0] - ZONE_HISTORY_S - 3600 and len(hist) <= ZONE_HISTORY_MAX:
+        return  # an hour's slack: pruned about once an hour
+    cut = bisect.bisect_left(hist, hist[-1][0] - ZONE_HISTORY_S, key=lambda e: e[0])
+    while cut > 0 and hist[cut][1] != zones.CLEAR:
+        cut -= 1
+    del hist[: max(cut, len(hist) - ZONE_HISTORY_MAX)]
 
 
 def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:

@@ -112,3 +112,31 @@ def test_late_store_and_forward_data_raises_a_late_detected_alert() -> None:
     alerts = eng.process(msgs)
     assert alerts[0]["kind"] == "exclusion_entry" and alerts[0]["late_detected"]
     assert alerts[0]["start"] == "2026-11-23T12:00:00Z" and alerts[0]["detected_at"] == "2026-11-23T15:00:00Z"
+
+
+def test_a_visit_forwarded_in_two_bursts_after_a_live_fix_outside_is_one_entry() -> None:
+    # 12:00-12:04 inside the zone with no signal; the tag is home by 12:30 and sends live fixes, then forwards
+    # its stored fixes in two bursts. In event time it is one visit: one alert, from 12:00.
+    from openem.core.time import iso
+
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    visit = walk_in(dev, 5)
+    for i, m in enumerate(visit):  # received after the outage
+        m["receive_time"] = iso(T0 + timedelta(minutes=31 + 2 * (i >= 2), seconds=i))
+    home = [dev.fix(T0 + timedelta(minutes=30 + i), *HOME) for i in range(3)]
+    alerts = eng.process(home[:1]) + eng.process(visit[:2]) + eng.process(home[1:2]) + eng.process(visit[2:])
+    alerts += eng.process(home[2:])
+    entries = [a for a in alerts if a["kind"] == "exclusion_entry"]
+    assert [a["start"] for a in entries] == ["2026-11-23T12:00:00Z"]
+    assert all(a["late_detected"] for a in entries)
+
+
+def test_a_late_fix_outside_the_zone_inside_a_visit_splits_it_in_event_time() -> None:
+    # the visit's fixes arrive first; a stored fix from the middle of it, outside the zone, arrives later:
+    # in event time the wearer left and came back, so the part after it is a second entry
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    inside = [dev.fix(T0 + timedelta(minutes=m), *ZONE_CENTRE) for m in (0, 1, 2, 10, 11, 12)]
+    outside = dev.fix(T0 + timedelta(minutes=6), *offset(*ZONE_CENTRE, 600, 0))
+    alerts = eng.process(inside) + eng.process([outside])
+    starts = sorted(a["start"] for a in alerts if a["kind"] == "exclusion_entry")
+    assert starts == ["2026-11-23T12:00:00Z", "2026-11-23T12:10:00Z"]
