@@ -21,8 +21,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--out", required=True, help="alerts JSON Lines to write ('-' for stdout)")
     r.add_argument("--batch-seconds", type=float, default=3600.0,
                    help="receive-time slice per engine batch (the alerts are the same for any size; an hour is fastest)")
-    r.add_argument("--batch-rows", type=int, default=300_000,
-                   help="cut a slice with more rows than this into parts (large fleets; 0: never)")  # fmt: skip
+    r.add_argument("--batch-rows", type=int, default=None,
+                   help="cut a slice with more rows than this into parts (default replay.BATCH_ROWS, 300,000; 0: never)")  # fmt: skip
     r.set_defaults(func=_replay)
     a = sub.add_parser("accuracy", help="recall by kind and technical-noise rate against truth.parquet")
     a.add_argument("--world", required=True)
@@ -40,13 +40,14 @@ def _replay(args: argparse.Namespace) -> int:
     if not (orders and acts and tele):
         print("give --world DIR, or --orders, --activations and --telemetry", file=sys.stderr)
         return 2
-    table = rp.read_telemetry(tele)
-    started = time.perf_counter()
-    if args.batch_seconds <= 0 or args.batch_rows < 0:
+    max_rows = rp.BATCH_ROWS if args.batch_rows is None else args.batch_rows
+    if args.batch_seconds <= 0 or max_rows < 0:
         print("--batch-seconds must be positive and --batch-rows at least 0", file=sys.stderr)
         return 2
+    table = rp.read_telemetry(tele)
+    started = time.perf_counter()
     alerts, flags = rp.replay(rp.read_orders(orders), rp.read_activations(acts), table, args.batch_seconds,
-                              until=rp.replay_until(table, args.world), max_rows=args.batch_rows or None)  # fmt: skip
+                              until=rp.replay_until(table, args.world), max_rows=max_rows or None)  # fmt: skip
     elapsed = time.perf_counter() - started
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
     try:

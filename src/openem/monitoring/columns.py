@@ -135,7 +135,8 @@ def _equals(col: Any, value: str) -> np.ndarray:
                              dtype=bool), False]  # fmt: skip
         idx = arr.indices.to_numpy(zero_copy_only=False)
         idx = np.where(np.isnan(idx), len(hit) - 1, idx).astype(np.int64) if idx.dtype.kind == "f" else idx
-        return hit[idx]
+        out: np.ndarray = hit[idx]
+        return out
     return np.asarray(pc.fill_null(pc.equal(col, value), False).to_numpy(zero_copy_only=False), dtype=bool)
 
 

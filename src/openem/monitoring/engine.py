@@ -63,8 +63,6 @@ class Engine:
         self._single_for: Index | None = None
         self._single = np.zeros(0, dtype=np.int64)
         self._dev_codes = np.zeros(0, dtype=np.int64)
-        self._alc_for: Index | None = None
-        self._alc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.zone_hot: dict[str, set[str]] = {"exclusion": set(), "inclusion": set()}  # episodes in progress
         self._new: list[dict[str, Any]] = []
 

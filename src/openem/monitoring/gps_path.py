@@ -383,9 +383,9 @@ def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarra
 
 
 def _prox_state(eng: Engine, k: int) -> dict[str, Any]:
-    """The proximity rule's state for order code k, its positions and level from the registry."""
+    """The proximity rule's state for order code k, built from the registry (which alone keeps it)."""
     o, reg = eng.reg.o, eng.reg
-    st: dict[str, Any] = eng.ostate(reg.order_refs[k]).setdefault("prox", {})
+    st: dict[str, Any] = {}
     for side in "wv":
         if o[f"p{side}_dev"][k] >= 0:
             st[side] = [float(o[f"p{side}_t"][k]), float(o[f"p{side}_x"][k]), float(o[f"p{side}_y"][k]),

@@ -14,6 +14,7 @@ import shapely
 from openem.core.geo import bng_to_wgs84
 from openem.monitoring.model import Activation, OrderSpec, Zone
 from openem.monitoring.registry import Registry
+from openem.monitoring.rules.alcohol import drinking_threshold
 
 
 def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +74,8 @@ class Index:
     a_limit: np.ndarray  # no-communication limit in seconds (NaN = not expected to talk)
     a_nfd: np.ndarray
     a_charge_h: np.ndarray  # hours a device may go uncharged (NaN = not charged daily, e.g. alcohol tags)
+    a_alc: np.ndarray  # per activation: alcohol condition start, end (an empty span where none), drinking
+    #                    threshold, skin-contact limit (4 x activations)
     o_start: np.ndarray
     o_end: np.ndarray
     ex_zones: list[tuple[str, Zone]]
@@ -180,7 +183,7 @@ class Index:
         return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
                    limit, np.array([a.device_kind == "NFD" for a in acts], dtype=bool),
                    np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
-                             else np.nan for a in acts], dtype=np.float64), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
+                             else np.nan for a in acts], dtype=np.float64), _alcohol_conditions(orders, acts), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
                    ex_flat, ex_bbox, *wgs, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), inner, in_ptr,
                    in_flat, home, ~np.isnan(home[:, 0]), (in_ptr[1:] - in_ptr[:-1]) > 0, has_att, att_lo, att_hi, victim_order, has_prox, prox_ring, victim_of)  # fmt: skip
 
@@ -193,3 +196,17 @@ class Index:
         ic = np.clip(i, 0, None)
         ok = (i >= 0) & (self.act_g[ic] == g) & (t >= self.act_start[ic]) & (t < self.act_end[ic])
         return np.where(ok, self.act_perm[ic], -1)
+
+
+def _alcohol_conditions(orders: dict[str, OrderSpec], acts: list[Activation]) -> np.ndarray:
+    """Per activation: its order's alcohol condition as [start, end, drinking threshold, skin-contact limit]
+    (rows), an empty span and NaN where there is none."""
+    out = np.array([np.full(len(acts), np.inf), np.full(len(acts), -np.inf), np.full(len(acts), np.nan),
+                    np.full(len(acts), np.nan)])  # fmt: skip
+    for j, a in enumerate(acts):
+        order = orders.get(a.order_ref)
+        if order and order.alcohol:
+            th, cond = order.thresholds["alcohol"], order.alcohol
+            out[:, j] = (cond["start"], cond["end"], drinking_threshold(th, cond["mode"], cond.get("limit_gdl")),
+                         th["skin_ir_below"])  # fmt: skip
+    return out

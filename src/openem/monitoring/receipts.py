@@ -72,6 +72,7 @@ def first_sight(eng: Engine, cols: Columns, g: np.ndarray, order: np.ndarray | N
         st["seq_gaps"] = sorted(gaps)[-GAP_WINDOW:]
     return new
 
+
 def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray, by_seq: np.ndarray) -> None:
     """No communication proven by the data itself: a device's receipt that follows its previous one (or
     the start of watching it) by more than its limit. The time-driven scan raises a silence while it lasts;
@@ -125,6 +126,7 @@ def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarr
                    "details": {"silent_s": round(float(rx[r]) - last), "limit_s": lim}},
                   order_spec, act_i, act_i.device_id, condition_id="device_health",
                   late=eng.received_at - (last + lim) > late_after)  # fmt: skip
+
 
 def last_seen(eng: Engine, cols: Columns, g: np.ndarray) -> None:
     """Per device, the newest receipt and its sequence (the last such row in the batch on a tie)."""

@@ -82,8 +82,7 @@ def read_telemetry(path: str) -> pa.Table:
         table = table.set_column(table.schema.get_field_index("device_id"), "device_id",
                                  pc.dictionary_encode(table.column("device_id")))  # fmt: skip
     else:
-        parts = [pq.read_table(p, read_dictionary=[c for c in DICTIONARY_COLUMNS if c in pq.read_schema(p).names])
-                 for p in telemetry_paths(path)]  # fmt: skip
+        parts = [pq.read_table(p, read_dictionary=DICTIONARY_COLUMNS) for p in telemetry_paths(path)]  # absent: ignored
         table = pa.concat_tables(parts, promote_options="default").unify_dictionaries()
     table = table.combine_chunks()
     if not table.num_rows:

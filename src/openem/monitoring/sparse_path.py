@@ -57,6 +57,7 @@ def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
                 d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late
             )
 
+
 def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
     """Home-unit presence into the curfew timeline. Every reading is kept (they come on change and as an
     occasional heartbeat, a few a day): keeping only changes lost the truth when a late reading landed
@@ -79,13 +80,14 @@ def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
     for ref, t in touched.items():
         eng.curfew_touched(ref, t)
 
+
 def _alcohol(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray, mask: np.ndarray) -> None:
     """Alcohol readings through the curve rule. Most readings are quiet (on the skin, well under the
     threshold): a device's run of them changes nothing but its last reading, which is kept in the registry
     (`alc_qt`, `alc_qtac`) without Python, and folded into the curve state when the device next has a
     reading that matters (`alcohol_state`). Only those go reading by reading through `alcohol.step`."""
     rows = np.flatnonzero(mask)
-    lo, hi, thr, skin = _alcohol_conditions(eng)
+    lo, hi, thr, skin = eng.index().a_alc
     a_i, t = act[rows], cols.t[rows]
     inwin = (t >= lo[a_i]) & (t < hi[a_i])
     rows, a_i, t = rows[inwin], a_i[inwin], t[inwin]
@@ -115,6 +117,7 @@ def _alcohol(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray, mask: n
                 eng.emit(dr, order, a, msg[0], condition_id=dr.pop("condition_id", kind_condition(dr["kind"])),
                           late=float(cols.rx[r]) - float(t[q]) > late_after)  # fmt: skip
 
+
 def alcohol_state(eng: Engine, device_id: str) -> dict[str, Any]:
     """A device's alcohol curve state, with its last run of quiet readings folded in."""
     alc: dict[str, Any] = eng.dstate(device_id).setdefault("alc", alcohol.new_state())
@@ -123,21 +126,3 @@ def alcohol_state(eng: Engine, device_id: str) -> dict[str, Any]:
         alcohol.skip_quiet(alc, float(d["alc_qt"][code]), float(d["alc_qtac"][code]))
         d["alc_qt"][code] = d["alc_qtac"][code] = np.nan
     return alc
-
-def _alcohol_conditions(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per activation: the alcohol condition's start and end (an empty span where there is none), the
-    drinking threshold and the skin-contact limit. Built once per index."""
-    ix = eng.index()
-    if eng._alc_for is not ix:
-        k = len(eng.activations)
-        lo, hi, thr, skin = np.full(k, np.inf), np.full(k, -np.inf), np.full(k, np.nan), np.full(k, np.nan)
-        for j, a in enumerate(eng.activations):
-            order = eng.orders.get(a.order_ref)
-            if order and order.alcohol:
-                th, cond = order.thresholds["alcohol"], order.alcohol
-                lo[j], hi[j] = cond["start"], cond["end"]
-                thr[j] = alcohol.drinking_threshold(th, cond["mode"], cond.get("limit_gdl"))
-                skin[j] = th["skin_ir_below"]
-        eng._alc_for, eng._alc = ix, (lo, hi, thr, skin)
-    assert eng._alc is not None
-    return eng._alc

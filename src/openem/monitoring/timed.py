@@ -143,10 +143,8 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
         order = eng.orders[ix.refs[k]]
         st = eng.ostate(order.ref)
         o["um_fitted"][k], o["um_rx"][k] = int(fitted[k]), o_rx[k]
-        key = f"{int(fitted[k])}:{o_rx[k]}"
-        if st.get("unmon") == key:  # a checkpoint from before the registry kept the inputs
-            continue
-        st["unmon"] = key
+        if st.pop("unmon", None) == f"{int(fitted[k])}:{o_rx[k]}":  # a checkpoint from before the registry
+            continue  # kept the inputs: judged already
         d = presence.unmonitored(order.start, wm, bool(fitted[k]), float(o_rx[k]) if fitted[k] else None,
                                  order.thresholds["unmonitored"])  # fmt: skip
         if d:

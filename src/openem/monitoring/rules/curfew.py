@@ -77,7 +77,7 @@ def _midnight(day: date) -> float:
 
 def _table_for(curfew: dict[str, Any], lo: float, hi: float) -> dict[str, Any]:
     """The window table covering UTC instants [lo, hi] and the local day before lo."""
-    tab = curfew.get("_table")
+    tab: dict[str, Any] | None = curfew.get("_table")
     if tab is not None and tab["t_lo"] <= lo and hi < tab["t_hi"]:
         return tab
     return _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
