@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -61,15 +61,11 @@ def _no_control_except_newlines(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_control_characters)]
-
-
-Name = _text(100)
-Text = _text(200)
-Code = _text(100)
-Email = _text(254)
-Phone = _text(30)
+Name = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control_characters)]
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control_characters)]
+Code = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control_characters)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_control_characters)]
+Phone = Annotated[str, StringConstraints(max_length=30), AfterValidator(_no_control_characters)]
 Instant = Annotated[
     str,
     StringConstraints(max_length=40),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,13 +24,13 @@ from openem.sim.truth import TruthLog
 @dataclass
 class Chunk:
     people: pd.DataFrame
-    orders: list[dict]
+    orders: list[dict[str, Any]]
     devices: pd.DataFrame
     activations: pd.DataFrame
     field: pd.DataFrame
     telemetry: pa.Table
     truth: pd.DataFrame
-    naive: dict[str, list[int]] = field(default_factory=dict)
+    naive: dict[str, list[int]] = field(default_factory=dict[str, Any])
     wearer_days: int = 0
 
 
@@ -64,11 +65,11 @@ def build_chunk(
     dev_rows: list[tuple[str, str, str, str, int]] = []
     dev_idx = {k: np.full(n, -1, dtype=np.int64) for k in devices.KINDS}
     for kind in devices.KINDS:
-        for i in np.flatnonzero(devices.needs(plan, kind, victim_p)):
+        for j in np.flatnonzero(devices.needs(plan, kind, victim_p)):
             model, fws = devices.MODELS[kind]
-            did = devices.device_id(kind, seed, lo + int(i))
-            dev_idx[kind][i] = len(dev_rows) if fld["fitted"][i] else -1
-            dev_rows.append((did, kind, model, fws[int(rng.integers(len(fws)))], int(i)))
+            did = devices.device_id(kind, seed, lo + int(j))
+            dev_idx[kind][j] = len(dev_rows) if fld["fitted"][j] else -1
+            dev_rows.append((did, kind, model, fws[int(rng.integers(len(fws)))], int(j)))
     device_ids = np.array([d[0] for d in dev_rows], dtype=object)
     dev_person = np.full(len(dev_rows), -1, dtype=np.int64)  # -1: in stock, not fitted (sends nothing)
     for kind in devices.KINDS:
@@ -76,7 +77,7 @@ def build_chunk(
         dev_person[live] = np.array([dev_rows[j][4] for j in live], dtype=np.int64)
     # orders
     needs_victim = devices.needs(plan, "VICTIM", victim_p)
-    orders: list[dict] = []
+    orders: list[dict[str, Any]] = []
     acts = []
     for i in range(n):
         vic = device_ids[dev_idx["VICTIM"][i]] if dev_idx["VICTIM"][i] >= 0 else None

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = subparsers.add_parser("sim", help="the synthetic EM world: generate and replay")
     sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
     g = sub.add_parser("generate", help="generate a world to a folder (Parquet, JSONL on request)")
@@ -30,7 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--limit", type=int, default=None)
     s.set_defaults(func=_stream)
-    sim.set_defaults(func=lambda a: (sim.print_help(), 2)[1])
+
+    def _help(_args: argparse.Namespace) -> int:
+        sim.print_help()
+        return 2
+
+    sim.set_defaults(func=_help)
 
 
 def _generate(args: argparse.Namespace) -> int:

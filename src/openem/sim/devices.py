@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ _PREFIX = {
 
 
 def needs(plan: np.ndarray, kind: str, victim_p: np.ndarray) -> np.ndarray:
-    return {
+    mask: np.ndarray = {
         "RF_TAG": plan_has(plan, "rf_tag"),
         "HMU": plan_has(plan, "hmu"),
         "GPS_TAG": plan_has(plan, "gps"),
@@ -37,6 +38,7 @@ def needs(plan: np.ndarray, kind: str, victim_p: np.ndarray) -> np.ndarray:
         "NFD": plan_has(plan, "nfd"),
         "VICTIM": plan_has(plan, "victim") & victim_p,
     }[kind]
+    return mask
 
 
 def device_id(kind: str, seed: int, person_index: int) -> str:
@@ -56,7 +58,7 @@ def field_reality(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return {
         "attempts": attempts,
         "home_at_first_visit": attempts == 1,
-        "first_failure_reason": np.where(attempts > 1, fail_reason, None),
+        "first_failure_reason": np.where(attempts > 1, fail_reason, np.array(None, dtype=object)),
         "refused": (attempts > 1) & (fail_reason == "refused"),
         "wrong_address": (attempts > 1) & (fail_reason == "wrong_address"),
         "late_order": (attempts > 1) & (fail_reason == "late_order"),
@@ -65,7 +67,7 @@ def field_reality(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def activation_start(order: dict, attempts: int) -> str:
+def activation_start(order: dict[str, Any], attempts: int) -> str:
     base = parse_instant(order["installation"]["appointment"])
     return (base + timedelta(days=int(attempts) - 1)).isoformat().replace("+00:00", "Z")
 

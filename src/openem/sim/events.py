@@ -23,7 +23,8 @@ def tac_curve(
     t_peak = peak / rise
     up = np.clip(dt * rise, 0, None)
     down = peak - (dt - t_peak) * fall
-    return np.clip(np.where(dt <= t_peak, up, down), 0, None) * (dt >= 0)
+    level: np.ndarray = np.clip(np.where(dt <= t_peak, up, down), 0, None) * (dt >= 0)
+    return level
 
 
 def alcohol_rows(ctx: DayCtx) -> Rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def build_order(
     world_start: date,
     world_days: int,
     victim_device: str | None,
-) -> dict:
+) -> dict[str, Any]:
     cname, pname = COHORTS[cohort], PLANS[plan]
     t = places.towns()
     town = int(geo.town[i])
@@ -117,7 +118,7 @@ def build_order(
     area = places.POSTCODE_AREAS[region][int(rng.integers(len(places.POSTCODE_AREAS[region])))]
     units = places.delivery_units_by_region()[region]
     officer = fake.full(rng)
-    doc: dict = {
+    doc: dict[str, Any] = {
         "ref": ref,
         "version": 1,
         "request_type": "NEW",
@@ -200,7 +201,7 @@ def build_order(
 
 
 def _conditions(
-    doc: dict,
+    doc: dict[str, Any],
     rng: np.random.Generator,
     i: int,
     pname: str,

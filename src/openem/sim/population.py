@@ -116,7 +116,8 @@ def plan_has(plan_idx: np.ndarray, feature: str) -> np.ndarray:
         "nfd": {"NFD"},
     }[feature]
     mask = np.array([p in sets for p in PLANS])
-    return mask[plan_idx]
+    out: np.ndarray = mask[plan_idx]
+    return out
 
 
 @dataclass

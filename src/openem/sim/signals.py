@@ -43,14 +43,16 @@ def curfew_mask(ctx: DayCtx) -> np.ndarray:
     cs = wall_to_utc_us(ctx.day, ctx.geo.curfew_start_min.astype(float))
     ce = wall_to_utc_us(ctx.day, ctx.geo.curfew_end_min.astype(float))
     t = ctx.track.t_us
-    return (t >= cs[:, None]) & (t < ce[:, None]) & ctx.has["curfew"][:, None]
+    mask: np.ndarray = (t >= cs[:, None]) & (t < ce[:, None]) & ctx.has["curfew"][:, None]
+    return mask
 
 
 def _t_end(ctx: DayCtx, rows_idx: np.ndarray, end_idx: np.ndarray) -> np.ndarray:
-    return (
+    t_end: np.ndarray = (
         ctx.track.t_us[rows_idx, np.minimum(end_idx, ctx.track.t_us.shape[1] - 1)]
         + (end_idx >= ctx.track.t_us.shape[1]) * ctx.interval_s * US
     )
+    return t_end
 
 
 def curfew_truth(ctx: DayCtx, in_curfew: np.ndarray) -> None:
@@ -99,7 +101,7 @@ def battery(
         for name, p in {"non_charger": 0.7, "compliant": 0.01}.items():
             nocharge |= (ctx.profile[who] == name) & (rng.random(n) < p)
         c0 = wall_to_utc_us(ctx.day, ctx.geo.curfew_start_min[who] + rng.uniform(30, 200, n))
-        c1 = c0 + (rng.uniform(70, 150, n) * 60 * US).astype(np.int64)
+        c1 = c0 + (np.asarray(rng.uniform(70, 150, n)) * 60 * US).astype(np.int64)
         charging = (t >= c0[:, None]) & (t < c1[:, None]) & ~nocharge[:, None]
     step_h = ctx.interval_s / 3600
     lv = np.empty((n, f))

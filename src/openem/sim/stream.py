@@ -29,7 +29,7 @@ PACE_SLACK_S = 0.05  # messages due within this much real time go in the current
 _RENAME = {"tamper_kind": "kind", "tamper_state": "state"}
 
 
-def table_to_wire(table: pa.Table) -> Iterator[dict]:
+def table_to_wire(table: pa.Table) -> Iterator[dict[str, Any]]:
     """Columnar rows to wire envelopes (docs/telemetry.md), null payload fields left out."""
     for batch in table.to_batches(max_chunksize=50_000):
         cols = {
@@ -57,7 +57,7 @@ def table_to_wire(table: pa.Table) -> Iterator[dict]:
             }
 
 
-def iter_wire_messages(world_dir: str | Path) -> Iterator[dict]:
+def iter_wire_messages(world_dir: str | Path) -> Iterator[dict[str, Any]]:
     """Every message of a written world, merged across chunk files in receive_time order."""
     parts = sorted((Path(world_dir) / "telemetry").glob("part-*.parquet"))
     streams = [table_to_wire(pq.read_table(p)) for p in parts]
@@ -65,7 +65,7 @@ def iter_wire_messages(world_dir: str | Path) -> Iterator[dict]:
 
 
 def _post(
-    client: Any, url: str, token: str, batch: list[dict], retries: int, sleep: Callable[[float], None]
+    client: Any, url: str, token: str, batch: list[dict[str, Any]], retries: int, sleep: Callable[[float], None]
 ) -> None:
     delay = 0.5
     for attempt in range(retries + 1):
@@ -102,7 +102,7 @@ def stream_world(
 
     endpoint = url.rstrip("/") + "/api/telemetry/batch"
     sent = 0
-    batch: list[dict] = []
+    batch: list[dict[str, Any]] = []
     sim0 = wall0 = 0.0
     started = False
 

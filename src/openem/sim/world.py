@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -29,13 +30,13 @@ def chunk_size(days: int) -> int:
 @dataclass
 class World:
     people: pd.DataFrame
-    orders: list[dict]
+    orders: list[dict[str, Any]]
     devices: pd.DataFrame
     activations: pd.DataFrame
     telemetry: pa.Table
     truth: pd.DataFrame
     field: pd.DataFrame
-    manifest: dict
+    manifest: dict[str, Any]
 
     def write(self, out_dir: str | Path, jsonl: bool = False) -> Path:
         w = _Writer(Path(out_dir), jsonl)
@@ -83,7 +84,7 @@ def generate_world(wearers: int = 50, days: int = 2, seed: int = 1, start: date 
 def write_world(
     out_dir: str | Path, wearers: int, days: int, seed: int, start: date | None = None, jsonl: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> dict:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     """Stream a world to disk in chunks of wearers (bounded memory); returns the manifest."""
     start = start or DEFAULT_START
     pop = plan_population(wearers, seed)
@@ -134,7 +135,7 @@ class Calibration:
             self.naive_false[k] += f
         self.wearer_days += c.wearer_days
 
-    def manifest(self, wearers: int, days: int, seed: int, start: date) -> dict:
+    def manifest(self, wearers: int, days: int, seed: int, start: date) -> dict[str, Any]:
         people = max(1, self.counts["people"])
         wd = max(1, self.wearer_days)
         total_alerts = sum(self.naive.values())
@@ -197,7 +198,7 @@ class _Writer:
             for msg in table_to_wire(c.telemetry):
                 self.wire.write(json.dumps(msg, separators=(",", ":")) + "\n")
 
-    def close(self, manifest: dict) -> None:
+    def close(self, manifest: dict[str, Any]) -> None:
         self.orders.close()
         if self.wire is not None:
             self.wire.close()
