@@ -17,10 +17,10 @@ from openem.core.ids import new_id
 from openem.core.time import utcnow
 from openem.orders.documents import DOCUMENT_TYPES, check_document, sniff
 from openem.orders.repository import OrderDocumentRow
+from openem.orders.web.api import load_visible, must_own_draft
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import load_visible, must_own_draft
-from openem.web.pages import render
+from openem.web.rendering import render
 
 router = APIRouter()
 MEDIA = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}

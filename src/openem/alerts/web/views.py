@@ -15,11 +15,11 @@ from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
 from openem.orders.repository import OrderRow
+from openem.orders.web.api import case_scope
 from openem.store.db import UnitOfWork
 from openem.telemetry.tables import TelemetryMessageRow
 from openem.web.deps import Caller, deny, get_uow, require
-from openem.web.orders_api import case_scope
-from openem.web.pages import render
+from openem.web.rendering import render
 
 router = APIRouter()
 

@@ -18,11 +18,9 @@ from openem.orders.model import OrderStatus, RequestType
 from openem.orders.repository import SqlOrderRepository
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, OrderService, PossibleDuplicates
-from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import commit_result, load_visible, must_own_draft
-from openem.web.orders_forms import get_path, summary
-from openem.web.orders_sections import (
+from openem.orders.web.api import commit_result, load_visible, must_own_draft
+from openem.orders.web.forms import get_path, summary
+from openem.orders.web.sections import (
     ADDRESS_LABELS,
     PAGES,
     REPEATED,
@@ -31,7 +29,9 @@ from openem.web.orders_sections import (
     question_for,
     timetable,
 )
-from openem.web.pages import render
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.rendering import render
 
 router = APIRouter(tags=["order pages"])
 WRITE = [Depends(csrf_protect)]

@@ -1,6 +1,6 @@
 """Order-entry web pages (GOV.UK): order lists and search, starting a draft, the task list and one page per
-section. Check your answers, submit, review, variation, zones and bulk import are in `orders_flow.py` and
-`orders_zones.py`; the question definitions in `orders_sections.py`; form conversion in `orders_forms.py`.
+section. Check your answers, submit, review, variation, zones and bulk import are in `flow.py` and
+`zones.py`; the question definitions in `sections.py`; form conversion in `forms.py`.
 
 Decisions stay in the orders service and rules; these handlers only turn forms into section values and
 errors into GOV.UK error summaries.
@@ -23,12 +23,10 @@ from openem.orders.model import DAYS, OrderStatus
 from openem.orders.repository import OrderRow, SqlOrderRepository
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, OrderService
-from openem.store.db import UnitOfWork
-from openem.web import orders_flow, orders_zones
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import case_scope, commit_result, load_visible, must_own_draft
-from openem.web.orders_forms import Field, apply_form, display, get_path, prune
-from openem.web.orders_sections import (
+from openem.orders.web import flow, zones
+from openem.orders.web.api import case_scope, commit_result, load_visible, must_own_draft
+from openem.orders.web.forms import Field, apply_form, display, get_path, prune
+from openem.orders.web.sections import (
     BY_SLUG,
     GROUPS,
     PAGES,
@@ -39,13 +37,15 @@ from openem.web.orders_sections import (
     status,
     timetable,
 )
-from openem.web.pages import render
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.rendering import render
 
 router = APIRouter(tags=["order pages"])
 WRITE = [Depends(csrf_protect)]
 # the flow's and zones' fixed paths (/orders/import, /orders/{ref}/check-answers...) must match first
-router.include_router(orders_flow.router)
-router.include_router(orders_zones.router)
+router.include_router(flow.router)
+router.include_router(zones.router)
 TABS = {
     "all": ("All orders", None),
     "draft": ("Drafts", "DRAFT"),
@@ -137,7 +137,7 @@ def order_page(
 ) -> Response:
     record = load_visible(request, uow, caller, ref)
     if record.latest.status is not OrderStatus.DRAFT:
-        return orders_flow.overview(request, uow, caller, record)
+        return flow.overview(request, uow, caller, record)
     doc = record.latest.document
     errors = service(uow).validate(record.ref)
     groups = task_rows(doc, errors)
@@ -155,7 +155,7 @@ def order_page(
             "total": total,
             "wearer": wearer_name(doc),
             "this_version": record.latest,
-            "changes": orders_flow.changes(record, record.latest.version),
+            "changes": flow.changes(record, record.latest.version),
         },
     )
 

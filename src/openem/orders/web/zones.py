@@ -19,11 +19,11 @@ from openem.orders.model import DAYS, OrderStatus
 from openem.orders.repository import SqlOrderRepository
 from openem.orders.rules.base import Context
 from openem.orders.service import OrderInvalid, OrderService
+from openem.orders.web.api import commit_result, load_visible, must_own_draft
+from openem.orders.web.forms import Field, apply_form, display, get_path
+from openem.orders.web.sections import BY_SLUG, ZONE_KINDS, days, page_errors
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import commit_result, load_visible, must_own_draft
-from openem.web.orders_forms import Field, apply_form, display, get_path
-from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, days, page_errors
 
 router = APIRouter(tags=["order pages"])
 FIELDS = [
@@ -103,7 +103,7 @@ def render_zones(
     status_code: int = 200,
     editing: str = "",
 ) -> Response:
-    from openem.web.pages import render
+    from openem.web.rendering import render
 
     doc = record.latest.document
     target = zone_at(doc, editing) if editing else None
