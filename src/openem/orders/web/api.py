@@ -2,7 +2,8 @@
 
 Who may do what: order creators create and edit their drafts and submit them; the monitoring centre
 (`orders:review`) accepts or rejects submitted orders and ends monitoring; anyone reading an order must hold
-`orders:read` and pass the case rules (caseload, force, organisation, restricted). Reads are audited.
+`orders:read` and pass the case rules (caseload, force, organisation, restricted). Reads are audited. Each
+route on one order gets it loaded and authorised once (`context.order_route`).
 """
 
 from __future__ import annotations
@@ -15,40 +16,20 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from openem.auth import audit
-from openem.auth.policy import CaseScope, can_view_case
-from openem.core.errors import Forbidden, Invalid, NotFound
+from openem.auth.policy import can_view_case
+from openem.core.errors import Invalid
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import RequestType
-from openem.orders.repository import OrderRow, SqlOrderRepository
+from openem.orders.queries import case_scope
+from openem.orders.repository import OrderRow
 from openem.orders.schema import order_json_schema
-from openem.orders.service import OrderInvalid, OrderService, PossibleDuplicates, ServiceResult
+from openem.orders.service import OrderInvalid, PossibleDuplicates
+from openem.orders.web.context import OrderContext, commit_result, order_route, order_service
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, deny, get_uow, require
+from openem.web.deps import Caller, csrf_protect, get_uow, require
 
 router = APIRouter(tags=["orders"])
 WRITE = [Depends(csrf_protect)]
-
-
-def case_scope(row: OrderRow) -> CaseScope:
-    return CaseScope(order_ref=row.ref, responsible_officer_email=row.responsible_officer_email,
-                     police_area=row.police_area, notifying_organisation_name=row.notifying_organisation_name,
-                     created_by=row.created_by, restricted=row.restricted)
-
-
-def load_visible(request: Request, uow: UnitOfWork, caller: Caller, ref: str, purpose: str = "") -> OrderRecord:
-    """The order if the caller may see it (404 when it does not exist, 403 audited when not theirs)."""
-    assert caller.principal is not None
-    row = uow.session.get(OrderRow, ref[:40])
-    if row is None:
-        raise NotFound(f"There is no order {ref[:40]}")
-    decision = can_view_case(caller.principal, case_scope(row))
-    if not decision.allowed:
-        deny(request, uow, caller, decision.reason, records=[row.ref])
-    record = SqlOrderRepository(uow.session).get(row.ref)
-    assert record is not None
-    audit.record(uow.session, actor=caller.actor, action=f"orders:{row.ref}:read", records=[row.ref],
-                 purpose=purpose[:500], details={"reason": decision.reason})
-    return record
 
 
 def if_match(request: Request) -> int | None:
@@ -74,20 +55,6 @@ def record_json(record: OrderRecord, row_version: int | None = None) -> dict[str
     }
 
 
-def commit_result(uow: UnitOfWork, result: ServiceResult) -> None:
-    for event in result.events:
-        uow.add_event(event)
-    action, actor, details = result.audit
-    audit.record(uow.session, actor=actor, action=action, records=[result.record.ref], details=details)
-
-
-def must_own_draft(caller: Caller, record: OrderRecord) -> None:
-    p = caller.principal
-    assert p is not None
-    if record.versions[0].created_by != p.user_id and not p.has("orders:review"):
-        raise Forbidden("Only the person who created this order can change it")
-
-
 def invalid_response(exc: OrderInvalid) -> JSONResponse:
     return JSONResponse({"error": exc.code, "message": exc.message,
                          "errors": [e.to_dict() for e in exc.errors]}, status_code=422)
@@ -102,7 +69,7 @@ def schema() -> dict[str, Any]:
 def create(document: dict[str, Any] = Body(default_factory=dict), uow: UnitOfWork = Depends(get_uow, scope="function"),
            caller: Caller = Depends(require("orders:create"))) -> Any:
     try:
-        result = OrderService(SqlOrderRepository(uow.session)).create_draft(caller.actor, document)
+        result = order_service(uow).create_draft(caller.actor, document)
     except OrderInvalid as exc:
         return invalid_response(exc)
     commit_result(uow, result)
@@ -139,34 +106,31 @@ def list_orders(request: Request, status: str | None = Query(None, max_length=20
     return items
 
 
+READ = order_route("orders:read")
+CREATE = order_route("orders:create")
+REVIEW = order_route("orders:review")
+
+
 @router.get("/api/orders/{ref}")
-def get_order(ref: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow, scope="function"),
-              caller: Caller = Depends(require("orders:read"))) -> dict[str, Any]:
-    record = load_visible(request, uow, caller, ref, purpose)
-    return record_json(record, SqlOrderRepository(uow.session).row_version(record.ref))
+def get_order(order: OrderContext = Depends(order_route("orders:read", asked_purpose=True))) -> dict[str, Any]:
+    return record_json(order.record, order.repo.row_version(order.ref))
 
 
 @router.put("/api/orders/{ref}/sections/{name}", dependencies=WRITE)
-def put_section(ref: str, name: str, request: Request, value: Any = Body(...), uow: UnitOfWork = Depends(get_uow, scope="function"),
-                caller: Caller = Depends(require("orders:create"))) -> Any:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
-    repo = SqlOrderRepository(uow.session)
-    repo.expect_version(record.ref, if_match(request))
+def put_section(name: str, value: Any = Body(...), order: OrderContext = Depends(CREATE)) -> Any:
+    order.must_own_draft()
+    order.repo.expect_version(order.ref, if_match(order.request))
     try:
-        result = OrderService(repo).update_section(caller.actor, record.ref, name[:40], value)
+        order.commit(order.service.update_section(order.actor, order.ref, name[:40], value))
     except OrderInvalid as exc:
         return invalid_response(exc)
-    commit_result(uow, result)
-    return record_json(result.record, repo.row_version(record.ref))
+    return record_json(order.record, order.repo.row_version(order.ref))
 
 
 @router.get("/api/orders/{ref}/validation")
-def validation(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-               caller: Caller = Depends(require("orders:read"))) -> dict[str, Any]:
-    record = load_visible(request, uow, caller, ref)
-    errors = OrderService(SqlOrderRepository(uow.session)).validate(record.ref)
-    return {"ref": record.ref, "valid": not errors, "errors": [e.to_dict() for e in errors]}
+def validation(order: OrderContext = Depends(READ)) -> dict[str, Any]:
+    errors = order.service.validate(order.ref)
+    return {"ref": order.ref, "valid": not errors, "errors": [e.to_dict() for e in errors]}
 
 
 class SubmitBody(BaseModel):
@@ -174,22 +138,18 @@ class SubmitBody(BaseModel):
 
 
 @router.post("/api/orders/{ref}/submit", dependencies=WRITE)
-def submit(ref: str, request: Request, body: SubmitBody = Body(default_factory=SubmitBody),
-           uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:create"))) -> Any:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
-    repo = SqlOrderRepository(uow.session)
-    repo.expect_version(record.ref, if_match(request))
+def submit(body: SubmitBody = Body(default_factory=SubmitBody), order: OrderContext = Depends(CREATE)) -> Any:
+    order.must_own_draft()
+    order.repo.expect_version(order.ref, if_match(order.request))
     try:
-        result = OrderService(repo).submit(caller.actor, record.ref, body.confirmed_not_duplicates)
+        order.commit(order.service.submit(order.actor, order.ref, body.confirmed_not_duplicates))
     except OrderInvalid as exc:
         return invalid_response(exc)
     except PossibleDuplicates as exc:
         return JSONResponse({"error": exc.code, "message": exc.message,
                              "duplicates": [d.to_dict() for d in exc.duplicates]},
                             status_code=409)
-    commit_result(uow, result)
-    return record_json(result.record)
+    return record_json(order.record)
 
 
 class RejectBody(BaseModel):
@@ -205,40 +165,27 @@ class VaryBody(BaseModel):
 
 
 @router.post("/api/orders/{ref}/accept", dependencies=WRITE)
-def accept(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-           caller: Caller = Depends(require("orders:review"))) -> Any:
-    record = load_visible(request, uow, caller, ref)
-    result = OrderService(SqlOrderRepository(uow.session)).accept(caller.actor, record.ref)
-    commit_result(uow, result)
-    return record_json(result.record)
+def accept(order: OrderContext = Depends(REVIEW)) -> Any:
+    order.commit(order.service.accept(order.actor, order.ref))
+    return record_json(order.record)
 
 
 @router.post("/api/orders/{ref}/reject", dependencies=WRITE)
-def reject(ref: str, body: RejectBody, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-           caller: Caller = Depends(require("orders:review"))) -> Any:
-    record = load_visible(request, uow, caller, ref)
+def reject(body: RejectBody, order: OrderContext = Depends(REVIEW)) -> Any:
     try:
-        result = OrderService(SqlOrderRepository(uow.session)).reject(caller.actor, record.ref, body.reasons)
+        order.commit(order.service.reject(order.actor, order.ref, body.reasons))
     except OrderInvalid as exc:
         return invalid_response(exc)
-    commit_result(uow, result)
-    return record_json(result.record)
+    return record_json(order.record)
 
 
 @router.post("/api/orders/{ref}/vary", dependencies=WRITE)
-def vary(ref: str, request: Request, body: VaryBody = Body(default_factory=VaryBody), uow: UnitOfWork = Depends(get_uow, scope="function"),
-         caller: Caller = Depends(require("orders:create"))) -> Any:
-    record = load_visible(request, uow, caller, ref)
-    result = OrderService(SqlOrderRepository(uow.session)).vary(caller.actor, record.ref, body.request_type)
-    commit_result(uow, result)
-    return record_json(result.record)
+def vary(body: VaryBody = Body(default_factory=VaryBody), order: OrderContext = Depends(CREATE)) -> Any:
+    order.commit(order.service.vary(order.actor, order.ref, body.request_type))
+    return record_json(order.record)
 
 
 @router.post("/api/orders/{ref}/end", dependencies=WRITE)
-def end(ref: str, body: EndBody, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-        caller: Caller = Depends(require("orders:review"))) -> Any:
-    record = load_visible(request, uow, caller, ref)
-    result = OrderService(SqlOrderRepository(uow.session)).end(caller.actor, record.ref, body.reason)
-    commit_result(uow, result)
-    return record_json(result.record)
-
+def end(body: EndBody, order: OrderContext = Depends(REVIEW)) -> Any:
+    order.commit(order.service.end(order.actor, order.ref, body.reason))
+    return record_json(order.record)

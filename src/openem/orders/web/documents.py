@@ -7,8 +7,8 @@ import hashlib
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from openem.auth import audit
@@ -17,12 +17,15 @@ from openem.core.ids import new_id
 from openem.core.time import utcnow
 from openem.orders.documents import DOCUMENT_TYPES, check_document, sniff
 from openem.orders.repository import OrderDocumentRow
-from openem.orders.web.api import load_visible, must_own_draft
+from openem.orders.web.context import OrderContext, order_route
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.deps import csrf_protect, read_form
 from openem.web.rendering import render
 
 router = APIRouter()
+READ = order_route("orders:read")
+DOWNLOAD = order_route("orders:read", "download a document")
+CREATE = order_route("orders:create")
 MEDIA = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
 LABELS = {"LICENCE": "Licence", "COURT_ORDER": "Court order", "GRANT_OF_BAIL": "Grant of bail",
           "PHOTO_ID": "Photo identification", "ZONE_MAP": "Zone map"}
@@ -41,70 +44,64 @@ def _listing(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
              "uploaded_at": r.uploaded_at.isoformat()} for r in rows]
 
 
-def _upload(request: Request, uow: UnitOfWork, caller: Caller, ref: str, form: Any) -> tuple[Any, list[tuple[str, str]]]:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
+def _upload(order: OrderContext, form: Any) -> list[tuple[str, str]]:
+    order.must_own_draft()
     document_type = str(form.get("document_type", ""))[:30]
     upload = form.get("file")
     limit = max(size for _, size in DOCUMENT_TYPES.values()) + 1
     data = upload.file.read(limit) if hasattr(upload, "file") else b""
     errors = check_document(document_type, data, field="file")
     if errors:
-        return record, [("file" if e.field == "file" else "document_type", e.message) for e in errors]
-    row = OrderDocumentRow(id=new_id("DOC"), ref=record.ref, document_type=document_type,
+        return [("file" if e.field == "file" else "document_type", e.message) for e in errors]
+    row = OrderDocumentRow(id=new_id("DOC"), ref=order.ref, document_type=document_type,
                            filename=_safe_name(str(getattr(upload, "filename", "") or "")), kind=sniff(data) or "",
                            size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
-                           uploaded_by=caller.actor, uploaded_at=utcnow())
-    uow.session.add(row)
-    uow.session.flush()
-    audit.record(uow.session, actor=caller.actor, action=f"orders:{record.ref}:upload_document",
-                 records=[record.ref, row.id], details={"type": document_type, "bytes": len(data), "sha256": row.sha256})
-    return record, []
+                           uploaded_by=order.actor, uploaded_at=utcnow())
+    order.uow.session.add(row)
+    order.uow.session.flush()
+    audit.record(order.uow.session, actor=order.actor, action=f"orders:{order.ref}:upload_document",
+                 records=[order.ref, row.id], details={"type": document_type, "bytes": len(data), "sha256": row.sha256})
+    return []
 
 
 @router.post("/api/orders/{ref}/documents", tags=["orders"], dependencies=[Depends(csrf_protect)], status_code=201)
-def api_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-               caller: Caller = Depends(require("orders:create")), form: Any = Depends(read_form)) -> Any:
-    record, errors = _upload(request, uow, caller, ref, form)
+def api_upload(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Any:
+    errors = _upload(order, form)
     if errors:
         return JSONResponse({"error": "invalid", "message": errors[0][1],
                              "errors": [{"field": f, "message": m} for f, m in errors]}, status_code=422)
-    return JSONResponse(_listing(uow, record.ref), status_code=201)
+    return JSONResponse(_listing(order.uow, order.ref), status_code=201)
 
 
 @router.get("/api/orders/{ref}/documents", tags=["orders"])
-def api_list(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-             caller: Caller = Depends(require("orders:read"))) -> list[dict[str, Any]]:
-    record = load_visible(request, uow, caller, ref)
-    return _listing(uow, record.ref)
+def api_list(order: OrderContext = Depends(READ)) -> list[dict[str, Any]]:
+    return _listing(order.uow, order.ref)
 
 
 @router.get("/orders/{ref}/documents/{doc_id}", tags=["orders"])
-def download(ref: str, doc_id: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-             caller: Caller = Depends(require("orders:read"))) -> Response:
-    record = load_visible(request, uow, caller, ref, "download a document")
-    row = uow.session.get(OrderDocumentRow, doc_id[:40])
-    if row is None or row.ref != record.ref:
+def download(doc_id: str, order: OrderContext = Depends(DOWNLOAD)) -> Response:
+    row = order.uow.session.get(OrderDocumentRow, doc_id[:40])
+    if row is None or row.ref != order.ref:
         raise NotFound("There is no such document on this order")
-    audit.record(uow.session, actor=caller.actor, action=f"orders:{record.ref}:read_document", records=[record.ref, row.id])
+    audit.record(order.uow.session, actor=order.actor, action=f"orders:{order.ref}:read_document",
+                 records=[order.ref, row.id])
     return Response(row.data, media_type=MEDIA.get(row.kind, "application/octet-stream"),
                     headers={"Content-Disposition": f'attachment; filename="{row.filename}"',
                              "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/orders/{ref}/documents", include_in_schema=False)
-def page(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-         caller: Caller = Depends(require("orders:read"))) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    return render(request, "orders/documents.html", {"record": record, "documents": _listing(uow, record.ref),
-                                                     "types": LABELS, "errors": []})
+def page(order: OrderContext = Depends(READ)) -> Response:
+    return render(order.request, "orders/documents.html", {"record": order.record,
+                                                           "documents": _listing(order.uow, order.ref),
+                                                           "types": LABELS, "errors": []})
 
 
 @router.post("/orders/{ref}/documents", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def page_upload(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-                caller: Caller = Depends(require("orders:create")), form: Any = Depends(read_form)) -> Response:
-    record, errors = _upload(request, uow, caller, ref, form)
+def page_upload(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
+    errors = _upload(order, form)
     if errors:
-        return render(request, "orders/documents.html", {"record": record, "documents": _listing(uow, record.ref),
-                                                         "types": LABELS, "errors": errors}, status=422)
-    return RedirectResponse(f"/orders/{record.ref}/documents?uploaded=1", status_code=303)
+        return render(order.request, "orders/documents.html", {"record": order.record,
+                                                               "documents": _listing(order.uow, order.ref),
+                                                               "types": LABELS, "errors": errors}, status=422)
+    return order.redirect("/documents?uploaded=1")
