@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from openem import __version__
-from openem.bus import outbox
 from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.config import Settings, load_settings
 from openem.store.db import Database
@@ -61,7 +60,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     settings = settings or load_settings()
     jlog.configure()
     db = db or Database(settings.database_url)
-    outbox.install(db)
     from openem.live import LiveMonitor
 
     live = LiveMonitor(db)

@@ -24,7 +24,7 @@ from openem.orders.queries import case_scope
 from openem.orders.repository import OrderRow
 from openem.orders.schema import order_json_schema
 from openem.orders.service import OrderInvalid, PossibleDuplicates
-from openem.orders.web.context import OrderContext, commit_result, order_route, order_service
+from openem.orders.web.context import OrderContext, order_route, order_service
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require
 
@@ -72,7 +72,6 @@ def create(document: dict[str, Any] = Body(default_factory=dict), uow: UnitOfWor
         result = order_service(uow).create_draft(caller.actor, document)
     except OrderInvalid as exc:
         return invalid_response(exc)
-    commit_result(uow, result)
     return JSONResponse(record_json(result.record), status_code=201)
 
 
@@ -121,7 +120,7 @@ def put_section(name: str, value: Any = Body(...), order: OrderContext = Depends
     order.must_own_draft()
     order.repo.expect_version(order.ref, if_match(order.request))
     try:
-        order.commit(order.service.update_section(order.actor, order.ref, name[:40], value))
+        order.changed(order.service.update_section(order.actor, order.ref, name[:40], value))
     except OrderInvalid as exc:
         return invalid_response(exc)
     return record_json(order.record, order.repo.row_version(order.ref))
@@ -142,7 +141,7 @@ def submit(body: SubmitBody = Body(default_factory=SubmitBody), order: OrderCont
     order.must_own_draft()
     order.repo.expect_version(order.ref, if_match(order.request))
     try:
-        order.commit(order.service.submit(order.actor, order.ref, body.confirmed_not_duplicates))
+        order.changed(order.service.submit(order.actor, order.ref, body.confirmed_not_duplicates))
     except OrderInvalid as exc:
         return invalid_response(exc)
     except PossibleDuplicates as exc:
@@ -166,14 +165,14 @@ class VaryBody(BaseModel):
 
 @router.post("/api/orders/{ref}/accept", dependencies=WRITE)
 def accept(order: OrderContext = Depends(REVIEW)) -> Any:
-    order.commit(order.service.accept(order.actor, order.ref))
+    order.changed(order.service.accept(order.actor, order.ref))
     return record_json(order.record)
 
 
 @router.post("/api/orders/{ref}/reject", dependencies=WRITE)
 def reject(body: RejectBody, order: OrderContext = Depends(REVIEW)) -> Any:
     try:
-        order.commit(order.service.reject(order.actor, order.ref, body.reasons))
+        order.changed(order.service.reject(order.actor, order.ref, body.reasons))
     except OrderInvalid as exc:
         return invalid_response(exc)
     return record_json(order.record)
@@ -181,11 +180,11 @@ def reject(body: RejectBody, order: OrderContext = Depends(REVIEW)) -> Any:
 
 @router.post("/api/orders/{ref}/vary", dependencies=WRITE)
 def vary(body: VaryBody = Body(default_factory=VaryBody), order: OrderContext = Depends(CREATE)) -> Any:
-    order.commit(order.service.vary(order.actor, order.ref, body.request_type))
+    order.changed(order.service.vary(order.actor, order.ref, body.request_type))
     return record_json(order.record)
 
 
 @router.post("/api/orders/{ref}/end", dependencies=WRITE)
 def end(body: EndBody, order: OrderContext = Depends(REVIEW)) -> Any:
-    order.commit(order.service.end(order.actor, order.ref, body.reason))
+    order.changed(order.service.end(order.actor, order.ref, body.reason))
     return record_json(order.record)

@@ -1,5 +1,6 @@
 """The order a route works on, loaded and authorised once (as warehouse's route factories do): the record,
-the caller, the unit of work and the orders service, with the redirects the pages answer with.
+the caller, the unit of work and the orders service on it (which records its events and audit there),
+with the redirects the pages answer with.
 
     @router.post("/orders/{ref}/accept")
     def accept(order: OrderContext = Depends(order_route("orders:review"))) -> Response: ...
@@ -29,14 +30,8 @@ from openem.web.deps import Caller, deny_as_missing, get_uow, require
 
 
 def order_service(uow: UnitOfWork) -> OrderService:
-    return OrderService(SqlOrderRepository(uow.session))
-
-
-def commit_result(uow: UnitOfWork, result: ServiceResult) -> None:
-    for event in result.events:
-        uow.add_event(event)
-    action, actor, details = result.audit
-    audit.record(uow.session, actor=actor, action=action, records=[result.record.ref], details=details)
+    """The orders service on this request's unit of work: its events and audit are written in the commit."""
+    return OrderService(SqlOrderRepository(uow.session), unit=uow)
 
 
 def load_visible(request: Request, uow: UnitOfWork, caller: Caller, ref: str, purpose: str = "") -> OrderRecord:
@@ -91,8 +86,8 @@ class OrderContext:
             return self.redirect()
         return None
 
-    def commit(self, result: ServiceResult) -> ServiceResult:
-        commit_result(self.uow, result)
+    def changed(self, result: ServiceResult) -> ServiceResult:
+        """Follow a use case's change (its events and audit are already in the unit of work)."""
         self.record = result.record
         return result
 

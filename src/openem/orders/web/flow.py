@@ -17,7 +17,7 @@ from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import OrderStatus, RequestType
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
-from openem.orders.web.context import OrderContext, commit_result, order_route, order_service
+from openem.orders.web.context import OrderContext, order_route, order_service
 from openem.orders.web.forms import get_path, summary
 from openem.orders.web.sections import (
     ADDRESS_LABELS,
@@ -167,7 +167,6 @@ def import_upload(
     created = []
     for doc in result.orders:
         res = order_service(uow).create_draft(caller.actor, doc)
-        commit_result(uow, res)
         created.append(res.record.ref)
     ctx["created"] = created
     return render(request, "orders/import.html", ctx)
@@ -183,7 +182,7 @@ def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
     order.must_own_draft()
     confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
     try:
-        order.commit(order.service.submit(order.actor, order.ref, confirmed))
+        order.changed(order.service.submit(order.actor, order.ref, confirmed))
     except OrderInvalid as exc:
         return check_page(order.request, order.record, error_links(order.ref, exc.errors), status_code=422)
     except PossibleDuplicates as exc:
@@ -266,7 +265,7 @@ def overview(order: OrderContext, errors: list[tuple[str, str]] | None = None, s
 
 @router.post("/orders/{ref}/accept", dependencies=WRITE)
 def accept(order: OrderContext = Depends(REVIEW)) -> Response:
-    order.commit(order.service.accept(order.actor, order.ref))
+    order.changed(order.service.accept(order.actor, order.ref))
     return order.redirect("?decided=accepted")
 
 
@@ -275,7 +274,7 @@ def reject(order: OrderContext = Depends(REVIEW), form: Any = Depends(read_form)
     raw = str(form.get("reasons", ""))[:4000]
     reasons = [line.strip()[:500] for line in raw.splitlines() if line.strip()][:20]
     try:
-        order.commit(order.service.reject(order.actor, order.ref, reasons))
+        order.changed(order.service.reject(order.actor, order.ref, reasons))
     except OrderInvalid as exc:
         return overview(order, [("reasons", e.message) for e in exc.errors], 422)
     return order.redirect("?decided=rejected")
@@ -285,5 +284,5 @@ def reject(order: OrderContext = Depends(REVIEW), form: Any = Depends(read_form)
 def vary(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
     kind = str(form.get("request_type", "VARIATION"))[:30]
     request_type = RequestType.AMEND_REJECTED if kind == "AMEND_REJECTED" else RequestType.VARIATION
-    order.commit(order.service.vary(order.actor, order.ref, request_type))
+    order.changed(order.service.vary(order.actor, order.ref, request_type))
     return order.redirect()

@@ -25,7 +25,7 @@ from openem.orders.repository import OrderRow
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid
 from openem.orders.web import flow, zones
-from openem.orders.web.context import OrderContext, commit_result, order_route, order_service
+from openem.orders.web.context import OrderContext, order_route, order_service
 from openem.orders.web.forms import Field, apply_form, display, get_path, prune
 from openem.orders.web.sections import (
     BY_SLUG,
@@ -118,7 +118,6 @@ def order_new(
     uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:create"))
 ) -> Response:
     result = order_service(uow).create_draft(caller.actor, {})
-    commit_result(uow, result)
     return RedirectResponse(f"/orders/{result.record.ref}", status_code=303)
 
 
@@ -232,7 +231,7 @@ def save_sections(order: OrderContext, page: Page, doc: dict[str, Any]) -> None:
             name_items(value.get("attendance"), "A")
         if top == "addresses":
             value = [a for a in value or [] if any(a.get(k) for k in ("line1", "line2", "town", "postcode"))]
-        order.commit(order.service.update_section(order.actor, order.ref, top, value))
+        order.changed(order.service.update_section(order.actor, order.ref, top, value))
 
 
 def name_items(items: Any, prefix: str) -> None:

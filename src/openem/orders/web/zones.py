@@ -231,7 +231,7 @@ def zones_save(order: OrderContext = Depends(CREATE), form: Any = Depends(read_f
                 conditions[target[0]].pop(target[1])
             conditions[kind].append(zone)
     try:
-        order.commit(order.service.update_section(order.actor, order.ref, "conditions", conditions))
+        order.changed(order.service.update_section(order.actor, order.ref, "conditions", conditions))
     except OrderInvalid as exc:
         return render_zones(request, record, [("zone.name", e.message) for e in exc.errors], None, 422)
     return order.redirect("/zones")
