@@ -56,7 +56,9 @@ def capability_packages(modules: list[ModuleType]) -> list[tuple[str, Path]]:
     return out
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None, *, start_dispatcher: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, start_dispatcher: bool = True
+) -> FastAPI:
     settings = settings or load_settings()
     jlog.configure()
     db = db or Database(settings.database_url)
@@ -80,8 +82,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         live.stop()
         app.state.dispatcher.stop()
 
-    app = FastAPI(title="openem", version=__version__, lifespan=lifespan, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="openem",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
     modules = web_modules()
     capabilities = capability_packages(modules)
     app.state.settings = settings
@@ -93,8 +101,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
 
         publish = NatsPublisher(settings.bus_url)
     else:
+
         def publish(topic: str, mid: str, payload: dict[str, Any]) -> None:
             deliver_locally(db, registry, topic, mid, payload)
+
     app.state.dispatcher = OutboxDispatcher(db, publish)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [live.on_ingested]
@@ -125,8 +135,11 @@ def mount_static(app: FastAPI, settings: Settings, capabilities: list[tuple[str,
     static_root = settings.static_dir or SHELL_STATIC
     app.mount("/static", StaticFiles(directory=str(static_root), check_dir=False), name="static")
     # govuk-frontend's stylesheet refers to its images under /assets
-    app.mount("/assets", StaticFiles(directory=str(static_root / "vendor" / "govuk" / "assets"), check_dir=False),
-              name="govuk-assets")
+    app.mount(
+        "/assets",
+        StaticFiles(directory=str(static_root / "vendor" / "govuk" / "assets"), check_dir=False),
+        name="govuk-assets",
+    )
 
 
 def start_mqtt(app: FastAPI) -> None:

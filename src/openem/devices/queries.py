@@ -23,7 +23,8 @@ def activations_live(session: Session, device_ids: Iterable[str]) -> dict[str, l
     for i in range(0, len(ids), 500):
         rows = session.execute(
             select(a.activation_id, a.device_id, a.order_ref, a.person_id, a.role, a.start, a.end)
-            .where(a.device_id.in_(ids[i:i + 500])).order_by(a.start)
+            .where(a.device_id.in_(ids[i : i + 500]))
+            .order_by(a.start)
         )
         for r in rows:
             out.setdefault(r.device_id, []).append(r)

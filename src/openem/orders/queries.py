@@ -13,9 +13,14 @@ from openem.orders.repository import OrderRow
 
 
 def case_scope(row: OrderRow) -> CaseScope:
-    return CaseScope(order_ref=row.ref, responsible_officer_email=row.responsible_officer_email,
-                     police_area=row.police_area, notifying_organisation_name=row.notifying_organisation_name,
-                     created_by=row.created_by, restricted=row.restricted)
+    return CaseScope(
+        order_ref=row.ref,
+        responsible_officer_email=row.responsible_officer_email,
+        police_area=row.police_area,
+        notifying_organisation_name=row.notifying_organisation_name,
+        created_by=row.created_by,
+        restricted=row.restricted,
+    )
 
 
 def case_scopes(session: Session, refs: Iterable[str]) -> dict[str, CaseScope]:
@@ -23,6 +28,6 @@ def case_scopes(session: Session, refs: Iterable[str]) -> dict[str, CaseScope]:
     wanted = sorted({r for r in refs if r})
     out: dict[str, CaseScope] = {}
     for i in range(0, len(wanted), 500):
-        for row in session.execute(select(OrderRow).where(OrderRow.ref.in_(wanted[i:i + 500]))).scalars():
+        for row in session.execute(select(OrderRow).where(OrderRow.ref.in_(wanted[i : i + 500]))).scalars():
             out[row.ref] = case_scope(row)
     return out

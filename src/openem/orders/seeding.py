@@ -14,7 +14,9 @@ from openem.orders import lifecycle
 from openem.orders.repository import SqlOrderRepository
 
 
-def load_orders(session: Session, docs: Iterable[dict[str, Any]], *, actor: str, now: datetime) -> tuple[set[str], int]:
+def load_orders(
+    session: Session, docs: Iterable[dict[str, Any]], *, actor: str, now: datetime
+) -> tuple[set[str], int]:
     """(refs made active, count left as drafts with errors); an order already stored is left alone."""
     repo = SqlOrderRepository(session)
     active: set[str] = set()

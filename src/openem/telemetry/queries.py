@@ -17,7 +17,19 @@ def evidence_messages(session: Session, keys: Sequence[tuple[str, int]]) -> list
     if not keys:
         return []
     m = TelemetryMessageRow
-    rows = session.execute(select(m.device_id, m.seq, m.type, m.device_time, m.payload, m.flags)
-                           .where(tuple_(m.device_id, m.seq).in_(list(keys)))).all()
-    return [{"device_id": r.device_id, "seq": r.seq, "type": r.type, "device_time": r.device_time,
-             "payload": r.payload or {}, "flags": list(r.flags or [])} for r in sorted(rows, key=lambda r: r.device_time)]
+    rows = session.execute(
+        select(m.device_id, m.seq, m.type, m.device_time, m.payload, m.flags).where(
+            tuple_(m.device_id, m.seq).in_(list(keys))
+        )
+    ).all()
+    return [
+        {
+            "device_id": r.device_id,
+            "seq": r.seq,
+            "type": r.type,
+            "device_time": r.device_time,
+            "payload": r.payload or {},
+            "flags": list(r.flags or []),
+        }
+        for r in sorted(rows, key=lambda r: r.device_time)
+    ]

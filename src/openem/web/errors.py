@@ -21,7 +21,9 @@ def wants_html(request: Request) -> bool:
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
     return request.app.state.templates.TemplateResponse(
-        request, "error.html", {"title": title, "message": message, "caller": getattr(request.state, "caller", None)},
+        request,
+        "error.html",
+        {"title": title, "message": message, "caller": getattr(request.state, "caller", None)},
         status_code=status,
     )
 
@@ -33,7 +35,11 @@ def install_error_handlers(app: FastAPI) -> None:
             if isinstance(exc, Unauthenticated):
                 nxt = request.url.path if request.url.path.startswith("/") else "/"
                 return RedirectResponse(f"/sign-in?next={nxt}", status_code=303)
-            titles = {403: "You do not have permission", 404: "Page not found", 409: "Somebody else changed this"}
+            titles = {
+                403: "You do not have permission",
+                404: "Page not found",
+                409: "Somebody else changed this",
+            }
             return error_page(request, exc.status, titles.get(exc.status, "There is a problem"), exc.message)
         body: dict[str, Any] = {"error": exc.code, "message": exc.message}
         if exc.field:
@@ -52,8 +58,14 @@ def install_error_handlers(app: FastAPI) -> None:
                 errors.append({"field": ".".join(loc), "message": str(err.get("msg", "Invalid value"))})
         if wants_html(request):
             return error_page(request, 422, "There is a problem", "; ".join(e["message"] for e in errors))
-        return JSONResponse({"error": "invalid", "message": errors[0]["message"] if errors else "Invalid request",
-                             "errors": errors}, status_code=422)
+        return JSONResponse(
+            {
+                "error": "invalid",
+                "message": errors[0]["message"] if errors else "Invalid request",
+                "errors": errors,
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -61,15 +73,22 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = "Page not found" if wants_html(request) else "Not found"
         if wants_html(request) and exc.status_code in (404, 405):
-            return error_page(request, exc.status_code, "Page not found", "If you typed the web address, check it is correct.")
+            return error_page(
+                request,
+                exc.status_code,
+                "Page not found",
+                "If you typed the web address, check it is correct.",
+            )
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return JSONResponse({"error": codes.get(exc.status_code, "error"), "message": message},
-                            status_code=exc.status_code)
+        return JSONResponse(
+            {"error": codes.get(exc.status_code, "error"), "message": message}, status_code=exc.status_code
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
         if wants_html(request):
             return error_page(request, 500, "Sorry, there is a problem with the service", "Try again later.")
-        return JSONResponse({"error": "internal", "message": "Sorry, there is a problem with the service"},
-                            status_code=500)
+        return JSONResponse(
+            {"error": "internal", "message": "Sorry, there is a problem with the service"}, status_code=500
+        )

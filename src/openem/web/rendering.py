@@ -29,6 +29,10 @@ def templates(capability_dirs: Sequence[Path] = ()) -> Jinja2Templates:
 
 def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
     caller = getattr(request.state, "caller", None)
-    csrf = caller.web_session.csrf_token if caller and caller.web_session else request.cookies.get(PRE_CSRF_COOKIE, "")
+    csrf = (
+        caller.web_session.csrf_token
+        if caller and caller.web_session
+        else request.cookies.get(PRE_CSRF_COOKIE, "")
+    )
     base = {"caller": caller, "csrf_token": csrf, "role_labels": ROLE_LABELS}
     return request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)

@@ -25,8 +25,18 @@ def merseyside_order(world):
     return creator.post("/api/orders", json=doc).json()["ref"]
 
 
-@pytest.mark.parametrize("path", ["/api/orders/{ref}", "/api/orders/{ref}/validation", "/api/orders/{ref}/documents",
-                                  "/orders/{ref}", "/orders/{ref}/receipt", "/orders/{ref}/confirmation", "/orders/{ref}/documents"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/orders/{ref}",
+        "/api/orders/{ref}/validation",
+        "/api/orders/{ref}/documents",
+        "/orders/{ref}",
+        "/orders/{ref}/receipt",
+        "/orders/{ref}/confirmation",
+        "/orders/{ref}/documents",
+    ],
+)
 def test_an_order_outside_your_cases_answers_as_a_missing_one(world, merseyside_order, path):
     police = world.signed_in("demo-police-officer")  # West Yorkshire: not this order's force
     missing = "ORD-" + "0" * (len(merseyside_order) - 4)
@@ -38,7 +48,9 @@ def test_an_order_outside_your_cases_answers_as_a_missing_one(world, merseyside_
     with world.db.uow() as uow:
         theirs = uow.session.execute(select(AuditRow).where(AuditRow.actor == police_id)).scalars().all()
     refused = [a for a in theirs if a.outcome == "denied"]
-    assert [a.records for a in refused] == [[merseyside_order]], "the foreign order's refusal is audited, once"
+    assert [a.records for a in refused] == [[merseyside_order]], (
+        "the foreign order's refusal is audited, once"
+    )
     assert refused[0].details["answered"] == "not_found"
     assert not [a for a in theirs if a.action == f"orders:{merseyside_order}:read"]
 
@@ -49,6 +61,11 @@ def test_a_write_to_an_order_outside_your_cases_changes_nothing(world, merseysid
     r = prison.put(f"/api/orders/{merseyside_order}/sections/contact", json={"phone": "07700900123"})
     assert r.status_code == 404
     with world.db.uow() as uow:
-        updates = uow.session.execute(select(AuditRow).where(
-            AuditRow.action == f"orders:{merseyside_order}:update")).scalars().all()
+        updates = (
+            uow.session.execute(
+                select(AuditRow).where(AuditRow.action == f"orders:{merseyside_order}:update")
+            )
+            .scalars()
+            .all()
+        )
     assert not updates

@@ -34,7 +34,9 @@ def order_service(uow: UnitOfWork) -> OrderService:
     return OrderService(SqlOrderRepository(uow.session), unit=uow)
 
 
-def load_visible(request: Request, uow: UnitOfWork, caller: Caller, ref: str, purpose: str = "") -> OrderRecord:
+def load_visible(
+    request: Request, uow: UnitOfWork, caller: Caller, ref: str, purpose: str = ""
+) -> OrderRecord:
     """The order if the caller may see it, its reading audited; a missing order and one outside the caller's
     cases both answer 404 "There is no order <ref>" (the second refusal audited)."""
     assert caller.principal is not None
@@ -47,8 +49,14 @@ def load_visible(request: Request, uow: UnitOfWork, caller: Caller, ref: str, pu
         deny_as_missing(request, caller, decision.reason, missing, records=[row.ref])
     record = SqlOrderRepository(uow.session).get(row.ref)
     assert record is not None
-    audit.record(uow.session, actor=caller.actor, action=f"orders:{row.ref}:read", records=[row.ref],
-                 purpose=purpose[:500], details={"reason": decision.reason})
+    audit.record(
+        uow.session,
+        actor=caller.actor,
+        action=f"orders:{row.ref}:read",
+        records=[row.ref],
+        purpose=purpose[:500],
+        details={"reason": decision.reason},
+    )
     return record
 
 
@@ -100,17 +108,31 @@ class OrderContext:
         return self.record
 
 
-def order_route(permission: str, purpose: str = "", *, asked_purpose: bool = False) -> Callable[..., OrderContext]:
+def order_route(
+    permission: str, purpose: str = "", *, asked_purpose: bool = False
+) -> Callable[..., OrderContext]:
     """Dependency: the order named by the path's `{ref}`, loaded once for a caller holding `permission`.
     `purpose` is recorded with the read; `asked_purpose` takes it from the `?purpose=` query instead."""
 
-    def load(ref: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-             caller: Caller = Depends(require(permission))) -> OrderContext:
-        return OrderContext(request, uow, caller, load_visible(request, uow, caller, ref, purpose), order_service(uow))
+    def load(
+        ref: str,
+        request: Request,
+        uow: UnitOfWork = Depends(get_uow, scope="function"),
+        caller: Caller = Depends(require(permission)),
+    ) -> OrderContext:
+        return OrderContext(
+            request, uow, caller, load_visible(request, uow, caller, ref, purpose), order_service(uow)
+        )
 
-    def load_with_purpose(ref: str, request: Request, purpose: str = Query("", max_length=500),
-                          uow: UnitOfWork = Depends(get_uow, scope="function"),
-                          caller: Caller = Depends(require(permission))) -> OrderContext:
-        return OrderContext(request, uow, caller, load_visible(request, uow, caller, ref, purpose), order_service(uow))
+    def load_with_purpose(
+        ref: str,
+        request: Request,
+        purpose: str = Query("", max_length=500),
+        uow: UnitOfWork = Depends(get_uow, scope="function"),
+        caller: Caller = Depends(require(permission)),
+    ) -> OrderContext:
+        return OrderContext(
+            request, uow, caller, load_visible(request, uow, caller, ref, purpose), order_service(uow)
+        )
 
     return load_with_purpose if asked_purpose else load
