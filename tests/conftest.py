@@ -146,7 +146,7 @@ def sign_in(client: Any, username: str, password: str) -> Any:
 def world(db: Any, db_url: str, tmp_path: Path) -> World:
     """The app on the parametrised database, with a demo user of each role."""
     from openem.platform_cli import seed_demo_users
-    from openem.web.app import create_app
+    from openem.server import create_app
 
     created = seed_demo_users(db)
     app = create_app(make_settings(tmp_path, db_url), db, start_dispatcher=False)

@@ -15,9 +15,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from openem.platform_cli import seed_demo_users
+    from openem.server import create_app
     from openem.store.db import Database
     from openem.store.migrate import upgrade
-    from openem.web.app import create_app
 
     if settings.production:
         print("error: the demo refuses to run with OPENEM_ENV=production")

@@ -25,29 +25,13 @@ def load_world_into(db: Database, world: Any, now: datetime) -> tuple[dict[str, 
     Returns the counts and a gateway token for sending the world's telemetry."""
     from openem.auth.service import issue_token
     from openem.devices.service import activate, register_devices
-    from openem.orders import lifecycle
-    from openem.orders.repository import SqlOrderRepository
+    from openem.orders.seeding import load_orders
 
     counts = {"orders_active": 0, "orders_with_errors": 0, "activations": 0}
     with db.uow() as uow:
         register_devices(uow.session, actor="demo", devices=world.devices.to_dict("records"))
-        repo = SqlOrderRepository(uow.session)
-        active_refs = set()
-        for doc in world.orders:
-            doc = dict(doc)
-            ref = doc.pop("ref")
-            defects = doc.pop("defects", [])
-            if repo.get(ref) is not None:
-                continue
-            record = lifecycle.new_draft(ref, doc, "demo", now, doc.get("person_id"))
-            if not defects:
-                for action in ("submit", "accept", "activate"):
-                    record = lifecycle.apply(record, action, now)
-                counts["orders_active"] += 1
-                active_refs.add(ref)
-            else:
-                counts["orders_with_errors"] += 1
-            repo.add(record)
+        active_refs, with_errors = load_orders(uow.session, world.orders, actor="demo", now=now)
+        counts["orders_active"], counts["orders_with_errors"] = len(active_refs), with_errors
         for act in world.activations.to_dict("records"):
             if act["order_ref"] not in active_refs:
                 continue  # a defective order is not fitted: its devices' messages are flagged no_activation

@@ -211,8 +211,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from openem.config import load_settings
+    from openem.server import create_app
     from openem.store.migrate import upgrade
-    from openem.web.app import create_app
 
     settings = load_settings()
     if not args.no_migrate:

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import assert_accessible, click_and_wait, sign_in
 
 from openem.orders.samples import sample_order
-from openem.web.orders_forms import display, get_path
-from openem.web.orders_sections import BY_SLUG
+from openem.orders.web.forms import display, get_path
+from openem.orders.web.sections import BY_SLUG
 
 pytestmark = pytest.mark.e2e
 

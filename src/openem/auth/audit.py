@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from openem.auth.tables import AuditHeadRow, AuditRow
 from openem.core.time import ensure_utc, iso, utcnow
+from openem.store.db import AuditEntry, register_audit_writer
 
 GENESIS = "0" * 64
 
@@ -53,6 +54,16 @@ def record(session: Session, *, actor: str, action: str, records: Iterable[str] 
     head.hash = digest
     session.flush()
     return row
+
+
+def write_entries(session: Session, entries: list[AuditEntry]) -> None:
+    """Write a unit of work's collected audit entries, in its transaction (called by the unit of work)."""
+    for e in entries:
+        record(session, actor=e.actor, action=e.action, records=e.records, purpose=e.purpose, outcome=e.outcome,
+               details=e.details)
+
+
+register_audit_writer(write_entries)
 
 
 @dataclass(frozen=True)

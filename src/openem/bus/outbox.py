@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -13,7 +14,7 @@ from openem.bus.messages import Message
 from openem.core.ids import new_id
 from openem.core.time import utcnow
 from openem.store.base import Base
-from openem.store.db import Database, UnitOfWork
+from openem.store.db import Database, register_event_writer
 from openem.store.types import UTCDateTime
 
 
@@ -38,18 +39,20 @@ class ProcessedRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-def write_pending(uow: UnitOfWork) -> None:
-    """before-commit hook: move the unit of work's events into the outbox table."""
-    for ev in uow.pending_events:
+def write_events(session: Session, events: list[Any]) -> None:
+    """Write a unit of work's events into the outbox, in its transaction (called by the unit of work)."""
+    for ev in events:
         if not isinstance(ev, Message) or not ev.topic:
             raise TypeError(f"not a publishable message: {ev!r}")
         payload = json.loads(json.dumps(ev.to_dict(), default=str))
-        uow.session.add(OutboxRow(id=new_id("MSG"), topic=ev.topic, payload=payload, created_at=utcnow()))
-    uow.pending_events.clear()
+        session.add(OutboxRow(id=new_id("MSG"), topic=ev.topic, payload=payload, created_at=utcnow()))
+
+
+register_event_writer(write_events)
 
 
 def install(db: Database) -> None:
-    db.on_before_commit(write_pending)
+    """Kept for callers written before every unit of work wrote its events: nothing to do any more."""
 
 
 def undelivered(session: Session, limit: int = 500) -> list[OutboxRow]:

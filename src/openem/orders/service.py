@@ -1,6 +1,7 @@
-"""Use cases over an `OrderRepository`. Each takes the acting user id and returns a `ServiceResult`: the new
-record, the events to publish (through the outbox) and one audit entry `(action, actor, details)` with the
-action named `orders:<ORDER_REF>:<verb>`. Validation failures raise `OrderInvalid` carrying field errors.
+"""Use cases over an `OrderRepository` and a unit of work. Each takes the acting user id, adds its events
+(published through the outbox) and one audit entry (action `orders:<ORDER_REF>:<verb>`) to the unit of work,
+which writes them in its own commit, and returns a `ServiceResult` saying what it recorded. Validation
+failures raise `OrderInvalid` carrying field errors (and record nothing).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import dataclasses
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
+import openem.auth  # noqa: F401  (registers the audit writer that records this service's audit entries)
 from openem.bus.messages import Event
 from openem.core.errors import Conflict, Invalid, NotFound
 from openem.core.ids import new_id
@@ -24,6 +26,32 @@ from openem.orders.rules.duplicates import PossibleDuplicate, find_possible_dupl
 from openem.orders.rules.structure import check_structure
 
 AuditEntry = tuple[str, str, dict[str, Any]]
+
+
+class Unit(Protocol):
+    """Where a use case's events and audit entries go: `openem.store.db.UnitOfWork` (written in its commit), or
+    `InMemoryUnit` in tests."""
+
+    def add_event(self, event_obj: Any) -> None: ...
+
+    def add_audit(self, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
+                  outcome: str = "ok", details: dict[str, Any] | None = None) -> None: ...
+
+
+class InMemoryUnit:
+    """Collects events and audit entries in lists (the in-memory counterpart of the store's unit of work)."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self.audit: list[dict[str, Any]] = []
+
+    def add_event(self, event_obj: Any) -> None:
+        self.events.append(event_obj)
+
+    def add_audit(self, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
+                  outcome: str = "ok", details: dict[str, Any] | None = None) -> None:
+        self.audit.append({"actor": actor, "action": action, "records": list(records), "purpose": purpose,
+                           "outcome": outcome, "details": dict(details or {})})
 
 
 class OrderRepository(Protocol):
@@ -88,6 +116,8 @@ class PossibleDuplicates(Conflict):
 
 @dataclasses.dataclass(frozen=True)
 class ServiceResult:
+    """The record after a use case and what it recorded (already added to the unit of work)."""
+
     record: OrderRecord
     events: tuple[Event, ...]
     audit: AuditEntry
@@ -95,11 +125,17 @@ class ServiceResult:
 
 class OrderService:
     def __init__(
-        self, repo: OrderRepository, clock: Clock | None = None, policy: Mapping[str, Any] | None = None
+        self,
+        repo: OrderRepository,
+        clock: Clock | None = None,
+        policy: Mapping[str, Any] | None = None,
+        *,
+        unit: Unit,
     ) -> None:
         self.repo = repo
         self.clock = clock or Clock()
         self.policy = policy
+        self.unit = unit
 
     # -- helpers -------------------------------------------------------------------------------------
     def _get(self, ref: str) -> OrderRecord:
@@ -108,9 +144,15 @@ class OrderService:
             raise NotFound(f"Order {ref} not found")
         return record
 
-    @staticmethod
-    def _audit(record: OrderRecord, verb: str, actor: str, **details: Any) -> AuditEntry:
-        return (f"orders:{record.ref}:{verb}", actor, {"version": record.latest.version, **details})
+    def _done(
+        self, record: OrderRecord, events: tuple[Event, ...], verb: str, actor: str, **details: Any
+    ) -> ServiceResult:
+        """Record the use case's events and audit entry in the unit of work."""
+        audit = (f"orders:{record.ref}:{verb}", actor, {"version": record.latest.version, **details})
+        for event in events:
+            self.unit.add_event(event)
+        self.unit.add_audit(actor=actor, action=audit[0], records=[record.ref], details=audit[2])
+        return ServiceResult(record, events, audit)
 
     # -- use cases -----------------------------------------------------------------------------------
     def create_draft(
@@ -122,7 +164,7 @@ class OrderService:
             raise OrderInvalid(errors)
         record = lifecycle.new_draft(new_id("ORD"), doc, actor, self.clock.now(), person_id)
         self.repo.add(record)
-        return ServiceResult(record, (), self._audit(record, "create", actor))
+        return self._done(record, (), "create", actor)
 
     def update_section(self, actor: str, ref: str, name: str, value: Any) -> ServiceResult:
         """Replace one section of the draft (shape-checked; completeness is checked on submit)."""
@@ -139,7 +181,7 @@ class OrderService:
         doc[name] = copy.deepcopy(value)
         record = record.replace_latest(dataclasses.replace(record.latest, document=doc))
         self.repo.save(record)
-        return ServiceResult(record, (), self._audit(record, "update", actor, section=name))
+        return self._done(record, (), "update", actor, section=name)
 
     def validate(self, ref: str) -> list[ValidationError]:
         return validate_order(self._get(ref).latest.document, now=self.clock.now(), policy=self.policy)
@@ -176,7 +218,7 @@ class OrderService:
             order=copy.deepcopy(doc),
         )
         details = {"confirmed_not_duplicates": sorted(set(confirmed_not_duplicates))}
-        return ServiceResult(record, (event,), self._audit(record, "submit", actor, **details))
+        return self._done(record, (event,), "submit", actor, **details)
 
     def accept(self, actor: str, ref: str) -> ServiceResult:
         record = self._get(ref)
@@ -205,7 +247,7 @@ class OrderService:
                 )
             )
             details["variation_types"] = kinds
-        return ServiceResult(record, tuple(events), self._audit(record, "accept", actor, **details))
+        return self._done(record, tuple(events), "accept", actor, **details)
 
     def reject(self, actor: str, ref: str, reasons: Iterable[str]) -> ServiceResult:
         reasons = tuple(r.strip() for r in reasons if isinstance(r, str) and r.strip())
@@ -216,13 +258,13 @@ class OrderService:
         record = lifecycle.apply(record, "reject", now, reasons)
         self.repo.save(record)
         event = ev.OrderRejected(ref, record.latest.version, actor, iso(now), list(reasons))
-        return ServiceResult(record, (event,), self._audit(record, "reject", actor, reasons=list(reasons)))
+        return self._done(record, (event,), "reject", actor, reasons=list(reasons))
 
     def activate(self, actor: str, ref: str) -> ServiceResult:
         """The tag was fitted."""
         record = lifecycle.apply(self._get(ref), "activate", self.clock.now())
         self.repo.save(record)
-        return ServiceResult(record, (), self._audit(record, "activate", actor))
+        return self._done(record, (), "activate", actor)
 
     def vary(self, actor: str, ref: str, request_type: RequestType = RequestType.VARIATION) -> ServiceResult:
         """Start a new draft version copied from the last (variation, amend rejected, reinstall...)."""
@@ -234,7 +276,7 @@ class OrderService:
             ) from None
         record = lifecycle.add_version(self._get(ref), request_type, actor, self.clock.now())
         self.repo.save(record)
-        return ServiceResult(record, (), self._audit(record, request_type.value.lower(), actor))
+        return self._done(record, (), request_type.value.lower(), actor)
 
     def amend_rejected(self, actor: str, ref: str) -> ServiceResult:
         return self.vary(actor, ref, RequestType.AMEND_REJECTED)
@@ -248,7 +290,7 @@ class OrderService:
         event = ev.OrderEnded(
             ref, record.latest.version, record.person_id, actor, iso(now), reason.strip()[:500]
         )
-        return ServiceResult(record, (event,), self._audit(record, "end", actor, reason=reason.strip()[:500]))
+        return self._done(record, (event,), "end", actor, reason=reason.strip()[:500])
 
 
 __all__ = [
@@ -257,5 +299,7 @@ __all__ = [
     "OrderRepository",
     "OrderService",
     "PossibleDuplicates",
+    "InMemoryUnit",
     "ServiceResult",
+    "Unit",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,20 +49,69 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row to write in the unit of work's commit (the arguments of `openem.auth.audit.record`)."""
+
+    actor: str
+    action: str
+    records: tuple[str, ...] = ()
+    purpose: str = ""
+    outcome: str = "ok"
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+EventWriter = Callable[[Session, list[Any]], None]
+AuditWriter = Callable[[Session, list[AuditEntry]], None]
+#: Who writes a unit of work's collected events (to the outbox) and audit entries (to the hash-chained log) in
+#: its commit. The store sits below the bus and auth, so those register themselves when imported
+#: (`openem.bus.outbox`, imported by the `openem.bus` package and so by every event class, and
+#: `openem.auth.audit`, imported by the `openem.auth` package): every Database has them, nothing to install.
+_writers: dict[str, Callable[..., None]] = {}
+
+
+def register_event_writer(fn: EventWriter) -> None:
+    _writers["events"] = fn
+
+
+def register_audit_writer(fn: AuditWriter) -> None:
+    _writers["audit"] = fn
+
+
 @dataclass
 class UnitOfWork:
-    """One transaction. Events collected during it go to the outbox in the same transaction; after commit
+    """One transaction. The events and audit entries a service adds are written in this transaction's own
+    commit (events to the outbox, audit rows to the audit log), so that no caller can forget them; after commit
     the callbacks registered with `after_commit` run (e.g. waking the outbox dispatcher)."""
 
     session: Session
     pending_events: list[Any] = field(default_factory=list)
+    pending_audit: list[AuditEntry] = field(default_factory=list)
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def add_event(self, event_obj: Any) -> None:
+        if "events" not in _writers:  # never drop an event silently
+            raise RuntimeError("no outbox writer registered: import openem.bus before adding events")
         self.pending_events.append(event_obj)
+
+    def add_audit(self, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
+                  outcome: str = "ok", details: dict[str, Any] | None = None) -> None:
+        if "audit" not in _writers:
+            raise RuntimeError("no audit writer registered: import openem.auth before adding audit entries")
+        self.pending_audit.append(AuditEntry(actor, action, tuple(str(r) for r in records), purpose, outcome,
+                                             dict(details or {})))
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         self._after_commit.append(fn)
+
+    def write_collected(self) -> None:
+        """Write the collected events and audit entries into the transaction (run just before commit)."""
+        if self.pending_events:
+            events, self.pending_events = self.pending_events, []
+            _writers["events"](self.session, events)
+        if self.pending_audit:
+            entries, self.pending_audit = self.pending_audit, []
+            _writers["audit"](self.session, entries)
 
 
 class Database:
@@ -77,7 +126,7 @@ class Database:
         return self.url.startswith("sqlite")
 
     def on_before_commit(self, fn: Callable[[UnitOfWork], None]) -> None:
-        """Hook run inside every transaction just before commit (the outbox writer uses it)."""
+        """Hook run inside every transaction just before its collected events and audit are written."""
         self._before_commit.append(fn)
 
     @contextmanager
@@ -88,6 +137,7 @@ class Database:
             yield uow
             for hook in self._before_commit:
                 hook(uow)
+            uow.write_collected()
             session.commit()
         except BaseException:
             session.rollback()

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from openem.core.time import utcnow
-from openem.devices.service import activations_live, resolve
+from openem.devices.queries import activations_live, resolve
 from openem.telemetry.tables import (
     TelemetryBatchRow,
     TelemetryMessageRow,

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openem.auth import audit
 from openem.auth.policy import Principal
 from openem.auth.service import WebSession, check_token, load_session
-from openem.core.errors import Forbidden, Unauthenticated
+from openem.core.errors import Forbidden, NotFound, Unauthenticated
 from openem.store.db import UnitOfWork
 
 SESSION_COOKIE = "openem_session"
@@ -148,3 +148,12 @@ async def csrf_protect(request: Request, uow: UnitOfWork = Depends(get_uow, scop
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
         raise Forbidden("The form has expired or was not sent from this site: go back, reload the page and try again")
+
+
+def deny_as_missing(request: Request, caller: Caller, reason: str, message: str, records: list[str] | None = None) -> None:
+    """Refuse a record outside the caller's reach exactly as if it did not exist (404, the same message), so
+    that ids cannot be probed; the refusal is audited in its own transaction (it survives the rollback)."""
+    with request.app.state.db.uow() as own:
+        audit.record(own.session, actor=caller.actor, action=f"web:{request.url.path[:150]}:denied",
+                     records=records or [], outcome="denied", details={"reason": reason, "answered": "not_found"})
+    raise NotFound(message)

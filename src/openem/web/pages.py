@@ -26,6 +26,7 @@ from openem.web.deps import (
     signed_in,
     signer,
 )
+from openem.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,13 +49,6 @@ ROLE_HOME = {
     Role.PROBATION_PRACTITIONER: "cases", Role.POLICE_OFFICER: "cases", Role.CRIME_MATCHING_CASEWORKER: "crime",
     Role.CRIME_MATCHING_MANAGER: "crime", Role.ANALYST: "mi", Role.ADMIN: "admin",
 }
-
-
-def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
-    caller = getattr(request.state, "caller", None)
-    csrf = caller.web_session.csrf_token if caller and caller.web_session else request.cookies.get(PRE_CSRF_COOKIE, "")
-    base = {"caller": caller, "csrf_token": csrf, "role_labels": ROLE_LABELS}
-    return request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
 
 
 def safe_next(value: str | None) -> str:

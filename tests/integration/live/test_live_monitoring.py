@@ -85,7 +85,7 @@ def test_alert_pages_show_evidence_to_the_monitoring_centre_only_and_audit_the_r
     assert page.status_code == 200 and "evidence-map" in page.text and "Evidence (" in page.text
     assert op.get("/alerts").status_code == 200
     pp = world.signed_in("demo-probation-practitioner")  # not the responsible officer of this order
-    assert pp.get(f"/api/alerts/{alert_id}").status_code == 403
+    assert pp.get(f"/api/alerts/{alert_id}").status_code == 404
     assert alert_id not in {a["alert_id"] for a in pp.get("/api/alerts").json()}
     assert world.signed_in("demo-analyst").get("/alerts").status_code == 403
     with world.db.uow() as uow:

@@ -8,8 +8,8 @@ import re
 from html import unescape
 from typing import Any
 
-from openem.web.orders_forms import display, get_path
-from openem.web.orders_sections import BY_SLUG
+from openem.orders.web.forms import display, get_path
+from openem.orders.web.sections import BY_SLUG
 
 
 def csrf(client: Any) -> str:

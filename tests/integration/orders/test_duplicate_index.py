@@ -17,7 +17,7 @@ NOW = datetime.now(UTC)
 
 def accepted(db, doc) -> str:
     with db.uow() as uow:
-        svc = OrderService(SqlOrderRepository(uow.session), FrozenClock(NOW))
+        svc = OrderService(SqlOrderRepository(uow.session), FrozenClock(NOW), unit=uow)
         ref = svc.create_draft("creator", doc).record.ref
         svc.submit("creator", ref)
         svc.accept("operator", ref)
@@ -42,7 +42,7 @@ def test_only_orders_sharing_a_key_are_read_and_the_index_follows_a_variation(db
     assert sharing(db, {"device_wearer": {"first_name": "Nobody"}}) == []  # no keys: nothing to compare
 
     with db.uow() as uow:  # person 2's PNC is corrected by a variation
-        svc = OrderService(SqlOrderRepository(uow.session), FrozenClock(NOW))
+        svc = OrderService(SqlOrderRepository(uow.session), FrozenClock(NOW), unit=uow)
         svc.vary("creator", refs[2])
         wearer = dict(svc.repo.get(refs[2]).latest.document["device_wearer"], pnc="2020/0000099B")
         svc.update_section("creator", refs[2], "device_wearer", wearer)

@@ -72,5 +72,5 @@ def test_someone_outside_the_case_cannot_download(world, creator):
     doc = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "LICENCE"},
                        files={"file": ("l.pdf", PDF, "application/pdf")}).json()[0]
     other = world.signed_in("demo-probation-practitioner")
-    assert other.get(f"/orders/{ref}/documents/{doc['id']}").status_code == 403
+    assert other.get(f"/orders/{ref}/documents/{doc['id']}").status_code == 404
     assert creator.get(f"/orders/{ref}/documents/DOC-NOPE").status_code == 404

@@ -89,7 +89,7 @@ def test_practitioner_outside_the_caseload_is_refused_and_audited(world, creator
     pp = world.signed_in("demo-probation-practitioner")
     assert pp.get(f"/api/orders/{ours}").status_code == 200
     r = pp.get(f"/api/orders/{theirs}")
-    assert r.status_code == 403
+    assert r.status_code == 404  # answered as a missing order: refs cannot be probed
     listed = {o["ref"] for o in pp.get("/api/orders").json()}
     assert ours in listed and theirs not in listed
     assert pp.get("/api/orders/ORD-DOES-NOT-EXIST").status_code == 404
@@ -105,7 +105,7 @@ def test_police_see_their_own_force_only(world, creator):
     mp = creator.post("/api/orders", json=valid_doc(police_area="MERSEYSIDE")).json()["ref"]
     police = world.signed_in("demo-police-officer")  # West Yorkshire
     assert police.get(f"/api/orders/{wy}").status_code == 200
-    assert police.get(f"/api/orders/{mp}").status_code == 403
+    assert police.get(f"/api/orders/{mp}").status_code == 404
 
 
 def test_only_the_monitoring_centre_accepts_orders(world, creator):

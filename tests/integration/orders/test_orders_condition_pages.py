@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from openem.web.orders_sections import BY_SLUG
+from openem.orders.web.sections import BY_SLUG
 
 from .pages_helpers import errors_of, new_order, save, stored
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import ImmutableMultiDict
 
-from openem.web.orders_forms import Field, apply_form, display, parse_field
+from openem.orders.web.forms import Field, apply_form, display, parse_field
 
 INSTANT = Field("monitoring.start", "Monitoring starts", "instant")
 

@@ -23,7 +23,7 @@ def test_a_new_order_starts_on_a_task_list_and_is_listed_for_its_creator_only(wo
     assert ref not in creator.get("/orders?q=nobody-by-this-name").text
     police = world.signed_in("demo-police-officer")
     assert ref not in police.get("/orders").text
-    assert police.get(f"/orders/{ref}").status_code == 403
+    assert police.get(f"/orders/{ref}").status_code == 404
 
 
 def test_starting_an_order_needs_the_form_token(creator):

@@ -7,14 +7,22 @@ import pkgutil
 
 from fastapi.params import Depends as DependsParam
 
-import openem.web
+from openem.server import WEB_MODULES
 from openem.web.deps import get_uow
+
+
+def web_modules():
+    """The shell's modules and every module of each web package the server includes."""
+    for name in ["openem.web", *WEB_MODULES]:
+        package = importlib.import_module(name)
+        yield package
+        for info in pkgutil.iter_modules(getattr(package, "__path__", [])):
+            yield importlib.import_module(f"{name}.{info.name}")
 
 
 def test_every_use_of_the_unit_of_work_has_function_scope():
     found = 0
-    for info in pkgutil.iter_modules(openem.web.__path__):
-        module = importlib.import_module(f"openem.web.{info.name}")
+    for module in web_modules():
         for name, fn in vars(module).items():
             if not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue

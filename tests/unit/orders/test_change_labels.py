@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from openem.orders.samples import sample_order
-from openem.web.orders_sections import question_for
+from openem.orders.web.sections import question_for
 
 
 @pytest.mark.parametrize(("field", "words"), [

@@ -12,14 +12,20 @@ from openem.orders.diff import diff_orders, variation_types
 from openem.orders.events import OrderAccepted, OrderEnded, OrderSubmitted, OrderVaried
 from openem.orders.model import OrderStatus
 from openem.orders.rules.duplicates import find_possible_duplicates
-from openem.orders.service import InMemoryOrderRepository, OrderInvalid, OrderService, PossibleDuplicates
+from openem.orders.service import (
+    InMemoryOrderRepository,
+    InMemoryUnit,
+    OrderInvalid,
+    OrderService,
+    PossibleDuplicates,
+)
 
 from .conftest import NOW
 
 
 @pytest.fixture
 def service():
-    return OrderService(InMemoryOrderRepository(), FrozenClock(NOW))
+    return OrderService(InMemoryOrderRepository(), FrozenClock(NOW), unit=InMemoryUnit())
 
 
 def _submitted(service, order, actor="u1"):

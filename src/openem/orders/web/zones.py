@@ -10,22 +10,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from openem.orders import policy as policy_data
 from openem.orders.documents import MAX_GEOJSON_BYTES, zone_from_geojson
 from openem.orders.lifecycle import OrderRecord
-from openem.orders.model import DAYS, OrderStatus
-from openem.orders.repository import SqlOrderRepository
+from openem.orders.model import DAYS
 from openem.orders.rules.base import Context
-from openem.orders.service import OrderInvalid, OrderService
-from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import commit_result, load_visible, must_own_draft
-from openem.web.orders_forms import Field, apply_form, display, get_path
-from openem.web.orders_sections import BY_SLUG, ZONE_KINDS, days, page_errors
+from openem.orders.service import OrderInvalid
+from openem.orders.web.context import OrderContext, order_route
+from openem.orders.web.forms import Field, apply_form, display, get_path
+from openem.orders.web.sections import BY_SLUG, ZONE_KINDS, days, page_errors
+from openem.web.deps import csrf_protect, read_form
+from openem.web.rendering import render
 
 router = APIRouter(tags=["order pages"])
+CREATE = order_route("orders:create")
 FIELDS = [
     Field("zone.name", "Name of the zone"),
     Field("zone.start", "Zone applies from", "instant"),
@@ -103,8 +103,6 @@ def render_zones(
     status_code: int = 200,
     editing: str = "",
 ) -> Response:
-    from openem.web.pages import render
-
     doc = record.latest.document
     target = zone_at(doc, editing) if editing else None
     if form is None and target is not None:
@@ -138,23 +136,15 @@ def render_zones(
 
 
 @router.get("/orders/{ref}/zones")
-def zones_page(
-    ref: str,
-    request: Request,
-    check: bool = False,
-    edit: str = "",
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
-    if record.latest.status is not OrderStatus.DRAFT:
-        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+def zones_page(check: bool = False, edit: str = "", order: OrderContext = Depends(CREATE)) -> Response:
+    redirect = order.editable()
+    if redirect:
+        return redirect
     errors: list[tuple[str, str]] = []
     if check:
-        found = OrderService(SqlOrderRepository(uow.session)).validate(record.ref)
+        found = order.service.validate(order.ref)
         errors = [("zone.name", e.message) for e in page_errors(BY_SLUG["zones"], found)]
-    return render_zones(request, record, errors, None, editing=edit[:80])
+    return render_zones(order.request, order.record, errors, None, editing=edit[:80])
 
 
 def next_id(doc: dict[str, Any]) -> str:
@@ -196,17 +186,11 @@ def geometry_from(form: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str
 
 
 @router.post("/orders/{ref}/zones", dependencies=[Depends(csrf_protect)])
-def zones_save(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-    form: Any = Depends(read_form),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
-    if record.latest.status is not OrderStatus.DRAFT:
-        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+def zones_save(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
+    redirect = order.editable()
+    if redirect:
+        return redirect
+    request, record = order.request, order.record
     action = str(form.get("action", "add"))[:60]
     doc = copy.deepcopy(record.latest.document)
     conditions = doc.get("conditions") if isinstance(doc.get("conditions"), dict) else {}
@@ -219,7 +203,7 @@ def zones_save(
         editing = action[5:] if action.startswith("save-") else ""
         target = zone_at(doc, editing) if editing else None
         if editing and target is None:  # the zone went (removed in another tab): nothing to change
-            return RedirectResponse(f"/orders/{record.ref}/zones", status_code=303)
+            return order.redirect("/zones")
         kind = str(form.get("kind", ""))
         values: dict[str, Any] = {}
         errors, raw = apply_form(values, FIELDS, form)
@@ -246,10 +230,8 @@ def zones_save(
             if target is not None:  # an exclusion zone became an inclusion zone, or the other way
                 conditions[target[0]].pop(target[1])
             conditions[kind].append(zone)
-    svc = OrderService(SqlOrderRepository(uow.session))
     try:
-        result = svc.update_section(caller.actor, record.ref, "conditions", conditions)
+        order.changed(order.service.update_section(order.actor, order.ref, "conditions", conditions))
     except OrderInvalid as exc:
         return render_zones(request, record, [("zone.name", e.message) for e in exc.errors], None, 422)
-    commit_result(uow, result)
-    return RedirectResponse(f"/orders/{record.ref}/zones", status_code=303)
+    return order.redirect("/zones")

@@ -12,7 +12,7 @@ from typing import Any
 from openem.core import reference
 from openem.orders.model import ADDRESS_TYPES, DAYS, GENDERS, INSTALL_LOCATIONS, RISK_LEVELS, SEXES
 from openem.orders.rules.base import ValidationError
-from openem.web.orders_forms import Field, field_matches, get_path
+from openem.orders.web.forms import Field, field_matches, get_path
 
 
 def _labels(values: tuple[Any, ...]) -> Callable[[], Mapping[str, str]]:

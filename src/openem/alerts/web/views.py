@@ -8,18 +8,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from openem.alerts.tables import AlertRow
 from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
-from openem.orders.repository import OrderRow
+from openem.orders.queries import case_scopes
 from openem.store.db import UnitOfWork
-from openem.telemetry.tables import TelemetryMessageRow
-from openem.web.deps import Caller, deny, get_uow, require
-from openem.web.orders_api import case_scope
-from openem.web.pages import render
+from openem.telemetry.queries import evidence_messages
+from openem.web.deps import Caller, deny_as_missing, get_uow, require
+from openem.web.rendering import render
 
 router = APIRouter()
 
@@ -41,15 +40,14 @@ def _visible(uow: UnitOfWork, caller: Caller, rows: list[AlertRow]) -> list[Aler
     assert caller.principal is not None
     if caller.principal.has("cases:all") and caller.principal.has("cases:restricted"):
         return rows
-    refs = {r.order_ref for r in rows}
-    orders = {o.ref: o for o in uow.session.execute(select(OrderRow).where(OrderRow.ref.in_(refs))).scalars()}
+    scopes = case_scopes(uow.session, {r.order_ref for r in rows})
     out = []
     for r in rows:
-        o = orders.get(r.order_ref)
-        if o is None:
+        scope = scopes.get(r.order_ref)
+        if scope is None:
             if caller.principal.has("cases:all"):
                 out.append(r)  # device alerts with no order (e.g. no activation) are the monitoring centre's
-        elif can_view_case(caller.principal, case_scope(o)).allowed:
+        elif can_view_case(caller.principal, scope).allowed:
             out.append(r)
     return out
 
@@ -77,18 +75,16 @@ def load_alert(request: Request, uow: UnitOfWork, caller: Caller, alert_id: str,
     row = uow.session.get(AlertRow, alert_id[:64])
     if row is None:
         raise NotFound("There is no such alert")
-    if not _visible(uow, caller, [row]):
-        deny(request, uow, caller, "alert outside your cases", records=[row.alert_id, row.order_ref])
+    if not _visible(uow, caller, [row]):  # answered as a missing alert, so that alert ids cannot be probed
+        deny_as_missing(request, caller, "alert outside your cases", "There is no such alert",
+                        records=[row.alert_id, row.order_ref])
     keys = [(d, int(s)) for d, s in (row.evidence or [])][:500]
     points = []
-    if keys:
-        msgs = uow.session.execute(select(TelemetryMessageRow).where(
-            tuple_(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).in_(keys))).scalars().all()
-        for m in sorted(msgs, key=lambda m: m.device_time):
-            p = m.payload or {}
-            points.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "time": m.device_time.isoformat(),
-                           "lat": p.get("lat"), "lon": p.get("lon"), "accuracy_m": p.get("accuracy_m"),
-                           "flags": list(m.flags or []), "payload": p})
+    for m in evidence_messages(uow.session, keys):
+        p = m["payload"]
+        points.append({"device_id": m["device_id"], "seq": m["seq"], "type": m["type"], "time": m["device_time"].isoformat(),
+                       "lat": p.get("lat"), "lon": p.get("lon"), "accuracy_m": p.get("accuracy_m"),
+                       "flags": m["flags"], "payload": p})
     audit.record(uow.session, actor=caller.actor, action=f"alerts:{row.alert_id}:read_evidence",
                  records=[row.alert_id, row.order_ref, row.person_id], purpose=purpose[:500],
                  details={"points": len(points)})

@@ -8,21 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from openem.core.time import iso
 from openem.orders.bulk import COLUMNS, import_court_results
 from openem.orders.diff import diff_orders
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import OrderStatus, RequestType
-from openem.orders.repository import SqlOrderRepository
 from openem.orders.rules.base import ValidationError
-from openem.orders.service import OrderInvalid, OrderService, PossibleDuplicates
-from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import commit_result, load_visible, must_own_draft
-from openem.web.orders_forms import get_path, summary
-from openem.web.orders_sections import (
+from openem.orders.service import OrderInvalid, PossibleDuplicates
+from openem.orders.web.context import OrderContext, order_route, order_service
+from openem.orders.web.forms import get_path, summary
+from openem.orders.web.sections import (
     ADDRESS_LABELS,
     PAGES,
     REPEATED,
@@ -31,15 +28,17 @@ from openem.web.orders_sections import (
     question_for,
     timetable,
 )
-from openem.web.pages import render
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.rendering import render
 
 router = APIRouter(tags=["order pages"])
 WRITE = [Depends(csrf_protect)]
 MAX_UPLOAD = 5 * 1024 * 1024
-
-
-def service(uow: UnitOfWork) -> OrderService:
-    return OrderService(SqlOrderRepository(uow.session))
+READ = order_route("orders:read")
+RECEIPT = order_route("orders:read", "receipt")
+CREATE = order_route("orders:create")
+REVIEW = order_route("orders:review")
 
 
 def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -167,57 +166,33 @@ def import_upload(
         return render(request, "orders/import.html", ctx, status=422)
     created = []
     for doc in result.orders:
-        res = service(uow).create_draft(caller.actor, doc)
-        commit_result(uow, res)
+        res = order_service(uow).create_draft(caller.actor, doc)
         created.append(res.record.ref)
     ctx["created"] = created
     return render(request, "orders/import.html", ctx)
 
 
 @router.get("/orders/{ref}/check-answers")
-def check_answers(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
-    if record.latest.status is not OrderStatus.DRAFT:
-        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
-    return check_page(request, record)
+def check_answers(order: OrderContext = Depends(CREATE)) -> Response:
+    return order.editable() or check_page(order.request, order.record)
 
 
 @router.post("/orders/{ref}/submit", dependencies=WRITE)
-def submit(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-    form: Any = Depends(read_form),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    must_own_draft(caller, record)
+def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
+    order.must_own_draft()
     confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
     try:
-        result = service(uow).submit(caller.actor, record.ref, confirmed)
+        order.changed(order.service.submit(order.actor, order.ref, confirmed))
     except OrderInvalid as exc:
-        return check_page(request, record, error_links(record.ref, exc.errors), status_code=422)
+        return check_page(order.request, order.record, error_links(order.ref, exc.errors), status_code=422)
     except PossibleDuplicates as exc:
-        return check_page(request, record, [("duplicates", exc.message)], exc.duplicates, status_code=409)
-    commit_result(uow, result)
-    return RedirectResponse(f"/orders/{record.ref}/confirmation", status_code=303)
+        return check_page(order.request, order.record, [("duplicates", exc.message)], exc.duplicates, status_code=409)
+    return order.redirect("/confirmation")
 
 
 @router.get("/orders/{ref}/confirmation")
-def confirmation(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:read")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    return render(request, "orders/confirmation.html", {"title": "Order submitted", "record": record})
+def confirmation(order: OrderContext = Depends(READ)) -> Response:
+    return render(order.request, "orders/confirmation.html", {"title": "Order submitted", "record": order.record})
 
 
 def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
@@ -231,14 +206,8 @@ def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
 
 
 @router.get("/orders/{ref}/receipt")
-def receipt(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:read")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref, purpose="receipt")
-    return render(request, "orders/receipt.html", {**receipt_ctx(record), "pdf": pdf_available()})
+def receipt(order: OrderContext = Depends(RECEIPT)) -> Response:
+    return render(order.request, "orders/receipt.html", {**receipt_ctx(order.record), "pdf": pdf_available()})
 
 
 def pdf_available() -> bool:
@@ -250,23 +219,17 @@ def pdf_available() -> bool:
 
 
 @router.get("/orders/{ref}/receipt.pdf")
-def receipt_pdf(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:read")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref, purpose="receipt")
+def receipt_pdf(order: OrderContext = Depends(RECEIPT)) -> Response:
     if not pdf_available():
-        return RedirectResponse(f"/orders/{record.ref}/receipt", status_code=303)
+        return order.redirect("/receipt")
     import weasyprint
 
-    html = request.app.state.templates.get_template("orders/receipt_pdf.html").render(receipt_ctx(record))
+    html = order.request.app.state.templates.get_template("orders/receipt_pdf.html").render(receipt_ctx(order.record))
     pdf = weasyprint.HTML(string=html).write_pdf()
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="order-{record.ref}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="order-{order.ref}.pdf"'},
     )
 
 
@@ -281,16 +244,10 @@ def changes(record: OrderRecord, version: int) -> list[Any]:
     ]
 
 
-def overview(
-    request: Request,
-    uow: UnitOfWork,
-    caller: Caller,
-    record: OrderRecord,
-    errors: list[tuple[str, str]] | None = None,
-    status_code: int = 200,
-) -> Response:
-    p = caller.principal
+def overview(order: OrderContext, errors: list[tuple[str, str]] | None = None, status_code: int = 200) -> Response:
+    p = order.caller.principal
     assert p is not None
+    record = order.record
     latest = record.latest
     ctx = {
         "title": ("Error: " if errors else "") + f"Order {record.ref}",
@@ -303,52 +260,29 @@ def overview(
         "can_vary": p.has("orders:create") and latest.status in (OrderStatus.ACCEPTED, OrderStatus.ACTIVE),
         "can_amend": p.has("orders:create") and latest.status is OrderStatus.REJECTED,
     }
-    return render(request, "orders/overview.html", ctx, status=status_code)
+    return render(order.request, "orders/overview.html", ctx, status=status_code)
 
 
 @router.post("/orders/{ref}/accept", dependencies=WRITE)
-def accept(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:review")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
-    result = service(uow).accept(caller.actor, record.ref)
-    commit_result(uow, result)
-    return RedirectResponse(f"/orders/{record.ref}?decided=accepted", status_code=303)
+def accept(order: OrderContext = Depends(REVIEW)) -> Response:
+    order.changed(order.service.accept(order.actor, order.ref))
+    return order.redirect("?decided=accepted")
 
 
 @router.post("/orders/{ref}/reject", dependencies=WRITE)
-def reject(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:review")),
-    form: Any = Depends(read_form),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
+def reject(order: OrderContext = Depends(REVIEW), form: Any = Depends(read_form)) -> Response:
     raw = str(form.get("reasons", ""))[:4000]
     reasons = [line.strip()[:500] for line in raw.splitlines() if line.strip()][:20]
     try:
-        result = service(uow).reject(caller.actor, record.ref, reasons)
+        order.changed(order.service.reject(order.actor, order.ref, reasons))
     except OrderInvalid as exc:
-        return overview(request, uow, caller, record, [("reasons", e.message) for e in exc.errors], 422)
-    commit_result(uow, result)
-    return RedirectResponse(f"/orders/{record.ref}?decided=rejected", status_code=303)
+        return overview(order, [("reasons", e.message) for e in exc.errors], 422)
+    return order.redirect("?decided=rejected")
 
 
 @router.post("/orders/{ref}/vary", dependencies=WRITE)
-def vary(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-    form: Any = Depends(read_form),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
+def vary(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
     kind = str(form.get("request_type", "VARIATION"))[:30]
     request_type = RequestType.AMEND_REJECTED if kind == "AMEND_REJECTED" else RequestType.VARIATION
-    result = service(uow).vary(caller.actor, record.ref, request_type)
-    commit_result(uow, result)
-    return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+    order.changed(order.service.vary(order.actor, order.ref, request_type))
+    return order.redirect()

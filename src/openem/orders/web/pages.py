@@ -1,6 +1,6 @@
 """Order-entry web pages (GOV.UK): order lists and search, starting a draft, the task list and one page per
-section. Check your answers, submit, review, variation, zones and bulk import are in `orders_flow.py` and
-`orders_zones.py`; the question definitions in `orders_sections.py`; form conversion in `orders_forms.py`.
+section. Check your answers, submit, review, variation, zones and bulk import are in `flow.py` and
+`zones.py`; the question definitions in `sections.py`; form conversion in `forms.py`.
 
 Decisions stay in the orders service and rules; these handlers only turn forms into section values and
 errors into GOV.UK error summaries.
@@ -20,15 +20,14 @@ from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import DAYS, OrderStatus
-from openem.orders.repository import OrderRow, SqlOrderRepository
+from openem.orders.queries import case_scope
+from openem.orders.repository import OrderRow
 from openem.orders.rules.base import ValidationError
-from openem.orders.service import OrderInvalid, OrderService
-from openem.store.db import UnitOfWork
-from openem.web import orders_flow, orders_zones
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
-from openem.web.orders_api import case_scope, commit_result, load_visible, must_own_draft
-from openem.web.orders_forms import Field, apply_form, display, get_path, prune
-from openem.web.orders_sections import (
+from openem.orders.service import OrderInvalid
+from openem.orders.web import flow, zones
+from openem.orders.web.context import OrderContext, order_route, order_service
+from openem.orders.web.forms import Field, apply_form, display, get_path, prune
+from openem.orders.web.sections import (
     BY_SLUG,
     GROUPS,
     PAGES,
@@ -39,13 +38,15 @@ from openem.web.orders_sections import (
     status,
     timetable,
 )
-from openem.web.pages import render
+from openem.store.db import UnitOfWork
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.rendering import render
 
 router = APIRouter(tags=["order pages"])
 WRITE = [Depends(csrf_protect)]
 # the flow's and zones' fixed paths (/orders/import, /orders/{ref}/check-answers...) must match first
-router.include_router(orders_flow.router)
-router.include_router(orders_zones.router)
+router.include_router(flow.router)
+router.include_router(zones.router)
 TABS = {
     "all": ("All orders", None),
     "draft": ("Drafts", "DRAFT"),
@@ -54,9 +55,8 @@ TABS = {
     "accepted": ("Accepted", "ACCEPTED"),
 }
 
-
-def service(uow: UnitOfWork) -> OrderService:
-    return OrderService(SqlOrderRepository(uow.session))
+READ = order_route("orders:read")
+CREATE = order_route("orders:create")
 
 
 @router.get("/orders")
@@ -117,8 +117,7 @@ def order_start(request: Request, caller: Caller = Depends(require("orders:creat
 def order_new(
     uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:create"))
 ) -> Response:
-    result = service(uow).create_draft(caller.actor, {})
-    commit_result(uow, result)
+    result = order_service(uow).create_draft(caller.actor, {})
     return RedirectResponse(f"/orders/{result.record.ref}", status_code=303)
 
 
@@ -129,22 +128,17 @@ def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[
 
 
 @router.get("/orders/{ref}")
-def order_page(
-    ref: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:read")),
-) -> Response:
-    record = load_visible(request, uow, caller, ref)
+def order_page(order: OrderContext = Depends(READ)) -> Response:
+    record = order.record
     if record.latest.status is not OrderStatus.DRAFT:
-        return orders_flow.overview(request, uow, caller, record)
+        return flow.overview(order)
     doc = record.latest.document
-    errors = service(uow).validate(record.ref)
+    errors = order.service.validate(record.ref)
     groups = task_rows(doc, errors)
     done = sum(1 for _, tasks in groups for _, s in tasks if s in ("Completed", "Optional", "Not needed"))
     total = sum(len(tasks) for _, tasks in groups)
     return render(
-        request,
+        order.request,
         "orders/task_list.html",
         {
             "title": "Order " + record.ref,
@@ -155,7 +149,7 @@ def order_page(
             "total": total,
             "wearer": wearer_name(doc),
             "this_version": record.latest,
-            "changes": orders_flow.changes(record, record.latest.version),
+            "changes": flow.changes(record, record.latest.version),
         },
     )
 
@@ -165,13 +159,6 @@ def wearer_name(doc: dict[str, Any]) -> str:
         str(get_path(doc, f"device_wearer.{k}") or "") for k in ("first_name", "last_name")
     ).strip()
     return name or "New order"
-
-
-def editable(caller: Caller, record: OrderRecord) -> RedirectResponse | None:
-    must_own_draft(caller, record)
-    if record.latest.status is not OrderStatus.DRAFT:
-        return RedirectResponse(f"/orders/{record.ref}", status_code=303)
-    return None
 
 
 def page_or_404(slug: str) -> Page:
@@ -225,28 +212,18 @@ def render_section(
 
 
 @router.get("/orders/{ref}/{slug}")
-def section_page(
-    ref: str,
-    slug: str,
-    request: Request,
-    check: bool = Query(False),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-) -> Response:
+def section_page(slug: str, check: bool = Query(False), order: OrderContext = Depends(CREATE)) -> Response:
     page = page_or_404(slug)
-    record = load_visible(request, uow, caller, ref)
-    redirect = editable(caller, record)
+    redirect = order.editable()
     if redirect:
         return redirect
     errors = []
     if check:
-        errors = [(e.field, e.message) for e in page_errors(page, service(uow).validate(record.ref))]
-    return render_section(request, record, page, record.latest.document, errors)
+        errors = [(e.field, e.message) for e in page_errors(page, order.service.validate(order.ref))]
+    return render_section(order.request, order.record, page, order.record.latest.document, errors)
 
 
-def save_sections(
-    uow: UnitOfWork, caller: Caller, record: OrderRecord, page: Page, doc: dict[str, Any]
-) -> None:
+def save_sections(order: OrderContext, page: Page, doc: dict[str, Any]) -> None:
     """Save every top-level section the page writes (raises OrderInvalid with field errors)."""
     for top in sorted({p.split(".", 1)[0] for p in page.prefixes}):
         value = prune(doc.get(top))
@@ -254,8 +231,7 @@ def save_sections(
             name_items(value.get("attendance"), "A")
         if top == "addresses":
             value = [a for a in value or [] if any(a.get(k) for k in ("line1", "line2", "town", "postcode"))]
-        result = service(uow).update_section(caller.actor, record.ref, top, value)
-        commit_result(uow, result)
+        order.changed(order.service.update_section(order.actor, order.ref, top, value))
 
 
 def name_items(items: Any, prefix: str) -> None:
@@ -292,19 +268,12 @@ def curfew_action(doc: dict[str, Any], action: str) -> None:
 
 
 @router.post("/orders/{ref}/{slug}", dependencies=WRITE)
-def section_save(
-    ref: str,
-    slug: str,
-    request: Request,
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
-    form: Any = Depends(read_form),
-) -> Response:
+def section_save(slug: str, order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
     page = page_or_404(slug)
-    record = load_visible(request, uow, caller, ref)
-    redirect = editable(caller, record)
+    redirect = order.editable()
     if redirect:
         return redirect
+    request, record = order.request, order.record
     doc = copy.deepcopy(record.latest.document)
     fields = page.fields(doc)
     action = str(form.get("action", "save"))[:20]
@@ -321,7 +290,7 @@ def section_save(
     if page.slug == "curfew" and action != "save":
         curfew_action(doc, action)
     try:
-        save_sections(uow, caller, record, page, doc)
+        save_sections(order, page, doc)
     except OrderInvalid as exc:
         return render_section(
             request,
@@ -333,10 +302,10 @@ def section_save(
             status_code=422,
         )
     if page.slug == "curfew" and action != "save":
-        return RedirectResponse(f"/orders/{record.ref}/curfew#timetable", status_code=303)
-    problems = page_errors(page, service(uow).validate(record.ref))
+        return order.redirect("/curfew#timetable")
+    problems = page_errors(page, order.service.validate(order.ref))
     if problems:
-        record = SqlOrderRepository(uow.session).get(record.ref) or record
+        record = order.reload()
         return render_section(
             request,
             record,
@@ -346,7 +315,7 @@ def section_save(
             status_code=422,
             saved=True,
         )
-    return RedirectResponse(f"/orders/{record.ref}", status_code=303)
+    return order.redirect()
 
 
 __all__ = ["router", "PAGES"]

@@ -1,0 +1,157 @@
+"""The web server, assembled at the composition level: settings, database, outbox dispatcher, the in-server
+monitoring engine, and every capability's router, templates and static files.
+
+`WEB_MODULES` lists the modules whose `router` the app includes, in order (as `cli.COMMAND_MODULES` lists
+command modules). A capability's web package (`openem.<capability>.web`) may also hold `templates/` (searched
+after the shell's) and `static/` (served at `/static/<capability>/`). The shell (`openem.web`) sits below the
+capabilities and never imports them; only this module joins them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from openem import __version__
+from openem.bus.dispatch import OutboxDispatcher, deliver_locally
+from openem.config import Settings, load_settings
+from openem.store.db import Database
+from openem.web import logging as jlog
+from openem.web.errors import install_error_handlers
+from openem.web.middleware import BodyLimit, RequestContext
+from openem.web.rendering import SHELL_STATIC, templates
+from openem.wiring import build_registry
+
+log = logging.getLogger("openem.web")
+
+#: Modules whose `router` the app includes, in this order (the orders package puts its fixed paths before its
+#: catch-all section pages itself).
+WEB_MODULES = [
+    "openem.web.api",
+    "openem.web.pages",
+    "openem.telemetry.web",
+    "openem.orders.web",
+    "openem.alerts.web",
+]
+
+
+def web_modules() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in WEB_MODULES]
+
+
+def capability_packages(modules: list[ModuleType]) -> list[tuple[str, Path]]:
+    """(capability, folder) of every capability web package among the modules (`openem.<cap>.web`)."""
+    out = []
+    for m in modules:
+        parts = m.__name__.split(".")
+        if len(parts) == 3 and parts[2] == "web" and hasattr(m, "__path__"):
+            out.append((parts[1], Path(m.__path__[0])))
+    return out
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, start_dispatcher: bool = True
+) -> FastAPI:
+    settings = settings or load_settings()
+    jlog.configure()
+    db = db or Database(settings.database_url)
+    from openem.live import LiveMonitor
+
+    live = LiveMonitor(db)
+    registry = build_registry(live)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        if start_dispatcher:
+            app.state.dispatcher.start()
+            if not settings.engine_partitions:
+                live.load()
+                live.start()
+        if settings.mqtt_url:
+            start_mqtt(app)
+        yield
+        if app.state.mqtt is not None:
+            app.state.mqtt.stop()
+        live.stop()
+        app.state.dispatcher.stop()
+
+    app = FastAPI(
+        title="openem",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    modules = web_modules()
+    capabilities = capability_packages(modules)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.registry = registry
+    app.state.templates = templates([d / "templates" for _, d in capabilities if (d / "templates").is_dir()])
+    if settings.bus_url.startswith("nats://"):
+        from openem.bus.nats import NatsPublisher
+
+        publish = NatsPublisher(settings.bus_url)
+    else:
+
+        def publish(topic: str, mid: str, payload: dict[str, Any]) -> None:
+            deliver_locally(db, registry, topic, mid, payload)
+
+    app.state.dispatcher = OutboxDispatcher(db, publish)
+    #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
+    app.state.ingest_hooks = [live.on_ingested]
+    if settings.engine_partitions and settings.bus_url.startswith("nats://"):
+        from openem.scale import TelemetryPublisher
+
+        # scale-out: the engine runs in `openem worker --engine` processes, fed through JetStream
+        app.state.ingest_hooks = [TelemetryPublisher(settings.bus_url, settings.engine_partitions)]
+    app.state.live = live
+    live.wake = app.state.dispatcher.wake
+    app.state.mqtt = None
+
+    mount_static(app, settings, capabilities)
+    for m in modules:
+        app.include_router(m.router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    return app
+
+
+def mount_static(app: FastAPI, settings: Settings, capabilities: list[tuple[str, Path]]) -> None:
+    """Each capability's static files at /static/<capability>/ (mounted first: the first match wins), then
+    the shell's (openem.css, vendor files) at /static."""
+    for name, folder in capabilities:
+        if (folder / "static").is_dir():
+            app.mount(f"/static/{name}", StaticFiles(directory=str(folder / "static")), name=f"static-{name}")
+    static_root = settings.static_dir or SHELL_STATIC
+    app.mount("/static", StaticFiles(directory=str(static_root), check_dir=False), name="static")
+    # govuk-frontend's stylesheet refers to its images under /assets
+    app.mount(
+        "/assets",
+        StaticFiles(directory=str(static_root / "vendor" / "govuk" / "assets"), check_dir=False),
+        name="govuk-assets",
+    )
+
+
+def start_mqtt(app: FastAPI) -> None:
+    """Subscribe to the MQTT broker; each message is stored like an HTTP batch, then processed."""
+    from openem.telemetry.ingest import ingest_batch
+    from openem.telemetry.mqtt import MqttIngest
+
+    def store(raw: bytes, sender: str) -> None:
+        with app.state.db.uow() as uow:
+            result = ingest_batch(uow.session, raw, source="mqtt", sender=sender)
+        for hook in app.state.ingest_hooks:
+            hook(result)
+
+    app.state.mqtt = MqttIngest(app.state.settings.mqtt_url, store)
+    app.state.mqtt.start()
