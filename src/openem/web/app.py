@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     from openem.web import alerts_views
 
     app.include_router(alerts_views.router)
+    app.include_router(__import__("openem.web.admin_parked", fromlist=["router"]).router)  # bus: parked messages
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
