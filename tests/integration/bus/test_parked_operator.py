@@ -6,13 +6,13 @@ import re
 
 import pytest
 from sqlalchemy import select
+from tests.integration.bus.events import OrderNoted, local_dispatcher, publish, until_parked
 
 from openem.auth.tables import AuditRow, UserRow
 from openem.bus import outbox
 from openem.bus.outbox import OutboxRow
 from openem.bus.registry import Registry
 from openem.cli import main
-from tests.integration.bus.events import OrderNoted, local_dispatcher, publish, until_parked
 
 PAGE = "/admin/parked-messages"
 
