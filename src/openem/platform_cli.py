@@ -1,4 +1,4 @@
-"""Platform sub-commands: serve, demo, worker, db upgrade, users add, audit verify."""
+"""Platform sub-commands: serve, demo, worker, db upgrade, users add, audit verify, bus parked/retry."""
 
 from __future__ import annotations
 
@@ -87,6 +87,17 @@ def register(sub: Any) -> None:
     p = aus.add_parser("verify", help="check the audit hash chain; exit 1 on a break")
     p.set_defaults(func=cmd_audit_verify)
     au.set_defaults(func=lambda a: (au.print_help(), 2)[1])
+
+    bus = sub.add_parser("bus", help="the message bus: messages parked after repeated failures")
+    bs = bus.add_subparsers(dest="bus_command", metavar="ACTION")
+    p = bs.add_parser("parked", help="list parked messages (topic, key, error, attempts, when)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_bus_parked)
+    p = bs.add_parser("retry", help="re-queue parked messages (audited); the server's dispatcher sends them")
+    p.add_argument("ids", nargs="*", metavar="ID", help="message ids (MSG-...) as `openem bus parked` lists them")
+    p.add_argument("--all", action="store_true", help="every parked message")
+    p.set_defaults(func=cmd_bus_retry)
+    bus.set_defaults(func=lambda a: (bus.print_help(), 2)[1])
 
 
 def _db() -> Any:
@@ -207,6 +218,47 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_bus_parked(args: argparse.Namespace) -> int:
+    from openem.bus.parking import parked_messages
+
+    db = _db()
+    with db.uow() as uow:
+        parked = parked_messages(uow.session)
+    for m in parked:
+        if args.json:
+            print(json.dumps({"id": m.message_id, "topic": m.topic, "key": m.key, "error": m.error,
+                              "attempts": m.attempts, "parked_at": m.parked_at.isoformat(), "held": m.held}))
+        else:
+            held = f", {m.held} held behind it" if m.held else ""
+            print(f"{m.message_id}  {m.topic}  {m.key}  {m.attempts} attempts, parked "
+                  f"{m.parked_at:%Y-%m-%d %H:%M:%S}Z{held}\n    {m.error.splitlines()[0] if m.error else ''}")
+    if not args.json:
+        print(f"{len(parked)} parked message(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_bus_retry(args: argparse.Namespace) -> int:
+    from openem.auth import audit
+    from openem.bus.parking import requeue
+
+    if bool(args.ids) == bool(args.all):
+        print("error: give message ids or --all (not both)", file=sys.stderr)
+        return 2
+    db = _db()
+    with db.uow() as uow:
+        done = requeue(uow.session, None if args.all else args.ids)
+        if args.all:
+            audit.record(uow.session, actor="cli", action="bus:parked:retry-all", records=done)
+        for mid in [] if args.all else done:
+            audit.record(uow.session, actor="cli", action=f"bus:{mid}:retry", records=[mid])
+    missing = sorted(set(args.ids) - set(done))
+    for mid in done:
+        print(f"re-queued {mid}")
+    for mid in missing:
+        print(f"error: {mid} is not a parked message", file=sys.stderr)
+    return 1 if missing else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -304,7 +356,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
         asyncio.run(main())
         return 0
+    from functools import partial
+
+    from openem.bus.parking import park_consumed
+
     registry = build_registry()
     print(f"worker consuming from {url}", flush=True)
-    asyncio.run(consume(url, lambda t, i, p: deliver_locally(db, registry, t, i, p)))
+    asyncio.run(consume(url, lambda t, i, p: deliver_locally(db, registry, t, i, p), park=partial(park_consumed, db)))
     return 0

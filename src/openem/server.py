@@ -36,6 +36,7 @@ log = logging.getLogger("openem.web")
 WEB_MODULES = [
     "openem.web.api",
     "openem.web.pages",
+    "openem.web.admin_parked",
     "openem.telemetry.web",
     "openem.orders.web",
     "openem.alerts.web",

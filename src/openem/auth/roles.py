@@ -56,7 +56,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CRIME_MATCHING_CASEWORKER: frozenset({"crime_matching:run", "location:read"}),
     Role.CRIME_MATCHING_MANAGER: frozenset({"crime_matching:run", "crime_matching:approve", "location:read"}),
     Role.ANALYST: frozenset({"mi:read"}),
-    Role.ADMIN: frozenset({"users:manage", "audit:read"}),
+    Role.ADMIN: frozenset({"users:manage", "audit:read", "bus:manage"}),
 }
 
 #: Not granted by any role: must be given to a user explicitly.

@@ -2,6 +2,10 @@
 
 `deliver_locally` runs each handler for a message in its own transaction together with the idempotency
 record, so a handler's effects and "this message was handled" commit or fail together.
+
+`OutboxDispatcher` keeps delivery order per key (the order or person a message is about), never globally:
+a failing message holds back only the later messages of its key, is tried again after a growing wait, and
+after `RetryPolicy.max_attempts` failures is parked for an operator to retry (decision 0014).
 """
 
 from __future__ import annotations
@@ -9,74 +13,127 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from openem.bus.outbox import OutboxRow, ProcessedRow, undelivered
-from openem.bus.registry import Registry
+from openem.bus import metrics
+from openem.bus.outbox import OutboxRow, ProcessedRow, ready
+from openem.bus.parking import describe, record_failure, refresh_gauges
+from openem.bus.registry import Handler, Registry
+from openem.bus.retry import DestinationUnavailable, RetryPolicy
 from openem.core.time import utcnow
 from openem.store.db import Database
 
 log = logging.getLogger("openem.bus")
 
-#: publish(topic, message_id, payload) -> None ; raises on failure
-Publisher = Callable[[str, str, dict[str, Any]], None]
+#: publish(topic, message_id, payload) -> None ; raises on failure (DestinationUnavailable when the broker
+#: is down). A publisher whose broker drops repeated ids sets `drops_repeated_ids = True` and takes a
+#: `dedupe_id=` keyword, so that a message an operator re-queues is not dropped as a repeat.
+Publisher = Callable[..., None]
 
 
 def deliver_locally(db: Database, registry: Registry, topic: str, message_id: str, payload: dict[str, Any]) -> int:
-    """Run every handler for the message once. Returns how many handlers ran (0 when all had already run)."""
-    ran = 0
-    for name, fn in registry.for_topic(topic):
+    """Run every handler for the message once. Returns how many handlers ran (0 when all had already run).
+    A handler that raises rolls back its own work and raises: the message is not handled."""
+    return sum(_handle_once(db, name, fn, message_id, payload) for name, fn in registry.for_topic(topic))
+
+
+def _handle_once(db: Database, name: str, fn: Handler, message_id: str, payload: dict[str, Any]) -> bool:
+    with db.uow() as uow:
+        session = uow.session
+        if session.get(ProcessedRow, (name, message_id)) is not None:
+            return False
+        session.add(ProcessedRow(handler=name, message_id=message_id, at=utcnow()))
         try:
-            with db.uow() as uow:
-                if uow.session.get(ProcessedRow, (name, message_id)) is not None:
-                    continue
-                uow.session.add(ProcessedRow(handler=name, message_id=message_id, at=utcnow()))
-                uow.session.flush()
-                fn(payload, uow)
-            ran += 1
+            # the marker is the only change pending, so a conflict in this flush is the marker's own: another
+            # worker is handling this message right now. A conflict in the handler's own inserts is a failure.
+            session.flush()
         except IntegrityError:
-            # another worker handled it concurrently: that is the idempotency guard doing its job
-            continue
-    return ran
+            session.rollback()
+            return False
+        fn(payload, uow)
+    return True
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    seq: int
+    id: str
+    topic: str
+    key: str
+    retries: int
+    payload: dict[str, Any]
 
 
 class OutboxDispatcher:
-    """Sends undelivered outbox rows through a publisher, oldest first; retries on failure."""
+    """Sends ready outbox rows through a publisher, oldest first, in order per key; parks what keeps failing."""
 
-    def __init__(self, db: Database, publish: Publisher) -> None:
+    def __init__(self, db: Database, publish: Publisher, policy: RetryPolicy | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.publish = publish
+        self.policy = policy or RetryPolicy.from_env()
+        self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def run_once(self, limit: int = 500) -> int:
+        """One pass over the ready rows. Returns how many were delivered."""
         with self._lock:
-            sent = 0
             with self.db.uow() as uow:
-                rows: list[OutboxRow] = undelivered(uow.session, limit)
-                batch = [(r.seq, r.id, r.topic, dict(r.payload)) for r in rows]
-            for seq, mid, topic, payload in batch:
+                batch = [_Outgoing(r.seq, r.id, r.topic, r.key, r.retries, dict(r.payload))
+                         for r in ready(uow.session, self.clock(), limit)]
+            sent = 0
+            failed_keys: set[str] = set()
+            for m in batch:
+                if m.key in failed_keys:
+                    continue  # keep order within the key: do not overtake its failed message
                 try:
-                    self.publish(topic, mid, payload)
-                except Exception as exc:  # noqa: BLE001 - keep the row, record the error, retry later
-                    log.warning("outbox delivery failed", extra={"message_id": mid, "error": str(exc)})
-                    with self.db.uow() as uow:
-                        row = uow.session.get(OutboxRow, seq)
-                        if row is not None:
-                            row.attempts += 1
-                            row.last_error = str(exc)[:2000]
-                    break  # keep order: do not overtake a failed message
-                with self.db.uow() as uow:
-                    row = uow.session.get(OutboxRow, seq)
-                    if row is not None:
-                        row.delivered_at = utcnow()
-                        row.attempts += 1
+                    self._send(m)
+                except DestinationUnavailable as exc:
+                    self._note_unavailable(m, exc)
+                    break  # every later row would fail the same way: wait for the broker
+                except Exception as exc:  # noqa: BLE001 - count it against the message; other keys go on
+                    failed_keys.add(m.key)
+                    self._note_failure(m, exc)
+                    continue
+                self._mark_delivered(m.seq)
                 sent += 1
             return sent
+
+    def _send(self, m: _Outgoing) -> None:
+        if m.retries and getattr(self.publish, "drops_repeated_ids", False):
+            self.publish(m.topic, m.id, m.payload, dedupe_id=f"{m.id}.retry{m.retries}")
+        else:
+            self.publish(m.topic, m.id, m.payload)
+
+    def _note_failure(self, m: _Outgoing, exc: Exception) -> None:
+        log.warning("outbox delivery failed", exc_info=exc,
+                    extra={"message_id": m.id, "topic": m.topic, "key": m.key, "error": str(exc)[:500]})
+        with self.db.uow() as uow:
+            row = uow.session.get(OutboxRow, m.seq)
+            if row is not None and row.parked_at is None and row.delivered_at is None:
+                record_failure(row, describe(exc), self.policy, self.clock())
+
+    def _note_unavailable(self, m: _Outgoing, exc: Exception) -> None:
+        log.warning("outbox destination unavailable; will try again", extra={"error": str(exc)[:500]})
+        metrics.FAILURES.labels(m.topic, "unavailable").inc()
+        with self.db.uow() as uow:
+            row = uow.session.get(OutboxRow, m.seq)
+            if row is not None:
+                row.last_error = describe(exc)
+
+    def _mark_delivered(self, seq: int) -> None:
+        with self.db.uow() as uow:
+            row = uow.session.get(OutboxRow, seq)
+            if row is not None:
+                row.delivered_at = self.clock()
+                row.next_attempt_at = None
 
     def drain(self) -> int:
         total = 0
@@ -86,6 +143,11 @@ class OutboxDispatcher:
             if n == 0:
                 return total
 
+    def refresh_metrics(self) -> int:
+        """Set the parked/held gauges from the table. Returns how many messages are parked."""
+        with self.db.uow() as uow:
+            return refresh_gauges(uow.session)
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -94,6 +156,7 @@ class OutboxDispatcher:
             while not self._stop.is_set():
                 try:
                     self.drain()
+                    self.refresh_metrics()
                 except Exception:  # noqa: BLE001
                     log.exception("outbox dispatcher error")
                 self._wake.wait(interval_s)

@@ -3,6 +3,12 @@ processes consume them through a shared durable pull consumer, so several worker
 
 JetStream deduplicates on the `Nats-Msg-Id` header (the outbox message id), and handlers are idempotent
 (`bus_processed`), so redelivery after a crash neither loses nor doubles work.
+
+A consumer does not retry a failing message forever: it is redelivered after a growing wait, and once
+JetStream has delivered it `RetryPolicy.max_attempts` times (its `num_delivered`) it is parked in the outbox
+for an operator (`bus.parking`) and terminated on the stream. The consumer's own `max_deliver` stays
+unlimited on purpose: a message whose last delivery died with its worker is delivered again and parked by
+us, instead of being dropped silently by the server.
 """
 
 from __future__ import annotations
@@ -14,18 +20,41 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from openem.bus import metrics
+from openem.bus.parking import describe
+from openem.bus.retry import DestinationUnavailable, RetryPolicy
+
 log = logging.getLogger("openem.bus.nats")
 
 STREAM = "OPENEM"
 PREFIX = "openem"
+
+#: park(topic, message_id, payload, error, deliveries): record a message given up on (bus.parking.park_consumed)
+Parker = Callable[[str, str, dict[str, Any], str, int], None]
 
 
 def subject_for(topic: str, prefix: str = PREFIX) -> str:
     return f"{prefix}.{topic}"
 
 
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Errors meaning the broker is unreachable or not answering, as opposed to refusing this message."""
+    import concurrent.futures
+
+    from nats import errors
+    from nats.js import errors as js_errors
+
+    return (TimeoutError, concurrent.futures.TimeoutError, OSError, errors.TimeoutError,
+            errors.ConnectionClosedError, errors.ConnectionReconnectingError, errors.NoServersError,
+            errors.StaleConnectionError, errors.NoRespondersError, errors.OutboundBufferLimitError,
+            js_errors.NoStreamResponseError, js_errors.ServiceUnavailableError)
+
+
 class NatsPublisher:
     """A synchronous publisher (for the outbox dispatcher thread) over an asyncio NATS client."""
+
+    #: JetStream drops a repeated `Nats-Msg-Id` within its duplicate window: a re-queued message needs a fresh one
+    drops_repeated_ids = True
 
     def __init__(self, url: str, stream: str = STREAM, timeout_s: float = 5.0, prefix: str = PREFIX) -> None:
         self.url = url
@@ -49,10 +78,15 @@ class NatsPublisher:
         self._js = self._nc.jetstream()
         await ensure_stream(self._js, self.stream, self.prefix)
 
-    def __call__(self, topic: str, message_id: str, payload: dict[str, Any]) -> None:
+    def __call__(self, topic: str, message_id: str, payload: dict[str, Any], *, dedupe_id: str | None = None) -> None:
+        """Publish; `dedupe_id` replaces the message id as JetStream's duplicate key (the body keeps the id
+        that handlers' idempotency records use). Raises DestinationUnavailable when the broker is down."""
         body = json.dumps({"id": message_id, "topic": topic, "payload": payload}).encode()
-        self._call(self._js.publish(subject_for(topic, self.prefix), body, headers={"Nats-Msg-Id": message_id},
-                                    timeout=self.timeout_s))
+        try:
+            self._call(self._js.publish(subject_for(topic, self.prefix), body,
+                                        headers={"Nats-Msg-Id": dedupe_id or message_id}, timeout=self.timeout_s))
+        except _unavailable_errors() as exc:
+            raise DestinationUnavailable(f"NATS at {self.url}: {describe(exc)}") from exc
 
     def close(self) -> None:
         try:
@@ -71,14 +105,17 @@ async def ensure_stream(js: Any, stream: str = STREAM, prefix: str = PREFIX) -> 
         await js.add_stream(name=stream, subjects=[f"{prefix}.>"], duplicate_window=120.0)
 
 
-async def consume(url: str, handle: Callable[[str, str, dict[str, Any]], None], *, durable: str = "openem-workers",
-                  stream: str = STREAM, batch: int = 100, stop: asyncio.Event | None = None,
-                  idle_timeout_s: float = 1.0, prefix: str = PREFIX) -> int:
+async def consume(url: str, handle: Callable[[str, str, dict[str, Any]], None], *, park: Parker,
+                  policy: RetryPolicy | None = None, durable: str = "openem-workers", stream: str = STREAM,
+                  batch: int = 100, stop: asyncio.Event | None = None, idle_timeout_s: float = 1.0,
+                  prefix: str = PREFIX) -> int:
     """Pull messages and hand each to `handle(topic, id, payload)` (run in a thread: handlers use the DB),
-    acknowledging after it returns. Returns the number handled when `stop` is set."""
+    acknowledging after it returns; a failure is redelivered after a backoff and parked with `park` after
+    `policy.max_attempts` deliveries. Returns the number handled when `stop` is set."""
     import nats
     from nats.errors import TimeoutError as NatsTimeout
 
+    policy = policy or RetryPolicy.from_env()
     nc = await nats.connect(url, max_reconnect_attempts=3)
     js = nc.jetstream()
     await ensure_stream(js, stream, prefix)
@@ -92,14 +129,46 @@ async def consume(url: str, handle: Callable[[str, str, dict[str, Any]], None], 
             except (TimeoutError, NatsTimeout):
                 continue
             for m in msgs:
-                try:
-                    data = json.loads(m.data)
-                    await asyncio.to_thread(handle, data["topic"], data["id"], data["payload"])
-                    await m.ack()
-                    handled += 1
-                except Exception:  # noqa: BLE001 - leave it unacknowledged for redelivery
-                    log.exception("handler failed; message will be redelivered")
-                    await m.nak(delay=1)
+                handled += await _consume_one(m, handle, park, policy, prefix)
     finally:
         await nc.close()  # unacknowledged messages are redelivered to another worker
     return handled
+
+
+async def _consume_one(m: Any, handle: Callable[[str, str, dict[str, Any]], None], park: Parker,
+                       policy: RetryPolicy, prefix: str) -> int:
+    """Handle one message: ack (1), or nak for a later redelivery, or park and terminate it (0)."""
+    try:
+        data = json.loads(m.data)
+        topic, mid, payload = data["topic"], data["id"], data["payload"]
+    except (ValueError, KeyError, TypeError) as exc:  # no redelivery can fix it: park it as it came
+        topic = m.subject.removeprefix(f"{prefix}.")
+        mid = f"NATS-{m.metadata.stream}-{m.metadata.sequence.stream}"[:40]
+        await _give_up(m, park, topic, mid, {"undecodable": bytes(m.data).decode("utf-8", "replace")[:20000]},
+                       describe(exc), m.metadata.num_delivered)
+        return 0
+    try:
+        await asyncio.to_thread(handle, topic, mid, payload)
+    except Exception as exc:  # noqa: BLE001 - redeliver later, or park once the deliveries are used up
+        deliveries = m.metadata.num_delivered
+        metrics.FAILURES.labels(topic, "consumer").inc()
+        log.warning("handler failed (delivery %d of %d)", deliveries, policy.max_attempts, exc_info=exc,
+                    extra={"message_id": mid, "topic": topic})
+        if policy.exhausted(deliveries):
+            await _give_up(m, park, topic, mid, payload, describe(exc), deliveries)
+        else:
+            await m.nak(delay=policy.backoff(deliveries).total_seconds())
+        return 0
+    await m.ack()
+    return 1
+
+
+async def _give_up(m: Any, park: Parker, topic: str, mid: str, payload: dict[str, Any], error: str,
+                   deliveries: int) -> None:
+    try:
+        await asyncio.to_thread(park, topic, mid, payload, error, deliveries)
+    except Exception:  # noqa: BLE001 - not parked (e.g. the database is down): keep it on the stream
+        log.exception("could not park a message; it will be redelivered", extra={"message_id": mid})
+        await m.nak(delay=1)
+        return
+    await m.term()  # parked: the stream must not deliver it again

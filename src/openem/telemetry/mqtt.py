@@ -2,6 +2,8 @@
 
 QoS 1 with manual acknowledgement: a message is acknowledged to the broker only after it is durably stored,
 so a crash before the write means the broker redelivers it (and (device, seq) idempotency absorbs repeats).
+`start()` returns once the broker has acknowledged the subscription (SUBACK), not merely the connection:
+a message published after `start()` returns is delivered.
 """
 
 from __future__ import annotations
@@ -27,16 +29,31 @@ class MqttIngest:
         self.store = store
         self.received = 0
         self.errors = 0
-        self._ready = threading.Event()
+        self._ready = threading.Event()  # set by the SUBACK (or by a refusal, with `_refused` saying why)
+        self._refused = ""
+        self._subscribe_mid: int | None = None
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                                   manual_ack=True)
         if parsed.username:
             self.client.username_pw_set(parsed.username, parsed.password)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
-        client.subscribe(TOPIC, qos=1)
+        if getattr(reason, "is_failure", False):
+            self._refused = f"refused the connection: {reason}"
+            self._ready.set()
+            return
+        # on every (re)connection; callbacks run on the network thread, so the SUBACK comes after this returns
+        _, self._subscribe_mid = client.subscribe(TOPIC, qos=1)
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: Any, props: Any = None) -> None:
+        if mid != self._subscribe_mid:
+            return
+        failed = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            self._refused = f"refused the subscription to {TOPIC}: {', '.join(failed)}"
         self._ready.set()
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
@@ -50,10 +67,17 @@ class MqttIngest:
             log.exception("mqtt message not stored; left unacknowledged")
 
     def start(self, timeout_s: float = 10.0) -> None:
+        """Connect and subscribe; return when the broker has acknowledged the subscription. Raises
+        TimeoutError when it has not within `timeout_s`, ConnectionError when it refused."""
         self.client.connect(self.host, self.port, keepalive=30)
         self.client.loop_start()
-        if not self._ready.wait(timeout_s):
-            raise TimeoutError(f"MQTT broker {self.host}:{self.port} did not accept the subscription")
+        if not self._ready.wait(timeout_s) or self._refused:
+            self.client.loop_stop()
+            self.client.disconnect()
+            if self._refused:
+                raise ConnectionError(f"MQTT broker {self.host}:{self.port} {self._refused}")
+            raise TimeoutError(f"MQTT broker {self.host}:{self.port} did not acknowledge the subscription to "
+                               f"{TOPIC} within {timeout_s:g} s")
 
     def stop(self) -> None:
         self.client.loop_stop()

@@ -30,9 +30,21 @@ def health(request: Request) -> Response:
         db_ok = True
     except Exception:  # noqa: BLE001
         db_ok = False
-    body = {"status": "ok" if db_ok else "degraded", "version": __version__, "database": "ok" if db_ok else "down",
-            "database_kind": "sqlite" if db.is_sqlite else "postgresql"}
+    parked = _parked(db) if db_ok else None
+    body = {"status": "ok" if db_ok and not parked else "degraded", "version": __version__,
+            "database": "ok" if db_ok else "down", "database_kind": "sqlite" if db.is_sqlite else "postgresql",
+            "parked": parked}  # parked messages degrade the service (some work waits) but it still serves: 200
     return JSONResponse(body, status_code=200 if db_ok else 503)
+
+
+def _parked(db: Any) -> int | None:
+    from openem.bus.parking import parked_count
+
+    try:
+        with db.uow() as uow:
+            return parked_count(uow.session)
+    except Exception:  # noqa: BLE001 - e.g. not migrated yet: health still answers
+        return None
 
 
 @router.get("/metrics", tags=["platform"])

@@ -41,7 +41,8 @@ HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
     "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
     "mi": [("Management information", "/", "Coming with the management-information capability")],
     "admin": [("Manage users", "/admin/users", "Add users, set roles, deactivate accounts"),
-              ("Check the audit log", "/admin/audit", "Verify the audit chain has not been tampered with")],
+              ("Check the audit log", "/admin/audit", "Verify the audit chain has not been tampered with"),
+              ("Parked messages", "/admin/parked-messages", "Messages that failed every delivery: retry them")],
 }
 ROLE_HOME = {
     Role.ORDER_CREATOR_COURT: "orders", Role.ORDER_CREATOR_PRISON: "orders", Role.ORDER_CREATOR_PROBATION: "orders",
@@ -105,7 +106,9 @@ def sign_out(request: Request, uow: UnitOfWork = Depends(get_uow, scope="functio
 
 
 @router.get("/")
-def home(request: Request, caller: Caller = Depends(signed_in)) -> Response:
+def home(request: Request, caller: Caller = Depends(signed_in), uow: UnitOfWork = Depends(get_uow, scope="function")) -> Response:
+    from openem.web.admin_parked import parked_notice
+
     p = caller.principal
     assert p is not None
     sections = []
@@ -118,7 +121,7 @@ def home(request: Request, caller: Caller = Depends(signed_in)) -> Response:
         if key not in seen:
             seen.add(key)
             sections.append((ROLE_LABELS[Role(r)], HOME_LINKS[key]))
-    return render(request, "home.html", {"sections": sections})
+    return render(request, "home.html", {"sections": sections, "parked": parked_notice(uow.session, caller)})
 
 
 @router.get("/admin/users")

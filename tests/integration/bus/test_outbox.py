@@ -11,7 +11,12 @@ from openem.bus import outbox
 from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.bus.messages import Event, from_dict, message_type
 from openem.bus.outbox import OutboxRow, ProcessedRow
+from openem.bus.parking import park_consumed
 from openem.bus.registry import Registry
+
+
+def park_consumed_in(db):
+    return lambda topic, mid, payload, error, attempts: park_consumed(db, topic, mid, payload, error, attempts)
 
 
 @message_type
@@ -61,6 +66,8 @@ def test_dispatcher_delivers_in_order_and_handlers_run_once(db):
 
 
 def test_a_failing_publish_keeps_the_message_for_retry(db):
+    from openem.bus.retry import RetryPolicy
+
     outbox.install(db)
     with db.uow() as uow:
         uow.add_event(ThingHappened("x"))
@@ -71,7 +78,7 @@ def test_a_failing_publish_keeps_the_message_for_retry(db):
         if calls["n"] == 1:
             raise ConnectionError("broker down")
 
-    d = OutboxDispatcher(db, flaky)
+    d = OutboxDispatcher(db, flaky, policy=RetryPolicy(base_s=0))  # no wait before the second try
     assert d.run_once() == 0
     with db.uow() as uow:
         row = uow.session.execute(select(OutboxRow)).scalar_one()
@@ -125,8 +132,9 @@ def test_nats_jetstream_delivers_to_workers_once_despite_duplicate_publishes(db)
         def handle(topic, mid, payload):
             deliver_locally(db, registry, topic, mid, payload)
 
-        tasks = [asyncio.create_task(consume(url, handle, durable=f"w{stream}", stream=stream, batch=5, stop=stop, prefix=stream.lower(),
-                                             idle_timeout_s=0.3)) for _ in range(2)]
+        tasks = [asyncio.create_task(consume(url, handle, park=park_consumed_in(db), durable=f"w{stream}", stream=stream,
+                                             batch=5, stop=stop, prefix=stream.lower(), idle_timeout_s=0.3))
+                 for _ in range(2)]
         for _ in range(100):
             await asyncio.sleep(0.1)
             if len(seen) >= 20:

@@ -133,14 +133,15 @@ def test_mqtt_messages_are_stored_then_acknowledged(world, sqlite_url):
         for i in range(5):
             pub.publish("openem/telemetry/GPS-1", json.dumps(gps("GPS-1", 100 + i, T0)), qos=1).wait_for_publish(5)
         pub.publish("openem/telemetry/GPS-1", b"{not json", qos=1).wait_for_publish(5)
-        for _ in range(100):
-            if sub.received >= 6:
-                break
-            time.sleep(0.05)
+        # wait for the outcome: every message stored (a bound, not a pace: the poll ends as soon as they are)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+                count(world.db, TelemetryMessageRow), count(world.db, TelemetryRejectionRow)) != (5, 1):
+            time.sleep(0.02)
         pub.loop_stop()
         pub.disconnect()
     finally:
         sub.stop()
-    assert sub.received == 6 and sub.errors == 0
     assert count(world.db, TelemetryMessageRow) == 5
     assert count(world.db, TelemetryRejectionRow) == 1
+    assert sub.received == 6 and sub.errors == 0

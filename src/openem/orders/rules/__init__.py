@@ -10,7 +10,7 @@ from typing import Any
 
 from openem.core.time import ensure_utc
 from openem.orders import policy as policy_data
-from openem.orders.rules.base import Context, ValidationError
+from openem.orders.rules.base import Context, ValidationError, rule_failed
 from openem.orders.rules.curfew import check_curfew
 from openem.orders.rules.dates import check_age, check_dates, check_durations
 from openem.orders.rules.parties import check_interested_parties, check_offence_and_monitoring_codes
@@ -53,11 +53,7 @@ def validate_order(
         try:
             errors.extend(rule(doc, ctx))
         except Exception:  # a rule bug must not become a 500; tests assert this never happens
-            errors.append(
-                ValidationError(
-                    "rule_failed", "", f"We could not check this order ({rule.__name__}). Contact support"
-                )
-            )
+            errors.append(rule_failed(rule.__name__, doc))
     seen: set[tuple[str, str]] = set()
     unique = []
     for e in errors:

@@ -8,11 +8,14 @@ hostile input.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from openem.core.time import parse_instant
+
+log = logging.getLogger("openem.orders.rules")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -26,6 +29,15 @@ class ValidationError:
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "field": self.field, "message": self.message}
+
+
+def rule_failed(rule_name: str, doc: Any) -> ValidationError:
+    """A rule raised: a bug in the rule, not in the order. Log it with the traceback for whoever fixes the
+    rule (call from the `except` block), and tell the user plainly that the order could not be checked."""
+    ref = doc.get("ref") if isinstance(doc, dict) else None
+    log.exception("order validation rule %s raised on order %s", rule_name, ref,
+                  extra={"rule": rule_name, "order_ref": ref})
+    return ValidationError("rule_failed", "", f"We could not check this order ({rule_name}). Contact support")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
