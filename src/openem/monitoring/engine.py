@@ -86,6 +86,8 @@ class Engine:
         and the rest of the fleet is monitored as before; a later usable version lifts the quarantine."""
         try:
             spec = parse_order(doc, self.defaults)
+            if not spec.ref:  # a draft may have none; no device can be linked to an order without one
+                raise OrderUnusable("the order has no reference (ref)")
         except Exception as exc:  # noqa: BLE001 - one bad order must not stop the fleet's monitoring
             self._quarantine(doc, exc)
             return

@@ -95,3 +95,11 @@ def test_documents_that_are_not_orders_are_quarantined_not_raised() -> None:
         eng.apply_order(doc)
     assert set(eng.quarantined) == {"ORD-9", "ORD-8", "ORD-7", "ORD-6"} and eng.orders == {}
     assert len([a for a in eng.process([]) if a["kind"] == "order_unusable"]) == 4
+
+
+def test_an_order_with_no_reference_is_quarantined_not_monitored_under_a_blank_ref() -> None:
+    eng = Engine()
+    eng.apply_order({k: v for k, v in order().items() if k != "ref"})
+    assert eng.orders == {} and "" in eng.quarantined
+    [alert] = eng.advance_watermark((T0 + timedelta(days=5)).timestamp())
+    assert alert["kind"] == "order_unusable" and "no reference" in alert["details"]["reason"]
