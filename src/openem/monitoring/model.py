@@ -233,15 +233,21 @@ def _lonlat_xy(lat: Any, lon: Any, where: str) -> tuple[float, float] | None:
 
 
 def _bng_ring(ring: Any) -> np.ndarray:
-    pts = np.asarray(ring, dtype=float)[:, :2]  # [lon, lat] or [lon, lat, alt]
+    pts = np.asarray([p[:2] for p in ring], dtype=float)  # [lon, lat] or [lon, lat, alt], even mixed
     x, y = wgs84_to_bng(pts[:, 0], pts[:, 1])
     return np.column_stack([x, y])
+
+
+def _holes(rings: list[Any]) -> list[np.ndarray]:
+    """The polygon's holes as order validation reads them: rings of [lon, lat] points; others are ignored."""
+    return [_bng_ring(h) for h in rings[1:]
+            if isinstance(h, list) and h and all(isinstance(q, list) and len(q) >= 2 for q in h)]  # fmt: skip
 
 
 def _zone(raw: dict[str, Any], where: str, fallback_id: str, order_start: float, order_end: float) -> Zone:
     try:
         rings = raw["geometry"]["coordinates"]
-        polygon = shapely.make_valid(shapely.Polygon(_bng_ring(rings[0]), [_bng_ring(h) for h in rings[1:]]))
+        polygon = shapely.make_valid(shapely.Polygon(_bng_ring(rings[0]), _holes(rings)))
     except (KeyError, IndexError, TypeError, ValueError, shapely.errors.GEOSException):
         raise OrderUnusable(f"{where}.geometry is not a polygon of [longitude, latitude] points") from None
     shapely.prepare(polygon)

@@ -122,7 +122,7 @@ def _as_text(d: dict[str, Any], key: str) -> None:
 def valid_orders(draw: st.DrawFn) -> tuple[dict[str, Any], datetime]:
     base, now = draw(st.sampled_from(base_orders()))
     doc = copy.deepcopy(base)
-    for key in ("person_id", "responsible_adult", "contact", "installation", "offence_risk", "version"):
+    for key in ("person_id", "contact", "offence_risk", "version"):
         _blank(doc, key, draw(st.sampled_from(["keep", "null", "omit"])))
     if draw(st.booleans()):
         _as_text(doc, "version")
@@ -145,8 +145,7 @@ def valid_orders(draw: st.DrawFn) -> tuple[dict[str, Any], datetime]:
             z["schedule"] = draw(st.sampled_from([None, [], [{"start": "09:00", "end": "17:00"}],
                                                   [{"day": None, "start": "22:00", "end": "06:00"}],
                                                   [{"day": "SATURDAY", "start": "10:00", "end": "16:00"}]]))  # fmt: skip
-            if draw(st.booleans()):
-                z["geometry"]["coordinates"] = [[[*p[:2], 0.0] for p in ring] for ring in z["geometry"]["coordinates"]]
+            _vary_geometry(z["geometry"], draw(st.sampled_from(["keep", "3d", "mixed", "hole"])))
     for a in c.get("attendance") or []:
         for key in ("id", "name"):
             _blank(a, key, draw(BLANK))
@@ -156,7 +155,8 @@ def valid_orders(draw: st.DrawFn) -> tuple[dict[str, Any], datetime]:
         else:
             _as_text(a, "radius_m") if how == "text" else _blank(a, "radius_m", how)
     if isinstance(c.get("alcohol"), dict):
-        for key in ("mode", "start", "end"):
+        _blank(c["alcohol"], "mode", draw(st.sampled_from(["keep", "null", "omit"])))
+        for key in ("start", "end"):
             _blank(c["alcohol"], key, draw(BLANK))
         c["alcohol"]["limit_gdl"] = draw(st.sampled_from([None, 0.05, "0.08", 0]))
     if isinstance(c.get("proximity"), dict):
@@ -195,6 +195,21 @@ def _vary_curfew(draw: st.DrawFn, doc: dict[str, Any]) -> None:
         for slot in curfew.get("timetable") or []:
             if slot.get("day") in days:
                 slot["address_type"] = "SECONDARY"
+
+
+def _vary_geometry(geometry: dict[str, Any], how: str) -> None:
+    """Points with an altitude (all, or some: GeoJSON allows both), or a small hole at the zone's middle."""
+    rings = geometry["coordinates"]
+    if how == "3d":
+        geometry["coordinates"] = [[[*p[:2], 0.0] for p in ring] for ring in rings]
+    elif how == "mixed":
+        geometry["coordinates"] = [[[*p[:2], 12.5] if i % 2 else p for i, p in enumerate(ring)] for ring in rings]
+    elif how == "hole":
+        lon = sum(p[0] for p in rings[0][:-1]) / (len(rings[0]) - 1)
+        lat = sum(p[1] for p in rings[0][:-1]) / (len(rings[0]) - 1)
+        d = 1e-4  # about 10 m
+        hole = [[lon - d, lat - d], [lon - d, lat + d], [lon + d, lat + d], [lon + d, lat - d], [lon - d, lat - d]]
+        geometry["coordinates"] = [rings[0], hole]
 
 
 def _shift(lat: Any) -> Any:
