@@ -101,9 +101,12 @@ class Engine:
         self._index = None
 
     def _quarantine(self, doc: Any, exc: Exception) -> None:
-        ok = isinstance(doc, dict)
-        ref, version = str((doc.get("ref") if ok else "") or ""), doc.get("version") if ok else None
-        reason = str(exc) if isinstance(exc, OrderUnusable) else f"the order could not be read ({type(exc).__name__}: {exc})"
+        d = doc if isinstance(doc, dict) else {}
+        ref, version = str(d.get("ref") or ""), d.get("version")
+        if isinstance(exc, OrderUnusable):
+            reason = str(exc)
+        else:  # a reader bug, not a bad document: logged with its traceback
+            reason = f"the order could not be read ({type(exc).__name__}: {exc})"
         held = self.orders.get(ref)
         in_force = held.doc.get("version") if held else None
         (log.warning if isinstance(exc, OrderUnusable) else log.exception)(
@@ -112,20 +115,21 @@ class Engine:
             extra={"order_ref": ref, "order_version": version, "reason": reason})  # fmt: skip
         self.quarantined[ref] = {"version": version, "reason": reason}
         # Raised once per order version: the id is the order and its version (or, with none, its content).
-        key = version if version is not None else hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        if alert_id("order_unusable", ref, key) in self.raised:
+        key = version if version is not None else hashlib.sha256(_canonical(doc)).hexdigest()[:16]
+        aid = alert_id("order_unusable", ref, key)
+        if aid in self.raised:
             return
         try:
-            start = ts((doc.get("monitoring") or {}).get("start")) if ok else None
+            start = ts((d.get("monitoring") or {}).get("start"))
         except (AttributeError, TypeError, ValueError, OverflowError):
             start = None
         start = self.watermark or start or 0.0  # deterministic: the engine's time, not the wall clock
         alert = make_alert("order_unusable", order=held, device_id="", condition_id="order", start=start, end=None,
                            evidence=[], details={"reason": reason, "version": version, "version_in_force": in_force},
-                           person_id=str((doc.get("person_id") if ok else "") or ""))  # fmt: skip
-        alert["id"], alert["order_ref"] = alert_id("order_unusable", ref, key), ref
-        self.raised.add(alert["id"])
+                           person_id=str(d.get("person_id") or ""))  # fmt: skip
+        alert["id"], alert["order_ref"] = aid, ref
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, start))
+        self.raised.add(aid)
         self._held.append(alert)
 
     def end_order(self, ref: str, at: float | None = None) -> None:
@@ -337,10 +341,10 @@ class Engine:
             raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
         eng = cls(state.get("thresholds"))
         eng.raised = set(state["raised"])  # first: an order quarantined again on restore is not raised again
-        eng.quarantined = copy.deepcopy(state.get("quarantined", {}))
         eng._held = copy.deepcopy(state.get("held", []))
         for doc in state["orders"]:
             eng.apply_order(doc)  # an order this version cannot read is quarantined, and the rest restored
+        eng.quarantined = {**copy.deepcopy(state.get("quarantined", {})), **eng.quarantined}
         for ref, end in state.get("ended", {}).items():
             if ref in eng.orders:
                 eng.orders[ref].end = end
@@ -366,3 +370,8 @@ class Engine:
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
         return eng
+
+
+def _canonical(doc: Any) -> bytes:
+    """A document's content, whatever its key order (an order without a version is known by its content)."""
+    return json.dumps(doc, sort_keys=True, default=str).encode()

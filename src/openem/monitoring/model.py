@@ -85,6 +85,15 @@ def slots_key(slots: list[dict[str, Any]]) -> tuple[tuple[str | None, str, str],
     return tuple((s.get("day"), s["start"], s["end"]) for s in slots)
 
 
+def place_keys(slots: list[dict[str, Any]], slot_place: list[int] | None = None
+               ) -> tuple[tuple[tuple[str | None, str, str], ...], ...]:  # fmt: skip
+    """A timetable split by curfew address (`slot_place[i]`: slot i's place; none given: one address), each
+    part in `slots_key` form."""
+    where = slot_place or [0] * len(slots)
+    return tuple(slots_key([s for s, p in zip(slots, where, strict=True) if p == place])
+                 for place in range(max(where, default=0) + 1))  # fmt: skip
+
+
 @lru_cache(maxsize=65536)
 def windows_for_slots_cached(key: tuple[tuple[str | None, str, str], ...], day: date) -> tuple[tuple[float, float], ...]:
     """`windows_for_slots` for a timetable in `slots_key` form, cached: most orders share a few timetables."""
@@ -338,7 +347,8 @@ def _curfew(doc: dict[str, Any], raw: dict[str, Any], start: float, end: float, 
     return {"start": _instant(raw.get("start"), start, f"{where}.start"), "end": _instant(raw.get("end"), end, f"{where}.end"),
             "slots": slots, "release_day": release, "grace_s": float(grace) * 60.0, "home_xy": place_xy[0],
             "places": places, "place_xy": place_xy, "slot_place": slot_place,
-            "release_place": places.index(release_type or main)}  # fmt: skip
+            "release_place": places.index(release_type or main),
+            "_place_keys": place_keys(slots, slot_place)}  # the timetable by address, hashable (rules/curfew.py)
 
 
 def _place_xy(addresses: dict[Any, dict[str, Any]], address_type: str) -> tuple[float, float] | None:

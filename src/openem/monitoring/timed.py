@@ -58,12 +58,12 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
         return  # the change falls between windows and no window has begun: nothing to judge yet
     # New data: the windows it falls in (and after); a window due to close: from the last one closed.
     lo = min(touch if touch is not None else wm, done if (due or touch is None) else wm)
+    timelines = curfew.timelines(st, cf)  # one per curfew address: each window is judged at its own
     for start, end, place in curfew.placed_windows(cf, lo, wm):
         final = wm >= end + fa
         if not final and touch is None:
             continue
-        obs = curfew.observations(st, cf, place)  # each window at its own address
-        for v in curfew.evaluate_window(obs, start, end, cf["grace_s"], final):
+        for v in curfew.evaluate_window(timelines[place], start, end, cf["grace_s"], final):
             late = wm - v["end"] > order.thresholds["late"]["late_after_s"] + fa
             draft = {"kind": v["kind"], "start": v["start"], "end": v["end"], "evidence": v["evidence"],
                      "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1),
@@ -84,8 +84,8 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
     if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
         st["cf_due"] = st["cf_next"] + fa
         eng.curfew_due(ref, st["cf_due"])
-    for place in range(len(cf.get("places") or [None])):
-        curfew.prune(curfew.observations(st, cf, place), wm - KEEP_OBS_S)
+    for obs in timelines:
+        curfew.prune(obs, wm - KEEP_OBS_S)
 
 
 def run(eng: Engine) -> None:

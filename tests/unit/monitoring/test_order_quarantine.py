@@ -103,3 +103,13 @@ def test_an_order_with_no_reference_is_quarantined_not_monitored_under_a_blank_r
     assert eng.orders == {} and "" in eng.quarantined
     [alert] = eng.advance_watermark((T0 + timedelta(days=5)).timestamp())
     assert alert["kind"] == "order_unusable" and "no reference" in alert["details"]["reason"]
+
+
+def test_a_checkpoint_keeps_the_quarantine_of_a_variation_while_the_version_in_force_is_restored() -> None:
+    eng = Engine()
+    eng.apply_order({**order("ORD-2", curfew=NIGHTS), "version": 2})
+    eng.apply_order(broken(3))
+    eng.process([])
+    again = Engine.restore(json.loads(json.dumps(eng.snapshot())))
+    assert again.orders["ORD-2"].doc["version"] == 2 and again.quarantined["ORD-2"]["version"] == 3
+    assert again.process([]) == []  # nothing raised twice

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from openem.core.time import local_to_utc
-from openem.monitoring.model import local_day, slots_key, windows_for_slots_cached
+from openem.monitoring.model import local_day, place_keys, slots_key, windows_for_slots_cached
 
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
@@ -37,15 +37,20 @@ def _span(key: tuple[tuple[str | None, str, str], ...], d0: date, d1: date) -> t
 
 
 def _place_keys(curfew: dict[str, Any]) -> tuple[tuple[tuple[str | None, str, str], ...], ...]:
-    """Per curfew address (place), its timetable in `slots_key` form, cached on the spec."""
+    """Per curfew address (place), its timetable in `slots_key` form (parse_order sets it on the spec)."""
     keys = curfew.get("_place_keys")
-    if keys is None:  # a spec not made by parse_order: one address
-        where = curfew.get("slot_place") or [0] * len(curfew["slots"])
-        keys = curfew["_place_keys"] = tuple(
-            slots_key([s for s, p in zip(curfew["slots"], where, strict=True) if p == place])
-            for place in range(max(where, default=0) + 1)
-        )
-    return keys
+    if keys is None:  # a spec not made by parse_order
+        keys = curfew["_place_keys"] = place_keys(curfew["slots"], curfew.get("slot_place"))
+    return keys  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8192)
+def _placed_span(keys: tuple[tuple[tuple[str | None, str, str], ...], ...], d0: date, d1: date
+                 ) -> tuple[tuple[float, float, int], ...]:  # fmt: skip
+    """`_span` of each place's timetable, as sorted (start, end, place): shared by every order with them."""
+    if len(keys) == 1:
+        return tuple((s, e, 0) for s, e in _span(keys[0], d0, d1))
+    return tuple(sorted({(s, e, place) for place, key in enumerate(keys) for s, e in _span(key, d0, d1)}))
 
 
 def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, float, int]]:
@@ -53,16 +58,16 @@ def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, fl
     address, with the release day's slot on the first day and everything clipped to the curfew's start and
     end."""
     c_start, c_end = curfew["start"], curfew["end"]
-    wins = {(s, e, place) for place, key in enumerate(_place_keys(curfew)) for s, e in _span(key, d0, d1)}
+    wins = list(_placed_span(_place_keys(curfew), d0, d1))
     release, first_day = curfew.get("release_day"), local_day(c_start)
     if release and d0 <= first_day <= d1:
         here = curfew.get("release_place", 0)
-        wins = {w for w in wins if local_day(w[0]) != first_day}
-        wins |= {(s, e, here) for s, e in windows_for_slots_cached(slots_key([release]), first_day)}
-    out = sorted(wins)
-    if out and (out[0][0] < c_start or max(w[1] for w in out) > c_end):
-        out = sorted({(max(s, c_start), min(e, c_end), p) for s, e, p in out if max(s, c_start) < min(e, c_end)})
-    return out
+        wins = [w for w in wins if local_day(w[0]) != first_day]
+        wins = sorted({*wins, *((s, e, here) for s, e in windows_for_slots_cached(slots_key([release]), first_day))})
+    if wins and (wins[0][0] < c_start or max(w[1] for w in wins) > c_end):
+        wins = [(max(s, c_start), min(e, c_end), p) for s, e, p in wins]
+        wins = sorted({w for w in wins if w[0] < w[1]})
+    return wins
 
 
 def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]:
@@ -139,13 +144,18 @@ def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tup
     return None
 
 
-def observations(state: dict[str, Any], curfew: dict[str, Any], place: int) -> list[list[Any]]:
-    """An order's presence timeline at one of its curfew addresses (by address type: a variation that moves
-    a slot keeps each address's history)."""
+def timelines(state: dict[str, Any], curfew: dict[str, Any]) -> list[list[list[Any]]]:
+    """An order's presence timelines, one per curfew address (place), kept by address type: a variation that
+    moves a slot keeps each address's history."""
     by_place = state.get("cf_obs")
     if not isinstance(by_place, dict):  # a checkpoint from before split addresses: one timeline, the main one
         by_place = state["cf_obs"] = {place_name(curfew, 0): by_place} if by_place else {}
-    return by_place.setdefault(place_name(curfew, place), [])  # type: ignore[no-any-return]
+    return [by_place.setdefault(name, []) for name in curfew.get("places") or ("PRIMARY",)]
+
+
+def observations(state: dict[str, Any], curfew: dict[str, Any], place: int) -> list[list[Any]]:
+    """The presence timeline at one of an order's curfew addresses."""
+    return timelines(state, curfew)[place]
 
 
 def place_name(curfew: dict[str, Any], place: int) -> str:
