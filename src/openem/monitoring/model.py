@@ -297,7 +297,9 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
         mode = alcohol.get("mode") or "ABSTINENCE"
         if mode not in ("ABSTINENCE", "LIMIT"):
             raise OrderUnusable(f"conditions.alcohol.mode is not ABSTINENCE or LIMIT ({str(mode)[:20]!r})")
-        spec.alcohol = {"mode": mode, "limit_gdl": _number(alcohol.get("limit_gdl"), None, "conditions.alcohol.limit_gdl"),
+        limit = _number(alcohol.get("limit_gdl"), None, "conditions.alcohol.limit_gdl")
+        limit = limit if limit is None or limit > 0 else None  # a limit of 0: any confirmed drinking, not every reading
+        spec.alcohol = {"mode": mode, "limit_gdl": limit,
                         "start": _instant(alcohol.get("start"), start, "conditions.alcohol.start"),
                         "end": _instant(alcohol.get("end"), end, "conditions.alcohol.end")}  # fmt: skip
     proximity = _section(conditions, "proximity", "conditions.proximity")

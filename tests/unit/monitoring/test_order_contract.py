@@ -236,3 +236,19 @@ def test_every_order_the_validator_accepts_is_read_and_monitored(case: tuple[dic
     alerts = eng.process([Device("GPS-1").fix(at, 52.5, -1.9)])
     alerts += eng.advance_watermark((at + timedelta(days=2)).timestamp())
     assert all(a["kind"] != "order_unusable" for a in alerts)
+
+
+def test_a_limit_order_with_a_limit_of_nothing_reports_confirmed_drinking_not_every_reading() -> None:
+    from openem.monitoring.index import Index
+    from openem.monitoring.model import Activation
+
+    doc = sample("COURT_SENTENCE")
+    doc["conditions"]["alcohol"] = {"mode": "LIMIT", "limit_gdl": 0, "start": doc["monitoring"]["start"],
+                                    "end": doc["conditions"]["curfew"]["end"]}  # fmt: skip
+    spec = parse_order(doc)
+    act = Activation("ACT-A", "ALC-1", "ALCOHOL_TAG", spec.ref, spec.person_id, "WEARER", spec.start, spec.end)
+    eng = Engine()
+    eng.apply_order(doc)
+    eng.apply_activation(act)
+    threshold = Index.build(eng.orders, eng.activations, eng.defaults, eng.reg).a_alc[2][0]
+    assert threshold == default_thresholds()["alcohol"]["threshold_gdl"]  # 0.02 g/dl, not 0
