@@ -26,14 +26,13 @@ from openem.monitoring.model import (
     FAR_FUTURE,
     Activation,
     OrderSpec,
-    OrderUnusable,
     alert_id,
     default_thresholds,
     make_alert,
-    parse_order,
     to_iso,
     ts,
 )
+from openem.monitoring.order_document import OrderUnusable, parse_order
 from openem.monitoring.registry import Registry
 from openem.monitoring.rules import curfew
 from openem.monitoring.sorting import by_group_int, sorted_within

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from openem.core.time import iso, parse_instant
 from openem.monitoring.engine import Engine
-from openem.monitoring.model import ATTENDANCE_RADIUS_M, default_thresholds, parse_order
+from openem.monitoring.model import default_thresholds
+from openem.monitoring.order_document import ATTENDANCE_RADIUS_M, parse_order
 from openem.orders.rules import validate_order
 from openem.orders.samples import COHORTS, sample_order
 
