@@ -24,6 +24,7 @@ class ChainReport:
     problem: str = ""
     anchored_seq: int = 0  # the newest anchor checked (0: none)
     note: str = ""
+    head_hash: str = ""  # the hash of the last row verified
 
 
 class _Break(Exception):
@@ -44,7 +45,8 @@ def verify_chain(session: Session, batch: int = 5000, trust: AuditTrust | None =
         if forged:
             raise _Break(forged[0].seq, f"an anchor for row {forged[0].seq} is not signed by a known key (forged)")
         wanted = {a.seq for a in anchors}
-        count, prev, seen = _walk(session, trust.keys, legacy_until, wanted, batch, progress)
+        upto = head.seq if head is not None else None  # rows committed after the head was read are not judged
+        count, prev, seen = _walk(session, trust.keys, legacy_until, wanted, batch, progress, upto)
         _check_head(head, count, prev)
         if head is not None and head.legacy_until and (head.legacy_until > count or
                                                       not same(seen.get(head.legacy_until), head.legacy_hash)):
@@ -57,7 +59,7 @@ def verify_chain(session: Session, batch: int = 5000, trust: AuditTrust | None =
         note = "no anchor found yet: cutting rows from the end cannot be ruled out (run `openem audit anchor`)"
     if unreadable:
         note = f"{unreadable} anchor line(s) could not be read"
-    return ChainReport(True, count, anchored_seq=anchored, note=note)
+    return ChainReport(True, count, anchored_seq=anchored, note=note, head_hash=prev)
 
 
 def _check_seal(keys: KeyRing, head: AuditHeadRow | None) -> None:
@@ -70,13 +72,14 @@ def _check_seal(keys: KeyRing, head: AuditHeadRow | None) -> None:
 
 
 def _walk(session: Session, keys: KeyRing, legacy_until: int, wanted: set[int], batch: int,
-          progress: list[int]) -> tuple[int, str, dict[int, str]]:
+          progress: list[int], upto: int | None) -> tuple[int, str, dict[int, str]]:
     prev, expected, count, last_seq = GENESIS, 1, 0, 0
     seen: dict[int, str] = {}
     while True:
-        rows = session.execute(
-            select(AuditRow).where(AuditRow.seq > last_seq).order_by(AuditRow.seq).limit(batch)
-        ).scalars().all()
+        stmt = select(AuditRow).where(AuditRow.seq > last_seq)
+        if upto is not None:
+            stmt = stmt.where(AuditRow.seq <= upto)
+        rows = session.execute(stmt.order_by(AuditRow.seq).limit(batch)).scalars().all()
         if not rows:
             return count, prev, seen
         for r in rows:
