@@ -18,7 +18,7 @@ from openem import __version__
 from openem.bus import outbox
 from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.config import Settings, load_settings
-from openem.core.errors import OpenEMError, Unauthenticated
+from openem.core.errors import OpenEMError, TooManyRequests, Unauthenticated
 from openem.store.db import Database
 from openem.web import logging as jlog
 from openem.web.middleware import BodyLimit, RequestContext
@@ -148,6 +148,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(body, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
