@@ -68,7 +68,7 @@ def load_settings(env: dict[str, str] | None = None, *, require_audit_key: bool 
                            "`openem audit rotate-key`, OPENEM_AUDIT_KEY_FILE): see docs/security.md")
     anchors = e.get("OPENEM_AUDIT_ANCHOR_PATH")
     anchor_paths = tuple(Path(p) for p in anchors.split(os.pathsep) if p) if anchors else (
-        audit_dir / f"{_database_name(db)}.audit-anchors.jsonl",)
+        audit_dir / "audit-anchors" / f"{_database_name(db)}.jsonl",)
     return Settings(
         database_url=db,
         var_dir=var_dir,

@@ -63,4 +63,5 @@ def test_two_server_processes_sharing_one_sqlite_file_keep_one_chain(sqlite_url,
     assert _order_audit_rows(db) == audited
     report = _chain(db)
     assert report.ok, report
+    assert report.anchored_seq > 0  # each process anchored the newest row it wrote when it exited cleanly
     db.dispose()
