@@ -212,10 +212,15 @@ def _report_json(report: Any) -> str:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from openem.auth.audit import verify_chain
+    from openem.auth.audit_keys import AuditKeyError
 
     db = _db()
-    with db.uow() as uow:
-        report = verify_chain(uow.session)
+    try:
+        with db.uow() as uow:
+            report = verify_chain(uow.session)
+    except AuditKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(_report_json(report))
     return 0 if report.ok else 1
 

@@ -190,3 +190,17 @@ def test_head_row_tracks_the_last_record(db, trust):
         head = uow.session.get(AuditHeadRow, 1)
         last = uow.session.get(AuditRow, 3)
     assert head.seq == 3 and head.hash == last.hash
+
+
+def test_a_row_is_anchored_within_the_anchor_interval_without_more_writes(db, db_url, tmp_path):
+    import time
+
+    t = trust_from_settings(load_settings(_env(db_url, tmp_path, OPENEM_AUDIT_ANCHOR_SECONDS="0.2")))
+    configure(db.engine, t)
+    _write(db, 2)
+    path = tmp_path / "anchors" / "audit.jsonl"
+    deadline = time.monotonic() + 20
+    while not (path.exists() and path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [json.loads(x)["seq"] for x in path.read_text().splitlines()] == [2]
+    assert _verify(db).anchored_seq == 2

@@ -153,3 +153,22 @@ def test_an_administrator_sees_the_lockout_and_unlocks_it_on_the_users_page(worl
     with world.db.uow() as uow:
         unlock = uow.session.execute(select(AuditRow).where(AuditRow.action == f"auth:{user_id}:unlock")).scalar_one()
     assert unlock.details["was_locked"] is True and unlock.actor != "cli"
+
+
+def test_parallel_guesses_at_one_account_get_no_more_than_the_allowed_failures(world):
+    import threading
+
+    statuses, lock = [], threading.Lock()
+
+    def guess(n):
+        c = TestClient(world.app, follow_redirects=True, raise_server_exceptions=False, client=(f"192.0.2.{n}", 1))
+        got = [attempt(c, "demo-analyst", f"wrong-{n}-{i}-password").status_code for i in range(4)]
+        with lock:
+            statuses.extend(got)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [401] * 4 + [429] * 12
