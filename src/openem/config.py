@@ -49,7 +49,7 @@ class Settings:
         return self.environment == "production"
 
 
-def load_settings(env: dict[str, str] | None = None, *, require_audit_key: bool = True) -> Settings:
+def load_settings(env: dict[str, str] | None = None) -> Settings:
     e = dict(os.environ if env is None else env)
     var_dir = Path(e.get("OPENEM_VAR_DIR", "var")).resolve()
     environment = e.get("OPENEM_ENV", "development")
@@ -63,9 +63,6 @@ def load_settings(env: dict[str, str] | None = None, *, require_audit_key: bool 
     audit_dir = _audit_dir(db, var_dir)
     key_file = Path(e["OPENEM_AUDIT_KEY_FILE"]) if e.get("OPENEM_AUDIT_KEY_FILE") else audit_dir / "audit_keys.json"
     audit_key = e.get("OPENEM_AUDIT_KEY") or None
-    if environment == "production" and require_audit_key and not audit_key and not key_file.exists():
-        raise RuntimeError("OPENEM_AUDIT_KEY must be set in production (or a key file made with "
-                           "`openem audit rotate-key`, OPENEM_AUDIT_KEY_FILE): see docs/security.md")
     anchors = e.get("OPENEM_AUDIT_ANCHOR_PATH")
     anchor_paths = tuple(Path(p) for p in anchors.split(os.pathsep) if p) if anchors else (
         audit_dir / "audit-anchors" / f"{_database_name(db)}.jsonl",)

@@ -247,7 +247,7 @@ def cmd_audit_rotate_key(args: argparse.Namespace) -> int:
     from openem.auth.audit_keys import new_key_id, rotate
     from openem.config import load_settings
 
-    settings = load_settings(require_audit_key=False)
+    settings = load_settings()
     if settings.audit_key:
         key_id = new_key_id()
         print("OPENEM_AUDIT_KEY is set, so keys are not kept in a file. Put this entry first in it, keep the "
@@ -262,11 +262,18 @@ def cmd_audit_rotate_key(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from openem.auth.audit_keys import AuditKeyError
+    from openem.auth.audit_trust import require_keys
     from openem.config import load_settings
     from openem.store.migrate import upgrade
     from openem.web.app import create_app
 
     settings = load_settings()
+    try:
+        require_keys(settings)
+    except AuditKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         upgrade(settings.database_url)
     app = create_app(settings)

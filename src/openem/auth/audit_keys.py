@@ -3,7 +3,7 @@
 From `OPENEM_AUDIT_KEY` ("ID:SECRET[,ID:SECRET...]": the first signs new rows, the others only verify; or
 one bare secret, whose id is derived from it) and/or a key file (JSON, mode 0600, `OPENEM_AUDIT_KEY_FILE`,
 by default beside the SQLite database or in var/). In development a key file is made on first use; in
-production a key must be given (`load_settings` refuses to start without one). `rotate` adds a key and makes
+production a key must be given (`openem serve` refuses to start without one, and nothing is audited). `rotate` adds a key and makes
 it the signing one; old keys stay, so rows they signed still verify.
 """
 
@@ -106,7 +106,8 @@ def load_keyring(env_value: str | None, key_file: Path, *, create: bool) -> KeyR
         current = env_current
     if not keys:
         if not create:
-            raise AuditKeyError(f"no audit key: set OPENEM_AUDIT_KEY or run `openem audit rotate-key` ({key_file})")
+            raise AuditKeyError(f"no audit key: in production set OPENEM_AUDIT_KEY or make a key file with "
+                                f"`openem audit rotate-key` ({key_file}); see docs/security.md")
         try:
             _first_key(key_file)
         except FileExistsError:

@@ -42,6 +42,12 @@ def trust_from_settings(settings: Settings, *, create: bool | None = None) -> Au
                                          settings.audit_anchor_seconds))
 
 
+def require_keys(settings: Settings) -> None:
+    """Refuse to start in production without an audit key (in development one is made on first use)."""
+    if settings.production:
+        load_keyring(settings.audit_key, settings.audit_key_file, create=False)
+
+
 def engine_of(session: Session) -> Engine:
     bind = session.get_bind()
     return bind if isinstance(bind, Engine) else bind.engine

@@ -56,11 +56,18 @@ def test_rotation_adds_a_signing_key_and_keeps_the_old_ones(tmp_path):
     assert ring.secrets[old.current_id] == old.secrets[old.current_id]
 
 
-def test_production_refuses_to_start_without_an_audit_key(tmp_path):
+def test_production_refuses_to_start_or_audit_without_an_audit_key(tmp_path):
+    from openem.auth.audit_trust import require_keys, trust_from_settings
+
     env = {"OPENEM_ENV": "production", "OPENEM_SECRET_KEY": "x" * 40, "OPENEM_VAR_DIR": str(tmp_path)}
-    with pytest.raises(RuntimeError, match="OPENEM_AUDIT_KEY"):
-        load_settings(env)
-    assert load_settings({**env, "OPENEM_AUDIT_KEY": SECRET}).audit_key == SECRET
+    with pytest.raises(AuditKeyError, match="OPENEM_AUDIT_KEY"):
+        require_keys(load_settings(env))
+    with pytest.raises(AuditKeyError, match="OPENEM_AUDIT_KEY"):
+        trust_from_settings(load_settings(env))
+    assert not (tmp_path / "audit_keys.json").exists()
+    require_keys(load_settings({**env, "OPENEM_AUDIT_KEY": SECRET}))
+    rotate(tmp_path / "audit_keys.json")  # or a key file made by `openem audit rotate-key`
+    require_keys(load_settings(env))
 
 
 def test_default_key_and_anchor_places_follow_the_database(tmp_path):
