@@ -204,3 +204,35 @@ def test_a_row_is_anchored_within_the_anchor_interval_without_more_writes(db, db
         time.sleep(0.05)
     assert [json.loads(x)["seq"] for x in path.read_text().splitlines()] == [2]
     assert _verify(db).anchored_seq == 2
+
+
+def _edit(db):
+    with db.uow() as uow:
+        uow.session.execute(update(AuditRow).where(AuditRow.seq == 3).values(outcome="denied"))
+
+
+def _delete(db):
+    with db.uow() as uow:
+        uow.session.execute(delete(AuditRow).where(AuditRow.seq == 3))
+
+
+def _truncate(db):
+    with db.uow() as uow:
+        second = uow.session.get(AuditRow, 2)
+        uow.session.execute(delete(AuditRow).where(AuditRow.seq > 2))
+        uow.session.execute(update(AuditHeadRow).values(seq=2, hash=second.hash))
+
+
+def _rechain(db):
+    with db.uow() as uow:
+        uow.session.execute(update(AuditRow).where(AuditRow.seq == 3).values(actor="forger"))
+    _rechain_from(db, 3, _old_digest)
+
+
+@pytest.mark.parametrize("tamper", [_edit, _delete, _truncate, _rechain], ids=lambda f: f.__name__.strip("_"))
+def test_the_cli_exits_1_on_each_kind_of_tampering(db, trust, db_url, tmp_path, tamper):
+    _write(db)
+    trust.anchors.flush()
+    tamper(db)
+    bad = _cli(db_url, tmp_path, "verify")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["first_bad_seq"] == 3, bad.stdout + bad.stderr
