@@ -31,7 +31,9 @@ _lock = threading.Lock()
 
 
 def settings_for(database_url: str) -> Settings:
-    return load_settings({**os.environ, "OPENEM_DATABASE_URL": database_url})
+    # The session secret plays no part here: a placeholder keeps load_settings from making one in var/.
+    return load_settings({**os.environ, "OPENEM_DATABASE_URL": database_url,
+                          "OPENEM_SECRET_KEY": os.environ.get("OPENEM_SECRET_KEY") or "not-used-by-the-audit-chain"})
 
 
 def trust_from_settings(settings: Settings, *, create: bool | None = None) -> AuditTrust:
