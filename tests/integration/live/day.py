@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from tests.conftest import _drop_pg, _pg_database, _sqlite_copy
 
 from openem.bus import outbox
 from openem.bus.outbox import OutboxRow
@@ -14,7 +15,6 @@ from openem.demo_fleet import load_world_into
 from openem.sim import generate_world
 from openem.sim.stream import table_to_wire
 from openem.store.db import Database
-from tests.conftest import _drop_pg, _pg_database, _sqlite_copy
 
 BATCH = 500
 LOADED_AT = datetime.now(UTC).replace(microsecond=0)

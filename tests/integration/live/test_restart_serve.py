@@ -85,12 +85,7 @@ def send_day(db, url, tmp_path, token, restarts=None):
     for i, (raw, _) in enumerate(batches()):
         how = (restarts or {}).get(i)
         if how == "SIGKILL while storing":
-            before = stored_batches(db)
-            sending = threading.Thread(target=lambda: _try_post(server, raw))
-            sending.start()
-            until(lambda: stored_batches(db) > before, "the batch to be stored")
-            server.stop(signal.SIGKILL)  # committed; processed and acknowledged, or not
-            sending.join(60)
+            kill_while_storing(db, server, raw)
             server.start()  # the gateway had no acknowledgement: it sends the batch again
         elif how:
             server.stop(getattr(signal, how))
@@ -102,6 +97,15 @@ def send_day(db, url, tmp_path, token, restarts=None):
     live.load()
     live.tick()
     return published(db)
+
+
+def kill_while_storing(db, server, raw):
+    before = stored_batches(db)
+    sending = threading.Thread(target=_try_post, args=(server, raw))
+    sending.start()
+    until(lambda: stored_batches(db) > before, "the batch to be stored")
+    server.stop(signal.SIGKILL)  # committed; processed and acknowledged, or not
+    sending.join(60)
 
 
 def _try_post(server, raw):
