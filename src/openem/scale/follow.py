@@ -1,6 +1,7 @@
-"""Partition workers follow orders and activations while they run (docs/decisions/0008).
+"""The reconciler: partition workers and the in-server engine follow orders and activations while they run
+(docs/decisions/0008, 0017), the same way, so they give the same alerts.
 
-Level-triggered, not edge-triggered: a worker does not count on seeing every order event once. It compares
+Level-triggered, not edge-triggered: an engine does not count on seeing every order event once. It compares
 what its engine holds (each order's version, whether it has ended, each activation) with what the database
 says is in force, and applies the difference. A change is therefore applied when, and only when, the
 engine does not yet have it:
