@@ -44,8 +44,15 @@ LIVE_PARTITION = -1  # the in-server engine's row in engine_checkpoints (partiti
 REPLAY_CHUNK = 20_000  # messages read from the store at a time when catching up
 
 
+ORDERS_EVERY_S = 1.0  # orders read at most once a second on the live path (activations: every batch)
+
+
 def _one_partition(ref: str) -> int:
     return 0
+
+
+def _follower(db: Database) -> OrderFollower:
+    return OrderFollower(db, _one_partition, orders_every_s=ORDERS_EVERY_S)
 
 
 class LiveMonitor:
@@ -53,7 +60,7 @@ class LiveMonitor:
         self.db = db
         self.engine = Engine()
         self.position = Position()
-        self.follower = OrderFollower(db, _one_partition)
+        self.follower = _follower(db)
         self.lock = threading.Lock()
         self.wake = wake
         self.messages = 0
@@ -94,7 +101,7 @@ class LiveMonitor:
             self.engine, self.position = self._restore()
             for b in self.parked:
                 self.position.mark(b)
-            self.follower = OrderFollower(self.db, _one_partition)  # a fresh cursor: compare everything
+            self.follower = _follower(self.db)  # a fresh cursor: compare everything
             failed = self._catch_up(self.follower.changes({0: self.engine}).get(0, []))
             self.stale = False
             if failed is None:
@@ -177,6 +184,7 @@ class LiveMonitor:
         """An order was accepted, varied or ended: the reconciler will find it; wake the ticker so it does now.
         (Applying the event here would be a second, edge-triggered way in, and would take the engine's lock
         inside the dispatcher's transaction.)"""
+        self.follower.last_orders = 0.0  # read orders at the next reconciliation, however recent the last
         self._nudge.set()
 
     on_order_ended = on_order

@@ -3,6 +3,7 @@ docs/decisions/0008 and 0017): a device fitted after the server started is monit
 gives; a variation and an ending reach it without a restart. SQLite and PostgreSQL."""
 
 import json
+import time
 from datetime import timedelta
 
 from tests.integration.live.day import published
@@ -53,8 +54,21 @@ def test_a_variation_and_an_ending_reach_the_running_engine_without_their_events
     send(db, live, gps.fixes(utcnow() - timedelta(minutes=40), 4, ZONE))
     assert published(db) == {}
     vary(db, "ORD-VARY", utcnow() - timedelta(minutes=30), [zone()])
+    until(lambda: live.tick() is not None and version(live, "ORD-VARY") == 2, "the variation to be followed")
     send(db, live, gps.fixes(utcnow() - timedelta(minutes=20), 8, ZONE))
     assert list(published(db).values()) == ["exclusion_entry"]
     end(db, "ORD-VARY")
-    live.tick()
-    assert "_ended_at" in live.engine.orders["ORD-VARY"].doc
+    until(lambda: live.tick() is not None and "_ended_at" in live.engine.orders["ORD-VARY"].doc, "the ending")
+
+
+def version(live, ref):
+    return live.engine.orders[ref].doc.get("version")
+
+
+def until(check, what, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
