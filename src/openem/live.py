@@ -71,7 +71,11 @@ class LiveMonitor:
         self.parked: set[int] = set()  # batches given up on (their rejection is recorded)
         self.loaded = False
         self.stale = False  # the engine may hold a half-processed batch: restore before anything else
-        every = checkpoint_every_s if checkpoint_every_s is not None else os.environ.get("OPENEM_ENGINE_CHECKPOINT_S", 30)
+        every = (
+            checkpoint_every_s
+            if checkpoint_every_s is not None
+            else os.environ.get("OPENEM_ENGINE_CHECKPOINT_S", 30)
+        )
         self.checkpoint_every_s = float(every)
         self.last_checkpoint = time.monotonic()
         # Counted from the start: after a restart, gateways get the allowed lateness to deliver what they stored
@@ -136,8 +140,7 @@ class LiveMonitor:
                     log.exception("monitoring engine failed on a stored batch", extra={"batch_id": batch_id})
                     return batch_id, exc
                 changes = []
-        if pending:
-            log.info("monitoring caught up on the store", extra={"batches": len(pending)})
+        log.info("monitoring caught up on the store", extra={"batches": len(pending)})
         return None
 
     def _run(self, batch_id: int, messages: Sequence[Any], changes: list[Change]) -> None:
@@ -174,7 +177,9 @@ class LiveMonitor:
             except Exception:  # noqa: BLE001 - the batch is stored and acknowledged: retry it from the checkpoint
                 self.failures += 1
                 self.attempts[result.batch_id] += 1
-                log.exception("monitoring engine failed on a stored batch", extra={"batch_id": result.batch_id})
+                log.exception(
+                    "monitoring engine failed on a stored batch", extra={"batch_id": result.batch_id}
+                )
                 self._recover_safely()
             self.last_ingest = time.time()
             self._checkpoint_if_due()

@@ -29,7 +29,9 @@ class OrderInForce:
     updated_at: datetime
 
 
-def orders_in_force_since(session: Session, since: datetime | None = None, overlap_s: float = 0.0) -> list[OrderInForce]:
+def orders_in_force_since(
+    session: Session, since: datetime | None = None, overlap_s: float = 0.0
+) -> list[OrderInForce]:
     """Orders whose version in force is live or ended, changed at or after `since` minus `overlap_s` (all when
     `since` is None). The overlap covers transactions that stamped `updated_at` before they committed."""
     q = (

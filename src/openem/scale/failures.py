@@ -27,10 +27,15 @@ EVIDENCE_CAP = 500  # the alerts store keeps at most this many evidence entries;
 
 def message_ids(messages: Sequence[Any]) -> list[tuple[str, int]]:
     """(device id, sequence) of wire dicts (workers) or stored `Message`s (the in-server engine)."""
-    return [(m["device_id"], int(m["seq"])) if isinstance(m, dict) else (m.device_id, int(m.seq)) for m in messages]
+    return [
+        (m["device_id"], int(m["seq"])) if isinstance(m, dict) else (m.device_id, int(m.seq))
+        for m in messages
+    ]
 
 
-def rejection_alert(engine: str, ids: Sequence[tuple[str, int]], error: BaseException | str, **where: Any) -> dict[str, Any]:
+def rejection_alert(
+    engine: str, ids: Sequence[tuple[str, int]], error: BaseException | str, **where: Any
+) -> dict[str, Any]:
     """The operator-visible record of a parked batch: its messages (evidence), the engine and the error. The id
     is deterministic in the messages, so parking the same batch again (after a restart) stores nothing new."""
     ids = sorted(set(ids))

@@ -34,6 +34,14 @@ def messages_of_batches(session: Session, batch_ids: Sequence[int]) -> dict[int,
         )
         for batch_id, device_id, seq, kind, device_time, receive_time, payload, flags in rows:
             out[int(batch_id)].append(
-                Message(device_id, int(seq), kind, device_time, receive_time, dict(payload or {}), tuple(flags or ()))
+                Message(
+                    device_id,
+                    int(seq),
+                    kind,
+                    device_time,
+                    receive_time,
+                    dict(payload or {}),
+                    tuple(flags or ()),
+                )
             )
     return out

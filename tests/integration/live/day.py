@@ -69,5 +69,7 @@ class Stores:
 def published(db) -> dict[str, str]:
     """alert id -> kind of every alert the engine published (the alerts store keeps each id once)."""
     with db.uow() as uow:
-        rows = uow.session.execute(select(OutboxRow.payload).where(OutboxRow.topic == "monitoring.AlertRaised"))
+        rows = uow.session.execute(
+            select(OutboxRow.payload).where(OutboxRow.topic == "monitoring.AlertRaised")
+        )
         return {p["alert_id"]: p["kind"] for p in rows.scalars()}

@@ -62,7 +62,9 @@ def test_a_batch_the_engine_keeps_failing_on_is_parked_and_the_next_ones_are_pro
     raised = published(db)
     assert sorted(raised.values()) == sorted(["exclusion_entry", "exclusion_entry", REJECTED_KIND]), raised
     with db.uow() as uow:
-        rows = uow.session.execute(select(OutboxRow.payload).where(OutboxRow.topic == "monitoring.AlertRaised"))
+        rows = uow.session.execute(
+            select(OutboxRow.payload).where(OutboxRow.topic == "monitoring.AlertRaised")
+        )
         rejection = next(p for p in rows.scalars() if p["kind"] == REJECTED_KIND)
     assert sorted(map(tuple, rejection["evidence"])) == sorted(m.message_id for m in bad.accepted)
     assert rejection["severity"] == "HIGH" and "a rule fell over" in rejection["details"]["error"]

@@ -37,7 +37,9 @@ def send_day(db, restart_at=None, checkpoint_at=None, how=None):
             if how == "clean":
                 live.stop()  # a clean stop writes a checkpoint
             elif how == "stored, not processed":
-                store(db, raw, rx)  # committed, then the process died before the engine saw it (nor the gateway
+                store(
+                    db, raw, rx
+                )  # committed, then the process died before the engine saw it (nor the gateway
                 # its acknowledgement: it sends the batch again below, and every message is a duplicate)
             # "killed": the engine's memory is simply gone
             live = LiveMonitor(db, checkpoint_every_s=NEVER)

@@ -121,7 +121,8 @@ def test_a_killed_or_stopped_server_gives_the_alerts_of_one_that_ran_all_day(db_
         db, url, token = stores.new()
         expected = send_day(db, url, tmp_path / "a", token)
         kinds = collections.Counter(expected.values())
-        assert kinds["curfew_late_return"] >= 1 and len(expected) >= 5, kinds  # the late returns a restart lost
+        # the late returns a restart lost
+        assert kinds["curfew_late_return"] >= 1 and len(expected) >= 5, kinds
         db, url, token = stores.new()
         restarts = {4: "SIGKILL", 9: "SIGKILL while storing", 15: "SIGTERM", 19: "SIGKILL"}
         got = send_day(db, url, tmp_path / "b", token, restarts)

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 from tests.integration.scale.scale_world import ZONE, Device, add_order, send, zone
-from tests.integration.scale.test_worker_follows_orders import Worker, alerts, bus, drained, until  # noqa: F401
+from tests.integration.scale.test_worker_follows_orders import Worker, alerts, drained, until
+from tests.integration.scale.test_worker_follows_orders import bus as bus  # noqa: F401 - the fixture
 
 from openem.core.time import utcnow
 from openem.monitoring.engine import Engine
