@@ -27,6 +27,7 @@ class Settings:
     static_dir: Path | None
     tile_url: str | None
     engine_partitions: int = 0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
+    metrics_token: str | None = None  # bearer token a Prometheus scraper sends; without it only loopback may scrape
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +59,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         static_dir=Path(static) if static else None,
         tile_url=e.get("OPENEM_TILE_URL") or None,
         engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
+        metrics_token=e.get("OPENEM_METRICS_TOKEN") or None,
     )
 
 

@@ -17,6 +17,7 @@ from openem.auth.service import create_user
 from openem.auth.tables import UserRow
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require, signed_in
+from openem.web.exposure import metrics_reader
 
 router = APIRouter()
 
@@ -35,7 +36,7 @@ def health(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if db_ok else 503)
 
 
-@router.get("/metrics", tags=["platform"])
+@router.get("/metrics", tags=["platform"], dependencies=[Depends(metrics_reader)])
 def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -53,8 +53,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         live.stop()
         app.state.dispatcher.stop()
 
-    app = FastAPI(title="openem", version=__version__, lifespan=lifespan, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    # the API documentation is served by web/exposure (signed-in users only in production)
+    app = FastAPI(title="openem", version=__version__, lifespan=lifespan, docs_url=None, openapi_url=None,
+                  redoc_url=None)
     app.state.settings = settings
     app.state.db = db
     app.state.registry = registry
@@ -84,9 +85,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.mount("/assets", StaticFiles(directory=str(static_root / "vendor" / "govuk" / "assets"), check_dir=False),
               name="govuk-assets")
 
-    from openem.web import api, orders_api, orders_pages, pages, telemetry_api
+    from openem.web import api, exposure, orders_api, orders_pages, pages, telemetry_api
 
     app.include_router(api.router)
+    app.include_router(exposure.router)
     app.include_router(pages.router)
     app.include_router(telemetry_api.router)
     app.include_router(orders_api.router)
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.include_router(alerts_views.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, hsts=settings.production)
     return app
 
 
