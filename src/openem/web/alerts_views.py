@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from openem.alerts.tables import AlertRow
 from openem.auth import audit
@@ -16,7 +16,7 @@ from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
 from openem.orders.repository import OrderRow
 from openem.store.db import UnitOfWork
-from openem.telemetry.tables import TelemetryMessageRow
+from openem.telemetry.queries import messages_by_key
 from openem.web.deps import Caller, deny, get_uow, require
 from openem.web.orders_api import case_scope
 from openem.web.pages import render
@@ -82,8 +82,7 @@ def load_alert(request: Request, uow: UnitOfWork, caller: Caller, alert_id: str,
     keys = [(d, int(s)) for d, s in (row.evidence or [])][:500]
     points = []
     if keys:
-        msgs = uow.session.execute(select(TelemetryMessageRow).where(
-            tuple_(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).in_(keys))).scalars().all()
+        msgs = messages_by_key(uow.session, keys)
         for m in sorted(msgs, key=lambda m: m.device_time):
             p = m.payload or {}
             points.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "time": m.device_time.isoformat(),
