@@ -21,6 +21,7 @@ from openem.config import Settings, load_settings
 from openem.core.errors import OpenEMError, Unauthenticated
 from openem.store.db import Database
 from openem.web import logging as jlog
+from openem.web import openapi
 from openem.web.middleware import BodyLimit, RequestContext
 from openem.wiring import build_registry
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
 
     app.include_router(alerts_views.router)
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext, hsts=settings.production)
     return app
@@ -171,11 +173,19 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request refused"
         if exc.status_code == 404:
             message = "Page not found" if wants_html(request) else "Not found"
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body it cannot decode (not UTF-8, say): the 422 of any body that is not JSON
+            return await validation_error(request, RequestValidationError([{"type": "json_invalid", "loc": ("body",)}]))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path takes, not only the first route's
+            headers["Allow"] = ", ".join(openapi.allowed_methods(request.app, request.scope))
         if wants_html(request) and exc.status_code in (404, 405):
-            return error_page(request, exc.status_code, "Page not found", "If you typed the web address, check it is correct.")
+            page = error_page(request, exc.status_code, "Page not found", "If you typed the web address, check it is correct.")
+            page.headers.update(headers)
+            return page
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         return JSONResponse({"error": codes.get(exc.status_code, "error"), "message": message},
-                            status_code=exc.status_code)
+                            status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
