@@ -100,49 +100,82 @@ def history(first: int, last: int, devices: int, sqlite: bool) -> Iterator[tuple
         yield (dev(i), seq, stamp, f"ACT-{i:06d}", f"PER-{i:06d}", lat, lon)
 
 
+HISTORY_TABLES = ("telemetry_messages", "trail_points")
+
+
 def bulk_load(db: Database, first: int, last: int, devices: int) -> float:
-    """Messages and trail points first..last-1, as fast as the store takes them; returns seconds."""
+    """Messages and trail points first..last-1, as fast as the store takes them (secondary indexes dropped
+    and built again afterwards, as a restore would); returns seconds."""
     started = time.perf_counter()
-    sqlite = db.url.startswith("sqlite")
     raw = db.engine.raw_connection()
     try:
-        if sqlite:
-            cur = raw.cursor()
-            cur.execute("PRAGMA synchronous=OFF")
-            rows = history(first, last, devices, True)
-            while chunk := [r for _, r in zip(range(200_000), rows, strict=False)]:
-                cur.executemany(
-                    "INSERT INTO telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
-                    "flags, activation_id, person_id, batch_id) VALUES (?, ?, 'gps', ?, ?, ?, '[]', ?, ?, 0)",
-                    [(d, s, t, t, f'{{"lat": {la}, "lon": {lo}, "accuracy_m": 8.0, "source": "GPS"}}', a, p)
-                     for d, s, t, a, p, la, lo in chunk])
-                cur.executemany(
-                    "INSERT INTO trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
-                    "accuracy_m) VALUES (?, ?, ?, ?, ?, ?, ?, 8.0)",
-                    [(d, s, p, a, t, la, lo) for d, s, t, a, p, la, lo in chunk])
-            raw.commit()
-            cur.execute("ANALYZE")
-        else:
-            pg = raw.driver_connection
-            with pg.cursor() as cur:
-                with cur.copy("COPY telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
-                              "flags, activation_id, person_id, batch_id) FROM STDIN") as copy:
-                    for d, s, t, a, p, la, lo in history(first, last, devices, False):
-                        copy.write_row((d, s, "gps", t, t,
-                                        f'{{"lat": {la}, "lon": {lo}, "accuracy_m": 8.0, "source": "GPS"}}',
-                                        "[]", a, p, 0))
-                with cur.copy("COPY trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
-                              "accuracy_m) FROM STDIN") as copy:
-                    for d, s, t, a, p, la, lo in history(first, last, devices, False):
-                        copy.write_row((d, s, p, a, t, la, lo, 8.0))
-            pg.commit()
-            pg.autocommit = True
-            pg.execute("VACUUM ANALYZE telemetry_messages")
-            pg.execute("VACUUM ANALYZE trail_points")
-            pg.autocommit = False
+        (_load_sqlite if db.url.startswith("sqlite") else _load_postgres)(raw, first, last, devices)
     finally:
         raw.close()
     return time.perf_counter() - started
+
+
+def _message_row(d: str, s: int, t: str, a: str, p: str, la: float, lo: float) -> tuple[Any, ...]:
+    return (d, s, t, t, f'{{"lat": {la}, "lon": {lo}, "accuracy_m": 8.0, "source": "GPS"}}', a, p)
+
+
+def _load_sqlite(raw: Any, first: int, last: int, devices: int) -> None:
+    cur = raw.cursor()
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.execute("PRAGMA cache_size=-1048576")  # 1 GiB: the primary keys stay in memory while loading
+    marks = ",".join("?" * len(HISTORY_TABLES))
+    indexes = cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                          f"AND tbl_name IN ({marks})", HISTORY_TABLES).fetchall()
+    for name, _ in indexes:
+        cur.execute(f'DROP INDEX "{name}"')
+    rows = history(first, last, devices, True)
+    while chunk := [r for _, r in zip(range(500_000), rows, strict=False)]:
+        cur.executemany(
+            "INSERT INTO telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
+            "flags, activation_id, person_id, batch_id) VALUES (?, ?, 'gps', ?, ?, ?, '[]', ?, ?, 0)",
+            [_message_row(*r) for r in chunk])
+        cur.executemany(
+            "INSERT INTO trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
+            "accuracy_m) VALUES (?, ?, ?, ?, ?, ?, ?, 8.0)",
+            [(d, s, p, a, t, la, lo) for d, s, t, a, p, la, lo in chunk])
+        raw.commit()
+    for _, sql in indexes:
+        cur.execute(sql)
+    cur.execute("ANALYZE")
+    raw.commit()
+    cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _load_postgres(raw: Any, first: int, last: int, devices: int) -> None:
+    pg = raw.driver_connection
+    pg.execute("SET maintenance_work_mem = '1GB'")
+    indexes = pg.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+                         [list(HISTORY_TABLES)]).fetchall()
+    for table, name, _ in indexes:
+        if name.startswith("pk_"):
+            pg.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        else:
+            pg.execute(f'DROP INDEX "{name}"')
+    with pg.cursor() as cur:
+        with cur.copy("COPY telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
+                      "flags, activation_id, person_id, batch_id) FROM STDIN") as copy:
+            for r in history(first, last, devices, False):
+                d, s, t, _, payload, a, p = _message_row(*r)
+                copy.write_row((d, s, "gps", t, t, payload, "[]", a, p, 0))
+        with cur.copy("COPY trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
+                      "accuracy_m) FROM STDIN") as copy:
+            for d, s, t, a, p, la, lo in history(first, last, devices, False):
+                copy.write_row((d, s, p, a, t, la, lo, 8.0))
+    for table, name, definition in indexes:
+        if name.startswith("pk_"):
+            pg.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" PRIMARY KEY (device_id, seq)')
+        else:
+            pg.execute(definition)
+    pg.commit()
+    pg.autocommit = True
+    for table in HISTORY_TABLES:
+        pg.execute(f"VACUUM ANALYZE {table}")
+    pg.autocommit = False
 
 
 # ---------------------------------------------------------------------------------------------- timing
