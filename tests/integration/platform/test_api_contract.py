@@ -1,8 +1,8 @@
-"""The published OpenAPI document is what the API does: schemathesis generates requests for every operation from
-the document (a bounded number each, valid and invalid), with and without a bearer token, on SQLite and
-PostgreSQL, and checks that no answer is a server error and every answer's status, content type and body are
-the documented ones. Also: pages are not in the document, and a method a path does not take answers 405 with
-the methods it does take in `Allow`."""
+"""The published OpenAPI document is what the API does: schemathesis generates requests for every operation
+from the document (a bounded number each, valid and invalid) and sends each to the app on SQLite and on
+PostgreSQL, with and without a bearer token: no answer may be a server error, and every answer's status,
+content type and body must be the documented ones. Also: pages are not in the document, and a method a path
+does not take answers 405 with the methods it does take in `Allow`."""
 
 from __future__ import annotations
 
@@ -22,57 +22,72 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.conftest import _drop_pg, _pg_database, _pg_required, _sqlite_copy, make_settings
+from tests.conftest import IN_CI, PG_URL, _drop_pg, _pg_database, _sqlite_copy, make_settings
 
 EXAMPLES = 10  # per operation, per kind (valid, invalid): each sent with and without a token
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 class Api:
-    def __init__(self, app: Any, db: Any, token: str) -> None:
-        self.app, self.db, self.token = app, db, token
+    def __init__(self, store: str, app: Any, db: Any, token: str) -> None:
+        self.store, self.app, self.db, self.token = store, app, db, token
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def _api(store: str, url: str, tmp: Path) -> Api:
     """The app on a migrated store with a user holding every role that reaches the API, and their token."""
     from openem.auth.service import create_user, issue_token
     from openem.store.db import Database
     from openem.web.app import create_app
 
-    tmp = tmp_path_factory.mktemp("contract")
-    if request.param == "sqlite":
-        url = _sqlite_copy(Path(tmp))
-    else:
-        _pg_required()
-        url = _pg_database()
     db = Database(url)
     with db.uow() as uow:
         user = create_user(uow.session, actor="test", username="contract-user", password="contract-password-1",
                            roles=["order_creator_court", "mc_operator", "admin"], display_name="Contract")
         token = issue_token(uow.session, actor="test", name="contract", user_id=user.id)
-    app = create_app(make_settings(Path(tmp), url), db, start_dispatcher=False)
-    yield Api(app, db, token)
-    db.dispose()
-    if request.param != "sqlite":
-        _drop_pg(url)
+    return Api(store, create_app(make_settings(tmp, url), db, start_dispatcher=False), db, token)
 
 
-def problems_of(operation: Any, mode: GenerationMode, token: str) -> set[str]:
-    """Requests generated for one operation (valid or invalid ones), each sent with the token and without."""
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Api]]:
+    """SQLite and PostgreSQL side by side, so that each generated request is sent to both."""
+    tmp = Path(tmp_path_factory.mktemp("contract"))
+    apis = [_api("sqlite", _sqlite_copy(tmp), tmp)]
+    pg_url = None
+    if PG_URL:
+        pg_url = _pg_database()
+        apis.append(_api("postgres", pg_url, tmp))
+    elif IN_CI:
+        pytest.fail("OPENEM_TEST_PG_URL is not set: run the suite with scripts/test.sh")
+    yield apis
+    for api in apis:
+        api.db.dispose()
+    if pg_url:
+        _drop_pg(pg_url)
+
+
+@pytest.fixture(scope="module")
+def api(stores: list[Api]) -> Api:
+    return stores[0]
+
+
+def problems_of(operation: Any, mode: GenerationMode, stores: list[Api]) -> set[str]:
+    """Requests generated for one operation (valid or invalid ones), each sent to every store, with the token
+    and without."""
     found: dict[str, str] = {}  # one example of each kind of failure
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
-        for auth in ({"Authorization": f"Bearer {token}"}, {}):
-            try:
-                case.call_and_validate(headers=auth, checks=CHECKS)
-            except (AssertionError, FailureGroup) as exc:  # a failed check: keep going, report them all at the end
-                lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-                kind = f"{operation.label} [{mode.value}, {'token' if auth else 'anonymous'}]: " + " | ".join(lines[:4])
-                found.setdefault(kind, kind + " | " + " | ".join(lines[4:10]))
+        for api in stores:
+            for auth in ({"Authorization": f"Bearer {api.token}"}, {}):
+                try:
+                    case.call_and_validate(headers=auth, checks=CHECKS, app=api.app)
+                except (AssertionError, FailureGroup) as exc:  # a failed check: go on, report them all at the end
+                    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+                    kind = (f"{operation.label} [{api.store}, {mode.value}, {'token' if auth else 'anonymous'}]: "
+                            + " | ".join(lines[:4]))
+                    found.setdefault(kind, kind + " | " + " | ".join(lines[4:10]))
 
     try:
         run()
@@ -81,14 +96,14 @@ def problems_of(operation: Any, mode: GenerationMode, token: str) -> set[str]:
     return set(found.values())
 
 
-def test_every_answer_is_documented_and_none_is_a_server_error(api: Api) -> None:
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", api.app)
+def test_every_answer_is_documented_and_none_is_a_server_error(stores: list[Api]) -> None:
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", stores[0].app)
     problems: set[str] = set()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 20
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            problems |= problems_of(operation, mode, api.token)
+            problems |= problems_of(operation, mode, stores)
     assert not problems, "\n".join(sorted(problems))
 
 
