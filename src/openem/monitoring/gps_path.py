@@ -8,7 +8,6 @@ state machine (near a zone, a presence change at home, an appointment, a victim'
 
 from __future__ import annotations
 
-import bisect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from openem.core.geo import wgs84_to_bng_grid
 from openem.monitoring.columns import Columns, Lazy
 from openem.monitoring.index import Index
 from openem.monitoring.model import Zone, schedule_active
-from openem.monitoring.rules import curfew, presence, zones
+from openem.monitoring.rules import attendance, curfew, health, presence, zones
 
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
@@ -107,34 +106,23 @@ def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarr
 
 def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np.ndarray, last: np.ndarray,
               th: dict[str, Any]) -> None:  # fmt: skip
-    """GPS lost while moving, vectorised: runs of network (LBS/WiFi) fixes are numbered per device; the run's
-    length carries over batches in the registry, and an alert is due where the run reaches `gps_lost_fixes`
-    and the fix before the run was a GPS fix at walking speed or more."""
+    """GPS lost while moving (`rules.health.gps_lost_runs`): the run of network fixes carries over batches
+    in the registry (`lost_n`, `moving`)."""
     d = eng.reg.d
     th = th["comms"]
     is_net = ~c.b["source_is_gps"] if isinstance(c.b, Lazy) else c.s["source"] != "GPS"
-    walking = float(th["gps_lost_speed_mps"])
-    speed = c.f["speed_mps"]
-    moving = ~is_net & ((speed >= walking) if walking > 0 else (np.nan_to_num(speed) >= walking))  # NaN: still
+    moving = health.moving_on_gps(is_net, c.f["speed_mps"], float(th["gps_lost_speed_mps"]))
     if is_net.any():
-        run_start = is_net & (first | np.r_[True, ~is_net[:-1]])
-        carry = run_start & first  # the run continues one from the previous batch
-        base = np.where(carry, d["lost_n"][g], 0)
-        was_moving = np.where(carry, d["moving"][g] > 0, np.r_[False, moving[:-1]])
-        run_id = np.cumsum(run_start)
-        starts = np.flatnonzero(run_start)
-        si = starts[np.maximum(run_id - 1, 0)]  # each row's run start
-        pos = np.arange(c.n) - si + 1 + base[si]
-        mv = was_moving[si]
-        for r in np.flatnonzero(is_net & mv & (pos == th["gps_lost_fixes"])):
+        runs = health.gps_lost_runs(is_net, moving, first, d["lost_n"][g], d["moving"][g] > 0, th["gps_lost_fixes"])
+        for r in np.flatnonzero(runs.due):
             a = eng.activations[int(act[r])]
             dev = c.devices[c.dev[r]]
-            eng.emit({"kind": "gps_lost_moving", "start": float(c.t[r]), "evidence": [[dev, int(c.seq[r])]],
-                      "details": {"source": str(c.s.item("source", r) if isinstance(c.s, Lazy) else c.s["source"][r])}},
+            source = str(c.s.item("source", r) if isinstance(c.s, Lazy) else c.s["source"][r])
+            eng.emit(health.gps_lost_draft(float(c.t[r]), (dev, int(c.seq[r])), source),
                      eng.orders.get(a.order_ref), a, dev, condition_id="device_health")  # fmt: skip
         end_net = last & is_net
-        d["lost_n"][g[end_net]] = pos[end_net]
-        d["moving"][g[end_net]] = mv[end_net]
+        d["lost_n"][g[end_net]] = runs.run_len[end_net]
+        d["moving"][g[end_net]] = runs.was_moving[end_net]
     end_gps = last & ~is_net
     d["moving"][g[end_gps]] = moving[end_gps]
     d["lost_n"][g[end_gps]] = 0
@@ -154,10 +142,6 @@ def _trail(eng: Engine, c: Columns, oc: np.ndarray, m: np.ndarray) -> None:
     np.fmax.at(o["trail_last"], ks, np.fmax.reduceat(t, starts))
 
 
-ZONE_HISTORY_S = 6 * 3600.0  # classified fixes kept per zone to judge late ones in event time
-ZONE_HISTORY_MAX = 2000
-
-
 def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
                  zone_list: list[tuple[str, Zone]], act: np.ndarray, late: np.ndarray, kind: str,
                  th: dict[str, Any]) -> None:  # fmt: skip
@@ -168,8 +152,7 @@ def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cl
     falls in is judged again from its start: alerts already raised keep their ids, so only what the late data
     changes is new."""
     events = sorted(zip(c.t[rows].tolist(), rows.tolist(), zidx.tolist(), cls.tolist(), strict=True))
-    name = {"exclusion": ("exclusion_entry", "exclusion_possible"),
-            "inclusion": ("inclusion_exit", "inclusion_possible_exit")}[kind]  # fmt: skip
+    kind_at = zones.ALERT_KINDS[kind]
     for t, r, zi, k in events:
         ref, zone = zone_list[zi]
         order = eng.orders[ref]
@@ -181,50 +164,25 @@ def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cl
         entry = [t, k if active else zones.CLEAR, dev, int(c.seq[r])]
         hist = ost.setdefault(f"{kind}_hist", {}).setdefault(key, [])
         if hist and t < hist[-1][0]:
-            state, hits = _rejudge(hist, entry, th)
+            state, hits = zones.rejudge(hist, entry, th)
         else:
             hist.append(entry)
             state = zst.get(key) or zones.new_state()
             hits = zones.step(state, t, entry[1], (dev, entry[3]), th["confirmations"], th["dwell_s"])
         for hit in hits:
             a = eng.activations[int(act[r])]
-            eng.emit({"kind": name[0] if hit["level"] == "confirmed" else name[1], "start": hit["start"],
+            eng.emit({"kind": kind_at[hit["level"]], "start": hit["start"],
                       "evidence": hit["evidence"], "details": {"zone_id": key, "accuracy_m": float(c.f["accuracy_m"][r])}},
                      order, a, dev, condition_id=key, late=bool(late[r]))  # fmt: skip
         if state["n"] == 0 and state["pn"] == 0:
             zst.pop(key, None)
         else:
             zst[key] = state
-        _prune_history(hist)
+        zones.prune_history(hist)
         if zst:
             eng.zone_hot[kind].add(ref)
         else:
             eng.zone_hot[kind].discard(ref)
-
-
-def _rejudge(hist: list[list[Any]], entry: list[Any], th: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Insert a late fix in event time and run the machine again from the start of the episode it falls in
-    (after the last fix outside before it): the state after the newest fix, and the alerts found."""
-    pos = bisect.bisect_right(hist, entry[0], key=lambda e: e[0])
-    hist.insert(pos, entry)
-    start = pos
-    while start > 0 and hist[start - 1][1] != zones.CLEAR:
-        start -= 1
-    state, hits = zones.new_state(), []
-    for t, k, dev, seq in hist[start:]:
-        hits += zones.step(state, t, k, (dev, seq), th["confirmations"], th["dwell_s"])
-    return state, hits
-
-
-def _prune_history(hist: list[list[Any]]) -> None:
-    """Keep ZONE_HISTORY_S of fixes, from a fix outside the zone (an episode's history is kept whole), and
-    at most ZONE_HISTORY_MAX."""
-    if hist[0][0] >= hist[-1][0] - ZONE_HISTORY_S - 3600 and len(hist) <= ZONE_HISTORY_MAX:
-        return  # an hour's slack: pruned about once an hour
-    cut = bisect.bisect_left(hist, hist[-1][0] - ZONE_HISTORY_S, key=lambda e: e[0])
-    while cut > 0 and hist[cut][1] != zones.CLEAR:
-        cut -= 1
-    del hist[: max(cut, len(hist) - ZONE_HISTORY_MAX)]
 
 
 def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:
@@ -289,9 +247,7 @@ def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: 
         return
     th = eng.defaults["curfew"]
     h = ix.home[oc[rows]]
-    p = np.hypot(x[rows] - h[:, 0], y[rows] - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(
-        acc[rows], th["gps_max_accuracy_m"]
-    )
+    p = curfew.at_home(x[rows], y[rows], h[:, 0], h[:, 1], acc[rows], th)
     change = np.ones(len(rows), dtype=bool)
     change[1:] = (p[1:] != p[:-1]) | (oc[rows][1:] != oc[rows][:-1])
     for r, here in zip(rows[change].tolist(), p[change].tolist(), strict=True):
@@ -317,23 +273,14 @@ def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarra
         order = eng.orders[ix.refs[k]]
         st = eng.ostate(order.ref)
         done = st.setdefault("attended", {})
+        share = order.thresholds["attendance"]["max_accuracy_share"]
         for appt in order.attendance:
             if appt["id"] in done:
                 continue
-            inwin = (c.t[rows] >= appt["start"]) & (c.t[rows] <= appt["end"])
-            share = order.thresholds["attendance"]["max_accuracy_share"]
-            slack = np.minimum(acc[rows], share * appt["radius_m"])  # a vague fix cannot prove attendance
-            near = np.hypot(x[rows] - appt["x"], y[rows] - appt["y"]) <= appt["radius_m"] + slack
-            hit = rows[inwin & near]
-            if not len(hit):
-                continue
-            # Fixes at the appointment add up across batches (live, a batch holds a second or so of data).
-            first = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
-            seen = st.setdefault("att_fixes", {}).setdefault(appt["id"], [0, first])
-            seen[0] += len(hit)
-            if seen[0] >= order.thresholds["attendance"]["min_fixes"]:
-                done[appt["id"]] = seen[1]
-                del st["att_fixes"][appt["id"]]
+            hit = rows[attendance.counts(c.t[rows], x[rows], y[rows], acc[rows], appt, share)]
+            if len(hit):  # fixes at the appointment add up across batches (live, a batch is a second or so)
+                first = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
+                attendance.attend(st, appt["id"], len(hit), first, order.thresholds["attendance"]["min_fixes"])
 
 
 def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,

@@ -15,6 +15,7 @@ from openem.core.geo import bng_to_wgs84
 from openem.monitoring.model import Activation, OrderSpec, Zone
 from openem.monitoring.registry import Registry
 from openem.monitoring.rules.alcohol import drinking_threshold
+from openem.monitoring.rules.health import comms_limit
 
 
 def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +121,7 @@ class Index:
             th = (orders[a.order_ref].thresholds if a.order_ref in orders else defaults)["comms"]
             interval = th["expected_interval_s"].get(a.device_kind)
             if interval and a.role != "VICTIM":
-                limit[i] = max(interval * th["missed_intervals"], interval + th["min_gap_s"])
+                limit[i] = float(comms_limit(interval, th))
         rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
         known = np.zeros(n, dtype=bool)
         o_start, o_end = np.full(n, np.nan), np.full(n, np.nan)

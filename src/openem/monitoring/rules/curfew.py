@@ -5,14 +5,21 @@ evaluated as a whole (pure `evaluate_window`): absence segments longer than the 
 late return (absent at the start, back later), early leave (leaves and is still out at the end), absence
 (out and back in the middle) or absent for the whole period. Windows come from the Europe/London timetable
 through `local_to_utc`, so DST nights are one hour shorter or longer, never wrong.
+
+With no home unit, presence comes from GPS: `at_home` is the vectorised kernel the engine runs over a batch
+of fixes, `at_home_one` its oracle for one fix.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from openem.core.time import local_to_utc
 from openem.monitoring.model import local_day, slots_key, windows_for_slots_cached
@@ -116,6 +123,21 @@ def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tup
         if w[1] > after and w[1] >= lo:
             return w
     return None
+
+
+def at_home_one(x: float, y: float, hx: float, hy: float, acc: float, th: dict[str, Any]) -> bool:
+    """Is a GPS fix at the curfew address: within `gps_home_radius_m` of it, give or take the fix's
+    accuracy (capped at `gps_max_accuracy_m`)?"""
+    return math.hypot(x - hx, y - hy) <= th["gps_home_radius_m"] + min(acc, th["gps_max_accuracy_m"])
+
+
+def at_home(x: NDArray[np.float64], y: NDArray[np.float64], hx: NDArray[np.float64], hy: NDArray[np.float64],
+            acc: NDArray[np.float64], th: dict[str, Any]) -> NDArray[np.bool_]:  # fmt: skip
+    """`at_home_one` for a batch of fixes, each against its own order's address."""
+    result: NDArray[np.bool_] = np.hypot(x - hx, y - hy) <= th["gps_home_radius_m"] + np.minimum(
+        acc, th["gps_max_accuracy_m"]
+    )
+    return result
 
 
 def add_observation(obs: list[list[Any]], t: float, present: bool, device_id: str, seq: int) -> None:

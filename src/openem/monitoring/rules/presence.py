@@ -1,5 +1,8 @@
 """Non-fitted check-ins, proximity to a victim's device, and the unmonitored test.
 
+Unmonitored: `unmonitored` decides one order; `unmonitored_due` is its vectorised kernel over every order,
+run once an hour (property-tested against it).
+
 Check-ins: a `fail` or `missed` result from the device, or no report at all for a scheduled check-in.
 Proximity: evaluated whenever either party reports, against the other's latest fix if it is fresh
 (`stale_s`); pre-alert ring and alert ring, re-armed once the pair is apart by `rearm_factor` × pre-alert.
@@ -12,6 +15,9 @@ import math
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from openem.monitoring.model import local_day, windows_for_slots_cached
 
 
@@ -21,7 +27,7 @@ def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int], 
     (`received`, when it reached us, decides whether it was in time to count: see `checkin_overdue`)."""
     state["ci_rx"] = sorted([*_reports(state), [t, t if received is None else received]])[-16:]
     if result in ("fail", "missed"):
-        return [{"kind": f"checkin_{'failed' if result == 'fail' else 'missed'}", "start": t,
+        return [{"kind": "checkin_failed" if result == "fail" else "checkin_missed", "start": t,
                  "evidence": [list(msg)], "details": {"result": result}}]  # fmt: skip
     return []
 
@@ -105,3 +111,13 @@ def unmonitored(order_start: float, now: float, fitted: bool, last_rx: float | N
         return {"kind": "unmonitored_silent", "start": last_rx, "evidence": [],
                 "details": {"silent_days": round((now - last_rx) / 86400, 1)}}  # fmt: skip
     return None
+
+
+def unmonitored_due(now: float, order_start: NDArray[np.float64], fitted: NDArray[np.bool_],
+                    last_rx: NDArray[np.float64], th: dict[str, Any]) -> NDArray[np.bool_]:  # fmt: skip
+    """`unmonitored(...) is not None` for arrays of orders (`last_rx` read where fitted)."""
+    with np.errstate(invalid="ignore"):
+        result: NDArray[np.bool_] = (~fitted & (now - order_start > th["unfitted_grace_h"] * 3600)) | (
+            fitted & (now - last_rx >= th["silent_days"] * 86400)
+        )
+    return result
