@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from openem.monitoring import battery_path, gps_path, receipts, sparse_path, timed
-from openem.monitoring.columns import Columns, to_columns
+from openem.monitoring.columns import Columns, MessageType, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
     FAR_FUTURE,
@@ -163,7 +163,7 @@ class Engine:
         # Each message type's rows go to their path straight from the batch: one selection per path, not a
         # copy of the whole batch in event order first.
         typ = cols.type[keep]
-        gps = keep[typ == 0]
+        gps = keep[typ == MessageType.GPS]
         with np.errstate(invalid="ignore"):
             bad = ~(np.isfinite(cols.f["lat"][gps]) & np.isfinite(cols.f["lon"][gps]))  # columnar input is not re-validated
         for r in gps[bad].tolist():
@@ -171,10 +171,10 @@ class Engine:
         gps = gps[~bad]
         if len(gps):
             gps_path.run(self, cols.take(gps), act[gps], g[gps])
-        batt = keep[typ == 3]
+        batt = keep[typ == MessageType.BATTERY]
         if len(batt):
             battery_path.run(self, cols.take(batt), act[batt], g[batt])
-        sparse = keep[(typ > 0) & (typ < 8) & (typ != 3)]
+        sparse = keep[(typ > MessageType.GPS) & (typ < MessageType.HEARTBEAT) & (typ != MessageType.BATTERY)]  # heartbeats only prove contact
         if len(sparse):
             sparse_path.run(self, cols.take(sparse), act[sparse], g[sparse])
 
