@@ -27,6 +27,7 @@ from openem.telemetry.wire import (
     parse_message,
 )
 
+
 class MessageType(IntEnum):
     """The `type` column's codes (int8 in `Columns.type`; -1 an unknown type)."""
 

@@ -8,6 +8,7 @@ state machine (near a zone, a presence change at home, an appointment, a victim'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +32,24 @@ def _pairs(
     starts = np.repeat(ptr[oc], counts)
     within = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
     return rep, flat[starts + within]
+
+
+@dataclass
+class GpsRows:
+    """A batch's GPS fixes (grouped by device, each device's in event time) and what the GPS rules read of
+    them, as named arrays instead of a dozen positional ones."""
+
+    c: Columns
+    act: np.ndarray  # the activation live at each fix (index into the engine's activations)
+    g: np.ndarray  # device code
+    oc: np.ndarray  # the activation's order code
+    acc: np.ndarray  # accuracy in metres (a middling 50 where none was given)
+    late: np.ndarray  # received more than `late_after_s` after its event time
+    ok: np.ndarray  # passed the speed test
+    wearer: np.ndarray  # ok, and a wearer's fix on a known order
+    zoned: np.ndarray  # wearer, and accurate enough for the zone rules
+    x: np.ndarray  # BNG metres: NaN until projected, and where no rule measures in metres
+    y: np.ndarray
 
 
 def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
@@ -58,23 +77,22 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
         k = k[~(d["fix_t"][g[k]] > c.t[k])]  # keep a newer fix already known (late data arrives older)
         d["fix_t"][g[k]], d["fix_lon"][g[k]], d["fix_lat"][g[k]], d["fix_acc"][g[k]] = c.t[k], lon[k], lat[k], acc[k]
     oc = ix.act_order[act]
-    wearer = ix.act_wearer[act] & ix.known[oc]
-    late = (c.rx - c.t) > th["late"]["late_after_s"]
+    wearer = ok & ix.act_wearer[act] & ix.known[oc]
+    f = GpsRows(c, act, g, oc, acc, late=(c.rx - c.t) > th["late"]["late_after_s"], ok=ok, wearer=wearer,
+                zoned=wearer & (acc <= th["zones"]["max_accuracy_m"]), x=np.full(c.n, np.nan), y=np.full(c.n, np.nan))  # fmt: skip
     _gps_lost(eng, c, act, g, first, last, th)
-    _trail(eng, c, oc, ok & wearer)
-    zm = ok & wearer & (acc <= th["zones"]["max_accuracy_m"])
+    _trail(eng, f)
     # Only the fixes some rule measures in metres are projected to BNG (the rest keep NaN): near an
     # exclusion zone of their order (a longitude/latitude box test), of an order with an inclusion zone, a
     # GPS curfew, an appointment due or a victim to keep apart from.
-    need, ex_near = _needs_bng(eng, ix, c, act, oc, lon, lat, zm, ok & wearer, ok)
-    x, y = np.full(c.n, np.nan), np.full(c.n, np.nan)
+    need, ex_near = _needs_bng(eng, ix, f, lon, lat)
     if need.any():
-        x[need], y[need] = wgs84_to_bng_grid(lon[need], lat[need])
-    _exclusion(eng, c, ix, act, oc, x, y, acc, zm, late, ex_near)
-    _inclusion(eng, c, ix, act, oc, x, y, acc, zm, late)
-    _home(eng, c, ix, oc, x, y, acc, ok & wearer)
-    _attendance(eng, c, ix, oc, x, y, acc, ok & wearer)
-    _proximity(eng, c, ix, act, g, oc, x, y, acc, ok, late)
+        f.x[need], f.y[need] = wgs84_to_bng_grid(lon[need], lat[need])
+    _exclusion(eng, ix, f, ex_near)
+    _inclusion(eng, ix, f)
+    _home(eng, ix, f)
+    _attendance(eng, ix, f)
+    _proximity(eng, ix, f)
 
 
 def exclusion_candidates(ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -83,10 +101,9 @@ def exclusion_candidates(ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.nda
         return m & (lon >= ix.ex_lon0[oc]) & (lon <= ix.ex_lon1[oc]) & (lat >= ix.ex_lat0[oc]) & (lat <= ix.ex_lat1[oc])
 
 
-def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarray, lon: np.ndarray,
-               lat: np.ndarray, zm: np.ndarray, mw: np.ndarray, m: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _needs_bng(eng: Engine, ix: Index, f: GpsRows, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows to project, and the rows near an exclusion zone of their order by the longitude/latitude box."""
+    c, act, oc, zm, mw, m = f.c, f.act, f.oc, f.zoned, f.wearer, f.ok
     need, near = np.zeros(c.n, dtype=bool), np.zeros(c.n, dtype=bool)
     if ix.ex_zones:
         near = exclusion_candidates(ix, oc, lon, lat, zm)
@@ -128,10 +145,10 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
     d["lost_n"][g[end_gps]] = 0
 
 
-def _trail(eng: Engine, c: Columns, oc: np.ndarray, m: np.ndarray) -> None:
+def _trail(eng: Engine, f: GpsRows) -> None:
     """Trail monitoring raises nothing; it counts data availability per order."""
-    o = eng.reg.o
-    rows = np.flatnonzero(m)
+    o, c, oc = eng.reg.o, f.c, f.oc
+    rows = np.flatnonzero(f.wearer)
     if not len(rows):
         return
     k, t = oc[rows], c.t[rows]
@@ -142,15 +159,15 @@ def _trail(eng: Engine, c: Columns, oc: np.ndarray, m: np.ndarray) -> None:
     np.fmax.at(o["trail_last"], ks, np.fmax.reduceat(t, starts))
 
 
-def _zone_events(eng: Engine, c: Columns, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
-                 zone_list: list[tuple[str, Zone]], act: np.ndarray, late: np.ndarray, kind: str,
-                 th: dict[str, Any]) -> None:  # fmt: skip
+def _zone_events(eng: Engine, f: GpsRows, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
+                 zone_list: list[tuple[str, Zone]], kind: str, th: dict[str, Any]) -> None:  # fmt: skip
     """Feed classified (fix, zone) pairs, in event time, through the dwell/confirmation machine.
 
     Each zone keeps its recent classified fixes. A fix older than the newest one fed (stored on the tag and
     forwarded late, perhaps in bursts with live fixes between them) is put in its place, and the episode it
     falls in is judged again from its start: alerts already raised keep their ids, so only what the late data
     changes is new."""
+    c, act, late = f.c, f.act, f.late
     events = sorted(zip(c.t[rows].tolist(), rows.tolist(), zidx.tolist(), cls.tolist(), strict=True))
     kind_at = zones.ALERT_KINDS[kind]
     for t, r, zi, k in events:
@@ -191,8 +208,8 @@ def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:
     return [code[ref] for ref in eng.zone_hot[kind] if ref in code]
 
 
-def _exclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
-               acc: np.ndarray, m: np.ndarray, late: np.ndarray, ex_near: np.ndarray) -> None:  # fmt: skip
+def _exclusion(eng: Engine, ix: Index, f: GpsRows, ex_near: np.ndarray) -> None:
+    oc, x, y, acc, m = f.oc, f.x, f.y, f.acc, f.zoned
     if not ix.ex_zones or not m.any():
         return
     cand = np.flatnonzero(ex_near)  # already within the order's zone box in longitude/latitude
@@ -210,11 +227,11 @@ def _exclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
     sel = m & np.isin(oc, busy)
     rows, zidx = _pairs(np.flatnonzero(sel), oc[sel], ix.ex_ptr, ix.ex_flat)
     cls = zones.classify_inside(ix.ex_poly[zidx], x[rows], y[rows], acc[rows])
-    _zone_events(eng, c, rows, zidx, cls, ix.ex_zones, act, late, "exclusion", eng.defaults["zones"])
+    _zone_events(eng, f, rows, zidx, cls, ix.ex_zones, "exclusion", eng.defaults["zones"])
 
 
-def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
-               acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+def _inclusion(eng: Engine, ix: Index, f: GpsRows) -> None:
+    oc, x, y, acc, m = f.oc, f.x, f.y, f.acc, f.zoned
     if not ix.in_zones or not m.any():
         return
     sel = m & ix.has_in[np.clip(oc, 0, None)]
@@ -225,23 +242,12 @@ def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
                                  float(eng.defaults["zones"]["max_accuracy_m"]))  # fmt: skip
     busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "inclusion"))
     keep = np.isin(oc[rows], busy)
-    _zone_events(
-        eng,
-        c,
-        rows[keep],
-        zidx[keep],
-        cls[keep],
-        ix.in_zones,
-        act,
-        late,
-        "inclusion",
-        eng.defaults["inclusion"],
-    )
+    _zone_events(eng, f, rows[keep], zidx[keep], cls[keep], ix.in_zones, "inclusion", eng.defaults["inclusion"])
 
 
-def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
-          m: np.ndarray) -> None:  # fmt: skip
+def _home(eng: Engine, ix: Index, f: GpsRows) -> None:
     """GPS presence at the curfew address for orders with no home unit: record changes only."""
+    c, oc, x, y, acc, m = f.c, f.oc, f.x, f.y, f.acc, f.wearer
     rows = np.flatnonzero(m & ix.gps_home[oc])
     if not len(rows):
         return
@@ -261,8 +267,8 @@ def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: 
             eng.curfew_touched(order.ref, t)
 
 
-def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
-                m: np.ndarray) -> None:  # fmt: skip
+def _attendance(eng: Engine, ix: Index, f: GpsRows) -> None:
+    c, oc, x, y, acc, m = f.c, f.oc, f.x, f.y, f.acc, f.wearer
     with np.errstate(invalid="ignore"):
         sel_rows = np.flatnonzero(m & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc]))
     if not len(sel_rows):
@@ -283,13 +289,13 @@ def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarra
                 attendance.attend(st, appt["id"], len(hit), first, order.thresholds["attendance"]["min_fixes"])
 
 
-def _proximity(eng: Engine, c: Columns, ix: Index, act: np.ndarray, g: np.ndarray, oc: np.ndarray, x: np.ndarray, y: np.ndarray,
-               acc: np.ndarray, m: np.ndarray, late: np.ndarray) -> None:  # fmt: skip
+def _proximity(eng: Engine, ix: Index, f: GpsRows) -> None:
     """Victim proximity. Each party's latest position and the level reached live in the registry; an order
     whose two parties stay far apart in the batch only has them updated there (numpy). The rest go fix by
     fix through `presence.proximity`, its state taken from the registry and put back."""
     if not ix.has_prox.any():
         return
+    c, act, g, oc, x, y, acc, m, late = f.c, f.act, f.g, f.oc, f.x, f.y, f.acc, f.ok, f.late
     wearer_rows = m & ix.act_wearer[act] & ix.has_prox[oc]
     victim_rows = m & ~ix.act_wearer[act]
     rows = np.flatnonzero(wearer_rows | victim_rows)
