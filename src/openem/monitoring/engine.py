@@ -33,6 +33,12 @@ from openem.monitoring.sorting import by_group_int, sorted_within
 
 SNAPSHOT_VERSION = 1
 TICK_S = 30.0
+# Alert ids are remembered for a week of processing time after they were raised, so a checkpoint stays
+# bounded. That is longer than any rule looks back (zone episodes keep 6 h of fixes, curfews 3 days of
+# presence), so whatever can raise an alert again does so inside the week; a repeat after it is still the
+# same id, which the alert store ignores (alerts.service.store_alert).
+RAISED_KEEP_S = 7 * 86400.0
+PRUNE_EVERY_S = 3600.0
 
 
 class Engine:
@@ -49,7 +55,8 @@ class Engine:
             None  # replay: the end of the recorded world; silence after it is no evidence
         )
         self.last_tick = 0.0
-        self.raised: set[str] = set()
+        self.raised: dict[str, float] = {}  # alert id -> the watermark when it was raised (pruned behind it)
+        self.raised_pruned = 0.0  # the watermark at the last prune
         self.reg = Registry()  # dense per-device / per-order arrays for the hot path
         self.cf_heap: list[tuple[float, str]] = []  # (next curfew window end, order ref)
         self.cf_touched: set[str] = set()
@@ -231,7 +238,7 @@ class Engine:
                            details=draft.get("details"), person_id=a.person_id if a else "")  # fmt: skip
         if alert["id"] in self.raised:
             return
-        self.raised.add(alert["id"])
+        self.raised[alert["id"]] = self.watermark
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, draft["start"]))
         alert["late_detected"] = bool(late)
         self._new.append(alert)
@@ -245,6 +252,15 @@ class Engine:
         if force or self.watermark - self.last_tick >= TICK_S:
             self.last_tick = self.watermark
             timed.run(self)
+        if self.watermark - self.raised_pruned >= PRUNE_EVERY_S:
+            self.prune_raised()
+
+    def prune_raised(self) -> None:
+        """Forget the ids raised more than RAISED_KEEP_S before the watermark."""
+        self.raised_pruned = self.watermark
+        cut = self.watermark - RAISED_KEEP_S
+        if any(t < cut for t in self.raised.values()):
+            self.raised = {k: t for k, t in self.raised.items() if t >= cut}
 
     # ---- checkpoints ---------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -269,7 +285,7 @@ class Engine:
             "registry": self.reg.to_json(),
             "cf_touched": sorted(self.cf_touched),
             "order_state": copy.deepcopy(self.order_state),
-            "raised": sorted(self.raised),
+            "raised": {k: self.raised[k] for k in sorted(self.raised)},
         }
 
     @classmethod
@@ -302,5 +318,6 @@ class Engine:
                     gps_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
-        eng.raised = set(state["raised"])
+        raised = state["raised"]  # a list in checkpoints from before pruning: kept a week from now
+        eng.raised = dict(raised) if isinstance(raised, dict) else dict.fromkeys(raised, eng.watermark)
         return eng
