@@ -136,7 +136,8 @@ def _take(cols: Mapping[str, np.ndarray], idx: np.ndarray | slice, memo: dict[in
 def _times(col: Any) -> np.ndarray:
     if pa.types.is_timestamp(col.type):
         col = pc.cast(col, pa.timestamp("us", tz="UTC"))
-        return pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
+        seconds: np.ndarray = pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
+        return seconds
     return np.array(
         [parse_instant(v).timestamp() if v else np.nan for v in col.to_pylist()], dtype=np.float64
     )

@@ -63,7 +63,7 @@ class Engine:
         self.devices: dict[str, dict[str, Any]] = {}  # per-device rule state of the sparse rules (JSON-safe)
         self.order_state: dict[str, dict[str, Any]] = {}  # per-order rule state (JSON-safe)
         self.flags: list[tuple[str, int, str]] = []  # (device_id, seq, flag) of the last batch
-        self._index: Any = None
+        self._index: Index | None = None
         self._act_pos: dict[str, int] = {}
         self.att_due: np.ndarray | None = None  # per order code: next moment an appointment can be judged
         self._dev_list: list[str] | None = None

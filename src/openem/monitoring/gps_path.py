@@ -98,7 +98,8 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
 def exclusion_candidates(ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Rows (of `m`) whose fix lies in the longitude/latitude box of their own order's exclusion zones."""
     with np.errstate(invalid="ignore"):
-        return m & (lon >= ix.ex_lon0[oc]) & (lon <= ix.ex_lon1[oc]) & (lat >= ix.ex_lat0[oc]) & (lat <= ix.ex_lat1[oc])
+        near: np.ndarray = m & (lon >= ix.ex_lon0[oc]) & (lon <= ix.ex_lon1[oc]) & (lat >= ix.ex_lat0[oc]) & (lat <= ix.ex_lat1[oc])
+    return near
 
 
 def _needs_bng(eng: Engine, ix: Index, f: GpsRows, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +135,7 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
         for r in np.flatnonzero(runs.due):
             a = eng.activations[int(act[r])]
             dev = c.devices[c.dev[r]]
-            source = str(c.s.item("source", r) if isinstance(c.s, Lazy) else c.s["source"][r])
+            source = str(c.s.item("source", int(r)) if isinstance(c.s, Lazy) else c.s["source"][r])
             eng.emit(health.gps_lost_draft(float(c.t[r]), (dev, int(c.seq[r])), source),
                      eng.orders.get(a.order_ref), a, dev, condition_id="device_health")  # fmt: skip
         end_net = last & is_net
@@ -392,4 +393,5 @@ def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wear
         gap_x = np.maximum(np.maximum(v[0] - w[2], w[0] - v[2]), 0.0)
         gap_y = np.maximum(np.maximum(v[1] - w[3], w[1] - v[3]), 0.0)
         close = finite & ((np.hypot(gap_x, gap_y) <= ix.prox_ring[codes]) | (o["p_level"][codes] > 0))
-    return close[inv]
+    result: np.ndarray = close[inv]
+    return result

@@ -72,10 +72,10 @@ def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
     obs_of: dict[int, list[list[Any]] | None] = {}
     touched: dict[str, float] = {}
     for k, a_i in enumerate(acts):
-        obs = obs_of.get(a_i, False)
-        if obs is False:
+        if a_i not in obs_of:
             order = eng.orders.get(eng.activations[a_i].order_ref)
-            obs = obs_of[a_i] = eng.ostate(order.ref).setdefault("cf_obs", []) if order and order.curfew else None
+            obs_of[a_i] = eng.ostate(order.ref).setdefault("cf_obs", []) if order and order.curfew else None
+        obs = obs_of[a_i]
         if obs is None:
             continue
         curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k])

@@ -6,11 +6,12 @@ no communication, overdue check-ins and the unmonitored test. Decisions are the 
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from openem.monitoring.model import FAR_FUTURE
+from openem.monitoring.index import Index
+from openem.monitoring.model import FAR_FUTURE, OrderSpec
 from openem.monitoring.rules import attendance, curfew, health, presence
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 KEEP_OBS_S = 3 * 86400.0
 
 
-def _next_window(cf: dict, after: float) -> tuple[float, float]:
+def _next_window(cf: dict[str, Any], after: float) -> tuple[float, float]:
     """(start, end) of the first window ending after `after` (within a week; else none: FAR_FUTURE)."""
     return curfew.next_window(cf, after) or (FAR_FUTURE, FAR_FUTURE)
 
@@ -46,8 +47,10 @@ def _fa(eng: Engine, ref: str) -> float:
     return float(order.thresholds["curfew"]["finalise_after_s"]) if order else 0.0
 
 
-def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
+def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
     wm, cf, ref = eng.now(), order.curfew, order.ref
+    if cf is None:
+        return
     st = eng.ostate(ref)
     fa = _fa(eng, ref)
     touch = st.pop("cf_touch", None)
@@ -117,7 +120,7 @@ def run(eng: Engine) -> None:
     _unmonitored(eng, ix, live, last)
 
 
-def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  # noqa: ANN001
+def _unmonitored(eng: Engine, ix: Index, live: np.ndarray, last: np.ndarray) -> None:
     wm = eng.now()
     n = len(ix.refs)
     o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
@@ -146,7 +149,7 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
             eng.emit(d, order, None, "", condition_id="unmonitored")
 
 
-def _attendance_missed(eng: Engine, ix, o_active: np.ndarray, wm: float) -> None:  # noqa: ANN001
+def _attendance_missed(eng: Engine, ix: Index, o_active: np.ndarray, wm: float) -> None:
     """Appointments that ended (plus the finalising delay) unattended. `eng.att_due` keeps per order the
     earliest such moment still to come (a lower bound: an attended appointment only makes it later), so
     the Python below runs for an order only when one of its appointments can be judged."""

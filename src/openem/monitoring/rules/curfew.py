@@ -61,7 +61,7 @@ def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]
     """The curfew's windows for a span of local days covering [lo_day, hi_day], sorted, cached on the spec
     (immutable once parsed): a window is looked up by bisection instead of rebuilt from the timetable. The
     span grows a few days at a time as time passes, and starts afresh when it has moved far."""
-    tab = curfew.get("_table")
+    tab: dict[str, Any] | None = curfew.get("_table")
     if tab is not None and tab["d0"] <= lo_day and hi_day <= tab["d1"]:
         return tab
     if tab is None or abs((lo_day - tab["d0"]).days) > 4 * SPAN_DAYS:
@@ -121,14 +121,14 @@ def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tup
         if w[0] > hi:
             return None
         if w[1] > after and w[1] >= lo:
-            return w
+            return (float(w[0]), float(w[1]))
     return None
 
 
 def at_home_one(x: float, y: float, hx: float, hy: float, acc: float, th: dict[str, Any]) -> bool:
     """Is a GPS fix at the curfew address: within `gps_home_radius_m` of it, give or take the fix's
     accuracy (capped at `gps_max_accuracy_m`)?"""
-    return math.hypot(x - hx, y - hy) <= th["gps_home_radius_m"] + min(acc, th["gps_max_accuracy_m"])
+    return bool(math.hypot(x - hx, y - hy) <= th["gps_home_radius_m"] + min(acc, th["gps_max_accuracy_m"]))
 
 
 def at_home(x: NDArray[np.float64], y: NDArray[np.float64], hx: NDArray[np.float64], hy: NDArray[np.float64],

@@ -69,7 +69,8 @@ def checkin_overdue(
 def _reports(state: dict[str, Any]) -> list[list[float]]:
     """[event time, receive time] of the recent reports (older checkpoints kept event times only)."""
     if "ci_rx" in state:
-        return state["ci_rx"]
+        reports: list[list[float]] = state["ci_rx"]
+        return reports
     return [[c, c] for c in state.get("ci_times", [])]
 
 
