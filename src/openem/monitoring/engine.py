@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from openem.monitoring import battery_path, gps_path, receipts, sparse_path, timed
+from openem.monitoring import battery_path, gps_path, proximity_path, receipts, sparse_path, timed
 from openem.monitoring.columns import Columns, MessageType, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
@@ -315,7 +315,7 @@ class Engine:
         if "p_level" not in state["registry"]["o"]:  # a checkpoint from before proximity moved to the registry
             for ref, st in eng.order_state.items():
                 if "prox" in st:
-                    gps_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
+                    proximity_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
         raised = state["raised"]  # a list in checkpoints from before pruning: kept a week from now

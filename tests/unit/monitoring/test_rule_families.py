@@ -124,3 +124,27 @@ def zones_inner(polygon: shapely.Polygon, margin: float) -> shapely.Polygon:
     from openem.monitoring.index import _inner
 
     return _inner(polygon, margin)
+
+
+point = st.tuples(st.floats(-3_000, 3_000), st.floats(-3_000, 3_000))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans(), point), min_size=1, max_size=40), st.floats(0, 2_000))
+def test_the_proximity_pre_filter_never_rules_out_a_pair_within_the_ring(fixes, ring) -> None:
+    """Per order (0-3), the wearer's and the victim's fixes: if any wearer fix and any victim fix are within
+    the ring (what `presence.proximity` measures), the pre-filter over their boxes lets the order through."""
+    orders = np.array([k for k, _, _ in fixes])
+    wearer = np.array([w for _, w, _ in fixes])
+    x, y = (np.array([p[i] for _, _, p in fixes], dtype=float) for i in (0, 1))
+    w_box = presence.group_bounds(orders[wearer], x[wearer], y[wearer], 4)
+    v_box = presence.group_bounds(orders[~wearer], x[~wearer], y[~wearer], 4)
+    passed = presence.boxes_within(w_box, v_box, np.full(4, ring))
+    for k in range(4):
+        ws = [p for o, w, p in fixes if o == k and w]
+        vs = [p for o, w, p in fixes if o == k and not w]
+        closest = min((math.dist(a, b) for a in ws for b in vs), default=math.inf)
+        if closest <= ring:
+            assert passed[k]
+        if not ws or not vs:
+            assert not passed[k]  # a party with no position: nothing to measure

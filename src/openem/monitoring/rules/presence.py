@@ -1,5 +1,7 @@
 """Non-fitted check-ins, proximity to a victim's device, and the unmonitored test.
 
+Proximity: `boxes_within` over the bounding boxes of each party's fixes (`group_bounds`) is the engine's
+pre-filter; it never rules out a pair `proximity` would judge within its ring (property-tested).
 Unmonitored: `unmonitored` decides one order; `unmonitored_due` is its vectorised kernel over every order,
 run once an hour (property-tested against it).
 
@@ -99,6 +101,31 @@ def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, ac
         return [{"kind": kind, "start": t, "evidence": [list(msg), [other[4], other[5]]],
                  "details": {"distance_m": round(d, 1), "ring_m": spec["alert_m" if level == 2 else "pre_alert_m"]}}]  # fmt: skip
     return []
+
+
+def boxes_within(w: NDArray[np.float64], v: NDArray[np.float64], ring: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per pair: could a point of the wearer's box `w` and one of the victim's box `v` ([min x, min y, max x,
+    max y] rows, a column per pair) be within `ring` metres? The gap between the boxes is never more than the
+    distance between any two of their points, so a pair it rules out cannot trouble `proximity`."""
+    with np.errstate(invalid="ignore"):
+        gap_x = np.maximum(np.maximum(v[0] - w[2], w[0] - v[2]), 0.0)
+        gap_y = np.maximum(np.maximum(v[1] - w[3], w[1] - v[3]), 0.0)
+        result: NDArray[np.bool_] = np.hypot(gap_x, gap_y) <= ring
+    return result
+
+
+def group_bounds(j: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """Bounding box [min x, min y, max x, max y] of the points of each group 0..k-1 (inf where empty)."""
+    b = np.array([np.full(k, np.inf), np.full(k, np.inf), np.full(k, -np.inf), np.full(k, -np.inf)])
+    if not len(j):
+        return b
+    o = np.argsort(j, kind="stable")
+    js, xs, ys = j[o], x[o], y[o]
+    starts = np.flatnonzero(np.r_[True, js[1:] != js[:-1]])
+    g = js[starts]
+    b[0, g], b[1, g] = np.minimum.reduceat(xs, starts), np.minimum.reduceat(ys, starts)
+    b[2, g], b[3, g] = np.maximum.reduceat(xs, starts), np.maximum.reduceat(ys, starts)
+    return b
 
 
 def unmonitored(order_start: float, now: float, fitted: bool, last_rx: float | None, th: dict[str, Any]
