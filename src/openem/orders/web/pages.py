@@ -13,18 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from openem.auth import audit
-from openem.auth.policy import can_view_case
+from openem.auth.roles import Role
 from openem.core.errors import NotFound
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import DAYS, OrderStatus
-from openem.orders.queries import case_scope
-from openem.orders.repository import OrderRow
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid
-from openem.orders.web import flow, zones
+from openem.orders.web import flow, listing, zones
+from openem.orders.web.listing import TABS
 from openem.orders.web.context import OrderContext, order_route, order_service
 from openem.orders.web.forms import Field, apply_form, display, get_path, prune
 from openem.orders.web.sections import (
@@ -47,14 +45,6 @@ WRITE = [Depends(csrf_protect)]
 # the flow's and zones' fixed paths (/orders/import, /orders/{ref}/check-answers...) must match first
 router.include_router(flow.router)
 router.include_router(zones.router)
-TABS = {
-    "all": ("All orders", None),
-    "draft": ("Drafts", "DRAFT"),
-    "submitted": ("Submitted", "SUBMITTED"),
-    "rejected": ("Failed (rejected)", "REJECTED"),
-    "accepted": ("Accepted", "ACCEPTED"),
-}
-
 READ = order_route("orders:read")
 CREATE = order_route("orders:create")
 
@@ -65,45 +55,39 @@ def order_list(
     tab: str = Query("", max_length=20),
     q: str = Query("", max_length=100),
     mine: bool = Query(False),
+    page: int = Query(1, ge=1, le=10_000),
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
-    assert caller.principal is not None
-    if tab not in TABS:  # the monitoring centre starts on the orders waiting for it
-        tab = "submitted" if caller.principal.has("orders:review") else "all"
-    wanted = TABS[tab][1]
-    stmt = select(OrderRow).order_by(OrderRow.updated_at.desc()).limit(5000)
-    if wanted:
-        stmt = stmt.where(OrderRow.status == wanted)
-    if mine:
-        stmt = stmt.where(OrderRow.created_by == caller.principal.user_id)
+    p = caller.principal
+    assert p is not None
     needle = q.strip().lower()
-    rows = []
-    for row in uow.session.execute(stmt).scalars():
-        if needle and needle not in f"{row.wearer_name} {row.ref}".lower():
-            continue
-        if can_view_case(caller.principal, case_scope(row)).allowed:
-            rows.append(row)
-        if len(rows) >= 500:
-            break
+    if tab not in TABS:
+        # a search looks in every tab; the monitoring centre starts on the orders waiting for it
+        tab = "all" if needle else ("submitted" if p.has("orders:review") else "all")
+    result = listing.order_list(uow.session, p, tab, needle, mine, page)
     audit.record(
         uow.session,
         actor=caller.actor,
         action="orders:list:read",
-        records=[r.ref for r in rows][:200],
-        details={"tab": tab, "q": needle[:100]},
+        records=[r.ref for r in result.rows],
+        details={"tab": tab, "q": needle[:100], "page": result.page},
     )
     return render(
         request,
         "orders/list.html",
         {
             "title": "Orders",
-            "rows": rows,
-            "tabs": TABS,
+            "result": result,
+            "rows": result.rows,
+            "tabs": {k: label for k, (label, _) in TABS.items() if k != "draft" or p.has("orders:create")},
+            "tab_label": TABS[tab][0],
             "tab": tab,
             "q": q,
             "mine": mine,
-            "can_create": caller.principal.has("orders:create"),
+            "page_links": listing.page_links(result.pages, result.page),
+            "can_create": p.has("orders:create"),
+            "can_import": p.has_role(Role.ORDER_CREATOR_COURT),
         },
     )
 
