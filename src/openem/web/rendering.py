@@ -34,8 +34,10 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")
 
 
-def clock_time(dt: datetime) -> str:
-    """GOV.UK style: 8:31pm, 9am, midnight, midday (no leading zero, no :00)."""
+def clock_time(dt: datetime, seconds: bool = False) -> str:
+    """GOV.UK style: 8:31pm, 9am, midnight, midday (no leading zero, no :00). Evidence wants seconds."""
+    if seconds:
+        return f"{dt.hour % 12 or 12}:{dt.minute:02d}:{dt.second:02d}{'am' if dt.hour < 12 else 'pm'}"
     if dt.minute == 0 and dt.hour in (0, 12):
         return "midnight" if dt.hour == 0 else "midday"
     hour = dt.hour % 12 or 12
@@ -55,7 +57,7 @@ def as_datetime(value: Any) -> datetime | None:
     return None
 
 
-def london_time(value: Any, empty: str = "") -> str:
+def london_time(value: Any, empty: str = "", seconds: bool = False) -> str:
     """An instant (aware datetime, naive UTC, or ISO string) as London wall-clock time in the GOV.UK style:
     "1 December 2026 at 8:31pm". Anything that is not an instant is shown as it is."""
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -64,7 +66,7 @@ def london_time(value: Any, empty: str = "") -> str:
     if dt is None:
         return str(value) if value not in (None, "") else empty
     local = to_london(dt)
-    text = f"{london_date(local.date())} at {clock_time(local)}"
+    text = f"{london_date(local.date())} at {clock_time(local, seconds)}"
     if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():  # the hour repeated in October
         text += " BST" if local.dst() else " GMT"
     return text

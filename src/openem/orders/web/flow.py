@@ -18,7 +18,7 @@ from openem.orders.model import OrderStatus, RequestType
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web.context import OrderContext, order_route, order_service
-from openem.orders.web.forms import get_path, summary
+from openem.orders.web.forms import get_path, summary, zone_points, zone_when
 from openem.orders.web.sections import (
     ADDRESS_LABELS,
     PAGES,
@@ -52,12 +52,11 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
             for kind, label in ZONE_KINDS.items():
                 zones = get_path(doc, f"conditions.{kind}") or []
                 for i, z in enumerate(z for z in zones if isinstance(z, dict)):
-                    ring = get_path(z, "geometry.coordinates") or [[]]
-                    points = max(len(ring[0]) - 1, 0) if isinstance(ring, list) and ring else 0
+                    points = zone_points(z)
                     rows.append(
                         (
                             f"{label}: {z.get('name') or 'no name'}",
-                            f"A polygon of {points} points",
+                            f"A polygon of {points} points. {zone_when(z)}",
                             f"conditions.{kind}[{i}]",
                         )
                     )

@@ -22,9 +22,9 @@ from openem.orders.model import DAYS, OrderStatus
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid
 from openem.orders.web import flow, listing, zones
-from openem.orders.web.listing import TABS
 from openem.orders.web.context import OrderContext, order_route, order_service
 from openem.orders.web.forms import Field, apply_form, display, get_path, prune
+from openem.orders.web.listing import TABS
 from openem.orders.web.sections import (
     BY_SLUG,
     GROUPS,
@@ -119,8 +119,8 @@ def order_page(order: OrderContext = Depends(READ)) -> Response:
     doc = record.latest.document
     errors = order.service.validate(record.ref)
     groups = task_rows(doc, errors)
-    done = sum(1 for _, tasks in groups for _, s in tasks if s in ("Completed", "Optional", "Not needed"))
-    total = sum(len(tasks) for _, tasks in groups)
+    done = sum(1 for _, tasks in groups for _, s in tasks if s == "Completed")  # sections with answers given
+    total = sum(1 for _, tasks in groups for _, s in tasks if s not in ("Not needed", "Optional"))
     return render(
         order.request,
         "orders/task_list.html",
