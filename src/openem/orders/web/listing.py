@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from openem.auth.policy import Principal, can_view_case
 from openem.orders.queries import case_scope
 from openem.orders.repository import OrderRow, OrderVersionRow
+from openem.web.figures import Figure
 
 PAGE_SIZE = 25
 MAX_ROWS = 5000
@@ -110,4 +111,33 @@ def page_links(pages: int, current: int) -> list[Any]:
         if out and n - out[-1] > 1:
             out.append(None)
         out.append(n)
+    return out
+
+
+def home_figures(session: Session, principal: Principal) -> list[Figure]:
+    """The monitoring centre's work (orders to review, orders in force) and a creator's drafts."""
+    out = []
+    if principal.has("orders:review") and principal.has("cases:all"):
+        by_status: dict[str, int] = dict(
+            session.execute(select(OrderRow.status, func.count()).group_by(OrderRow.status)).tuples().all()
+        )
+        in_force: dict[str, int] = dict(
+            session.execute(
+                select(OrderRow.current_status, func.count()).group_by(OrderRow.current_status)
+            ).tuples().all()
+        )
+        out += [
+            Figure(by_status.get("SUBMITTED", 0), "orders awaiting review", "/orders?tab=submitted",
+                   "order awaiting review"),
+            Figure(in_force.get("ACTIVE", 0), "active orders", "/orders?tab=active", "active order"),
+            Figure(in_force.get("ACCEPTED", 0), "orders accepted, not yet fitted", "/orders?tab=accepted",
+                   "order accepted, not yet fitted"),
+        ]
+    if principal.has("orders:create"):
+        drafts = session.execute(
+            select(func.count()).where(
+                OrderRow.created_by == principal.user_id, OrderRow.status == "DRAFT", OrderRow.current_status == ""
+            )
+        ).scalar_one()
+        out.append(Figure(int(drafts), "draft orders of yours", "/orders?tab=draft&mine=true", "draft order of yours"))
     return out

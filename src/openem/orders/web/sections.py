@@ -275,7 +275,6 @@ PAGES: tuple[Page, ...] = (
             Field("monitoring.start", "Monitoring starts", "instant"),
             Field("monitoring.end", "Monitoring ends", "instant"),
         ),
-        exact=("conditions",),
     ),
     Page("curfew", "Curfew", ("conditions.curfew",), curfew_fields, condition=True, optional=True),
     Page(
