@@ -35,7 +35,9 @@ def seeded(server: Any) -> dict[str, str]:
         svc = order_service(uow)
         doc = sample_order(now)
         doc.pop("ref", None)
-        doc["device_wearer"].update(first_name="Newcomer", last_name="Example", pnc="2020/0000001X", crn="N000001")
+        # nobody else's identifiers or birthday: the other tests' orders must not look like duplicates of it
+        doc["device_wearer"].update(first_name="Newcomer", last_name="Example", pnc="2020/0000001X", crn="N000001",
+                                    home_office_reference="HO-NEWCOMER", date_of_birth="1961-02-03")
         active = svc.create_draft("seed", doc).record.ref
         svc.submit("seed", active)
         svc.accept("seed", active)
