@@ -84,6 +84,11 @@ def test_the_operators_pages_pass_axe_and_fit_the_screen(browser, server, width)
         for url in (f"{base}/", f"{base}/orders?tab=active", f"{base}/orders/{refs['active']}", f"{base}/alerts",
                     f"{base}/alerts/ALR-NEWCOMER-1"):
             check_page(page, url, width)
+        check_page(page, f"{base}/orders/{refs['active']}/confirmation", width)
+        reference, panel = page.evaluate(
+            "['.openem-reference', '.govuk-panel'].map(s => document.querySelector(s).getBoundingClientRect().right)"
+        )
+        assert reference <= panel, (reference, panel)  # the whole reference is inside the panel
         page.goto(f"{base}/orders/{refs['active']}", wait_until="load")
         page.wait_for_selector("#map.leaflet-container .leaflet-interactive", state="attached")  # the zone map drew the context
         assert "GPS-NEWCOMER" in page.content()
