@@ -11,28 +11,42 @@ restore raises nothing twice.
 from __future__ import annotations
 
 import copy
+import hashlib
 import heapq
+import json
+import logging
 from typing import Any
 
 import numpy as np
 
-from openem.monitoring import battery_path, gps_path, receipts, sparse_path, timed
-from openem.monitoring.columns import Columns, to_columns
+from openem.monitoring import battery_path, gps_path, proximity_path, receipts, sparse_path, timed
+from openem.monitoring.columns import Columns, MessageType, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
     FAR_FUTURE,
     Activation,
     OrderSpec,
+    alert_id,
     default_thresholds,
     make_alert,
-    parse_order,
     to_iso,
+    ts,
 )
+from openem.monitoring.order_document import OrderUnusable, parse_order
 from openem.monitoring.registry import Registry
+from openem.monitoring.rules import curfew
 from openem.monitoring.sorting import by_group_int, sorted_within
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
 TICK_S = 30.0
+# Alert ids are remembered for a week of processing time after they were raised, so a checkpoint stays
+# bounded. That is longer than any rule looks back (zone episodes keep 6 h of fixes, curfews 3 days of
+# presence), so whatever can raise an alert again does so inside the week; a repeat after it is still the
+# same id, which the alert store ignores (alerts.service.store_alert).
+RAISED_KEEP_S = 7 * 86400.0
+PRUNE_EVERY_S = 3600.0
 
 
 class Engine:
@@ -49,14 +63,15 @@ class Engine:
             None  # replay: the end of the recorded world; silence after it is no evidence
         )
         self.last_tick = 0.0
-        self.raised: set[str] = set()
+        self.raised: dict[str, float] = {}  # alert id -> the watermark when it was raised (pruned behind it)
+        self.raised_pruned = 0.0  # the watermark at the last prune
         self.reg = Registry()  # dense per-device / per-order arrays for the hot path
         self.cf_heap: list[tuple[float, str]] = []  # (next curfew window end, order ref)
         self.cf_touched: set[str] = set()
         self.devices: dict[str, dict[str, Any]] = {}  # per-device rule state of the sparse rules (JSON-safe)
         self.order_state: dict[str, dict[str, Any]] = {}  # per-order rule state (JSON-safe)
         self.flags: list[tuple[str, int, str]] = []  # (device_id, seq, flag) of the last batch
-        self._index: Any = None
+        self._index: Index | None = None
         self._act_pos: dict[str, int] = {}
         self.att_due: np.ndarray | None = None  # per order code: next moment an appointment can be judged
         self._dev_list: list[str] | None = None
@@ -64,11 +79,25 @@ class Engine:
         self._single = np.zeros(0, dtype=np.int64)
         self._dev_codes = np.zeros(0, dtype=np.int64)
         self.zone_hot: dict[str, set[str]] = {"exclusion": set(), "inclusion": set()}  # episodes in progress
+        self.quarantined: dict[str, dict[str, Any]] = {}  # order ref -> the version it cannot use, and why
         self._new: list[dict[str, Any]] = []
+        self._held: list[dict[str, Any]] = []  # alerts raised between batches: the next output carries them
+        self._places: curfew.Places | None = None
+        self._places_for: Index | None = None
 
     # ---- orders and activations (live changes) ------------------------------------------------------
     def apply_order(self, doc: dict[str, Any]) -> None:
-        spec = parse_order(doc, self.defaults)
+        """Monitor an order version. One the engine cannot use is quarantined, never raised: it is logged, an
+        `order_unusable` alert goes out with the next output, the version in force (if any) stays in force
+        and the rest of the fleet is monitored as before; a later usable version lifts the quarantine."""
+        try:
+            spec = parse_order(doc, self.defaults)
+            if not spec.ref:  # a draft may have none; no device can be linked to an order without one
+                raise OrderUnusable("the order has no reference (ref)")
+        except Exception as exc:  # noqa: BLE001 - one bad order must not stop the fleet's monitoring
+            self._quarantine(doc, exc)
+            return
+        self.quarantined.pop(spec.ref, None)
         self.orders[spec.ref] = spec
         self.reg.order(spec.ref)
         st = self.ostate(spec.ref)
@@ -76,6 +105,38 @@ class Engine:
         if spec.curfew:
             self.cf_touched.add(spec.ref)
         self._index = None
+
+    def _quarantine(self, doc: Any, exc: Exception) -> None:
+        d = doc if isinstance(doc, dict) else {}
+        ref, version = str(d.get("ref") or ""), d.get("version")
+        if isinstance(exc, OrderUnusable):
+            reason = str(exc)
+        else:  # a reader bug, not a bad document: logged with its traceback
+            reason = f"the order could not be read ({type(exc).__name__}: {exc})"
+        held = self.orders.get(ref)
+        in_force = held.doc.get("version") if held else None
+        (log.warning if isinstance(exc, OrderUnusable) else log.exception)(
+            "order %s version %s quarantined: monitoring cannot use it (%s); %s", ref, version, reason,
+            f"version {in_force} stays in force" if held else "it is not monitored",
+            extra={"order_ref": ref, "order_version": version, "reason": reason})  # fmt: skip
+        self.quarantined[ref] = {"version": version, "reason": reason}
+        # Raised once per order version: the id is the order and its version (or, with none, its content).
+        key = version if version is not None else hashlib.sha256(_canonical(doc)).hexdigest()[:16]
+        aid = alert_id("order_unusable", ref, key)
+        if aid in self.raised:
+            return
+        try:
+            start = ts((d.get("monitoring") or {}).get("start"))
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            start = None
+        start = self.watermark or start or 0.0  # deterministic: the engine's time, not the wall clock
+        alert = make_alert("order_unusable", order=held, device_id="", condition_id="order", start=start, end=None,
+                           evidence=[], details={"reason": reason, "version": version, "version_in_force": in_force},
+                           person_id=str(d.get("person_id") or ""))  # fmt: skip
+        alert["id"], alert["order_ref"] = aid, ref
+        alert["detected_at"] = to_iso(max(self.watermark, self.received_at, start))
+        self.raised[aid] = self.watermark
+        self._held.append(alert)
 
     def end_order(self, ref: str, at: float | None = None) -> None:
         spec = self.orders.get(ref)
@@ -115,11 +176,17 @@ class Engine:
             self.att_due = None
         return self._index
 
+    def curfew_places(self, ix: Index) -> curfew.Places:
+        """Where curfew presence is judged, per order address (rules/curfew.py), built with each index."""
+        if self._places_for is not ix or self._places is None:
+            self._places, self._places_for = curfew.places_table(self.orders, self.activations, ix.refs), ix
+        return self._places
+
     # ---- processing ----------------------------------------------------------------------------------
     def process(self, batch: Any) -> list[dict[str, Any]]:
         """Process a batch (columnar table, wire messages or wire dicts); return the alerts newly raised."""
         cols = batch if isinstance(batch, Columns) else to_columns(batch)
-        self._new, self.flags = [], []
+        self._new, self._held, self.flags = self._held, [], []
         if cols.n:
             # The watermark follows processing time, but never runs more than the allowed lateness ahead of
             # the newest event seen: a backlog (a gateway catching up, a fleet replayed) is then judged as it
@@ -138,7 +205,7 @@ class Engine:
 
     def advance_watermark(self, t: float) -> list[dict[str, Any]]:
         """Move processing time forward without data and run the time-driven rules."""
-        self._new = []
+        self._new, self._held = self._held, []
         self.watermark = max(self.watermark, t)
         self.started = self.started or t
         self._tick(force=True)
@@ -163,7 +230,7 @@ class Engine:
         # Each message type's rows go to their path straight from the batch: one selection per path, not a
         # copy of the whole batch in event order first.
         typ = cols.type[keep]
-        gps = keep[typ == 0]
+        gps = keep[typ == MessageType.GPS]
         with np.errstate(invalid="ignore"):
             bad = ~(np.isfinite(cols.f["lat"][gps]) & np.isfinite(cols.f["lon"][gps]))  # columnar input is not re-validated
         for r in gps[bad].tolist():
@@ -171,10 +238,10 @@ class Engine:
         gps = gps[~bad]
         if len(gps):
             gps_path.run(self, cols.take(gps), act[gps], g[gps])
-        batt = keep[typ == 3]
+        batt = keep[typ == MessageType.BATTERY]
         if len(batt):
             battery_path.run(self, cols.take(batt), act[batt], g[batt])
-        sparse = keep[(typ > 0) & (typ < 8) & (typ != 3)]
+        sparse = keep[(typ > MessageType.GPS) & (typ < MessageType.HEARTBEAT) & (typ != MessageType.BATTERY)]  # heartbeats only prove contact
         if len(sparse):
             sparse_path.run(self, cols.take(sparse), act[sparse], g[sparse])
 
@@ -231,7 +298,7 @@ class Engine:
                            details=draft.get("details"), person_id=a.person_id if a else "")  # fmt: skip
         if alert["id"] in self.raised:
             return
-        self.raised.add(alert["id"])
+        self.raised[alert["id"]] = self.watermark
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, draft["start"]))
         alert["late_detected"] = bool(late)
         self._new.append(alert)
@@ -245,6 +312,16 @@ class Engine:
         if force or self.watermark - self.last_tick >= TICK_S:
             self.last_tick = self.watermark
             timed.run(self)
+        if self.watermark - self.raised_pruned >= PRUNE_EVERY_S:
+            self.prune_raised()
+
+    def prune_raised(self) -> None:
+        """Forget the ids raised more than RAISED_KEEP_S before the watermark. An id raised before time started
+        (an order quarantined while loading, at watermark 0) is dated now, so its week starts with the data."""
+        self.raised_pruned = self.watermark
+        cut = self.watermark - RAISED_KEEP_S
+        if any(t < cut for t in self.raised.values()):
+            self.raised = {k: (t if t > 0 else self.watermark) for k, t in self.raised.items() if t >= cut or t <= 0}
 
     # ---- checkpoints ---------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -269,7 +346,9 @@ class Engine:
             "registry": self.reg.to_json(),
             "cf_touched": sorted(self.cf_touched),
             "order_state": copy.deepcopy(self.order_state),
-            "raised": sorted(self.raised),
+            "raised": {k: self.raised[k] for k in sorted(self.raised)},
+            "quarantined": copy.deepcopy(self.quarantined),
+            "held": copy.deepcopy(self._held),
         }
 
     @classmethod
@@ -277,10 +356,18 @@ class Engine:
         if state.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
         eng = cls(state.get("thresholds"))
+        # first: an order quarantined again on restore is not raised again. A list in checkpoints from before
+        # pruning: those ids are kept a week from the checkpoint's watermark.
+        raised = state["raised"]
+        wm = float(state["watermark"])
+        eng.raised = {str(k): float(v) for k, v in raised.items()} if isinstance(raised, dict) else dict.fromkeys(raised, wm)
+        eng._held = copy.deepcopy(state.get("held", []))
         for doc in state["orders"]:
-            eng.orders[doc["ref"]] = parse_order(doc, eng.defaults)
+            eng.apply_order(doc)  # an order this version cannot read is quarantined, and the rest restored
+        eng.quarantined = {**copy.deepcopy(state.get("quarantined", {})), **eng.quarantined}
         for ref, end in state.get("ended", {}).items():
-            eng.orders[ref].end = end
+            if ref in eng.orders:
+                eng.orders[ref].end = end
         for a in state["activations"]:
             eng.apply_activation(a)
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
@@ -299,8 +386,12 @@ class Engine:
         if "p_level" not in state["registry"]["o"]:  # a checkpoint from before proximity moved to the registry
             for ref, st in eng.order_state.items():
                 if "prox" in st:
-                    gps_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
+                    proximity_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
-        eng.raised = set(state["raised"])
         return eng
+
+
+def _canonical(doc: Any) -> bytes:
+    """A document's content, whatever its key order (an order without a version is known by its content)."""
+    return json.dumps(doc, sort_keys=True, default=str).encode()
