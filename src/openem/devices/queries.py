@@ -40,6 +40,20 @@ def resolve(history: list[Any] | None, at: datetime) -> Any:
     return None
 
 
+def activations_of_order(session: Session, order_ref: str, limit: int = 50) -> list[Any]:
+    """The devices fitted for an order (the wearer's and any victim's), newest first, as plain rows
+    (activation_id, device_id, device_kind, role, start, end): the order's page lists them."""
+    a = ActivationRow
+    return list(
+        session.execute(
+            select(a.activation_id, a.device_id, a.device_kind, a.role, a.start, a.end)
+            .where(a.order_ref == order_ref)
+            .order_by(a.start.desc())
+            .limit(limit)
+        )
+    )
+
+
 def activation_probe(session: Session) -> tuple[int, int]:
     """(how many activations, how many have an end): a reader compares it with the last one it saw and reads
     the activations again only when it changed (a fitting adds one, a removal sets an end)."""

@@ -29,6 +29,7 @@ from openem.web.deps import (
     signed_in,
     signer,
 )
+from openem.web.figures import figures_for
 from openem.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -132,7 +133,8 @@ def home(request: Request, caller: Caller = Depends(signed_in), uow: UnitOfWork 
         if key not in seen:
             seen.add(key)
             sections.append((ROLE_LABELS[Role(r)], HOME_LINKS[key]))
-    return render(request, "home.html", {"sections": sections, "parked": parked_notice(uow.session, caller)})
+    return render(request, "home.html", {"sections": sections, "parked": parked_notice(uow.session, caller),
+                                         "figures": figures_for(uow.session, p)})
 
 
 @router.get("/admin/users")

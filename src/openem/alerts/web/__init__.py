@@ -1,6 +1,9 @@
 """Alerts' pages and API: the live list and an alert's evidence (`views.py`), with their templates
 (`templates/alerts/`) and static files (`static/`, served at /static/alerts/)."""
 
-from openem.alerts.web.views import router
+from openem.alerts.web.views import home_figures, router
+from openem.web import figures
+
+figures.register(home_figures)
 
 __all__ = ["router"]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from openem.alerts.queries import open_alert_count
 from openem.alerts.tables import AlertRow
 from openem.auth import audit
 from openem.auth.policy import can_view_case
@@ -19,6 +20,7 @@ from openem.orders.queries import case_scopes
 from openem.store.db import UnitOfWork
 from openem.telemetry.queries import evidence_messages
 from openem.web.deps import Caller, deny_as_missing, get_uow, require
+from openem.web.figures import Figure
 from openem.web.rendering import render
 
 router = APIRouter()
@@ -104,3 +106,10 @@ def alert_page(alert_id: str, request: Request, uow: UnitOfWork = Depends(get_uo
     geo = [p for p in points if p["lat"] is not None and p["lon"] is not None]
     return render(request, "alerts/detail.html", {"a": alert_json(row), "details": row.details, "points": points,
                                                    "geo_json": json.dumps(geo), "tile_url": request.app.state.settings.tile_url or ""})
+
+
+def home_figures(session: Any, principal: Any) -> list[Figure]:
+    """The monitoring centre's open alerts (fleet-wide: only for those who see every case)."""
+    if not (principal.has("alerts:read") and principal.has("cases:all")):
+        return []
+    return [Figure(open_alert_count(session), "open alerts", "/alerts", "open alert")]

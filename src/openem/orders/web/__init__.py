@@ -4,9 +4,11 @@ templates (`templates/orders/`) and static files (`static/`, served at /static/o
 
 from fastapi import APIRouter
 
-from openem.orders.web import api, documents, pages
+from openem.orders.web import api, documents, listing, pages
+from openem.web import figures
 
 router = APIRouter()
 router.include_router(api.router)
 router.include_router(documents.router)  # before the order pages' catch-all section routes
 router.include_router(pages.router)
+figures.register(listing.home_figures)

@@ -10,15 +10,18 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from openem.auth.roles import Role
+from openem.core.errors import Forbidden
 from openem.core.time import iso
 from openem.orders.bulk import COLUMNS, import_court_results
 from openem.orders.diff import diff_orders
-from openem.orders.lifecycle import OrderRecord
+from openem.orders.lifecycle import OrderRecord, OrderVersion
 from openem.orders.model import OrderStatus, RequestType
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
+from openem.orders.web import active
 from openem.orders.web.context import OrderContext, order_route, order_service
-from openem.orders.web.forms import get_path, summary
+from openem.orders.web.forms import get_path, summary, zone_points, zone_when
 from openem.orders.web.sections import (
     ADDRESS_LABELS,
     PAGES,
@@ -52,12 +55,11 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
             for kind, label in ZONE_KINDS.items():
                 zones = get_path(doc, f"conditions.{kind}") or []
                 for i, z in enumerate(z for z in zones if isinstance(z, dict)):
-                    ring = get_path(z, "geometry.coordinates") or [[]]
-                    points = max(len(ring[0]) - 1, 0) if isinstance(ring, list) and ring else 0
+                    points = zone_points(z)
                     rows.append(
                         (
                             f"{label}: {z.get('name') or 'no name'}",
-                            f"A polygon of {points} points",
+                            f"A polygon of {points} points. {zone_when(z)}",
                             f"conditions.{kind}[{i}]",
                         )
                     )
@@ -96,6 +98,9 @@ def error_links(ref: str, errors: list[ValidationError]) -> list[tuple[str, str]
     for e in errors:
         page = page_for(e.field)
         slug = page.slug if page else ""
+        if e.field == "conditions":  # chosen by filling in a condition's section on the task list
+            links.append((f"/orders/{ref}?check=1#conditions", e.message))
+            continue
         links.append((f"/orders/{ref}/{slug}?check=1#{e.field}" if slug else f"/orders/{ref}", e.message))
     return links
 
@@ -121,8 +126,16 @@ def check_page(
     )
 
 
+def court_creator(caller: Caller = Depends(require("orders:create"))) -> Caller:
+    """Court results come from courts: the import is for court order creators only."""
+    assert caller.principal is not None
+    if not caller.principal.has_role(Role.ORDER_CREATOR_COURT):
+        raise Forbidden("Only court users can import court results")
+    return caller
+
+
 @router.get("/orders/import")
-def import_page(request: Request, caller: Caller = Depends(require("orders:create"))) -> Response:
+def import_page(request: Request, caller: Caller = Depends(court_creator)) -> Response:
     return render(
         request,
         "orders/import.html",
@@ -134,7 +147,7 @@ def import_page(request: Request, caller: Caller = Depends(require("orders:creat
 def import_upload(
     request: Request,
     uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("orders:create")),
+    caller: Caller = Depends(court_creator),
     form: Any = Depends(read_form),
 ) -> Response:
     upload = form.get("file")
@@ -244,11 +257,17 @@ def changes(record: OrderRecord, version: int) -> list[Any]:
     ]
 
 
-def overview(order: OrderContext, errors: list[tuple[str, str]] | None = None, status_code: int = 200) -> Response:
+def overview(
+    order: OrderContext,
+    errors: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+    shown: OrderVersion | None = None,
+) -> Response:
+    """The order's page after entry; `shown` is the version to show when it is not the latest."""
     p = order.caller.principal
     assert p is not None
     record = order.record
-    latest = record.latest
+    latest = shown or record.latest
     ctx = {
         "title": ("Error: " if errors else "") + f"Order {record.ref}",
         "record": record,
@@ -259,6 +278,7 @@ def overview(order: OrderContext, errors: list[tuple[str, str]] | None = None, s
         "can_review": p.has("orders:review") and latest.status is OrderStatus.SUBMITTED,
         "can_vary": p.has("orders:create") and latest.status in (OrderStatus.ACCEPTED, OrderStatus.ACTIVE),
         "can_amend": p.has("orders:create") and latest.status is OrderStatus.REJECTED,
+        **active.in_force_context(order),
     }
     return render(order.request, "orders/overview.html", ctx, status=status_code)
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from openem.core.time import iso, local_to_utc, parse_instant, to_london
+from openem.web.rendering import london_time
 
 MAX_FIELD = 10_000  # longer values are cut here; the order model then reports "must be N characters or fewer"
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d{1,3})\])?$")
@@ -243,7 +244,7 @@ def summary(f: Field, value: Any) -> str:
         return "Not entered"
     if f.kind == "instant" and isinstance(value, str):
         try:
-            return to_london(parse_instant(value)).strftime("%-d %B %Y at %H:%M")
+            return london_time(parse_instant(value))
         except ValueError:
             return value
     if f.kind == "date" and isinstance(value, str):
@@ -260,4 +261,32 @@ def summary(f: Field, value: Any) -> str:
 
 
 def london_now_label(now: datetime) -> str:
-    return to_london(now).strftime("%-d %B %Y at %H:%M")
+    return london_time(now)
+
+
+def zone_points(zone: dict[str, Any]) -> int:
+    """Distinct corners of a zone's outer ring: a closed ring repeats its first point, which is not a corner.
+    Every page counts them this way (the zones table, check your answers, the receipt)."""
+    ring = get_path(zone, "geometry.coordinates")
+    ring = ring[0] if isinstance(ring, list) and ring else []
+    if not isinstance(ring, list):
+        return 0
+    if len(ring) > 1 and ring[0] == ring[-1]:
+        ring = ring[:-1]
+    return len(ring)
+
+
+def zone_when(zone: dict[str, Any]) -> str:
+    """When a zone applies: its dates, its weekly times, or all the time when neither is set."""
+    parts = []
+    start, end = zone.get("start"), zone.get("end")
+    if start and end:
+        parts.append(f"From {london_time(start)} to {london_time(end)}")
+    elif start:
+        parts.append(f"From {london_time(start)}")
+    elif end:
+        parts.append(f"Until {london_time(end)}")
+    slots = [s for s in zone.get("schedule") or [] if isinstance(s, dict)]
+    if slots:
+        parts.append(", ".join(f"{str(s.get('day', '')).capitalize()} {s.get('start', '')}–{s.get('end', '')}" for s in slots))
+    return "; ".join(parts) or "All the time"

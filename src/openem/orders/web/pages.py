@@ -13,20 +13,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from openem.auth import audit
-from openem.auth.policy import can_view_case
+from openem.auth.roles import Role
 from openem.core.errors import NotFound
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import DAYS, OrderStatus
-from openem.orders.queries import case_scope
-from openem.orders.repository import OrderRow
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid
-from openem.orders.web import flow, zones
+from openem.orders.web import active, flow, listing, zones
 from openem.orders.web.context import OrderContext, order_route, order_service
 from openem.orders.web.forms import Field, apply_form, display, get_path, prune
+from openem.orders.web.listing import TABS
 from openem.orders.web.sections import (
     BY_SLUG,
     GROUPS,
@@ -34,6 +32,7 @@ from openem.orders.web.sections import (
     REPEATED,
     Page,
     page_errors,
+    page_for,
     slot_fields,
     status,
     timetable,
@@ -46,15 +45,8 @@ router = APIRouter(tags=["order pages"])
 WRITE = [Depends(csrf_protect)]
 # the flow's and zones' fixed paths (/orders/import, /orders/{ref}/check-answers...) must match first
 router.include_router(flow.router)
+router.include_router(active.router)
 router.include_router(zones.router)
-TABS = {
-    "all": ("All orders", None),
-    "draft": ("Drafts", "DRAFT"),
-    "submitted": ("Submitted", "SUBMITTED"),
-    "rejected": ("Failed (rejected)", "REJECTED"),
-    "accepted": ("Accepted", "ACCEPTED"),
-}
-
 READ = order_route("orders:read")
 CREATE = order_route("orders:create")
 
@@ -65,45 +57,39 @@ def order_list(
     tab: str = Query("", max_length=20),
     q: str = Query("", max_length=100),
     mine: bool = Query(False),
+    page: int = Query(1, ge=1, le=10_000),
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("orders:read")),
 ) -> Response:
-    assert caller.principal is not None
-    if tab not in TABS:  # the monitoring centre starts on the orders waiting for it
-        tab = "submitted" if caller.principal.has("orders:review") else "all"
-    wanted = TABS[tab][1]
-    stmt = select(OrderRow).order_by(OrderRow.updated_at.desc()).limit(5000)
-    if wanted:
-        stmt = stmt.where(OrderRow.status == wanted)
-    if mine:
-        stmt = stmt.where(OrderRow.created_by == caller.principal.user_id)
+    p = caller.principal
+    assert p is not None
     needle = q.strip().lower()
-    rows = []
-    for row in uow.session.execute(stmt).scalars():
-        if needle and needle not in f"{row.wearer_name} {row.ref}".lower():
-            continue
-        if can_view_case(caller.principal, case_scope(row)).allowed:
-            rows.append(row)
-        if len(rows) >= 500:
-            break
+    if tab not in TABS:
+        # a search looks in every tab; the monitoring centre starts on the orders waiting for it
+        tab = "all" if needle else ("submitted" if p.has("orders:review") else "all")
+    result = listing.order_list(uow.session, p, tab, needle, mine, page)
     audit.record(
         uow.session,
         actor=caller.actor,
         action="orders:list:read",
-        records=[r.ref for r in rows][:200],
-        details={"tab": tab, "q": needle[:100]},
+        records=[r.ref for r in result.rows],
+        details={"tab": tab, "q": needle[:100], "page": result.page},
     )
     return render(
         request,
         "orders/list.html",
         {
             "title": "Orders",
-            "rows": rows,
-            "tabs": TABS,
+            "result": result,
+            "rows": result.rows,
+            "tabs": {k: label for k, (label, _) in TABS.items() if k != "draft" or p.has("orders:create")},
+            "tab_label": TABS[tab][0],
             "tab": tab,
             "q": q,
             "mine": mine,
-            "can_create": caller.principal.has("orders:create"),
+            "page_links": listing.page_links(result.pages, result.page),
+            "can_create": p.has("orders:create"),
+            "can_import": p.has_role(Role.ORDER_CREATOR_COURT),
         },
     )
 
@@ -128,15 +114,21 @@ def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[
 
 
 @router.get("/orders/{ref}")
-def order_page(order: OrderContext = Depends(READ)) -> Response:
+def order_page(check: bool = Query(False), order: OrderContext = Depends(READ)) -> Response:
     record = order.record
     if record.latest.status is not OrderStatus.DRAFT:
         return flow.overview(order)
+    p = order.caller.principal
+    if p is not None and not p.has("orders:create"):
+        # only creators edit: others get the answers read-only (the version in force while one is varied)
+        return flow.overview(order, shown=record.current or record.latest)
     doc = record.latest.document
     errors = order.service.validate(record.ref)
     groups = task_rows(doc, errors)
-    done = sum(1 for _, tasks in groups for _, s in tasks if s in ("Completed", "Optional", "Not needed"))
-    total = sum(len(tasks) for _, tasks in groups)
+    # no single page chooses the conditions: the task list's condition sections do, so the error is here
+    conditions_error = next((e.message for e in errors if e.field == "conditions"), "") if check else ""
+    done = sum(1 for _, tasks in groups for _, s in tasks if s == "Completed")  # sections with answers given
+    total = sum(1 for _, tasks in groups for _, s in tasks if s not in ("Not needed", "Optional"))
     return render(
         order.request,
         "orders/task_list.html",
@@ -150,6 +142,8 @@ def order_page(order: OrderContext = Depends(READ)) -> Response:
             "wearer": wearer_name(doc),
             "this_version": record.latest,
             "changes": flow.changes(record, record.latest.version),
+            "conditions_error": conditions_error,
+            "errors": [("conditions", conditions_error)] if conditions_error else [],
         },
     )
 
@@ -178,6 +172,7 @@ def render_section(
     fields: list[Field] | None = None,
     status_code: int = 200,
     saved: bool = False,
+    elsewhere: list[tuple[str, str]] | None = None,
 ) -> Response:
     raw = raw or {}
     fields = fields if fields is not None else page.fields(doc)
@@ -189,6 +184,7 @@ def render_section(
         target = field if field in paths else next((p for p in sorted(paths) if p.startswith(field)), first)
         messages.setdefault(target, message)
         summary.append((target, message))
+    summary.extend(elsewhere or [])  # (url, message): errors on other pages this save caused
     values = {f.path: raw[f.path] if f.path in raw else display(f, get_path(doc, f.path)) for f in fields}
     template = "orders/curfew.html" if page.slug == "curfew" else "orders/section.html"
     groups = [("", fields)]
@@ -289,6 +285,7 @@ def section_save(slug: str, order: OrderContext = Depends(CREATE), form: Any = D
         return render_section(request, record, page, doc, parse_errors, raw, fields, status_code=422)
     if page.slug == "curfew" and action != "save":
         curfew_action(doc, action)
+    before = {(e.field, e.message) for e in order.service.validate(order.ref)}
     try:
         save_sections(order, page, doc)
     except OrderInvalid as exc:
@@ -303,8 +300,16 @@ def section_save(slug: str, order: OrderContext = Depends(CREATE), form: Any = D
         )
     if page.slug == "curfew" and action != "save":
         return order.redirect("/curfew#timetable")
-    problems = page_errors(page, order.service.validate(order.ref))
-    if problems:
+    after = order.service.validate(order.ref)
+    problems = page_errors(page, after)
+    # a rule across sections (the responsible organisation a cohort needs) that this save broke is shown
+    # now, linked to the question on the other page, not first at check your answers
+    elsewhere = [
+        e
+        for e in after
+        if e.code != "required" and page_for(e.field) not in (page, None) and (e.field, e.message) not in before
+    ]
+    if problems or elsewhere:
         record = order.reload()
         return render_section(
             request,
@@ -314,6 +319,7 @@ def section_save(slug: str, order: OrderContext = Depends(CREATE), form: Any = D
             [(e.field, e.message) for e in problems],
             status_code=422,
             saved=True,
+            elsewhere=flow.error_links(order.ref, elsewhere),
         )
     return order.redirect()
 

@@ -275,7 +275,6 @@ PAGES: tuple[Page, ...] = (
             Field("monitoring.start", "Monitoring starts", "instant"),
             Field("monitoring.end", "Monitoring ends", "instant"),
         ),
-        exact=("conditions",),
     ),
     Page("curfew", "Curfew", ("conditions.curfew",), curfew_fields, condition=True, optional=True),
     Page(
@@ -381,7 +380,7 @@ def page_errors(page: Page, errors: list[ValidationError]) -> list[ValidationErr
 
 
 def status(page: Page, doc: dict[str, Any], errors: list[ValidationError]) -> str:
-    """Completed / Incomplete / Cannot start yet / Optional / Not needed."""
+    """Completed / Incomplete / Not yet started / Cannot start yet / Optional / Not needed."""
     is_adult = get_path(doc, "device_wearer.is_adult")
     if page.slug == "responsible-adult":
         if is_adult is None:
@@ -393,6 +392,6 @@ def status(page: Page, doc: dict[str, Any], errors: list[ValidationError]) -> st
     if page_errors(page, errors):
         return "Incomplete"
     has_content = any(get_path(doc, p) not in (None, [], {}) for p in page.prefixes)
-    if page.optional and not has_content:
-        return "Optional"
+    if not has_content:  # nothing the person gave: not "Completed" just because nothing is missing
+        return "Optional" if page.optional else "Not yet started"
     return "Completed"

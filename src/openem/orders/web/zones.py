@@ -19,7 +19,7 @@ from openem.orders.model import DAYS
 from openem.orders.rules.base import Context
 from openem.orders.service import OrderInvalid
 from openem.orders.web.context import OrderContext, order_route
-from openem.orders.web.forms import Field, apply_form, display, get_path
+from openem.orders.web.forms import Field, apply_form, display, get_path, zone_points, zone_when
 from openem.orders.web.sections import BY_SLUG, ZONE_KINDS, days, page_errors
 from openem.web.deps import csrf_protect, read_form
 from openem.web.rendering import render
@@ -118,7 +118,7 @@ def render_zones(
         {
             "title": ("Error: " if errors else "") + "Exclusion and inclusion zones",
             "record": record,
-            "zones": zones_of(doc),
+            "zones": [(k, i, z, zone_points(z), zone_when(z)) for k, i, z in zones_of(doc)],
             "kinds": ZONE_KINDS,
             "fields": FIELDS,
             "values": values,

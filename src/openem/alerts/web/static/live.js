@@ -1,4 +1,6 @@
 // Poll the alerts API and prepend new rows; the table stays a normal accessible table.
+import { londonTime } from '/static/london-time.js';
+
 const body = document.getElementById('alerts-body');
 const seen = new Set([...body.querySelectorAll('a[href^="/alerts/"]')].map((a) => a.getAttribute('href')));
 const tag = (s) => (s === 'HIGH' ? 'govuk-tag--red' : s === 'MEDIUM' ? 'govuk-tag--orange' : 'govuk-tag--grey');
@@ -16,7 +18,9 @@ async function refresh() {
       const tr = document.createElement('tr'); tr.className = 'govuk-table__row';
       const link = document.createElement('a'); link.className = 'govuk-link'; link.href = href; link.textContent = a.label;
       const sev = document.createElement('strong'); sev.className = `govuk-tag ${tag(a.severity)}`; sev.textContent = a.severity.charAt(0) + a.severity.slice(1).toLowerCase();
-      tr.append(cell(a.detected_at.slice(0, 19).replace('T', ' ')), cell(link), cell(sev), cell(a.order_ref), cell(a.start.slice(0, 19).replace('T', ' ')));
+      const cells = [cell(londonTime(a.detected_at)), cell(link), cell(sev), cell(a.order_ref), cell(londonTime(a.start))];
+      ['Detected', 'Alert', 'Severity', 'Order', 'Event started'].forEach((label, i) => { cells[i].dataset.label = label; });
+      tr.append(...cells);
       body.prepend(tr);
     }
   } catch (e) { /* the next poll tries again */ }
