@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from openem import __version__
@@ -87,7 +88,7 @@ def create_app(
         title="openem",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by `api_docs` below, from local files (the CSP and no internet rule out a CDN)
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -119,12 +120,26 @@ def create_app(
     app.state.mqtt = None
 
     mount_static(app, settings, capabilities)
+    app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
     for m in modules:
         app.include_router(m.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app
+
+
+def api_docs() -> HTMLResponse:
+    """Swagger UI for the JSON API, from the vendor folder (npm's swagger-ui-dist, copied by scripts/assets.sh)
+    and a small start-up file: no inline script, so the page keeps the content-security policy."""
+    v = "/static/vendor/swagger-ui"
+    return HTMLResponse(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>openem API</title>'
+        f'<link rel="stylesheet" href="{v}/swagger-ui.css"></head><body>'
+        '<div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>'
+        f'<script src="{v}/swagger-ui-bundle.js"></script><script src="/static/swagger-init.js"></script>'
+        "</body></html>"
+    )
 
 
 def mount_static(app: FastAPI, settings: Settings, capabilities: list[tuple[str, Path]]) -> None:
