@@ -7,7 +7,6 @@ import builtins
 import io
 
 import pytest
-
 from tests.integration.orders.pages_helpers import csrf, new_order, save
 
 
