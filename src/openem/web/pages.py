@@ -12,13 +12,16 @@ from sqlalchemy import select
 from openem.auth.roles import ROLE_LABELS, Role
 from openem.auth.service import PasswordIdentity, create_user, end_session, set_active, start_session
 from openem.auth.tables import UserRow
-from openem.core.errors import Conflict, Invalid, Unauthenticated
+from openem.auth.throttle import Limits, locked_usernames, unlock_account
+from openem.core.errors import Conflict, Invalid, TooManyRequests, Unauthenticated
+from openem.core.time import utcnow
 from openem.store.db import UnitOfWork
 from openem.web.deps import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
     Caller,
     caller_dep,
+    client_address,
     csrf_protect,
     get_uow,
     read_form,
@@ -74,15 +77,21 @@ def sign_in_page(request: Request, next: str = "/", caller: Caller = Depends(cal
 def sign_in(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
             uow: UnitOfWork = Depends(get_uow, scope="function")) -> Response:
     errors = []
+    status, headers = 422, {}
     if not username.strip():
         errors.append(("username", "Enter your username"))
     if not password:
         errors.append(("password", "Enter your password"))
     if not errors:
+        identity = PasswordIdentity(Limits.from_settings(request.app.state.settings))
         try:
-            principal = PasswordIdentity().authenticate(uow.session, username[:200], password[:200])
+            principal = identity.authenticate(uow.session, username[:200], password[:200], client=client_address(request))
+        except TooManyRequests as exc:
+            errors.append(("username", exc.message))
+            status, headers = 429, {"Retry-After": str(exc.retry_after_s)}
         except Unauthenticated as exc:
             errors.append(("username", exc.message))
+            status = 401
         else:
             settings = request.app.state.settings
             ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
@@ -91,9 +100,11 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
                             httponly=True, samesite="lax", secure=settings.secure_cookies)
             resp.delete_cookie(PRE_CSRF_COOKIE)
             return resp
-    return render(request, "sign_in.html", {"next": safe_next(next), "errors": errors, "username": username[:80],
+    resp = render(request, "sign_in.html", {"next": safe_next(next), "errors": errors, "username": username[:80],
                                             "expired": False, "pre_csrf": request.cookies.get(PRE_CSRF_COOKIE, "")},
-                  status=401 if len(errors) == 1 and errors[0][1].startswith("Enter a correct") else 422)
+                  status=status)
+    resp.headers.update(headers)
+    return resp
 
 
 @router.post("/sign-out", dependencies=[Depends(csrf_protect)])
@@ -127,7 +138,8 @@ def home(request: Request, caller: Caller = Depends(signed_in), uow: UnitOfWork 
 @router.get("/admin/users")
 def users_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("users:manage"))) -> Response:
     users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
-    return render(request, "admin_users.html", {"users": users, "roles": list(Role), "errors": [], "form": {}})
+    return render(request, "admin_users.html", {"users": users, "roles": list(Role), "errors": [], "form": {},
+                                                "locked": locked_usernames(uow.session, utcnow())})
 
 
 @router.post("/admin/users", dependencies=[Depends(csrf_protect)])
@@ -142,7 +154,8 @@ def users_create(request: Request, uow: UnitOfWork = Depends(get_uow, scope="fun
         users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
         data.pop("password")
         return render(request, "admin_users.html", {"users": users, "roles": list(Role), "form": data,
-                                                    "errors": [(exc.field or "username", exc.message)]}, status=422)
+                                                    "errors": [(exc.field or "username", exc.message)],
+                                                    "locked": locked_usernames(uow.session, utcnow())}, status=422)
     return RedirectResponse("/admin/users?added=1", status_code=303)
 
 
@@ -150,6 +163,16 @@ def users_create(request: Request, uow: UnitOfWork = Depends(get_uow, scope="fun
 def users_deactivate(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
                      caller: Caller = Depends(require("users:manage"))) -> Response:
     set_active(uow.session, actor=caller.actor, user_id=user_id[:40], active=False)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/unlock", dependencies=[Depends(csrf_protect)])
+def users_unlock(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
+                 caller: Caller = Depends(require("users:manage"))) -> Response:
+    user = uow.session.get(UserRow, user_id[:40])
+    if user is None:
+        raise Invalid("No such user", field="user_id")
+    unlock_account(uow.session, actor=caller.actor, username=user.username)
     return RedirectResponse("/admin/users", status_code=303)
 
 
