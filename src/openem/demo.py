@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def prepare_fleet(db: Any, args: argparse.Namespace) -> dict[str, Any]:
     start = demo_start(world, now, args.speed)
     print(f"Fleet loaded: {counts['orders_active']} active orders, {counts['orders_with_errors']} drafts with "
           f"errors, {counts['activations']} devices fitted.", flush=True)
-    return {"world": world, "token": token, "start": start}
+    return {"world": world, "token": token, "start": start, "speed": args.speed}
 
 
 def seed_users(db: Any, fleet: dict[str, Any] | None) -> list[tuple[str, str, str]]:
@@ -81,7 +81,8 @@ def seed_users(db: Any, fleet: dict[str, Any] | None) -> list[tuple[str, str, st
         return seed_demo_users(db)
     from openem.demo_fleet import demo_scopes
 
-    return seed_demo_users(db, demo_scopes(fleet["world"]))
+    until = fleet["start"] + timedelta(seconds=max(fleet["speed"], 1.0) * 600)  # the demo's first ten minutes
+    return seed_demo_users(db, demo_scopes(fleet["world"], until))
 
 
 def say_users(var_dir: Path, created: list[tuple[str, str, str]]) -> Path:

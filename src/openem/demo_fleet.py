@@ -41,6 +41,7 @@ class FleetProgress:
     backlog: int = 0
     sent: int = 0
     live: bool = False
+    live_since: datetime | None = None  # when the backlog had been sent and processed (the server's clock)
     finished: bool = False
 
 
@@ -57,30 +58,38 @@ def demo_start(world: Any, now: datetime, speed: float) -> datetime:
     t = world.truth
     at = np.concatenate([t.loc[t.kind == k, col].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6
                          for k, col in PROMPT_KINDS.items()]) if len(t) else np.zeros(0)  # fmt: skip
+    curfews = t.loc[t.kind == "curfew_late_return", "start"].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6
     first = float(np.nanmin(world.telemetry.column("receive_time").to_numpy().astype("datetime64[us]").astype(np.int64))) / 1e6
     window = max(speed, 1.0) * FIRST_MINUTE_S
-    at = np.sort(at[(at - LEAD_S >= first + HISTORY_S) & (at <= now.timestamp())])
-    if not len(at):
+    at = np.sort(at[at <= now.timestamp()])
+    # candidates: just before an alert, or just before a curfew starts (its late returners come home after it)
+    starts = np.unique(np.concatenate([at, curfews]) - LEAD_S)
+    starts = starts[(starts >= first + HISTORY_S) & (starts <= now.timestamp())]
+    if not len(starts) or not len(at):
         return now
-    starts = at - LEAD_S
     counts = np.searchsorted(at, starts + window, side="right") - np.searchsorted(at, starts, side="left")
     best = np.flatnonzero(counts == counts.max())[-1]
     return datetime.fromtimestamp(float(starts[best]), UTC)
 
 
-def demo_scopes(world: Any) -> dict[str, dict[str, Any]]:
+def demo_scopes(world: Any, until: datetime | None = None) -> dict[str, dict[str, Any]]:
     """For each role whose work is scoped, the user's organisation, force, email and caseload from the world:
-    the force with most orders and alerts, the practitioner of the busiest delivery unit, the creators'
-    most frequent court, prison and Home Office."""
-    orders = [o for o in world.orders]
-    ip = {o["ref"]: o["interested_parties"] for o in orders}
-    alerts = Counter(world.truth["order_ref"]) if len(world.truth) else Counter()
-    weight = Counter()
+    the force with most orders and alerts (alerts due by `until`, the first minutes of the demo, weigh most),
+    the practitioner of the busiest delivery unit, the creators' most frequent court, prison and Home Office."""
+    orders = list(world.orders)
+    ip = {o["ref"]: o["interested_parties"] for o in orders if not o.get("defects")} or {
+        o["ref"]: o["interested_parties"] for o in orders}
+    t = world.truth
+    if len(t) and until is not None:
+        t = t[(t["start"] <= until) & (t["kind"] != "device_fault")]
+    # alerts weigh most (each like a hundred orders): the police user should see some in the first minutes
+    alerts = Counter({ref: 100 * n for ref, n in Counter(t["order_ref"]).items()}) if len(t) else Counter()
+    weight: Counter[str] = Counter()
     for ref, p in ip.items():
         weight[p.get("police_area") or ""] += 1 + alerts.get(ref, 0)
     weight.pop("", None)
     force = weight.most_common(1)[0][0] if weight else "WEST_YORKSHIRE"
-    units = Counter()
+    units: Counter[str] = Counter()
     for ref, p in ip.items():
         if p.get("delivery_unit") and not _defective(orders, ref):
             units[p["delivery_unit"]] += 1 + alerts.get(ref, 0)
@@ -137,7 +146,6 @@ def stream_fleet(settings: Settings, url: str, token: str, world: Any, start: da
     from openem.sim.stream import Pacer, send_paced, table_to_wire
 
     table = world.telemetry.sort_by("receive_time")
-    progress.start = start
     cut = start.strftime("%Y-%m-%dT%H:%M:%SZ")  # wire receive times are this format: compare as strings
     messages = table_to_wire(table)
     backlog: list[dict[str, Any]] = []
@@ -148,8 +156,8 @@ def stream_fleet(settings: Settings, url: str, token: str, world: Any, start: da
 
     for m in messages:
         (backlog if m["receive_time"] < cut else rest).append(m)
-    progress.backlog = len(backlog)
+    progress.backlog, progress.start = len(backlog), start  # the progress line starts once both are known
     send_paced(backlog, url, token, Pacer(0), progress=count)
-    progress.live = True
+    progress.live, progress.live_since = True, datetime.now(UTC)
     send_paced(rest, url, token, Pacer(speed, start=start.timestamp()), progress=count)
     progress.finished = True
