@@ -17,7 +17,6 @@ from types import ModuleType
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from openem import __version__
@@ -25,6 +24,7 @@ from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.config import Settings, load_settings
 from openem.store.db import Database
 from openem.web import logging as jlog
+from openem.web import openapi
 from openem.web.errors import install_error_handlers
 from openem.web.middleware import BodyLimit, RequestContext
 from openem.web.rendering import SHELL_STATIC, templates
@@ -36,6 +36,7 @@ log = logging.getLogger("openem.web")
 #: catch-all section pages itself).
 WEB_MODULES = [
     "openem.web.api",
+    "openem.web.exposure",
     "openem.web.pages",
     "openem.web.admin_parked",
     "openem.telemetry.web",
@@ -88,8 +89,9 @@ def create_app(
         title="openem",
         version=__version__,
         lifespan=lifespan,
-        docs_url=None,  # served by `api_docs` below, from local files (the CSP and no internet rule out a CDN)
-        openapi_url="/api/openapi.json",
+        # the API documentation is served by web/exposure (signed-in users only in production)
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     modules = web_modules()
@@ -120,26 +122,13 @@ def create_app(
     app.state.mqtt = None
 
     mount_static(app, settings, capabilities)
-    app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
     for m in modules:
         app.include_router(m.router)
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, hsts=settings.production)
     return app
-
-
-def api_docs() -> HTMLResponse:
-    """Swagger UI for the JSON API, from the vendor folder (npm's swagger-ui-dist, copied by scripts/assets.sh)
-    and a small start-up file: no inline script, so the page keeps the content-security policy."""
-    v = "/static/vendor/swagger-ui"
-    return HTMLResponse(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>openem API</title>'
-        f'<link rel="stylesheet" href="{v}/swagger-ui.css"></head><body>'
-        '<div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>'
-        f'<script src="{v}/swagger-ui-bundle.js"></script><script src="/static/swagger-init.js"></script>'
-        "</body></html>"
-    )
 
 
 def mount_static(app: FastAPI, settings: Settings, capabilities: list[tuple[str, Path]]) -> None:

@@ -17,6 +17,7 @@ from openem.auth.service import create_user
 from openem.auth.tables import UserRow
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require, signed_in
+from openem.web.exposure import metrics_reader
 
 router = APIRouter()
 
@@ -78,7 +79,7 @@ def _outbox(db: Any) -> dict[str, Any] | None:
     return {"pending": pending, "oldest_age_s": None if oldest is None else round(oldest, 1)}
 
 
-@router.get("/metrics", tags=["platform"])
+@router.get("/metrics", tags=["platform"], dependencies=[Depends(metrics_reader)])
 def metrics(request: Request) -> Response:
     _outbox(request.app.state.db)  # gauges read at scrape time
     live = getattr(request.app.state, "live", None)
