@@ -263,7 +263,7 @@ def _home(eng: Engine, ix: Index, f: GpsRows) -> None:
         change[1:] = (p[1:] != p[:-1]) | (oc[rows][1:] != oc[rows][:-1])
         for r, here in zip(rows[change].tolist(), p[change].tolist(), strict=True):
             order = eng.orders[ix.refs[oc[r]]]
-            obs = curfew.observations(eng.ostate(order.ref), order.curfew, place)
+            obs = curfew.observations(eng.ostate(order.ref), order.curfew or {}, place)
             t = float(c.t[r])
             if not obs or obs[-1][0] > t or obs[-1][1] != int(here):
                 curfew.add_observation(obs, t, bool(here), c.devices[c.dev[r]], int(c.seq[r]))

@@ -21,12 +21,13 @@ def wants_html(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
-    return request.app.state.templates.TemplateResponse(
+    page: Response = request.app.state.templates.TemplateResponse(
         request,
         "error.html",
         {"title": title, "message": message, "caller": getattr(request.state, "caller", None)},
         status_code=status,
     )
+    return page
 
 
 def install_error_handlers(app: FastAPI) -> None:

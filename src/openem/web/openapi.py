@@ -8,7 +8,7 @@ parameters, a body) plus the few statuses its handler raises itself (`HANDLER_ST
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -142,7 +142,7 @@ def build(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
-def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+def allowed_methods(app: FastAPI, scope: MutableMapping[str, Any]) -> list[str]:
     """Every method some route accepts at this path (Starlette's 405 names only the first route's)."""
     methods: set[str] = set()
     for route in app.router.routes:

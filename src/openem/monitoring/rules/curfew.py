@@ -46,7 +46,7 @@ def _place_keys(curfew: dict[str, Any]) -> tuple[tuple[tuple[str | None, str, st
     keys = curfew.get("_place_keys")
     if keys is None:  # a spec not made by parse_order
         keys = curfew["_place_keys"] = place_keys(curfew["slots"], curfew.get("slot_place"))
-    return keys  # type: ignore[no-any-return]
+    return keys
 
 
 @lru_cache(maxsize=8192)
