@@ -27,6 +27,9 @@ class Settings:
     static_dir: Path | None
     tile_url: str | None
     engine_partitions: int = 0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
+    #: /health answers 503 past these (seconds): the oldest outbox message waiting, the engine not having run
+    health_outbox_max_age_s: float = 300.0
+    health_engine_max_lag_s: float = 900.0
     #: audit chain keys: "ID:SECRET[,ID:SECRET...]" (the first signs, the rest verify) or one bare secret
     audit_key: str | None = None
     audit_key_file: Path = Path("var/audit_keys.json")  # keys made by `openem audit rotate-key` (mode 0600)
@@ -80,6 +83,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         static_dir=Path(static) if static else None,
         tile_url=e.get("OPENEM_TILE_URL") or None,
         engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
+        health_outbox_max_age_s=float(e.get("OPENEM_HEALTH_OUTBOX_MAX_AGE_S", "300")),
+        health_engine_max_lag_s=float(e.get("OPENEM_HEALTH_ENGINE_MAX_LAG_S", "900")),
         audit_key=audit_key,
         audit_key_file=key_file,
         audit_anchor_paths=anchor_paths,

@@ -27,7 +27,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from openem.core.time import utcnow
+from prometheus_client import Counter as MetricCounter
+from prometheus_client import Gauge
+
+from openem.core.time import iso, utcnow
 from openem.monitoring.engine import Engine
 from openem.monitoring.events import AlertRaised
 from openem.scale.failures import ATTEMPTS, message_ids, rejection_alert
@@ -39,6 +42,20 @@ from openem.telemetry.ingest import IngestResult
 from openem.telemetry.queries import batches_after, messages_of_batches
 
 log = logging.getLogger("openem.live")
+
+ACKNOWLEDGED = MetricCounter("openem_telemetry_messages_acknowledged_total",
+                             "Telemetry messages stored and acknowledged to their sender", ["outcome"])
+PROCESSED = MetricCounter("openem_engine_messages_processed_total", "Telemetry messages the in-server engine processed")
+ALERTS_RAISED = MetricCounter("openem_alerts_raised_total", "Alerts raised by the monitoring engine", ["kind"])
+ENGINE_LAG = Gauge("openem_engine_lag_seconds", "Seconds since the in-server engine last ran (a batch or its ticker)")
+WATERMARK_LAG = Gauge("openem_engine_watermark_lag_seconds", "How far the engine's watermark (event time) trails the clock")
+
+
+def count_acknowledged(result: IngestResult) -> None:
+    """An ingest hook: every stored batch's messages by outcome (the ingest rate is this counter's rate)."""
+    ACKNOWLEDGED.labels("accepted").inc(len(result.accepted))
+    ACKNOWLEDGED.labels("duplicate").inc(result.duplicates)
+    ACKNOWLEDGED.labels("rejected").inc(len(result.rejections))
 
 LIVE_PARTITION = -1  # the in-server engine's row in engine_checkpoints (partition workers use 0..N-1)
 REPLAY_CHUNK = 20_000  # messages read from the store at a time when catching up
@@ -82,6 +99,10 @@ class LiveMonitor:
         # before the clock alone moves time. Jumping to now first closed last night's curfew windows before
         # their readings arrived, and the demo's backlog raised "absent all night" for most curfew orders.
         self.last_ingest = time.time()
+        self.last_run = time.time()  # the engine last processed a batch or ran its ticker: a stuck engine stops this
+        self.last_batch_at: float | None = None
+        self.last_batch_messages = 0
+        self.running = False
         self._stop = threading.Event()
         self._nudge = threading.Event()
         self._thread: threading.Thread | None = None
@@ -148,6 +169,9 @@ class LiveMonitor:
         self._publish(alerts)  # before the position moves: a checkpoint never covers an unpublished alert
         self.position.mark(batch_id)
         self.messages += len(messages)
+        PROCESSED.inc(len(messages))
+        self.last_run = self.last_batch_at = time.time()
+        self.last_batch_messages = len(messages)
 
     def _park(self, batch_id: int, exc: BaseException) -> None:
         with self.db.uow() as uow:
@@ -200,6 +224,7 @@ class LiveMonitor:
         now."""
         now = utcnow().timestamp()
         with self.lock:
+            self.last_run = time.time()
             if self.stale:
                 self._recover_safely()
                 if self.stale:
@@ -234,6 +259,7 @@ class LiveMonitor:
         with self.db.uow() as uow:
             for a in alerts:
                 uow.add_event(AlertRaised.from_alert(a))
+                ALERTS_RAISED.labels(a.get("kind", "")).inc()
             if self.wake is not None:
                 uow.after_commit(self.wake)
         self.alerts += len(alerts)
@@ -260,8 +286,26 @@ class LiveMonitor:
         except Exception:  # noqa: BLE001 - the previous checkpoint stands; a restart replays a little more
             log.exception("monitoring checkpoint failed")
 
+    # -- operators ------------------------------------------------------------------------------------
+    def status(self, now: float | None = None) -> dict[str, Any]:
+        """For /health and /metrics. `lag_s` (time since the engine last ran) is what a stuck engine shows; the
+        watermark's lag behind the clock is reported too, but a replayed fleet or a gateway's backlog makes it
+        large by design, so it is information, not a failure."""
+        now = time.time() if now is None else now
+        wm = self.engine.watermark
+        out = {"running": self.running, "lag_s": round(now - self.last_run, 1),
+               "watermark": iso(_instant(wm)) if wm else None,
+               "watermark_lag_s": round(now - wm, 1) if wm else None,
+               "last_batch_at": iso(_instant(self.last_batch_at)) if self.last_batch_at else None,
+               "last_batch_messages": self.last_batch_messages, "messages_processed": self.messages,
+               "alerts_raised": self.alerts, "failures": self.failures}
+        ENGINE_LAG.set(out["lag_s"] if self.running else 0)
+        WATERMARK_LAG.set(out["watermark_lag_s"] or 0)
+        return out
+
     # -- ticker ---------------------------------------------------------------------------------------
     def start(self, interval_s: float = 5.0) -> None:
+        self.running = True
         def loop() -> None:
             while not self._stop.is_set():
                 self._nudge.wait(interval_s)
@@ -274,6 +318,7 @@ class LiveMonitor:
         self._thread.start()
 
     def stop(self) -> None:
+        self.running = False
         self._stop.set()
         self._nudge.set()
         if self._thread:
@@ -293,3 +338,9 @@ def _chunks(pending: list[tuple[int, int]]) -> list[list[int]]:
         out[-1].append(batch_id)
         size += n
     return out
+
+
+def _instant(t: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(t, UTC)

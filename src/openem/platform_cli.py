@@ -27,7 +27,9 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--wearers", type=int, default=200)
     p.add_argument("--days", type=int, default=1)
-    p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    p.add_argument("--speed", type=float, default=60.0,
+                   help="simulated seconds per real second (the fleet starts in the past and runs at this speed "
+                        "until it catches up with the clock)")
     p.add_argument("--no-fleet", action="store_true", help="do not stream the simulated fleet")
     p.set_defaults(func=cmd_demo)
 
@@ -69,6 +71,10 @@ def register(sub: Any) -> None:
     p.add_argument("--police-area", default="")
     p.add_argument("--restricted", action="store_true", help="may see restricted (specials) cases")
     p.set_defaults(func=cmd_users_add)
+    p = us.add_parser("reset-password", help="give a user a new random password (printed once)")
+    p.add_argument("username")
+    p.add_argument("--password", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_users_reset_password)
     p = us.add_parser("token", help="issue an API token for a user or a telemetry gateway")
     p.add_argument("--user", help="username")
     p.add_argument("--gateway", help="name of a telemetry gateway (device-scoped token)")
@@ -338,25 +344,33 @@ DEMO_ORGS = {
     Role.ORDER_CREATOR_PRISON: {"organisation": "LEEDS_PRISON"},
     Role.ORDER_CREATOR_PROBATION: {"organisation": "LEEDS"},
     Role.POLICE_OFFICER: {"police_area": "WEST_YORKSHIRE"},
+    Role.FIELD_OFFICER: {"police_area": "WEST_YORKSHIRE", "organisation": "WEST_YORKSHIRE_FIELD_DEPOT"},
     Role.PROBATION_PRACTITIONER: {"email": "probation.demo@openem.example"},
 }
 
 
-def seed_demo_users(db: Any) -> list[tuple[str, str, str]]:
-    """A user of each role with a random password (never a default). Returns (username, role, password)."""
+def demo_username(role: Role) -> str:
+    return "demo-" + role.value.replace("_", "-")
+
+
+def seed_demo_users(db: Any, scopes: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str]]:
+    """A user of each role with a random password (never a default). `scopes` (role -> organisation, force,
+    email, caseload: `demo_fleet.demo_scopes`) fits them to a simulated world. Returns (username, role, password)."""
     from sqlalchemy import select
 
-    from openem.auth.service import create_user
+    from openem.auth.service import assign_case, create_user
     from openem.auth.tables import UserRow
 
     created = []
     with db.uow() as uow:
         for role in Role:
-            username = "demo-" + role.value.replace("_", "-")
+            username = demo_username(role)
             if uow.session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none():
                 continue
+            scope = {**DEMO_ORGS.get(role, {}), **(scopes or {}).get(role.value, {})}
+            caseload = scope.pop("caseload", [])
             password = secrets.token_urlsafe(12)
-            create_user(
+            user = create_user(
                 uow.session,
                 actor="demo",
                 username=username,
@@ -364,10 +378,34 @@ def seed_demo_users(db: Any) -> list[tuple[str, str, str]]:
                 roles=[role.value],
                 display_name=ROLE_LABELS[role],
                 restricted=role == Role.MC_OPERATOR,
-                **DEMO_ORGS.get(role, {}),
+                **scope,
             )
+            for ref in caseload:
+                assign_case(uow.session, actor="demo", user_id=user.id, order_ref=ref)
             created.append((username, ROLE_LABELS[role], password))
     return created
+
+
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    """A new random password for a user (shown once, stored only as a hash); their sessions end."""
+    from sqlalchemy import delete, select
+
+    from openem.auth import audit
+    from openem.auth.service import hash_password
+    from openem.auth.tables import UserRow, WebSessionRow
+
+    password = args.password or secrets.token_urlsafe(12)
+    db = _db()
+    with db.uow() as uow:
+        user = uow.session.execute(select(UserRow).where(UserRow.username == args.username.lower())).scalar_one_or_none()
+        if user is None:
+            print(f"error: no user {args.username}", file=sys.stderr)
+            return 1
+        user.password_hash = hash_password(password)
+        uow.session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
+        audit.record(uow.session, actor="cli", action=f"auth:{user.id}:reset_password", records=[user.id])
+    print(f"new password for {user.username}: {password}" if not args.password else f"password set for {user.username}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

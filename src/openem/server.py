@@ -65,7 +65,7 @@ def create_app(
     settings = settings or load_settings()
     jlog.configure()
     db = db or Database(settings.database_url)
-    from openem.live import LiveMonitor
+    from openem.live import LiveMonitor, count_acknowledged
 
     live = LiveMonitor(db)
     registry = build_registry(live)
@@ -111,12 +111,12 @@ def create_app(
 
     app.state.dispatcher = OutboxDispatcher(db, publish)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
-    app.state.ingest_hooks = [live.on_ingested]
+    app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):
         from openem.scale import TelemetryPublisher
 
         # scale-out: the engine runs in `openem worker --engine` processes, fed through JetStream
-        app.state.ingest_hooks = [TelemetryPublisher(settings.bus_url, settings.engine_partitions)]
+        app.state.ingest_hooks = [count_acknowledged, TelemetryPublisher(settings.bus_url, settings.engine_partitions)]
     app.state.live = live
     live.wake = app.state.dispatcher.wake
     app.state.mqtt = None

@@ -3,6 +3,7 @@
 A case is an order and its wearer's data. Beyond role permissions:
 - probation practitioners see their caseload only (they are the responsible officer, or assigned);
 - police officers see cases of their own force (the order's police area);
+- field officers see the cases of their depot's area (the order's police area) and visits assigned to them;
 - order creators see the orders they or their organisation created;
 - monitoring-centre operators see all cases;
 - "specials" / restricted cases need the explicit restricted permission on top of the above;
@@ -69,6 +70,9 @@ def can_view_case(who: Principal, case: CaseScope) -> Decision:
             return Decision(True, "in caseload")
     if who.has_role(Role.POLICE_OFFICER) and who.police_area and case.police_area == who.police_area:
         return Decision(True, "own force")
+    if who.has_role(Role.FIELD_OFFICER) and (case.order_ref in who.caseload or (
+            who.police_area and case.police_area == who.police_area)):
+        return Decision(True, "own area")  # a depot's officers fit and visit across the force area
     if any(r.value in who.roles for r in ORDER_CREATORS):
         if case.created_by == who.user_id:
             return Decision(True, "created the order")

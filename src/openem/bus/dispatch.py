@@ -103,6 +103,7 @@ class OutboxDispatcher:
                     self._note_failure(m, exc)
                     continue
                 self._mark_delivered(m.seq)
+                metrics.DELIVERED.labels(m.topic, getattr(self.publish, "channel", "inprocess")).inc()
                 sent += 1
             return sent
 

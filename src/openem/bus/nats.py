@@ -55,6 +55,7 @@ class NatsPublisher:
 
     #: JetStream drops a repeated `Nats-Msg-Id` within its duplicate window: a re-queued message needs a fresh one
     drops_repeated_ids = True
+    channel = "nats"  # the deliveries metric's label
 
     def __init__(self, url: str, stream: str = STREAM, timeout_s: float = 5.0, prefix: str = PREFIX) -> None:
         self.url = url

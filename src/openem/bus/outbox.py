@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, Select, String, Text, or_, select
+from sqlalchemy import JSON, BigInteger, Integer, Select, String, Text, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openem.bus.messages import KEY_LENGTH, Message
@@ -94,3 +94,15 @@ def ready(session: Session, now: datetime, limit: int = 500) -> list[OutboxRow]:
             .limit(limit)
         ).scalars()
     )
+
+
+def backlog(session: Session, now: datetime) -> tuple[int, float | None]:
+    """(how many, the oldest's age in seconds) of the undelivered messages that should be moving: not parked and
+    not held behind a parked message of their key (those are counted as parked and held)."""
+    parked_keys = select(OutboxRow.key).where(OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_not(None))
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxRow.created_at)).where(
+            OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_(None), OutboxRow.key.not_in(parked_keys)
+        )
+    ).one()
+    return int(count), (max(0.0, (now - oldest).total_seconds()) if oldest is not None else None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +90,45 @@ def _post(
         delay = min(delay * 2, 10.0)
 
 
+class Pacer:
+    """When a message due at simulated instant `at` (epoch seconds) may go: `speed` simulated seconds per real
+    second from `start` (default: the first message's instant), and never before that instant on the real clock,
+    since a server refuses data dated in its future. So a fleet replayed from the past runs fast until it
+    catches up with the clock, then in real time. `speed` 0: as fast as possible (still never early)."""
+
+    def __init__(self, speed: float, start: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.speed, self.sim0, self.clock, self.wall = speed, start, clock, wall
+        self.wall0 = clock()
+
+    def wait_s(self, at: float) -> float:
+        if self.sim0 is None:
+            self.sim0, self.wall0 = at, self.clock()
+        paced = (at - self.sim0) / self.speed - (self.clock() - self.wall0) if self.speed > 0 else 0.0
+        return max(paced, at - self.wall())
+
+    def now(self) -> float:
+        """The simulated instant reached by now."""
+        sim0 = self.wall() if self.sim0 is None else self.sim0
+        return min(self.wall(), sim0 + (self.clock() - self.wall0) * self.speed) if self.speed > 0 else self.wall()
+
+
 def stream_world(
     world_dir: str | Path, url: str, token: str, speed: float = 60.0, limit: int | None = None, batch_size: int = 500,
     retries: int = 6, progress: Callable[[int], None] | None = None, sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
 ) -> int:  # fmt: skip
     """POST the world's messages in receive order; `speed` simulated seconds per real second (0 = flat out)."""
+    return send_paced(iter_wire_messages(world_dir), url, token, Pacer(speed, clock=clock, wall=wall), limit,
+                      batch_size, retries, progress, sleep)
+
+
+def send_paced(
+    messages: Iterable[dict[str, Any]], url: str, token: str, pacer: Pacer, limit: int | None = None,
+    batch_size: int = 500, retries: int = 6, progress: Callable[[int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:  # fmt: skip
+    """POST wire messages (with their `receive_time`) in batches, each when the pacer says it is due."""
     import httpx
 
     from openem.core.time import parse_instant
@@ -103,8 +136,6 @@ def stream_world(
     endpoint = url.rstrip("/") + "/api/telemetry/batch"
     sent = 0
     batch: list[dict[str, Any]] = []
-    sim0 = wall0 = 0.0
-    started = False
 
     with httpx.Client(timeout=30) as client:
 
@@ -117,16 +148,13 @@ def stream_world(
                     progress(len(batch))
                 batch = []
 
-        for msg in iter_wire_messages(world_dir):
+        for msg in messages:
             if limit is not None and sent + len(batch) >= limit:
                 break
-            if speed > 0:
-                at = parse_instant(msg["receive_time"]).timestamp()
-                if not started:
-                    sim0, wall0, started = at, clock(), True
-                while (wait := (at - sim0) / speed - (clock() - wall0)) > PACE_SLACK_S:
-                    flush()  # send what is due before waiting for the next message's time
-                    sleep(min(wait, 5.0))
+            at = parse_instant(msg["receive_time"]).timestamp()
+            while (wait := pacer.wait_s(at)) > PACE_SLACK_S:
+                flush()  # send what is due before waiting for the next message's time
+                sleep(min(wait, 5.0))
             batch.append(msg)
             if len(batch) >= batch_size:
                 flush()

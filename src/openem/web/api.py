@@ -24,7 +24,10 @@ router = APIRouter()
 
 @router.get("/health", tags=["platform"])
 def health(request: Request) -> Response:
-    db = request.app.state.db
+    """The database, the outbox (what waits, for how long; what is parked) and the in-server engine (when it
+    last ran, its watermark, its last batch). 503 when the database is down or a figure passes its threshold
+    (settings: OPENEM_HEALTH_OUTBOX_MAX_AGE_S, OPENEM_HEALTH_ENGINE_MAX_LAG_S); `problems` names the cause."""
+    db, settings = request.app.state.db, request.app.state.settings
     try:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -32,10 +35,22 @@ def health(request: Request) -> Response:
     except Exception:  # noqa: BLE001
         db_ok = False
     parked = _parked(db) if db_ok else None
-    body = {"status": "ok" if db_ok and not parked else "degraded", "version": __version__,
-            "database": "ok" if db_ok else "down", "database_kind": "sqlite" if db.is_sqlite else "postgresql",
-            "parked": parked}  # parked messages degrade the service (some work waits) but it still serves: 200
-    return JSONResponse(body, status_code=200 if db_ok else 503)
+    outbox = _outbox(db) if db_ok else None
+    live = getattr(request.app.state, "live", None)
+    engine = live.status() if live is not None else None
+    problems = [] if db_ok else ["database: not answering"]
+    oldest = (outbox or {}).get("oldest_age_s")
+    if oldest is not None and oldest > settings.health_outbox_max_age_s:
+        problems.append(f"outbox: the oldest undelivered message has waited {oldest:.0f} s "
+                        f"(limit {settings.health_outbox_max_age_s:.0f} s)")
+    if engine and engine["running"] and engine["lag_s"] > settings.health_engine_max_lag_s:
+        problems.append(f"engine: last ran {engine['lag_s']:.0f} s ago (limit {settings.health_engine_max_lag_s:.0f} s)")
+    # parked messages degrade the service (some work waits for an operator) but it still serves: 200
+    status = "failing" if problems else ("degraded" if parked else "ok")
+    body = {"status": status, "version": __version__, "database": "ok" if db_ok else "down",
+            "database_kind": "sqlite" if db.is_sqlite else "postgresql", "parked": parked, "outbox": outbox,
+            "engine": engine, "problems": problems}
+    return JSONResponse(body, status_code=503 if problems else 200)
 
 
 def _parked(db: Any) -> int | None:
@@ -48,8 +63,28 @@ def _parked(db: Any) -> int | None:
         return None
 
 
+def _outbox(db: Any) -> dict[str, Any] | None:
+    """Messages waiting to be delivered and the oldest's age; the outbox gauges are set from the same figures."""
+    from openem.bus import metrics as bus_metrics
+    from openem.bus.outbox import backlog
+    from openem.core.time import utcnow
+
+    try:
+        with db.uow() as uow:
+            pending, oldest = backlog(uow.session, utcnow())
+    except Exception:  # noqa: BLE001 - e.g. not migrated yet: health still answers
+        return None
+    bus_metrics.OUTBOX_PENDING.set(pending)
+    bus_metrics.OUTBOX_OLDEST.set(oldest or 0)
+    return {"pending": pending, "oldest_age_s": None if oldest is None else round(oldest, 1)}
+
+
 @router.get("/metrics", tags=["platform"], dependencies=[Depends(metrics_reader)])
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    _outbox(request.app.state.db)  # gauges read at scrape time
+    live = getattr(request.app.state, "live", None)
+    if live is not None:
+        live.status()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

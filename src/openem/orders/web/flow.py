@@ -233,8 +233,10 @@ def pdf_available() -> bool:
 
 @router.get("/orders/{ref}/receipt.pdf")
 def receipt_pdf(order: OrderContext = Depends(RECEIPT)) -> Response:
-    if not pdf_available():
-        return order.redirect("/receipt")
+    if not pdf_available():  # a broken install must say so, never answer a PDF link with a web page
+        return Response("PDF output is unavailable: WeasyPrint (a dependency of openem) cannot be imported on "
+                        "this server. Reinstall openem's dependencies; the receipt page still shows the order.",
+                        status_code=503, media_type="text/plain")
     import weasyprint
 
     html = order.request.app.state.templates.get_template("orders/receipt_pdf.html").render(receipt_ctx(order.record))
