@@ -299,8 +299,8 @@ class LiveMonitor:
                "last_batch_at": iso(_instant(self.last_batch_at)) if self.last_batch_at else None,
                "last_batch_messages": self.last_batch_messages, "messages_processed": self.messages,
                "alerts_raised": self.alerts, "failures": self.failures}
-        ENGINE_LAG.set(out["lag_s"] if self.running else 0)
-        WATERMARK_LAG.set(out["watermark_lag_s"] or 0)
+        ENGINE_LAG.set(float(out["lag_s"] or 0) if self.running else 0.0)
+        WATERMARK_LAG.set(float(out["watermark_lag_s"] or 0))
         return out
 
     # -- ticker ---------------------------------------------------------------------------------------

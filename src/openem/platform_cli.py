@@ -208,7 +208,7 @@ def cmd_trail_export(args: argparse.Namespace) -> int:
     lake = Path(args.lake) if args.lake else settings.var_dir / "lake"
     db = _db()
     with db.engine.connect() as conn:
-        rows = export_trail(conn, TrailPointRow.__table__, lake, day)
+        rows = export_trail(conn, TrailPointRow.__table__, lake, day)  # type: ignore[arg-type]
     print(f"{rows} trail points for {day} written to {lake}/date={day}/")
     return 0
 
@@ -459,5 +459,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     registry = build_registry()
     print(f"worker consuming from {url}", flush=True)
-    asyncio.run(consume(url, lambda t, i, p: deliver_locally(db, registry, t, i, p), park=partial(park_consumed, db)))
+
+    def handle(topic: str, mid: str, payload: dict[str, Any]) -> None:
+        deliver_locally(db, registry, topic, mid, payload)
+
+    asyncio.run(consume(url, handle, park=partial(park_consumed, db)))
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
@@ -100,6 +101,7 @@ def create_app(
     app.state.db = db
     app.state.registry = registry
     app.state.templates = templates([d / "templates" for _, d in capabilities if (d / "templates").is_dir()])
+    publish: Callable[[str, str, dict[str, Any]], None]
     if settings.bus_url.startswith("nats://"):
         from openem.bus.nats import NatsPublisher
 

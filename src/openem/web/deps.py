@@ -52,7 +52,7 @@ def get_uow(request: Request) -> Iterator[UnitOfWork]:
 
 
 def identify(request: Request, uow: UnitOfWork) -> Caller:
-    cached = getattr(request.state, "caller", None)
+    cached: Caller | None = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
     caller = Caller(None)

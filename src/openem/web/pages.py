@@ -96,7 +96,7 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
         else:
             settings = request.app.state.settings
             ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
-            resp = RedirectResponse(safe_next(next), status_code=303)
+            resp: Response = RedirectResponse(safe_next(next), status_code=303)
             resp.set_cookie(SESSION_COOKIE, signer(request).dumps(ws.id), max_age=settings.session_max_age_s,
                             httponly=True, samesite="lax", secure=settings.secure_cookies)
             resp.delete_cookie(PRE_CSRF_COOKIE)

@@ -106,4 +106,5 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         else request.cookies.get(PRE_CSRF_COOKIE, "")
     )
     base = {"caller": caller, "csrf_token": csrf, "role_labels": ROLE_LABELS}
-    return request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    page: Response = request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    return page

@@ -80,7 +80,7 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     index = int(f.path.split("]")[0].split("[")[1])
                     if index >= count:
                         continue  # the blank item offered for adding one
-                    kind = get_path(doc, f"addresses[{index}].type") if page.slug == "addresses" else None
+                    kind = str(get_path(doc, f"addresses[{index}].type") or "") if page.slug == "addresses" else ""
                     name = (
                         ADDRESS_LABELS.get(kind, "Address")
                         if kind

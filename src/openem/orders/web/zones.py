@@ -83,8 +83,8 @@ def zone_at(doc: dict[str, Any], target: str) -> tuple[str, int, dict[str, Any]]
 
 def form_for_zone(kind: str, zone: dict[str, Any]) -> dict[str, Any]:
     """The add/change form filled in with a zone's details, so that a person can change one part of it."""
-    sched = zone.get("schedule") if isinstance(zone.get("schedule"), list) else []
-    sched = [s for s in sched if isinstance(s, dict)]
+    raw: list[Any] = zone["schedule"] if isinstance(zone.get("schedule"), list) else []
+    sched = [s for s in raw if isinstance(s, dict)]
     values = {"zone": {"name": zone.get("name"), "start": zone.get("start"), "end": zone.get("end"),
                        "days": [s.get("day") for s in sched] or None,
                        "from_time": sched[0].get("start") if sched else None,
@@ -193,7 +193,7 @@ def zones_save(order: OrderContext = Depends(CREATE), form: Any = Depends(read_f
     request, record = order.request, order.record
     action = str(form.get("action", "add"))[:60]
     doc = copy.deepcopy(record.latest.document)
-    conditions = doc.get("conditions") if isinstance(doc.get("conditions"), dict) else {}
+    conditions: dict[str, Any] = doc["conditions"] if isinstance(doc.get("conditions"), dict) else {}
     if action.startswith("remove-"):
         kind, _, index = action[7:].rpartition("-")
         zones = conditions.get(kind) if kind in ZONE_KINDS else None
