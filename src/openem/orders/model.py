@@ -39,10 +39,29 @@ ADDRESS_TYPES = ("PRIMARY", "SECONDARY", "TERTIARY", "INSTALLATION")
 COHORTS = ("POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS")
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 SEXES = ("MALE", "FEMALE", "PREFER_NOT_TO_SAY", "UNKNOWN")
-GENDERS = ("MALE", "FEMALE", "NON_BINARY", "NOT_ABLE_TO_PROVIDE", "PREFER_TO_SELF_DESCRIBE", "UNKNOWN")
+# CEMO's gender codes (API enum Gender) plus openem's older NOT_ABLE_TO_PROVIDE and UNKNOWN, kept for stored orders.
+GENDERS = (
+    "MALE",
+    "FEMALE",
+    "NON_BINARY",
+    "NOT_ABLE_TO_PROVIDE_THIS_INFORMATION",
+    "NOT_ABLE_TO_PROVIDE",
+    "PREFER_TO_SELF_DESCRIBE",
+    "UNKNOWN",
+)
 RISK_LEVELS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
 MAPPA_LEVELS = (1, 2, 3)
-INSTALL_LOCATIONS = ("HOME", "PRISON", "COURT", "PROBATION_OFFICE")
+# HOME and COURT are openem's; INSTALLATION ("at another address"), IMMIGRATION_REMOVAL_CENTRE and
+# INSTALLATION_ALREADY_TAKEN_PLACE are CEMO's (API enum InstallationLocationType).
+INSTALL_LOCATIONS = (
+    "HOME",
+    "PRISON",
+    "COURT",
+    "PROBATION_OFFICE",
+    "INSTALLATION",
+    "IMMIGRATION_REMOVAL_CENTRE",
+    "INSTALLATION_ALREADY_TAKEN_PLACE",
+)
 ALCOHOL_MODES = ("ABSTINENCE", "LIMIT")
 
 MAX_LIST = 50  # addresses, aliases, zones, slots...
@@ -248,7 +267,18 @@ class Conditions(_Section):
 
 
 class Installation(_Section):
-    location: Literal["HOME", "PRISON", "COURT", "PROBATION_OFFICE"] | None = None
+    location: (
+        Literal[
+            "HOME",
+            "PRISON",
+            "COURT",
+            "PROBATION_OFFICE",
+            "INSTALLATION",
+            "IMMIGRATION_REMOVAL_CENTRE",
+            "INSTALLATION_ALREADY_TAKEN_PLACE",
+        ]
+        | None
+    ) = None
     appointment: Instant | None = None
 
 

@@ -247,7 +247,7 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
             "Enter the date and time of the installation appointment",
             out,
         )
-    if text(inst, "location") == "HOME" and not any(
+    if text(inst, "location") in ("HOME", "INSTALLATION") and not any(
         text(a, "type") in ("PRIMARY", "INSTALLATION") for _, a in items(doc, "addresses")
     ):
         out.append(_err("required", "installation.location", "Enter an address to install the device at"))
