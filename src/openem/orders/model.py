@@ -80,7 +80,8 @@ def _no_control_except_newlines(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control_characters)]
+# 200, as CEMO allows (UpdateDeviceWearerDto, UpdateInterestedPartiesDto)
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control_characters)]
 Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control_characters)]
 Code = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control_characters)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_control_characters)]
@@ -109,6 +110,7 @@ class _Section(BaseModel):
 
 class DeviceWearer(_Section):
     first_name: Name | None = None
+    middle_name: Name | None = None
     last_name: Name | None = None
     aliases: list[Name] | None = Field(default=None, max_length=MAX_LIST)
     date_of_birth: Day | None = None
@@ -141,6 +143,7 @@ class Address(_Section):
     line1: Text | None = None
     line2: Text | None = None
     town: Text | None = None
+    county: Text | None = None
     postcode: Code | None = None
     lat: Lat | None = None
     lon: Lon | None = None
@@ -155,6 +158,9 @@ class InterestedParties(_Section):
     delivery_unit: Code | None = None
     police_area: Code | None = None
     responsible_officer_name: Name | None = None
+    responsible_officer_phone: Phone | None = None
+    #: region of the Youth Justice Service, when it is responsible (CEMO reference youthJusticeServiceRegions)
+    youth_justice_region: Code | None = None
     responsible_officer_email: Email | None = None
 
 
@@ -165,6 +171,13 @@ class OffenceRisk(_Section):
     mappa_level: int | None = None
     specials: bool | None = None
     details: Note | None = None
+
+
+class DapoClause(_Section):
+    """A clause of a Domestic Abuse Protection Order, and the date it was made."""
+
+    clause: Text | None = None
+    date: Day | None = None
 
 
 class Monitoring(_Section):
@@ -180,6 +193,7 @@ class Monitoring(_Section):
     is_youth: bool | None = None
     start: Instant | None = None
     end: Instant | None = None
+    dapo_clauses: list[DapoClause] | None = Field(default=None, max_length=MAX_LIST)
 
 
 class CurfewSlot(_Section):
@@ -198,6 +212,8 @@ class ReleaseDay(_Section):
 class Curfew(_Section):
     start: Instant | None = None
     end: Instant | None = None
+    #: the day the wearer is released (CEMO curfewReleaseDateConditions.releaseDate)
+    release_date: Day | None = None
     release_day: ReleaseDay | None = None
     timetable: list[CurfewSlot] | None = Field(default=None, max_length=7 * 8)
     grace_minutes: int | None = Field(default=None, ge=0, le=120)
@@ -219,6 +235,8 @@ class Geometry(_Section):
 class Zone(_Section):
     id: Code | None = None
     name: Text | None = None
+    description: Note | None = None
+    duration: Text | None = None
     geometry: Geometry | None = None
     start: Instant | None = None
     end: Instant | None = None
@@ -282,6 +300,14 @@ class Installation(_Section):
     appointment: Instant | None = None
 
 
+class Variation(_Section):
+    """Why a variation was made and from when (CEMO variationDetails)."""
+
+    type: Code | None = None
+    date: Day | None = None
+    details: Note | None = None
+
+
 class Order(_Section):
     """One version of an EM order (docs/order-format.md)."""
 
@@ -298,6 +324,7 @@ class Order(_Section):
     monitoring: Monitoring | None = None
     conditions: Conditions | None = None
     installation: Installation | None = None
+    variation: Variation | None = None
     #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
     defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
 
@@ -311,5 +338,6 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "monitoring": Monitoring,
     "conditions": Conditions,
     "installation": Installation,
+    "variation": Variation,
 }
 LIST_SECTIONS: dict[str, type[BaseModel]] = {"addresses": Address}

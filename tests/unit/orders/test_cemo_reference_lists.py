@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.unit.orders.cemo import lists
 
 from openem.core import reference
 from openem.orders import model
-from tests.unit.orders.cemo import lists
 
 UI_COMMIT = "aceb623c4c6efa14628ae3906c8f37529c8a4b99"
 API_COMMIT = "9c698f783d2aa7490f42c093e75e51b1e4a2c474"
