@@ -24,6 +24,7 @@ from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.config import Settings, load_settings
 from openem.store.db import Database
 from openem.web import logging as jlog
+from openem.web import openapi
 from openem.web.errors import install_error_handlers
 from openem.web.middleware import BodyLimit, RequestContext
 from openem.web.rendering import SHELL_STATIC, templates
@@ -35,6 +36,7 @@ log = logging.getLogger("openem.web")
 #: catch-all section pages itself).
 WEB_MODULES = [
     "openem.web.api",
+    "openem.web.exposure",
     "openem.web.pages",
     "openem.web.admin_parked",
     "openem.telemetry.web",
@@ -87,8 +89,9 @@ def create_app(
         title="openem",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        # the API documentation is served by web/exposure (signed-in users only in production)
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     modules = web_modules()
@@ -122,8 +125,9 @@ def create_app(
     for m in modules:
         app.include_router(m.router)
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, hsts=settings.production)
     return app
 
 

@@ -7,18 +7,20 @@
   var field = document.getElementById('geometry');
   var status = document.getElementById('map-status');
   var undo = document.getElementById('map-undo');
+  // Names and labels are people's text: Leaflet puts a string tooltip in as HTML, so give it a text node.
+  function text(s) { var span = document.createElement('span'); span.textContent = String(s); return span; }
   var map = L.map(el, { attributionControl: !!data.tiles });
   if (data.tiles) { L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map); }
   var bounds = [];
   (data.addresses || []).forEach(function (a) {
-    L.circleMarker([a.lat, a.lon], { radius: 7, color: '#1d70b8' }).addTo(map).bindTooltip(a.label || 'Address');
+    L.circleMarker([a.lat, a.lon], { radius: 7, color: '#1d70b8' }).addTo(map).bindTooltip(text(a.label || 'Address'));
     bounds.push([a.lat, a.lon]);
   });
   (data.zones || []).forEach(function (z) {
     if (!z.geometry || !z.geometry.coordinates) { return; }
     var ring = z.geometry.coordinates[0].map(function (p) { return [p[1], p[0]]; });
     var colour = z.kind === 'exclusion_zones' ? '#d4351c' : '#00703c';
-    L.polygon(ring, { color: colour }).addTo(map).bindTooltip(z.name || 'Zone');
+    L.polygon(ring, { color: colour }).addTo(map).bindTooltip(text(z.name || 'Zone'));
     ring.forEach(function (p) { bounds.push(p); });
   });
   if (bounds.length) { map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15 }); } else { map.setView([52.5, -1.5], 7); }
