@@ -10,7 +10,7 @@ import csv
 from functools import lru_cache
 from importlib import resources
 
-REFERENCE_VERSION = "cemo-aceb623c-2026-08"
+REFERENCE_VERSION = "cemo-ui-aceb623c-api-9c698f78-2026-08"
 
 COURT_LISTS = (
     "crown_courts",

@@ -169,6 +169,7 @@ def _row_to_order(number: int, raw: list[str]) -> tuple[dict[str, Any] | None, l
         "device_wearer": {
             "first_name": row["first_name"], "last_name": row["last_name"], "date_of_birth": row["date_of_birth"],
             "is_adult": True, "sex": row["sex"], "gender": row["gender"], "pnc": opt("pnc"), "interpreter_required": False,
+            "no_fixed_abode": False,
         },
         "addresses": [{"type": "PRIMARY", "line1": row["address_line1"], "town": row["address_town"], "postcode": row["postcode"]}],
         "interested_parties": {
@@ -181,6 +182,7 @@ def _row_to_order(number: int, raw: list[str]) -> tuple[dict[str, Any] | None, l
         "conditions": {
             "curfew": {
                 "start": start, "end": end,
+                "release_day": {"start": row["curfew_start"], "end": row["curfew_end"], "address_type": "PRIMARY"},
                 "timetable": [{"day": d, "start": row["curfew_start"], "end": row["curfew_end"], "address_type": "PRIMARY"} for d in days],
             }
         },

@@ -39,10 +39,29 @@ ADDRESS_TYPES = ("PRIMARY", "SECONDARY", "TERTIARY", "INSTALLATION")
 COHORTS = ("POST_RELEASE", "COURT_BAIL", "IMMIGRATION_BAIL", "COURT_SENTENCE", "SPECIALS")
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 SEXES = ("MALE", "FEMALE", "PREFER_NOT_TO_SAY", "UNKNOWN")
-GENDERS = ("MALE", "FEMALE", "NON_BINARY", "NOT_ABLE_TO_PROVIDE", "PREFER_TO_SELF_DESCRIBE", "UNKNOWN")
+# CEMO's gender codes (API enum Gender) plus openem's older NOT_ABLE_TO_PROVIDE and UNKNOWN, kept for stored orders.
+GENDERS = (
+    "MALE",
+    "FEMALE",
+    "NON_BINARY",
+    "NOT_ABLE_TO_PROVIDE_THIS_INFORMATION",
+    "NOT_ABLE_TO_PROVIDE",
+    "PREFER_TO_SELF_DESCRIBE",
+    "UNKNOWN",
+)
 RISK_LEVELS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
 MAPPA_LEVELS = (1, 2, 3)
-INSTALL_LOCATIONS = ("HOME", "PRISON", "COURT", "PROBATION_OFFICE")
+# HOME and COURT are openem's; INSTALLATION ("at another address"), IMMIGRATION_REMOVAL_CENTRE and
+# INSTALLATION_ALREADY_TAKEN_PLACE are CEMO's (API enum InstallationLocationType).
+INSTALL_LOCATIONS = (
+    "HOME",
+    "PRISON",
+    "COURT",
+    "PROBATION_OFFICE",
+    "INSTALLATION",
+    "IMMIGRATION_REMOVAL_CENTRE",
+    "INSTALLATION_ALREADY_TAKEN_PLACE",
+)
 ALCOHOL_MODES = ("ABSTINENCE", "LIMIT")
 
 MAX_LIST = 50  # addresses, aliases, zones, slots...
@@ -61,7 +80,8 @@ def _no_control_except_newlines(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control_characters)]
+# 200, as CEMO allows (UpdateDeviceWearerDto, UpdateInterestedPartiesDto)
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control_characters)]
 Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control_characters)]
 Code = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control_characters)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_control_characters)]
@@ -90,6 +110,7 @@ class _Section(BaseModel):
 
 class DeviceWearer(_Section):
     first_name: Name | None = None
+    middle_name: Name | None = None
     last_name: Name | None = None
     aliases: list[Name] | None = Field(default=None, max_length=MAX_LIST)
     date_of_birth: Day | None = None
@@ -122,6 +143,7 @@ class Address(_Section):
     line1: Text | None = None
     line2: Text | None = None
     town: Text | None = None
+    county: Text | None = None
     postcode: Code | None = None
     lat: Lat | None = None
     lon: Lon | None = None
@@ -136,6 +158,9 @@ class InterestedParties(_Section):
     delivery_unit: Code | None = None
     police_area: Code | None = None
     responsible_officer_name: Name | None = None
+    responsible_officer_phone: Phone | None = None
+    #: region of the Youth Justice Service, when it is responsible (CEMO reference youthJusticeServiceRegions)
+    youth_justice_region: Code | None = None
     responsible_officer_email: Email | None = None
 
 
@@ -146,6 +171,13 @@ class OffenceRisk(_Section):
     mappa_level: int | None = None
     specials: bool | None = None
     details: Note | None = None
+
+
+class DapoClause(_Section):
+    """A clause of a Domestic Abuse Protection Order, and the date it was made."""
+
+    clause: Text | None = None
+    date: Day | None = None
 
 
 class Monitoring(_Section):
@@ -161,6 +193,7 @@ class Monitoring(_Section):
     is_youth: bool | None = None
     start: Instant | None = None
     end: Instant | None = None
+    dapo_clauses: list[DapoClause] | None = Field(default=None, max_length=MAX_LIST)
 
 
 class CurfewSlot(_Section):
@@ -179,6 +212,8 @@ class ReleaseDay(_Section):
 class Curfew(_Section):
     start: Instant | None = None
     end: Instant | None = None
+    #: the day the wearer is released (CEMO curfewReleaseDateConditions.releaseDate)
+    release_date: Day | None = None
     release_day: ReleaseDay | None = None
     timetable: list[CurfewSlot] | None = Field(default=None, max_length=7 * 8)
     grace_minutes: int | None = Field(default=None, ge=0, le=120)
@@ -200,6 +235,8 @@ class Geometry(_Section):
 class Zone(_Section):
     id: Code | None = None
     name: Text | None = None
+    description: Note | None = None
+    duration: Text | None = None
     geometry: Geometry | None = None
     start: Instant | None = None
     end: Instant | None = None
@@ -248,8 +285,27 @@ class Conditions(_Section):
 
 
 class Installation(_Section):
-    location: Literal["HOME", "PRISON", "COURT", "PROBATION_OFFICE"] | None = None
+    location: (
+        Literal[
+            "HOME",
+            "PRISON",
+            "COURT",
+            "PROBATION_OFFICE",
+            "INSTALLATION",
+            "IMMIGRATION_REMOVAL_CENTRE",
+            "INSTALLATION_ALREADY_TAKEN_PLACE",
+        ]
+        | None
+    ) = None
     appointment: Instant | None = None
+
+
+class Variation(_Section):
+    """Why a variation was made and from when (CEMO variationDetails)."""
+
+    type: Code | None = None
+    date: Day | None = None
+    details: Note | None = None
 
 
 class Order(_Section):
@@ -268,6 +324,7 @@ class Order(_Section):
     monitoring: Monitoring | None = None
     conditions: Conditions | None = None
     installation: Installation | None = None
+    variation: Variation | None = None
     #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
     defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
 
@@ -281,5 +338,6 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "monitoring": Monitoring,
     "conditions": Conditions,
     "installation": Installation,
+    "variation": Variation,
 }
 LIST_SECTIONS: dict[str, type[BaseModel]] = {"addresses": Address}

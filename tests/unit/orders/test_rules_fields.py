@@ -162,6 +162,7 @@ def test_immigration_bail_may_have_no_location_condition(order):
     order["device_wearer"]["home_office_reference"] = "HO-123456"
     order["interested_parties"].update(
         notifying_organisation="HOME_OFFICE",
+        notifying_organisation_name=None,  # CEMO: a name only for courts, prisons and YCS
         responsible_organisation="HOME_OFFICE",
         probation_region=None,
         delivery_unit=None,

@@ -10,6 +10,7 @@ from typing import Any
 
 from openem.core.time import ensure_utc
 from openem.orders import policy as policy_data
+from openem.orders.rules.answers import check_condition_answers, check_party_answers, check_request_answers
 from openem.orders.rules.base import Context, ValidationError, rule_failed
 from openem.orders.rules.curfew import check_curfew
 from openem.orders.rules.dates import check_age, check_dates, check_durations
@@ -37,6 +38,9 @@ RULES: tuple[Rule, ...] = (
     check_durations,
     check_curfew,
     check_zones,
+    check_party_answers,
+    check_condition_answers,
+    check_request_answers,
 )
 
 

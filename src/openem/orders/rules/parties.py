@@ -7,6 +7,7 @@ from typing import Any
 
 from openem.core import reference
 from openem.orders.model import RISK_LEVELS
+from openem.orders.rules.answers import NAME_OPTIONAL
 from openem.orders.rules.base import Context, ValidationError, flag, items, path, present, section, text
 from openem.orders.rules.people import COURT_LISTS, EMAIL_RE, _code, _err, _required
 
@@ -50,7 +51,7 @@ def check_interested_parties(doc: Any, ctx: Context) -> list[ValidationError]:
     )
     if notifying in COURT_LISTS:
         name = text(ip, "notifying_organisation_name")
-        if name is None:
+        if name is None and notifying not in NAME_OPTIONAL:
             out.append(
                 _err(
                     "required",
@@ -58,7 +59,7 @@ def check_interested_parties(doc: Any, ctx: Context) -> list[ValidationError]:
                     "Select the name of the court or prison",
                 )
             )
-        elif name not in reference.codes(COURT_LISTS[notifying]):
+        elif name is not None and name not in reference.codes(COURT_LISTS[notifying]):
             out.append(
                 _err(
                     "unknown_code",
@@ -247,7 +248,7 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
             "Enter the date and time of the installation appointment",
             out,
         )
-    if text(inst, "location") == "HOME" and not any(
+    if text(inst, "location") in ("HOME", "INSTALLATION") and not any(
         text(a, "type") in ("PRIMARY", "INSTALLATION") for _, a in items(doc, "addresses")
     ):
         out.append(_err("required", "installation.location", "Enter an address to install the device at"))

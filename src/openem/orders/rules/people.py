@@ -17,12 +17,16 @@ POSTCODE_RE = re.compile(
 )
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '\u2019.-]+[^\W\d_]+)*\.?$")
 PHONE_RE = re.compile(r"^(?:\+44|0)\d{9,10}$")
+# CEMO accepts any number libphonenumber calls valid, abroad too when written with +country code; openem
+# checks the international form's shape (E.164: a country code and up to 15 digits in all).
+INTERNATIONAL_PHONE_RE = re.compile(r"^\+(?!44)[1-9]\d{6,14}$")
 
 
 def phone_ok(value: str) -> bool:
-    """UK numbers in the usual written forms: 07700 900982, (0121) 496 0017, +44 (0)808 157 0657."""
+    """UK numbers in the usual written forms (07700 900982, (0121) 496 0017, +44 (0)808 157 0657) and
+    international numbers written with their country code (+33 1 42 68 53 00)."""
     compact = re.sub(r"[\s().-]", "", value.replace("(0)", ""))
-    return bool(PHONE_RE.match(compact))
+    return bool(PHONE_RE.match(compact) or INTERNATIONAL_PHONE_RE.match(compact))
 
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -82,7 +86,7 @@ def check_device_wearer(doc: Any, ctx: Context) -> list[ValidationError]:
         out.append(_err("required", f"{base}.language", "Enter the language the interpreter needs to use"))
     for key, label in (("first_name", "First name"), ("last_name", "Last name")):
         value = text(dw, key)
-        if value is not None and len(value) <= 100 and not NAME_RE.match(value.strip()):
+        if value is not None and len(value) <= 200 and not NAME_RE.match(value.strip()):
             out.append(
                 _err(
                     "name_format",
@@ -93,7 +97,7 @@ def check_device_wearer(doc: Any, ctx: Context) -> list[ValidationError]:
     aliases = dw.get("aliases")
     if isinstance(aliases, list):
         for i, alias in enumerate(aliases):
-            if isinstance(alias, str) and len(alias) <= 100 and not NAME_RE.match(alias.strip()):
+            if isinstance(alias, str) and len(alias) <= 200 and not NAME_RE.match(alias.strip()):
                 out.append(
                     _err(
                         "name_format",
@@ -180,7 +184,7 @@ def check_contact_and_adult(doc: Any, ctx: Context) -> list[ValidationError]:
             _err("phone_format", "responsible_adult.phone", "Enter a UK phone number, like 07700 900 982")
         )
     name = text(ra, "full_name")
-    if name is not None and len(name) <= 100 and not NAME_RE.match(name.strip()):
+    if name is not None and len(name) <= 200 and not NAME_RE.match(name.strip()):
         out.append(
             _err(
                 "name_format",
