@@ -27,6 +27,8 @@ class Settings:
     static_dir: Path | None
     tile_url: str | None
     engine_partitions: int = 0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
+    #: a PMTiles extract served at /basemap.pmtiles and drawn under every map (OPENEM_BASEMAP_PMTILES)
+    basemap_pmtiles: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +60,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         static_dir=Path(static) if static else None,
         tile_url=e.get("OPENEM_TILE_URL") or None,
         engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
+        basemap_pmtiles=Path(e["OPENEM_BASEMAP_PMTILES"]).resolve() if e.get("OPENEM_BASEMAP_PMTILES") else None,
     )
 
 
