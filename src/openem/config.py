@@ -29,6 +29,21 @@ class Settings:
     engine_partitions: int = 0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
     #: a PMTiles extract served at /basemap.pmtiles and drawn under every map (OPENEM_BASEMAP_PMTILES)
     basemap_pmtiles: Path | None = None
+    #: audit chain keys: "ID:SECRET[,ID:SECRET...]" (the first signs, the rest verify) or one bare secret
+    audit_key: str | None = None
+    audit_key_file: Path = Path("var/audit_keys.json")  # keys made by `openem audit rotate-key` (mode 0600)
+    #: where signed anchors of the chain's head go (several paths separated by os.pathsep: each gets them all)
+    audit_anchor_paths: tuple[Path, ...] = ()
+    audit_anchor_rows: int = 100  # anchor after this many new rows ...
+    audit_anchor_seconds: float = 60.0  # ... or this long after an unanchored row, whichever comes first
+    #: sign-in lockout per account, and throttles per client address (sign-in and bearer tokens)
+    signin_account_failures: int = 5
+    signin_account_window_s: int = 15 * 60
+    signin_lock_s: int = 15 * 60  # doubles with each lockout in a day, up to a day
+    signin_address_failures: int = 20
+    signin_address_window_s: int = 10 * 60
+    token_address_failures: int = 20
+    token_address_window_s: int = 10 * 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -47,6 +62,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret = _dev_secret(var_dir)
     db = e.get("OPENEM_DATABASE_URL") or f"sqlite:///{var_dir / 'openem.db'}"
     static = e.get("OPENEM_STATIC_DIR")
+    audit_dir = _audit_dir(db, var_dir)
+    key_file = Path(e["OPENEM_AUDIT_KEY_FILE"]) if e.get("OPENEM_AUDIT_KEY_FILE") else audit_dir / "audit_keys.json"
+    audit_key = e.get("OPENEM_AUDIT_KEY") or None
+    anchors = e.get("OPENEM_AUDIT_ANCHOR_PATH")
+    anchor_paths = tuple(Path(p) for p in anchors.split(os.pathsep) if p) if anchors else (
+        audit_dir / "audit-anchors" / f"{_database_name(db)}.jsonl",)
     return Settings(
         database_url=db,
         var_dir=var_dir,
@@ -61,7 +82,36 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tile_url=e.get("OPENEM_TILE_URL") or None,
         engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
         basemap_pmtiles=Path(e["OPENEM_BASEMAP_PMTILES"]).resolve() if e.get("OPENEM_BASEMAP_PMTILES") else None,
+        audit_key=audit_key,
+        audit_key_file=key_file,
+        audit_anchor_paths=anchor_paths,
+        audit_anchor_rows=max(1, int(e.get("OPENEM_AUDIT_ANCHOR_ROWS", "100"))),
+        audit_anchor_seconds=float(e.get("OPENEM_AUDIT_ANCHOR_SECONDS", "60")),
+        signin_account_failures=int(e.get("OPENEM_SIGNIN_ACCOUNT_FAILURES", "5")),
+        signin_account_window_s=int(e.get("OPENEM_SIGNIN_ACCOUNT_WINDOW", str(15 * 60))),
+        signin_lock_s=int(e.get("OPENEM_SIGNIN_LOCK", str(15 * 60))),
+        signin_address_failures=int(e.get("OPENEM_SIGNIN_ADDRESS_FAILURES", "20")),
+        signin_address_window_s=int(e.get("OPENEM_SIGNIN_ADDRESS_WINDOW", str(10 * 60))),
+        token_address_failures=int(e.get("OPENEM_TOKEN_ADDRESS_FAILURES", "20")),
+        token_address_window_s=int(e.get("OPENEM_TOKEN_ADDRESS_WINDOW", str(10 * 60))),
     )
+
+
+def _audit_dir(database_url: str, var_dir: Path) -> Path:
+    """Where the audit key file and anchors live by default: beside a SQLite database file (var/ for the
+    default database), so that every process using that file finds the same ones; var/ otherwise."""
+    if database_url.startswith("sqlite"):
+        path = database_url.split("///", 1)[-1]
+        if path and path != ":memory:" and "///" in database_url:
+            return Path(path).resolve().parent
+    return var_dir
+
+
+def _database_name(database_url: str) -> str:
+    """A file-name-safe name of the database (one anchor file per database)."""
+    tail = database_url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    stem = tail.rsplit(".", 1)[0] if tail.endswith((".db", ".sqlite", ".sqlite3")) else tail
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:80] or "openem"
 
 
 def _dev_secret(var_dir: Path) -> str:

@@ -1,4 +1,5 @@
-"""Platform sub-commands: serve, demo, worker, db upgrade, users add, audit verify, bus parked/retry."""
+"""Platform sub-commands: serve, demo, worker, db upgrade, users add/token/unlock, audit verify/anchor/rotate-key,
+bus parked/retry."""
 
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ def register(sub: Any) -> None:
     p.add_argument("--user", help="username")
     p.add_argument("--gateway", help="name of a telemetry gateway (device-scoped token)")
     p.set_defaults(func=cmd_users_token)
+    p = us.add_parser("unlock", help="lift a sign-in lockout (after too many wrong passwords); audited")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_users_unlock)
     users.set_defaults(func=lambda a: (users.print_help(), 2)[1])
 
     tr = sub.add_parser("trail", help="the trail lake (position history as Parquet)")
@@ -86,6 +90,10 @@ def register(sub: Any) -> None:
     aus = au.add_subparsers(dest="audit_command", metavar="ACTION")
     p = aus.add_parser("verify", help="check the audit hash chain; exit 1 on a break")
     p.set_defaults(func=cmd_audit_verify)
+    p = aus.add_parser("anchor", help="verify, then write a signed anchor of the chain's head outside the database")
+    p.set_defaults(func=cmd_audit_anchor)
+    p = aus.add_parser("rotate-key", help="add a new signing key (old keys are kept to verify older rows)")
+    p.set_defaults(func=cmd_audit_rotate_key)
     au.set_defaults(func=lambda a: (au.print_help(), 2)[1])
 
     bus = sub.add_parser("bus", help="the message bus: messages parked after repeated failures")
@@ -199,22 +207,33 @@ def cmd_trail_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from openem.auth.audit import verify_chain
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    from openem.auth.throttle import unlock_account
 
     db = _db()
     with db.uow() as uow:
-        report = verify_chain(uow.session)
-    print(
-        json.dumps(
-            {
-                "ok": report.ok,
-                "rows": report.rows,
-                "first_bad_seq": report.first_bad_seq,
-                "problem": report.problem,
-            }
-        )
-    )
+        was_locked = unlock_account(uow.session, actor="cli", username=args.username)
+    print(f"{args.username} {'unlocked' if was_locked else 'was not locked out (failures cleared)'}")
+    return 0
+
+
+def _report_json(report: Any) -> str:
+    return json.dumps({"ok": report.ok, "rows": report.rows, "first_bad_seq": report.first_bad_seq,
+                       "problem": report.problem, "anchored_seq": report.anchored_seq, "note": report.note})
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from openem.auth.audit import verify_chain
+    from openem.auth.audit_keys import AuditKeyError
+
+    db = _db()
+    try:
+        with db.uow() as uow:
+            report = verify_chain(uow.session)
+    except AuditKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(_report_json(report))
     return 0 if report.ok else 1
 
 
@@ -258,15 +277,55 @@ def cmd_bus_retry(args: argparse.Namespace) -> int:
         print(f"error: {mid} is not a parked message", file=sys.stderr)
     return 1 if missing else 0
 
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from openem.auth.audit import verify_chain
+    from openem.auth.audit_anchors import append, make_anchor
+    from openem.auth.audit_trust import engine_of, trust_for
+    db = _db()
+    with db.uow() as uow:
+        report = verify_chain(uow.session)
+        trust = trust_for(engine_of(uow.session))
+    if not report.ok:
+        print(_report_json(report))
+        print("error: the chain does not verify, so its head was not anchored", file=sys.stderr)
+        return 1
+    if report.rows:
+        append(trust.anchors.paths, make_anchor(trust.keys, report.rows, report.head_hash))
+    print(json.dumps({"anchored_seq": report.rows, "paths": [str(p) for p in trust.anchors.paths]}))
+    return 0
+
+
+def cmd_audit_rotate_key(args: argparse.Namespace) -> int:
+    from openem.auth.audit_keys import new_key_id, rotate
+    from openem.config import load_settings
+
+    settings = load_settings()
+    if settings.audit_key:
+        key_id = new_key_id()
+        print("OPENEM_AUDIT_KEY is set, so keys are not kept in a file. Put this entry first in it, keep the "
+              "old ones after it, and restart every openem process:", file=sys.stderr)
+        print(f"{key_id}:{secrets.token_urlsafe(32)}")
+        return 0
+    key_id = rotate(settings.audit_key_file)
+    print(f"new signing key {key_id} in {settings.audit_key_file}; older keys kept. Restart every openem process.")
+    return 0
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from openem.auth.audit_keys import AuditKeyError
+    from openem.auth.audit_trust import require_keys
     from openem.config import load_settings
     from openem.server import create_app
     from openem.store.migrate import upgrade
 
     settings = load_settings()
+    try:
+        require_keys(settings)
+    except AuditKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         upgrade(settings.database_url)
     app = create_app(settings)

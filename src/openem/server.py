@@ -22,8 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from openem import __version__
 from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.config import Settings, load_settings
-from openem.store.db import Database
 from openem.orders.queries import case_scopes
+from openem.store.db import Database
 from openem.web import logging as jlog
 from openem.web.basemap import map_config
 from openem.web.errors import install_error_handlers

@@ -1,37 +1,53 @@
 """The audit log: every state change and every read of personal or location data.
 
-Rows are hash-chained: hash = sha256(prev_hash | canonical JSON of the row). Editing, deleting or reordering
-a row breaks the chain from that row on, which `verify_chain` reports. Actions are tagged
+Rows are chained: each row's hash covers its content and the previous row's hash, MACed (HMAC-SHA256) under
+a key kept outside the database and named in the row (`key_id`), so that editing, deleting, reordering or
+re-chaining rows is found by `verify_chain` even if the culprit can write to the database (decision 0016).
+Signed anchors of the head, written outside the database, catch rows cut from the end. Actions are tagged
 `capability:subject:action`, e.g. `orders:ORD-1:submit` or `insights:PER-9:read_trail`.
+
+Writers serialise on the one `audit_head` row, on both stores: PostgreSQL locks it (`FOR UPDATE`); SQLite
+ignores that, so the head is first written to, which takes the database's write lock (shared by every
+process using the file) before the head is read. The lock is held until the transaction ends, so the chain
+never forks and no row is lost to a sequence clash.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from openem.auth.audit_digest import GENESIS, keyed_digest, row_digest
+from openem.auth.audit_trust import engine_of, trust_for
+from openem.auth.audit_verify import ChainReport, verify_chain
 from openem.auth.tables import AuditHeadRow, AuditRow
-from openem.core.time import ensure_utc, iso, utcnow
+from openem.core.time import ensure_utc, utcnow
 from openem.store.db import AuditEntry, register_audit_writer
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "ChainReport", "lock_head", "record", "row_digest", "verify_chain"]
+
+_PENDING = "openem_audit_pending"
 
 
-def row_digest(prev_hash: str, seq: int, at: datetime, actor: str, action: str, records: list[str],
-               purpose: str, outcome: str, details: dict[str, Any]) -> str:
-    body = json.dumps(
-        {"seq": seq, "at": iso(at), "actor": actor, "action": action, "records": records,
-         "purpose": purpose, "outcome": outcome, "details": details},
-        sort_keys=True, separators=(",", ":"), default=str,
-    )
-    return hashlib.sha256((prev_hash + "|" + body).encode("utf-8")).hexdigest()
+def lock_head(session: Session) -> AuditHeadRow:
+    """The chain's head, locked against other writers until this transaction ends (made if missing)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq)
+                        .execution_options(synchronize_session=False))
+        stmt = select(AuditHeadRow).where(AuditHeadRow.id == 1)
+    else:
+        stmt = select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+    head = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if head is None:
+        head = AuditHeadRow(id=1, seq=0, hash=GENESIS, legacy_until=0)
+        session.add(head)
+        session.flush()
+    return head
 
 
 def record(session: Session, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
@@ -40,19 +56,19 @@ def record(session: Session, *, actor: str, action: str, records: Iterable[str] 
     at = ensure_utc(at) if at else utcnow()
     details = json.loads(json.dumps(details or {}, default=str))
     recs = [str(r) for r in records]
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHeadRow(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+    trust = trust_for(engine_of(session))
+    head = lock_head(session)
     seq = head.seq + 1
-    digest = row_digest(head.hash, seq, at, actor, action, recs, purpose, outcome, details)
+    key_id = trust.keys.current_id
+    digest = keyed_digest(trust.keys.secrets[key_id], key_id, head.hash, seq, at, actor, action, recs, purpose,
+                          outcome, details)
     row = AuditRow(seq=seq, at=at, actor=actor, action=action, records=recs, purpose=purpose,
-                   outcome=outcome, details=details, prev_hash=head.hash, hash=digest)
+                   outcome=outcome, details=details, prev_hash=head.hash, hash=digest, key_id=key_id)
     session.add(row)
     head.seq = seq
     head.hash = digest
     session.flush()
+    _anchor_after_commit(session, seq, digest)
     return row
 
 
@@ -66,40 +82,19 @@ def write_entries(session: Session, entries: list[AuditEntry]) -> None:
 register_audit_writer(write_entries)
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    rows: int
-    first_bad_seq: int | None = None
-    problem: str = ""
+def _anchor_after_commit(session: Session, seq: int, digest: str) -> None:
+    """Tell the anchor writer about the row once it is committed (never about one that rolls back)."""
+    session.info[_PENDING] = (seq, digest)
+    if session.info.get("openem_audit_listening"):
+        return
+    session.info["openem_audit_listening"] = True
 
+    @event.listens_for(session, "after_commit")
+    def committed(s: Session) -> None:
+        pending = s.info.pop(_PENDING, None)
+        if pending is not None:
+            trust_for(engine_of(s)).anchors.committed(*pending)
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    prev = GENESIS
-    expected_seq = 1
-    count = 0
-    last_seq = 0
-    while True:
-        rows = session.execute(
-            select(AuditRow).where(AuditRow.seq > last_seq).order_by(AuditRow.seq).limit(batch)
-        ).scalars().all()
-        if not rows:
-            break
-        for r in rows:
-            if r.seq != expected_seq:
-                return ChainReport(False, count, expected_seq, f"row {expected_seq} is missing")
-            if r.prev_hash != prev:
-                return ChainReport(False, count, r.seq, "previous-hash link does not match")
-            digest = row_digest(prev, r.seq, r.at, r.actor, r.action, list(r.records or []), r.purpose or "",
-                                r.outcome, dict(r.details or {}))
-            if digest != r.hash:
-                return ChainReport(False, count, r.seq, "row content does not match its hash (edited)")
-            prev = r.hash
-            expected_seq += 1
-            count += 1
-            last_seq = r.seq
-        session.expunge_all()
-    head = session.get(AuditHeadRow, 1)
-    if head is not None and (head.seq != count or head.hash != prev):
-        return ChainReport(False, count, count + 1, "rows after the last verified row were removed")
-    return ChainReport(True, count)
+    @event.listens_for(session, "after_rollback")
+    def rolled_back(s: Session) -> None:
+        s.info.pop(_PENDING, None)

@@ -18,11 +18,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openem.auth import audit
+from openem.auth import audit, throttle
 from openem.auth.policy import Principal
 from openem.auth.roles import RESTRICTED, Role
 from openem.auth.tables import ApiTokenRow, CaseloadRow, UserRow, WebSessionRow
-from openem.core.errors import Conflict, Invalid, Unauthenticated
+from openem.auth.throttle_rules import minutes
+from openem.core.errors import Conflict, Invalid, TooManyRequests, Unauthenticated
 from openem.core.ids import new_id
 from openem.core.time import utcnow
 
@@ -42,7 +43,7 @@ MIN_PASSWORD_LENGTH = 12
 
 
 class IdentityProvider(Protocol):
-    def authenticate(self, session: Session, username: str, password: str) -> Principal: ...
+    def authenticate(self, session: Session, username: str, password: str, *, client: str = "") -> Principal: ...
 
 
 def hash_password(password: str) -> str:
@@ -117,22 +118,64 @@ def assign_case(session: Session, *, actor: str, user_id: str, order_ref: str) -
 
 
 class PasswordIdentity:
-    def authenticate(self, session: Session, username: str, password: str) -> Principal:
-        user = session.execute(
-            select(UserRow).where(UserRow.username == (username or "").strip().lower())
-        ).scalar_one_or_none()
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            user = None
-        if user is None or not user.active:
-            audit.record(session, actor=(username or "")[:80] or "anonymous", action="auth:login:failed",
-                         outcome="denied")
-            raise Unauthenticated("Enter a correct username and password")
+    """Password sign-in with lockout per account (by the name typed) and throttling per client address.
+
+    While an account or address is locked, every attempt gets the same answer whatever the password, and
+    the password is not checked (a dummy hash is, so the answer takes as long): a locked account's right
+    password reveals nothing."""
+
+    def __init__(self, limits: throttle.Limits | None = None) -> None:
+        self.limits = limits or throttle.Limits()
+
+    def authenticate(self, session: Session, username: str, password: str, *, client: str = "") -> Principal:
+        name = (username or "").strip().lower()
+        now = utcnow()
+        account, address = throttle.account_key(name), throttle.signin_address_key(client or "unknown")
+        wait = max(throttle.retry_after(session, account, now), throttle.retry_after(session, address, now))
+        if wait:
+            _verify(_DUMMY_HASH, password)
+            return self._refuse(session, username, address, now, wait)
+        user = session.execute(select(UserRow).where(UserRow.username == name)).scalar_one_or_none()
+        if not _verify(user.password_hash if user else _DUMMY_HASH, password) or user is None or not user.active:
+            return self._failed(session, username, account, address, now)
+        wait = throttle.still_locked(session, account, now)  # a parallel attempt may have locked it meanwhile
+        if wait:
+            return self._refuse(session, username, address, now, wait)
+        throttle.succeeded(session, account)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         audit.record(session, actor=user.id, action=f"auth:{user.id}:login")
         return principal_for(session, user)
+
+    def _failed(self, session: Session, username: str, account: str, address: str, now: datetime) -> Principal:
+        locked = max(throttle.failed(session, account, self.limits.account, now),
+                     throttle.failed(session, address, self.limits.signin_address, now))
+        audit.record(session, actor=(username or "")[:80] or "anonymous", action="auth:login:failed",
+                     outcome="denied", details={"locked_s": locked} if locked else None)
+        if locked:
+            raise TooManyRequests(_too_many(locked), retry_after_s=locked, field="username")
+        raise Unauthenticated("Enter a correct username and password")
+
+    def _refuse(self, session: Session, username: str, address: str, now: datetime, wait: int) -> Principal:
+        """Refused unchecked while locked; still counted against the address, so one address cannot spray
+        locked accounts for ever."""
+        throttle.failed(session, address, self.limits.signin_address, now)
+        audit.record(session, actor=(username or "")[:80] or "anonymous", action="auth:login:throttled",
+                     outcome="denied", details={"retry_after_s": wait})
+        raise TooManyRequests(_too_many(wait), retry_after_s=wait, field="username")
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password or ""))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _too_many(wait_s: int) -> str:
+    # The same words for an account lockout and an address throttle, for names that exist and names that do not.
+    return (f"There have been too many attempts to sign in. Wait {minutes(wait_s)} and try again, or ask an "
+            "administrator to unlock your account.")
 
 
 @dataclass(frozen=True)
@@ -183,6 +226,21 @@ def issue_token(session: Session, *, actor: str, name: str, user_id: str | None 
     session.flush()
     audit.record(session, actor=actor, action=f"auth:{user_id or device_scope}:issue_token", details={"name": name})
     return token
+
+
+def token_retry_after(session: Session, client: str) -> int:
+    """Seconds this client address must wait before sending bearer tokens again (0: now)."""
+    return throttle.retry_after(session, throttle.token_address_key(client or "unknown"), utcnow())
+
+
+def token_failed(session: Session, client: str, limits: throttle.Limits) -> int:
+    """Count a wrong, revoked or expired token from this address; seconds locked if it reached the limit."""
+    key = throttle.token_address_key(client or "unknown")
+    locked = throttle.failed(session, key, limits.token_address, utcnow())
+    if locked:
+        audit.record(session, actor=f"address:{(client or 'unknown')[:60]}", action="auth:token:throttled",
+                     outcome="denied", details={"retry_after_s": locked})
+    return locked
 
 
 def check_token(session: Session, token: str) -> tuple[ApiTokenRow, Principal | None] | None:

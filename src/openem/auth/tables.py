@@ -71,13 +71,37 @@ class AuditRow(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256 under the key `key_id` (NULL: a row from before the keyed chain, plain sha256)
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class AuditHeadRow(Base):
-    """One row: the last sequence number and hash. Writers lock it, so the chain never forks."""
+    """One row: the last sequence number and hash. Writers lock it, so the chain never forks.
+
+    `legacy_until`: rows up to this one were written before the keyed chain and keep the unkeyed digest; the
+    boundary and the hash there are sealed (`legacy_seal`, an HMAC under `legacy_key_id`) so that nobody can
+    move it forward to pass re-chained rows off as old ones."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+    legacy_until: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0,
+                                              server_default="0")
+    legacy_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    legacy_key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    legacy_seal: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class SignInThrottleRow(Base):
+    """Failed attempts counted per key (`account:NAME`, `signin-address:IP`, `token-address:IP`), so that
+    lockouts hold across restarts and across server processes."""
+
+    __tablename__ = "auth_throttle"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)  # in a row, so that each lock lasts longer
+    last_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

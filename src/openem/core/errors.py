@@ -40,3 +40,14 @@ class Conflict(OpenEMError):
 class Invalid(OpenEMError):
     status = 422
     code = "invalid"
+
+
+class TooManyRequests(OpenEMError):
+    """Throttled (too many failed sign-ins or wrong tokens): try again after `retry_after_s` seconds."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = max(1, int(retry_after_s))

@@ -19,6 +19,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--activations", help="activations.parquet (instead of --world)")
     r.add_argument("--telemetry", help="telemetry Parquet file or directory, or telemetry.jsonl")
     r.add_argument("--out", required=True, help="alerts JSON Lines to write ('-' for stdout)")
+    r.add_argument("--rejections", help="input lines that could not be used, as JSON Lines (default: next to --out, "
+                   "OUT.rejections.jsonl; with --out -, replay-rejections.jsonl)")
     r.add_argument("--batch-seconds", type=float, default=3600.0,
                    help="receive-time slice per engine batch (the alerts are the same for any size; an hour is fastest)")
     r.add_argument("--batch-rows", type=int, default=None,
@@ -32,6 +34,8 @@ def register(subparsers: Any) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    """Replay what can be read; what cannot is counted, written to the rejections file and summarised.
+    Exit 0 when the good data was processed; 2 for wrong arguments, 1 when nothing could be read."""
     from openem.monitoring import replay as rp
 
     orders = args.orders or (args.world and os.path.join(args.world, "orders.jsonl"))
@@ -44,9 +48,19 @@ def _replay(args: argparse.Namespace) -> int:
     if args.batch_seconds <= 0 or max_rows < 0:
         print("--batch-seconds must be positive and --batch-rows at least 0", file=sys.stderr)
         return 2
-    table = rp.read_telemetry(tele)
+    rejected = rp.Rejections()
+    try:
+        table = rp.read_telemetry(tele, rejected)
+        docs, activations = rp.read_orders(orders, rejected), rp.read_activations(acts)
+    except (OSError, ValueError) as exc:  # a missing or unreadable file (pyarrow's errors are ValueErrors)
+        print(f"cannot read the input: {exc}", file=sys.stderr)
+        return 1
+    if rejected.read and not table.num_rows:
+        _report(args, rejected, 0, 0, {}, 0.0)
+        print("no telemetry could be used: nothing replayed", file=sys.stderr)
+        return 1
     started = time.perf_counter()
-    alerts, flags = rp.replay(rp.read_orders(orders), rp.read_activations(acts), table, args.batch_seconds,
+    alerts, flags = rp.replay(docs, activations, table, args.batch_seconds,
                               until=rp.replay_until(table, args.world), max_rows=max_rows or None)  # fmt: skip
     elapsed = time.perf_counter() - started
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
@@ -56,10 +70,20 @@ def _replay(args: argparse.Namespace) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
-    rate = table.num_rows / elapsed if elapsed else 0.0
-    print(f"{table.num_rows:,} messages -> {len(alerts):,} alerts in {elapsed:.2f}s ({rate:,.0f} msg/s); "
-          f"flags {dict(flags)}", file=sys.stderr)  # fmt: skip
+    _report(args, rejected, table.num_rows, len(alerts), dict(flags), elapsed)
     return 0
+
+
+def _report(args: argparse.Namespace, rejected: Any, processed: int, alerts: int, flags: dict[str, int],
+            elapsed: float) -> None:  # fmt: skip
+    """The rejections file, and one summary line: read, processed, rejected by reason."""
+    path = args.rejections or ("replay-rejections.jsonl" if args.out == "-" else f"{args.out}.rejections.jsonl")
+    rejected.write(path)
+    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(rejected.by_reason().items())) or "none"
+    rate = processed / elapsed if elapsed else 0.0
+    print(f"read {rejected.read:,} telemetry messages, processed {processed:,}; rejected {len(rejected.rows):,} "
+          f"input lines ({reasons}; see {path}) -> {alerts:,} alerts in {elapsed:.2f}s ({rate:,.0f} msg/s); flags {flags}",
+          file=sys.stderr)  # fmt: skip
 
 
 def _accuracy(args: argparse.Namespace) -> int:

@@ -11,7 +11,10 @@ restore raises nothing twice.
 from __future__ import annotations
 
 import copy
+import hashlib
 import heapq
+import json
+import logging
 from typing import Any
 
 import numpy as np
@@ -23,13 +26,18 @@ from openem.monitoring.model import (
     FAR_FUTURE,
     Activation,
     OrderSpec,
+    alert_id,
     default_thresholds,
     make_alert,
-    parse_order,
     to_iso,
+    ts,
 )
+from openem.monitoring.order_document import OrderUnusable, parse_order
 from openem.monitoring.registry import Registry
+from openem.monitoring.rules import curfew
 from openem.monitoring.sorting import by_group_int, sorted_within
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
 TICK_S = 30.0
@@ -64,11 +72,25 @@ class Engine:
         self._single = np.zeros(0, dtype=np.int64)
         self._dev_codes = np.zeros(0, dtype=np.int64)
         self.zone_hot: dict[str, set[str]] = {"exclusion": set(), "inclusion": set()}  # episodes in progress
+        self.quarantined: dict[str, dict[str, Any]] = {}  # order ref -> the version it cannot use, and why
         self._new: list[dict[str, Any]] = []
+        self._held: list[dict[str, Any]] = []  # alerts raised between batches: the next output carries them
+        self._places: curfew.Places | None = None
+        self._places_for: Index | None = None
 
     # ---- orders and activations (live changes) ------------------------------------------------------
     def apply_order(self, doc: dict[str, Any]) -> None:
-        spec = parse_order(doc, self.defaults)
+        """Monitor an order version. One the engine cannot use is quarantined, never raised: it is logged, an
+        `order_unusable` alert goes out with the next output, the version in force (if any) stays in force
+        and the rest of the fleet is monitored as before; a later usable version lifts the quarantine."""
+        try:
+            spec = parse_order(doc, self.defaults)
+            if not spec.ref:  # a draft may have none; no device can be linked to an order without one
+                raise OrderUnusable("the order has no reference (ref)")
+        except Exception as exc:  # noqa: BLE001 - one bad order must not stop the fleet's monitoring
+            self._quarantine(doc, exc)
+            return
+        self.quarantined.pop(spec.ref, None)
         self.orders[spec.ref] = spec
         self.reg.order(spec.ref)
         st = self.ostate(spec.ref)
@@ -76,6 +98,38 @@ class Engine:
         if spec.curfew:
             self.cf_touched.add(spec.ref)
         self._index = None
+
+    def _quarantine(self, doc: Any, exc: Exception) -> None:
+        d = doc if isinstance(doc, dict) else {}
+        ref, version = str(d.get("ref") or ""), d.get("version")
+        if isinstance(exc, OrderUnusable):
+            reason = str(exc)
+        else:  # a reader bug, not a bad document: logged with its traceback
+            reason = f"the order could not be read ({type(exc).__name__}: {exc})"
+        held = self.orders.get(ref)
+        in_force = held.doc.get("version") if held else None
+        (log.warning if isinstance(exc, OrderUnusable) else log.exception)(
+            "order %s version %s quarantined: monitoring cannot use it (%s); %s", ref, version, reason,
+            f"version {in_force} stays in force" if held else "it is not monitored",
+            extra={"order_ref": ref, "order_version": version, "reason": reason})  # fmt: skip
+        self.quarantined[ref] = {"version": version, "reason": reason}
+        # Raised once per order version: the id is the order and its version (or, with none, its content).
+        key = version if version is not None else hashlib.sha256(_canonical(doc)).hexdigest()[:16]
+        aid = alert_id("order_unusable", ref, key)
+        if aid in self.raised:
+            return
+        try:
+            start = ts((d.get("monitoring") or {}).get("start"))
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            start = None
+        start = self.watermark or start or 0.0  # deterministic: the engine's time, not the wall clock
+        alert = make_alert("order_unusable", order=held, device_id="", condition_id="order", start=start, end=None,
+                           evidence=[], details={"reason": reason, "version": version, "version_in_force": in_force},
+                           person_id=str(d.get("person_id") or ""))  # fmt: skip
+        alert["id"], alert["order_ref"] = aid, ref
+        alert["detected_at"] = to_iso(max(self.watermark, self.received_at, start))
+        self.raised.add(aid)
+        self._held.append(alert)
 
     def end_order(self, ref: str, at: float | None = None) -> None:
         spec = self.orders.get(ref)
@@ -115,11 +169,17 @@ class Engine:
             self.att_due = None
         return self._index
 
+    def curfew_places(self, ix: Index) -> curfew.Places:
+        """Where curfew presence is judged, per order address (rules/curfew.py), built with each index."""
+        if self._places_for is not ix or self._places is None:
+            self._places, self._places_for = curfew.places_table(self.orders, self.activations, ix.refs), ix
+        return self._places
+
     # ---- processing ----------------------------------------------------------------------------------
     def process(self, batch: Any) -> list[dict[str, Any]]:
         """Process a batch (columnar table, wire messages or wire dicts); return the alerts newly raised."""
         cols = batch if isinstance(batch, Columns) else to_columns(batch)
-        self._new, self.flags = [], []
+        self._new, self._held, self.flags = self._held, [], []
         if cols.n:
             # The watermark follows processing time, but never runs more than the allowed lateness ahead of
             # the newest event seen: a backlog (a gateway catching up, a fleet replayed) is then judged as it
@@ -138,7 +198,7 @@ class Engine:
 
     def advance_watermark(self, t: float) -> list[dict[str, Any]]:
         """Move processing time forward without data and run the time-driven rules."""
-        self._new = []
+        self._new, self._held = self._held, []
         self.watermark = max(self.watermark, t)
         self.started = self.started or t
         self._tick(force=True)
@@ -270,6 +330,8 @@ class Engine:
             "cf_touched": sorted(self.cf_touched),
             "order_state": copy.deepcopy(self.order_state),
             "raised": sorted(self.raised),
+            "quarantined": copy.deepcopy(self.quarantined),
+            "held": copy.deepcopy(self._held),
         }
 
     @classmethod
@@ -277,10 +339,14 @@ class Engine:
         if state.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
         eng = cls(state.get("thresholds"))
+        eng.raised = set(state["raised"])  # first: an order quarantined again on restore is not raised again
+        eng._held = copy.deepcopy(state.get("held", []))
         for doc in state["orders"]:
-            eng.orders[doc["ref"]] = parse_order(doc, eng.defaults)
+            eng.apply_order(doc)  # an order this version cannot read is quarantined, and the rest restored
+        eng.quarantined = {**copy.deepcopy(state.get("quarantined", {})), **eng.quarantined}
         for ref, end in state.get("ended", {}).items():
-            eng.orders[ref].end = end
+            if ref in eng.orders:
+                eng.orders[ref].end = end
         for a in state["activations"]:
             eng.apply_activation(a)
         eng.watermark, eng.last_tick = float(state["watermark"]), float(state["last_tick"])
@@ -302,5 +368,9 @@ class Engine:
                     gps_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
-        eng.raised = set(state["raised"])
         return eng
+
+
+def _canonical(doc: Any) -> bytes:
+    """A document's content, whatever its key order (an order without a version is known by its content)."""
+    return json.dumps(doc, sort_keys=True, default=str).encode()

@@ -96,7 +96,7 @@ def _needs_bng(eng: Engine, ix: Index, c: Columns, act: np.ndarray, oc: np.ndarr
             need |= zm & np.isin(oc, orders)
     if ix.in_zones:
         need |= zm & ix.has_in[oc]
-    need |= mw & ix.gps_home[oc]
+    need |= mw & eng.curfew_places(ix).gps_any[oc]  # GPS curfew presence at one of the order's addresses
     if ix.has_att.any():
         with np.errstate(invalid="ignore"):
             need |= mw & ix.has_att[oc] & (c.t >= ix.att_lo[oc]) & (c.t <= ix.att_hi[oc])
@@ -283,26 +283,27 @@ def _inclusion(eng: Engine, c: Columns, ix: Index, act: np.ndarray, oc: np.ndarr
 
 def _home(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,
           m: np.ndarray) -> None:  # fmt: skip
-    """GPS presence at the curfew address for orders with no home unit: record changes only."""
-    rows = np.flatnonzero(m & ix.gps_home[oc])
-    if not len(rows):
-        return
+    """GPS presence at each curfew address no home unit covers (one pass per address of the orders with the
+    most): record changes only."""
+    places = eng.curfew_places(ix)
     th = eng.defaults["curfew"]
-    h = ix.home[oc[rows]]
-    p = np.hypot(x[rows] - h[:, 0], y[rows] - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(
-        acc[rows], th["gps_max_accuracy_m"]
-    )
-    change = np.ones(len(rows), dtype=bool)
-    change[1:] = (p[1:] != p[:-1]) | (oc[rows][1:] != oc[rows][:-1])
-    for r, here in zip(rows[change].tolist(), p[change].tolist(), strict=True):
-        order = eng.orders[ix.refs[oc[r]]]
-        if not order.curfew:
+    for place in range(places.home.shape[1]):
+        rows = np.flatnonzero(m & places.gps[oc, place])
+        if not len(rows):
             continue
-        obs = eng.ostate(order.ref).setdefault("cf_obs", [])
-        t = float(c.t[r])
-        if not obs or obs[-1][0] > t or obs[-1][1] != int(here):
-            curfew.add_observation(obs, t, bool(here), c.devices[c.dev[r]], int(c.seq[r]))
-            eng.curfew_touched(order.ref, t)
+        h = places.home[oc[rows], place]
+        p = np.hypot(x[rows] - h[:, 0], y[rows] - h[:, 1]) <= th["gps_home_radius_m"] + np.minimum(
+            acc[rows], th["gps_max_accuracy_m"]
+        )
+        change = np.ones(len(rows), dtype=bool)
+        change[1:] = (p[1:] != p[:-1]) | (oc[rows][1:] != oc[rows][:-1])
+        for r, here in zip(rows[change].tolist(), p[change].tolist(), strict=True):
+            order = eng.orders[ix.refs[oc[r]]]
+            obs = curfew.observations(eng.ostate(order.ref), order.curfew, place)
+            t = float(c.t[r])
+            if not obs or obs[-1][0] > t or obs[-1][1] != int(here):
+                curfew.add_observation(obs, t, bool(here), c.devices[c.dev[r]], int(c.seq[r]))
+                eng.curfew_touched(order.ref, t)
 
 
 def _attendance(eng: Engine, c: Columns, ix: Index, oc: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray,

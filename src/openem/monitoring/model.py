@@ -15,10 +15,6 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-import numpy as np
-import shapely
-
-from openem.core.geo import wgs84_to_bng
 from openem.core.time import LONDON, iso, local_to_utc, parse_instant
 
 FAR_FUTURE = 4_102_444_800.0  # 2100-01-01
@@ -84,6 +80,15 @@ def slots_key(slots: list[dict[str, Any]]) -> tuple[tuple[str | None, str, str],
     return tuple((s.get("day"), s["start"], s["end"]) for s in slots)
 
 
+def place_keys(slots: list[dict[str, Any]], slot_place: list[int] | None = None
+               ) -> tuple[tuple[tuple[str | None, str, str], ...], ...]:  # fmt: skip
+    """A timetable split by curfew address (`slot_place[i]`: slot i's place; none given: one address), each
+    part in `slots_key` form."""
+    where = slot_place or [0] * len(slots)
+    return tuple(slots_key([s for s, p in zip(slots, where, strict=True) if p == place])
+                 for place in range(max(where, default=0) + 1))  # fmt: skip
+
+
 @lru_cache(maxsize=65536)
 def windows_for_slots_cached(key: tuple[tuple[str | None, str, str], ...], day: date) -> tuple[tuple[float, float], ...]:
     """`windows_for_slots` for a timetable in `slots_key` form, cached: most orders share a few timetables."""
@@ -134,7 +139,8 @@ class OrderSpec:
     start: float
     end: float
     thresholds: dict[str, Any]
-    curfew: dict[str, Any] | None = None  # {start, end, slots, release_day, grace_s, home_xy}
+    # {start, end, slots, release_day, grace_s, home_xy, places, place_xy, slot_place, release_place}
+    curfew: dict[str, Any] | None = None
     exclusion: list[Zone] = field(default_factory=list)
     inclusion: list[Zone] = field(default_factory=list)
     attendance: list[dict[str, Any]] = field(default_factory=list)  # {id, x, y, radius_m, start, end}
@@ -147,68 +153,6 @@ class OrderSpec:
         return self.start <= t < self.end
 
 
-def _zone(raw: dict[str, Any], order_start: float, order_end: float) -> Zone | None:
-    geometry = raw.get("geometry") or {}
-    try:
-        ring = np.asarray(geometry["coordinates"][0], dtype=float)
-        x, y = wgs84_to_bng(ring[:, 0], ring[:, 1])
-        polygon = shapely.make_valid(shapely.Polygon(np.column_stack([x, y])))
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-    shapely.prepare(polygon)
-    return Zone(str(raw.get("id", "")), polygon, ts(raw.get("start"), order_start) or order_start,
-                ts(raw.get("end"), order_end) or order_end, raw.get("schedule"))  # fmt: skip
-
-
-def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> OrderSpec:
-    """Read the parts of an order document (docs/order-format.md) that monitoring needs."""
-    monitoring = doc.get("monitoring") or {}
-    start = ts(monitoring.get("start"), 0.0) or 0.0
-    end = ts(monitoring.get("end"), FAR_FUTURE) or FAR_FUTURE
-    if doc.get("request_type") in {"REVOCATION", "END_MONITORING"}:
-        end = min(end, start)
-    thresholds = merge_thresholds(defaults or default_thresholds(), doc.get("thresholds"))
-    spec = OrderSpec(str(doc["ref"]), str(doc.get("person_id") or ""), start, end, thresholds, doc=doc)
-    conditions = doc.get("conditions") or {}
-    addresses = {a.get("type"): a for a in doc.get("addresses") or [] if isinstance(a, dict)}
-    curfew = conditions.get("curfew")
-    if curfew:
-        home = addresses.get(
-            (curfew.get("release_day") or {}).get("address_type", "PRIMARY")
-        ) or addresses.get("PRIMARY")
-        home_xy = None
-        if home and home.get("lat") is not None:
-            hx, hy = wgs84_to_bng(float(home["lon"]), float(home["lat"]))
-            home_xy = (float(hx), float(hy))
-        grace = curfew.get("grace_minutes", thresholds["curfew"]["grace_minutes"])
-        spec.curfew = {"start": ts(curfew.get("start"), start), "end": ts(curfew.get("end"), end),
-                       "slots": curfew.get("timetable") or [], "release_day": curfew.get("release_day"),
-                       "grace_s": float(grace) * 60.0, "home_xy": home_xy}  # fmt: skip
-        spec.curfew["_slots_key"] = slots_key(spec.curfew["slots"])  # the timetable, hashable (rules/curfew.py)
-    spec.exclusion = [z for z in (_zone(r, start, end) for r in conditions.get("exclusion_zones") or []) if z]
-    spec.inclusion = [z for z in (_zone(r, start, end) for r in conditions.get("inclusion_zones") or []) if z]
-    for appt in conditions.get("attendance") or []:
-        ax, ay = wgs84_to_bng(float(appt["lon"]), float(appt["lat"]))
-        spec.attendance.append({"id": str(appt.get("id", "")), "x": float(ax), "y": float(ay),
-                                "radius_m": float(appt.get("radius_m", 100)), "start": ts(appt["start"]),
-                                "end": ts(appt["end"])})  # fmt: skip
-    if conditions.get("alcohol"):
-        a = conditions["alcohol"]
-        spec.alcohol = {"mode": a.get("mode", "ABSTINENCE"), "limit_gdl": a.get("limit_gdl"), "start": ts(a.get("start"), start),
-                        "end": ts(a.get("end"), end)}  # fmt: skip
-    if conditions.get("proximity"):
-        p = conditions["proximity"]
-        spec.proximity = {"victim_device_id": p.get("victim_device_id"),
-                          "pre_alert_m": float(p.get("pre_alert_m") or thresholds["proximity"]["pre_alert_m"]),
-                          "alert_m": float(p.get("alert_m") or thresholds["proximity"]["alert_m"])}  # fmt: skip
-    if conditions.get("trail"):
-        spec.trail = {
-            "start": ts(conditions["trail"].get("start"), start),
-            "end": ts(conditions["trail"].get("end"), end),
-        }
-    return spec
-
-
 @dataclass(frozen=True)
 class Activation:
     activation_id: str
@@ -219,6 +163,7 @@ class Activation:
     role: str
     start: float
     end: float
+    address_type: str = ""  # a home unit's address (PRIMARY, SECONDARY...); blank: the curfew's main address
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Activation:
@@ -233,12 +178,15 @@ class Activation:
 
         return cls(str(d["activation_id"]), str(d["device_id"]), str(d.get("device_kind") or ""),
                    str(d["order_ref"]), str(d.get("person_id") or ""), str(d.get("role") or "WEARER"),
-                   t(d.get("start"), 0.0), t(d.get("end"), FAR_FUTURE))  # fmt: skip
+                   t(d.get("start"), 0.0), t(d.get("end"), FAR_FUTURE), str(d.get("address_type") or ""))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        return {"activation_id": self.activation_id, "device_id": self.device_id, "device_kind": self.device_kind,
-                "order_ref": self.order_ref, "person_id": self.person_id, "role": self.role,
-                "start": to_iso(self.start), "end": None if self.end >= FAR_FUTURE else to_iso(self.end)}  # fmt: skip
+        out = {"activation_id": self.activation_id, "device_id": self.device_id, "device_kind": self.device_kind,
+               "order_ref": self.order_ref, "person_id": self.person_id, "role": self.role,
+               "start": to_iso(self.start), "end": None if self.end >= FAR_FUTURE else to_iso(self.end)}  # fmt: skip
+        if self.address_type:
+            out["address_type"] = self.address_type
+        return out
 
 
 SEVERITY = {
@@ -247,7 +195,7 @@ SEVERITY = {
     "curfew_late_return": "MEDIUM", "curfew_early_leave": "MEDIUM", "curfew_absence": "MEDIUM",
     "inclusion_exit": "MEDIUM", "attendance_missed": "MEDIUM", "proximity_pre_alert": "MEDIUM",
     "checkin_missed": "MEDIUM", "checkin_failed": "MEDIUM", "unmonitored_no_device": "MEDIUM",
-    "unmonitored_silent": "MEDIUM", "no_comms": "MEDIUM", "hmu_moved": "MEDIUM",
+    "unmonitored_silent": "MEDIUM", "no_comms": "MEDIUM", "hmu_moved": "MEDIUM", "order_unusable": "HIGH",
 }  # fmt: skip
 
 
@@ -279,3 +227,12 @@ def kind_condition(kind: str) -> str:
         if kind.startswith(prefix):
             return prefix
     return kind
+
+
+def __getattr__(name: str) -> Any:
+    """The order-document reader lives in `order_document`; older imports from here keep working."""
+    if name in ("parse_order", "OrderUnusable", "ATTENDANCE_RADIUS_M"):
+        from openem.monitoring import order_document
+
+        return getattr(order_document, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

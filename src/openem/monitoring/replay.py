@@ -24,9 +24,11 @@ import pyarrow.parquet as pq
 
 from openem.core.geo import wgs84_to_bng_grid
 from openem.core.time import local_to_utc
+from openem.monitoring import replay_input
 from openem.monitoring.columns import from_table
 from openem.monitoring.engine import Engine
 from openem.monitoring.model import ts
+from openem.monitoring.replay_input import Rejections
 
 # Alert kinds that satisfy a true event of a kind (the engine is more specific than the truth labels).
 MATCHES: dict[str, set[str]] = {
@@ -42,7 +44,10 @@ TOLERANCE_S = 30 * 60
 TOLERANCE_BY_KIND = {"low_battery": 2 * 3600}
 
 
-def read_orders(path: str) -> list[dict[str, Any]]:
+def read_orders(path: str, rejected: Rejections | None = None) -> list[dict[str, Any]]:
+    """Order documents, one a line. With `rejected`, an unreadable line is kept there and reading goes on."""
+    if rejected is not None:
+        return replay_input.orders_jsonl(path, rejected)
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -63,27 +68,31 @@ def telemetry_paths(path: str) -> list[str]:
 DICTIONARY_COLUMNS = ("device_id", "type", "source")  # few distinct values: read as Parquet stores them
 
 
-def read_telemetry(path: str) -> pa.Table:
+def read_telemetry(path: str, rejected: Rejections | None = None) -> pa.Table:
     """All telemetry, in receive-time order (ties by device and sequence, for determinism). Device ids, types
     and fix sources are dictionary-encoded (Parquet's own dictionaries, read as they are: faster than
-    decoding millions of strings, and the engine wants codes, not strings)."""
+    decoding millions of strings, and the engine wants codes, not strings). With `rejected`, what cannot be
+    used (a bad JSON line, an unreadable Parquet part) is kept there, with its reason, and reading goes on."""
+    rejected = rejected if rejected is not None else Rejections()
     if path.endswith(".jsonl"):
-        from openem.core.time import parse_instant
-        from openem.telemetry.wire import messages_to_table, parse_message
+        from openem.telemetry.wire import messages_to_table
 
-        msgs = []
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                obj = json.loads(line)
-                msg, _ = parse_message(obj, parse_instant(obj["receive_time"]))
-                if msg is not None:
-                    msgs.append(msg)
-        table = messages_to_table(msgs)
+        table = messages_to_table(replay_input.telemetry_jsonl(path, rejected))
         table = table.set_column(table.schema.get_field_index("device_id"), "device_id",
                                  pc.dictionary_encode(table.column("device_id")))  # fmt: skip
     else:
-        parts = [pq.read_table(p, read_dictionary=DICTIONARY_COLUMNS) for p in telemetry_paths(path)]  # absent: ignored
+        parts, paths = [], telemetry_paths(path)
+        for p in paths:
+            try:
+                parts.append(pq.read_table(p, read_dictionary=DICTIONARY_COLUMNS))
+            except (OSError, pa.ArrowException) as exc:
+                if len(paths) == 1:
+                    raise  # a single file that cannot be read: nothing to replay
+                rejected.add(p, None, "unreadable_file", f"{type(exc).__name__}: {exc}"[:200])
+        if not parts:
+            raise FileNotFoundError(f"no readable telemetry Parquet in {path}")
         table = pa.concat_tables(parts, promote_options="default").unify_dictionaries()
+        rejected.read += table.num_rows
     table = table.combine_chunks()
     if not table.num_rows:
         return table

@@ -67,11 +67,13 @@ def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
     devs, seqs = cols.dev[rows].tolist(), cols.seq[rows].tolist()
     obs_of: dict[int, list[list[Any]] | None] = {}
     touched: dict[str, float] = {}
+    act_place = eng.curfew_places(eng.index()).act_place  # the curfew address each home unit is at
     for k, a_i in enumerate(acts):
         obs = obs_of.get(a_i, False)
         if obs is False:
-            order = eng.orders.get(eng.activations[a_i].order_ref)
-            obs = obs_of[a_i] = eng.ostate(order.ref).setdefault("cf_obs", []) if order and order.curfew else None
+            order, place = eng.orders.get(eng.activations[a_i].order_ref), int(act_place[a_i])
+            obs = obs_of[a_i] = (curfew.observations(eng.ostate(order.ref), order.curfew, place)
+                                 if order and order.curfew and place >= 0 else None)  # fmt: skip
         if obs is None:
             continue
         curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k])

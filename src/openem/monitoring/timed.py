@@ -54,19 +54,20 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
     if "cf_done" not in st:  # the engine judges windows from a day before it started watching, not from 2019
         st["cf_done"] = max(cf["start"], min(wm, (touch if touch is not None else wm)) - 86400)
     done = st["cf_done"]
-    obs = st.setdefault("cf_obs", [])
     if not due and touch is not None and touch >= done and st.get("cf_next_start", -1.0) > wm:
         return  # the change falls between windows and no window has begun: nothing to judge yet
     # New data: the windows it falls in (and after); a window due to close: from the last one closed.
     lo = min(touch if touch is not None else wm, done if (due or touch is None) else wm)
-    for start, end in curfew.curfew_windows(cf, lo, wm):
+    timelines = curfew.timelines(st, cf)  # one per curfew address: each window is judged at its own
+    for start, end, place in curfew.placed_windows(cf, lo, wm):
         final = wm >= end + fa
         if not final and touch is None:
             continue
-        for v in curfew.evaluate_window(obs, start, end, cf["grace_s"], final):
+        for v in curfew.evaluate_window(timelines[place], start, end, cf["grace_s"], final):
             late = wm - v["end"] > order.thresholds["late"]["late_after_s"] + fa
             draft = {"kind": v["kind"], "start": v["start"], "end": v["end"], "evidence": v["evidence"],
-                     "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1)}}  # fmt: skip
+                     "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1),
+                                 "address_type": curfew.place_name(cf, place)}}  # fmt: skip
             before = len(eng._new)
             eng.emit(draft, order, None, v["evidence"][0][0] if v["evidence"] else "",
                      condition_id=f"curfew@{int(start)}", late=late)  # fmt: skip
@@ -83,7 +84,8 @@ def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
     if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
         st["cf_due"] = st["cf_next"] + fa
         eng.curfew_due(ref, st["cf_due"])
-    curfew.prune(obs, wm - KEEP_OBS_S)
+    for obs in timelines:
+        curfew.prune(obs, wm - KEEP_OBS_S)
 
 
 def run(eng: Engine) -> None:

@@ -15,8 +15,12 @@
   compare what their engines hold with what is in force in the database and apply the difference, cut into
   the telemetry at the instant each change takes effect.
 
-Modules: `partitions.py` (names, tables, leases, checkpoints, the server's publisher), `follow.py` (order and
-activation changes), `worker.py` (the worker loop).
+- A batch the engine keeps failing on is retried from the checkpoint, then parked as an engine rejection
+  (`failures.py`, decision 0017: the same policy as the in-server engine's).
+
+Modules: `partitions.py` (names, tables, leases, checkpoints, the server's publisher), `follow.py` (the
+reconciler of order and activation changes, shared with the in-server engine), `failures.py` (the input-failure
+policy), `position.py` (the in-server engine's position in the telemetry store), `worker.py` (the worker loop).
 """
 
 from typing import Any

@@ -1,6 +1,7 @@
-"""Partition workers follow orders and activations while they run (docs/decisions/0008).
+"""The reconciler: partition workers and the in-server engine follow orders and activations while they run
+(docs/decisions/0008, 0017), the same way, so they give the same alerts.
 
-Level-triggered, not edge-triggered: a worker does not count on seeing every order event once. It compares
+Level-triggered, not edge-triggered: an engine does not count on seeing every order event once. It compares
 what its engine holds (each order's version, whether it has ended, each activation) with what the database
 says is in force, and applies the difference. A change is therefore applied when, and only when, the
 engine does not yet have it:
@@ -19,20 +20,16 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
-from openem.core.time import parse_instant
-from openem.devices.tables import ActivationRow
+from openem.core.time import parse_instant, utcnow
+from openem.devices.queries import activation_probe, all_activations
 from openem.monitoring.model import Activation
-from openem.orders.model import OrderStatus
-from openem.orders.repository import OrderRow, OrderVersionRow
+from openem.orders.queries import ENDED, LIVE, OrderInForce, order_documents, orders_in_force_since
 from openem.store.db import Database
 
-LIVE = (OrderStatus.ACCEPTED.value, OrderStatus.ACTIVE.value)
-ENDED = OrderStatus.ENDED.value
+OrderState = OrderInForce  # the version of an order in force (the name the reconciler's rules use)
 ALWAYS = -math.inf  # a change that applies to every message not yet processed
 
 
@@ -46,17 +43,6 @@ class Change:
     def describe(self) -> str:
         version = f" v{self.data.get('version')}" if self.kind == "order" else ""
         return f"{self.kind} {self.key}{version}"
-
-
-@dataclasses.dataclass(frozen=True)
-class OrderState:
-    """The version of an order in force, as the database has it (document fetched only when needed)."""
-
-    ref: str
-    version: int
-    status: str
-    decided_at: datetime | None
-    updated_at: datetime
 
 
 def _ts(value: datetime | None) -> float:
@@ -114,8 +100,11 @@ def apply_change(engine: Any, change: Change) -> None:
         raise ValueError(f"unknown change {change.kind!r}")
 
 
-def event_time(message: dict[str, Any]) -> float:
-    return parse_instant(message["device_time"]).timestamp()
+def event_time(message: Any) -> float:
+    """A message's event time: a wire dict (workers) or a stored `Message` (the in-server engine)."""
+    if isinstance(message, dict):
+        return parse_instant(message["device_time"]).timestamp()
+    return float(message.device_time.timestamp())
 
 
 def horizon(messages: Iterable[dict[str, Any]]) -> float:
@@ -128,9 +117,7 @@ def horizon(messages: Iterable[dict[str, Any]]) -> float:
     return out
 
 
-def process_in_order(
-    engine: Any, messages: list[dict[str, Any]], changes: list[Change]
-) -> list[dict[str, Any]]:
+def process_in_order(engine: Any, messages: list[Any], changes: list[Change]) -> list[dict[str, Any]]:
     """Apply changes and process messages in event-time order: the messages before a change's instant first,
     then the change, then the rest. Returns the alerts raised."""
     alerts: list[dict[str, Any]] = []
@@ -148,26 +135,18 @@ def process_in_order(
 
 
 # ---- the database side -------------------------------------------------------------------------------
-def _activation_dict(a: ActivationRow) -> dict[str, Any]:
-    return {
-        "activation_id": a.activation_id,
-        "device_id": a.device_id,
-        "device_kind": a.device_kind,
-        "order_ref": a.order_ref,
-        "person_id": a.person_id,
-        "role": a.role,
-        "start": a.start,
-        "end": a.end,
-    }
-
-
 class OrderFollower:
-    """Reads what is in force and returns, per partition, the changes its engine lacks.
+    """The reconciler: reads what is in force and returns, per partition, the changes its engine lacks. The
+    partition workers and the in-server engine (one partition of everything) both use it.
 
-    Every call compares; the cursor only narrows what is read. Orders: rows updated since the newest
-    `updated_at` seen, minus `overlap_s` (a transaction stamps `updated_at` before it commits). Activations:
-    a cheap probe (how many, how many ended) decides whether to read them. Every `full_every_s`, and for a
-    partition just taken, everything is compared."""
+    Every call compares; the cursor only narrows what is read. Orders: those changed since the last read
+    began, minus `overlap_s` (a transaction stamps `updated_at` before it commits). The cursor follows the
+    reading clock, not the newest `updated_at` seen: after a burst of orders stamped together, that one stayed
+    put and every read took the whole burst again (17 ms a batch for 300 orders). A writer whose clock lags by
+    more than the overlap is caught by the full comparison. Activations:
+    a cheap probe (how many, how many ended) decides whether to read them, on every call (a device fitted is
+    monitored from its first batch); orders at most every `orders_every_s`. Every `full_every_s`, and for a
+    partition just taken, everything is compared. Reads go through the capabilities' public queries."""
 
     def __init__(
         self,
@@ -176,14 +155,17 @@ class OrderFollower:
         *,
         overlap_s: float = 30.0,
         full_every_s: float = 60.0,
+        orders_every_s: float = 0.0,
     ) -> None:
         self.db = db
+        self.orders_every_s = orders_every_s  # the in-server engine reads orders at most once a second
         self.partition_of = partition_of
         self.overlap_s = overlap_s
         self.full_every_s = full_every_s
         self.since: datetime | None = None
         self.probe: tuple[int, int] | None = None
         self.last_full = 0.0
+        self.last_orders = 0.0
 
     def changes(self, engines: dict[int, Any], *, takeover: bool = False) -> dict[int, list[Change]]:
         """The changes each engine lacks. `takeover`: compare everything for partitions just taken, without
@@ -191,60 +173,31 @@ class OrderFollower:
         if not engines:
             return {}
         full = takeover or time.monotonic() - self.last_full >= self.full_every_s
+        orders = full or time.monotonic() - self.last_orders >= self.orders_every_s
+        read_at = utcnow()
         with self.db.uow() as uow:
             s = uow.session
-            q = (
-                select(
-                    OrderVersionRow.ref,
-                    OrderVersionRow.version,
-                    OrderVersionRow.status,
-                    OrderVersionRow.decided_at,
-                    OrderRow.updated_at,
-                )
-                .join(OrderRow, OrderRow.ref == OrderVersionRow.ref)
-                .where(OrderVersionRow.status.in_((*LIVE, ENDED)))
-            )
-            if not full and self.since is not None:
-                q = q.where(OrderRow.updated_at >= self.since - timedelta(seconds=self.overlap_s))
-            states = [OrderState(*row) for row in s.execute(q)]
-            probe = tuple(s.execute(select(func.count(), func.count(ActivationRow.end))).one())
-            acts: list[dict[str, Any]] | None = None
-            if full or probe != self.probe:
-                acts = [_activation_dict(a) for a in s.execute(select(ActivationRow)).scalars()]
-            wanted: dict[int, list[tuple[OrderState, str]]] = {}
+            states = orders_in_force_since(s, None if full else self.since, self.overlap_s) if orders else []
+            probe = activation_probe(s)
+            acts = all_activations(s) if full or probe != self.probe else None
             by_part: dict[int, list[OrderState]] = {}
             for st in states:
                 by_part.setdefault(self.partition_of(st.ref), []).append(st)
-            for k, engine in engines.items():
-                wanted[k] = order_differences(engine, by_part.get(k, []))
-            docs = self._documents(
-                s, {st.ref for diffs in wanted.values() for st, kind in diffs if kind == "order"}
-            )
+            wanted = {k: order_differences(engine, by_part.get(k, [])) for k, engine in engines.items()}
+            refs = {st.ref for diffs in wanted.values() for st, kind in diffs if kind == "order"}
+            docs = order_documents(s, refs) if refs else {}
         out: dict[int, list[Change]] = {}
         for k, engine in engines.items():
             found = [order_change(engine, st, kind, *docs.get(st.ref, ({}, None))) for st, kind in wanted[k]]
             if acts is not None:
-                found += activation_changes(
-                    engine, [a for a in acts if self.partition_of(a["order_ref"]) == k]
-                )
+                found += activation_changes(engine, [a for a in acts if self.partition_of(a["order_ref"]) == k])
             if found:
                 out[k] = found
         if not takeover:
-            if states:
-                newest = max(st.updated_at for st in states)
-                self.since = newest if self.since is None else max(self.since, newest)
-            self.probe = probe  # type: ignore[assignment]
+            if orders:
+                self.since = read_at if self.since is None else max(self.since, read_at)
+                self.last_orders = time.monotonic()
+            self.probe = probe
             if full:
                 self.last_full = time.monotonic()
         return out
-
-    @staticmethod
-    def _documents(session: Any, refs: set[str]) -> dict[str, tuple[dict[str, Any], str | None]]:
-        if not refs:
-            return {}
-        rows = session.execute(
-            select(OrderVersionRow.ref, OrderVersionRow.document, OrderRow.person_id)
-            .join(OrderRow, OrderRow.ref == OrderVersionRow.ref)
-            .where(OrderVersionRow.ref.in_(sorted(refs)), OrderVersionRow.status.in_((*LIVE, ENDED)))
-        ).all()
-        return {ref: (dict(doc), person_id) for ref, doc, person_id in rows}

@@ -123,6 +123,20 @@ def commit_batch(
     return alerts
 
 
+def park_batch(db: Database, k: int, messages: list[dict[str, Any]], error: BaseException) -> dict[str, Any]:
+    """Record a batch the partition's engine kept failing on as an engine rejection (decision 0017)."""
+    from openem.alerts.service import store_alert
+    from openem.monitoring.events import AlertRaised
+    from openem.scale.failures import message_ids, rejection_alert
+
+    alert = rejection_alert(f"partition:{k}", message_ids(messages), error, partition=k)
+    with db.uow() as uow:
+        event = AlertRaised.from_alert(alert)
+        store_alert(uow.session, event.to_dict())
+        uow.add_event(event)
+    return alert
+
+
 def try_lease(db: Database, k: int, owner: str, ttl_s: float) -> bool:
     now = utcnow()
     with db.uow() as uow:

@@ -3,7 +3,9 @@
 Each round: renew or claim leases; pull a batch from every partition held; wait until the batch's newest
 instant is `settle_s` in the past (an order change stamped before that instant has committed by then);
 read the order and activation changes each engine lacks; apply them and process the batch in event-time
-order; commit alerts + checkpoint; acknowledge. A change with no telemetry after it is applied in memory and
+order; commit alerts + checkpoint; acknowledge. A batch on which the engine raises is redelivered and retried
+from the checkpoint; after `failures.ATTEMPTS` failed rounds it is parked (an engine rejection, acknowledged)
+and the partition carries on without it (decision 0017). A change with no telemetry after it is applied in memory and
 reaches the checkpoint with the partition's next batch; until then a new owner finds it again.
 """
 
@@ -16,13 +18,16 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from openem.scale.failures import ATTEMPTS
 from openem.scale.follow import OrderFollower, horizon, process_in_order
 from openem.scale.partitions import (
     commit_batch,
+    park_batch,
     partition_of,
     restore_partition_engine,
     stream_name,
@@ -75,7 +80,8 @@ async def run_engine_worker(
     js = nc.jetstream()
     await ensure_stream(js, stream, tele_prefix(prefix))
     held: dict[int, Held] = {}
-    stats = {"messages": 0, "alerts": 0, "takeovers": 0, "changes": 0}
+    stats = {"messages": 0, "alerts": 0, "takeovers": 0, "changes": 0, "parked": 0}
+    tries: Counter[int] = Counter()  # failed rounds in a row per partition (decision 0017)
     try:
         while not stop.is_set():
             for k in range(partitions):  # claim free or expired partitions; renew our own
@@ -121,12 +127,19 @@ async def run_engine_worker(
                         alerts = await asyncio.to_thread(process_in_order, h.engine, [], changes)
                     else:
                         continue
-                except Exception:  # noqa: BLE001 - the engine may hold uncommitted state: reload it next round
-                    log.exception(
-                        "partition batch failed; reloading from its checkpoint", extra={"partition": k}
-                    )
-                    await _drop(held.pop(k), nak=True)
+                except Exception as exc:  # noqa: BLE001 - the engine may hold uncommitted state: reload it
+                    log.exception("partition batch failed; reloading from its checkpoint", extra={"partition": k})
+                    tries[k] += 1
+                    parked = tries[k] >= ATTEMPTS and h.messages
+                    if parked:  # decision 0017: park the batch, carry on from the checkpoint without it
+                        await asyncio.to_thread(park_batch, db, k, payloads[k], exc)
+                        for m in h.messages:
+                            await m.ack()
+                        stats["parked"] += len(h.messages)
+                        tries[k] = 0
+                    await _drop(held.pop(k), nak=not parked)
                     continue
+                tries[k] = 0
                 for m in h.messages:
                     await m.ack()
                 stats["messages"] += len(h.messages)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from openem.auth.roles import RESTRICTED, Role
 from openem.auth.service import create_user, set_active
 from openem.auth.tables import UserRow
+from openem.auth.throttle import locked_usernames, unlock_account
 from openem.auth.users import (
     UserChange,
     add_to_caseload,
@@ -28,6 +29,7 @@ from openem.auth.users import (
     update_user,
 )
 from openem.core.errors import Conflict, Invalid
+from openem.core.time import utcnow
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
 from openem.web.rendering import render
@@ -44,6 +46,7 @@ DONE = {
     "case_removed": "Order removed from the caseload of {name}",
     "deactivated": "{name} has been deactivated and signed out",
     "reactivated": "{name} has been reactivated",
+    "unlocked": "{name} can sign in again: the lockout has been lifted",
 }
 
 
@@ -63,7 +66,8 @@ def _list_page(request: Request, uow: UnitOfWork, *, form: dict[str, Any], error
     added = request.query_params.get("user", "")
     user = uow.session.get(UserRow, added[:40]) if added else None
     return render(request, "admin_users.html", {"users": _users(uow), "roles": list(Role), "errors": errors,
-                                                "form": form, "banner": _banner(request, user), "banner_user": user},
+                                                "form": form, "banner": _banner(request, user), "banner_user": user,
+                                                "locked": locked_usernames(uow.session, utcnow())},
                   status=status)
 
 
@@ -94,7 +98,7 @@ def _user_page(request: Request, uow: UnitOfWork, caller: Caller, user: UserRow,
     return render(request, "admin_user.html", {
         "user": user, "caseload": caseload(uow.session, user.id), "restricted": RESTRICTED in (user.extra_permissions or []),
         "banner": _banner(request, user), "errors": errors or [], "order_ref": order_ref,
-        "is_self": user.id == caller.actor,
+        "is_self": user.id == caller.actor, "locked": user.username in locked_usernames(uow.session, utcnow()),
     }, status=status)
 
 
@@ -201,3 +205,12 @@ def users_reactivate(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="fun
     user = get_user(uow.session, user_id)
     set_active(uow.session, actor=caller.actor, user_id=user.id, active=True)
     return RedirectResponse(f"/admin/users/{user.id}?done=reactivated", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/unlock", dependencies=[Depends(csrf_protect)])
+def users_unlock(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
+                 caller: Caller = Depends(MANAGE)) -> Response:
+    """Lift a sign-in lockout (audited `auth:<user id>:unlock` by the throttle)."""
+    user = get_user(uow.session, user_id)
+    unlock_account(uow.session, actor=caller.actor, username=user.username)
+    return RedirectResponse(f"/admin/users?done=unlocked&user={user.id}", status_code=303)

@@ -13,8 +13,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from openem.auth import audit
 from openem.auth.policy import Principal
-from openem.auth.service import WebSession, check_token, load_session
-from openem.core.errors import Forbidden, NotFound, Unauthenticated
+from openem.auth.service import WebSession, check_token, load_session, token_failed, token_retry_after
+from openem.auth.throttle import Limits
+from openem.core.errors import Forbidden, NotFound, TooManyRequests, Unauthenticated
 from openem.store.db import UnitOfWork
 
 SESSION_COOKIE = "openem_session"
@@ -57,9 +58,7 @@ def identify(request: Request, uow: UnitOfWork) -> Caller:
     caller = Caller(None)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        found = check_token(uow.session, auth[7:].strip())
-        if found is None:
-            raise Unauthenticated("The API token is missing, wrong, revoked or expired")
+        found = _checked_token(request, uow, auth[7:].strip())
         row, principal = found
         caller = Caller(principal, via_token=True, device_scope=row.device_scope)
     else:
@@ -76,6 +75,26 @@ def identify(request: Request, uow: UnitOfWork) -> Caller:
                 request.state.session_expired = True
     request.state.caller = caller
     return caller
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _checked_token(request: Request, uow: UnitOfWork, token: str) -> Any:
+    """A bearer token, refused unchecked (429) while its client address is throttled for wrong tokens; each
+    wrong one is counted in its own transaction, as the request's is rolled back."""
+    address = client_address(request)
+    wait = token_retry_after(uow.session, address)
+    if not wait:
+        found = check_token(uow.session, token)
+        if found is not None:
+            return found
+        with request.app.state.db.uow() as own:
+            wait = token_failed(own.session, address, Limits.from_settings(request.app.state.settings))
+        if not wait:
+            raise Unauthenticated("The API token is missing, wrong, revoked or expired")
+    raise TooManyRequests(f"Too many requests with a wrong API token: try again in {wait} seconds", retry_after_s=wait)
 
 
 def caller_dep(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function")) -> Caller:

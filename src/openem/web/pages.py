@@ -10,13 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from openem.auth.roles import ROLE_LABELS, Role
 from openem.auth.service import PasswordIdentity, end_session, start_session
-from openem.core.errors import Unauthenticated
+from openem.auth.throttle import Limits
+from openem.core.errors import TooManyRequests, Unauthenticated
 from openem.store.db import UnitOfWork
 from openem.web.deps import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
     Caller,
     caller_dep,
+    client_address,
     csrf_protect,
     get_uow,
     signed_in,
@@ -70,15 +72,21 @@ def sign_in_page(request: Request, next: str = "/", caller: Caller = Depends(cal
 def sign_in(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
             uow: UnitOfWork = Depends(get_uow, scope="function")) -> Response:
     errors = []
+    status, headers = 422, {}
     if not username.strip():
         errors.append(("username", "Enter your username"))
     if not password:
         errors.append(("password", "Enter your password"))
     if not errors:
+        identity = PasswordIdentity(Limits.from_settings(request.app.state.settings))
         try:
-            principal = PasswordIdentity().authenticate(uow.session, username[:200], password[:200])
+            principal = identity.authenticate(uow.session, username[:200], password[:200], client=client_address(request))
+        except TooManyRequests as exc:
+            errors.append(("username", exc.message))
+            status, headers = 429, {"Retry-After": str(exc.retry_after_s)}
         except Unauthenticated as exc:
             errors.append(("username", exc.message))
+            status = 401
         else:
             settings = request.app.state.settings
             ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
@@ -87,9 +95,11 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
                             httponly=True, samesite="lax", secure=settings.secure_cookies)
             resp.delete_cookie(PRE_CSRF_COOKIE)
             return resp
-    return render(request, "sign_in.html", {"next": safe_next(next), "errors": errors, "username": username[:80],
+    resp = render(request, "sign_in.html", {"next": safe_next(next), "errors": errors, "username": username[:80],
                                             "expired": False, "pre_csrf": request.cookies.get(PRE_CSRF_COOKIE, "")},
-                  status=401 if len(errors) == 1 and errors[0][1].startswith("Enter a correct") else 422)
+                  status=status)
+    resp.headers.update(headers)
+    return resp
 
 
 @router.post("/sign-out", dependencies=[Depends(csrf_protect)])

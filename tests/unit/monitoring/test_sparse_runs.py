@@ -12,7 +12,7 @@ from openem.core.time import iso
 from openem.monitoring import sparse_path
 from openem.monitoring.engine import Engine
 from openem.monitoring.model import default_thresholds
-from openem.monitoring.rules import alcohol
+from openem.monitoring.rules import alcohol, curfew
 
 from .fixtures import T0, activation, order
 
@@ -61,7 +61,8 @@ def test_presence_changes_are_kept_in_time_order_whatever_the_batching_and_laten
         msgs.sort(key=lambda m: m["receive_time"])
         for i in range(0, len(msgs), batch):
             eng.process(msgs[i : i + batch])
-        obs = [o[:2] for o in eng.ostate("ORD-1").get("cf_obs", [])]
+        obs = [o[:2] for o in curfew.observations(eng.ostate("ORD-1"), eng.orders["ORD-1"].curfew, 0)]
+        assert len(obs) == len(seq)  # every reading is kept
         assert [t for t, _ in obs] == sorted(t for t, _ in obs)
         # the presence over time: a late reading that repeats its neighbour may or may not be stored
         return [o for i, o in enumerate(obs) if i == 0 or o[1] != obs[i - 1][1]]

@@ -1,6 +1,8 @@
 """Curfew: at the curfew address during the timetable, from RF presence or GPS near the address.
 
-The presence timeline is a sorted list of observations `[t, present, device_id, seq]`. A curfew window is
+Each timetable slot (and the release day) names its address; an order keeps a presence timeline per
+address (a sorted list of observations `[t, present, device_id, seq]`), fed by the home unit at that address
+or, where there is none, by GPS fixes near it, and each window is judged on its own address's timeline. A curfew window is
 evaluated as a whole (pure `evaluate_window`): absence segments longer than the grace period become
 late return (absent at the start, back later), early leave (leaves and is still out at the end), absence
 (out and back in the middle) or absent for the whole period. Windows come from the Europe/London timetable
@@ -12,10 +14,12 @@ from __future__ import annotations
 import bisect
 from datetime import date, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from openem.core.time import local_to_utc
-from openem.monitoring.model import local_day, slots_key, windows_for_slots_cached
+from openem.monitoring.model import local_day, place_keys, slots_key, windows_for_slots_cached
 
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
@@ -32,20 +36,36 @@ def _span(key: tuple[tuple[str | None, str, str], ...], d0: date, d1: date) -> t
     return tuple(sorted(wins))
 
 
-def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, float]]:
-    """The curfew's own windows for days d0..d1: its timetable's, with the release day's slot on the first
-    day and everything clipped to the curfew's start and end."""
-    key = curfew.get("_slots_key")
-    if key is None:  # a spec not made by parse_order
-        key = curfew["_slots_key"] = slots_key(curfew["slots"])
+def _place_keys(curfew: dict[str, Any]) -> tuple[tuple[tuple[str | None, str, str], ...], ...]:
+    """Per curfew address (place), its timetable in `slots_key` form (parse_order sets it on the spec)."""
+    keys = curfew.get("_place_keys")
+    if keys is None:  # a spec not made by parse_order
+        keys = curfew["_place_keys"] = place_keys(curfew["slots"], curfew.get("slot_place"))
+    return keys  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8192)
+def _placed_span(keys: tuple[tuple[tuple[str | None, str, str], ...], ...], d0: date, d1: date
+                 ) -> tuple[tuple[float, float, int], ...]:  # fmt: skip
+    """`_span` of each place's timetable, as sorted (start, end, place): shared by every order with them."""
+    if len(keys) == 1:
+        return tuple((s, e, 0) for s, e in _span(keys[0], d0, d1))
+    return tuple(sorted({(s, e, place) for place, key in enumerate(keys) for s, e in _span(key, d0, d1)}))
+
+
+def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, float, int]]:
+    """The curfew's own windows for days d0..d1 as (start, end, place): its timetable's, each at its slot's
+    address, with the release day's slot on the first day and everything clipped to the curfew's start and
+    end."""
     c_start, c_end = curfew["start"], curfew["end"]
-    wins = list(_span(key, d0, d1))
+    wins = list(_placed_span(_place_keys(curfew), d0, d1))
     release, first_day = curfew.get("release_day"), local_day(c_start)
     if release and d0 <= first_day <= d1:
+        here = curfew.get("release_place", 0)
         wins = [w for w in wins if local_day(w[0]) != first_day]
-        wins = sorted({*wins, *windows_for_slots_cached(slots_key([release]), first_day)})
+        wins = sorted({*wins, *((s, e, here) for s, e in windows_for_slots_cached(slots_key([release]), first_day))})
     if wins and (wins[0][0] < c_start or max(w[1] for w in wins) > c_end):
-        wins = [(max(st, c_start), min(en, c_end)) for st, en in wins]
+        wins = [(max(s, c_start), min(e, c_end), p) for s, e, p in wins]
         wins = sorted({w for w in wins if w[0] < w[1]})
     return wins
 
@@ -65,7 +85,7 @@ def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]
         d1 = max(hi_day, tab["d1"] + timedelta(days=SPAN_DAYS)) if hi_day > tab["d1"] else tab["d1"]
     ordered = _windows(curfew, d0, d1)
     tab = curfew["_table"] = {"d0": d0, "d1": d1, "wins": ordered, "starts": [w[0] for w in ordered],
-                              "longest": max((e - s for s, e in ordered), default=0.0),
+                              "longest": max((e - s for s, e, _ in ordered), default=0.0),
                               # the UTC instants between which a query needs no calendar arithmetic
                               "t_lo": _midnight(d0 + timedelta(days=1)), "t_hi": _midnight(d1 + timedelta(days=1))}  # fmt: skip
     return tab
@@ -83,8 +103,9 @@ def _table_for(curfew: dict[str, Any], lo: float, hi: float) -> dict[str, Any]:
     return _table(curfew, local_day(lo) - timedelta(days=1), local_day(hi))
 
 
-def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[float, float]]:
-    """Curfew windows (UTC seconds) overlapping [lo, hi], clipped to the curfew's start and end."""
+def placed_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[float, float, int]]:
+    """Curfew windows (UTC seconds, and the place: which of the curfew's addresses) overlapping [lo, hi],
+    clipped to the curfew's start and end."""
     lo, hi = max(lo, curfew["start"]), min(hi, curfew["end"])
     if lo > hi:
         return []
@@ -92,6 +113,11 @@ def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[f
     i = bisect.bisect_left(tab["starts"], lo - tab["longest"])
     j = bisect.bisect_right(tab["starts"], hi)
     return [w for w in tab["wins"][i:j] if w[1] >= lo]
+
+
+def curfew_windows(curfew: dict[str, Any], lo: float, hi: float) -> list[tuple[float, float]]:
+    """Curfew windows (UTC seconds) overlapping [lo, hi], clipped to the curfew's start and end."""
+    return [(s, e) for s, e, _ in placed_windows(curfew, lo, hi)]
 
 
 def next_window(curfew: dict[str, Any], after: float) -> tuple[float, float] | None:
@@ -114,8 +140,68 @@ def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tup
         if w[0] > hi:
             return None
         if w[1] > after and w[1] >= lo:
-            return w
+            return w[0], w[1]
     return None
+
+
+def timelines(state: dict[str, Any], curfew: dict[str, Any]) -> list[list[list[Any]]]:
+    """An order's presence timelines, one per curfew address (place), kept by address type: a variation that
+    moves a slot keeps each address's history."""
+    by_place = state.get("cf_obs")
+    if not isinstance(by_place, dict):  # a checkpoint from before split addresses: one timeline, the main one
+        by_place = state["cf_obs"] = {place_name(curfew, 0): by_place} if by_place else {}
+    return [by_place.setdefault(name, []) for name in curfew.get("places") or ("PRIMARY",)]
+
+
+def observations(state: dict[str, Any], curfew: dict[str, Any], place: int) -> list[list[Any]]:
+    """The presence timeline at one of an order's curfew addresses."""
+    return timelines(state, curfew)[place]
+
+
+def place_name(curfew: dict[str, Any], place: int) -> str:
+    places = curfew.get("places") or ["PRIMARY"]
+    return str(places[place])
+
+
+class Places(NamedTuple):
+    """Where the hot path finds curfew presence, per index: `home[order code, place]` is the BNG point GPS
+    presence is judged at (NaN where a home unit covers that address, or it has no coordinates), `gps` its
+    mask, `gps_any[order code]` whether GPS judges any of them, and `act_place[activation]` the place a home
+    unit reports for (-1: none)."""
+
+    home: np.ndarray
+    gps: np.ndarray
+    gps_any: np.ndarray
+    act_place: np.ndarray
+
+
+def places_table(orders: dict[str, Any], acts: list[Any], refs: list[str]) -> Places:
+    """The curfew addresses of every order, for the GPS and RF presence paths. A home unit reports presence
+    at the address its activation names (blank: the curfew's main address); an RF tag goes with the main
+    address's unit. GPS judges every curfew address no home unit covers."""
+    act_place = np.full(len(acts), -1, dtype=np.int64)
+    covered: dict[str, set[int]] = {}
+    for i, a in enumerate(acts):
+        cf = getattr(orders.get(a.order_ref), "curfew", None)
+        if not cf or a.device_kind not in ("HMU", "RF_TAG"):
+            continue
+        places = cf.get("places") or ["PRIMARY"]
+        named = a.address_type if a.device_kind == "HMU" else ""
+        place = places.index(named) if named in places else (0 if not named else -1)
+        act_place[i] = place
+        if place >= 0:
+            covered.setdefault(a.order_ref, set()).add(place)
+    width = max([len(o.curfew.get("place_xy") or [None]) for o in orders.values() if o.curfew] or [1])
+    home = np.full((len(refs), width, 2), np.nan)
+    for k, ref in enumerate(refs):
+        o = orders.get(ref)
+        if o is None or not o.curfew:
+            continue
+        for place, xy in enumerate(o.curfew.get("place_xy") or [o.curfew.get("home_xy")]):
+            if xy is not None and place not in covered.get(ref, ()):
+                home[k, place] = xy
+    gps = ~np.isnan(home[:, :, 0])
+    return Places(home, gps, gps.any(axis=1), act_place)
 
 
 def add_observation(obs: list[list[Any]], t: float, present: bool, device_id: str, seq: int) -> None:
