@@ -244,6 +244,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="replays timed (the machine is shared: best and median)")
     parser.add_argument("--no-postgis", action="store_true")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--alerts-out", help="write the alerts here (JSON lines, sorted by id): compare two versions")
     args = parser.parse_args()
     world = ensure_world(args)
     res, times = {}, []
@@ -255,6 +256,9 @@ def main() -> int:
     res["cpu_s_median"] = med
     res["fixes_per_s_per_core_median"] = round(res["gps_fixes"] / med)
     ids = {a["id"] for a in res["alerts"]}
+    if args.alerts_out:
+        with open(args.alerts_out, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(a, sort_keys=True) + "\n" for a in sorted(res["alerts"], key=lambda a: a["id"]))
     others = []
     for b in args.also_batch_seconds or []:
         other = run_replay(world, b)

@@ -44,6 +44,7 @@ class Settings:
     signin_address_window_s: int = 10 * 60
     token_address_failures: int = 20
     token_address_window_s: int = 10 * 60
+    metrics_token: str | None = None  # bearer token a Prometheus scraper sends; without it only loopback may scrape
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -94,6 +95,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         signin_address_window_s=int(e.get("OPENEM_SIGNIN_ADDRESS_WINDOW", str(10 * 60))),
         token_address_failures=int(e.get("OPENEM_TOKEN_ADDRESS_FAILURES", "20")),
         token_address_window_s=int(e.get("OPENEM_TOKEN_ADDRESS_WINDOW", str(10 * 60))),
+        metrics_token=e.get("OPENEM_METRICS_TOKEN") or None,
     )
 
 

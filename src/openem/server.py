@@ -25,6 +25,7 @@ from openem.config import Settings, load_settings
 from openem.orders.queries import case_scopes
 from openem.store.db import Database
 from openem.web import logging as jlog
+from openem.web import openapi
 from openem.web.basemap import map_config
 from openem.web.errors import install_error_handlers
 from openem.web.middleware import BodyLimit, RequestContext
@@ -37,6 +38,7 @@ log = logging.getLogger("openem.web")
 #: catch-all section pages itself).
 WEB_MODULES = [
     "openem.web.api",
+    "openem.web.exposure",
     "openem.web.pages",
     "openem.web.admin",
     "openem.web.admin_audit",
@@ -92,8 +94,9 @@ def create_app(
         title="openem",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        # the API documentation is served by web/exposure (signed-in users only in production)
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     modules = web_modules()
@@ -130,8 +133,9 @@ def create_app(
     for m in modules:
         app.include_router(m.router)
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, hsts=settings.production)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,8 +26,8 @@ class AlertRow(Base):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
     late_detected: Mapped[bool] = mapped_column(Boolean, default=False)
-    evidence: Mapped[list] = mapped_column(JSON, default=list)
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="NEW")  # NEW; triage states come next
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": row_version}

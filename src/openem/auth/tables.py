@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,7 +70,7 @@ class AuditRow(Base):
     records: Mapped[list[str]] = mapped_column(JSON, default=list)
     purpose: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     #: HMAC-SHA256 under the key `key_id` (NULL: a row from before the keyed chain, plain sha256)
     hash: Mapped[str] = mapped_column(String(64))

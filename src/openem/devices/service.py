@@ -37,7 +37,8 @@ def _instant(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
     if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime()
+        converted: datetime = value.to_pydatetime()
+        return converted
     return parse_instant(str(value))
 
 

@@ -37,6 +37,7 @@ def _replay(args: argparse.Namespace) -> int:
     """Replay what can be read; what cannot is counted, written to the rejections file and summarised.
     Exit 0 when the good data was processed; 2 for wrong arguments, 1 when nothing could be read."""
     from openem.monitoring import replay as rp
+    from openem.monitoring.replay_input import Rejections
 
     orders = args.orders or (args.world and os.path.join(args.world, "orders.jsonl"))
     acts = args.activations or (args.world and os.path.join(args.world, "activations.parquet"))
@@ -48,7 +49,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.batch_seconds <= 0 or max_rows < 0:
         print("--batch-seconds must be positive and --batch-rows at least 0", file=sys.stderr)
         return 2
-    rejected = rp.Rejections()
+    rejected = Rejections()
     try:
         table = rp.read_telemetry(tele, rejected)
         docs, activations = rp.read_orders(orders, rejected), rp.read_activations(acts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,22 @@ from openem.telemetry.wire import (
     parse_message,
 )
 
-TYPE_CODES = {"gps": 0, "rf": 1, "alcohol": 2, "battery": 3, "tamper": 4, "checkin": 5, "hmu_power": 6,
-              "hmu_moved": 7, "heartbeat": 8}  # fmt: skip
+
+class MessageType(IntEnum):
+    """The `type` column's codes (int8 in `Columns.type`; -1 an unknown type)."""
+
+    GPS = 0
+    RF = 1
+    ALCOHOL = 2
+    BATTERY = 3
+    TAMPER = 4
+    CHECKIN = 5
+    HMU_POWER = 6
+    HMU_MOVED = 7
+    HEARTBEAT = 8
+
+
+TYPE_CODES = {t.name.lower(): int(t) for t in MessageType}  # wire type name -> code
 
 
 class Lazy(Mapping[str, np.ndarray]):
@@ -90,7 +105,7 @@ class Columns:
     devices: list[str]  # the batch's distinct device ids (shared, unchanged, by every take and slice)
     dev: np.ndarray  # int32 index into devices
     seq: np.ndarray
-    type: np.ndarray  # int8 TYPE_CODES, -1 unknown
+    type: np.ndarray  # int8 MessageType codes, -1 unknown
     t: np.ndarray  # device_time, float seconds UTC
     rx: np.ndarray  # receive_time, float seconds UTC
     f: Mapping[str, np.ndarray]  # float columns (NaN = null)
@@ -121,7 +136,8 @@ def _take(cols: Mapping[str, np.ndarray], idx: np.ndarray | slice, memo: dict[in
 def _times(col: Any) -> np.ndarray:
     if pa.types.is_timestamp(col.type):
         col = pc.cast(col, pa.timestamp("us", tz="UTC"))
-        return pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
+        seconds: np.ndarray = pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
+        return seconds
     return np.array(
         [parse_instant(v).timestamp() if v else np.nan for v in col.to_pylist()], dtype=np.float64
     )

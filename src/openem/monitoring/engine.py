@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from openem.monitoring import battery_path, gps_path, receipts, sparse_path, timed
-from openem.monitoring.columns import Columns, to_columns
+from openem.monitoring import battery_path, gps_path, proximity_path, receipts, sparse_path, timed
+from openem.monitoring.columns import Columns, MessageType, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
     FAR_FUTURE,
@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
 TICK_S = 30.0
+# Alert ids are remembered for a week of processing time after they were raised, so a checkpoint stays
+# bounded. That is longer than any rule looks back (zone episodes keep 6 h of fixes, curfews 3 days of
+# presence), so whatever can raise an alert again does so inside the week; a repeat after it is still the
+# same id, which the alert store ignores (alerts.service.store_alert).
+RAISED_KEEP_S = 7 * 86400.0
+PRUNE_EVERY_S = 3600.0
 
 
 class Engine:
@@ -57,14 +63,15 @@ class Engine:
             None  # replay: the end of the recorded world; silence after it is no evidence
         )
         self.last_tick = 0.0
-        self.raised: set[str] = set()
+        self.raised: dict[str, float] = {}  # alert id -> the watermark when it was raised (pruned behind it)
+        self.raised_pruned = 0.0  # the watermark at the last prune
         self.reg = Registry()  # dense per-device / per-order arrays for the hot path
         self.cf_heap: list[tuple[float, str]] = []  # (next curfew window end, order ref)
         self.cf_touched: set[str] = set()
         self.devices: dict[str, dict[str, Any]] = {}  # per-device rule state of the sparse rules (JSON-safe)
         self.order_state: dict[str, dict[str, Any]] = {}  # per-order rule state (JSON-safe)
         self.flags: list[tuple[str, int, str]] = []  # (device_id, seq, flag) of the last batch
-        self._index: Any = None
+        self._index: Index | None = None
         self._act_pos: dict[str, int] = {}
         self.att_due: np.ndarray | None = None  # per order code: next moment an appointment can be judged
         self._dev_list: list[str] | None = None
@@ -128,7 +135,7 @@ class Engine:
                            person_id=str(d.get("person_id") or ""))  # fmt: skip
         alert["id"], alert["order_ref"] = aid, ref
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, start))
-        self.raised.add(aid)
+        self.raised[aid] = self.watermark
         self._held.append(alert)
 
     def end_order(self, ref: str, at: float | None = None) -> None:
@@ -223,7 +230,7 @@ class Engine:
         # Each message type's rows go to their path straight from the batch: one selection per path, not a
         # copy of the whole batch in event order first.
         typ = cols.type[keep]
-        gps = keep[typ == 0]
+        gps = keep[typ == MessageType.GPS]
         with np.errstate(invalid="ignore"):
             bad = ~(np.isfinite(cols.f["lat"][gps]) & np.isfinite(cols.f["lon"][gps]))  # columnar input is not re-validated
         for r in gps[bad].tolist():
@@ -231,10 +238,10 @@ class Engine:
         gps = gps[~bad]
         if len(gps):
             gps_path.run(self, cols.take(gps), act[gps], g[gps])
-        batt = keep[typ == 3]
+        batt = keep[typ == MessageType.BATTERY]
         if len(batt):
             battery_path.run(self, cols.take(batt), act[batt], g[batt])
-        sparse = keep[(typ > 0) & (typ < 8) & (typ != 3)]
+        sparse = keep[(typ > MessageType.GPS) & (typ < MessageType.HEARTBEAT) & (typ != MessageType.BATTERY)]  # heartbeats only prove contact
         if len(sparse):
             sparse_path.run(self, cols.take(sparse), act[sparse], g[sparse])
 
@@ -291,7 +298,7 @@ class Engine:
                            details=draft.get("details"), person_id=a.person_id if a else "")  # fmt: skip
         if alert["id"] in self.raised:
             return
-        self.raised.add(alert["id"])
+        self.raised[alert["id"]] = self.watermark
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, draft["start"]))
         alert["late_detected"] = bool(late)
         self._new.append(alert)
@@ -305,6 +312,16 @@ class Engine:
         if force or self.watermark - self.last_tick >= TICK_S:
             self.last_tick = self.watermark
             timed.run(self)
+        if self.watermark - self.raised_pruned >= PRUNE_EVERY_S:
+            self.prune_raised()
+
+    def prune_raised(self) -> None:
+        """Forget the ids raised more than RAISED_KEEP_S before the watermark. An id raised before time started
+        (an order quarantined while loading, at watermark 0) is dated now, so its week starts with the data."""
+        self.raised_pruned = self.watermark
+        cut = self.watermark - RAISED_KEEP_S
+        if any(t < cut for t in self.raised.values()):
+            self.raised = {k: (t if t > 0 else self.watermark) for k, t in self.raised.items() if t >= cut or t <= 0}
 
     # ---- checkpoints ---------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -329,7 +346,7 @@ class Engine:
             "registry": self.reg.to_json(),
             "cf_touched": sorted(self.cf_touched),
             "order_state": copy.deepcopy(self.order_state),
-            "raised": sorted(self.raised),
+            "raised": {k: self.raised[k] for k in sorted(self.raised)},
             "quarantined": copy.deepcopy(self.quarantined),
             "held": copy.deepcopy(self._held),
         }
@@ -339,7 +356,11 @@ class Engine:
         if state.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
         eng = cls(state.get("thresholds"))
-        eng.raised = set(state["raised"])  # first: an order quarantined again on restore is not raised again
+        # first: an order quarantined again on restore is not raised again. A list in checkpoints from before
+        # pruning: those ids are kept a week from the checkpoint's watermark.
+        raised = state["raised"]
+        wm = float(state["watermark"])
+        eng.raised = {str(k): float(v) for k, v in raised.items()} if isinstance(raised, dict) else dict.fromkeys(raised, wm)
         eng._held = copy.deepcopy(state.get("held", []))
         for doc in state["orders"]:
             eng.apply_order(doc)  # an order this version cannot read is quarantined, and the rest restored
@@ -365,7 +386,7 @@ class Engine:
         if "p_level" not in state["registry"]["o"]:  # a checkpoint from before proximity moved to the registry
             for ref, st in eng.order_state.items():
                 if "prox" in st:
-                    gps_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
+                    proximity_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
         return eng

@@ -15,6 +15,7 @@ from openem.core.geo import bng_to_wgs84
 from openem.monitoring.model import Activation, OrderSpec, Zone
 from openem.monitoring.registry import Registry
 from openem.monitoring.rules.alcohol import drinking_threshold
+from openem.monitoring.rules.health import comms_limit
 
 
 def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -106,86 +107,16 @@ class Index:
     @classmethod
     def build(cls, orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any], reg: Registry
               ) -> Index:  # fmt: skip
-        g = np.array([reg.device(a.device_id) for a in acts], dtype=np.int64)
-        start = np.array([a.start for a in acts], dtype=np.float64)
-        end = np.array([a.end for a in acts], dtype=np.float64)
-        perm = np.lexsort((start, g)) if acts else np.zeros(0, dtype=np.int64)
-        keys = (g[perm] << 32) + np.floor(start[perm]).astype(np.int64)
-        act_order = np.array([reg.order(a.order_ref) for a in acts], dtype=np.int64)
-        refs = reg.order_refs
-        n = len(refs)
-        act_wearer = np.array([a.role != "VICTIM" for a in acts], dtype=bool)
-        limit = np.full(len(acts), np.nan)
-        for i, a in enumerate(acts):
-            th = (orders[a.order_ref].thresholds if a.order_ref in orders else defaults)["comms"]
-            interval = th["expected_interval_s"].get(a.device_kind)
-            if interval and a.role != "VICTIM":
-                limit[i] = max(interval * th["missed_intervals"], interval + th["min_gap_s"])
+        """The index of the engine's orders and activations (codes from the registry, which it may extend)."""
         rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
-        known = np.zeros(n, dtype=bool)
-        o_start, o_end = np.full(n, np.nan), np.full(n, np.nan)
-        ex_zones, in_zones = [], []
-        ex_lists: list[list[int]] = [[] for _ in range(n)]
-        in_lists: list[list[int]] = [[] for _ in range(n)]
-        ex_bbox = np.full((n, 4), np.nan)
-        home = np.full((n, 2), np.nan)
-        margin = float(defaults["zones"]["max_accuracy_m"])
-        has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        att_lo, att_hi = np.full(n, np.nan), np.full(n, np.nan)
-        prox_ring = np.full(n, np.nan)
-        victim_of: dict[str, str] = {}
-        for i, ref in enumerate(refs):
-            o = orders.get(ref)
-            if o is None:
-                continue
-            known[i], o_start[i], o_end[i] = True, o.start, o.end
-            for z in o.exclusion:
-                ex_lists[i].append(len(ex_zones))
-                ex_zones.append((ref, z))
-            if o.exclusion:
-                b = np.array([z.polygon.bounds for z in o.exclusion])
-                ex_bbox[i] = (
-                    b[:, 0].min() - margin,
-                    b[:, 1].min() - margin,
-                    b[:, 2].max() + margin,
-                    b[:, 3].max() + margin,
-                )
-            for z in o.inclusion:
-                in_lists[i].append(len(in_zones))
-                in_zones.append((ref, z))
-            if o.curfew and o.curfew["home_xy"] and ref not in rf_orders:
-                home[i] = o.curfew["home_xy"]
-            has_att[i] = bool(o.attendance)
-            if o.attendance:
-                att_lo[i] = min(a["start"] for a in o.attendance)
-                att_hi[i] = max(a["end"] for a in o.attendance)
-            if o.proximity:
-                prox_ring[i] = o.proximity["pre_alert_m"] * o.thresholds["proximity"]["rearm_factor"]
-            if o.proximity and o.proximity.get("victim_device_id"):
-                has_prox[i] = True
-                victim_of[str(o.proximity["victim_device_id"])] = ref
+        act = _activation_arrays(orders, acts, defaults, reg)
+        per_order = _order_arrays(orders, reg.order_refs, rf_orders, float(defaults["zones"]["max_accuracy_m"]))
+        victim_of = per_order.pop("victim_of")
         for a in acts:
             if a.role == "VICTIM":
                 victim_of.setdefault(a.device_id, a.order_ref)
-        victim_order = np.full(len(reg.dev_ids), -1, dtype=np.int64)
-        for dev, ref in victim_of.items():
-            code = reg.device(dev)
-            victim_order = (
-                np.r_[victim_order, np.full(code + 1 - len(victim_order), -1, dtype=np.int64)]
-                if code >= len(victim_order)
-                else victim_order
-            )
-            victim_order[code] = reg.order(ref)
-        ex_ptr, ex_flat = _csr(ex_lists)
-        in_ptr, in_flat = _csr(in_lists)
-        wgs = _wgs84_boxes(ex_bbox)
-        inner = np.array([_inner(z.polygon, margin) for _, z in in_zones], dtype=object)
-        return cls(keys, g[perm], start[perm], end[perm], perm, list(refs), known, act_order, act_wearer, g, start, end,
-                   limit, np.array([a.device_kind == "NFD" for a in acts], dtype=bool),
-                   np.array([defaults["battery"]["charge_every_h"] if a.device_kind in defaults["battery"]["charged_daily"]
-                             else np.nan for a in acts], dtype=np.float64), _alcohol_conditions(orders, acts), o_start, o_end, ex_zones, np.array([z.polygon for _, z in ex_zones], dtype=object), ex_ptr,
-                   ex_flat, ex_bbox, *wgs, in_zones, np.array([z.polygon for _, z in in_zones], dtype=object), inner, in_ptr,
-                   in_flat, home, ~np.isnan(home[:, 0]), (in_ptr[1:] - in_ptr[:-1]) > 0, has_att, att_lo, att_hi, victim_order, has_prox, prox_ring, victim_of)  # fmt: skip
+        return cls(**act, **per_order, refs=list(reg.order_refs), victim_of=victim_of,
+                   victim_order=_victim_order(victim_of, reg))  # fmt: skip
 
     def resolve(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The index (into the engine's activations) live at each row's event time, or -1."""
@@ -196,6 +127,101 @@ class Index:
         ic = np.clip(i, 0, None)
         ok = (i >= 0) & (self.act_g[ic] == g) & (t >= self.act_start[ic]) & (t < self.act_end[ic])
         return np.where(ok, self.act_perm[ic], -1)
+
+
+def _activation_arrays(orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any],
+                       reg: Registry) -> dict[str, Any]:  # fmt: skip
+    """The per-activation fields: the (device, start) lookup and what each activation's rules need."""
+    g = np.array([reg.device(a.device_id) for a in acts], dtype=np.int64)
+    start = np.array([a.start for a in acts], dtype=np.float64)
+    end = np.array([a.end for a in acts], dtype=np.float64)
+    perm = np.lexsort((start, g)) if acts else np.zeros(0, dtype=np.int64)
+    limit = np.full(len(acts), np.nan)
+    for i, a in enumerate(acts):
+        th = (orders[a.order_ref].thresholds if a.order_ref in orders else defaults)["comms"]
+        interval = th["expected_interval_s"].get(a.device_kind)
+        if interval and a.role != "VICTIM":
+            limit[i] = float(comms_limit(interval, th))
+    battery = defaults["battery"]
+    return {
+        "keys": (g[perm] << 32) + np.floor(start[perm]).astype(np.int64),
+        "act_g": g[perm], "act_start": start[perm], "act_end": end[perm], "act_perm": perm,
+        "act_order": np.array([reg.order(a.order_ref) for a in acts], dtype=np.int64),
+        "act_wearer": np.array([a.role != "VICTIM" for a in acts], dtype=bool),
+        "a_g": g, "a_start": start, "a_end": end, "a_limit": limit,
+        "a_nfd": np.array([a.device_kind == "NFD" for a in acts], dtype=bool),
+        "a_charge_h": np.array([battery["charge_every_h"] if a.device_kind in battery["charged_daily"] else np.nan
+                                for a in acts], dtype=np.float64),
+        "a_alc": _alcohol_conditions(orders, acts),
+    }  # fmt: skip
+
+
+def _order_arrays(orders: dict[str, OrderSpec], refs: list[str], rf_orders: set[str], margin: float) -> dict[str, Any]:
+    """The per-order fields (by registry code): span, zones (CSR lists and boxes), GPS curfew home,
+    appointments' span, proximity; and `victim_of` (victim device -> order ref) from the documents."""
+    n = len(refs)
+    known = np.zeros(n, dtype=bool)
+    o_start, o_end = np.full(n, np.nan), np.full(n, np.nan)
+    ex_zones: list[tuple[str, Zone]] = []
+    in_zones: list[tuple[str, Zone]] = []
+    ex_lists: list[list[int]] = [[] for _ in range(n)]
+    in_lists: list[list[int]] = [[] for _ in range(n)]
+    ex_bbox = np.full((n, 4), np.nan)
+    home = np.full((n, 2), np.nan)
+    has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    att_lo, att_hi = np.full(n, np.nan), np.full(n, np.nan)
+    prox_ring = np.full(n, np.nan)
+    victim_of: dict[str, str] = {}
+    for i, ref in enumerate(refs):
+        o = orders.get(ref)
+        if o is None:
+            continue
+        known[i], o_start[i], o_end[i] = True, o.start, o.end
+        for z in o.exclusion:
+            ex_lists[i].append(len(ex_zones))
+            ex_zones.append((ref, z))
+        if o.exclusion:
+            b = np.array([z.polygon.bounds for z in o.exclusion])
+            ex_bbox[i] = (b[:, 0].min() - margin, b[:, 1].min() - margin, b[:, 2].max() + margin,
+                          b[:, 3].max() + margin)  # fmt: skip
+        for z in o.inclusion:
+            in_lists[i].append(len(in_zones))
+            in_zones.append((ref, z))
+        if o.curfew and o.curfew["home_xy"] and ref not in rf_orders:
+            home[i] = o.curfew["home_xy"]
+        has_att[i] = bool(o.attendance)
+        if o.attendance:
+            att_lo[i] = min(a["start"] for a in o.attendance)
+            att_hi[i] = max(a["end"] for a in o.attendance)
+        if o.proximity:
+            prox_ring[i] = o.proximity["pre_alert_m"] * o.thresholds["proximity"]["rearm_factor"]
+        if o.proximity and o.proximity.get("victim_device_id"):
+            has_prox[i] = True
+            victim_of[str(o.proximity["victim_device_id"])] = ref
+    ex_ptr, ex_flat = _csr(ex_lists)
+    in_ptr, in_flat = _csr(in_lists)
+    ex_lon0, ex_lat0, ex_lon1, ex_lat1 = _wgs84_boxes(ex_bbox)
+    return {
+        "known": known, "o_start": o_start, "o_end": o_end,
+        "ex_zones": ex_zones, "ex_poly": np.array([z.polygon for _, z in ex_zones], dtype=object),
+        "ex_ptr": ex_ptr, "ex_flat": ex_flat, "ex_bbox": ex_bbox,
+        "ex_lon0": ex_lon0, "ex_lat0": ex_lat0, "ex_lon1": ex_lon1, "ex_lat1": ex_lat1,
+        "in_zones": in_zones, "in_poly": np.array([z.polygon for _, z in in_zones], dtype=object),
+        "in_inner": np.array([_inner(z.polygon, margin) for _, z in in_zones], dtype=object),
+        "in_ptr": in_ptr, "in_flat": in_flat, "has_in": (in_ptr[1:] - in_ptr[:-1]) > 0,
+        "home": home, "gps_home": ~np.isnan(home[:, 0]),
+        "has_att": has_att, "att_lo": att_lo, "att_hi": att_hi,
+        "has_prox": has_prox, "prox_ring": prox_ring, "victim_of": victim_of,
+    }  # fmt: skip
+
+
+def _victim_order(victim_of: dict[str, str], reg: Registry) -> np.ndarray:
+    """Per device code: the order whose victim device it is (-1: none)."""
+    codes = {reg.device(dev): reg.order(ref) for dev, ref in victim_of.items()}  # may register new codes
+    out = np.full(len(reg.dev_ids), -1, dtype=np.int64)
+    for dev_code, order_code in codes.items():
+        out[dev_code] = order_code
+    return out
 
 
 def _alcohol_conditions(orders: dict[str, OrderSpec], acts: list[Activation]) -> np.ndarray:

@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any
 
 from openem.core.time import LONDON, iso, local_to_utc, parse_instant
+from openem.monitoring.catalogue import severity_of
 
 FAR_FUTURE = 4_102_444_800.0  # 2100-01-01
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -189,14 +190,7 @@ class Activation:
         return out
 
 
-SEVERITY = {
-    "exclusion_entry": "HIGH", "proximity": "HIGH", "strap_tamper": "HIGH", "case_tamper": "HIGH",
-    "alcohol_skin_tamper": "HIGH", "alcohol_drinking": "HIGH", "curfew_absent": "HIGH",
-    "curfew_late_return": "MEDIUM", "curfew_early_leave": "MEDIUM", "curfew_absence": "MEDIUM",
-    "inclusion_exit": "MEDIUM", "attendance_missed": "MEDIUM", "proximity_pre_alert": "MEDIUM",
-    "checkin_missed": "MEDIUM", "checkin_failed": "MEDIUM", "unmonitored_no_device": "MEDIUM",
-    "unmonitored_silent": "MEDIUM", "no_comms": "MEDIUM", "hmu_moved": "MEDIUM", "order_unusable": "HIGH",
-}  # fmt: skip
+# Severity, label and description of every kind live in one place: openem.monitoring.catalogue.
 
 
 def make_alert(kind: str, *, order: OrderSpec | None, device_id: str, condition_id: str, start: float,
@@ -207,7 +201,7 @@ def make_alert(kind: str, *, order: OrderSpec | None, device_id: str, condition_
     return {
         "id": alert_id(kind, order_ref, device_id, condition_id, round(start, 3)),
         "kind": kind,
-        "severity": SEVERITY.get(kind, "LOW"),
+        "severity": severity_of(kind),  # an uncatalogued kind is refused
         "person_id": order.person_id if order else person_id,
         "order_ref": order_ref,
         "device_id": device_id,

@@ -10,6 +10,7 @@ import numpy as np
 
 from openem.monitoring.columns import Columns
 from openem.monitoring.index import Index
+from openem.monitoring.rules import health
 from openem.monitoring.sorting import GROUP_SHIFT, by_group_int, sorted_within_keys
 
 if TYPE_CHECKING:
@@ -106,8 +107,7 @@ def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarr
     ac = np.clip(a, 0, None)
     base = np.maximum(np.maximum(prev, ix.a_start[ac]), eng.started)
     limit = ix.a_limit[ac]
-    with np.errstate(invalid="ignore"):
-        due = (a >= 0) & (rx - base > limit)
+    due = (a >= 0) & health.silent(rx, base, limit)
     rows = np.flatnonzero(due)
     if not len(rows):
         return
@@ -120,12 +120,10 @@ def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarr
         act_i = eng.activations[int(a[r])]
         order_spec = eng.orders[act_i.order_ref]
         last, lim = float(base[r]), float(limit[r])
-        interval = lim / max(order_spec.thresholds["comms"]["missed_intervals"], 1.0)
         evidence = [[act_i.device_id, int(prev_seq[r])]] if prev[r] >= last and prev_seq[r] >= 0 else []
-        eng.emit({"kind": "no_comms", "start": last + min(interval, lim), "evidence": evidence,
-                   "details": {"silent_s": round(float(rx[r]) - last), "limit_s": lim}},
-                  order_spec, act_i, act_i.device_id, condition_id="device_health",
-                  late=eng.received_at - (last + lim) > late_after)  # fmt: skip
+        draft = health.no_comms_draft(last, lim, float(rx[r]) - last, evidence, order_spec.thresholds["comms"])
+        eng.emit(draft, order_spec, act_i, act_i.device_id, condition_id="device_health",
+                 late=eng.received_at - (last + lim) > late_after)
 
 
 def last_seen(eng: Engine, cols: Columns, g: np.ndarray) -> None:

@@ -8,22 +8,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from openem.monitoring.columns import Columns, Lazy
+from openem.monitoring.columns import MessageType as T
 from openem.monitoring.model import kind_condition
 from openem.monitoring.rules import alcohol, curfew, health, presence
 
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
 
+TAMPER, CHECKIN, HMU_POWER, HMU_MOVED = (int(t) for t in (T.TAMPER, T.CHECKIN, T.HMU_POWER, T.HMU_MOVED))  # plain ints: looked up per row
+
 
 def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
     """A batch's sparse rows, in event time. The rest (after `_rf` and `_alcohol`) are few: their columns are
     turned into plain lists once (indexing numpy arrays one element at a time cost more than the rules)."""
     kinds_a = cols.type
-    if (kinds_a == 1).any():
-        _rf(eng, cols, act, kinds_a == 1)
-    if (kinds_a == 2).any():
-        _alcohol(eng, cols, act, g, kinds_a == 2)
-    rest = np.flatnonzero((kinds_a != 1) & (kinds_a != 2))
+    rf, alc = kinds_a == T.RF, kinds_a == T.ALCOHOL
+    if rf.any():
+        _rf(eng, cols, act, rf)
+    if alc.any():
+        _alcohol(eng, cols, act, g, alc)
+    rest = np.flatnonzero(~rf & ~alc)
     if not len(rest):
         return
     cols, act = cols.take(rest), act[rest]
@@ -33,8 +37,8 @@ def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
     # String columns are read one value at a time: converting a whole column of Python strings for the
     # few tamper and check-in rows cost more than everything else here.
     text = cols.s.item if isinstance(cols.s, Lazy) else (lambda key, r: cols.s[key][r])
-    mains = cols.b["mains"].tolist() if 6 in kinds else []
-    moved = cols.b["moved"].tolist() if 7 in kinds else []
+    mains = cols.b["mains"].tolist() if T.HMU_POWER in kinds else []
+    moved = cols.b["moved"].tolist() if T.HMU_MOVED in kinds else []
     late_after = eng.defaults["late"]["late_after_s"]
     for r, kind in enumerate(kinds):
         a = eng.activations[acts[r]]
@@ -43,13 +47,13 @@ def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
         order = eng.orders.get(a.order_ref)
         st = eng.dstate(dev)
         drafts: list[dict[str, Any]] = []
-        if kind == 4:
+        if kind == TAMPER:
             drafts = health.tamper(st, t, str(text("tamper_kind", r)), str(text("tamper_state", r)), msg)
-        elif kind == 5:
+        elif kind == CHECKIN:
             drafts = presence.checkin(st, t, str(text("result", r)), msg, rxs[r])
-        elif kind == 6:
+        elif kind == HMU_POWER:
             drafts = health.hmu(st, t, "hmu_power", bool(mains[r]), msg)
-        elif kind == 7:
+        elif kind == HMU_MOVED:
             drafts = health.hmu(st, t, "hmu_moved", bool(moved[r]), msg)
         late = rxs[r] - t > late_after
         for d in drafts:
@@ -69,11 +73,11 @@ def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
     touched: dict[str, float] = {}
     act_place = eng.curfew_places(eng.index()).act_place  # the curfew address each home unit is at
     for k, a_i in enumerate(acts):
-        obs = obs_of.get(a_i, False)
-        if obs is False:
+        if a_i not in obs_of:
             order, place = eng.orders.get(eng.activations[a_i].order_ref), int(act_place[a_i])
-            obs = obs_of[a_i] = (curfew.observations(eng.ostate(order.ref), order.curfew, place)
-                                 if order and order.curfew and place >= 0 else None)  # fmt: skip
+            obs_of[a_i] = (curfew.observations(eng.ostate(order.ref), order.curfew, place)
+                           if order and order.curfew and place >= 0 else None)  # fmt: skip
+        obs = obs_of[a_i]
         if obs is None:
             continue
         curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k])

@@ -6,12 +6,13 @@ no communication, overdue check-ins and the unmonitored test. Decisions are the 
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from openem.monitoring.model import FAR_FUTURE
-from openem.monitoring.rules import curfew, presence
+from openem.monitoring.index import Index
+from openem.monitoring.model import FAR_FUTURE, OrderSpec
+from openem.monitoring.rules import attendance, curfew, health, presence
 
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 KEEP_OBS_S = 3 * 86400.0
 
 
-def _next_window(cf: dict, after: float) -> tuple[float, float]:
+def _next_window(cf: dict[str, Any], after: float) -> tuple[float, float]:
     """(start, end) of the first window ending after `after` (within a week; else none: FAR_FUTURE)."""
     return curfew.next_window(cf, after) or (FAR_FUTURE, FAR_FUTURE)
 
@@ -46,8 +47,10 @@ def _fa(eng: Engine, ref: str) -> float:
     return float(order.thresholds["curfew"]["finalise_after_s"]) if order else 0.0
 
 
-def _curfew_order(eng: Engine, order, due: bool) -> None:  # noqa: ANN001
+def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
     wm, cf, ref = eng.now(), order.curfew, order.ref
+    if cf is None:
+        return
     st = eng.ostate(ref)
     fa = _fa(eng, ref)
     touch = st.pop("cf_touch", None)
@@ -98,18 +101,17 @@ def run(eng: Engine) -> None:
     live = (ix.a_start <= wm) & (wm < ix.a_end) & ix.act_wearer & o_active[oc]
     last = np.maximum(np.maximum(eng.reg.d["rx"][ix.a_g], ix.a_start), eng.started)
     d = eng.reg.d
-    silent = wm - last > ix.a_limit  # False where the limit is NaN (a device not expected to talk)
+    silent = health.silent(wm, last, ix.a_limit)
     due = live & silent & (d["nc_from"][ix.a_g] != last)  # and not yet raised for this silence
     for i in np.flatnonzero(due):
         a = eng.activations[i]
         d["nc_from"][ix.a_g[i]] = last[i]
         seq = int(eng.reg.d["rx_seq"][ix.a_g[i]])
         evidence = [[a.device_id, seq]] if eng.reg.d["rx"][ix.a_g[i]] >= last[i] and seq >= 0 else []
-        limit = float(ix.a_limit[i])
-        interval = limit / max(eng.orders[a.order_ref].thresholds["comms"]["missed_intervals"], 1.0)
-        eng.emit({"kind": "no_comms", "start": float(last[i]) + min(interval, limit), "evidence": evidence,
-                  "details": {"silent_s": round(wm - float(last[i])), "limit_s": limit}},
-                 eng.orders[a.order_ref], a, a.device_id, condition_id="device_health")  # fmt: skip
+        order = eng.orders[a.order_ref]
+        draft = health.no_comms_draft(float(last[i]), float(ix.a_limit[i]), wm - float(last[i]), evidence,
+                                      order.thresholds["comms"])  # fmt: skip
+        eng.emit(draft, order, a, a.device_id, condition_id="device_health")
     for i in np.flatnonzero(live & ix.a_nfd & (d["ci_next"][ix.a_g] <= wm)):  # a check-in may be overdue
         a = eng.activations[i]
         st = eng.dstate(a.device_id)
@@ -120,7 +122,7 @@ def run(eng: Engine) -> None:
     _unmonitored(eng, ix, live, last)
 
 
-def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  # noqa: ANN001
+def _unmonitored(eng: Engine, ix: Index, live: np.ndarray, last: np.ndarray) -> None:
     wm = eng.now()
     n = len(ix.refs)
     o_active = ix.known & (ix.o_start <= wm) & (wm < ix.o_end)
@@ -134,11 +136,7 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
     if len(live) and live.any():
         np.maximum.at(o_rx, ix.act_order[live], last[live])
     th = eng.defaults["unmonitored"]
-    with np.errstate(invalid="ignore"):
-        cand = o_active & (
-            (~fitted & (wm - ix.o_start > th["unfitted_grace_h"] * 3600))
-            | (fitted & (wm - o_rx >= th["silent_days"] * 86400))
-        )
+    cand = o_active & presence.unmonitored_due(wm, ix.o_start, fitted, o_rx, th)
     o = eng.reg.o  # index k is the registry's order code
     same = (o["um_fitted"][:n] == fitted) & (o["um_rx"][:n] == o_rx)  # judged already on these inputs
     for k in np.flatnonzero(cand & ~same):
@@ -153,7 +151,7 @@ def _unmonitored(eng: Engine, ix, live: np.ndarray, last: np.ndarray) -> None:  
             eng.emit(d, order, None, "", condition_id="unmonitored")
 
 
-def _attendance_missed(eng: Engine, ix, o_active: np.ndarray, wm: float) -> None:  # noqa: ANN001
+def _attendance_missed(eng: Engine, ix: Index, o_active: np.ndarray, wm: float) -> None:
     """Appointments that ended (plus the finalising delay) unattended. `eng.att_due` keeps per order the
     earliest such moment still to come (a lower bound: an attended appointment only makes it later), so
     the Python below runs for an order only when one of its appointments can be judged."""
@@ -162,15 +160,7 @@ def _attendance_missed(eng: Engine, ix, o_active: np.ndarray, wm: float) -> None
     for k in np.flatnonzero(o_active & (eng.att_due <= wm)):
         order = eng.orders[ix.refs[k]]
         done = eng.ostate(order.ref).setdefault("attended", {})
-        fa = order.thresholds["curfew"]["finalise_after_s"]
-        nxt = np.inf
-        for appt in order.attendance:
-            if appt["id"] in done:
-                continue
-            if wm >= appt["end"] + fa:
-                done[appt["id"]] = None
-                eng.emit({"kind": "attendance_missed", "start": appt["start"], "end": appt["end"], "evidence": [],
-                          "details": {"appointment_id": appt["id"]}}, order, None, "", condition_id=appt["id"])  # fmt: skip
-            else:
-                nxt = min(nxt, appt["end"] + fa)
+        drafts, nxt = attendance.missed(order.attendance, done, wm, order.thresholds["curfew"]["finalise_after_s"])
+        for draft in drafts:
+            eng.emit(draft, order, None, "", condition_id=draft.pop("condition_id"))
         eng.att_due[k] = nxt

@@ -158,7 +158,10 @@ def _row_to_order(number: int, raw: list[str]) -> tuple[dict[str, Any] | None, l
         )
     if errors:
         return None, errors
-    opt = lambda key: row[key] or None  # noqa: E731
+
+    def opt(key: str) -> Any:
+        return row[key] or None
+
     doc = {
         "ref": f"COURT-{row['case_ref']}" if row["case_ref"] else None,
         "version": 1,

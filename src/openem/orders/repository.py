@@ -43,7 +43,7 @@ class OrderVersionRow(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(20))
     request_type: Mapped[str] = mapped_column(String(30))
-    document: Mapped[dict] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -143,7 +143,7 @@ class SqlOrderRepository:
             update(OrderRow).where(OrderRow.ref == record.ref, OrderRow.row_version == expected).values(**values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if getattr(result, "rowcount", 0) != 1:
             raise Conflict("Somebody else changed this order while you were working on it: reload it and try again")
         self._loaded_at[record.ref] = expected + 1
         self._write_versions(record)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,49 +72,36 @@ def ingest_batch(session: Session, raw: bytes, *, source: str, sender: str = "",
              "device_id": _text(r.device_id, 64),
              "seq": r.seq if isinstance(r.seq, int) and -2**63 <= r.seq < 2**63 else None, "raw": _text(r.raw)} for r in parsed.rejections])
 
-    # drop in-batch duplicates, then those already stored
+    # drop in-batch duplicates here; those already stored are the rows the insert skips (ON CONFLICT DO
+    # NOTHING ... RETURNING says which were new). A lookup of the stored keys first scanned the whole primary
+    # key on SQLite for every batch (a row-value IN list is not searched by index), so ingest slowed as the
+    # store grew; and it raced: two gateways resending one message could both see it as new.
     unique: dict[tuple[str, int], Message] = {}
     for m in parsed.messages:
         if m.message_id in unique:
             result.duplicates += 1
         else:
             unique[m.message_id] = m
-    keys = list(unique)
-    existing: set[tuple[str, int]] = set()
-    for i in range(0, len(keys), 400):
-        chunk = keys[i:i + 400]
-        rows = session.execute(
-            select(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).where(
-                tuple_(TelemetryMessageRow.device_id, TelemetryMessageRow.seq).in_(chunk))
-        ).all()
-        existing.update((r[0], r[1]) for r in rows)
-    result.duplicates += len(existing)
-    fresh = [m for k, m in unique.items() if k not in existing]
-
-    history = activations_live(session, {m.device_id for m in fresh})
-    msg_rows, trail_rows = [], []
-    for m in fresh:
-        act = resolve(history.get(m.device_id), m.device_time)
-        flags = list(m.flags)
+    history = activations_live(session, {m.device_id for m in unique.values()})
+    resolved = {k: (m, resolve(history.get(m.device_id), m.device_time)) for k, m in unique.items()}
+    stored = _store_messages(session, batch.id, resolved)
+    result.duplicates += len(unique) - len(stored)
+    trail_rows = []
+    for key, (m, act) in resolved.items():
+        if key not in stored:
+            continue
         if act is None:
-            flags.append("no_activation")
             result.no_activation += 1
-        else:
-            result.activation_of[m.message_id] = (act.activation_id, act.person_id, act.order_ref)
-        msg_rows.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "device_time": m.device_time,
-                         "receive_time": m.receive_time, "payload": m.payload, "flags": flags,
-                         "activation_id": act.activation_id if act else None,
-                         "person_id": act.person_id if act else None, "batch_id": batch.id})
-        if m.type == "gps" and act is not None:
+            result.accepted.append(Message(m.device_id, m.seq, m.type, m.device_time, m.receive_time, m.payload,
+                                           (*m.flags, "no_activation")))
+            continue
+        result.activation_of[key] = (act.activation_id, act.person_id, act.order_ref)
+        result.accepted.append(m)
+        if m.type == "gps":
             trail_rows.append({"device_id": m.device_id, "seq": m.seq, "person_id": act.person_id,
                                "activation_id": act.activation_id, "device_time": m.device_time,
                                "lat": m.payload["lat"], "lon": m.payload["lon"],
                                "accuracy_m": m.payload["accuracy_m"]})
-        result.accepted.append(m if not flags or tuple(flags) == m.flags else
-                               Message(m.device_id, m.seq, m.type, m.device_time, m.receive_time, m.payload,
-                                       tuple(flags)))
-    if msg_rows:
-        session.execute(_insert(session, TelemetryMessageRow.__table__).on_conflict_do_nothing(), msg_rows)
     if trail_rows:
         session.execute(_insert(session, TrailPointRow.__table__).on_conflict_do_nothing(), trail_rows)
     batch.accepted = len(result.accepted)
@@ -123,3 +109,20 @@ def ingest_batch(session: Session, raw: bytes, *, source: str, sender: str = "",
     batch.rejected = len(result.rejections)
     session.flush()
     return result
+
+
+def _store_messages(session: Session, batch_id: int,
+                    resolved: dict[tuple[str, int], tuple[Message, Any]]) -> set[tuple[str, int]]:
+    """Insert the messages, skipping any already stored; returns the keys of those inserted now."""
+    if not resolved:
+        return set()
+    rows = []
+    for m, act in resolved.values():
+        rows.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "device_time": m.device_time,
+                     "receive_time": m.receive_time, "payload": m.payload,
+                     "flags": [*m.flags, "no_activation"] if act is None else list(m.flags),
+                     "activation_id": act.activation_id if act else None,
+                     "person_id": act.person_id if act else None, "batch_id": batch_id})
+    t = TelemetryMessageRow.__table__
+    stmt = _insert(session, t).on_conflict_do_nothing().returning(t.c.device_id, t.c.seq)
+    return {(r[0], r[1]) for r in session.execute(stmt, rows)}

@@ -32,8 +32,8 @@ class MqttIngest:
         self._ready = threading.Event()  # set by the SUBACK (or by a refusal, with `_refused` saying why)
         self._refused = ""
         self._subscribe_mid: int | None = None
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                                  manual_ack=True)
+        version = mqtt.CallbackAPIVersion.VERSION2  # type: ignore[attr-defined]
+        self.client = mqtt.Client(version, client_id=client_id, clean_session=False, manual_ack=True)
         if parsed.username:
             self.client.username_pw_set(parsed.username, parsed.password)
         self.client.on_connect = self._on_connect

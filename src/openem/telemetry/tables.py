@@ -4,6 +4,7 @@ Flags, never deletion: nothing here is updated or deleted by processing."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,7 +35,7 @@ class TelemetryMessageRow(Base):
     type: Mapped[str] = mapped_column(String(16))
     device_time: Mapped[datetime] = mapped_column(UTCDateTime())
     receive_time: Mapped[datetime] = mapped_column(UTCDateTime())
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     activation_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     person_id: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -14,7 +14,7 @@ from openem.auth import audit
 from openem.bus.parking import parked_count, parked_messages, requeue
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require
-from openem.web.pages import render
+from openem.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

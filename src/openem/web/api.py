@@ -17,6 +17,7 @@ from openem.auth.service import create_user
 from openem.auth.tables import UserRow
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require, signed_in
+from openem.web.exposure import metrics_reader
 
 router = APIRouter()
 
@@ -47,7 +48,7 @@ def _parked(db: Any) -> int | None:
         return None
 
 
-@router.get("/metrics", tags=["platform"])
+@router.get("/metrics", tags=["platform"], dependencies=[Depends(metrics_reader)])
 def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openem.core.errors import OpenEMError, TooManyRequests, Unauthenticated
+from openem.web import openapi
 
 log = logging.getLogger("openem.web")
 
@@ -20,12 +21,13 @@ def wants_html(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
-    return request.app.state.templates.TemplateResponse(
+    page: Response = request.app.state.templates.TemplateResponse(
         request,
         "error.html",
         {"title": title, "message": message, "caller": getattr(request.state, "caller", None)},
         status_code=status,
     )
+    return page
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,17 +76,19 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request refused"
         if exc.status_code == 404:
             message = "Page not found" if wants_html(request) else "Not found"
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body it cannot decode (not UTF-8, say): the 422 of any body that is not JSON
+            return await validation_error(request, RequestValidationError([{"type": "json_invalid", "loc": ("body",)}]))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path takes, not only the first route's
+            headers["Allow"] = ", ".join(openapi.allowed_methods(request.app, request.scope))
         if wants_html(request) and exc.status_code in (404, 405):
-            return error_page(
-                request,
-                exc.status_code,
-                "Page not found",
-                "If you typed the web address, check it is correct.",
-            )
+            page = error_page(request, exc.status_code, "Page not found", "If you typed the web address, check it is correct.")
+            page.headers.update(headers)
+            return page
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return JSONResponse(
-            {"error": codes.get(exc.status_code, "error"), "message": message}, status_code=exc.status_code
-        )
+        return JSONResponse({"error": codes.get(exc.status_code, "error"), "message": message},
+                            status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -23,8 +23,9 @@ class RequestContext:
     """Assigns a request id (or keeps a sane incoming X-Request-ID), logs one JSON line per request, adds
     security headers, and records metrics."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,6 +50,7 @@ class RequestContext:
                      b"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
                      b"script-src 'self'; frame-ancestors 'none'"),
                 ]
+                headers = exposure_headers(scope["path"], headers, hsts=self.hsts)
                 message["headers"] = headers
             await send(message)
 
@@ -63,6 +65,24 @@ class RequestContext:
             log.info("request", extra={"method": scope["method"], "path": scope["path"],
                                        "status": status_holder["status"], "ms": round(elapsed * 1000, 1)})
             request_id_var.reset(token)
+
+
+#: answers that hold no personal data and may be cached: static files, GOV.UK assets, the health check, the
+#: base map's tiles (a browser caches the ranges it read rather than fetching them on every map)
+CACHEABLE_PREFIXES = ("/static/", "/assets/")
+CACHEABLE_PATHS = frozenset({"/health", "/basemap.pmtiles"})
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+def exposure_headers(path: str, headers: list[tuple[bytes, bytes]], *, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """`Cache-Control: no-store` on every page and API answer (they hold personal or location data, and a
+    shared computer's cache or a proxy must not keep them), whatever the route set; HSTS in production."""
+    if not (path.startswith(CACHEABLE_PREFIXES) or path in CACHEABLE_PATHS):
+        headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"pragma", b"expires")]
+        headers.append((b"cache-control", b"no-store"))
+    if hsts:
+        headers.append((b"strict-transport-security", HSTS))
+    return headers
 
 
 class BodyLimit:

@@ -77,3 +77,10 @@ def test_with_an_extract_the_map_pages_draw_it(tmp_path, db, db_url, extract):
 def test_a_tile_url_still_works_without_an_extract(tmp_path, db, db_url):
     page = zones_page(world_with(tmp_path, db, db_url, OPENEM_TILE_URL="/tiles/{z}/{x}/{y}.png"))
     assert 'data-tiles="/tiles/{z}/{x}/{y}.png"' in page and "protomaps-leaflet" not in page
+
+
+def test_the_extract_may_be_cached_by_the_browser_unlike_pages(tmp_path, db, db_url, extract):
+    c = world_with(tmp_path, db, db_url, OPENEM_BASEMAP_PMTILES=extract).signed_in("demo-order-creator-court")
+    r = c.get("/basemap.pmtiles", headers={"Range": "bytes=0-15"})
+    assert r.status_code == 206 and r.headers["cache-control"] == "private, max-age=86400"
+    assert c.get("/admin/users").headers["cache-control"] == "no-store"

@@ -143,17 +143,17 @@ def test_a_late_fix_outside_the_zone_inside_a_visit_splits_it_in_event_time() ->
 
 
 def test_zone_history_is_pruned_at_a_fix_outside_and_never_mid_episode() -> None:
-    from openem.monitoring import gps_path
+    from openem.monitoring.rules import zones
     from openem.monitoring.rules.zones import CLEAR, CONFIRMED
 
     hour = 3600.0
     # fixes every 10 minutes for 10 hours, outside the zone at 2 h and 3.5 h, inside otherwise
     hist = [[i * 600.0, CLEAR if i * 600.0 in (2 * hour, 3.5 * hour) else CONFIRMED, "GPS-1", i] for i in range(61)]
-    gps_path._prune_history(hist)
+    zones.prune_history(hist)
     assert hist[0][0] == 3.5 * hour and hist[0][1] == CLEAR  # the last fix outside before the 6-h cut (4 h)
     episode = [[i * 600.0, CONFIRMED, "GPS-1", i] for i in range(61)]  # one 10-hour visit: kept whole
-    gps_path._prune_history(episode)
+    zones.prune_history(episode)
     assert len(episode) == 61
-    long = [[float(i), CONFIRMED, "GPS-1", i] for i in range(gps_path.ZONE_HISTORY_MAX + 5)]
-    gps_path._prune_history(long)
-    assert len(long) == gps_path.ZONE_HISTORY_MAX and long[0][3] == 5  # a bound on memory all the same
+    long = [[float(i), CONFIRMED, "GPS-1", i] for i in range(zones.ZONE_HISTORY_MAX + 5)]
+    zones.prune_history(long)
+    assert len(long) == zones.ZONE_HISTORY_MAX and long[0][3] == 5  # a bound on memory all the same

@@ -15,6 +15,7 @@ from openem.alerts.web.reads import alert_reads
 from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
+from openem.monitoring.catalogue import describe
 from openem.orders.queries import case_scopes, map_context
 from openem.store.db import UnitOfWork
 from openem.telemetry.queries import evidence_messages
@@ -22,19 +23,6 @@ from openem.web.deps import Caller, deny_as_missing, get_uow, require
 from openem.web.rendering import render
 
 router = APIRouter()
-
-KIND_LABELS = {
-    "curfew_absent": "Absent for the whole curfew", "curfew_late_return": "Late home for curfew",
-    "curfew_early_leave": "Left home during curfew", "exclusion_entry": "Entered an exclusion zone",
-    "exclusion_possible": "Possibly entered an exclusion zone", "inclusion_exit": "Left an inclusion zone",
-    "attendance_missed": "Missed an appointment", "alcohol_drinking": "Drinking detected",
-    "alcohol_contaminant": "Environmental alcohol (not drinking)", "alcohol_skin_tamper": "Alcohol sensor off the skin",
-    "strap_tamper": "Strap tampered", "case_tamper": "Case tampered", "low_battery": "Low battery",
-    "not_charging": "Not charged daily", "no_comms": "No communication", "gps_lost": "GPS lost while moving",
-    "hmu_power_loss": "Home unit lost power", "hmu_moved": "Home unit moved", "checkin_missed": "Missed check-in",
-    "checkin_failed": "Failed check-in", "proximity_pre_alert": "Near the victim (pre-alert)",
-    "proximity_alert": "Too close to the victim", "unmonitored": "Not being monitored",
-}
 
 
 def _visible(uow: UnitOfWork, caller: Caller, rows: list[AlertRow]) -> list[AlertRow]:
@@ -54,7 +42,7 @@ def _visible(uow: UnitOfWork, caller: Caller, rows: list[AlertRow]) -> list[Aler
 
 
 def alert_json(a: AlertRow) -> dict[str, Any]:
-    return {"alert_id": a.alert_id, "kind": a.kind, "label": KIND_LABELS.get(a.kind, a.kind.replace("_", " ")),
+    return {"alert_id": a.alert_id, "kind": a.kind, "label": describe(a.kind).label, "description": describe(a.kind).description,
             "severity": a.severity, "order_ref": a.order_ref, "person_id": a.person_id, "device_id": a.device_id,
             "condition_id": a.condition_id, "start": a.start.isoformat(), "end": a.end.isoformat() if a.end else None,
             "detected_at": a.detected_at.isoformat(), "late_detected": a.late_detected, "status": a.status,

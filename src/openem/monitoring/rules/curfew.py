@@ -7,16 +7,21 @@ evaluated as a whole (pure `evaluate_window`): absence segments longer than the 
 late return (absent at the start, back later), early leave (leaves and is still out at the end), absence
 (out and back in the middle) or absent for the whole period. Windows come from the Europe/London timetable
 through `local_to_utc`, so DST nights are one hour shorter or longer, never wrong.
+
+With no home unit, presence comes from GPS: `at_home` is the vectorised kernel the engine runs over a batch
+of fixes, `at_home_one` its oracle for one fix.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from openem.core.time import local_to_utc
 from openem.monitoring.model import local_day, place_keys, slots_key, windows_for_slots_cached
@@ -41,7 +46,7 @@ def _place_keys(curfew: dict[str, Any]) -> tuple[tuple[tuple[str | None, str, st
     keys = curfew.get("_place_keys")
     if keys is None:  # a spec not made by parse_order
         keys = curfew["_place_keys"] = place_keys(curfew["slots"], curfew.get("slot_place"))
-    return keys  # type: ignore[no-any-return]
+    return keys
 
 
 @lru_cache(maxsize=8192)
@@ -74,7 +79,7 @@ def _table(curfew: dict[str, Any], lo_day: date, hi_day: date) -> dict[str, Any]
     """The curfew's windows for a span of local days covering [lo_day, hi_day], sorted, cached on the spec
     (immutable once parsed): a window is looked up by bisection instead of rebuilt from the timetable. The
     span grows a few days at a time as time passes, and starts afresh when it has moved far."""
-    tab = curfew.get("_table")
+    tab: dict[str, Any] | None = curfew.get("_table")
     if tab is not None and tab["d0"] <= lo_day and hi_day <= tab["d1"]:
         return tab
     if tab is None or abs((lo_day - tab["d0"]).days) > 4 * SPAN_DAYS:
@@ -140,8 +145,23 @@ def _next_within(curfew: dict[str, Any], after: float, horizon_days: int) -> tup
         if w[0] > hi:
             return None
         if w[1] > after and w[1] >= lo:
-            return w[0], w[1]
+            return (float(w[0]), float(w[1]))
     return None
+
+
+def at_home_one(x: float, y: float, hx: float, hy: float, acc: float, th: dict[str, Any]) -> bool:
+    """Is a GPS fix at the curfew address: within `gps_home_radius_m` of it, give or take the fix's
+    accuracy (capped at `gps_max_accuracy_m`)?"""
+    return bool(math.hypot(x - hx, y - hy) <= th["gps_home_radius_m"] + min(acc, th["gps_max_accuracy_m"]))
+
+
+def at_home(x: NDArray[np.float64], y: NDArray[np.float64], hx: NDArray[np.float64], hy: NDArray[np.float64],
+            acc: NDArray[np.float64], th: dict[str, Any]) -> NDArray[np.bool_]:  # fmt: skip
+    """`at_home_one` for a batch of fixes, each against its own order's address."""
+    result: NDArray[np.bool_] = np.hypot(x - hx, y - hy) <= th["gps_home_radius_m"] + np.minimum(
+        acc, th["gps_max_accuracy_m"]
+    )
+    return result
 
 
 def timelines(state: dict[str, Any], curfew: dict[str, Any]) -> list[list[list[Any]]]:

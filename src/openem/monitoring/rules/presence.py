@@ -1,5 +1,10 @@
 """Non-fitted check-ins, proximity to a victim's device, and the unmonitored test.
 
+Proximity: `boxes_within` over the bounding boxes of each party's fixes (`group_bounds`) is the engine's
+pre-filter; it never rules out a pair `proximity` would judge within its ring (property-tested).
+Unmonitored: `unmonitored` decides one order; `unmonitored_due` is its vectorised kernel over every order,
+run once an hour (property-tested against it).
+
 Check-ins: a `fail` or `missed` result from the device, or no report at all for a scheduled check-in.
 Proximity: evaluated whenever either party reports, against the other's latest fix if it is fresh
 (`stale_s`); pre-alert ring and alert ring, re-armed once the pair is apart by `rearm_factor` × pre-alert.
@@ -12,6 +17,9 @@ import math
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from openem.monitoring.model import local_day, windows_for_slots_cached
 
 
@@ -21,7 +29,7 @@ def checkin(state: dict[str, Any], t: float, result: str, msg: tuple[str, int], 
     (`received`, when it reached us, decides whether it was in time to count: see `checkin_overdue`)."""
     state["ci_rx"] = sorted([*_reports(state), [t, t if received is None else received]])[-16:]
     if result in ("fail", "missed"):
-        return [{"kind": f"checkin_{'failed' if result == 'fail' else 'missed'}", "start": t,
+        return [{"kind": "checkin_failed" if result == "fail" else "checkin_missed", "start": t,
                  "evidence": [list(msg)], "details": {"result": result}}]  # fmt: skip
     return []
 
@@ -63,7 +71,8 @@ def checkin_overdue(
 def _reports(state: dict[str, Any]) -> list[list[float]]:
     """[event time, receive time] of the recent reports (older checkpoints kept event times only)."""
     if "ci_rx" in state:
-        return state["ci_rx"]
+        reports: list[list[float]] = state["ci_rx"]
+        return reports
     return [[c, c] for c in state.get("ci_times", [])]
 
 
@@ -94,6 +103,31 @@ def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, ac
     return []
 
 
+def boxes_within(w: NDArray[np.float64], v: NDArray[np.float64], ring: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per pair: could a point of the wearer's box `w` and one of the victim's box `v` ([min x, min y, max x,
+    max y] rows, a column per pair) be within `ring` metres? The gap between the boxes is never more than the
+    distance between any two of their points, so a pair it rules out cannot trouble `proximity`."""
+    with np.errstate(invalid="ignore"):
+        gap_x = np.maximum(np.maximum(v[0] - w[2], w[0] - v[2]), 0.0)
+        gap_y = np.maximum(np.maximum(v[1] - w[3], w[1] - v[3]), 0.0)
+        result: NDArray[np.bool_] = np.hypot(gap_x, gap_y) <= ring
+    return result
+
+
+def group_bounds(j: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """Bounding box [min x, min y, max x, max y] of the points of each group 0..k-1 (inf where empty)."""
+    b = np.array([np.full(k, np.inf), np.full(k, np.inf), np.full(k, -np.inf), np.full(k, -np.inf)])
+    if not len(j):
+        return b
+    o = np.argsort(j, kind="stable")
+    js, xs, ys = j[o], x[o], y[o]
+    starts = np.flatnonzero(np.r_[True, js[1:] != js[:-1]])
+    g = js[starts]
+    b[0, g], b[1, g] = np.minimum.reduceat(xs, starts), np.minimum.reduceat(ys, starts)
+    b[2, g], b[3, g] = np.maximum.reduceat(xs, starts), np.maximum.reduceat(ys, starts)
+    return b
+
+
 def unmonitored(order_start: float, now: float, fitted: bool, last_rx: float | None, th: dict[str, Any]
                 ) -> dict[str, Any] | None:  # fmt: skip
     """An active order with no fitted device past the fitting grace, or its devices silent for 14+ days."""
@@ -105,3 +139,13 @@ def unmonitored(order_start: float, now: float, fitted: bool, last_rx: float | N
         return {"kind": "unmonitored_silent", "start": last_rx, "evidence": [],
                 "details": {"silent_days": round((now - last_rx) / 86400, 1)}}  # fmt: skip
     return None
+
+
+def unmonitored_due(now: float, order_start: NDArray[np.float64], fitted: NDArray[np.bool_],
+                    last_rx: NDArray[np.float64], th: dict[str, Any]) -> NDArray[np.bool_]:  # fmt: skip
+    """`unmonitored(...) is not None` for arrays of orders (`last_rx` read where fitted)."""
+    with np.errstate(invalid="ignore"):
+        result: NDArray[np.bool_] = (~fitted & (now - order_start > th["unfitted_grace_h"] * 3600)) | (
+            fitted & (now - last_rx >= th["silent_days"] * 86400)
+        )
+    return result

@@ -9,6 +9,7 @@ last accepted fix) are dropped before they reach this rule.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,24 @@ import shapely
 from numpy.typing import NDArray
 
 CONFIRMED, POSSIBLE, CLEAR = 2, 1, 0
+
+# The alert each zone kind raises at each level `step` reaches.
+ALERT_KINDS = {"exclusion": {"confirmed": "exclusion_entry", "possible": "exclusion_possible"},
+               "inclusion": {"confirmed": "inclusion_exit", "possible": "inclusion_possible_exit"}}  # fmt: skip
+
+ZONE_HISTORY_S = 6 * 3600.0  # classified fixes kept per zone to judge late ones in event time
+ZONE_HISTORY_MAX = 2000
+
+
+def classify_one(polygon: Any, x: float, y: float, acc: float, outside: bool = False) -> int:
+    """One fix against one zone, the plain way (the oracle of `classify_inside` / `classify_outside`): its
+    uncertainty circle wholly inside (CONFIRMED), across the edge (POSSIBLE), or clear (CLEAR); for an
+    inclusion zone (`outside`) wholly outside is CONFIRMED and wholly inside CLEAR."""
+    point = shapely.Point(x, y)
+    inside = polygon.contains(point)
+    if polygon.boundary.distance(point) < acc:
+        return POSSIBLE
+    return CONFIRMED if inside != outside else CLEAR
 
 
 def classify_inside(polygons: NDArray[Any], x: NDArray[np.float64], y: NDArray[np.float64],
@@ -79,6 +98,32 @@ def step(state: dict[str, Any], t: float, cls: int, msg: tuple[str, int], confir
             state["praised"] = True
             out.append({"level": "possible", "start": state["first"], "evidence": list(state["ev"])})
     return out
+
+
+def rejudge(hist: list[list[Any]], entry: list[Any], th: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Insert a late fix `[t, cls, device_id, seq]` in event time into a zone's history and run the machine
+    again from the start of the episode it falls in (after the last fix outside before it): the state after
+    the newest fix, and the alerts found (those raised before keep their ids)."""
+    pos = bisect.bisect_right(hist, entry[0], key=lambda e: e[0])
+    hist.insert(pos, entry)
+    start = pos
+    while start > 0 and hist[start - 1][1] != CLEAR:
+        start -= 1
+    state, hits = new_state(), []
+    for t, k, dev, seq in hist[start:]:
+        hits += step(state, t, k, (dev, seq), th["confirmations"], th["dwell_s"])
+    return state, hits
+
+
+def prune_history(hist: list[list[Any]]) -> None:
+    """Keep ZONE_HISTORY_S of fixes, from a fix outside the zone (an episode's history is kept whole), and
+    at most ZONE_HISTORY_MAX."""
+    if hist[0][0] >= hist[-1][0] - ZONE_HISTORY_S - 3600 and len(hist) <= ZONE_HISTORY_MAX:
+        return  # an hour's slack: pruned about once an hour
+    cut = bisect.bisect_left(hist, hist[-1][0] - ZONE_HISTORY_S, key=lambda e: e[0])
+    while cut > 0 and hist[cut][1] != CLEAR:
+        cut -= 1
+    del hist[: max(cut, len(hist) - ZONE_HISTORY_MAX)]
 
 
 M_PER_DEG_LAT = 111_132.0  # metres per degree of latitude near Great Britain's latitudes (110.9-111.4 km)

@@ -1,5 +1,7 @@
 """Alembic environment: the metadata of every capability's tables (collected in openem.wiring)."""
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine, pool
 
@@ -9,7 +11,7 @@ target_metadata = load_all_tables()
 config = context.config
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: Any, autogen_context: Any) -> Any:
     """Render openem's column types as their plain SQLAlchemy equivalents, so revisions import nothing of ours."""
     from openem.store.types import UTCDateTime
 
@@ -20,6 +22,8 @@ def render_item(type_, obj, autogen_context):
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic: no sqlalchemy.url (openem.store.migrate sets it)")
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

@@ -1,0 +1,106 @@
+"""Victim proximity through the engine: each party's latest position and the alert level reached live in the
+registry's order arrays (decision 0012). A pre-filter (`rules.presence.boxes_within` over the bounding boxes
+of the batch's fixes and the last known ones) leaves the orders whose parties stay far apart to numpy; the rest
+go fix by fix through the pure rule `rules.presence.proximity`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from openem.monitoring.index import Index
+from openem.monitoring.rules import presence
+
+if TYPE_CHECKING:
+    from openem.monitoring.engine import Engine
+    from openem.monitoring.gps_path import GpsRows
+
+
+def run(eng: Engine, ix: Index, f: GpsRows) -> None:
+    """Victim proximity. Each party's latest position and the level reached live in the registry; an order
+    whose two parties stay far apart in the batch only has them updated there (numpy). The rest go fix by
+    fix through `presence.proximity`, its state taken from the registry and put back."""
+    if not ix.has_prox.any():
+        return
+    c, act, g, oc, x, y, acc, m, late = f.c, f.act, f.g, f.oc, f.x, f.y, f.acc, f.ok, f.late
+    wearer_rows = m & ix.act_wearer[act] & ix.has_prox[oc]
+    victim_rows = m & ~ix.act_wearer[act]
+    rows = np.flatnonzero(wearer_rows | victim_rows)
+    if not len(rows):
+        return
+    vo = ix.victim_order
+    pair = np.where(
+        wearer_rows[rows], oc[rows], np.where(g[rows] < len(vo), vo[np.minimum(g[rows], len(vo) - 1)], -1)
+    )
+    rows, pair = rows[pair >= 0], pair[pair >= 0]
+    near = _near_pairs(eng, ix, rows, pair, wearer_rows, x, y)
+    o = eng.reg.o
+    far, far_pair = rows[~near], pair[~near]
+    side_w = wearer_rows[far]
+    key = far_pair * 2 + side_w
+    _, last = np.unique(key[::-1], return_index=True)
+    last = len(key) - 1 - last  # each party's latest row
+    for side, sel in (("w", side_w[last]), ("v", ~side_w[last])):
+        r, k = far[last[sel]], far_pair[last[sel]]
+        o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = c.t[r], x[r], y[r], acc[r]
+        o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = g[r], c.seq[r]
+    o["p_level"][far_pair] = 0
+    near_rows, near_pair = rows[near], pair[near]
+    for k in np.unique(near_pair).tolist():
+        order = eng.orders.get(ix.refs[k])
+        if order is None or not order.proximity:
+            continue
+        st = _prox_state(eng, k)
+        mine = near_rows[near_pair == k]  # both parties' fixes, in event time (rows are grouped by device)
+        for r in mine[np.argsort(c.t[mine], kind="stable")].tolist():
+            dev = c.devices[c.dev[r]]
+            side = "w" if wearer_rows[r] else "v"
+            drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
+                                        (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
+            for d in drafts:
+                eng.emit(d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r]))
+        save_prox_state(eng, k, st)
+
+
+def _prox_state(eng: Engine, k: int) -> dict[str, Any]:
+    """The proximity rule's state for order code k, built from the registry (which alone keeps it)."""
+    o, reg = eng.reg.o, eng.reg
+    st: dict[str, Any] = {}
+    for side in "wv":
+        if o[f"p{side}_dev"][k] >= 0:
+            st[side] = [float(o[f"p{side}_t"][k]), float(o[f"p{side}_x"][k]), float(o[f"p{side}_y"][k]),
+                        float(o[f"p{side}_acc"][k]), reg.dev_ids[int(o[f"p{side}_dev"][k])], int(o[f"p{side}_seq"][k])]  # fmt: skip
+    st["level"] = int(o["p_level"][k])
+    return st
+
+
+def save_prox_state(eng: Engine, k: int, st: dict[str, Any]) -> None:
+    """Put order code k's proximity state (from `presence.proximity`, or an older checkpoint) in the registry."""
+    o, reg = eng.reg.o, eng.reg
+    for side in "wv":
+        if side in st:
+            t, px, py, pacc, dev, seq = st[side]
+            o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = t, px, py, pacc
+            o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = reg.device(dev), seq
+    o["p_level"][k] = int(st.get("level", 0))
+
+
+def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
+                x: np.ndarray, y: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
+    this batch's fixes and the last known ones, grown by the ring), or has an alert level been reached? Only
+    those rows take the Python path."""
+    codes, inv = np.unique(pair, return_inverse=True)
+    k, o = len(codes), eng.reg.o
+    finite = np.ones(k, dtype=bool)
+    box = {}
+    for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
+        b = presence.group_bounds(inv[mask], x[rows[mask]], y[rows[mask]], k)
+        px, py = o[f"p{side}_x"][codes], o[f"p{side}_y"][codes]  # NaN where not known: fmin/fmax skip it
+        b = np.array([np.fmin(b[0], px), np.fmin(b[1], py), np.fmax(b[2], px), np.fmax(b[3], py)])
+        finite &= np.isfinite(b).all(axis=0)
+        box[side] = b
+    close = finite & (presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes]) | (o["p_level"][codes] > 0))
+    result: np.ndarray = close[inv]
+    return result
