@@ -7,7 +7,7 @@ if [ ! -d node_modules/govuk-frontend ] || [ package-lock.json -nt node_modules/
   npm ci --no-audit --no-fund --loglevel=error
 fi
 V=src/openem/web/static/vendor
-rm -rf "$V" && mkdir -p "$V/govuk/assets" "$V/moj" "$V/leaflet" "$V/axe" "$V/autocomplete" "$V/swagger-ui"
+rm -rf "$V" && mkdir -p "$V/govuk/assets" "$V/moj" "$V/leaflet" "$V/axe" "$V/autocomplete" "$V/swagger-ui" "$V/pmtiles" "$V/protomaps-leaflet"
 cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js "$V/govuk/"
 cp -r node_modules/govuk-frontend/dist/govuk/assets/images "$V/govuk/assets/"   # no fonts: GDS Transport is reserved for GOV.UK
 cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js "$V/moj/"
@@ -17,6 +17,9 @@ cp node_modules/axe-core/axe.min.js "$V/axe/"
 cp node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.js node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.css "$V/autocomplete/"
 # /api/docs: Swagger UI served from here, under the same content-security policy as every page
 cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css "$V/swagger-ui/"
+# a local base map (OPENEM_BASEMAP_PMTILES): the PMTiles reader and the vector renderer for Leaflet
+cp node_modules/pmtiles/dist/pmtiles.js "$V/pmtiles/"
+cp node_modules/protomaps-leaflet/dist/protomaps-leaflet.js "$V/protomaps-leaflet/"
 # GDS Transport is reserved for GOV.UK: drop its @font-face rules so browsers do not ask for the font files.
 python3 - "$V/govuk/govuk-frontend.min.css" <<'PY'
 import re, sys

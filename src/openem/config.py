@@ -30,6 +30,8 @@ class Settings:
     #: /health answers 503 past these (seconds): the oldest outbox message waiting, the engine not having run
     health_outbox_max_age_s: float = 300.0
     health_engine_max_lag_s: float = 900.0
+    #: a PMTiles extract served at /basemap.pmtiles and drawn under every map (OPENEM_BASEMAP_PMTILES)
+    basemap_pmtiles: Path | None = None
     #: audit chain keys: "ID:SECRET[,ID:SECRET...]" (the first signs, the rest verify) or one bare secret
     audit_key: str | None = None
     audit_key_file: Path = Path("var/audit_keys.json")  # keys made by `openem audit rotate-key` (mode 0600)
@@ -85,6 +87,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
         health_outbox_max_age_s=float(e.get("OPENEM_HEALTH_OUTBOX_MAX_AGE_S", "300")),
         health_engine_max_lag_s=float(e.get("OPENEM_HEALTH_ENGINE_MAX_LAG_S", "900")),
+        basemap_pmtiles=Path(e["OPENEM_BASEMAP_PMTILES"]).resolve() if e.get("OPENEM_BASEMAP_PMTILES") else None,
         audit_key=audit_key,
         audit_key_file=key_file,
         audit_anchor_paths=anchor_paths,

@@ -23,9 +23,11 @@ from fastapi.staticfiles import StaticFiles
 from openem import __version__
 from openem.bus.dispatch import OutboxDispatcher, deliver_locally
 from openem.config import Settings, load_settings
+from openem.orders.queries import case_scopes
 from openem.store.db import Database
 from openem.web import logging as jlog
 from openem.web import openapi
+from openem.web.basemap import map_config
 from openem.web.errors import install_error_handlers
 from openem.web.middleware import BodyLimit, RequestContext
 from openem.web.rendering import SHELL_STATIC, templates
@@ -39,6 +41,9 @@ WEB_MODULES = [
     "openem.web.api",
     "openem.web.exposure",
     "openem.web.pages",
+    "openem.web.admin",
+    "openem.web.admin_audit",
+    "openem.web.basemap",
     "openem.web.admin_parked",
     "openem.telemetry.web",
     "openem.orders.web",
@@ -102,6 +107,9 @@ def create_app(
     app.state.registry = registry
     app.state.templates = templates([d / "templates" for _, d in capabilities if (d / "templates").is_dir()])
     publish: Callable[[str, str, dict[str, Any]], None]
+    app.state.templates.env.globals["map_config"] = map_config(settings)
+    # the admin pages check a caseload's order exists; the shell cannot import orders, so it is handed the query
+    app.state.case_scopes = case_scopes
     if settings.bus_url.startswith("nats://"):
         from openem.bus.nats import NatsPublisher
 

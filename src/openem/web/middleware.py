@@ -67,9 +67,10 @@ class RequestContext:
             request_id_var.reset(token)
 
 
-#: answers that hold no personal data and may be cached: static files, GOV.UK assets, the health check
+#: answers that hold no personal data and may be cached: static files, GOV.UK assets, the health check, the
+#: base map's tiles (a browser caches the ranges it read rather than fetching them on every map)
 CACHEABLE_PREFIXES = ("/static/", "/assets/")
-CACHEABLE_PATHS = frozenset({"/health"})
+CACHEABLE_PATHS = frozenset({"/health", "/basemap.pmtiles"})
 HSTS = b"max-age=31536000; includeSubDomains"
 
 

@@ -1,20 +1,17 @@
-"""Pages: sign in, sign out, a home page per role, user administration."""
+"""Pages: sign in, sign out, a home page per role (user administration is in `admin.py`, the audit log in
+`admin_audit.py`)."""
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from openem.auth.roles import ROLE_LABELS, Role
-from openem.auth.service import PasswordIdentity, create_user, end_session, set_active, start_session
-from openem.auth.tables import UserRow
-from openem.auth.throttle import Limits, locked_usernames, unlock_account
-from openem.core.errors import Conflict, Invalid, TooManyRequests, Unauthenticated
-from openem.core.time import utcnow
+from openem.auth.service import PasswordIdentity, end_session, start_session
+from openem.auth.throttle import Limits
+from openem.core.errors import TooManyRequests, Unauthenticated
 from openem.store.db import UnitOfWork
 from openem.web.deps import (
     PRE_CSRF_COOKIE,
@@ -24,8 +21,6 @@ from openem.web.deps import (
     client_address,
     csrf_protect,
     get_uow,
-    read_form,
-    require,
     signed_in,
     signer,
 )
@@ -44,8 +39,8 @@ HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
     "field": [("Orders awaiting installation", "/orders", "Orders accepted and waiting for a fitting")],
     "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
     "mi": [("Management information", "/", "Coming with the management-information capability")],
-    "admin": [("Manage users", "/admin/users", "Add users, set roles, deactivate accounts"),
-              ("Check the audit log", "/admin/audit", "Verify the audit chain has not been tampered with"),
+    "admin": [("Manage users", "/admin/users", "Add users, change roles, scopes and caseloads, reset passwords"),
+              ("Check the audit log", "/admin/audit", "Who did what and when; check the audit chain is intact"),
               ("Parked messages", "/admin/parked-messages", "Messages that failed every delivery: retry them")],
 }
 ROLE_HOME = {
@@ -136,53 +131,3 @@ def home(request: Request, caller: Caller = Depends(signed_in), uow: UnitOfWork 
     return render(request, "home.html", {"sections": sections, "parked": parked_notice(uow.session, caller),
                                          "figures": figures_for(uow.session, p)})
 
-
-@router.get("/admin/users")
-def users_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("users:manage"))) -> Response:
-    users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
-    return render(request, "admin_users.html", {"users": users, "roles": list(Role), "errors": [], "form": {},
-                                                "locked": locked_usernames(uow.session, utcnow())})
-
-
-@router.post("/admin/users", dependencies=[Depends(csrf_protect)])
-def users_create(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-                       caller: Caller = Depends(require("users:manage")), form: Any = Depends(read_form)) -> Response:
-    data = {k: str(form.get(k, ""))[:300] for k in ("username", "password", "display_name", "email", "organisation", "police_area")}
-    roles = [str(r) for r in form.getlist("roles")][:12]
-    try:
-        create_user(uow.session, actor=caller.actor, roles=roles, restricted=form.get("restricted") == "yes", **data)
-    except (Invalid, Conflict) as exc:
-        uow.session.rollback()
-        users = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
-        data.pop("password")
-        return render(request, "admin_users.html", {"users": users, "roles": list(Role), "form": data,
-                                                    "errors": [(exc.field or "username", exc.message)],
-                                                    "locked": locked_usernames(uow.session, utcnow())}, status=422)
-    return RedirectResponse("/admin/users?added=1", status_code=303)
-
-
-@router.post("/admin/users/{user_id}/deactivate", dependencies=[Depends(csrf_protect)])
-def users_deactivate(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
-                     caller: Caller = Depends(require("users:manage"))) -> Response:
-    set_active(uow.session, actor=caller.actor, user_id=user_id[:40], active=False)
-    return RedirectResponse("/admin/users", status_code=303)
-
-
-@router.post("/admin/users/{user_id}/unlock", dependencies=[Depends(csrf_protect)])
-def users_unlock(user_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
-                 caller: Caller = Depends(require("users:manage"))) -> Response:
-    user = uow.session.get(UserRow, user_id[:40])
-    if user is None:
-        raise Invalid("No such user", field="user_id")
-    unlock_account(uow.session, actor=caller.actor, username=user.username)
-    return RedirectResponse("/admin/users", status_code=303)
-
-
-@router.get("/admin/audit")
-def audit_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("audit:read"))) -> Response:
-    from openem.auth import audit
-    from openem.auth.tables import AuditRow
-
-    report = audit.verify_chain(uow.session)
-    recent = uow.session.execute(select(AuditRow).order_by(AuditRow.seq.desc()).limit(50)).scalars().all()
-    return render(request, "admin_audit.html", {"report": report, "recent": recent})

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from openem.alerts.queries import open_alert_count
 from openem.alerts.tables import AlertRow
+from openem.alerts.web.reads import alert_reads
 from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
 from openem.monitoring.catalogue import describe
-from openem.orders.queries import case_scopes
+from openem.orders.queries import case_scopes, map_context
 from openem.store.db import UnitOfWork
 from openem.telemetry.queries import evidence_messages
 from openem.web.deps import Caller, deny_as_missing, get_uow, require
@@ -51,14 +52,27 @@ def alert_json(a: AlertRow) -> dict[str, Any]:
 
 
 @router.get("/api/alerts", tags=["alerts"])
-def list_alerts(limit: int = Query(50, ge=1, le=500), kind: str | None = Query(None, max_length=40),
+def list_alerts(request: Request, limit: int = Query(50, ge=1, le=500), kind: str | None = Query(None, max_length=40),
                 uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("alerts:read"))) -> list[dict[str, Any]]:
     stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(limit * 4)
     if kind:
         stmt = stmt.where(AlertRow.kind == kind)
     rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:limit]
-    audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=[r.alert_id for r in rows][:100])
+    record_list_read(request, uow, caller, rows, page_view=False)
     return [alert_json(r) for r in rows]
+
+
+def record_list_read(request: Request, uow: UnitOfWork, caller: Caller, rows: list[AlertRow], *, page_view: bool) -> None:
+    """Audit a read of the alerts list (decision 0018): a page view or an API client's call always; the page's
+    own polling only when it shows this session alerts not yet recorded for it, naming just those."""
+    ids = [r.alert_id for r in rows]
+    ws = caller.web_session
+    new = alert_reads(request.app.state).unrecorded(ws.id, ids) if ws is not None else ids
+    if page_view or ws is None:
+        audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=ids)
+    elif new:
+        audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=new,
+                     details={"polled": True, "shown": len(ids)})
 
 
 def load_alert(request: Request, uow: UnitOfWork, caller: Caller, alert_id: str, purpose: str) -> tuple[AlertRow, list[dict[str, Any]]]:
@@ -92,7 +106,7 @@ def get_alert(alert_id: str, request: Request, purpose: str = Query("", max_leng
 def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("alerts:read"))) -> Response:
     stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(200)
     rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:50]
-    audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=[r.alert_id for r in rows][:100])
+    record_list_read(request, uow, caller, rows, page_view=True)
     live = getattr(request.app.state, "live", None)
     return render(request, "alerts/list.html", {"alerts": [alert_json(r) for r in rows], "live": live})
 
@@ -104,8 +118,10 @@ def alert_page(alert_id: str, request: Request, uow: UnitOfWork = Depends(get_uo
     import json
 
     geo = [p for p in points if p["lat"] is not None and p["lon"] is not None]
+    context = map_context(uow.session, row.order_ref)  # the order's addresses and zones, drawn around the evidence
     return render(request, "alerts/detail.html", {"a": alert_json(row), "details": row.details, "points": points,
-                                                   "geo_json": json.dumps(geo), "tile_url": request.app.state.settings.tile_url or ""})
+                                                   "geo_json": json.dumps(geo), "context_json": json.dumps(context),
+                                                   "has_context": bool(context["addresses"] or context["zones"])})
 
 
 def home_figures(session: Any, principal: Any) -> list[Figure]:

@@ -16,6 +16,7 @@ from openem.orders import policy as policy_data
 from openem.orders.documents import MAX_GEOJSON_BYTES, zone_from_geojson
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import DAYS
+from openem.orders.queries import map_context_of
 from openem.orders.rules.base import Context
 from openem.orders.service import OrderInvalid
 from openem.orders.web.context import OrderContext, order_route
@@ -53,23 +54,8 @@ def zones_of(doc: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
 
 
 def map_data(request: Request, doc: dict[str, Any]) -> str:
-    addresses = [
-        {
-            "label": f"{a.get('line1') or ''} {a.get('postcode') or ''}".strip(),
-            "lat": a.get("lat"),
-            "lon": a.get("lon"),
-        }
-        for a in (get_path(doc, "addresses") or [])
-        if isinstance(a, dict)
-        and isinstance(a.get("lat"), int | float)
-        and isinstance(a.get("lon"), int | float)
-    ]
-    zones = [
-        {"kind": kind, "name": z.get("name") or "", "geometry": z.get("geometry")}
-        for kind, _, z in zones_of(doc)
-    ]
-    tiles = getattr(request.app.state.settings, "tile_url", "") or ""
-    return json.dumps({"addresses": addresses, "zones": zones, "tiles": tiles})
+    """The order's addresses, curfew address and zones for the map (the base map comes from the page)."""
+    return json.dumps(map_context_of(doc))
 
 
 def zone_at(doc: dict[str, Any], target: str) -> tuple[str, int, dict[str, Any]] | None:

@@ -1,19 +1,26 @@
-// Evidence map: positions with their accuracy circles. Base tiles only when configured; works without them.
+// Evidence map: the order's context (curfew address, other addresses, zones with their names) drawn by
+// /static/openem-map.js, then the evidence positions with their accuracy circles. Works without any tiles.
 (function () {
   const el = document.getElementById('evidence-map');
-  if (!el || !window.L) return;
+  if (!el || !window.L || !window.openemMap) return;
   const points = JSON.parse(el.dataset.points || '[]');
-  // A string tooltip goes in as HTML: give Leaflet a text node, so no text from the data is ever markup.
-  const text = (s) => { const span = document.createElement('span'); span.textContent = String(s); return span; };
-  const map = L.map(el, { attributionControl: false });
-  if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
-  L.control.scale({ imperial: false }).addTo(map);
-  map.setView(points.length ? [points[0].lat, points[0].lon] : [52.5, -1.5], points.length ? 16 : 6);
+  const context = JSON.parse(el.dataset.context || '{}');
+  const drawn = window.openemMap.create(el, context);
+  const map = drawn.map;
   const layer = L.featureGroup().addTo(map);
   points.forEach((p, i) => {
     L.circle([p.lat, p.lon], { radius: p.accuracy_m || 10, color: '#1d70b8', weight: 1, fillOpacity: 0.1 }).addTo(layer);
-    L.circleMarker([p.lat, p.lon], { radius: 5, color: '#d4351c', fillOpacity: 0.9 }).bindTooltip(text(`${i + 1}: ${p.time.slice(11, 19)}`)).addTo(layer);
+    // a text node, not a string: Leaflet puts a string tooltip in as HTML
+    L.circleMarker([p.lat, p.lon], { radius: 5, color: '#d4351c', fillOpacity: 0.9 }).bindTooltip(drawn.tip(`${i + 1}: ${p.time.slice(11, 19)}`)).addTo(layer);
   });
   if (points.length > 1) L.polyline(points.map((p) => [p.lat, p.lon]), { color: '#d4351c', weight: 2 }).addTo(layer);
-  if (points.length > 1) map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 17 });
+  if (points.length > 1) {
+    map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 17 });
+  } else if (points.length === 1) {
+    map.setView([points[0].lat, points[0].lon], 16);
+  } else if (drawn.bounds.length) {
+    map.fitBounds(drawn.bounds, { padding: [40, 40], maxZoom: 15 });
+  } else {
+    map.setView([52.5, -1.5], 6);
+  }
 })();

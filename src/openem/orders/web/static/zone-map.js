@@ -1,28 +1,16 @@
 // Zone drawing: click the map to add the corners of a polygon; the polygon is kept as GeoJSON in the hidden
-// "geometry" field. Works without base tiles (blank map with the order's addresses as markers).
+// "geometry" field. Works without base tiles: the order's addresses and zones are drawn with their labels.
 (function () {
   var el = document.getElementById('map');
-  if (!el || !window.L) { return; }
+  if (!el || !window.L || !window.openemMap) { return; }
   var data = JSON.parse(el.getAttribute('data-map') || '{}');
   var field = document.getElementById('geometry');
   var status = document.getElementById('map-status');
   var undo = document.getElementById('map-undo');
-  // Names and labels are people's text: Leaflet puts a string tooltip in as HTML, so give it a text node.
-  function text(s) { var span = document.createElement('span'); span.textContent = String(s); return span; }
-  var map = L.map(el, { attributionControl: !!data.tiles });
-  if (data.tiles) { L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map); }
-  var bounds = [];
-  (data.addresses || []).forEach(function (a) {
-    L.circleMarker([a.lat, a.lon], { radius: 7, color: '#1d70b8' }).addTo(map).bindTooltip(text(a.label || 'Address'));
-    bounds.push([a.lat, a.lon]);
-  });
-  (data.zones || []).forEach(function (z) {
-    if (!z.geometry || !z.geometry.coordinates) { return; }
-    var ring = z.geometry.coordinates[0].map(function (p) { return [p[1], p[0]]; });
-    var colour = z.kind === 'exclusion_zones' ? '#d4351c' : '#00703c';
-    L.polygon(ring, { color: colour }).addTo(map).bindTooltip(text(z.name || 'Zone'));
-    ring.forEach(function (p) { bounds.push(p); });
-  });
+  // The order's addresses and zones, with their labels as text, drawn by /static/openem-map.js.
+  var drawn = window.openemMap.create(el, data);
+  var map = drawn.map;
+  var bounds = drawn.bounds;
   if (bounds.length) { map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15 }); } else { map.setView([52.5, -1.5], 7); }
 
   var points = [];
