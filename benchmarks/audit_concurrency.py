@@ -42,19 +42,31 @@ def main() -> int:
     upgrade(url)
     db = Database(url)
     passwords = {u: p for u, _, p in seed_demo_users(db)}
-    settings = load_settings({"OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(var), "OPENEM_SECRET_KEY": "bench"})
+    settings = load_settings(
+        {"OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(var), "OPENEM_SECRET_KEY": "bench"}
+    )
     app = create_app(settings, db, start_dispatcher=False)
     user = "demo-order-creator-court"
     statuses = run_clients(app, user, passwords[user], threads=args.threads, rounds=args.rounds)
     with db.uow() as uow:
         report = audit.verify_chain(uow.session)
-        rows = uow.session.execute(select(func.count()).select_from(AuditRow)
-                                   .where(AuditRow.action.like("orders:%"))).scalar_one()
+        rows = uow.session.execute(
+            select(func.count()).select_from(AuditRow).where(AuditRow.action.like("orders:%"))
+        ).scalar_one()
     audited = sum(n for s, n in statuses.items() if s in AUDITED_OK)
-    print(json.dumps({"store": "sqlite" if db.is_sqlite else "postgresql", "threads": args.threads,
-                      "requests": sum(statuses.values()), "server_errors": sum(n for s, n in statuses.items() if s >= 500),
-                      "statuses": {str(k): v for k, v in sorted(statuses.items())}, "chain_ok": report.ok,
-                      "audit_rows_match": rows == audited}))
+    print(
+        json.dumps(
+            {
+                "store": "sqlite" if db.is_sqlite else "postgresql",
+                "threads": args.threads,
+                "requests": sum(statuses.values()),
+                "server_errors": sum(n for s, n in statuses.items() if s >= 500),
+                "statuses": {str(k): v for k, v in sorted(statuses.items())},
+                "chain_ok": report.ok,
+                "audit_rows_match": rows == audited,
+            }
+        )
+    )
     db.dispose()
     return 0
 

@@ -74,13 +74,29 @@ def pg_store(admin_url: str) -> tuple[str, Callable[[], None]]:
 def add_fleet(db: Database, devices: int) -> None:
     start = HISTORY_START - timedelta(days=1)
     with db.engine.begin() as c:
-        c.execute(sa.text("INSERT INTO devices (device_id, device_kind, model, firmware, serial, status) "
-                          "VALUES (:d, 'GPS_TAG', '', '', '', 'FITTED')"), [{"d": dev(i)} for i in range(devices)])
-        c.execute(sa.text('INSERT INTO activations (activation_id, device_id, device_kind, order_ref, person_id, '
-                          'role, start, "end") VALUES (:a, :d, \'GPS_TAG\', :o, :p, \'WEARER\', :s, NULL)'),
-                  [{"a": f"ACT-{i:06d}", "d": dev(i), "o": f"ORD-{i:06d}", "p": f"PER-{i:06d}",
-                    "s": start if db.url.startswith("postgresql") else start.replace(tzinfo=None)}
-                   for i in range(devices)])
+        c.execute(
+            sa.text(
+                "INSERT INTO devices (device_id, device_kind, model, firmware, serial, status) "
+                "VALUES (:d, 'GPS_TAG', '', '', '', 'FITTED')"
+            ),
+            [{"d": dev(i)} for i in range(devices)],
+        )
+        c.execute(
+            sa.text(
+                "INSERT INTO activations (activation_id, device_id, device_kind, order_ref, person_id, "
+                "role, start, \"end\") VALUES (:a, :d, 'GPS_TAG', :o, :p, 'WEARER', :s, NULL)"
+            ),
+            [
+                {
+                    "a": f"ACT-{i:06d}",
+                    "d": dev(i),
+                    "o": f"ORD-{i:06d}",
+                    "p": f"PER-{i:06d}",
+                    "s": start if db.url.startswith("postgresql") else start.replace(tzinfo=None),
+                }
+                for i in range(devices)
+            ],
+        )
 
 
 def dev(i: int) -> str:
@@ -124,8 +140,11 @@ def _load_sqlite(raw: Any, first: int, last: int, devices: int) -> None:
     cur.execute("PRAGMA synchronous=OFF")
     cur.execute("PRAGMA cache_size=-1048576")  # 1 GiB: the primary keys stay in memory while loading
     marks = ",".join("?" * len(HISTORY_TABLES))
-    indexes = cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                          f"AND tbl_name IN ({marks})", HISTORY_TABLES).fetchall()
+    indexes = cur.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks})",
+        HISTORY_TABLES,
+    ).fetchall()
     for name, _ in indexes:
         cur.execute(f'DROP INDEX "{name}"')
     rows = history(first, last, devices, True)
@@ -133,11 +152,13 @@ def _load_sqlite(raw: Any, first: int, last: int, devices: int) -> None:
         cur.executemany(
             "INSERT INTO telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
             "flags, activation_id, person_id, batch_id) VALUES (?, ?, 'gps', ?, ?, ?, '[]', ?, ?, 0)",
-            [_message_row(*r) for r in chunk])
+            [_message_row(*r) for r in chunk],
+        )
         cur.executemany(
             "INSERT INTO trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
             "accuracy_m) VALUES (?, ?, ?, ?, ?, ?, ?, 8.0)",
-            [(d, s, p, a, t, la, lo) for d, s, t, a, p, la, lo in chunk])
+            [(d, s, p, a, t, la, lo) for d, s, t, a, p, la, lo in chunk],
+        )
         raw.commit()
     for _, sql in indexes:
         cur.execute(sql)
@@ -149,21 +170,27 @@ def _load_sqlite(raw: Any, first: int, last: int, devices: int) -> None:
 def _load_postgres(raw: Any, first: int, last: int, devices: int) -> None:
     pg = raw.driver_connection
     pg.execute("SET maintenance_work_mem = '1GB'")
-    indexes = pg.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
-                         [list(HISTORY_TABLES)]).fetchall()
+    indexes = pg.execute(
+        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+        [list(HISTORY_TABLES)],
+    ).fetchall()
     for table, name, _ in indexes:
         if name.startswith("pk_"):
             pg.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         else:
             pg.execute(f'DROP INDEX "{name}"')
     with pg.cursor() as cur:
-        with cur.copy("COPY telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
-                      "flags, activation_id, person_id, batch_id) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY telemetry_messages (device_id, seq, type, device_time, receive_time, payload, "
+            "flags, activation_id, person_id, batch_id) FROM STDIN"
+        ) as copy:
             for r in history(first, last, devices, False):
                 d, s, t, _, payload, a, p = _message_row(*r)
                 copy.write_row((d, s, "gps", t, t, payload, "[]", a, p, 0))
-        with cur.copy("COPY trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
-                      "accuracy_m) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY trail_points (device_id, seq, person_id, activation_id, device_time, lat, lon, "
+            "accuracy_m) FROM STDIN"
+        ) as copy:
             for d, s, t, a, p, la, lo in history(first, last, devices, False):
                 copy.write_row((d, s, p, a, t, la, lo, 8.0))
     for table, name, definition in indexes:
@@ -192,14 +219,23 @@ class Batches:
         for _ in range(self.size):
             i, fix = self.n % self.devices, self.n // self.devices
             at = T0 + timedelta(seconds=fix)
-            out.append({"v": 1, "device_id": dev(i), "seq": LIVE_SEQ + fix, "type": "gps",
-                        "device_time": at.isoformat().replace("+00:00", "Z"),
-                        "payload": {"lat": 53.8, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"}})
+            out.append(
+                {
+                    "v": 1,
+                    "device_id": dev(i),
+                    "seq": LIVE_SEQ + fix,
+                    "type": "gps",
+                    "device_time": at.isoformat().replace("+00:00", "Z"),
+                    "payload": {"lat": 53.8, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"},
+                }
+            )
             self.n += 1
         return json.dumps(out).encode()
 
 
-def time_paths(db: Database, paths: dict[str, Callable[..., Any]], batches: Batches, rounds: int) -> dict[str, float]:
+def time_paths(
+    db: Database, paths: dict[str, Callable[..., Any]], batches: Batches, rounds: int
+) -> dict[str, float]:
     """Messages/s of each code path: `rounds` batches each, interleaved; the median batch's rate."""
     seconds: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(rounds):
@@ -235,8 +271,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[0, 1_000_000])
     ap.add_argument("--stores", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
-    ap.add_argument("--pg-admin", default=os.environ.get("OPENEM_TEST_PG_ADMIN_URL"),
-                    help="PostgreSQL URL of a database from which new databases can be created")
+    ap.add_argument(
+        "--pg-admin",
+        default=os.environ.get("OPENEM_TEST_PG_ADMIN_URL"),
+        help="PostgreSQL URL of a database from which new databases can be created",
+    )
     ap.add_argument("--devices", type=int, default=5000)
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=10, help="timed batches per code path and size")
@@ -244,8 +283,11 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     args = ap.parse_args()
     paths = {f"old ({args.old_ref})": old_ingest(args.old_ref), "new": ingest.ingest_batch}
-    print(f"batches of {args.batch_size} fresh GPS messages from a fleet of {args.devices:,} devices; "
-          f"median of {args.rounds} batches per path, commit included", flush=True)
+    print(
+        f"batches of {args.batch_size} fresh GPS messages from a fleet of {args.devices:,} devices; "
+        f"median of {args.rounds} batches per path, commit included",
+        flush=True,
+    )
     for kind in args.stores:
         if kind == "postgres" and not args.pg_admin:
             print("postgres   skipped: give --pg-admin or OPENEM_TEST_PG_ADMIN_URL")

@@ -53,8 +53,12 @@ def run(db_url: str, world, messages: list[dict], label: str) -> dict:
     var = tempfile.mkdtemp(prefix="openem-bench-")
     env = {**os.environ, "OPENEM_DATABASE_URL": db_url, "OPENEM_VAR_DIR": var, "OPENEM_SECRET_KEY": "bench"}
     log = open(Path(var) / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "openem.cli", "serve", "--port", str(port), "--no-migrate"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openem.cli", "serve", "--port", str(port), "--no-migrate"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -68,7 +72,7 @@ def run(db_url: str, world, messages: list[dict], label: str) -> dict:
         t0 = time.perf_counter()
         sent = 0
         for i in range(0, len(messages), 500):
-            r = client.post(base + "/api/telemetry/batch", content=json.dumps(messages[i:i + 500]))
+            r = client.post(base + "/api/telemetry/batch", content=json.dumps(messages[i : i + 500]))
             r.raise_for_status()
             sent += r.json()["accepted"]
             if (i // 500) % 40 == 0:
@@ -87,8 +91,16 @@ def run(db_url: str, world, messages: list[dict], label: str) -> dict:
         rdb = Database(db_url)
         with rdb.uow() as uow:
             alerts = uow.session.execute(select(AlertRow.evidence, AlertRow.stored_at)).all()
-            rx = {(d, q): t for d, q, t in uow.session.execute(
-                select(TelemetryMessageRow.device_id, TelemetryMessageRow.seq, TelemetryMessageRow.receive_time))}
+            rx = {
+                (d, q): t
+                for d, q, t in uow.session.execute(
+                    select(
+                        TelemetryMessageRow.device_id,
+                        TelemetryMessageRow.seq,
+                        TelemetryMessageRow.receive_time,
+                    )
+                )
+            }
         rdb.dispose()
         lat, backlog_after = [], 0
         for evidence, stored_at in alerts:
@@ -100,10 +112,18 @@ def run(db_url: str, world, messages: list[dict], label: str) -> dict:
             lat.append((stored_at - received).total_seconds())
             backlog_after += stored_at > last_ack + timedelta(seconds=1)
         lat_ms = np.array(lat) * 1000 if lat else np.array([np.nan])
-        return {"store": label, "messages": sent, "seconds": round(elapsed, 1), "msgs_per_s": round(sent / elapsed),
-                "alerts": len(alerts), "alerts_with_evidence": len(lat), "p50_ms": round(float(np.nanpercentile(lat_ms, 50)), 1),
-                "p95_ms": round(float(np.nanpercentile(lat_ms, 95)), 1), "p99_ms": round(float(np.nanpercentile(lat_ms, 99)), 1),
-                "alerts_stored_after_last_ack": int(backlog_after)}
+        return {
+            "store": label,
+            "messages": sent,
+            "seconds": round(elapsed, 1),
+            "msgs_per_s": round(sent / elapsed),
+            "alerts": len(alerts),
+            "alerts_with_evidence": len(lat),
+            "p50_ms": round(float(np.nanpercentile(lat_ms, 50)), 1),
+            "p95_ms": round(float(np.nanpercentile(lat_ms, 95)), 1),
+            "p99_ms": round(float(np.nanpercentile(lat_ms, 99)), 1),
+            "alerts_stored_after_last_ack": int(backlog_after),
+        }
     finally:
         proc.terminate()
         proc.wait(10)
@@ -113,7 +133,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wearers", type=int, default=2000)
     ap.add_argument("--minutes", type=int, default=120, help="minutes of simulated telemetry to send")
-    ap.add_argument("--pg", default=os.environ.get("OPENEM_BENCH_PG_URL"), help="PostgreSQL URL (a fresh database)")
+    ap.add_argument(
+        "--pg", default=os.environ.get("OPENEM_BENCH_PG_URL"), help="PostgreSQL URL (a fresh database)"
+    )
     args = ap.parse_args()
     now = datetime.now(UTC)
     print(f"simulating {args.wearers} wearers ...", flush=True)
@@ -122,7 +144,9 @@ def main() -> None:
     first = table.column("receive_time")[0].as_py()
     msgs = []
     for m in table_to_wire(table):
-        if datetime.fromisoformat(m["receive_time"].replace("Z", "+00:00")) > first + timedelta(minutes=args.minutes):
+        if datetime.fromisoformat(m["receive_time"].replace("Z", "+00:00")) > first + timedelta(
+            minutes=args.minutes
+        ):
             break
         if datetime.fromisoformat(m["device_time"].replace("Z", "+00:00")) > now:
             continue

@@ -158,7 +158,9 @@ def engine_zone_stage(res: dict) -> dict:
     cpu0 = time.process_time()
     near_wgs = exclusion_candidates(ix, oc, lon, lat, all_rows)
     has_in = ((ix.in_ptr[1:] - ix.in_ptr[:-1]) > 0)[oc]
-    need = near_wgs | has_in  # the pairs PostGIS classifies; the engine also projects the other fixes of an order in an episode
+    need = (
+        near_wgs | has_in
+    )  # the pairs PostGIS classifies; the engine also projects the other fixes of an order in an episode
     x, y = np.full(len(oc), np.nan), np.full(len(oc), np.nan)
     x[need], y[need] = wgs84_to_bng_grid(lon[need], lat[need])
     cand = np.flatnonzero(near_wgs)
@@ -238,13 +240,24 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--world", help="use an existing world directory")
-    parser.add_argument("--batch-seconds", type=float, default=3600.0, help="as `openem monitor replay` (default 1 h)")
-    parser.add_argument("--also-batch-seconds", type=float, nargs="*", default=[300.0],
-                        help="replay again in these batch sizes: throughput, and whether the alerts are the same")
-    parser.add_argument("--repeat", type=int, default=3, help="replays timed (the machine is shared: best and median)")
+    parser.add_argument(
+        "--batch-seconds", type=float, default=3600.0, help="as `openem monitor replay` (default 1 h)"
+    )
+    parser.add_argument(
+        "--also-batch-seconds",
+        type=float,
+        nargs="*",
+        default=[300.0],
+        help="replay again in these batch sizes: throughput, and whether the alerts are the same",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="replays timed (the machine is shared: best and median)"
+    )
     parser.add_argument("--no-postgis", action="store_true")
     parser.add_argument("--json", help="write the figures here")
-    parser.add_argument("--alerts-out", help="write the alerts here (JSON lines, sorted by id): compare two versions")
+    parser.add_argument(
+        "--alerts-out", help="write the alerts here (JSON lines, sorted by id): compare two versions"
+    )
     args = parser.parse_args()
     world = ensure_world(args)
     res, times = {}, []
@@ -258,7 +271,9 @@ def main() -> int:
     ids = {a["id"] for a in res["alerts"]}
     if args.alerts_out:
         with open(args.alerts_out, "w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(a, sort_keys=True) + "\n" for a in sorted(res["alerts"], key=lambda a: a["id"]))
+            fh.writelines(
+                json.dumps(a, sort_keys=True) + "\n" for a in sorted(res["alerts"], key=lambda a: a["id"])
+            )
     others = []
     for b in args.also_batch_seconds or []:
         other = run_replay(world, b)

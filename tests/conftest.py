@@ -112,8 +112,11 @@ def db(db_url: str) -> Iterator[Any]:
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Any:
     from openem.config import load_settings
 
-    env = {"OPENEM_VAR_DIR": str(tmp_path / "var"), "OPENEM_DATABASE_URL": db_url,
-           "OPENEM_SECRET_KEY": "test-secret-" + uuid.uuid4().hex}
+    env = {
+        "OPENEM_VAR_DIR": str(tmp_path / "var"),
+        "OPENEM_DATABASE_URL": db_url,
+        "OPENEM_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+    }
     env.update({k: str(v) for k, v in overrides.items()})
     return load_settings(env)
 
@@ -138,7 +141,9 @@ class World:
 def sign_in(client: Any, username: str, password: str) -> Any:
     page = client.get("/sign-in")
     token = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
-    resp = client.post("/sign-in", data={"username": username, "password": password, "csrf_token": token, "next": "/"})
+    resp = client.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": token, "next": "/"}
+    )
     return resp
 
 

@@ -49,8 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
         if isinstance(exc, OperationalError | ProgrammingError):
-            print(f"error: the database is not reachable or not set up ({type(exc.orig).__name__}); "
-                  "check OPENEM_DATABASE_URL and run `openem db upgrade`", file=sys.stderr)
+            print(
+                f"error: the database is not reachable or not set up ({type(exc.orig).__name__}); "
+                "check OPENEM_DATABASE_URL and run `openem db upgrade`",
+                file=sys.stderr,
+            )
             return 1
         raise
     return int(result or 0)

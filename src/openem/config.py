@@ -26,7 +26,9 @@ class Settings:
     secure_cookies: bool
     static_dir: Path | None
     tile_url: str | None
-    engine_partitions: int = 0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
+    engine_partitions: int = (
+        0  # 0: the engine runs in the server; N: N partitions on `openem worker --engine`
+    )
     #: /health answers 503 past these (seconds): the oldest outbox message waiting, the engine not having run
     health_outbox_max_age_s: float = 300.0
     health_engine_max_lag_s: float = 900.0
@@ -47,7 +49,9 @@ class Settings:
     signin_address_window_s: int = 10 * 60
     token_address_failures: int = 20
     token_address_window_s: int = 10 * 60
-    metrics_token: str | None = None  # bearer token a Prometheus scraper sends; without it only loopback may scrape
+    metrics_token: str | None = (
+        None  # bearer token a Prometheus scraper sends; without it only loopback may scrape
+    )
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -67,11 +71,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     db = e.get("OPENEM_DATABASE_URL") or f"sqlite:///{var_dir / 'openem.db'}"
     static = e.get("OPENEM_STATIC_DIR")
     audit_dir = _audit_dir(db, var_dir)
-    key_file = Path(e["OPENEM_AUDIT_KEY_FILE"]) if e.get("OPENEM_AUDIT_KEY_FILE") else audit_dir / "audit_keys.json"
+    key_file = (
+        Path(e["OPENEM_AUDIT_KEY_FILE"]) if e.get("OPENEM_AUDIT_KEY_FILE") else audit_dir / "audit_keys.json"
+    )
     audit_key = e.get("OPENEM_AUDIT_KEY") or None
     anchors = e.get("OPENEM_AUDIT_ANCHOR_PATH")
-    anchor_paths = tuple(Path(p) for p in anchors.split(os.pathsep) if p) if anchors else (
-        audit_dir / "audit-anchors" / f"{_database_name(db)}.jsonl",)
+    anchor_paths = (
+        tuple(Path(p) for p in anchors.split(os.pathsep) if p)
+        if anchors
+        else (audit_dir / "audit-anchors" / f"{_database_name(db)}.jsonl",)
+    )
     return Settings(
         database_url=db,
         var_dir=var_dir,
@@ -87,7 +96,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         engine_partitions=int(e.get("OPENEM_ENGINE_PARTITIONS", "0")),
         health_outbox_max_age_s=float(e.get("OPENEM_HEALTH_OUTBOX_MAX_AGE_S", "300")),
         health_engine_max_lag_s=float(e.get("OPENEM_HEALTH_ENGINE_MAX_LAG_S", "900")),
-        basemap_pmtiles=Path(e["OPENEM_BASEMAP_PMTILES"]).resolve() if e.get("OPENEM_BASEMAP_PMTILES") else None,
+        basemap_pmtiles=Path(e["OPENEM_BASEMAP_PMTILES"]).resolve()
+        if e.get("OPENEM_BASEMAP_PMTILES")
+        else None,
         audit_key=audit_key,
         audit_key_file=key_file,
         audit_anchor_paths=anchor_paths,

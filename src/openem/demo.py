@@ -39,7 +39,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Logs: {log_file}\nOpen http://{args.host}:{args.port}/ and sign in.\n", flush=True)
     app = create_app(settings, db)
     if fleet is not None:
-        threading.Thread(target=_fleet, args=(settings, app, args, fleet), daemon=True, name="demo-fleet").start()
+        threading.Thread(
+            target=_fleet, args=(settings, app, args, fleet), daemon=True, name="demo-fleet"
+        ).start()
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, log_level="warning")
     return 0
 
@@ -69,8 +71,11 @@ def prepare_fleet(db: Any, args: argparse.Namespace) -> dict[str, Any]:
     world = demo_world(now, args.wearers, args.days)
     counts, token = load_world_into(db, world, now)
     start = demo_start(world, now, args.speed)
-    print(f"Fleet loaded: {counts['orders_active']} active orders, {counts['orders_with_errors']} drafts with "
-          f"errors, {counts['activations']} devices fitted.", flush=True)
+    print(
+        f"Fleet loaded: {counts['orders_active']} active orders, {counts['orders_with_errors']} drafts with "
+        f"errors, {counts['activations']} devices fitted.",
+        flush=True,
+    )
     return {"world": world, "token": token, "start": start, "speed": args.speed}
 
 
@@ -90,8 +95,10 @@ def say_users(var_dir: Path, created: list[tuple[str, str, str]]) -> Path:
     path = var_dir / PASSWORDS_FILE
     if created:
         var_dir.mkdir(parents=True, exist_ok=True)
-        lines = ["# openem demo users: one-off passwords, stored by openem only as hashes. Delete when read.",
-                 *(f"{label:32} {username:34} {password}" for username, label, password in created)]
+        lines = [
+            "# openem demo users: one-off passwords, stored by openem only as hashes. Delete when read.",
+            *(f"{label:32} {username:34} {password}" for username, label, password in created),
+        ]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
@@ -100,8 +107,10 @@ def say_users(var_dir: Path, created: list[tuple[str, str, str]]) -> Path:
     elif path.exists():
         print(f"The demo users already exist: their passwords are in {path}.")
     else:
-        print(f"The demo users already exist, and {path} (their passwords) is gone. Give one a new password with\n"
-              "  openem users reset-password demo-mc-operator")
+        print(
+            f"The demo users already exist, and {path} (their passwords) is gone. Give one a new password with\n"
+            "  openem users reset-password demo-mc-operator"
+        )
     return path
 
 
@@ -119,7 +128,9 @@ def _fleet(settings: Settings, app: Any, args: argparse.Namespace, fleet: dict[s
         except httpx.HTTPError:
             time.sleep(0.1)
     progress = FleetProgress()
-    threading.Thread(target=_progress_line, args=(app, progress, args.speed), daemon=True, name="demo-progress").start()
+    threading.Thread(
+        target=_progress_line, args=(app, progress, args.speed), daemon=True, name="demo-progress"
+    ).start()
     try:
         stream_fleet(settings, url, fleet["token"], fleet["world"], fleet["start"], args.speed, progress)
     except Exception:  # noqa: BLE001 - the server keeps serving what it has
@@ -136,9 +147,11 @@ def _progress_line(app: Any, progress: Any, speed: float) -> None:
         if progress.start is None:
             continue
         phase = "live" if progress.live else f"backlog of {progress.backlog:,}"
-        line = (f"Fleet: {progress.sent:,} messages sent ({phase}, simulated clock from "
-                f"{progress.start:%d %b %H:%M} UTC at {speed:g}x); engine: {live.messages:,} processed, "
-                f"{live.alerts:,} alerts raised")
+        line = (
+            f"Fleet: {progress.sent:,} messages sent ({phase}, simulated clock from "
+            f"{progress.start:%d %b %H:%M} UTC at {speed:g}x); engine: {live.messages:,} processed, "
+            f"{live.alerts:,} alerts raised"
+        )
         if tty:
             print("\r" + line[:200].ljust(120), end="", flush=True)
         elif time.monotonic() - last >= 30:

@@ -26,11 +26,19 @@ log = logging.getLogger("openem.demo")
 SEED = 7
 #: truth kinds the engine raises close to an instant in the truth: `end` for a late return (the alert comes when
 #: the wearer gets home), `start` for the others; kinds judged hours later (absent all night) are left out
-PROMPT_KINDS = {"curfew_late_return": "end", "exclusion_entry": "start", "inclusion_exit": "start",
-                "alcohol_drinking": "start", "strap_tamper": "start", "low_battery": "start"}
+PROMPT_KINDS = {
+    "curfew_late_return": "end",
+    "exclusion_entry": "start",
+    "inclusion_exit": "start",
+    "alcohol_drinking": "start",
+    "strap_tamper": "start",
+    "low_battery": "start",
+}
 LEAD_S = 120.0  # the start instant comes this long before the first alert of the busy stretch
 FIRST_MINUTE_S = 60.0  # real seconds in which the busy stretch should fall
-HISTORY_S = 6 * 3600.0  # at least this much of the world is sent as the backlog (the engine knows each wearer)
+HISTORY_S = (
+    6 * 3600.0
+)  # at least this much of the world is sent as the backlog (the engine knows each wearer)
 
 
 @dataclass
@@ -49,7 +57,9 @@ def demo_world(now: datetime, wearers: int, days: int) -> Any:
     """A world from yesterday 07:00 (London) to `days` days after today, so there is a day of history."""
     from openem.sim import generate_world
 
-    return generate_world(wearers=wearers, days=days + 1, seed=SEED, start=local_date(now) - timedelta(days=1))
+    return generate_world(
+        wearers=wearers, days=days + 1, seed=SEED, start=local_date(now) - timedelta(days=1)
+    )
 
 
 def demo_start(world: Any, now: datetime, speed: float) -> datetime:
@@ -58,8 +68,17 @@ def demo_start(world: Any, now: datetime, speed: float) -> datetime:
     t = world.truth
     at = np.concatenate([t.loc[t.kind == k, col].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6
                          for k, col in PROMPT_KINDS.items()]) if len(t) else np.zeros(0)  # fmt: skip
-    curfews = t.loc[t.kind == "curfew_late_return", "start"].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6
-    first = float(np.nanmin(world.telemetry.column("receive_time").to_numpy().astype("datetime64[us]").astype(np.int64))) / 1e6
+    curfews = (
+        t.loc[t.kind == "curfew_late_return", "start"].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6
+    )
+    first = (
+        float(
+            np.nanmin(
+                world.telemetry.column("receive_time").to_numpy().astype("datetime64[us]").astype(np.int64)
+            )
+        )
+        / 1e6
+    )
     window = max(speed, 1.0) * FIRST_MINUTE_S
     at = np.sort(at[at <= now.timestamp()])
     # candidates: just before an alert, or just before a curfew starts (its late returners come home after it)
@@ -78,7 +97,8 @@ def demo_scopes(world: Any, until: datetime | None = None) -> dict[str, dict[str
     the practitioner of the busiest delivery unit, the creators' most frequent court, prison and Home Office."""
     orders = list(world.orders)
     ip = {o["ref"]: o["interested_parties"] for o in orders if not o.get("defects")} or {
-        o["ref"]: o["interested_parties"] for o in orders}
+        o["ref"]: o["interested_parties"] for o in orders
+    }
     t = world.truth
     if len(t) and until is not None:
         t = t[(t["start"] <= until) & (t["kind"] != "device_fault")]
@@ -95,7 +115,10 @@ def demo_scopes(world: Any, until: datetime | None = None) -> dict[str, dict[str
             units[p["delivery_unit"]] += 1 + alerts.get(ref, 0)
     unit = units.most_common(1)[0][0] if units else ""
     caseload = sorted(r for r, p in ip.items() if p.get("delivery_unit") == unit)
-    email = next((ip[r].get("responsible_officer_email") for r in caseload if ip[r].get("responsible_officer_email")), "")
+    email = next(
+        (ip[r].get("responsible_officer_email") for r in caseload if ip[r].get("responsible_officer_email")),
+        "",
+    )
     out: dict[str, dict[str, Any]] = {
         "police_officer": {"police_area": force},
         "field_officer": {"police_area": force, "organisation": f"{force}_FIELD_DEPOT"},
@@ -104,8 +127,11 @@ def demo_scopes(world: Any, until: datetime | None = None) -> dict[str, dict[str
     for role, kinds in (("order_creator_court", ("MAGISTRATES_COURT", "CROWN_COURT", "YOUTH_COURT")),
                         ("order_creator_prison", ("PRISON",)), ("order_creator_probation", ("PROBATION",)),
                         ("order_creator_home_office", ("HOME_OFFICE",))):  # fmt: skip
-        names = Counter(p.get("notifying_organisation_name") for p in ip.values()
-                        if p.get("notifying_organisation") in kinds and p.get("notifying_organisation_name"))
+        names = Counter(
+            p.get("notifying_organisation_name")
+            for p in ip.values()
+            if p.get("notifying_organisation") in kinds and p.get("notifying_organisation_name")
+        )
         if names:
             out[role] = {"organisation": names.most_common(1)[0][0]}
     return out
@@ -135,8 +161,12 @@ def load_world_into(db: Database, world: Any, now: datetime) -> tuple[dict[str, 
                 activate(uow.session, actor="demo", activation=act)
                 counts["activations"] += 1
             except Exception as exc:  # noqa: BLE001 - a conflicting simulated fitting is skipped, not fatal
-                log.warning("activation skipped", extra={"activation": act.get("activation_id"), "error": str(exc)})
-        token = issue_token(uow.session, actor="demo", name="demo-gateway", device_scope="demo-gateway", days=2)
+                log.warning(
+                    "activation skipped", extra={"activation": act.get("activation_id"), "error": str(exc)}
+                )
+        token = issue_token(
+            uow.session, actor="demo", name="demo-gateway", device_scope="demo-gateway", days=2
+        )
     return counts, token
 
 

@@ -43,12 +43,23 @@ from openem.telemetry.queries import batches_after, messages_of_batches
 
 log = logging.getLogger("openem.live")
 
-ACKNOWLEDGED = MetricCounter("openem_telemetry_messages_acknowledged_total",
-                             "Telemetry messages stored and acknowledged to their sender", ["outcome"])
-PROCESSED = MetricCounter("openem_engine_messages_processed_total", "Telemetry messages the in-server engine processed")
-ALERTS_RAISED = MetricCounter("openem_alerts_raised_total", "Alerts raised by the monitoring engine", ["kind"])
-ENGINE_LAG = Gauge("openem_engine_lag_seconds", "Seconds since the in-server engine last ran (a batch or its ticker)")
-WATERMARK_LAG = Gauge("openem_engine_watermark_lag_seconds", "How far the engine's watermark (event time) trails the clock")
+ACKNOWLEDGED = MetricCounter(
+    "openem_telemetry_messages_acknowledged_total",
+    "Telemetry messages stored and acknowledged to their sender",
+    ["outcome"],
+)
+PROCESSED = MetricCounter(
+    "openem_engine_messages_processed_total", "Telemetry messages the in-server engine processed"
+)
+ALERTS_RAISED = MetricCounter(
+    "openem_alerts_raised_total", "Alerts raised by the monitoring engine", ["kind"]
+)
+ENGINE_LAG = Gauge(
+    "openem_engine_lag_seconds", "Seconds since the in-server engine last ran (a batch or its ticker)"
+)
+WATERMARK_LAG = Gauge(
+    "openem_engine_watermark_lag_seconds", "How far the engine's watermark (event time) trails the clock"
+)
 
 
 def count_acknowledged(result: IngestResult) -> None:
@@ -56,6 +67,7 @@ def count_acknowledged(result: IngestResult) -> None:
     ACKNOWLEDGED.labels("accepted").inc(len(result.accepted))
     ACKNOWLEDGED.labels("duplicate").inc(result.duplicates)
     ACKNOWLEDGED.labels("rejected").inc(len(result.rejections))
+
 
 LIVE_PARTITION = -1  # the in-server engine's row in engine_checkpoints (partition workers use 0..N-1)
 REPLAY_CHUNK = 20_000  # messages read from the store at a time when catching up
@@ -99,7 +111,9 @@ class LiveMonitor:
         # before the clock alone moves time. Jumping to now first closed last night's curfew windows before
         # their readings arrived, and the demo's backlog raised "absent all night" for most curfew orders.
         self.last_ingest = time.time()
-        self.last_run = time.time()  # the engine last processed a batch or ran its ticker: a stuck engine stops this
+        self.last_run = (
+            time.time()
+        )  # the engine last processed a batch or ran its ticker: a stuck engine stops this
         self.last_batch_at: float | None = None
         self.last_batch_messages = 0
         self.running = False
@@ -293,12 +307,17 @@ class LiveMonitor:
         large by design, so it is information, not a failure."""
         now = time.time() if now is None else now
         wm = self.engine.watermark
-        out = {"running": self.running, "lag_s": round(now - self.last_run, 1),
-               "watermark": iso(_instant(wm)) if wm else None,
-               "watermark_lag_s": round(now - wm, 1) if wm else None,
-               "last_batch_at": iso(_instant(self.last_batch_at)) if self.last_batch_at else None,
-               "last_batch_messages": self.last_batch_messages, "messages_processed": self.messages,
-               "alerts_raised": self.alerts, "failures": self.failures}
+        out = {
+            "running": self.running,
+            "lag_s": round(now - self.last_run, 1),
+            "watermark": iso(_instant(wm)) if wm else None,
+            "watermark_lag_s": round(now - wm, 1) if wm else None,
+            "last_batch_at": iso(_instant(self.last_batch_at)) if self.last_batch_at else None,
+            "last_batch_messages": self.last_batch_messages,
+            "messages_processed": self.messages,
+            "alerts_raised": self.alerts,
+            "failures": self.failures,
+        }
         ENGINE_LAG.set(float(out["lag_s"] or 0) if self.running else 0.0)
         WATERMARK_LAG.set(float(out["watermark_lag_s"] or 0))
         return out
@@ -306,6 +325,7 @@ class LiveMonitor:
     # -- ticker ---------------------------------------------------------------------------------------
     def start(self, interval_s: float = 5.0) -> None:
         self.running = True
+
         def loop() -> None:
             while not self._stop.is_set():
                 self._nudge.wait(interval_s)

@@ -27,9 +27,13 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--wearers", type=int, default=200)
     p.add_argument("--days", type=int, default=1)
-    p.add_argument("--speed", type=float, default=60.0,
-                   help="simulated seconds per real second (the fleet starts in the past and runs at this speed "
-                        "until it catches up with the clock)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (the fleet starts in the past and runs at this speed "
+        "until it catches up with the clock)",
+    )
     p.add_argument("--no-fleet", action="store_true", help="do not stream the simulated fleet")
     p.set_defaults(func=cmd_demo)
 
@@ -96,7 +100,9 @@ def register(sub: Any) -> None:
     aus = au.add_subparsers(dest="audit_command", metavar="ACTION")
     p = aus.add_parser("verify", help="check the audit hash chain; exit 1 on a break")
     p.set_defaults(func=cmd_audit_verify)
-    p = aus.add_parser("anchor", help="verify, then write a signed anchor of the chain's head outside the database")
+    p = aus.add_parser(
+        "anchor", help="verify, then write a signed anchor of the chain's head outside the database"
+    )
     p.set_defaults(func=cmd_audit_anchor)
     p = aus.add_parser("rotate-key", help="add a new signing key (old keys are kept to verify older rows)")
     p.set_defaults(func=cmd_audit_rotate_key)
@@ -108,7 +114,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_bus_parked)
     p = bs.add_parser("retry", help="re-queue parked messages (audited); the server's dispatcher sends them")
-    p.add_argument("ids", nargs="*", metavar="ID", help="message ids (MSG-...) as `openem bus parked` lists them")
+    p.add_argument(
+        "ids", nargs="*", metavar="ID", help="message ids (MSG-...) as `openem bus parked` lists them"
+    )
     p.add_argument("--all", action="store_true", help="every parked message")
     p.set_defaults(func=cmd_bus_retry)
     bus.set_defaults(func=lambda a: (bus.print_help(), 2)[1])
@@ -224,8 +232,16 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
 
 
 def _report_json(report: Any) -> str:
-    return json.dumps({"ok": report.ok, "rows": report.rows, "first_bad_seq": report.first_bad_seq,
-                       "problem": report.problem, "anchored_seq": report.anchored_seq, "note": report.note})
+    return json.dumps(
+        {
+            "ok": report.ok,
+            "rows": report.rows,
+            "first_bad_seq": report.first_bad_seq,
+            "problem": report.problem,
+            "anchored_seq": report.anchored_seq,
+            "note": report.note,
+        }
+    )
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -251,12 +267,25 @@ def cmd_bus_parked(args: argparse.Namespace) -> int:
         parked = parked_messages(uow.session)
     for m in parked:
         if args.json:
-            print(json.dumps({"id": m.message_id, "topic": m.topic, "key": m.key, "error": m.error,
-                              "attempts": m.attempts, "parked_at": m.parked_at.isoformat(), "held": m.held}))
+            print(
+                json.dumps(
+                    {
+                        "id": m.message_id,
+                        "topic": m.topic,
+                        "key": m.key,
+                        "error": m.error,
+                        "attempts": m.attempts,
+                        "parked_at": m.parked_at.isoformat(),
+                        "held": m.held,
+                    }
+                )
+            )
         else:
             held = f", {m.held} held behind it" if m.held else ""
-            print(f"{m.message_id}  {m.topic}  {m.key}  {m.attempts} attempts, parked "
-                  f"{m.parked_at:%Y-%m-%d %H:%M:%S}Z{held}\n    {m.error.splitlines()[0] if m.error else ''}")
+            print(
+                f"{m.message_id}  {m.topic}  {m.key}  {m.attempts} attempts, parked "
+                f"{m.parked_at:%Y-%m-%d %H:%M:%S}Z{held}\n    {m.error.splitlines()[0] if m.error else ''}"
+            )
     if not args.json:
         print(f"{len(parked)} parked message(s)", file=sys.stderr)
     return 0
@@ -283,10 +312,12 @@ def cmd_bus_retry(args: argparse.Namespace) -> int:
         print(f"error: {mid} is not a parked message", file=sys.stderr)
     return 1 if missing else 0
 
+
 def cmd_audit_anchor(args: argparse.Namespace) -> int:
     from openem.auth.audit import verify_chain
     from openem.auth.audit_anchors import append, make_anchor
     from openem.auth.audit_trust import engine_of, trust_for
+
     db = _db()
     with db.uow() as uow:
         report = verify_chain(uow.session)
@@ -308,12 +339,17 @@ def cmd_audit_rotate_key(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.audit_key:
         key_id = new_key_id()
-        print("OPENEM_AUDIT_KEY is set, so keys are not kept in a file. Put this entry first in it, keep the "
-              "old ones after it, and restart every openem process:", file=sys.stderr)
+        print(
+            "OPENEM_AUDIT_KEY is set, so keys are not kept in a file. Put this entry first in it, keep the "
+            "old ones after it, and restart every openem process:",
+            file=sys.stderr,
+        )
         print(f"{key_id}:{secrets.token_urlsafe(32)}")
         return 0
     key_id = rotate(settings.audit_key_file)
-    print(f"new signing key {key_id} in {settings.audit_key_file}; older keys kept. Restart every openem process.")
+    print(
+        f"new signing key {key_id} in {settings.audit_key_file}; older keys kept. Restart every openem process."
+    )
     return 0
 
 
@@ -397,14 +433,20 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
     password = args.password or secrets.token_urlsafe(12)
     db = _db()
     with db.uow() as uow:
-        user = uow.session.execute(select(UserRow).where(UserRow.username == args.username.lower())).scalar_one_or_none()
+        user = uow.session.execute(
+            select(UserRow).where(UserRow.username == args.username.lower())
+        ).scalar_one_or_none()
         if user is None:
             print(f"error: no user {args.username}", file=sys.stderr)
             return 1
         user.password_hash = hash_password(password)
         uow.session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
         audit.record(uow.session, actor="cli", action=f"auth:{user.id}:reset_password", records=[user.id])
-    print(f"new password for {user.username}: {password}" if not args.password else f"password set for {user.username}")
+    print(
+        f"new password for {user.username}: {password}"
+        if not args.password
+        else f"password set for {user.username}"
+    )
     return 0
 
 

@@ -126,7 +126,10 @@ def create_app(
         from openem.scale import TelemetryPublisher
 
         # scale-out: the engine runs in `openem worker --engine` processes, fed through JetStream
-        app.state.ingest_hooks = [count_acknowledged, TelemetryPublisher(settings.bus_url, settings.engine_partitions)]
+        app.state.ingest_hooks = [
+            count_acknowledged,
+            TelemetryPublisher(settings.bus_url, settings.engine_partitions),
+        ]
     app.state.live = live
     live.wake = app.state.dispatcher.wake
     app.state.mqtt = None

@@ -17,8 +17,16 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
 
 
 def _free_port() -> int:
@@ -50,10 +58,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     passwords = {u: p for u, _, p in seed_demo_users(db)}
     db.dispose()
     port = _free_port()
-    env = {**os.environ, "OPENEM_VAR_DIR": str(var), "OPENEM_DATABASE_URL": db_url,
-           "OPENEM_SECRET_KEY": "e2e-secret-" + os.urandom(8).hex()}
-    proc = subprocess.Popen([sys.executable, "-m", "openem.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=open(var / "server.log", "w"))
+    env = {
+        **os.environ,
+        "OPENEM_VAR_DIR": str(var),
+        "OPENEM_DATABASE_URL": db_url,
+        "OPENEM_SECRET_KEY": "e2e-secret-" + os.urandom(8).hex(),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openem.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(var / "server.log", "w"),
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:

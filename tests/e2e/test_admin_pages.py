@@ -31,7 +31,9 @@ def test_admin_changes_a_user_and_confirms_before_deactivating(page, server):
     page.get_by_label("Police force code").fill("CLEVELAND")
     page.get_by_label("Analyst").check()
     click_and_wait(page, page.get_by_role("button", name="Save changes"))
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Roles and scopes changed for")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Roles and scopes changed for"
+    )
     expect(page.locator(".govuk-summary-list")).to_contain_text("CLEVELAND")
     check_both_widths(page)
 
@@ -63,7 +65,9 @@ def test_admin_adds_a_user_and_is_told(page, server):
     page.get_by_label("Temporary password (12 characters or more)").fill("a-very-long-password")
     page.get_by_label("Probation practitioner").check()
     click_and_wait(page, page.get_by_role("button", name="Add user"))
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Pru Practitioner has been added")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Pru Practitioner has been added"
+    )
     check_both_widths(page)
 
 

@@ -19,15 +19,38 @@ def _seed(server):
     now = datetime.now(UTC).replace(microsecond=0)
     with db.uow() as uow:
         for i in range(3):
-            uow.session.merge(TelemetryMessageRow(
-                device_id="GPS-E2E", seq=i, type="gps", device_time=now - timedelta(minutes=3 - i),
-                receive_time=now, payload={"lat": 53.8 + i * 0.0005, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"},
-                flags=[], activation_id=None, person_id=None, batch_id=0))
-        store_alert(uow.session, {"alert_id": "ALR-E2E-1", "kind": "exclusion_entry", "severity": "HIGH",
-                                  "person_id": "", "order_ref": "", "device_id": "GPS-E2E", "condition_id": "Z1",
-                                  "start": iso(now - timedelta(minutes=3)), "end": None, "detected_at": iso(now),
-                                  "late_detected": False, "evidence": [["GPS-E2E", 0], ["GPS-E2E", 1], ["GPS-E2E", 2]],
-                                  "details": {"zone_id": "Z1"}})
+            uow.session.merge(
+                TelemetryMessageRow(
+                    device_id="GPS-E2E",
+                    seq=i,
+                    type="gps",
+                    device_time=now - timedelta(minutes=3 - i),
+                    receive_time=now,
+                    payload={"lat": 53.8 + i * 0.0005, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"},
+                    flags=[],
+                    activation_id=None,
+                    person_id=None,
+                    batch_id=0,
+                )
+            )
+        store_alert(
+            uow.session,
+            {
+                "alert_id": "ALR-E2E-1",
+                "kind": "exclusion_entry",
+                "severity": "HIGH",
+                "person_id": "",
+                "order_ref": "",
+                "device_id": "GPS-E2E",
+                "condition_id": "Z1",
+                "start": iso(now - timedelta(minutes=3)),
+                "end": None,
+                "detected_at": iso(now),
+                "late_detected": False,
+                "evidence": [["GPS-E2E", 0], ["GPS-E2E", 1], ["GPS-E2E", 2]],
+                "details": {"zone_id": "Z1"},
+            },
+        )
     db.dispose()
 
 

@@ -13,8 +13,10 @@ def test_api_docs_lists_the_operations_with_no_csp_violation(browser, server):
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("requestfailed", lambda r: refused.append(f"failed: {r.url}"))
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
-                         "console.log('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.log('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+    )
     try:
         response = page.goto(server.base + "/api/docs")
         assert response.status == 200 and "script-src 'self'" in response.headers["content-security-policy"]

@@ -72,16 +72,38 @@ def test_hostile_text_in_an_alert_shows_as_text_beside_the_evidence_map(page, se
     now = datetime.now(UTC).replace(microsecond=0)
     with db.uow() as uow:
         for i in range(2):
-            uow.session.merge(TelemetryMessageRow(
-                device_id="GPS-XSS", seq=i, type="gps", device_time=now - timedelta(minutes=2 - i),
-                receive_time=now, payload={"lat": 53.8 + i * 0.0005, "lon": -1.55, "accuracy_m": 8.0,
-                                           "source": "GPS"},
-                flags=[], activation_id=None, person_id=None, batch_id=0))
-        store_alert(uow.session, {"alert_id": "ALR-XSS-1", "kind": "exclusion_entry", "severity": "HIGH",
-                                  "person_id": "", "order_ref": "", "device_id": "GPS-XSS", "condition_id": "Z1",
-                                  "start": iso(now - timedelta(minutes=2)), "end": None, "detected_at": iso(now),
-                                  "late_detected": False, "evidence": [["GPS-XSS", 0], ["GPS-XSS", 1]],
-                                  "details": {"zone_name": ALERT_ZONE}})
+            uow.session.merge(
+                TelemetryMessageRow(
+                    device_id="GPS-XSS",
+                    seq=i,
+                    type="gps",
+                    device_time=now - timedelta(minutes=2 - i),
+                    receive_time=now,
+                    payload={"lat": 53.8 + i * 0.0005, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"},
+                    flags=[],
+                    activation_id=None,
+                    person_id=None,
+                    batch_id=0,
+                )
+            )
+        store_alert(
+            uow.session,
+            {
+                "alert_id": "ALR-XSS-1",
+                "kind": "exclusion_entry",
+                "severity": "HIGH",
+                "person_id": "",
+                "order_ref": "",
+                "device_id": "GPS-XSS",
+                "condition_id": "Z1",
+                "start": iso(now - timedelta(minutes=2)),
+                "end": None,
+                "detected_at": iso(now),
+                "late_detected": False,
+                "evidence": [["GPS-XSS", 0], ["GPS-XSS", 1]],
+                "details": {"zone_name": ALERT_ZONE},
+            },
+        )
     db.dispose()
     sign_in(page, server, "demo-mc-operator")
     seen = watch_requests(page)

@@ -43,7 +43,9 @@ def test_the_zone_map_shows_the_curfew_address_and_zone_names_without_tiles(page
     page.wait_for_selector("#map .openem-map-label")
     labels = page.locator("#map .openem-map-label")
     postcode = doc["addresses"][0]["postcode"]
-    expect(labels.filter(has_text="Curfew address: 12 Curfew Street")).to_have_text(f"Curfew address: 12 Curfew Street {postcode}")
+    expect(labels.filter(has_text="Curfew address: 12 Curfew Street")).to_have_text(
+        f"Curfew address: 12 Curfew Street {postcode}"
+    )
     expect(labels.filter(has_text="Victim's street")).to_have_count(1)
     assert page.locator("#map .openem-map-label img, #map .openem-map-label script").count() == 0
     assert page.locator("#map path.leaflet-interactive").count() == 2  # the address marker and the zone
@@ -61,14 +63,43 @@ def test_the_evidence_map_shows_the_orders_context_around_the_positions(page, se
     now = datetime.now(UTC).replace(microsecond=0)
     with db.uow() as uow:
         for i in range(2):
-            uow.session.merge(TelemetryMessageRow(
-                device_id="GPS-CTX", seq=i, type="gps", device_time=now - timedelta(minutes=2 - i), receive_time=now,
-                payload={"lat": home["lat"] + 0.001 * i, "lon": home["lon"], "accuracy_m": 8.0, "source": "GPS"},
-                flags=[], activation_id=None, person_id=None, batch_id=0))
-        store_alert(uow.session, {"alert_id": "ALR-CTX-1", "kind": "curfew_early_leave", "severity": "HIGH",
-                                  "person_id": "", "order_ref": ref, "device_id": "GPS-CTX", "condition_id": "curfew",
-                                  "start": iso(now - timedelta(minutes=2)), "end": None, "detected_at": iso(now),
-                                  "late_detected": False, "evidence": [["GPS-CTX", 0], ["GPS-CTX", 1]], "details": {}})
+            uow.session.merge(
+                TelemetryMessageRow(
+                    device_id="GPS-CTX",
+                    seq=i,
+                    type="gps",
+                    device_time=now - timedelta(minutes=2 - i),
+                    receive_time=now,
+                    payload={
+                        "lat": home["lat"] + 0.001 * i,
+                        "lon": home["lon"],
+                        "accuracy_m": 8.0,
+                        "source": "GPS",
+                    },
+                    flags=[],
+                    activation_id=None,
+                    person_id=None,
+                    batch_id=0,
+                )
+            )
+        store_alert(
+            uow.session,
+            {
+                "alert_id": "ALR-CTX-1",
+                "kind": "curfew_early_leave",
+                "severity": "HIGH",
+                "person_id": "",
+                "order_ref": ref,
+                "device_id": "GPS-CTX",
+                "condition_id": "curfew",
+                "start": iso(now - timedelta(minutes=2)),
+                "end": None,
+                "detected_at": iso(now),
+                "late_detected": False,
+                "evidence": [["GPS-CTX", 0], ["GPS-CTX", 1]],
+                "details": {},
+            },
+        )
     db.dispose()
     page.context.clear_cookies()
     sign_in(page, server, "demo-mc-operator")

@@ -36,19 +36,47 @@ def seeded(server: Any) -> dict[str, str]:
         doc = sample_order(now)
         doc.pop("ref", None)
         # nobody else's identifiers or birthday: the other tests' orders must not look like duplicates of it
-        doc["device_wearer"].update(first_name="Newcomer", last_name="Example", pnc="2020/0000001X", crn="N000001",
-                                    home_office_reference="HO-NEWCOMER", date_of_birth="1961-02-03")
+        doc["device_wearer"].update(
+            first_name="Newcomer",
+            last_name="Example",
+            pnc="2020/0000001X",
+            crn="N000001",
+            home_office_reference="HO-NEWCOMER",
+            date_of_birth="1961-02-03",
+        )
         active = svc.create_draft("seed", doc).record.ref
         svc.submit("seed", active)
         svc.accept("seed", active)
         svc.activate("seed", active)
-        uow.session.add(ActivationRow(activation_id="ACT-NEWCOMER", device_id="GPS-NEWCOMER", device_kind="GPS_TAG",
-                                      order_ref=active, person_id="P-NEWCOMER", role="WEARER",
-                                      start=now - timedelta(days=2)))
-        store_alert(uow.session, {"alert_id": "ALR-NEWCOMER-1", "kind": "exclusion_entry", "severity": "HIGH",
-                                  "person_id": "P-NEWCOMER", "order_ref": active, "device_id": "GPS-NEWCOMER",
-                                  "condition_id": "Z1", "start": iso(now - timedelta(minutes=5)), "end": None,
-                                  "detected_at": iso(now), "late_detected": False, "evidence": [], "details": {}})
+        uow.session.add(
+            ActivationRow(
+                activation_id="ACT-NEWCOMER",
+                device_id="GPS-NEWCOMER",
+                device_kind="GPS_TAG",
+                order_ref=active,
+                person_id="P-NEWCOMER",
+                role="WEARER",
+                start=now - timedelta(days=2),
+            )
+        )
+        store_alert(
+            uow.session,
+            {
+                "alert_id": "ALR-NEWCOMER-1",
+                "kind": "exclusion_entry",
+                "severity": "HIGH",
+                "person_id": "P-NEWCOMER",
+                "order_ref": active,
+                "device_id": "GPS-NEWCOMER",
+                "condition_id": "Z1",
+                "start": iso(now - timedelta(minutes=5)),
+                "end": None,
+                "detected_at": iso(now),
+                "late_detected": False,
+                "evidence": [],
+                "details": {},
+            },
+        )
     db.dispose()
     server.newcomer = {"active": active}
     return server.newcomer
@@ -81,8 +109,13 @@ def test_the_operators_pages_pass_axe_and_fit_the_screen(browser, server, width)
     page = browse(browser, server, width, "demo-mc-operator")
     try:
         base = server.base
-        for url in (f"{base}/", f"{base}/orders?tab=active", f"{base}/orders/{refs['active']}", f"{base}/alerts",
-                    f"{base}/alerts/ALR-NEWCOMER-1"):
+        for url in (
+            f"{base}/",
+            f"{base}/orders?tab=active",
+            f"{base}/orders/{refs['active']}",
+            f"{base}/alerts",
+            f"{base}/alerts/ALR-NEWCOMER-1",
+        ):
             check_page(page, url, width)
         check_page(page, f"{base}/orders/{refs['active']}/confirmation", width)
         reference, panel = page.evaluate(
@@ -90,7 +123,9 @@ def test_the_operators_pages_pass_axe_and_fit_the_screen(browser, server, width)
         )
         assert reference <= panel, (reference, panel)  # the whole reference is inside the panel
         page.goto(f"{base}/orders/{refs['active']}", wait_until="load")
-        page.wait_for_selector("#map.leaflet-container .leaflet-interactive", state="attached")  # the zone map drew the context
+        page.wait_for_selector(
+            "#map.leaflet-container .leaflet-interactive", state="attached"
+        )  # the zone map drew the context
         assert "GPS-NEWCOMER" in page.content()
     finally:
         page.context.close()
@@ -104,8 +139,13 @@ def test_the_order_entry_pages_pass_axe_and_fit_the_screen(browser, server, widt
         with page.expect_navigation(wait_until="load"):
             page.get_by_role("button", name="Start a new order").click()
         ref = re.search(r"/orders/(ORD-[A-Z0-9]+)", page.url).group(1)
-        for url in (f"{server.base}/orders", f"{server.base}/orders/{ref}", f"{server.base}/orders/{ref}/check-answers",
-                    f"{server.base}/orders/{ref}/interested-parties", f"{server.base}/orders/{ref}/zones"):
+        for url in (
+            f"{server.base}/orders",
+            f"{server.base}/orders/{ref}",
+            f"{server.base}/orders/{ref}/check-answers",
+            f"{server.base}/orders/{ref}/interested-parties",
+            f"{server.base}/orders/{ref}/zones",
+        ):
             check_page(page, url, width)
     finally:
         page.context.close()
@@ -122,14 +162,42 @@ def test_the_live_alerts_list_writes_london_times_as_the_server_does(browser, se
         summer, noon = "2026-07-01T19:31:00Z", "2026-12-01T12:00:00Z"
         db = Database(server.db_url)
         with db.uow() as uow:
-            store_alert(uow.session, {"alert_id": "ALR-NEWCOMER-JS", "kind": "low_battery", "severity": "LOW",
-                                      "person_id": "", "order_ref": "", "device_id": "GPS-JS", "condition_id": "",
-                                      "start": noon, "end": None, "detected_at": iso(datetime.now(UTC)),
-                                      "late_detected": False, "evidence": [], "details": {}})
-            store_alert(uow.session, {"alert_id": "ALR-NEWCOMER-JS2", "kind": "low_battery", "severity": "LOW",
-                                      "person_id": "", "order_ref": "", "device_id": "GPS-JS", "condition_id": "",
-                                      "start": summer, "end": None, "detected_at": iso(datetime.now(UTC)),
-                                      "late_detected": False, "evidence": [], "details": {}})
+            store_alert(
+                uow.session,
+                {
+                    "alert_id": "ALR-NEWCOMER-JS",
+                    "kind": "low_battery",
+                    "severity": "LOW",
+                    "person_id": "",
+                    "order_ref": "",
+                    "device_id": "GPS-JS",
+                    "condition_id": "",
+                    "start": noon,
+                    "end": None,
+                    "detected_at": iso(datetime.now(UTC)),
+                    "late_detected": False,
+                    "evidence": [],
+                    "details": {},
+                },
+            )
+            store_alert(
+                uow.session,
+                {
+                    "alert_id": "ALR-NEWCOMER-JS2",
+                    "kind": "low_battery",
+                    "severity": "LOW",
+                    "person_id": "",
+                    "order_ref": "",
+                    "device_id": "GPS-JS",
+                    "condition_id": "",
+                    "start": summer,
+                    "end": None,
+                    "detected_at": iso(datetime.now(UTC)),
+                    "late_detected": False,
+                    "evidence": [],
+                    "details": {},
+                },
+            )
         db.dispose()
         for alert_id, start in (("ALR-NEWCOMER-JS", noon), ("ALR-NEWCOMER-JS2", summer)):
             row = page.locator(f"#alerts-body tr:has(a[href='/alerts/{alert_id}'])")
@@ -137,7 +205,10 @@ def test_the_live_alerts_list_writes_london_times_as_the_server_does(browser, se
             cells = row.locator("td")
             assert cells.nth(4).inner_text() == london_time(start)
             assert cells.nth(0).get_attribute("data-label") == "Detected"
-        assert london_time(summer) == "1 July 2026 at 8:31pm" and london_time(noon) == "1 December 2026 at midday"
+        assert (
+            london_time(summer) == "1 July 2026 at 8:31pm"
+            and london_time(noon) == "1 December 2026 at midday"
+        )
     finally:
         page.context.close()
 

@@ -21,9 +21,18 @@ def park_one(db_url: str) -> str:
     db = Database(db_url)
     mid = new_id("MSG")
     with db.uow() as uow:
-        uow.session.add(OutboxRow(id=mid, topic="e2e.OrderNoted", key="order:ORD-E2E", payload={"order_ref": "ORD-E2E"},
-                                  created_at=utcnow(), attempts=5, parked_at=utcnow(),
-                                  last_error="LookupError: order ORD-E2E not loaded"))
+        uow.session.add(
+            OutboxRow(
+                id=mid,
+                topic="e2e.OrderNoted",
+                key="order:ORD-E2E",
+                payload={"order_ref": "ORD-E2E"},
+                created_at=utcnow(),
+                attempts=5,
+                parked_at=utcnow(),
+                last_error="LookupError: order ORD-E2E not loaded",
+            )
+        )
     db.dispose()
     return mid
 

@@ -22,9 +22,11 @@ def test_sign_in_page_is_accessible_and_explains_errors(page, server):
 
 
 def test_each_role_lands_on_its_home_page(page, server):
-    for username, heading in [("demo-mc-operator", "Monitoring centre operator"),
-                              ("demo-order-creator-prison", "Order creator (prison)"),
-                              ("demo-analyst", "Analyst")]:
+    for username, heading in [
+        ("demo-mc-operator", "Monitoring centre operator"),
+        ("demo-order-creator-prison", "Order creator (prison)"),
+        ("demo-analyst", "Analyst"),
+    ]:
         page.context.clear_cookies()
         sign_in(page, server, username)
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()

@@ -37,8 +37,12 @@ _PENDING = "openem_audit_pending"
 def lock_head(session: Session) -> AuditHeadRow:
     """The chain's head, locked against other writers until this transaction ends (made if missing)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(AuditHeadRow)
+            .where(AuditHeadRow.id == 1)
+            .values(seq=AuditHeadRow.seq)
+            .execution_options(synchronize_session=False)
+        )
         stmt = select(AuditHeadRow).where(AuditHeadRow.id == 1)
     else:
         stmt = select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
@@ -50,8 +54,17 @@ def lock_head(session: Session) -> AuditHeadRow:
     return head
 
 
-def record(session: Session, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
-           outcome: str = "ok", details: dict[str, Any] | None = None, at: datetime | None = None) -> AuditRow:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    records: Iterable[str] = (),
+    purpose: str = "",
+    outcome: str = "ok",
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditRow:
     """Append one audit row inside the caller's transaction."""
     at = ensure_utc(at) if at else utcnow()
     details = json.loads(json.dumps(details or {}, default=str))
@@ -60,10 +73,22 @@ def record(session: Session, *, actor: str, action: str, records: Iterable[str] 
     head = lock_head(session)
     seq = head.seq + 1
     key_id = trust.keys.current_id
-    digest = keyed_digest(trust.keys.secrets[key_id], key_id, head.hash, seq, at, actor, action, recs, purpose,
-                          outcome, details)
-    row = AuditRow(seq=seq, at=at, actor=actor, action=action, records=recs, purpose=purpose,
-                   outcome=outcome, details=details, prev_hash=head.hash, hash=digest, key_id=key_id)
+    digest = keyed_digest(
+        trust.keys.secrets[key_id], key_id, head.hash, seq, at, actor, action, recs, purpose, outcome, details
+    )
+    row = AuditRow(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        records=recs,
+        purpose=purpose,
+        outcome=outcome,
+        details=details,
+        prev_hash=head.hash,
+        hash=digest,
+        key_id=key_id,
+    )
     session.add(row)
     head.seq = seq
     head.hash = digest
@@ -75,8 +100,15 @@ def record(session: Session, *, actor: str, action: str, records: Iterable[str] 
 def write_entries(session: Session, entries: list[AuditEntry]) -> None:
     """Write a unit of work's collected audit entries, in its transaction (called by the unit of work)."""
     for e in entries:
-        record(session, actor=e.actor, action=e.action, records=e.records, purpose=e.purpose, outcome=e.outcome,
-               details=e.details)
+        record(
+            session,
+            actor=e.actor,
+            action=e.action,
+            records=e.records,
+            purpose=e.purpose,
+            outcome=e.outcome,
+            details=e.details,
+        )
 
 
 register_audit_writer(write_entries)

@@ -35,8 +35,9 @@ class Anchor:
     mac: str
 
     def signed_by(self, keys: KeyRing) -> bool:
-        return keys.knows(self.key_id) and same(self.mac, keys.mac(self.key_id, anchor_message(
-            self.seq, self.hash, self.at, self.key_id)))
+        return keys.knows(self.key_id) and same(
+            self.mac, keys.mac(self.key_id, anchor_message(self.seq, self.hash, self.at, self.key_id))
+        )
 
 
 def make_anchor(keys: KeyRing, seq: int, row_hash: str) -> Anchor:
@@ -71,7 +72,9 @@ def read_anchors(paths: Iterable[Path]) -> tuple[list[Anchor], int]:
                 continue
             try:
                 d = json.loads(line)
-                anchors.append(Anchor(int(d["seq"]), str(d["hash"]), str(d["at"]), str(d["key_id"]), str(d["mac"])))
+                anchors.append(
+                    Anchor(int(d["seq"]), str(d["hash"]), str(d["at"]), str(d["key_id"]), str(d["mac"]))
+                )
             except (ValueError, KeyError, TypeError):
                 unreadable += 1
     return anchors, unreadable

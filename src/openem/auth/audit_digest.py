@@ -19,17 +19,44 @@ from openem.core.time import iso
 GENESIS = "0" * 64
 
 
-def row_body(seq: int, at: datetime, actor: str, action: str, records: list[str], purpose: str, outcome: str,
-             details: dict[str, Any]) -> str:
+def row_body(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    records: list[str],
+    purpose: str,
+    outcome: str,
+    details: dict[str, Any],
+) -> str:
     return json.dumps(
-        {"seq": seq, "at": iso(at), "actor": actor, "action": action, "records": records,
-         "purpose": purpose, "outcome": outcome, "details": details},
-        sort_keys=True, separators=(",", ":"), default=str,
+        {
+            "seq": seq,
+            "at": iso(at),
+            "actor": actor,
+            "action": action,
+            "records": records,
+            "purpose": purpose,
+            "outcome": outcome,
+            "details": details,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
 
 
-def row_digest(prev_hash: str, seq: int, at: datetime, actor: str, action: str, records: list[str],
-               purpose: str, outcome: str, details: dict[str, Any]) -> str:
+def row_digest(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    records: list[str],
+    purpose: str,
+    outcome: str,
+    details: dict[str, Any],
+) -> str:
     """The original, unkeyed digest (rows up to the keyed-chain boundary)."""
     body = row_body(seq, at, actor, action, records, purpose, outcome, details)
     return hashlib.sha256((prev_hash + "|" + body).encode("utf-8")).hexdigest()
@@ -39,8 +66,19 @@ def mac(secret: bytes, message: str) -> str:
     return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def keyed_digest(secret: bytes, key_id: str, prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-                 records: list[str], purpose: str, outcome: str, details: dict[str, Any]) -> str:
+def keyed_digest(
+    secret: bytes,
+    key_id: str,
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    records: list[str],
+    purpose: str,
+    outcome: str,
+    details: dict[str, Any],
+) -> str:
     body = row_body(seq, at, actor, action, records, purpose, outcome, details)
     return mac(secret, f"openem-audit-row|{key_id}|{prev_hash}|{body}")
 

@@ -49,7 +49,9 @@ def parse_env_keys(value: str) -> tuple[str, dict[str, bytes]]:
             secret = part
             key_id = "env-" + hashlib.sha256(secret.encode()).hexdigest()[:8]
         if len(secret) < MIN_SECRET_CHARS:
-            raise AuditKeyError(f"OPENEM_AUDIT_KEY: the key {key_id!r} is shorter than {MIN_SECRET_CHARS} characters")
+            raise AuditKeyError(
+                f"OPENEM_AUDIT_KEY: the key {key_id!r} is shorter than {MIN_SECRET_CHARS} characters"
+            )
         keys[key_id] = secret.encode("utf-8")
         first = first or key_id
     if not keys:
@@ -106,8 +108,10 @@ def load_keyring(env_value: str | None, key_file: Path, *, create: bool) -> KeyR
         current = env_current
     if not keys:
         if not create:
-            raise AuditKeyError(f"no audit key: in production set OPENEM_AUDIT_KEY or make a key file with "
-                                f"`openem audit rotate-key` ({key_file}); see docs/security.md")
+            raise AuditKeyError(
+                f"no audit key: in production set OPENEM_AUDIT_KEY or make a key file with "
+                f"`openem audit rotate-key` ({key_file}); see docs/security.md"
+            )
         try:
             _first_key(key_file)
         except FileExistsError:

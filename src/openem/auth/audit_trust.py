@@ -32,16 +32,28 @@ _lock = threading.Lock()
 
 def settings_for(database_url: str) -> Settings:
     # The session secret plays no part here: a placeholder keeps load_settings from making one in var/.
-    return load_settings({**os.environ, "OPENEM_DATABASE_URL": database_url,
-                          "OPENEM_SECRET_KEY": os.environ.get("OPENEM_SECRET_KEY") or "not-used-by-the-audit-chain"})
+    return load_settings(
+        {
+            **os.environ,
+            "OPENEM_DATABASE_URL": database_url,
+            "OPENEM_SECRET_KEY": os.environ.get("OPENEM_SECRET_KEY") or "not-used-by-the-audit-chain",
+        }
+    )
 
 
 def trust_from_settings(settings: Settings, *, create: bool | None = None) -> AuditTrust:
     """`create`: make a key file if there is no key (default: outside production only)."""
-    keys = load_keyring(settings.audit_key, settings.audit_key_file,
-                        create=not settings.production if create is None else create)
-    return AuditTrust(keys, AnchorWriter(keys, settings.audit_anchor_paths, settings.audit_anchor_rows,
-                                         settings.audit_anchor_seconds))
+    keys = load_keyring(
+        settings.audit_key,
+        settings.audit_key_file,
+        create=not settings.production if create is None else create,
+    )
+    return AuditTrust(
+        keys,
+        AnchorWriter(
+            keys, settings.audit_anchor_paths, settings.audit_anchor_rows, settings.audit_anchor_seconds
+        ),
+    )
 
 
 def require_keys(settings: Settings) -> None:

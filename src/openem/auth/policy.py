@@ -70,8 +70,9 @@ def can_view_case(who: Principal, case: CaseScope) -> Decision:
             return Decision(True, "in caseload")
     if who.has_role(Role.POLICE_OFFICER) and who.police_area and case.police_area == who.police_area:
         return Decision(True, "own force")
-    if who.has_role(Role.FIELD_OFFICER) and (case.order_ref in who.caseload or (
-            who.police_area and case.police_area == who.police_area)):
+    if who.has_role(Role.FIELD_OFFICER) and (
+        case.order_ref in who.caseload or (who.police_area and case.police_area == who.police_area)
+    ):
         return Decision(True, "own area")  # a depot's officers fit and visit across the force area
     if any(r.value in who.roles for r in ORDER_CREATORS):
         if case.created_by == who.user_id:

@@ -48,7 +48,15 @@ ORDER_CREATORS = frozenset(
 PERMISSIONS: dict[Role, frozenset[str]] = {
     **{r: frozenset({"orders:create", "orders:read"}) for r in ORDER_CREATORS},
     Role.MC_OPERATOR: frozenset(
-        {"orders:read", "orders:review", "alerts:read", "alerts:handle", "location:read", "cases:all", "devices:read"}
+        {
+            "orders:read",
+            "orders:review",
+            "alerts:read",
+            "alerts:handle",
+            "location:read",
+            "cases:all",
+            "devices:read",
+        }
     ),
     Role.FIELD_OFFICER: frozenset({"orders:read", "devices:read", "visits:handle"}),
     Role.PROBATION_PRACTITIONER: frozenset({"orders:read", "alerts:read", "location:read"}),
@@ -63,7 +71,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
 RESTRICTED = "cases:restricted"
 
 
-def permissions_for(roles: list[str] | tuple[str, ...], extra: list[str] | tuple[str, ...] = ()) -> frozenset[str]:
+def permissions_for(
+    roles: list[str] | tuple[str, ...], extra: list[str] | tuple[str, ...] = ()
+) -> frozenset[str]:
     granted: set[str] = set()
     for name in roles:
         try:

@@ -43,7 +43,9 @@ MIN_PASSWORD_LENGTH = 12
 
 
 class IdentityProvider(Protocol):
-    def authenticate(self, session: Session, username: str, password: str, *, client: str = "") -> Principal: ...
+    def authenticate(
+        self, session: Session, username: str, password: str, *, client: str = ""
+    ) -> Principal: ...
 
 
 def hash_password(password: str) -> str:
@@ -59,15 +61,30 @@ def principal_for(session: Session, user: UserRow) -> Principal:
         session.execute(select(CaseloadRow.order_ref).where(CaseloadRow.user_id == user.id)).scalars().all()
     )
     return Principal(
-        user_id=user.id, username=user.username, roles=tuple(user.roles or ()), email=user.email or "",
-        organisation=user.organisation or "", police_area=user.police_area or "",
-        extra_permissions=tuple(user.extra_permissions or ()), caseload=caseload,
+        user_id=user.id,
+        username=user.username,
+        roles=tuple(user.roles or ()),
+        email=user.email or "",
+        organisation=user.organisation or "",
+        police_area=user.police_area or "",
+        extra_permissions=tuple(user.extra_permissions or ()),
+        caseload=caseload,
     )
 
 
-def create_user(session: Session, *, actor: str, username: str, password: str, roles: list[str],
-                display_name: str = "", email: str = "", organisation: str = "", police_area: str = "",
-                restricted: bool = False) -> UserRow:
+def create_user(
+    session: Session,
+    *,
+    actor: str,
+    username: str,
+    password: str,
+    roles: list[str],
+    display_name: str = "",
+    email: str = "",
+    organisation: str = "",
+    police_area: str = "",
+    restricted: bool = False,
+) -> UserRow:
     username = username.strip().lower()
     if not username or len(username) > 80 or not all(c.isalnum() or c in "._-@" for c in username):
         raise Invalid("Enter a username of letters, numbers, dots, hyphens or underscores", field="username")
@@ -83,19 +100,33 @@ def create_user(session: Session, *, actor: str, username: str, password: str, r
     if session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none():
         raise Conflict(f"A user called {username} already exists", field="username")
     user = UserRow(
-        id=new_id("USR"), username=username, display_name=display_name or username, email=email,
-        password_hash=hash_password(password), roles=list(roles),
-        extra_permissions=[RESTRICTED] if restricted else [], organisation=organisation,
-        police_area=police_area, active=True, created_at=utcnow(),
+        id=new_id("USR"),
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        password_hash=hash_password(password),
+        roles=list(roles),
+        extra_permissions=[RESTRICTED] if restricted else [],
+        organisation=organisation,
+        police_area=police_area,
+        active=True,
+        created_at=utcnow(),
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action=f"auth:{user.id}:create_user", records=[user.id],
-                 details={"username": username, "roles": roles, "restricted": restricted})
+    audit.record(
+        session,
+        actor=actor,
+        action=f"auth:{user.id}:create_user",
+        records=[user.id],
+        details={"username": username, "roles": roles, "restricted": restricted},
+    )
     return user
 
 
-def set_active(session: Session, *, actor: str, user_id: str, active: bool, expected_version: int | None = None) -> None:
+def set_active(
+    session: Session, *, actor: str, user_id: str, active: bool, expected_version: int | None = None
+) -> None:
     user = session.get(UserRow, user_id)
     if user is None:
         raise Invalid("No such user", field="user_id")
@@ -106,8 +137,12 @@ def set_active(session: Session, *, actor: str, user_id: str, active: bool, expe
         for s in session.execute(select(WebSessionRow).where(WebSessionRow.user_id == user_id)).scalars():
             session.delete(s)
     session.flush()
-    audit.record(session, actor=actor, action=f"auth:{user_id}:{'activate' if active else 'deactivate'}",
-                 records=[user_id])
+    audit.record(
+        session,
+        actor=actor,
+        action=f"auth:{user_id}:{'activate' if active else 'deactivate'}",
+        records=[user_id],
+    )
 
 
 def assign_case(session: Session, *, actor: str, user_id: str, order_ref: str) -> None:
@@ -136,7 +171,11 @@ class PasswordIdentity:
             _verify(_DUMMY_HASH, password)
             return self._refuse(session, username, address, now, wait)
         user = session.execute(select(UserRow).where(UserRow.username == name)).scalar_one_or_none()
-        if not _verify(user.password_hash if user else _DUMMY_HASH, password) or user is None or not user.active:
+        if (
+            not _verify(user.password_hash if user else _DUMMY_HASH, password)
+            or user is None
+            or not user.active
+        ):
             return self._failed(session, username, account, address, now)
         wait = throttle.still_locked(session, account, now)  # a parallel attempt may have locked it meanwhile
         if wait:
@@ -147,11 +186,20 @@ class PasswordIdentity:
         audit.record(session, actor=user.id, action=f"auth:{user.id}:login")
         return principal_for(session, user)
 
-    def _failed(self, session: Session, username: str, account: str, address: str, now: datetime) -> Principal:
-        locked = max(throttle.failed(session, account, self.limits.account, now),
-                     throttle.failed(session, address, self.limits.signin_address, now))
-        audit.record(session, actor=(username or "")[:80] or "anonymous", action="auth:login:failed",
-                     outcome="denied", details={"locked_s": locked} if locked else None)
+    def _failed(
+        self, session: Session, username: str, account: str, address: str, now: datetime
+    ) -> Principal:
+        locked = max(
+            throttle.failed(session, account, self.limits.account, now),
+            throttle.failed(session, address, self.limits.signin_address, now),
+        )
+        audit.record(
+            session,
+            actor=(username or "")[:80] or "anonymous",
+            action="auth:login:failed",
+            outcome="denied",
+            details={"locked_s": locked} if locked else None,
+        )
         if locked:
             raise TooManyRequests(_too_many(locked), retry_after_s=locked, field="username")
         raise Unauthenticated("Enter a correct username and password")
@@ -160,8 +208,13 @@ class PasswordIdentity:
         """Refused unchecked while locked; still counted against the address, so one address cannot spray
         locked accounts for ever."""
         throttle.failed(session, address, self.limits.signin_address, now)
-        audit.record(session, actor=(username or "")[:80] or "anonymous", action="auth:login:throttled",
-                     outcome="denied", details={"retry_after_s": wait})
+        audit.record(
+            session,
+            actor=(username or "")[:80] or "anonymous",
+            action="auth:login:throttled",
+            outcome="denied",
+            details={"retry_after_s": wait},
+        )
         raise TooManyRequests(_too_many(wait), retry_after_s=wait, field="username")
 
 
@@ -174,8 +227,10 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def _too_many(wait_s: int) -> str:
     # The same words for an account lockout and an address throttle, for names that exist and names that do not.
-    return (f"There have been too many attempts to sign in. Wait {minutes(wait_s)} and try again, or ask an "
-            "administrator to unlock your account.")
+    return (
+        f"There have been too many attempts to sign in. Wait {minutes(wait_s)} and try again, or ask an "
+        "administrator to unlock your account."
+    )
 
 
 @dataclass(frozen=True)
@@ -188,8 +243,13 @@ class WebSession:
 
 def start_session(session: Session, user_id: str, max_age_s: int) -> WebSession:
     now = utcnow()
-    row = WebSessionRow(id=secrets.token_urlsafe(32), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
-                        created_at=now, expires_at=now + timedelta(seconds=max_age_s))
+    row = WebSessionRow(
+        id=secrets.token_urlsafe(32),
+        user_id=user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(seconds=max_age_s),
+    )
     session.add(row)
     session.flush()
     return WebSession(row.id, row.user_id, row.csrf_token, row.expires_at)
@@ -215,16 +275,33 @@ def end_session(session: Session, session_id: str) -> None:
         session.delete(row)
 
 
-def issue_token(session: Session, *, actor: str, name: str, user_id: str | None = None, device_scope: str = "",
-                days: int | None = 365) -> str:
+def issue_token(
+    session: Session,
+    *,
+    actor: str,
+    name: str,
+    user_id: str | None = None,
+    device_scope: str = "",
+    days: int | None = 365,
+) -> str:
     """Create an API bearer token; only its hash is stored, so the value is shown once."""
     token = "oem_" + secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(ApiTokenRow(id=new_id("TOK"), user_id=user_id, device_scope=device_scope, name=name,
-                            token_hash=_token_digest(token), created_at=now,
-                            expires_at=now + timedelta(days=days) if days else None))
+    session.add(
+        ApiTokenRow(
+            id=new_id("TOK"),
+            user_id=user_id,
+            device_scope=device_scope,
+            name=name,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(days=days) if days else None,
+        )
+    )
     session.flush()
-    audit.record(session, actor=actor, action=f"auth:{user_id or device_scope}:issue_token", details={"name": name})
+    audit.record(
+        session, actor=actor, action=f"auth:{user_id or device_scope}:issue_token", details={"name": name}
+    )
     return token
 
 
@@ -238,8 +315,13 @@ def token_failed(session: Session, client: str, limits: throttle.Limits) -> int:
     key = throttle.token_address_key(client or "unknown")
     locked = throttle.failed(session, key, limits.token_address, utcnow())
     if locked:
-        audit.record(session, actor=f"address:{(client or 'unknown')[:60]}", action="auth:token:throttled",
-                     outcome="denied", details={"retry_after_s": locked})
+        audit.record(
+            session,
+            actor=f"address:{(client or 'unknown')[:60]}",
+            action="auth:token:throttled",
+            outcome="denied",
+            details={"retry_after_s": locked},
+        )
     return locked
 
 

@@ -88,8 +88,9 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
-    legacy_until: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0,
-                                              server_default="0")
+    legacy_until: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), default=0, server_default="0"
+    )
     legacy_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     legacy_key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     legacy_seal: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -27,9 +27,11 @@ class Limits:
 
     @classmethod
     def from_settings(cls, s: Settings) -> Limits:
-        return cls(Rule(s.signin_account_failures, s.signin_account_window_s, s.signin_lock_s, grows=True),
-                   Rule(s.signin_address_failures, s.signin_address_window_s, s.signin_address_window_s),
-                   Rule(s.token_address_failures, s.token_address_window_s, s.token_address_window_s))
+        return cls(
+            Rule(s.signin_account_failures, s.signin_account_window_s, s.signin_lock_s, grows=True),
+            Rule(s.signin_address_failures, s.signin_address_window_s, s.signin_address_window_s),
+            Rule(s.token_address_failures, s.token_address_window_s, s.token_address_window_s),
+        )
 
 
 def account_key(username: str) -> str:
@@ -61,7 +63,11 @@ def _locked_row(session: Session, key: str, now: datetime) -> SignInThrottleRow:
     dialect = session.get_bind().dialect.name
     ins = (sqlite_insert if dialect == "sqlite" else pg_insert)(SignInThrottleRow)
     session.execute(ins.values(key=key, failures=0, window_start=now, lockouts=0).on_conflict_do_nothing())
-    stmt = select(SignInThrottleRow).where(SignInThrottleRow.key == key).execution_options(populate_existing=True)
+    stmt = (
+        select(SignInThrottleRow)
+        .where(SignInThrottleRow.key == key)
+        .execution_options(populate_existing=True)
+    )
     if dialect != "sqlite":
         stmt = stmt.with_for_update()
     return session.execute(stmt).scalar_one()
@@ -91,8 +97,11 @@ def succeeded(session: Session, key: str) -> None:
 
 
 def locked_usernames(session: Session, now: datetime) -> set[str]:
-    rows = session.execute(select(SignInThrottleRow).where(SignInThrottleRow.key.like("account:%"),
-                                                           SignInThrottleRow.locked_until > now)).scalars()
+    rows = session.execute(
+        select(SignInThrottleRow).where(
+            SignInThrottleRow.key.like("account:%"), SignInThrottleRow.locked_until > now
+        )
+    ).scalars()
     return {r.key.removeprefix("account:") for r in rows}
 
 
@@ -107,6 +116,11 @@ def unlock_account(session: Session, *, actor: str, username: str) -> bool:
     name = key.removeprefix("account:")
     user = session.execute(select(UserRow).where(UserRow.username == name)).scalar_one_or_none()
     subject = user.id if user else name
-    audit.record(session, actor=actor, action=f"auth:{subject}:unlock", records=[subject],
-                 details={"username": name, "was_locked": was_locked})
+    audit.record(
+        session,
+        actor=actor,
+        action=f"auth:{subject}:unlock",
+        records=[subject],
+        details={"username": name, "was_locked": was_locked},
+    )
     return was_locked

@@ -47,7 +47,7 @@ def after_failure(state: Attempts | None, rule: Rule, now: datetime) -> Attempts
     failures = state.failures + 1
     if failures < rule.max_failures:
         return replace(state, failures=failures)
-    lock_s = min(MAX_LOCK_S, rule.lock_s * (2 ** state.lockouts if rule.grows else 1))
+    lock_s = min(MAX_LOCK_S, rule.lock_s * (2**state.lockouts if rule.grows else 1))
     return Attempts(0, now, now + timedelta(seconds=lock_s), state.lockouts + 1, now)
 
 

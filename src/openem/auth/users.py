@@ -55,17 +55,22 @@ def check_roles(roles: list[str]) -> None:
 
 def _check_version(user: UserRow, expected_version: int | None) -> None:
     if expected_version is not None and user.version != expected_version:
-        raise Conflict("Someone else changed this user while you were editing: check their details and try again")
+        raise Conflict(
+            "Someone else changed this user while you were editing: check their details and try again"
+        )
 
 
-def update_user(session: Session, *, actor: str, user_id: str, change: UserChange,
-                expected_version: int | None = None) -> UserRow:
+def update_user(
+    session: Session, *, actor: str, user_id: str, change: UserChange, expected_version: int | None = None
+) -> UserRow:
     """Change a user's name, email, roles and scopes (organisation, police force, restricted cases)."""
     user = get_user(session, user_id)
     _check_version(user, expected_version)
     check_roles(change.roles)
     if user.id == actor and Role.ADMIN.value in (user.roles or []) and Role.ADMIN.value not in change.roles:
-        raise Invalid("You cannot remove your own administrator role: ask another administrator", field="roles")
+        raise Invalid(
+            "You cannot remove your own administrator role: ask another administrator", field="roles"
+        )
     if change.email and "@" not in change.email:
         raise Invalid("Enter an email address in the correct format, like name@example.com", field="email")
     before = _scopes(user)
@@ -79,15 +84,21 @@ def update_user(session: Session, *, actor: str, user_id: str, change: UserChang
     session.flush()
     after = _scopes(user)
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
-    audit.record(session, actor=actor, action=f"auth:{user.id}:update", records=[user.id],
-                 details={"changed": changed})
+    audit.record(
+        session, actor=actor, action=f"auth:{user.id}:update", records=[user.id], details={"changed": changed}
+    )
     return user
 
 
 def _scopes(user: UserRow) -> dict[str, object]:
-    return {"display_name": user.display_name, "email": user.email or "", "roles": list(user.roles or []),
-            "organisation": user.organisation or "", "police_area": user.police_area or "",
-            "restricted": RESTRICTED in (user.extra_permissions or [])}
+    return {
+        "display_name": user.display_name,
+        "email": user.email or "",
+        "roles": list(user.roles or []),
+        "organisation": user.organisation or "",
+        "police_area": user.police_area or "",
+        "restricted": RESTRICTED in (user.extra_permissions or []),
+    }
 
 
 def reset_password(session: Session, *, actor: str, user_id: str) -> str:
@@ -98,8 +109,13 @@ def reset_password(session: Session, *, actor: str, user_id: str) -> str:
     user.password_hash = hash_password(password)
     ended = _end_sessions(session, user.id)
     session.flush()
-    audit.record(session, actor=actor, action=f"auth:{user.id}:reset_password", records=[user.id],
-                 details={"sessions_ended": ended})
+    audit.record(
+        session,
+        actor=actor,
+        action=f"auth:{user.id}:reset_password",
+        records=[user.id],
+        details={"sessions_ended": ended},
+    )
     return password
 
 
@@ -111,9 +127,13 @@ def _end_sessions(session: Session, user_id: str) -> int:
 
 
 def caseload(session: Session, user_id: str) -> list[str]:
-    return list(session.execute(
-        select(CaseloadRow.order_ref).where(CaseloadRow.user_id == user_id).order_by(CaseloadRow.order_ref)
-    ).scalars())
+    return list(
+        session.execute(
+            select(CaseloadRow.order_ref)
+            .where(CaseloadRow.user_id == user_id)
+            .order_by(CaseloadRow.order_ref)
+        ).scalars()
+    )
 
 
 def clean_order_ref(text: str) -> str:
@@ -141,4 +161,6 @@ def remove_from_caseload(session: Session, *, actor: str, user_id: str, order_re
         return  # removed meanwhile: nothing to do, nothing to audit
     session.delete(row)
     session.flush()
-    audit.record(session, actor=actor, action=f"auth:{user.id}:unassign_case", records=[user.id, row.order_ref])
+    audit.record(
+        session, actor=actor, action=f"auth:{user.id}:unassign_case", records=[user.id, row.order_ref]
+    )

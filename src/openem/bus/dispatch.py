@@ -35,7 +35,9 @@ log = logging.getLogger("openem.bus")
 Publisher = Callable[..., None]
 
 
-def deliver_locally(db: Database, registry: Registry, topic: str, message_id: str, payload: dict[str, Any]) -> int:
+def deliver_locally(
+    db: Database, registry: Registry, topic: str, message_id: str, payload: dict[str, Any]
+) -> int:
     """Run every handler for the message once. Returns how many handlers ran (0 when all had already run).
     A handler that raises rolls back its own work and raises: the message is not handled."""
     return sum(_handle_once(db, name, fn, message_id, payload) for name, fn in registry.for_topic(topic))
@@ -71,8 +73,13 @@ class _Outgoing:
 class OutboxDispatcher:
     """Sends ready outbox rows through a publisher, oldest first, in order per key; parks what keeps failing."""
 
-    def __init__(self, db: Database, publish: Publisher, policy: RetryPolicy | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        publish: Publisher,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.db = db
         self.publish = publish
         self.policy = policy or RetryPolicy.from_env()
@@ -86,8 +93,10 @@ class OutboxDispatcher:
         """One pass over the ready rows. Returns how many were delivered."""
         with self._lock:
             with self.db.uow() as uow:
-                batch = [_Outgoing(r.seq, r.id, r.topic, r.key, r.retries, dict(r.payload))
-                         for r in ready(uow.session, self.clock(), limit)]
+                batch = [
+                    _Outgoing(r.seq, r.id, r.topic, r.key, r.retries, dict(r.payload))
+                    for r in ready(uow.session, self.clock(), limit)
+                ]
             sent = 0
             failed_keys: set[str] = set()
             for m in batch:
@@ -114,8 +123,11 @@ class OutboxDispatcher:
             self.publish(m.topic, m.id, m.payload)
 
     def _note_failure(self, m: _Outgoing, exc: Exception) -> None:
-        log.warning("outbox delivery failed", exc_info=exc,
-                    extra={"message_id": m.id, "topic": m.topic, "key": m.key, "error": str(exc)[:500]})
+        log.warning(
+            "outbox delivery failed",
+            exc_info=exc,
+            extra={"message_id": m.id, "topic": m.topic, "key": m.key, "error": str(exc)[:500]},
+        )
         with self.db.uow() as uow:
             row = uow.session.get(OutboxRow, m.seq)
             if row is not None and row.parked_at is None and row.delivered_at is None:

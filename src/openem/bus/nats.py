@@ -44,10 +44,20 @@ def _unavailable_errors() -> tuple[type[BaseException], ...]:
     from nats import errors
     from nats.js import errors as js_errors
 
-    return (TimeoutError, concurrent.futures.TimeoutError, OSError, errors.TimeoutError,
-            errors.ConnectionClosedError, errors.ConnectionReconnectingError, errors.NoServersError,
-            errors.StaleConnectionError, errors.NoRespondersError, errors.OutboundBufferLimitError,
-            js_errors.NoStreamResponseError, js_errors.ServiceUnavailableError)
+    return (
+        TimeoutError,
+        concurrent.futures.TimeoutError,
+        OSError,
+        errors.TimeoutError,
+        errors.ConnectionClosedError,
+        errors.ConnectionReconnectingError,
+        errors.NoServersError,
+        errors.StaleConnectionError,
+        errors.NoRespondersError,
+        errors.OutboundBufferLimitError,
+        js_errors.NoStreamResponseError,
+        js_errors.ServiceUnavailableError,
+    )
 
 
 class NatsPublisher:
@@ -79,13 +89,21 @@ class NatsPublisher:
         self._js = self._nc.jetstream()
         await ensure_stream(self._js, self.stream, self.prefix)
 
-    def __call__(self, topic: str, message_id: str, payload: dict[str, Any], *, dedupe_id: str | None = None) -> None:
+    def __call__(
+        self, topic: str, message_id: str, payload: dict[str, Any], *, dedupe_id: str | None = None
+    ) -> None:
         """Publish; `dedupe_id` replaces the message id as JetStream's duplicate key (the body keeps the id
         that handlers' idempotency records use). Raises DestinationUnavailable when the broker is down."""
         body = json.dumps({"id": message_id, "topic": topic, "payload": payload}).encode()
         try:
-            self._call(self._js.publish(subject_for(topic, self.prefix), body,
-                                        headers={"Nats-Msg-Id": dedupe_id or message_id}, timeout=self.timeout_s))
+            self._call(
+                self._js.publish(
+                    subject_for(topic, self.prefix),
+                    body,
+                    headers={"Nats-Msg-Id": dedupe_id or message_id},
+                    timeout=self.timeout_s,
+                )
+            )
         except _unavailable_errors() as exc:
             raise DestinationUnavailable(f"NATS at {self.url}: {describe(exc)}") from exc
 
@@ -106,10 +124,19 @@ async def ensure_stream(js: Any, stream: str = STREAM, prefix: str = PREFIX) -> 
         await js.add_stream(name=stream, subjects=[f"{prefix}.>"], duplicate_window=120.0)
 
 
-async def consume(url: str, handle: Callable[[str, str, dict[str, Any]], None], *, park: Parker,
-                  policy: RetryPolicy | None = None, durable: str = "openem-workers", stream: str = STREAM,
-                  batch: int = 100, stop: asyncio.Event | None = None, idle_timeout_s: float = 1.0,
-                  prefix: str = PREFIX) -> int:
+async def consume(
+    url: str,
+    handle: Callable[[str, str, dict[str, Any]], None],
+    *,
+    park: Parker,
+    policy: RetryPolicy | None = None,
+    durable: str = "openem-workers",
+    stream: str = STREAM,
+    batch: int = 100,
+    stop: asyncio.Event | None = None,
+    idle_timeout_s: float = 1.0,
+    prefix: str = PREFIX,
+) -> int:
     """Pull messages and hand each to `handle(topic, id, payload)` (run in a thread: handlers use the DB),
     acknowledging after it returns; a failure is redelivered after a backoff and parked with `park` after
     `policy.max_attempts` deliveries. Returns the number handled when `stop` is set."""
@@ -136,8 +163,9 @@ async def consume(url: str, handle: Callable[[str, str, dict[str, Any]], None], 
     return handled
 
 
-async def _consume_one(m: Any, handle: Callable[[str, str, dict[str, Any]], None], park: Parker,
-                       policy: RetryPolicy, prefix: str) -> int:
+async def _consume_one(
+    m: Any, handle: Callable[[str, str, dict[str, Any]], None], park: Parker, policy: RetryPolicy, prefix: str
+) -> int:
     """Handle one message: ack (1), or nak for a later redelivery, or park and terminate it (0)."""
     try:
         data = json.loads(m.data)
@@ -145,16 +173,28 @@ async def _consume_one(m: Any, handle: Callable[[str, str, dict[str, Any]], None
     except (ValueError, KeyError, TypeError) as exc:  # no redelivery can fix it: park it as it came
         topic = m.subject.removeprefix(f"{prefix}.")
         mid = f"NATS-{m.metadata.stream}-{m.metadata.sequence.stream}"[:40]
-        await _give_up(m, park, topic, mid, {"undecodable": bytes(m.data).decode("utf-8", "replace")[:20000]},
-                       describe(exc), m.metadata.num_delivered)
+        await _give_up(
+            m,
+            park,
+            topic,
+            mid,
+            {"undecodable": bytes(m.data).decode("utf-8", "replace")[:20000]},
+            describe(exc),
+            m.metadata.num_delivered,
+        )
         return 0
     try:
         await asyncio.to_thread(handle, topic, mid, payload)
     except Exception as exc:  # noqa: BLE001 - redeliver later, or park once the deliveries are used up
         deliveries = m.metadata.num_delivered
         metrics.FAILURES.labels(topic, "consumer").inc()
-        log.warning("handler failed (delivery %d of %d)", deliveries, policy.max_attempts, exc_info=exc,
-                    extra={"message_id": mid, "topic": topic})
+        log.warning(
+            "handler failed (delivery %d of %d)",
+            deliveries,
+            policy.max_attempts,
+            exc_info=exc,
+            extra={"message_id": mid, "topic": topic},
+        )
         if policy.exhausted(deliveries):
             await _give_up(m, park, topic, mid, payload, describe(exc), deliveries)
         else:
@@ -164,8 +204,9 @@ async def _consume_one(m: Any, handle: Callable[[str, str, dict[str, Any]], None
     return 1
 
 
-async def _give_up(m: Any, park: Parker, topic: str, mid: str, payload: dict[str, Any], error: str,
-                   deliveries: int) -> None:
+async def _give_up(
+    m: Any, park: Parker, topic: str, mid: str, payload: dict[str, Any], error: str, deliveries: int
+) -> None:
     try:
         await asyncio.to_thread(park, topic, mid, payload, error, deliveries)
     except Exception:  # noqa: BLE001 - not parked (e.g. the database is down): keep it on the stream

@@ -25,7 +25,9 @@ from openem.store.types import UTCDateTime
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     id: Mapped[str] = mapped_column(String(40), unique=True)
     topic: Mapped[str] = mapped_column(String(120), index=True)
     #: what the message is about (`order:<ref>`, `person:<id>` or the topic): order is kept per key
@@ -59,8 +61,9 @@ def write_events(session: Session, events: list[Any]) -> None:
         if not isinstance(ev, Message) or not ev.topic:
             raise TypeError(f"not a publishable message: {ev!r}")
         payload = json.loads(json.dumps(ev.to_dict(), default=str))
-        session.add(OutboxRow(id=new_id("MSG"), topic=ev.topic, key=ev.key(), payload=payload,
-                              created_at=utcnow()))
+        session.add(
+            OutboxRow(id=new_id("MSG"), topic=ev.topic, key=ev.key(), payload=payload, created_at=utcnow())
+        )
 
 
 register_event_writer(write_events)
@@ -99,7 +102,9 @@ def ready(session: Session, now: datetime, limit: int = 500) -> list[OutboxRow]:
 def backlog(session: Session, now: datetime) -> tuple[int, float | None]:
     """(how many, the oldest's age in seconds) of the undelivered messages that should be moving: not parked and
     not held behind a parked message of their key (those are counted as parked and held)."""
-    parked_keys = select(OutboxRow.key).where(OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_not(None))
+    parked_keys = select(OutboxRow.key).where(
+        OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_not(None)
+    )
     count, oldest = session.execute(
         select(func.count(), func.min(OutboxRow.created_at)).where(
             OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_(None), OutboxRow.key.not_in(parked_keys)

@@ -43,7 +43,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
 
 
-def record_failure(row: OutboxRow, error: str, policy: RetryPolicy, now: datetime, stage: str = "outbox") -> bool:
+def record_failure(
+    row: OutboxRow, error: str, policy: RetryPolicy, now: datetime, stage: str = "outbox"
+) -> bool:
     """Count a failed delivery of `row`: back off, or park it once the attempts are used up. True if parked."""
     row.attempts += 1
     row.last_error = error[:ERROR_LENGTH]
@@ -52,23 +54,33 @@ def record_failure(row: OutboxRow, error: str, policy: RetryPolicy, now: datetim
         row.parked_at = now
         row.next_attempt_at = None
         metrics.PARKED_TOTAL.labels(row.topic).inc()
-        log.error("bus message parked after %d failed deliveries", row.attempts,
-                  extra={"message_id": row.id, "topic": row.topic, "key": row.key, "error": row.last_error})
+        log.error(
+            "bus message parked after %d failed deliveries",
+            row.attempts,
+            extra={"message_id": row.id, "topic": row.topic, "key": row.key, "error": row.last_error},
+        )
         return True
     row.next_attempt_at = now + policy.backoff(row.attempts)
     return False
 
 
-def park_consumed(db: Database, topic: str, message_id: str, payload: dict[str, Any], error: str,
-                  attempts: int) -> None:
+def park_consumed(
+    db: Database, topic: str, message_id: str, payload: dict[str, Any], error: str, attempts: int
+) -> None:
     """A broker consumer gave up on a message after `attempts` deliveries: park it in the outbox, where it is
     listed and can be re-queued like any other."""
     now = utcnow()
     with db.uow() as uow:
         row = uow.session.execute(select(OutboxRow).where(OutboxRow.id == message_id)).scalar_one_or_none()
         if row is None:  # not sent from this outbox: adopt it, so that a retry can send it again
-            row = OutboxRow(id=message_id[:40], topic=topic[:120], key=key_of_payload(topic, payload),
-                            payload=payload, created_at=now, retries=0)
+            row = OutboxRow(
+                id=message_id[:40],
+                topic=topic[:120],
+                key=key_of_payload(topic, payload),
+                payload=payload,
+                created_at=now,
+                retries=0,
+            )
             uow.session.add(row)
         row.delivered_at = None
         row.next_attempt_at = None
@@ -76,8 +88,11 @@ def park_consumed(db: Database, topic: str, message_id: str, payload: dict[str, 
         row.last_error = error[:ERROR_LENGTH]
         row.parked_at = now
     metrics.PARKED_TOTAL.labels(topic).inc()
-    log.error("bus message parked by its consumer after %d deliveries", attempts,
-              extra={"message_id": message_id, "topic": topic, "error": error[:ERROR_LENGTH]})
+    log.error(
+        "bus message parked by its consumer after %d deliveries",
+        attempts,
+        extra={"message_id": message_id, "topic": topic, "error": error[:ERROR_LENGTH]},
+    )
 
 
 def _parked_query() -> Select[OutboxRow]:
@@ -86,10 +101,16 @@ def _parked_query() -> Select[OutboxRow]:
 
 def held_by_key(session: Session, keys: set[str] | None = None) -> dict[str, int]:
     """Per key with a parked message: how many of its other undelivered messages wait behind it."""
-    parked_keys = select(OutboxRow.key).where(OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_not(None))
-    query = (select(OutboxRow.key, func.count())
-             .where(OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_(None), OutboxRow.key.in_(parked_keys))
-             .group_by(OutboxRow.key))
+    parked_keys = select(OutboxRow.key).where(
+        OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_not(None)
+    )
+    query = (
+        select(OutboxRow.key, func.count())
+        .where(
+            OutboxRow.delivered_at.is_(None), OutboxRow.parked_at.is_(None), OutboxRow.key.in_(parked_keys)
+        )
+        .group_by(OutboxRow.key)
+    )
     if keys is not None:
         query = query.where(OutboxRow.key.in_(sorted(keys)))
     return {k: int(n) for k, n in session.execute(query)}
@@ -101,8 +122,18 @@ def parked_messages(session: Session, limit: int = 500) -> list[ParkedMessage]:
     held = held_by_key(session, {r.key for r in rows})
     out, counted = [], set()
     for r in rows:
-        out.append(ParkedMessage(r.id, r.topic, r.key, r.last_error, r.attempts, r.created_at,
-                                 r.parked_at or r.created_at, 0 if r.key in counted else held.get(r.key, 0)))
+        out.append(
+            ParkedMessage(
+                r.id,
+                r.topic,
+                r.key,
+                r.last_error,
+                r.attempts,
+                r.created_at,
+                r.parked_at or r.created_at,
+                0 if r.key in counted else held.get(r.key, 0),
+            )
+        )
         counted.add(r.key)
     return out
 
@@ -126,7 +157,8 @@ def requeue(session: Session, message_ids: list[str] | None = None) -> list[str]
     if message_ids is not None:
         where.append(OutboxRow.id.in_([m[:40] for m in message_ids]))
     result = session.execute(
-        update(OutboxRow).where(*where)
+        update(OutboxRow)
+        .where(*where)
         .values(parked_at=None, next_attempt_at=None, attempts=0, retries=OutboxRow.retries + 1)
         .returning(OutboxRow.id)
         .execution_options(synchronize_session=False)

@@ -34,9 +34,11 @@ class RetryPolicy:
     def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
         e = os.environ if env is None else env
         try:
-            return cls(max_attempts=int(e.get("OPENEM_BUS_MAX_ATTEMPTS", "5")),
-                       base_s=float(e.get("OPENEM_BUS_RETRY_BASE_S", "2")),
-                       max_s=float(e.get("OPENEM_BUS_RETRY_MAX_S", "300")))
+            return cls(
+                max_attempts=int(e.get("OPENEM_BUS_MAX_ATTEMPTS", "5")),
+                base_s=float(e.get("OPENEM_BUS_RETRY_BASE_S", "2")),
+                max_s=float(e.get("OPENEM_BUS_RETRY_MAX_S", "300")),
+            )
         except ValueError as exc:
             raise ValueError(f"bus retry settings: {exc}") from None
 

@@ -23,8 +23,15 @@ def register_devices(session: Session, *, actor: str, devices: Iterable[dict[str
         if d.get("device_kind") not in DEVICE_KINDS:
             raise Invalid(f"Unknown device kind {d.get('device_kind')!r}", field="device_kind")
         if session.get(DeviceRow, d["device_id"]) is None:
-            session.add(DeviceRow(device_id=d["device_id"], device_kind=d["device_kind"], model=d.get("model", ""),
-                                  firmware=d.get("firmware", ""), serial=d.get("serial", "")))
+            session.add(
+                DeviceRow(
+                    device_id=d["device_id"],
+                    device_kind=d["device_kind"],
+                    model=d.get("model", ""),
+                    firmware=d.get("firmware", ""),
+                    serial=d.get("serial", ""),
+                )
+            )
             n += 1
     session.flush()
     audit.record(session, actor=actor, action="devices:inventory:register", details={"count": n})
@@ -52,28 +59,42 @@ def activate(session: Session, *, actor: str, activation: dict[str, Any]) -> Act
     if end is not None and end <= start:
         raise Invalid("The activation must end after it starts", field="end")
     device_id = activation["device_id"]
-    overlap = session.execute(
-        select(ActivationRow).where(
-            ActivationRow.device_id == device_id,
-            or_(ActivationRow.end.is_(None), ActivationRow.end > start),
-            *([ActivationRow.start < end] if end is not None else []),
+    overlap = (
+        session.execute(
+            select(ActivationRow).where(
+                ActivationRow.device_id == device_id,
+                or_(ActivationRow.end.is_(None), ActivationRow.end > start),
+                *([ActivationRow.start < end] if end is not None else []),
+            )
         )
-    ).scalars().first()
+        .scalars()
+        .first()
+    )
     if overlap is not None and overlap.activation_id != activation["activation_id"]:
         raise Conflict(f"Device {device_id} is already active on order {overlap.order_ref}")
     if session.get(DeviceRow, device_id) is None:
         session.add(DeviceRow(device_id=device_id, device_kind=activation["device_kind"]))
     row = session.get(ActivationRow, activation["activation_id"])
     if row is None:
-        row = ActivationRow(activation_id=activation["activation_id"], device_id=device_id,
-                            device_kind=activation["device_kind"], order_ref=activation["order_ref"],
-                            person_id=activation["person_id"], role=activation.get("role", "WEARER"),
-                            start=start, end=end)
+        row = ActivationRow(
+            activation_id=activation["activation_id"],
+            device_id=device_id,
+            device_kind=activation["device_kind"],
+            order_ref=activation["order_ref"],
+            person_id=activation["person_id"],
+            role=activation.get("role", "WEARER"),
+            start=start,
+            end=end,
+        )
         session.add(row)
     dev = session.get(DeviceRow, device_id)
     if dev is not None and end is None:
         dev.status = "FITTED"
     session.flush()
-    audit.record(session, actor=actor, action=f"devices:{activation['activation_id']}:activate",
-                 records=[device_id, activation["order_ref"], activation["person_id"]])
+    audit.record(
+        session,
+        actor=actor,
+        action=f"devices:{activation['activation_id']}:activate",
+        records=[device_id, activation["order_ref"], activation["person_id"]],
+    )
     return row

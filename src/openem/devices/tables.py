@@ -15,11 +15,15 @@ from openem.store.types import UTCDateTime
 class DeviceRow(Base):
     __tablename__ = "devices"
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    device_kind: Mapped[str] = mapped_column(String(20), index=True)  # RF_TAG, HMU, GPS_TAG, ALCOHOL_TAG, NFD, VICTIM
+    device_kind: Mapped[str] = mapped_column(
+        String(20), index=True
+    )  # RF_TAG, HMU, GPS_TAG, ALCOHOL_TAG, NFD, VICTIM
     model: Mapped[str] = mapped_column(String(80), default="")
     firmware: Mapped[str] = mapped_column(String(40), default="")
     serial: Mapped[str] = mapped_column(String(80), default="")
-    status: Mapped[str] = mapped_column(String(20), default="IN_STOCK")  # IN_STOCK, FITTED, AWAITING_RETURN, LOST
+    status: Mapped[str] = mapped_column(
+        String(20), default="IN_STOCK"
+    )  # IN_STOCK, FITTED, AWAITING_RETURN, LOST
 
 
 class ActivationRow(Base):

@@ -19,10 +19,17 @@ def register(subparsers: Any) -> None:
     r.add_argument("--activations", help="activations.parquet (instead of --world)")
     r.add_argument("--telemetry", help="telemetry Parquet file or directory, or telemetry.jsonl")
     r.add_argument("--out", required=True, help="alerts JSON Lines to write ('-' for stdout)")
-    r.add_argument("--rejections", help="input lines that could not be used, as JSON Lines (default: next to --out, "
-                   "OUT.rejections.jsonl; with --out -, replay-rejections.jsonl)")
-    r.add_argument("--batch-seconds", type=float, default=3600.0,
-                   help="receive-time slice per engine batch (the alerts are the same for any size; an hour is fastest)")
+    r.add_argument(
+        "--rejections",
+        help="input lines that could not be used, as JSON Lines (default: next to --out, "
+        "OUT.rejections.jsonl; with --out -, replay-rejections.jsonl)",
+    )
+    r.add_argument(
+        "--batch-seconds",
+        type=float,
+        default=3600.0,
+        help="receive-time slice per engine batch (the alerts are the same for any size; an hour is fastest)",
+    )
     r.add_argument("--batch-rows", type=int, default=None,
                    help="cut a slice with more rows than this into parts (default replay.BATCH_ROWS, 300,000; 0: never)")  # fmt: skip
     r.set_defaults(func=_replay)
@@ -78,7 +85,9 @@ def _replay(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, rejected: Any, processed: int, alerts: int, flags: dict[str, int],
             elapsed: float) -> None:  # fmt: skip
     """The rejections file, and one summary line: read, processed, rejected by reason."""
-    path = args.rejections or ("replay-rejections.jsonl" if args.out == "-" else f"{args.out}.rejections.jsonl")
+    path = args.rejections or (
+        "replay-rejections.jsonl" if args.out == "-" else f"{args.out}.rejections.jsonl"
+    )
     rejected.write(path)
     reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(rejected.by_reason().items())) or "none"
     rate = processed / elapsed if elapsed else 0.0

@@ -232,7 +232,9 @@ class Engine:
         typ = cols.type[keep]
         gps = keep[typ == MessageType.GPS]
         with np.errstate(invalid="ignore"):
-            bad = ~(np.isfinite(cols.f["lat"][gps]) & np.isfinite(cols.f["lon"][gps]))  # columnar input is not re-validated
+            bad = ~(
+                np.isfinite(cols.f["lat"][gps]) & np.isfinite(cols.f["lon"][gps])
+            )  # columnar input is not re-validated
         for r in gps[bad].tolist():
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "invalid_position"))
         gps = gps[~bad]
@@ -241,7 +243,9 @@ class Engine:
         batt = keep[typ == MessageType.BATTERY]
         if len(batt):
             battery_path.run(self, cols.take(batt), act[batt], g[batt])
-        sparse = keep[(typ > MessageType.GPS) & (typ < MessageType.HEARTBEAT) & (typ != MessageType.BATTERY)]  # heartbeats only prove contact
+        sparse = keep[
+            (typ > MessageType.GPS) & (typ < MessageType.HEARTBEAT) & (typ != MessageType.BATTERY)
+        ]  # heartbeats only prove contact
         if len(sparse):
             sparse_path.run(self, cols.take(sparse), act[sparse], g[sparse])
 
@@ -321,7 +325,9 @@ class Engine:
         self.raised_pruned = self.watermark
         cut = self.watermark - RAISED_KEEP_S
         if any(t < cut for t in self.raised.values()):
-            self.raised = {k: (t if t > 0 else self.watermark) for k, t in self.raised.items() if t >= cut or t <= 0}
+            self.raised = {
+                k: (t if t > 0 else self.watermark) for k, t in self.raised.items() if t >= cut or t <= 0
+            }
 
     # ---- checkpoints ---------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -360,7 +366,11 @@ class Engine:
         # pruning: those ids are kept a week from the checkpoint's watermark.
         raised = state["raised"]
         wm = float(state["watermark"])
-        eng.raised = {str(k): float(v) for k, v in raised.items()} if isinstance(raised, dict) else dict.fromkeys(raised, wm)
+        eng.raised = (
+            {str(k): float(v) for k, v in raised.items()}
+            if isinstance(raised, dict)
+            else dict.fromkeys(raised, wm)
+        )
         eng._held = copy.deepcopy(state.get("held", []))
         for doc in state["orders"]:
             eng.apply_order(doc)  # an order this version cannot read is quarantined, and the rest restored
@@ -383,7 +393,9 @@ class Engine:
             if "cf_due" in st:
                 eng.curfew_due(ref, st["cf_due"])
         eng.order_state = copy.deepcopy(state["order_state"])
-        if "p_level" not in state["registry"]["o"]:  # a checkpoint from before proximity moved to the registry
+        if (
+            "p_level" not in state["registry"]["o"]
+        ):  # a checkpoint from before proximity moved to the registry
             for ref, st in eng.order_state.items():
                 if "prox" in st:
                     proximity_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])

@@ -76,7 +76,12 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     if len(rows_ok):
         k = rows_ok[np.r_[g[rows_ok][1:] != g[rows_ok][:-1], True]]
         k = k[~(d["fix_t"][g[k]] > c.t[k])]  # keep a newer fix already known (late data arrives older)
-        d["fix_t"][g[k]], d["fix_lon"][g[k]], d["fix_lat"][g[k]], d["fix_acc"][g[k]] = c.t[k], lon[k], lat[k], acc[k]
+        d["fix_t"][g[k]], d["fix_lon"][g[k]], d["fix_lat"][g[k]], d["fix_acc"][g[k]] = (
+            c.t[k],
+            lon[k],
+            lat[k],
+            acc[k],
+        )
     oc = ix.act_order[act]
     wearer = ok & ix.act_wearer[act] & ix.known[oc]
     f = GpsRows(c, act, g, oc, acc, late=(c.rx - c.t) > th["late"]["late_after_s"], ok=ok, wearer=wearer,
@@ -96,14 +101,24 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     proximity_path.run(eng, ix, f)
 
 
-def exclusion_candidates(ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: np.ndarray) -> np.ndarray:
+def exclusion_candidates(
+    ix: Index, oc: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: np.ndarray
+) -> np.ndarray:
     """Rows (of `m`) whose fix lies in the longitude/latitude box of their own order's exclusion zones."""
     with np.errstate(invalid="ignore"):
-        near: np.ndarray = m & (lon >= ix.ex_lon0[oc]) & (lon <= ix.ex_lon1[oc]) & (lat >= ix.ex_lat0[oc]) & (lat <= ix.ex_lat1[oc])
+        near: np.ndarray = (
+            m
+            & (lon >= ix.ex_lon0[oc])
+            & (lon <= ix.ex_lon1[oc])
+            & (lat >= ix.ex_lat0[oc])
+            & (lat <= ix.ex_lat1[oc])
+        )
     return near
 
 
-def _needs_bng(eng: Engine, ix: Index, f: GpsRows, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _needs_bng(
+    eng: Engine, ix: Index, f: GpsRows, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows to project, and the rows near an exclusion zone of their order by the longitude/latitude box."""
     c, act, oc, zm, mw, m = f.c, f.act, f.oc, f.zoned, f.wearer, f.ok
     need, near = np.zeros(c.n, dtype=bool), np.zeros(c.n, dtype=bool)
@@ -132,7 +147,9 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
     is_net = ~c.b["source_is_gps"] if isinstance(c.b, Lazy) else c.s["source"] != "GPS"
     moving = health.moving_on_gps(is_net, c.f["speed_mps"], float(th["gps_lost_speed_mps"]))
     if is_net.any():
-        runs = health.gps_lost_runs(is_net, moving, first, d["lost_n"][g], d["moving"][g] > 0, th["gps_lost_fixes"])
+        runs = health.gps_lost_runs(
+            is_net, moving, first, d["lost_n"][g], d["moving"][g] > 0, th["gps_lost_fixes"]
+        )
         for r in np.flatnonzero(runs.due):
             a = eng.activations[int(act[r])]
             dev = c.devices[c.dev[r]]
@@ -244,7 +261,9 @@ def _inclusion(eng: Engine, ix: Index, f: GpsRows) -> None:
                                  float(eng.defaults["zones"]["max_accuracy_m"]))  # fmt: skip
     busy = np.union1d(oc[rows[cls > 0]], _hot_codes(eng, ix, "inclusion"))
     keep = np.isin(oc[rows], busy)
-    _zone_events(eng, f, rows[keep], zidx[keep], cls[keep], ix.in_zones, "inclusion", eng.defaults["inclusion"])
+    _zone_events(
+        eng, f, rows[keep], zidx[keep], cls[keep], ix.in_zones, "inclusion", eng.defaults["inclusion"]
+    )
 
 
 def _home(eng: Engine, ix: Index, f: GpsRows) -> None:
@@ -289,4 +308,6 @@ def _attendance(eng: Engine, ix: Index, f: GpsRows) -> None:
             hit = rows[attendance.counts(c.t[rows], x[rows], y[rows], acc[rows], appt, share)]
             if len(hit):  # fixes at the appointment add up across batches (live, a batch is a second or so)
                 first = [c.devices[c.dev[hit[0]]], int(c.seq[hit[0]])]
-                attendance.attend(st, appt["id"], len(hit), first, order.thresholds["attendance"]["min_fixes"])
+                attendance.attend(
+                    st, appt["id"], len(hit), first, order.thresholds["attendance"]["min_fixes"]
+                )

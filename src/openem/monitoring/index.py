@@ -25,7 +25,9 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, flat
 
 
-WGS84_PAD_DEG = 2e-4  # about 14-22 m: the box's corners and edge midpoints bound its image to well within this
+WGS84_PAD_DEG = (
+    2e-4  # about 14-22 m: the box's corners and edge midpoints bound its image to well within this
+)
 
 
 def _wgs84_boxes(bbox: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -90,7 +92,9 @@ class Index:
     ex_lat1: np.ndarray
     in_zones: list[tuple[str, Zone]]
     in_poly: np.ndarray
-    in_inner: np.ndarray  # per inclusion zone: the polygon shrunk by more than the largest accuracy considered
+    in_inner: (
+        np.ndarray
+    )  # per inclusion zone: the polygon shrunk by more than the largest accuracy considered
     in_ptr: np.ndarray
     in_flat: np.ndarray
     home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
@@ -101,7 +105,9 @@ class Index:
     att_hi: np.ndarray
     victim_order: np.ndarray  # per device code: the order whose victim device it is (-1)
     has_prox: np.ndarray
-    prox_ring: np.ndarray  # per order: the distance beyond which the parties cannot trouble the proximity rule
+    prox_ring: (
+        np.ndarray
+    )  # per order: the distance beyond which the parties cannot trouble the proximity rule
     victim_of: dict[str, str]
 
     @classmethod
@@ -110,7 +116,9 @@ class Index:
         """The index of the engine's orders and activations (codes from the registry, which it may extend)."""
         rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
         act = _activation_arrays(orders, acts, defaults, reg)
-        per_order = _order_arrays(orders, reg.order_refs, rf_orders, float(defaults["zones"]["max_accuracy_m"]))
+        per_order = _order_arrays(
+            orders, reg.order_refs, rf_orders, float(defaults["zones"]["max_accuracy_m"])
+        )
         victim_of = per_order.pop("victim_of")
         for a in acts:
             if a.role == "VICTIM":
@@ -156,7 +164,9 @@ def _activation_arrays(orders: dict[str, OrderSpec], acts: list[Activation], def
     }  # fmt: skip
 
 
-def _order_arrays(orders: dict[str, OrderSpec], refs: list[str], rf_orders: set[str], margin: float) -> dict[str, Any]:
+def _order_arrays(
+    orders: dict[str, OrderSpec], refs: list[str], rf_orders: set[str], margin: float
+) -> dict[str, Any]:
     """The per-order fields (by registry code): span, zones (CSR lists and boxes), GPS curfew home,
     appointments' span, proximity; and `victim_of` (victim device -> order ref) from the documents."""
     n = len(refs)

@@ -91,7 +91,9 @@ def place_keys(slots: list[dict[str, Any]], slot_place: list[int] | None = None
 
 
 @lru_cache(maxsize=65536)
-def windows_for_slots_cached(key: tuple[tuple[str | None, str, str], ...], day: date) -> tuple[tuple[float, float], ...]:
+def windows_for_slots_cached(
+    key: tuple[tuple[str | None, str, str], ...], day: date
+) -> tuple[tuple[float, float], ...]:
     """`windows_for_slots` for a timetable in `slots_key` form, cached: most orders share a few timetables."""
     slots = [{"start": a, "end": b} if d is None else {"day": d, "start": a, "end": b} for d, a, b in key]
     return tuple(windows_for_slots(slots, day))

@@ -81,7 +81,9 @@ def _items(d: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
 
 def _wall(value: Any, where: str) -> str:
     """An `HH:MM` wall-clock time, checked now: windows are built from it later, on the hot path."""
-    ok = isinstance(value, str) and len(value) == 5 and value[2] == ":" and value.replace(":", "", 1).isascii()
+    ok = (
+        isinstance(value, str) and len(value) == 5 and value[2] == ":" and value.replace(":", "", 1).isascii()
+    )
     if ok and value[:2].isdigit() and value[3:].isdigit() and int(value[:2]) < 24 and int(value[3:]) < 60:
         return str(value)
     raise OrderUnusable(f"{where} is not a time like 19:00 ({str(value)[:20]!r})")
@@ -123,7 +125,9 @@ def _zone(raw: dict[str, Any], where: str, fallback_id: str, order_start: float,
     except (KeyError, IndexError, TypeError, ValueError, shapely.errors.GEOSException):
         raise OrderUnusable(f"{where}.geometry is not a polygon of [longitude, latitude] points") from None
     shapely.prepare(polygon)
-    schedule = [_slot(s, f"{where}.schedule[{j}]") for j, s in enumerate(_items(raw, "schedule", f"{where}.schedule"))]
+    schedule = [
+        _slot(s, f"{where}.schedule[{j}]") for j, s in enumerate(_items(raw, "schedule", f"{where}.schedule"))
+    ]
     zone_id = raw.get("id")
     return Zone(fallback_id if _blank(zone_id) else str(zone_id), polygon,
                 _instant(raw.get("start"), order_start, f"{where}.start"),
@@ -144,7 +148,9 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
     if override is not None and not isinstance(override, dict):
         raise OrderUnusable("thresholds is not an object")
     thresholds = merge_thresholds(defaults or default_thresholds(), override)
-    spec = OrderSpec(str(doc.get("ref") or ""), str(doc.get("person_id") or ""), start, end, thresholds, doc=doc)
+    spec = OrderSpec(
+        str(doc.get("ref") or ""), str(doc.get("person_id") or ""), start, end, thresholds, doc=doc
+    )
     conditions = _section(doc, "conditions", "conditions")
     curfew = _section(conditions, "curfew", "conditions.curfew")
     if curfew:
@@ -154,14 +160,18 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
         zones = [_zone(r, f"{where}[{i}]", f"{kind}[{i}]", start, end)
                  for i, r in enumerate(_items(conditions, kind, where))]  # fmt: skip
         setattr(spec, kind.split("_")[0], zones)
-    spec.attendance = [_appointment(a, i) for i, a in enumerate(_items(conditions, "attendance", "conditions.attendance"))]
+    spec.attendance = [
+        _appointment(a, i) for i, a in enumerate(_items(conditions, "attendance", "conditions.attendance"))
+    ]
     alcohol = _section(conditions, "alcohol", "conditions.alcohol")
     if alcohol:
         mode = alcohol.get("mode") or "ABSTINENCE"
         if mode not in ("ABSTINENCE", "LIMIT"):
             raise OrderUnusable(f"conditions.alcohol.mode is not ABSTINENCE or LIMIT ({str(mode)[:20]!r})")
         limit = _number(alcohol.get("limit_gdl"), None, "conditions.alcohol.limit_gdl")
-        limit = limit if limit is None or limit > 0 else None  # a limit of 0: any confirmed drinking, not every reading
+        limit = (
+            limit if limit is None or limit > 0 else None
+        )  # a limit of 0: any confirmed drinking, not every reading
         spec.alcohol = {"mode": mode, "limit_gdl": limit,
                         "start": _instant(alcohol.get("start"), start, "conditions.alcohol.start"),
                         "end": _instant(alcohol.get("end"), end, "conditions.alcohol.end")}  # fmt: skip
@@ -181,7 +191,10 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
 def _appointment(raw: dict[str, Any], i: int) -> dict[str, Any]:
     where = f"conditions.attendance[{i}]"
     xy = _lonlat_xy(raw.get("lat"), raw.get("lon"), where)
-    start, end = _instant(raw.get("start"), None, f"{where}.start"), _instant(raw.get("end"), None, f"{where}.end")
+    start, end = (
+        _instant(raw.get("start"), None, f"{where}.start"),
+        _instant(raw.get("end"), None, f"{where}.end"),
+    )
     if xy is None or start is None or end is None:
         raise OrderUnusable(f"{where} needs a location, a start and an end")
     appt_id = raw.get("id")
@@ -201,7 +214,11 @@ def _curfew(doc: dict[str, Any], raw: dict[str, Any], start: float, end: float, 
     release = _slot({**release_raw, "day": None}, f"{where}.release_day") if release_raw else None
     named = [None if _blank(s.get("address_type")) else str(s["address_type"]) for s in timetable]
     release_type = None if _blank(release_raw.get("address_type")) else str(release_raw["address_type"])
-    main = "PRIMARY" if "PRIMARY" in (*named, release_type) else release_type or next((t for t in named if t), "PRIMARY")
+    main = (
+        "PRIMARY"
+        if "PRIMARY" in (*named, release_type)
+        else release_type or next((t for t in named if t), "PRIMARY")
+    )
     places = [main, *dict.fromkeys(t for t in (*named, release_type) if t and t != main)]
     addresses: dict[Any, dict[str, Any]] = {}
     for a in _items(doc, "addresses", "addresses"):
@@ -209,11 +226,19 @@ def _curfew(doc: dict[str, Any], raw: dict[str, Any], start: float, end: float, 
     place_xy = [_place_xy(addresses, t) for t in places]
     grace = _number(raw.get("grace_minutes"), thresholds["curfew"]["grace_minutes"], f"{where}.grace_minutes")
     slot_place = [places.index(t or main) for t in named]
-    return {"start": _instant(raw.get("start"), start, f"{where}.start"), "end": _instant(raw.get("end"), end, f"{where}.end"),
-            "slots": slots, "release_day": release, "grace_s": float(grace) * 60.0, "home_xy": place_xy[0],
-            "places": places, "place_xy": place_xy, "slot_place": slot_place,
-            "release_place": places.index(release_type or main),
-            "_place_keys": place_keys(slots, slot_place)}  # the timetable by address, hashable (rules/curfew.py)
+    return {
+        "start": _instant(raw.get("start"), start, f"{where}.start"),
+        "end": _instant(raw.get("end"), end, f"{where}.end"),
+        "slots": slots,
+        "release_day": release,
+        "grace_s": float(grace) * 60.0,
+        "home_xy": place_xy[0],
+        "places": places,
+        "place_xy": place_xy,
+        "slot_place": slot_place,
+        "release_place": places.index(release_type or main),
+        "_place_keys": place_keys(slots, slot_place),
+    }  # the timetable by address, hashable (rules/curfew.py)
 
 
 def _place_xy(addresses: dict[Any, dict[str, Any]], address_type: str) -> tuple[float, float] | None:

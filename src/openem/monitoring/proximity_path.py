@@ -43,7 +43,12 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
     last = len(key) - 1 - last  # each party's latest row
     for side, sel in (("w", side_w[last]), ("v", ~side_w[last])):
         r, k = far[last[sel]], far_pair[last[sel]]
-        o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = c.t[r], x[r], y[r], acc[r]
+        o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = (
+            c.t[r],
+            x[r],
+            y[r],
+            acc[r],
+        )
         o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = g[r], c.seq[r]
     o["p_level"][far_pair] = 0
     near_rows, near_pair = rows[near], pair[near]
@@ -59,7 +64,9 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
             drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
                                         (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
             for d in drafts:
-                eng.emit(d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r]))
+                eng.emit(
+                    d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r])
+                )
         save_prox_state(eng, k, st)
 
 
@@ -101,6 +108,8 @@ def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wear
         b = np.array([np.fmin(b[0], px), np.fmin(b[1], py), np.fmax(b[2], px), np.fmax(b[3], py)])
         finite &= np.isfinite(b).all(axis=0)
         box[side] = b
-    close = finite & (presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes]) | (o["p_level"][codes] > 0))
+    close = finite & (
+        presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes]) | (o["p_level"][codes] > 0)
+    )
     result: np.ndarray = close[inv]
     return result

@@ -74,7 +74,9 @@ def first_sight(eng: Engine, cols: Columns, g: np.ndarray, order: np.ndarray | N
     return new
 
 
-def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray, by_seq: np.ndarray) -> None:
+def silences(
+    eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarray, by_seq: np.ndarray
+) -> None:
     """No communication proven by the data itself: a device's receipt that follows its previous one (or
     the start of watching it) by more than its limit. The time-driven scan raises a silence while it lasts;
     this finds the ones that began and ended between two scans (a large replay batch, a backlog after a
@@ -121,9 +123,17 @@ def silences(eng: Engine, ix: Index, cols: Columns, g: np.ndarray, act: np.ndarr
         order_spec = eng.orders[act_i.order_ref]
         last, lim = float(base[r]), float(limit[r])
         evidence = [[act_i.device_id, int(prev_seq[r])]] if prev[r] >= last and prev_seq[r] >= 0 else []
-        draft = health.no_comms_draft(last, lim, float(rx[r]) - last, evidence, order_spec.thresholds["comms"])
-        eng.emit(draft, order_spec, act_i, act_i.device_id, condition_id="device_health",
-                 late=eng.received_at - (last + lim) > late_after)
+        draft = health.no_comms_draft(
+            last, lim, float(rx[r]) - last, evidence, order_spec.thresholds["comms"]
+        )
+        eng.emit(
+            draft,
+            order_spec,
+            act_i,
+            act_i.device_id,
+            condition_id="device_health",
+            late=eng.received_at - (last + lim) > late_after,
+        )
 
 
 def last_seen(eng: Engine, cols: Columns, g: np.ndarray) -> None:

@@ -90,5 +90,7 @@ class Registry:
         for arrays, saved in ((reg.d, data["d"]), (reg.o, data["o"])):
             for k, v in saved.items():
                 if k in arrays:  # a field an older checkpoint had and this version does not (fix_x) is left
-                    arrays[k][: len(v)] = np.array([np.nan if x is None else x for x in v], dtype=arrays[k].dtype)
+                    arrays[k][: len(v)] = np.array(
+                        [np.nan if x is None else x for x in v], dtype=arrays[k].dtype
+                    )
         return reg

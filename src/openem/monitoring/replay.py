@@ -102,10 +102,14 @@ def read_telemetry(path: str, rejected: Rejections | None = None) -> pa.Table:
     rank[np.argsort(names, kind="stable")] = np.arange(len(names))  # a device id's place in string order
     key = pa.table({"rx": table.column("receive_time"), "dev": rank[dev.indices.to_numpy(zero_copy_only=False)],
                     "seq": table.column("seq")})  # fmt: skip
-    return table.take(pc.sort_indices(key, sort_keys=[("rx", "ascending"), ("dev", "ascending"), ("seq", "ascending")]))
+    return table.take(
+        pc.sort_indices(key, sort_keys=[("rx", "ascending"), ("dev", "ascending"), ("seq", "ascending")])
+    )
 
 
-BATCH_ROWS = 300_000  # batches of about this many rows run fastest here (smaller: more scans; larger: cache misses)
+BATCH_ROWS = (
+    300_000  # batches of about this many rows run fastest here (smaller: more scans; larger: cache misses)
+)
 
 
 def cuts(rx: np.ndarray, batch_s: float, max_rows: int | None = None) -> list[tuple[int, int]]:
@@ -119,7 +123,9 @@ def cuts(rx: np.ndarray, batch_s: float, max_rows: int | None = None) -> list[tu
     out: list[tuple[int, int]] = []
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         parts = -(-(hi - lo) // max_rows) if max_rows else 1
-        inner = [int(np.searchsorted(rx, rx[lo + j * (hi - lo) // parts], side="left")) for j in range(1, parts)]
+        inner = [
+            int(np.searchsorted(rx, rx[lo + j * (hi - lo) // parts], side="left")) for j in range(1, parts)
+        ]
         bounds = sorted({lo, *(c for c in inner if lo < c < hi), hi})
         out += list(zip(bounds[:-1], bounds[1:], strict=True))
     return out

@@ -27,7 +27,9 @@ class Rejections:
     read: int = 0  # telemetry lines (or Parquet rows) read, good and bad
 
     def add(self, source: str, line: int | None, reason: str, detail: str, raw: str = "") -> None:
-        self.rows.append({"source": source, "line": line, "reason": reason, "detail": detail, "raw": raw[:RAW_KEEP]})
+        self.rows.append(
+            {"source": source, "line": line, "reason": reason, "detail": detail, "raw": raw[:RAW_KEEP]}
+        )
 
     def by_reason(self) -> Counter[str]:
         return Counter(r["reason"] for r in self.rows)

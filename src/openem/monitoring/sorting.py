@@ -32,7 +32,9 @@ def sorted_within(order: np.ndarray, group: np.ndarray, v: np.ndarray) -> np.nda
     return sorted_within_keys(order, group, v)[0]
 
 
-def sorted_within_keys(order: np.ndarray, group: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def sorted_within_keys(
+    order: np.ndarray, group: np.ndarray, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
     """`sorted_within`, and the packed keys in the new order (group in the high bits, `v` in whole
     microseconds from its minimum in the low bits), or None when it fell back to a full sort."""
     n = len(order)

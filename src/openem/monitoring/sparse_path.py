@@ -15,7 +15,9 @@ from openem.monitoring.rules import alcohol, curfew, health, presence
 if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
 
-TAMPER, CHECKIN, HMU_POWER, HMU_MOVED = (int(t) for t in (T.TAMPER, T.CHECKIN, T.HMU_POWER, T.HMU_MOVED))  # plain ints: looked up per row
+TAMPER, CHECKIN, HMU_POWER, HMU_MOVED = (
+    int(t) for t in (T.TAMPER, T.CHECKIN, T.HMU_POWER, T.HMU_MOVED)
+)  # plain ints: looked up per row
 
 
 def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:

@@ -160,7 +160,9 @@ def _attendance_missed(eng: Engine, ix: Index, o_active: np.ndarray, wm: float) 
     for k in np.flatnonzero(o_active & (eng.att_due <= wm)):
         order = eng.orders[ix.refs[k]]
         done = eng.ostate(order.ref).setdefault("attended", {})
-        drafts, nxt = attendance.missed(order.attendance, done, wm, order.thresholds["curfew"]["finalise_after_s"])
+        drafts, nxt = attendance.missed(
+            order.attendance, done, wm, order.thresholds["curfew"]["finalise_after_s"]
+        )
         for draft in drafts:
             eng.emit(draft, order, None, "", condition_id=draft.pop("condition_id"))
         eng.att_due[k] = nxt

@@ -61,7 +61,11 @@ def zone_from_geojson(
         return None, [ValidationError("file_too_large", field, "The GeoJSON file must be smaller than 2 MB")]
     try:
         obj = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSONDecodeError, and numbers over the int digit limit
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ):  # ValueError: JSONDecodeError, and numbers over the int digit limit
         return None, [ValidationError("file_wrong_type", field, "The selected file must be a GeoJSON file")]
     if isinstance(obj, dict) and obj.get("type") == "FeatureCollection":
         features = obj.get("features")

@@ -101,16 +101,24 @@ def map_context_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     addresses = []
     for a in doc.get("addresses") or []:
         if isinstance(a, dict) and _number(a.get("lat")) and _number(a.get("lon")):
-            addresses.append({"label": f"{a.get('line1') or ''} {a.get('postcode') or ''}".strip(),
-                              "lat": a["lat"], "lon": a["lon"], "curfew": (a.get("type") or "PRIMARY") in curfew_types})
+            addresses.append(
+                {
+                    "label": f"{a.get('line1') or ''} {a.get('postcode') or ''}".strip(),
+                    "lat": a["lat"],
+                    "lon": a["lon"],
+                    "curfew": (a.get("type") or "PRIMARY") in curfew_types,
+                }
+            )
     zones = []
     for kind in ("exclusion_zones", "inclusion_zones"):
         for z in conditions.get(kind) or []:
             if isinstance(z, dict):
                 zones.append({"kind": kind, "name": z.get("name") or "", "geometry": z.get("geometry")})
-    places = [{"label": p.get("name") or "Appointment", "lat": p["lat"], "lon": p["lon"]}
-              for p in conditions.get("attendance") or []
-              if isinstance(p, dict) and _number(p.get("lat")) and _number(p.get("lon"))]
+    places = [
+        {"label": p.get("name") or "Appointment", "lat": p["lat"], "lon": p["lon"]}
+        for p in conditions.get("attendance") or []
+        if isinstance(p, dict) and _number(p.get("lat")) and _number(p.get("lon"))
+    ]
     return {"addresses": addresses, "zones": zones, "places": places}
 
 

@@ -104,12 +104,24 @@ class SqlOrderRepository:
         versions = self.session.execute(
             select(OrderVersionRow).where(OrderVersionRow.ref == ref).order_by(OrderVersionRow.version)
         ).scalars()
-        return OrderRecord(ref=ref, person_id=row.person_id, versions=tuple(
-            OrderVersion(version=v.version, status=OrderStatus(v.status), request_type=RequestType(v.request_type),
-                         document=dict(v.document), created_by=v.created_by, created_at=_iso(v.created_at) or "",
-                         submitted_at=_iso(v.submitted_at), decided_at=_iso(v.decided_at),
-                         rejection_reasons=tuple(v.rejection_reasons or ()))
-            for v in versions))
+        return OrderRecord(
+            ref=ref,
+            person_id=row.person_id,
+            versions=tuple(
+                OrderVersion(
+                    version=v.version,
+                    status=OrderStatus(v.status),
+                    request_type=RequestType(v.request_type),
+                    document=dict(v.document),
+                    created_by=v.created_by,
+                    created_at=_iso(v.created_at) or "",
+                    submitted_at=_iso(v.submitted_at),
+                    decided_at=_iso(v.decided_at),
+                    rejection_reasons=tuple(v.rejection_reasons or ()),
+                )
+                for v in versions
+            ),
+        )
 
     def row_version(self, ref: str) -> int | None:
         row = self.session.get(OrderRow, ref)
@@ -119,15 +131,25 @@ class SqlOrderRepository:
         """Optimistic locking for people editing concurrently: the version their page or client was built
         from must still be the current one."""
         if expected is not None and self.row_version(ref) != expected:
-            raise Conflict("Somebody else changed this order since you opened it: reload it to see their changes")
+            raise Conflict(
+                "Somebody else changed this order since you opened it: reload it to see their changes"
+            )
 
     def add(self, record: OrderRecord) -> None:
         if self.session.get(OrderRow, record.ref) is not None:
             raise Conflict(f"Order {record.ref} already exists")
-        self.session.add(OrderRow(ref=record.ref, person_id=record.person_id, status=record.latest.status.value,
-                                  current_status=record.current.status.value if record.current else "",
-                                  created_by=record.versions[0].created_by, updated_at=utcnow(), row_version=1,
-                                  **summary_fields(record.latest.document)))
+        self.session.add(
+            OrderRow(
+                ref=record.ref,
+                person_id=record.person_id,
+                status=record.latest.status.value,
+                current_status=record.current.status.value if record.current else "",
+                created_by=record.versions[0].created_by,
+                updated_at=utcnow(),
+                row_version=1,
+                **summary_fields(record.latest.document),
+            )
+        )
         self.session.flush()
         self._write_versions(record)
         self._loaded_at[record.ref] = 1
@@ -136,15 +158,24 @@ class SqlOrderRepository:
         expected = self._loaded_at.get(record.ref)
         if expected is None:
             raise NotFound(f"Order {record.ref} not found")
-        values = {"status": record.latest.status.value, "person_id": record.person_id, "updated_at": utcnow(),
-                  "current_status": record.current.status.value if record.current else "",
-                  "row_version": expected + 1, **summary_fields(record.latest.document)}
+        values = {
+            "status": record.latest.status.value,
+            "person_id": record.person_id,
+            "updated_at": utcnow(),
+            "current_status": record.current.status.value if record.current else "",
+            "row_version": expected + 1,
+            **summary_fields(record.latest.document),
+        }
         result = self.session.execute(
-            update(OrderRow).where(OrderRow.ref == record.ref, OrderRow.row_version == expected).values(**values)
+            update(OrderRow)
+            .where(OrderRow.ref == record.ref, OrderRow.row_version == expected)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise Conflict("Somebody else changed this order while you were working on it: reload it and try again")
+            raise Conflict(
+                "Somebody else changed this order while you were working on it: reload it and try again"
+            )
         self._loaded_at[record.ref] = expected + 1
         self._write_versions(record)
 

@@ -34,8 +34,16 @@ class Unit(Protocol):
 
     def add_event(self, event_obj: Any) -> None: ...
 
-    def add_audit(self, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
-                  outcome: str = "ok", details: dict[str, Any] | None = None) -> None: ...
+    def add_audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        records: Iterable[str] = (),
+        purpose: str = "",
+        outcome: str = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
 
 
 class InMemoryUnit:
@@ -48,10 +56,26 @@ class InMemoryUnit:
     def add_event(self, event_obj: Any) -> None:
         self.events.append(event_obj)
 
-    def add_audit(self, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
-                  outcome: str = "ok", details: dict[str, Any] | None = None) -> None:
-        self.audit.append({"actor": actor, "action": action, "records": list(records), "purpose": purpose,
-                           "outcome": outcome, "details": dict(details or {})})
+    def add_audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        records: Iterable[str] = (),
+        purpose: str = "",
+        outcome: str = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.audit.append(
+            {
+                "actor": actor,
+                "action": action,
+                "records": list(records),
+                "purpose": purpose,
+                "outcome": outcome,
+                "details": dict(details or {}),
+            }
+        )
 
 
 class OrderRepository(Protocol):

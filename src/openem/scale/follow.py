@@ -190,7 +190,9 @@ class OrderFollower:
         for k, engine in engines.items():
             found = [order_change(engine, st, kind, *docs.get(st.ref, ({}, None))) for st, kind in wanted[k]]
             if acts is not None:
-                found += activation_changes(engine, [a for a in acts if self.partition_of(a["order_ref"]) == k])
+                found += activation_changes(
+                    engine, [a for a in acts if self.partition_of(a["order_ref"]) == k]
+                )
             if found:
                 out[k] = found
         if not takeover:

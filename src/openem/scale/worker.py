@@ -128,7 +128,9 @@ async def run_engine_worker(
                     else:
                         continue
                 except Exception as exc:  # noqa: BLE001 - the engine may hold uncommitted state: reload it
-                    log.exception("partition batch failed; reloading from its checkpoint", extra={"partition": k})
+                    log.exception(
+                        "partition batch failed; reloading from its checkpoint", extra={"partition": k}
+                    )
                     tries[k] += 1
                     parked = tries[k] >= ATTEMPTS and h.messages
                     if parked:  # decision 0017: park the batch, carry on from the checkpoint without it

@@ -266,7 +266,10 @@ def _conditions(
             "start": s,
             "end": e,
         }
-        if doc["monitoring"]["cohort"] == "POST_RELEASE":  # licence alcohol monitoring is reviewed every 3 months
+        if (
+            doc["monitoring"]["cohort"] == "POST_RELEASE"
+        ):  # licence alcohol monitoring is reviewed every 3 months
             a0, a1 = parse_instant(s), parse_instant(e)
-            c["alcohol"]["review_dates"] = [iso(a0 + timedelta(days=85 * k)) for k in range(1, 6)
-                                            if a0 + timedelta(days=85 * k) < a1]
+            c["alcohol"]["review_dates"] = [
+                iso(a0 + timedelta(days=85 * k)) for k in range(1, 6) if a0 + timedelta(days=85 * k) < a1
+            ]

@@ -65,7 +65,12 @@ def iter_wire_messages(world_dir: str | Path) -> Iterator[dict[str, Any]]:
 
 
 def _post(
-    client: Any, url: str, token: str, batch: list[dict[str, Any]], retries: int, sleep: Callable[[float], None]
+    client: Any,
+    url: str,
+    token: str,
+    batch: list[dict[str, Any]],
+    retries: int,
+    sleep: Callable[[float], None],
 ) -> None:
     delay = 0.5
     for attempt in range(retries + 1):
@@ -110,7 +115,11 @@ class Pacer:
     def now(self) -> float:
         """The simulated instant reached by now."""
         sim0 = self.wall() if self.sim0 is None else self.sim0
-        return min(self.wall(), sim0 + (self.clock() - self.wall0) * self.speed) if self.speed > 0 else self.wall()
+        return (
+            min(self.wall(), sim0 + (self.clock() - self.wall0) * self.speed)
+            if self.speed > 0
+            else self.wall()
+        )
 
 
 def stream_world(
@@ -119,8 +128,17 @@ def stream_world(
     clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
 ) -> int:  # fmt: skip
     """POST the world's messages in receive order; `speed` simulated seconds per real second (0 = flat out)."""
-    return send_paced(iter_wire_messages(world_dir), url, token, Pacer(speed, clock=clock, wall=wall), limit,
-                      batch_size, retries, progress, sleep)
+    return send_paced(
+        iter_wire_messages(world_dir),
+        url,
+        token,
+        Pacer(speed, clock=clock, wall=wall),
+        limit,
+        batch_size,
+        retries,
+        progress,
+        sleep,
+    )
 
 
 def send_paced(

@@ -94,12 +94,21 @@ class UnitOfWork:
             raise RuntimeError("no outbox writer registered: import openem.bus before adding events")
         self.pending_events.append(event_obj)
 
-    def add_audit(self, *, actor: str, action: str, records: Iterable[str] = (), purpose: str = "",
-                  outcome: str = "ok", details: dict[str, Any] | None = None) -> None:
+    def add_audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        records: Iterable[str] = (),
+        purpose: str = "",
+        outcome: str = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> None:
         if "audit" not in _writers:
             raise RuntimeError("no audit writer registered: import openem.auth before adding audit entries")
-        self.pending_audit.append(AuditEntry(actor, action, tuple(str(r) for r in records), purpose, outcome,
-                                             dict(details or {})))
+        self.pending_audit.append(
+            AuditEntry(actor, action, tuple(str(r) for r in records), purpose, outcome, dict(details or {}))
+        )
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         self._after_commit.append(fn)

@@ -14,11 +14,18 @@ from sqlalchemy import Table, select
 
 from openem.core.time import LONDON
 
-SCHEMA = pa.schema([
-    ("person_id", pa.string()), ("activation_id", pa.string()), ("device_id", pa.string()), ("seq", pa.int64()),
-    ("device_time", pa.timestamp("us", tz="UTC")), ("lat", pa.float64()), ("lon", pa.float64()),
-    ("accuracy_m", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("activation_id", pa.string()),
+        ("device_id", pa.string()),
+        ("seq", pa.int64()),
+        ("device_time", pa.timestamp("us", tz="UTC")),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("accuracy_m", pa.float64()),
+    ]
+)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -35,8 +42,11 @@ def export_trail(conn: Any, table: Table, lake_dir: Path, day: date, chunk: int 
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "part-0.parquet.tmp"
     cols = [table.c[n] for n in SCHEMA.names]
-    stmt = select(*cols).where(table.c.device_time >= start, table.c.device_time < end).order_by(
-        table.c.person_id, table.c.device_time)
+    stmt = (
+        select(*cols)
+        .where(table.c.device_time >= start, table.c.device_time < end)
+        .order_by(table.c.person_id, table.c.device_time)
+    )
     rows = 0
     with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
         result = conn.execution_options(stream_results=True).execute(stmt)
@@ -45,7 +55,9 @@ def export_trail(conn: Any, table: Table, lake_dir: Path, day: date, chunk: int 
             if not batch:
                 break
             data = list(zip(*batch, strict=True))
-            arrays = [pa.array(list(values), type=field.type) for values, field in zip(data, SCHEMA, strict=True)]
+            arrays = [
+                pa.array(list(values), type=field.type) for values, field in zip(data, SCHEMA, strict=True)
+            ]
             writer.write_table(pa.Table.from_arrays(arrays, schema=SCHEMA))
             rows += len(batch)
     tmp.replace(out / "part-0.parquet")
@@ -63,8 +75,14 @@ def query_trail(lake_dir: Path, person_id: str, start: datetime, end: datetime) 
             "SELECT person_id, device_id, seq, device_time, lat, lon, accuracy_m FROM read_parquet(?, hive_partitioning=true) "
             "WHERE person_id = ? AND device_time >= ? AND device_time < ? "
             "AND date BETWEEN ? AND ? ORDER BY device_time",
-            [pattern, person_id, start, end, start.astimezone(LONDON).date().isoformat(),
-             end.astimezone(LONDON).date().isoformat()],
+            [
+                pattern,
+                person_id,
+                start,
+                end,
+                start.astimezone(LONDON).date().isoformat(),
+                end.astimezone(LONDON).date().isoformat(),
+            ],
         ).to_arrow_table()
     finally:
         con.close()

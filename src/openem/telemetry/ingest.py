@@ -34,12 +34,19 @@ class IngestResult:
     duplicates: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
     no_activation: int = 0
-    activation_of: dict[tuple[str, int], tuple[str, str, str]] = field(default_factory=dict)  # -> (act, person, order)
+    activation_of: dict[tuple[str, int], tuple[str, str, str]] = field(
+        default_factory=dict
+    )  # -> (act, person, order)
 
     def summary(self) -> dict[str, Any]:
-        return {"batch_id": self.batch_id, "accepted": len(self.accepted), "duplicates": self.duplicates,
-                "rejected": len(self.rejections), "no_activation": self.no_activation,
-                "rejections": self.rejections[:100]}
+        return {
+            "batch_id": self.batch_id,
+            "accepted": len(self.accepted),
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejections),
+            "no_activation": self.no_activation,
+            "rejections": self.rejections[:100],
+        }
 
 
 def _text(value: str | None, limit: int = 4000) -> str | None:
@@ -55,22 +62,38 @@ def _insert(session: Session, table: Any) -> Any:
     return ins
 
 
-def ingest_batch(session: Session, raw: bytes, *, source: str, sender: str = "",
-                 received_at: datetime | None = None) -> IngestResult:
+def ingest_batch(
+    session: Session, raw: bytes, *, source: str, sender: str = "", received_at: datetime | None = None
+) -> IngestResult:
     received_at = received_at or utcnow()
     parsed = parse_batch(raw, received_at)
-    batch = TelemetryBatchRow(received_at=received_at, source=source, sender=sender[:80], size_bytes=len(raw),
-                              body=zlib.compress(raw, 1))
+    batch = TelemetryBatchRow(
+        received_at=received_at,
+        source=source,
+        sender=sender[:80],
+        size_bytes=len(raw),
+        body=zlib.compress(raw, 1),
+    )
     session.add(batch)
     session.flush()
     result = IngestResult(batch_id=batch.id)
     for rej in parsed.rejections:
         result.rejections.append(rej.to_dict())
     if parsed.rejections:
-        session.execute(_insert(session, TelemetryRejectionRow.__table__), [
-            {"batch_id": batch.id, "code": r.code, "reason": _text(r.reason, 2000),
-             "device_id": _text(r.device_id, 64),
-             "seq": r.seq if isinstance(r.seq, int) and -2**63 <= r.seq < 2**63 else None, "raw": _text(r.raw)} for r in parsed.rejections])
+        session.execute(
+            _insert(session, TelemetryRejectionRow.__table__),
+            [
+                {
+                    "batch_id": batch.id,
+                    "code": r.code,
+                    "reason": _text(r.reason, 2000),
+                    "device_id": _text(r.device_id, 64),
+                    "seq": r.seq if isinstance(r.seq, int) and -(2**63) <= r.seq < 2**63 else None,
+                    "raw": _text(r.raw),
+                }
+                for r in parsed.rejections
+            ],
+        )
 
     # drop in-batch duplicates here; those already stored are the rows the insert skips (ON CONFLICT DO
     # NOTHING ... RETURNING says which were new). A lookup of the stored keys first scanned the whole primary
@@ -92,16 +115,33 @@ def ingest_batch(session: Session, raw: bytes, *, source: str, sender: str = "",
             continue
         if act is None:
             result.no_activation += 1
-            result.accepted.append(Message(m.device_id, m.seq, m.type, m.device_time, m.receive_time, m.payload,
-                                           (*m.flags, "no_activation")))
+            result.accepted.append(
+                Message(
+                    m.device_id,
+                    m.seq,
+                    m.type,
+                    m.device_time,
+                    m.receive_time,
+                    m.payload,
+                    (*m.flags, "no_activation"),
+                )
+            )
             continue
         result.activation_of[key] = (act.activation_id, act.person_id, act.order_ref)
         result.accepted.append(m)
         if m.type == "gps":
-            trail_rows.append({"device_id": m.device_id, "seq": m.seq, "person_id": act.person_id,
-                               "activation_id": act.activation_id, "device_time": m.device_time,
-                               "lat": m.payload["lat"], "lon": m.payload["lon"],
-                               "accuracy_m": m.payload["accuracy_m"]})
+            trail_rows.append(
+                {
+                    "device_id": m.device_id,
+                    "seq": m.seq,
+                    "person_id": act.person_id,
+                    "activation_id": act.activation_id,
+                    "device_time": m.device_time,
+                    "lat": m.payload["lat"],
+                    "lon": m.payload["lon"],
+                    "accuracy_m": m.payload["accuracy_m"],
+                }
+            )
     if trail_rows:
         session.execute(_insert(session, TrailPointRow.__table__).on_conflict_do_nothing(), trail_rows)
     batch.accepted = len(result.accepted)
@@ -111,18 +151,28 @@ def ingest_batch(session: Session, raw: bytes, *, source: str, sender: str = "",
     return result
 
 
-def _store_messages(session: Session, batch_id: int,
-                    resolved: dict[tuple[str, int], tuple[Message, Any]]) -> set[tuple[str, int]]:
+def _store_messages(
+    session: Session, batch_id: int, resolved: dict[tuple[str, int], tuple[Message, Any]]
+) -> set[tuple[str, int]]:
     """Insert the messages, skipping any already stored; returns the keys of those inserted now."""
     if not resolved:
         return set()
     rows = []
     for m, act in resolved.values():
-        rows.append({"device_id": m.device_id, "seq": m.seq, "type": m.type, "device_time": m.device_time,
-                     "receive_time": m.receive_time, "payload": m.payload,
-                     "flags": [*m.flags, "no_activation"] if act is None else list(m.flags),
-                     "activation_id": act.activation_id if act else None,
-                     "person_id": act.person_id if act else None, "batch_id": batch_id})
+        rows.append(
+            {
+                "device_id": m.device_id,
+                "seq": m.seq,
+                "type": m.type,
+                "device_time": m.device_time,
+                "receive_time": m.receive_time,
+                "payload": m.payload,
+                "flags": [*m.flags, "no_activation"] if act is None else list(m.flags),
+                "activation_id": act.activation_id if act else None,
+                "person_id": act.person_id if act else None,
+                "batch_id": batch_id,
+            }
+        )
     t = TelemetryMessageRow.__table__
     stmt = _insert(session, t).on_conflict_do_nothing().returning(t.c.device_id, t.c.seq)
     return {(r[0], r[1]) for r in session.execute(stmt, rows)}

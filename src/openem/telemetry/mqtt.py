@@ -20,7 +20,9 @@ TOPIC = "openem/telemetry/#"
 
 
 class MqttIngest:
-    def __init__(self, url: str, store: Callable[[bytes, str], Any], client_id: str = "openem-ingest") -> None:
+    def __init__(
+        self, url: str, store: Callable[[bytes, str], Any], client_id: str = "openem-ingest"
+    ) -> None:
         import paho.mqtt.client as mqtt
 
         parsed = urlparse(url)
@@ -76,8 +78,10 @@ class MqttIngest:
             self.client.disconnect()
             if self._refused:
                 raise ConnectionError(f"MQTT broker {self.host}:{self.port} {self._refused}")
-            raise TimeoutError(f"MQTT broker {self.host}:{self.port} did not acknowledge the subscription to "
-                               f"{TOPIC} within {timeout_s:g} s")
+            raise TimeoutError(
+                f"MQTT broker {self.host}:{self.port} did not acknowledge the subscription to "
+                f"{TOPIC} within {timeout_s:g} s"
+            )
 
     def stop(self) -> None:
         self.client.loop_stop()

@@ -44,7 +44,9 @@ class AuditFilters:
         out = {"actor": self.actor, "action": self.action, "record": self.record}
         for name, d in (("from", self.date_from), ("to", self.date_to)):
             if d:
-                out.update({f"{name}-day": str(d.day), f"{name}-month": str(d.month), f"{name}-year": str(d.year)})
+                out.update(
+                    {f"{name}-day": str(d.day), f"{name}-month": str(d.month), f"{name}-year": str(d.year)}
+                )
         return {k: v for k, v in out.items() if v}
 
 
@@ -67,8 +69,13 @@ def read_filters(q: Any) -> tuple[AuditFilters, dict[str, Any], list[tuple[str, 
     if d_from and d_to and d_to < d_from:
         errors.append(("to-day", "The end date must be the same as or after the start date"))
         d_to = None
-    f = AuditFilters(actor=str(q.get("actor", "")).strip()[:80], action=str(q.get("action", "")).strip()[:150],
-                     record=str(q.get("record", "")).strip()[:80], date_from=d_from, date_to=d_to)
+    f = AuditFilters(
+        actor=str(q.get("actor", "")).strip()[:80],
+        action=str(q.get("action", "")).strip()[:150],
+        record=str(q.get("record", "")).strip()[:80],
+        date_from=d_from,
+        date_to=d_to,
+    )
     return f, {"from": from_parts, "to": to_parts}, errors
 
 
@@ -81,17 +88,31 @@ def audit_query(session: Session, f: AuditFilters) -> Select[Any]:
     if f.actor:
         # a person by username, name or id; or a non-person actor as written (anonymous, device:GW-1)
         wanted = f.actor.lower()
-        ids = session.execute(select(UserRow.id).where(or_(
-            func.lower(UserRow.username) == wanted, func.lower(UserRow.display_name) == wanted,
-            func.lower(UserRow.id) == wanted))).scalars().all()
+        ids = (
+            session.execute(
+                select(UserRow.id).where(
+                    or_(
+                        func.lower(UserRow.username) == wanted,
+                        func.lower(UserRow.display_name) == wanted,
+                        func.lower(UserRow.id) == wanted,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         stmt = stmt.where(AuditRow.actor.in_([*ids, f.actor]))
     if f.action:
         stmt = stmt.where(AuditRow.action.like(_like(f.action) + "%", escape="\\"))
     if f.record:
         # the subject in the action (capability:SUBJECT:action) or one of the records the row names
         token = _like(f.record)
-        stmt = stmt.where(or_(AuditRow.action.like(f"%:{token}:%", escape="\\"),
-                              cast(AuditRow.records, String).like(f'%"{token}"%', escape="\\")))
+        stmt = stmt.where(
+            or_(
+                AuditRow.action.like(f"%:{token}:%", escape="\\"),
+                cast(AuditRow.records, String).like(f'%"{token}"%', escape="\\"),
+            )
+        )
     if f.date_from:
         stmt = stmt.where(AuditRow.at >= local_to_utc(f.date_from, time(0)))
     if f.date_to:
@@ -104,20 +125,25 @@ def names_of(session: Session, actors: set[str]) -> dict[str, str]:
     ids = [a for a in actors if a.startswith("USR")]
     if not ids:
         return {}
-    rows = session.execute(select(UserRow.id, UserRow.display_name, UserRow.username).where(UserRow.id.in_(ids)))
-    return {i: (f"{name} ({username})" if name and name != username else username) for i, name, username in rows}
+    rows = session.execute(
+        select(UserRow.id, UserRow.display_name, UserRow.username).where(UserRow.id.in_(ids))
+    )
+    return {
+        i: (f"{name} ({username})" if name and name != username else username) for i, name, username in rows
+    }
 
 
 def london(dt: datetime) -> str:
-    """"1 December 2026 at 8:31:05pm" in Europe/London."""
+    """ "1 December 2026 at 8:31:05pm" in Europe/London."""
     t = to_london(dt)
     hour = t.hour % 12 or 12
     return f"{t.day} {t:%B %Y} at {hour}:{t:%M:%S}{'am' if t.hour < 12 else 'pm'}"
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-               caller: Caller = Depends(READ)) -> Response:
+def audit_page(
+    request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(READ)
+) -> Response:
     q = request.query_params
     f, typed, errors = read_filters(q)
     page = int(q["page"]) if q.get("page", "").isdigit() and 0 < int(q["page"]) < 10**6 else 1
@@ -125,19 +151,49 @@ def audit_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="funct
     total = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    rows = uow.session.execute(
-        stmt.order_by(AuditRow.seq.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars().all()
+    rows = (
+        uow.session.execute(
+            stmt.order_by(AuditRow.seq.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        )
+        .scalars()
+        .all()
+    )
     names = names_of(uow.session, {r.actor for r in rows})
-    return render(request, "admin_audit.html", {
-        "report": audit.verify_chain(uow.session), "rows": rows, "names": names, "london": london,
-        "filters": f, "typed": typed, "errors": errors, "total": total, "page": page, "pages": pages,
-        "params": f.as_params(), "first": (page - 1) * PAGE_SIZE + 1 if total else 0,
-        "last": min(page * PAGE_SIZE, total), "filtered": bool(f.as_params()),
-    }, status=422 if errors else 200)
+    return render(
+        request,
+        "admin_audit.html",
+        {
+            "report": audit.verify_chain(uow.session),
+            "rows": rows,
+            "names": names,
+            "london": london,
+            "filters": f,
+            "typed": typed,
+            "errors": errors,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "params": f.as_params(),
+            "first": (page - 1) * PAGE_SIZE + 1 if total else 0,
+            "last": min(page * PAGE_SIZE, total),
+            "filtered": bool(f.as_params()),
+        },
+        status=422 if errors else 200,
+    )
 
 
-CSV_COLUMNS = ["seq", "when_london", "when_utc", "actor", "actor_name", "action", "records", "outcome", "purpose",
-               "details"]
+CSV_COLUMNS = [
+    "seq",
+    "when_london",
+    "when_utc",
+    "actor",
+    "actor_name",
+    "action",
+    "records",
+    "outcome",
+    "purpose",
+    "details",
+]
 
 
 def _cell(value: str) -> str:
@@ -154,15 +210,34 @@ def csv_rows(db: Any, f: AuditFilters) -> Iterator[str]:
     last = 0
     with db.uow() as uow:
         while True:
-            rows = uow.session.execute(audit_query(uow.session, f).where(AuditRow.seq > last)
-                                       .order_by(AuditRow.seq).limit(EXPORT_BATCH)).scalars().all()
+            rows = (
+                uow.session.execute(
+                    audit_query(uow.session, f)
+                    .where(AuditRow.seq > last)
+                    .order_by(AuditRow.seq)
+                    .limit(EXPORT_BATCH)
+                )
+                .scalars()
+                .all()
+            )
             if not rows:
                 break
             names = names_of(uow.session, {r.actor for r in rows})
             for r in rows:
-                out.writerow([r.seq, london(r.at), r.at.isoformat(), _cell(r.actor), _cell(names.get(r.actor, "")),
-                              _cell(r.action), _cell(" ".join(r.records or [])), r.outcome, _cell(r.purpose or ""),
-                              _cell(str(r.details or ""))])
+                out.writerow(
+                    [
+                        r.seq,
+                        london(r.at),
+                        r.at.isoformat(),
+                        _cell(r.actor),
+                        _cell(names.get(r.actor, "")),
+                        _cell(r.action),
+                        _cell(" ".join(r.records or [])),
+                        r.outcome,
+                        _cell(r.purpose or ""),
+                        _cell(str(r.details or "")),
+                    ]
+                )
             last = rows[-1].seq
             uow.session.expunge_all()
             yield buf.getvalue()
@@ -172,16 +247,23 @@ def csv_rows(db: Any, f: AuditFilters) -> Iterator[str]:
 
 
 @router.get("/admin/audit/export.csv")
-def audit_export(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-                 caller: Caller = Depends(READ)) -> Response:
+def audit_export(
+    request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(READ)
+) -> Response:
     f, _, errors = read_filters(request.query_params)
     if errors:
         return audit_page(request, uow, caller)
     stmt = audit_query(uow.session, f)
     count = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    audit.record(uow.session, actor=caller.actor, action="auth:audit:export",
-                 details={"filters": {k: str(v) for k, v in f.as_params().items()}, "rows": count})
+    audit.record(
+        uow.session,
+        actor=caller.actor,
+        action="auth:audit:export",
+        details={"filters": {k: str(v) for k, v in f.as_params().items()}, "rows": count},
+    )
     name = f"openem-audit-{to_london(datetime.now().astimezone()):%Y-%m-%d-%H%M}.csv"
-    return StreamingResponse(csv_rows(request.app.state.db, f), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                      "Cache-Control": "no-store"})
+    return StreamingResponse(
+        csv_rows(request.app.state.db, f),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )

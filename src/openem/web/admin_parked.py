@@ -31,28 +31,44 @@ def parked_notice(session: Session, caller: Caller) -> int:
 
 
 @router.get(PATH)
-def parked_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-                caller: Caller = Depends(require(PERMISSION))) -> Response:
+def parked_page(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require(PERMISSION)),
+) -> Response:
     retried = request.query_params.get("retried", "")
-    return render(request, "admin_parked.html", {
-        "parked": parked_messages(uow.session),
-        "retried": int(retried) if retried.isdigit() else None,
-        "not_parked": request.query_params.get("not_parked") == "1",
-    })
+    return render(
+        request,
+        "admin_parked.html",
+        {
+            "parked": parked_messages(uow.session),
+            "retried": int(retried) if retried.isdigit() else None,
+            "not_parked": request.query_params.get("not_parked") == "1",
+        },
+    )
 
 
 @router.post(f"{PATH}/retry-all", dependencies=[Depends(csrf_protect)])
-def retry_all(uow: UnitOfWork = Depends(get_uow, scope="function"),
-              caller: Caller = Depends(require(PERMISSION))) -> Response:
+def retry_all(
+    uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require(PERMISSION))
+) -> Response:
     done = requeue(uow.session)
-    audit.record(uow.session, actor=caller.actor, action="bus:parked:retry-all", records=done,
-                 details={"messages": len(done)})
+    audit.record(
+        uow.session,
+        actor=caller.actor,
+        action="bus:parked:retry-all",
+        records=done,
+        details={"messages": len(done)},
+    )
     return RedirectResponse(f"{PATH}?retried={len(done)}", status_code=303)
 
 
 @router.post(PATH + "/{message_id}/retry", dependencies=[Depends(csrf_protect)])
-def retry_one(message_id: str, uow: UnitOfWork = Depends(get_uow, scope="function"),
-              caller: Caller = Depends(require(PERMISSION))) -> Response:
+def retry_one(
+    message_id: str,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require(PERMISSION)),
+) -> Response:
     done = requeue(uow.session, [message_id[:40]])
     if not done:  # retried meanwhile by someone else, or delivered: say so rather than fail
         return RedirectResponse(f"{PATH}?not_parked=1", status_code=303)

@@ -41,15 +41,26 @@ def health(request: Request) -> Response:
     problems = [] if db_ok else ["database: not answering"]
     oldest = (outbox or {}).get("oldest_age_s")
     if oldest is not None and oldest > settings.health_outbox_max_age_s:
-        problems.append(f"outbox: the oldest undelivered message has waited {oldest:.0f} s "
-                        f"(limit {settings.health_outbox_max_age_s:.0f} s)")
+        problems.append(
+            f"outbox: the oldest undelivered message has waited {oldest:.0f} s "
+            f"(limit {settings.health_outbox_max_age_s:.0f} s)"
+        )
     if engine and engine["running"] and engine["lag_s"] > settings.health_engine_max_lag_s:
-        problems.append(f"engine: last ran {engine['lag_s']:.0f} s ago (limit {settings.health_engine_max_lag_s:.0f} s)")
+        problems.append(
+            f"engine: last ran {engine['lag_s']:.0f} s ago (limit {settings.health_engine_max_lag_s:.0f} s)"
+        )
     # parked messages degrade the service (some work waits for an operator) but it still serves: 200
     status = "failing" if problems else ("degraded" if parked else "ok")
-    body = {"status": status, "version": __version__, "database": "ok" if db_ok else "down",
-            "database_kind": "sqlite" if db.is_sqlite else "postgresql", "parked": parked, "outbox": outbox,
-            "engine": engine, "problems": problems}
+    body = {
+        "status": status,
+        "version": __version__,
+        "database": "ok" if db_ok else "down",
+        "database_kind": "sqlite" if db.is_sqlite else "postgresql",
+        "parked": parked,
+        "outbox": outbox,
+        "engine": engine,
+        "problems": problems,
+    }
     return JSONResponse(body, status_code=503 if problems else 200)
 
 
@@ -112,34 +123,63 @@ class UserRead(BaseModel):
 
 
 def user_read(u: UserRow) -> UserRead:
-    return UserRead(id=u.id, username=u.username, display_name=u.display_name, email=u.email, roles=list(u.roles),
-                    organisation=u.organisation, police_area=u.police_area, active=u.active,
-                    restricted="cases:restricted" in (u.extra_permissions or []))
+    return UserRead(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        email=u.email,
+        roles=list(u.roles),
+        organisation=u.organisation,
+        police_area=u.police_area,
+        active=u.active,
+        restricted="cases:restricted" in (u.extra_permissions or []),
+    )
 
 
 @router.get("/api/me", tags=["platform"])
 def me(caller: Caller = Depends(signed_in)) -> dict[str, Any]:
     p = caller.principal
     assert p is not None
-    return {"user_id": p.user_id, "username": p.username, "roles": list(p.roles),
-            "role_labels": [ROLE_LABELS.get(r, r) for r in p.roles],  # type: ignore[call-overload]
-            "permissions": sorted(p.permissions)}
+    return {
+        "user_id": p.user_id,
+        "username": p.username,
+        "roles": list(p.roles),
+        "role_labels": [ROLE_LABELS.get(r, r) for r in p.roles],  # type: ignore[call-overload]
+        "permissions": sorted(p.permissions),
+    }
 
 
 @router.get("/api/users", tags=["admin"], response_model=list[UserRead])
-def list_users(uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("users:manage"))) -> list[UserRead]:
+def list_users(
+    uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("users:manage"))
+) -> list[UserRead]:
     return [user_read(u) for u in uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars()]
 
 
-@router.post("/api/users", tags=["admin"], status_code=201, response_model=UserRead,
-             dependencies=[Depends(csrf_protect)])
-def add_user(body: UserCreate, uow: UnitOfWork = Depends(get_uow, scope="function"),
-             caller: Caller = Depends(require("users:manage"))) -> UserRead:
+@router.post(
+    "/api/users",
+    tags=["admin"],
+    status_code=201,
+    response_model=UserRead,
+    dependencies=[Depends(csrf_protect)],
+)
+def add_user(
+    body: UserCreate,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("users:manage")),
+) -> UserRead:
     u = create_user(uow.session, actor=caller.actor, **body.model_dump())
     return user_read(u)
 
 
 @router.get("/api/audit/verify", tags=["admin"])
-def verify(uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("audit:read"))) -> dict[str, Any]:
+def verify(
+    uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("audit:read"))
+) -> dict[str, Any]:
     report = audit.verify_chain(uow.session)
-    return {"ok": report.ok, "rows": report.rows, "first_bad_seq": report.first_bad_seq, "problem": report.problem}
+    return {
+        "ok": report.ok,
+        "rows": report.rows,
+        "first_bad_seq": report.first_bad_seq,
+        "problem": report.problem,
+    }

@@ -31,5 +31,6 @@ def basemap(request: Request, caller: Caller = Depends(signed_in)) -> Response:
     path = request.app.state.settings.basemap_pmtiles
     if path is None or not path.is_file():
         raise NotFound("No base map is configured")
-    return FileResponse(path, media_type="application/vnd.pmtiles",
-                        headers={"Cache-Control": "private, max-age=86400"})
+    return FileResponse(
+        path, media_type="application/vnd.pmtiles", headers={"Cache-Control": "private, max-age=86400"}
+    )

@@ -94,7 +94,9 @@ def _checked_token(request: Request, uow: UnitOfWork, token: str) -> Any:
             wait = token_failed(own.session, address, Limits.from_settings(request.app.state.settings))
         if not wait:
             raise Unauthenticated("The API token is missing, wrong, revoked or expired")
-    raise TooManyRequests(f"Too many requests with a wrong API token: try again in {wait} seconds", retry_after_s=wait)
+    raise TooManyRequests(
+        f"Too many requests with a wrong API token: try again in {wait} seconds", retry_after_s=wait
+    )
 
 
 def caller_dep(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function")) -> Caller:
@@ -125,7 +127,11 @@ def gateway(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function
 def require(permission: str) -> Callable[..., Caller]:
     """Dependency: the caller must be signed in and hold the permission; a refusal is audited."""
 
-    def dep(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(signed_in)) -> Caller:
+    def dep(
+        request: Request,
+        uow: UnitOfWork = Depends(get_uow, scope="function"),
+        caller: Caller = Depends(signed_in),
+    ) -> Caller:
         assert caller.principal is not None
         if not caller.principal.has(permission):
             deny(request, uow, caller, f"needs {permission}")
@@ -134,14 +140,25 @@ def require(permission: str) -> Callable[..., Caller]:
     return dep
 
 
-def deny(request: Request, uow: UnitOfWork, caller: Caller, reason: str, records: list[str] | None = None) -> None:
+def deny(
+    request: Request, uow: UnitOfWork, caller: Caller, reason: str, records: list[str] | None = None
+) -> None:
     """Audit a refusal (in its own transaction so it survives the request's rollback) and raise 403."""
     db = request.app.state.db
     with db.uow() as own:
-        audit.record(own.session, actor=caller.actor, action=f"web:{request.url.path[:150]}:denied",
-                     records=records or [], outcome="denied", details={"reason": reason})
-    raise Forbidden("You do not have permission to see this page" if not request.url.path.startswith("/api")
-                    else f"Forbidden: {reason}")
+        audit.record(
+            own.session,
+            actor=caller.actor,
+            action=f"web:{request.url.path[:150]}:denied",
+            records=records or [],
+            outcome="denied",
+            details={"reason": reason},
+        )
+    raise Forbidden(
+        "You do not have permission to see this page"
+        if not request.url.path.startswith("/api")
+        else f"Forbidden: {reason}"
+    )
 
 
 async def read_form(request: Request) -> Any:
@@ -157,7 +174,9 @@ async def csrf_protect(request: Request, uow: UnitOfWork = Depends(get_uow, scop
     caller = identify(request, uow)
     if caller.via_token:
         return  # bearer tokens are not sent automatically by browsers
-    expected: str | None = caller.web_session.csrf_token if caller.web_session else request.cookies.get(PRE_CSRF_COOKIE)
+    expected: str | None = (
+        caller.web_session.csrf_token if caller.web_session else request.cookies.get(PRE_CSRF_COOKIE)
+    )
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -166,13 +185,23 @@ async def csrf_protect(request: Request, uow: UnitOfWork = Depends(get_uow, scop
         value: Any = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        raise Forbidden("The form has expired or was not sent from this site: go back, reload the page and try again")
+        raise Forbidden(
+            "The form has expired or was not sent from this site: go back, reload the page and try again"
+        )
 
 
-def deny_as_missing(request: Request, caller: Caller, reason: str, message: str, records: list[str] | None = None) -> None:
+def deny_as_missing(
+    request: Request, caller: Caller, reason: str, message: str, records: list[str] | None = None
+) -> None:
     """Refuse a record outside the caller's reach exactly as if it did not exist (404, the same message), so
     that ids cannot be probed; the refusal is audited in its own transaction (it survives the rollback)."""
     with request.app.state.db.uow() as own:
-        audit.record(own.session, actor=caller.actor, action=f"web:{request.url.path[:150]}:denied",
-                     records=records or [], outcome="denied", details={"reason": reason, "answered": "not_found"})
+        audit.record(
+            own.session,
+            actor=caller.actor,
+            action=f"web:{request.url.path[:150]}:denied",
+            records=records or [],
+            outcome="denied",
+            details={"reason": reason, "answered": "not_found"},
+        )
     raise NotFound(message)

@@ -78,17 +78,27 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "Page not found" if wants_html(request) else "Not found"
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI's answer to a body it cannot decode (not UTF-8, say): the 422 of any body that is not JSON
-            return await validation_error(request, RequestValidationError([{"type": "json_invalid", "loc": ("body",)}]))
+            return await validation_error(
+                request, RequestValidationError([{"type": "json_invalid", "loc": ("body",)}])
+            )
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # every method the path takes, not only the first route's
             headers["Allow"] = ", ".join(openapi.allowed_methods(request.app, request.scope))
         if wants_html(request) and exc.status_code in (404, 405):
-            page = error_page(request, exc.status_code, "Page not found", "If you typed the web address, check it is correct.")
+            page = error_page(
+                request,
+                exc.status_code,
+                "Page not found",
+                "If you typed the web address, check it is correct.",
+            )
             page.headers.update(headers)
             return page
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return JSONResponse({"error": codes.get(exc.status_code, "error"), "message": message},
-                            status_code=exc.status_code, headers=headers)
+        return JSONResponse(
+            {"error": codes.get(exc.status_code, "error"), "message": message},
+            status_code=exc.status_code,
+            headers=headers,
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

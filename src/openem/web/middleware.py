@@ -32,7 +32,11 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum() else secrets.token_hex(8)
+        rid = (
+            incoming
+            if incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+            else secrets.token_hex(8)
+        )
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status_holder: dict[str, Any] = {"status": 500}
@@ -46,9 +50,11 @@ class RequestContext:
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
-                    (b"content-security-policy",
-                     b"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
-                     b"script-src 'self'; frame-ancestors 'none'"),
+                    (
+                        b"content-security-policy",
+                        b"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+                        b"script-src 'self'; frame-ancestors 'none'",
+                    ),
                 ]
                 headers = exposure_headers(scope["path"], headers, hsts=self.hsts)
                 message["headers"] = headers
@@ -62,8 +68,15 @@ class RequestContext:
             route_path = getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], route_path, str(status_holder["status"])).inc()
             LATENCY.labels(scope["method"], route_path).observe(elapsed)
-            log.info("request", extra={"method": scope["method"], "path": scope["path"],
-                                       "status": status_holder["status"], "ms": round(elapsed * 1000, 1)})
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status_holder["status"],
+                    "ms": round(elapsed * 1000, 1),
+                },
+            )
             request_id_var.reset(token)
 
 
@@ -74,7 +87,9 @@ CACHEABLE_PATHS = frozenset({"/health", "/basemap.pmtiles"})
 HSTS = b"max-age=31536000; includeSubDomains"
 
 
-def exposure_headers(path: str, headers: list[tuple[bytes, bytes]], *, hsts: bool) -> list[tuple[bytes, bytes]]:
+def exposure_headers(
+    path: str, headers: list[tuple[bytes, bytes]], *, hsts: bool
+) -> list[tuple[bytes, bytes]]:
     """`Cache-Control: no-store` on every page and API answer (they hold personal or location data, and a
     shared computer's cache or a proxy must not keep them), whatever the route set; HSTS in production."""
     if not (path.startswith(CACHEABLE_PREFIXES) or path in CACHEABLE_PATHS):
@@ -140,8 +155,17 @@ class _TooLarge(HTTPException):
 async def _send_413(send: Send, limit: int) -> None:
     import json
 
-    body = json.dumps({"error": "payload_too_large",
-                       "message": f"The request body is too large: the limit is {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "error": "payload_too_large",
+            "message": f"The request body is too large: the limit is {limit} bytes",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

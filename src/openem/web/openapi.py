@@ -25,14 +25,25 @@ ERROR = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {
-        "error": {"type": "string", "description": "A stable code: unauthenticated, forbidden, not_found, ..."},
+        "error": {
+            "type": "string",
+            "description": "A stable code: unauthenticated, forbidden, not_found, ...",
+        },
         "message": {"type": "string", "description": "What went wrong, in plain English"},
         "field": {"type": "string", "description": "The field at fault, when there is one"},
-        "errors": {"type": "array", "description": "Each problem with the request (422)",
-                   "items": {"type": "object", "properties": {"field": {"type": "string"},
-                                                              "message": {"type": "string"}}}},
-        "duplicates": {"type": "array", "items": {"type": "object"},
-                       "description": "Orders that may be for the same person (409 on submit)"},
+        "errors": {
+            "type": "array",
+            "description": "Each problem with the request (422)",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "duplicates": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Orders that may be for the same person (409 on submit)",
+        },
     },
 }
 
@@ -62,9 +73,17 @@ HANDLER_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
 }
 
 SECURITY_SCHEMES = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (users) or a gateway's token"},
-    "session": {"type": "apiKey", "in": "cookie", "name": deps.SESSION_COOKIE,
-                "description": "A signed-in browser session; writes also need the X-CSRF-Token header"},
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (users) or a gateway's token",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": deps.SESSION_COOKIE,
+        "description": "A signed-in browser session; writes also need the X-CSRF-Token header",
+    },
 }
 
 
@@ -83,9 +102,19 @@ def statuses(route: Any, method: str) -> set[int]:
     """Every status other than success this operation can answer with."""
     calls = list(_calls(route.dependant))
     out: set[int] = set()
-    authenticates = any(c in (deps.signed_in, deps.gateway, deps.caller_dep, deps.csrf_protect,
-                              exposure.metrics_reader, exposure.docs_reader) or _is_permission_check(c)
-                        for c in calls)
+    authenticates = any(
+        c
+        in (
+            deps.signed_in,
+            deps.gateway,
+            deps.caller_dep,
+            deps.csrf_protect,
+            exposure.metrics_reader,
+            exposure.docs_reader,
+        )
+        or _is_permission_check(c)
+        for c in calls
+    )
     if authenticates:
         out |= {401, 429}  # 429: repeated bearer-token failures are throttled
     if any(c in (deps.gateway, deps.csrf_protect) or _is_permission_check(c) for c in calls):
@@ -101,8 +130,10 @@ def statuses(route: Any, method: str) -> set[int]:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    return {"description": DESCRIPTIONS.get(status, "Error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": DESCRIPTIONS.get(status, "Error"),
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def api_routes(app: FastAPI) -> list[Any]:
@@ -120,9 +151,13 @@ def build(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     routes = api_routes(app)
-    doc = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                      description="The openem JSON API. Errors share one body (`Error`); "
-                                  "a method a path does not support answers 405 with `Allow`.")
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        routes=app.routes,
+        description="The openem JSON API. Errors share one body (`Error`); "
+        "a method a path does not support answers 405 with `Allow`.",
+    )
     doc["paths"] = {path: ops for path, ops in doc.get("paths", {}).items() if API_PATHS.match(path)}
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})

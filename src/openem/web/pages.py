@@ -31,28 +31,48 @@ router = APIRouter(include_in_schema=False)
 
 #: What each role's home page offers: (title, href, description).
 HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
-    "orders": [("Create an order", "/orders/new", "Start a new electronic monitoring order"),
-               ("Your orders", "/orders", "Drafts, submitted and rejected orders")],
-    "monitoring": [("Alerts", "/alerts", "Alerts raised by the monitoring engine, as they arrive"),
-                   ("Orders", "/orders", "Orders to check and accept")],
+    "orders": [
+        ("Create an order", "/orders/new", "Start a new electronic monitoring order"),
+        ("Your orders", "/orders", "Drafts, submitted and rejected orders"),
+    ],
+    "monitoring": [
+        ("Alerts", "/alerts", "Alerts raised by the monitoring engine, as they arrive"),
+        ("Orders", "/orders", "Orders to check and accept"),
+    ],
     "cases": [("Your cases", "/orders", "People you supervise and their monitoring")],
     "field": [("Orders awaiting installation", "/orders", "Orders accepted and waiting for a fitting")],
     "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
     "mi": [("Management information", "/", "Coming with the management-information capability")],
-    "admin": [("Manage users", "/admin/users", "Add users, change roles, scopes and caseloads, reset passwords"),
-              ("Check the audit log", "/admin/audit", "Who did what and when; check the audit chain is intact"),
-              ("Parked messages", "/admin/parked-messages", "Messages that failed every delivery: retry them")],
+    "admin": [
+        ("Manage users", "/admin/users", "Add users, change roles, scopes and caseloads, reset passwords"),
+        ("Check the audit log", "/admin/audit", "Who did what and when; check the audit chain is intact"),
+        ("Parked messages", "/admin/parked-messages", "Messages that failed every delivery: retry them"),
+    ],
 }
 ROLE_HOME = {
-    Role.ORDER_CREATOR_COURT: "orders", Role.ORDER_CREATOR_PRISON: "orders", Role.ORDER_CREATOR_PROBATION: "orders",
-    Role.ORDER_CREATOR_HOME_OFFICE: "orders", Role.MC_OPERATOR: "monitoring", Role.FIELD_OFFICER: "field",
-    Role.PROBATION_PRACTITIONER: "cases", Role.POLICE_OFFICER: "cases", Role.CRIME_MATCHING_CASEWORKER: "crime",
-    Role.CRIME_MATCHING_MANAGER: "crime", Role.ANALYST: "mi", Role.ADMIN: "admin",
+    Role.ORDER_CREATOR_COURT: "orders",
+    Role.ORDER_CREATOR_PRISON: "orders",
+    Role.ORDER_CREATOR_PROBATION: "orders",
+    Role.ORDER_CREATOR_HOME_OFFICE: "orders",
+    Role.MC_OPERATOR: "monitoring",
+    Role.FIELD_OFFICER: "field",
+    Role.PROBATION_PRACTITIONER: "cases",
+    Role.POLICE_OFFICER: "cases",
+    Role.CRIME_MATCHING_CASEWORKER: "crime",
+    Role.CRIME_MATCHING_MANAGER: "crime",
+    Role.ANALYST: "mi",
+    Role.ADMIN: "admin",
 }
 
 
 def safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 300:
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and len(value) < 300
+    ):
         return value
     return "/"
 
@@ -62,16 +82,29 @@ def sign_in_page(request: Request, next: str = "/", caller: Caller = Depends(cal
     pre = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
     request.cookies[PRE_CSRF_COOKIE] = pre
     expired = getattr(request.state, "session_expired", False)
-    resp = render(request, "sign_in.html", {"next": safe_next(next), "errors": [], "username": "",
-                                            "expired": expired, "pre_csrf": pre})
-    resp.set_cookie(PRE_CSRF_COOKIE, pre, httponly=True, samesite="strict",
-                    secure=request.app.state.settings.secure_cookies)
+    resp = render(
+        request,
+        "sign_in.html",
+        {"next": safe_next(next), "errors": [], "username": "", "expired": expired, "pre_csrf": pre},
+    )
+    resp.set_cookie(
+        PRE_CSRF_COOKIE,
+        pre,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+    )
     return resp
 
 
 @router.post("/sign-in", dependencies=[Depends(csrf_protect)])
-def sign_in(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
-            uow: UnitOfWork = Depends(get_uow, scope="function")) -> Response:
+def sign_in(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+) -> Response:
     errors = []
     status, headers = 422, {}
     if not username.strip():
@@ -81,7 +114,9 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
     if not errors:
         identity = PasswordIdentity(Limits.from_settings(request.app.state.settings))
         try:
-            principal = identity.authenticate(uow.session, username[:200], password[:200], client=client_address(request))
+            principal = identity.authenticate(
+                uow.session, username[:200], password[:200], client=client_address(request)
+            )
         except TooManyRequests as exc:
             errors.append(("username", exc.message))
             status, headers = 429, {"Retry-After": str(exc.retry_after_s)}
@@ -92,19 +127,38 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
             settings = request.app.state.settings
             ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
             resp: Response = RedirectResponse(safe_next(next), status_code=303)
-            resp.set_cookie(SESSION_COOKIE, signer(request).dumps(ws.id), max_age=settings.session_max_age_s,
-                            httponly=True, samesite="lax", secure=settings.secure_cookies)
+            resp.set_cookie(
+                SESSION_COOKIE,
+                signer(request).dumps(ws.id),
+                max_age=settings.session_max_age_s,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+            )
             resp.delete_cookie(PRE_CSRF_COOKIE)
             return resp
-    resp = render(request, "sign_in.html", {"next": safe_next(next), "errors": errors, "username": username[:80],
-                                            "expired": False, "pre_csrf": request.cookies.get(PRE_CSRF_COOKIE, "")},
-                  status=status)
+    resp = render(
+        request,
+        "sign_in.html",
+        {
+            "next": safe_next(next),
+            "errors": errors,
+            "username": username[:80],
+            "expired": False,
+            "pre_csrf": request.cookies.get(PRE_CSRF_COOKIE, ""),
+        },
+        status=status,
+    )
     resp.headers.update(headers)
     return resp
 
 
 @router.post("/sign-out", dependencies=[Depends(csrf_protect)])
-def sign_out(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(caller_dep)) -> Response:
+def sign_out(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(caller_dep),
+) -> Response:
     if caller.web_session:
         end_session(uow.session, caller.web_session.id)
     resp = RedirectResponse("/sign-in?signed_out=1", status_code=303)
@@ -113,7 +167,11 @@ def sign_out(request: Request, uow: UnitOfWork = Depends(get_uow, scope="functio
 
 
 @router.get("/")
-def home(request: Request, caller: Caller = Depends(signed_in), uow: UnitOfWork = Depends(get_uow, scope="function")) -> Response:
+def home(
+    request: Request,
+    caller: Caller = Depends(signed_in),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+) -> Response:
     from openem.web.admin_parked import parked_notice
 
     p = caller.principal
@@ -128,6 +186,12 @@ def home(request: Request, caller: Caller = Depends(signed_in), uow: UnitOfWork 
         if key not in seen:
             seen.add(key)
             sections.append((ROLE_LABELS[Role(r)], HOME_LINKS[key]))
-    return render(request, "home.html", {"sections": sections, "parked": parked_notice(uow.session, caller),
-                                         "figures": figures_for(uow.session, p)})
-
+    return render(
+        request,
+        "home.html",
+        {
+            "sections": sections,
+            "parked": parked_notice(uow.session, caller),
+            "figures": figures_for(uow.session, p),
+        },
+    )

@@ -30,8 +30,20 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Orders", "/orders", "orders:read"),
     ("Admin", "/admin/users", "users:manage"),
 )
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def clock_time(dt: datetime, seconds: bool = False) -> str:
@@ -85,7 +97,9 @@ def service_nav(caller: Any, path: str) -> list[dict[str, Any]]:
     for label, href, permission in NAVIGATION:
         if principal.has(permission):
             section = "/" + href.strip("/").split("/")[0]
-            items.append({"label": label, "href": href, "current": path == section or path.startswith(section + "/")})
+            items.append(
+                {"label": label, "href": href, "current": path == section or path.startswith(section + "/")}
+            )
     return items
 
 
@@ -106,5 +120,7 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         else request.cookies.get(PRE_CSRF_COOKIE, "")
     )
     base = {"caller": caller, "csrf_token": csrf, "role_labels": ROLE_LABELS}
-    page: Response = request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    page: Response = request.app.state.templates.TemplateResponse(
+        request, name, {**base, **ctx}, status_code=status
+    )
     return page

@@ -20,10 +20,24 @@ def alerts(world):
     now = datetime.now(UTC)
     with world.db.uow() as uow:
         for i, kind in enumerate(KINDS):
-            store_alert(uow.session, {"alert_id": f"ALR-LBL-{i}", "kind": kind, "severity": describe(kind).severity,
-                                      "person_id": "", "order_ref": "", "device_id": f"DEV-{i}", "condition_id": "",
-                                      "start": iso(now - timedelta(minutes=5)), "end": None, "detected_at": iso(now),
-                                      "late_detected": False, "evidence": [], "details": {}})
+            store_alert(
+                uow.session,
+                {
+                    "alert_id": f"ALR-LBL-{i}",
+                    "kind": kind,
+                    "severity": describe(kind).severity,
+                    "person_id": "",
+                    "order_ref": "",
+                    "device_id": f"DEV-{i}",
+                    "condition_id": "",
+                    "start": iso(now - timedelta(minutes=5)),
+                    "end": None,
+                    "detected_at": iso(now),
+                    "late_detected": False,
+                    "evidence": [],
+                    "details": {},
+                },
+            )
     return world
 
 

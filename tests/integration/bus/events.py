@@ -18,8 +18,11 @@ class OrderNoted(Event):
 
 def local_dispatcher(db, registry: Registry, max_attempts: int = 3) -> OutboxDispatcher:
     """No wait between tries (base 0 s), so a test reaches the cap by calling `run_once` a few times."""
-    return OutboxDispatcher(db, lambda t, mid, p: deliver_locally(db, registry, t, mid, p),
-                            policy=RetryPolicy(max_attempts=max_attempts, base_s=0.0))
+    return OutboxDispatcher(
+        db,
+        lambda t, mid, p: deliver_locally(db, registry, t, mid, p),
+        policy=RetryPolicy(max_attempts=max_attempts, base_s=0.0),
+    )
 
 
 def publish(db, *events) -> None:

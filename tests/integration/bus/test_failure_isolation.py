@@ -47,14 +47,20 @@ def setup(db):
 
 def _row(db, order_ref, n) -> OutboxRow:
     with db.uow() as uow:
-        rows = uow.session.execute(select(OutboxRow).where(OutboxRow.key == f"order:{order_ref}")).scalars().all()
+        rows = (
+            uow.session.execute(select(OutboxRow).where(OutboxRow.key == f"order:{order_ref}"))
+            .scalars()
+            .all()
+        )
         return next(r for r in rows if r.payload["n"] == n)
 
 
 def test_a_failing_message_of_one_order_does_not_stop_another_orders_messages(setup):
     db, registry, recorder = setup
     recorder.failing.add(("ORD-A", 1))
-    publish(db, OrderNoted("ORD-A", 1), OrderNoted("ORD-B", 1), OrderNoted("ORD-A", 2), OrderNoted("ORD-B", 2))
+    publish(
+        db, OrderNoted("ORD-A", 1), OrderNoted("ORD-B", 1), OrderNoted("ORD-A", 2), OrderNoted("ORD-B", 2)
+    )
     dispatcher = local_dispatcher(db, registry)
     assert dispatcher.run_once() == 2
     assert recorder.handled == [("ORD-B", 1), ("ORD-B", 2)]  # ORD-A's second message waits behind its first
@@ -73,7 +79,10 @@ def test_after_the_cap_it_is_parked_with_its_error_and_a_retry_delivers_it_befor
     [parked] = until_parked(dispatcher, db)
     assert (parked.topic, parked.key, parked.attempts, parked.held) == (OrderNoted.topic, "order:ORD-A", 3, 1)
     assert parked.error == "ValueError: cannot handle ('ORD-A', 1)"
-    assert sample("openem_bus_delivery_failures_total", topic=OrderNoted.topic, stage="outbox") - failures_before == 3
+    assert (
+        sample("openem_bus_delivery_failures_total", topic=OrderNoted.topic, stage="outbox") - failures_before
+        == 3
+    )
     dispatcher.drain()  # parked: not tried again, and ORD-A's second message stays held
     assert recorder.handled == [("ORD-B", 1)] and _row(db, "ORD-A", 1).attempts == 3
     with db.uow() as uow:

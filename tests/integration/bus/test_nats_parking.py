@@ -60,10 +60,20 @@ def test_a_consumer_parks_a_message_after_its_deliveries_and_a_retry_reaches_the
 
     async def scenario():
         stop = asyncio.Event()
-        worker = asyncio.create_task(consume(
-            url, lambda t, i, p: deliver_locally(db, registry, t, i, p),
-            park=lambda *a: park_consumed(db, *a), policy=policy, durable=f"w{stream}", stream=stream,
-            batch=5, stop=stop, prefix=prefix, idle_timeout_s=0.2))
+        worker = asyncio.create_task(
+            consume(
+                url,
+                lambda t, i, p: deliver_locally(db, registry, t, i, p),
+                park=lambda *a: park_consumed(db, *a),
+                policy=policy,
+                durable=f"w{stream}",
+                stream=stream,
+                batch=5,
+                stop=stop,
+                prefix=prefix,
+                idle_timeout_s=0.2,
+            )
+        )
         for i, ref in enumerate(["ORD-A", "ORD-B", "ORD-C"]):
             await asyncio.to_thread(pub, OrderNoted.topic, f"MSG-{stream}-{i}", {"order_ref": ref, "n": i})
         await wait_for(lambda: len(parked()) == 1 and sorted(handled) == ["ORD-B", "ORD-C"], "the park")

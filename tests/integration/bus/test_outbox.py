@@ -16,7 +16,9 @@ from openem.bus.registry import Registry
 
 
 def park_consumed_in(db):
-    return lambda topic, mid, payload, error, attempts: park_consumed(db, topic, mid, payload, error, attempts)
+    return lambda topic, mid, payload, error, attempts: park_consumed(
+        db, topic, mid, payload, error, attempts
+    )
 
 
 @message_type
@@ -122,7 +124,9 @@ def test_nats_jetstream_delivers_to_workers_once_despite_duplicate_publishes(db)
     try:
         for i in range(20):
             pub(ThingHappened.topic, f"MSG-{stream}-{i}", {"thing_id": f"n{i}", "size": i})
-        pub(ThingHappened.topic, f"MSG-{stream}-3", {"thing_id": "n3", "size": 3})  # duplicate id: deduplicated
+        pub(
+            ThingHappened.topic, f"MSG-{stream}-3", {"thing_id": "n3", "size": 3}
+        )  # duplicate id: deduplicated
     finally:
         pub.close()
 
@@ -132,9 +136,22 @@ def test_nats_jetstream_delivers_to_workers_once_despite_duplicate_publishes(db)
         def handle(topic, mid, payload):
             deliver_locally(db, registry, topic, mid, payload)
 
-        tasks = [asyncio.create_task(consume(url, handle, park=park_consumed_in(db), durable=f"w{stream}", stream=stream,
-                                             batch=5, stop=stop, prefix=stream.lower(), idle_timeout_s=0.3))
-                 for _ in range(2)]
+        tasks = [
+            asyncio.create_task(
+                consume(
+                    url,
+                    handle,
+                    park=park_consumed_in(db),
+                    durable=f"w{stream}",
+                    stream=stream,
+                    batch=5,
+                    stop=stop,
+                    prefix=stream.lower(),
+                    idle_timeout_s=0.3,
+                )
+            )
+            for _ in range(2)
+        ]
         for _ in range(100):
             await asyncio.sleep(0.1)
             if len(seen) >= 20:

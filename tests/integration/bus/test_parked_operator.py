@@ -52,20 +52,34 @@ def user_id(db, username: str) -> str:
         return uow.session.execute(select(UserRow.id).where(UserRow.username == username)).scalar_one()
 
 
-def test_the_page_lists_the_parked_message_and_its_retry_delivers_it_then_the_one_held_behind_it(world, parked):
+def test_the_page_lists_the_parked_message_and_its_retry_delivers_it_then_the_one_held_behind_it(
+    world, parked
+):
     dispatcher, handled, message, fix = parked
     admin = world.signed_in("demo-admin")
     page = admin.get(PAGE)
     assert page.status_code == 200
-    for shown in (OrderNoted.topic, message.message_id, "order:ORD-A", "LookupError: order ORD-A not loaded",
-                  "1 held behind it", "Retry all 1 message"):
+    for shown in (
+        OrderNoted.topic,
+        message.message_id,
+        "order:ORD-A",
+        "LookupError: order ORD-A not loaded",
+        "1 held behind it",
+        "Retry all 1 message",
+    ):
         assert shown in page.text, shown
     assert f'action="{PAGE}/{message.message_id}/retry"' in page.text
 
     fix()
     done = admin.post(f"{PAGE}/{message.message_id}/retry", data={"csrf_token": csrf(page.text)})
-    assert done.status_code == 200 and "1 message sent again" in done.text and "No messages are parked" in done.text
-    assert audit_actions(world.db, "bus:") == [(user_id(world.db, "demo-admin"), f"bus:{message.message_id}:retry")]
+    assert (
+        done.status_code == 200
+        and "1 message sent again" in done.text
+        and "No messages are parked" in done.text
+    )
+    assert audit_actions(world.db, "bus:") == [
+        (user_id(world.db, "demo-admin"), f"bus:{message.message_id}:retry")
+    ]
     assert dispatcher.drain() == 2
     assert handled == [("ORD-B", 1), ("ORD-A", 1), ("ORD-A", 2)]
 
@@ -77,7 +91,12 @@ def test_retry_all_re_queues_every_parked_message_and_is_audited_once(world, par
     assert "1 message sent again" in done.text
     assert audit_actions(world.db, "bus:") == [(user_id(world.db, "demo-admin"), "bus:parked:retry-all")]
     with world.db.uow() as uow:
-        assert uow.session.execute(select(OutboxRow.parked_at).where(OutboxRow.id == message.message_id)).scalar_one() is None
+        assert (
+            uow.session.execute(
+                select(OutboxRow.parked_at).where(OutboxRow.id == message.message_id)
+            ).scalar_one()
+            is None
+        )
 
 
 def test_a_retry_without_the_forms_token_or_by_a_user_without_the_permission_is_refused(world, parked):
@@ -110,7 +129,9 @@ def test_health_says_degraded_with_the_parked_count_and_metrics_show_it(world, p
     dispatcher, _, _, fix = parked
     dispatcher.refresh_metrics()
     health = world.client().get("/health")
-    assert health.status_code == 200 and health.json()["status"] == "degraded" and health.json()["parked"] == 1
+    assert (
+        health.status_code == 200 and health.json()["status"] == "degraded" and health.json()["parked"] == 1
+    )
     from fastapi.testclient import TestClient
 
     scraper = TestClient(world.app, client=("127.0.0.1", 40000))  # a scraper on this machine (exposure rules)
@@ -123,19 +144,29 @@ def test_health_says_degraded_with_the_parked_count_and_metrics_show_it(world, p
     dispatcher.drain()
     health = world.client().get("/health").json()
     assert {k: health[k] for k in ("status", "database", "parked", "database_kind")} | {"version": ""} == {
-        "status": "ok", "version": "", "database": "ok", "parked": 0,
-        "database_kind": "sqlite" if world.db.is_sqlite else "postgresql"}
+        "status": "ok",
+        "version": "",
+        "database": "ok",
+        "parked": 0,
+        "database_kind": "sqlite" if world.db.is_sqlite else "postgresql",
+    }
 
 
-def test_the_cli_lists_parked_messages_and_retries_them_by_id_audited(world, parked, db_url, tmp_path, monkeypatch,
-                                                                      capsys):
+def test_the_cli_lists_parked_messages_and_retries_them_by_id_audited(
+    world, parked, db_url, tmp_path, monkeypatch, capsys
+):
     dispatcher, handled, message, fix = parked
     monkeypatch.setenv("OPENEM_DATABASE_URL", db_url)
     monkeypatch.setenv("OPENEM_VAR_DIR", str(tmp_path / "var"))
     assert main(["bus", "parked", "--json"]) == 0
     [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {k: listed[k] for k in ("id", "topic", "key", "attempts", "held")} == {
-        "id": message.message_id, "topic": OrderNoted.topic, "key": "order:ORD-A", "attempts": 3, "held": 1}
+        "id": message.message_id,
+        "topic": OrderNoted.topic,
+        "key": "order:ORD-A",
+        "attempts": 3,
+        "held": 1,
+    }
     assert listed["error"] == "LookupError: order ORD-A not loaded"
 
     assert main(["bus", "retry"]) == 2

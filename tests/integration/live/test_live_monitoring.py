@@ -23,9 +23,18 @@ def _active_order(db, now):
         for action in ("submit", "accept", "activate"):
             record = lifecycle.apply(record, action, now - timedelta(days=2))
         repo.add(record)
-        activate(uow.session, actor="test", activation={
-            "activation_id": "ACT-LIVE", "device_id": "GPS-LIVE", "device_kind": "GPS_TAG", "order_ref": ref,
-            "person_id": person, "start": now - timedelta(days=1)})
+        activate(
+            uow.session,
+            actor="test",
+            activation={
+                "activation_id": "ACT-LIVE",
+                "device_id": "GPS-LIVE",
+                "device_kind": "GPS_TAG",
+                "order_ref": ref,
+                "person_id": person,
+                "start": now - timedelta(days=1),
+            },
+        )
         token = issue_token(uow.session, actor="test", name="gw", device_scope="gw-live")
     return ref, doc, token
 
@@ -40,9 +49,17 @@ def test_fixes_inside_an_exclusion_zone_become_a_stored_alert_with_evidence(worl
     live.load()
     c = world.client()
     c.headers["Authorization"] = f"Bearer {token}"
-    fixes = [{"v": 1, "device_id": "GPS-LIVE", "seq": i, "type": "gps",
-              "device_time": iso(now - timedelta(minutes=10) + timedelta(seconds=30 * i)),
-              "payload": {"lat": lat, "lon": lon, "accuracy_m": 6.0, "source": "GPS"}} for i in range(10)]
+    fixes = [
+        {
+            "v": 1,
+            "device_id": "GPS-LIVE",
+            "seq": i,
+            "type": "gps",
+            "device_time": iso(now - timedelta(minutes=10) + timedelta(seconds=30 * i)),
+            "payload": {"lat": lat, "lon": lon, "accuracy_m": 6.0, "source": "GPS"},
+        }
+        for i in range(10)
+    ]
     r = c.post("/api/telemetry/batch", content=json.dumps(fixes))
     assert r.status_code == 200 and r.json()["accepted"] == 10
     world.app.state.dispatcher.drain()
@@ -57,7 +74,10 @@ def test_fixes_inside_an_exclusion_zone_become_a_stored_alert_with_evidence(worl
     c.post("/api/telemetry/batch", content=json.dumps(fixes))
     world.app.state.dispatcher.drain()
     with world.db.uow() as uow:
-        assert len(uow.session.execute(select(AlertRow).where(AlertRow.order_ref == ref)).scalars().all()) == before
+        assert (
+            len(uow.session.execute(select(AlertRow).where(AlertRow.order_ref == ref)).scalars().all())
+            == before
+        )
 
 
 def test_alert_pages_show_evidence_to_the_monitoring_centre_only_and_audit_the_read(world):
@@ -70,9 +90,17 @@ def test_alert_pages_show_evidence_to_the_monitoring_centre_only_and_audit_the_r
     world.app.state.live.load()
     c = world.client()
     c.headers["Authorization"] = f"Bearer {token}"
-    fixes = [{"v": 1, "device_id": "GPS-LIVE", "seq": i, "type": "gps",
-              "device_time": iso(now - timedelta(minutes=10) + timedelta(seconds=30 * i)),
-              "payload": {"lat": lat, "lon": lon, "accuracy_m": 6.0, "source": "GPS"}} for i in range(10)]
+    fixes = [
+        {
+            "v": 1,
+            "device_id": "GPS-LIVE",
+            "seq": i,
+            "type": "gps",
+            "device_time": iso(now - timedelta(minutes=10) + timedelta(seconds=30 * i)),
+            "payload": {"lat": lat, "lon": lon, "accuracy_m": 6.0, "source": "GPS"},
+        }
+        for i in range(10)
+    ]
     c.post("/api/telemetry/batch", content=json.dumps(fixes))
     world.app.state.dispatcher.drain()
     op = world.signed_in("demo-mc-operator")
@@ -89,7 +117,11 @@ def test_alert_pages_show_evidence_to_the_monitoring_centre_only_and_audit_the_r
     assert alert_id not in {a["alert_id"] for a in pp.get("/api/alerts").json()}
     assert world.signed_in("demo-analyst").get("/alerts").status_code == 403
     with world.db.uow() as uow:
-        reads = uow.session.execute(select(AuditRow).where(AuditRow.action == f"alerts:{alert_id}:read_evidence")).scalars().all()
+        reads = (
+            uow.session.execute(select(AuditRow).where(AuditRow.action == f"alerts:{alert_id}:read_evidence"))
+            .scalars()
+            .all()
+        )
     assert reads and reads[0].records[1] == ref
 
 

@@ -29,9 +29,14 @@ def distinct_doc(n: int) -> dict:
     doc = sample_order(datetime.now(UTC))
     doc.pop("ref", None)
     w = doc["device_wearer"]
-    w.update(first_name="Person", last_name=f"Test{letters(n)}", pnc=f"2019/{n:07d}Z",
-             crn=f"T{n:06d}", date_of_birth=f"19{50 + n % 40}-0{1 + n % 9}-1{n % 9}",
-             home_office_reference=f"HO-T{n:05d}")
+    w.update(
+        first_name="Person",
+        last_name=f"Test{letters(n)}",
+        pnc=f"2019/{n:07d}Z",
+        crn=f"T{n:06d}",
+        date_of_birth=f"19{50 + n % 40}-0{1 + n % 9}-1{n % 9}",
+        home_office_reference=f"HO-T{n:05d}",
+    )
     return doc
 
 
@@ -62,8 +67,9 @@ def text_of(html: str) -> str:
 
 def nav_links(html: str) -> list[tuple[str, bool]]:
     block = html.split('class="govuk-service-navigation__list"', 1)[1].split("</ul>", 1)[0]
-    return [(text_of(m[1]).strip(), "aria-current" in m[0])
-            for m in re.findall(r"(<a [^>]*>)(.*?)</a>", block)]
+    return [
+        (text_of(m[1]).strip(), "aria-current" in m[0]) for m in re.findall(r"(<a [^>]*>)(.*?)</a>", block)
+    ]
 
 
 def test_the_navigation_offers_what_each_role_can_do_and_marks_where_you_are(world, operator, creator):
@@ -90,8 +96,14 @@ def test_the_operators_home_counts_the_work_waiting(world, operator):
 def test_the_tabs_count_orders_by_their_real_status(world, operator):
     seed_orders(world, ["ACTIVE"] * 3 + ["ACCEPTED", "SUBMITTED", "REJECTED", "ENDED", "DRAFT"])
     page = text_of(operator.get("/orders?tab=active").text)
-    for label in ("Active (3)", "Accepted, not yet fitted (1)", "Submitted (1)", "Failed (rejected) (1)",
-                  "Ended (1)", "All orders (7)"):  # the draft is its creator's, not yet an order
+    for label in (
+        "Active (3)",
+        "Accepted, not yet fitted (1)",
+        "Submitted (1)",
+        "Failed (rejected) (1)",
+        "Ended (1)",
+        "All orders (7)",
+    ):  # the draft is its creator's, not yet an order
         assert label in page, label
     assert "Drafts" not in page
     assert page.count("Person Test") == 3
@@ -106,7 +118,9 @@ def test_a_search_looks_in_every_tab_by_reference_name_crn_or_pnc(world, operato
     assert "Failed (rejected) (1)" in text_of(by_crn) and "Submitted (0)" in text_of(by_crn)
     by_pnc = operator.get("/orders", params={"q": pnc}).text
     assert refs[0] in by_pnc and refs[1] not in by_pnc
-    narrowed = operator.get("/orders", params={"q": pnc, "tab": "submitted"}).text  # a tab link keeps the search
+    narrowed = operator.get(
+        "/orders", params={"q": pnc, "tab": "submitted"}
+    ).text  # a tab link keeps the search
     assert refs[0] not in narrowed
     assert refs[1] in operator.get("/orders", params={"q": refs[1][-8:]}).text
     assert refs[1] in operator.get("/orders", params={"q": "person testab"}).text
@@ -136,13 +150,17 @@ def test_the_operator_ends_an_active_order_with_a_reason_and_a_confirmation(worl
         "Enter why monitoring is ending",
         "Confirm that monitoring should end and the equipment be collected",
     ]
-    r = operator.post(f"/orders/{ref}/end", data={"csrf_token": operator.token, "reason": "Revoked by the court",
-                                                  "confirm": "yes"})
+    r = operator.post(
+        f"/orders/{ref}/end",
+        data={"csrf_token": operator.token, "reason": "Revoked by the court", "confirm": "yes"},
+    )
     assert r.status_code == 200 and "Monitoring has ended" in r.text
     assert ">Ended<" in r.text or "Ended" in text_of(r.text)
     with world.db.uow() as uow:
         topics = list(uow.session.execute(select(OutboxRow.topic)).scalars())
-        audited = list(uow.session.execute(select(AuditRow).where(AuditRow.action == f"orders:{ref}:end")).scalars())
+        audited = list(
+            uow.session.execute(select(AuditRow).where(AuditRow.action == f"orders:{ref}:end")).scalars()
+        )
     assert "orders.OrderEnded" in topics
     assert audited and audited[0].details["reason"] == "Revoked by the court"
     assert operator.get(f"/orders/{ref}/end").status_code == 200  # an ended order: back to its page
@@ -157,10 +175,30 @@ def test_an_active_order_shows_its_devices_alerts_and_map(world, operator):
     [ref] = seed_orders(world, ["ACTIVE"])
     now = datetime.now(UTC)
     with world.db.uow() as uow:
-        uow.session.add(ActivationRow(activation_id="ACT-T1", device_id="GPS-T1", device_kind="GPS_TAG",
-                                      order_ref=ref, person_id="P-T1", role="WEARER", start=now - timedelta(days=1)))
-        uow.session.add(AlertRow(alert_id="AL-T1", kind="exclusion_entry", severity="HIGH", person_id="P-T1",
-                                 order_ref=ref, device_id="GPS-T1", start=now, detected_at=now, stored_at=now))
+        uow.session.add(
+            ActivationRow(
+                activation_id="ACT-T1",
+                device_id="GPS-T1",
+                device_kind="GPS_TAG",
+                order_ref=ref,
+                person_id="P-T1",
+                role="WEARER",
+                start=now - timedelta(days=1),
+            )
+        )
+        uow.session.add(
+            AlertRow(
+                alert_id="AL-T1",
+                kind="exclusion_entry",
+                severity="HIGH",
+                person_id="P-T1",
+                order_ref=ref,
+                device_id="GPS-T1",
+                start=now,
+                detected_at=now,
+                stored_at=now,
+            )
+        )
     page = operator.get(f"/orders/{ref}").text
     assert "GPS-T1" in page and "GPS tag" in page and "Still fitted" in page
     assert 'href="/alerts/AL-T1"' in page
@@ -177,7 +215,10 @@ def test_police_see_a_draft_read_only_and_not_in_their_list(world, creator):
     ref = new_order(creator)
     doc = distinct_doc(5)
     doc["interested_parties"]["police_area"] = "WEST_YORKSHIRE"  # the demo police officer's force
-    assert save(creator, ref, "interested-parties", form_for("interested-parties", doc)).status_code in (200, 422)
+    assert save(creator, ref, "interested-parties", form_for("interested-parties", doc)).status_code in (
+        200,
+        422,
+    )
     police = world.signed_in("demo-police-officer")
     page = police.get(f"/orders/{ref}")
     assert page.status_code == 200
@@ -228,7 +269,9 @@ def test_a_rule_across_sections_is_shown_when_the_other_section_is_saved(world, 
     r = save(creator, ref, "monitoring", monitoring)
     found = [(h, m) for h, m in errors_of(r.text) if "responsible organisation" in m]
     assert found, errors_of(r.text)
-    assert found[0][0].startswith(f"/orders/{ref}/interested-parties?check=1#interested_parties.responsible_organisation")
+    assert found[0][0].startswith(
+        f"/orders/{ref}/interested-parties?check=1#interested_parties.responsible_organisation"
+    )
 
 
 def test_a_time_field_has_a_hint_not_a_placeholder(world, creator):
@@ -241,7 +284,9 @@ def test_a_time_field_has_a_hint_not_a_placeholder(world, creator):
 def test_the_court_list_is_enhanced_as_an_autocomplete(world, creator):
     ref = new_order(creator)
     page = creator.get(f"/orders/{ref}/interested-parties").text
-    select_tag = re.search(r'<select[^>]*id="interested_parties.notifying_organisation_name"[^>]*>', page).group(0)
+    select_tag = re.search(
+        r'<select[^>]*id="interested_parties.notifying_organisation_name"[^>]*>', page
+    ).group(0)
     assert 'data-module="openem-autocomplete"' in select_tag  # still a select without JavaScript
     assert "/static/vendor/autocomplete/accessible-autocomplete.min.js" in page
 
@@ -250,10 +295,17 @@ def test_zones_show_their_dates_and_count_corners_the_same_everywhere(world, cre
     ref = new_order(creator)
     doc = sample_order(datetime.now(UTC))
     square = [[-1.55, 53.80], [-1.54, 53.80], [-1.54, 53.81], [-1.55, 53.81], [-1.55, 53.80]]
-    zone = {"id": "Z1", "name": "Park", "geometry": {"type": "Polygon", "coordinates": [square]},
-            "start": doc["monitoring"]["start"], "end": doc["monitoring"]["end"]}
+    zone = {
+        "id": "Z1",
+        "name": "Park",
+        "geometry": {"type": "Polygon", "coordinates": [square]},
+        "start": doc["monitoring"]["start"],
+        "end": doc["monitoring"]["end"],
+    }
     with world.db.uow() as uow:
-        order_service(uow).update_section("seed", ref, "conditions", {"exclusion_zones": [copy.deepcopy(zone)]})
+        order_service(uow).update_section(
+            "seed", ref, "conditions", {"exclusion_zones": [copy.deepcopy(zone)]}
+        )
     zones = creator.get(f"/orders/{ref}/zones").text
     row = text_of(zones.split('id="zones"', 1)[1].split("</table>", 1)[0])
     assert "All the time" not in row and "From " in row

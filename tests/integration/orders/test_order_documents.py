@@ -28,8 +28,11 @@ def _order(creator):
 
 def test_upload_list_and_download_a_licence(world, creator):
     ref = _order(creator)
-    r = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "LICENCE"},
-                     files={"file": ("licence.pdf", PDF, "application/pdf")})
+    r = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "LICENCE"},
+        files={"file": ("licence.pdf", PDF, "application/pdf")},
+    )
     assert r.status_code == 201, r.text
     doc = r.json()[0]
     assert doc["kind"] == "pdf" and doc["size_bytes"] == len(PDF)
@@ -44,33 +47,54 @@ def test_upload_list_and_download_a_licence(world, creator):
 
 def test_wrong_types_disguised_files_and_hostile_names_are_refused_or_neutralised(world, creator):
     ref = _order(creator)
-    r = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "LICENCE"},
-                     files={"file": ("licence.pdf", b"<script>alert(1)</script>", "application/pdf")})
+    r = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "LICENCE"},
+        files={"file": ("licence.pdf", b"<script>alert(1)</script>", "application/pdf")},
+    )
     assert r.status_code == 422 and "must be a PDF" in r.json()["message"]
-    r = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "PHOTO_ID"},
-                     files={"file": ("photo.png", PDF, "image/png")})
+    r = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "PHOTO_ID"},
+        files={"file": ("photo.png", PDF, "image/png")},
+    )
     assert r.status_code == 422
-    r = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "NOT_A_TYPE"},
-                     files={"file": ("x.pdf", PDF, "application/pdf")})
+    r = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "NOT_A_TYPE"},
+        files={"file": ("x.pdf", PDF, "application/pdf")},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "document_type"
-    r = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "PHOTO_ID"},
-                     files={"file": ("../../etc/passwd\"<b>.png", PNG, "image/png")})
+    r = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "PHOTO_ID"},
+        files={"file": ('../../etc/passwd"<b>.png', PNG, "image/png")},
+    )
     assert r.status_code == 201
     name = r.json()[0]["filename"]
     assert name.startswith("passwd") and name.endswith(".png") and not set(name) & set('/\\"<>')
     big = PDF + b"0" * (10 * 1024 * 1024)
-    r = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "LICENCE"},
-                     files={"file": ("big.pdf", big, "application/pdf")})
+    r = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "LICENCE"},
+        files={"file": ("big.pdf", big, "application/pdf")},
+    )
     assert r.status_code in (413, 422)
-    page = creator.post(f"/orders/{ref}/documents", data={"document_type": "LICENCE", "csrf_token": creator.headers["X-CSRF-Token"]},
-                        files={"file": ("empty.pdf", b"", "application/pdf")})
+    page = creator.post(
+        f"/orders/{ref}/documents",
+        data={"document_type": "LICENCE", "csrf_token": creator.headers["X-CSRF-Token"]},
+        files={"file": ("empty.pdf", b"", "application/pdf")},
+    )
     assert page.status_code == 422 and "The selected file is empty" in page.text
 
 
 def test_someone_outside_the_case_cannot_download(world, creator):
     ref = _order(creator)
-    doc = creator.post(f"/api/orders/{ref}/documents", data={"document_type": "LICENCE"},
-                       files={"file": ("l.pdf", PDF, "application/pdf")}).json()[0]
+    doc = creator.post(
+        f"/api/orders/{ref}/documents",
+        data={"document_type": "LICENCE"},
+        files={"file": ("l.pdf", PDF, "application/pdf")},
+    ).json()[0]
     other = world.signed_in("demo-probation-practitioner")
     assert other.get(f"/orders/{ref}/documents/{doc['id']}").status_code == 404
     assert creator.get(f"/orders/{ref}/documents/DOC-NOPE").status_code == 404

@@ -52,7 +52,9 @@ def test_order_lifecycle_emits_events_and_audits_every_step(world, creator, oper
     assert r.status_code == 200 and r.json()["status"] == "ACCEPTED"
     with world.db.uow() as uow:
         topics = [t for t in uow.session.execute(select(OutboxRow.topic).order_by(OutboxRow.seq)).scalars()]
-        actions = [a for a in uow.session.execute(select(AuditRow.action)).scalars() if a.startswith(f"orders:{ref}")]
+        actions = [
+            a for a in uow.session.execute(select(AuditRow.action)).scalars() if a.startswith(f"orders:{ref}")
+        ]
     assert [t.rsplit(".", 1)[-1] for t in topics] == ["OrderSubmitted", "OrderAccepted"]
     assert {f"orders:{ref}:create", f"orders:{ref}:submit", f"orders:{ref}:accept"} <= set(actions)
 
@@ -84,8 +86,12 @@ def test_a_second_order_for_an_active_person_is_flagged_as_a_possible_duplicate(
 
 
 def test_practitioner_outside_the_caseload_is_refused_and_audited(world, creator):
-    ours = creator.post("/api/orders", json=valid_doc(responsible_officer_email="probation.demo@openem.example")).json()["ref"]
-    theirs = creator.post("/api/orders", json=valid_doc(responsible_officer_email="someone.else@openem.example")).json()["ref"]
+    ours = creator.post(
+        "/api/orders", json=valid_doc(responsible_officer_email="probation.demo@openem.example")
+    ).json()["ref"]
+    theirs = creator.post(
+        "/api/orders", json=valid_doc(responsible_officer_email="someone.else@openem.example")
+    ).json()["ref"]
     pp = world.signed_in("demo-probation-practitioner")
     assert pp.get(f"/api/orders/{ours}").status_code == 200
     r = pp.get(f"/api/orders/{theirs}")
@@ -95,7 +101,11 @@ def test_practitioner_outside_the_caseload_is_refused_and_audited(world, creator
     assert pp.get("/api/orders/ORD-DOES-NOT-EXIST").status_code == 404
     with world.db.uow() as uow:
         denied = uow.session.execute(select(AuditRow).where(AuditRow.outcome == "denied")).scalars().all()
-        reads = uow.session.execute(select(AuditRow).where(AuditRow.action == f"orders:{ours}:read")).scalars().all()
+        reads = (
+            uow.session.execute(select(AuditRow).where(AuditRow.action == f"orders:{ours}:read"))
+            .scalars()
+            .all()
+        )
     assert any(theirs in (a.records or []) for a in denied)
     assert reads, "reading personal data must be audited"
 
@@ -136,11 +146,17 @@ def test_order_schema_is_published(world):
 def test_concurrent_edits_of_one_order_do_not_overwrite_each_other(world, creator):
     ref = creator.post("/api/orders", json=valid_doc()).json()["ref"]
     opened = creator.get(f"/api/orders/{ref}").json()["row_version"]  # two people open the same draft
-    first = creator.put(f"/api/orders/{ref}/sections/contact", json={"phone": "07700900001"},
-                        headers={"If-Match": str(opened)})
+    first = creator.put(
+        f"/api/orders/{ref}/sections/contact",
+        json={"phone": "07700900001"},
+        headers={"If-Match": str(opened)},
+    )
     assert first.status_code == 200 and first.json()["row_version"] == opened + 1
-    second = creator.put(f"/api/orders/{ref}/sections/contact", json={"phone": "07700900002"},
-                         headers={"If-Match": str(opened)})
+    second = creator.put(
+        f"/api/orders/{ref}/sections/contact",
+        json={"phone": "07700900002"},
+        headers={"If-Match": str(opened)},
+    )
     assert second.status_code == 409 and "Somebody else changed this order" in second.json()["message"]
     assert creator.get(f"/api/orders/{ref}").json()["document"]["contact"]["phone"] == "07700900001"
     bad = creator.put(f"/api/orders/{ref}/sections/contact", json={}, headers={"If-Match": "banana"})

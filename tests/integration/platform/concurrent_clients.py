@@ -32,7 +32,9 @@ def signed_in_client(app: Any, username: str, password: str) -> Any:
     c = TestClient(app, follow_redirects=True, raise_server_exceptions=False)
     page = c.get("/sign-in")
     token = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
-    r = c.post("/sign-in", data={"username": username, "password": password, "csrf_token": token, "next": "/"})
+    r = c.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": token, "next": "/"}
+    )
     assert r.status_code == 200, r.text
     c.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/").text).group(1)
     return c
@@ -72,8 +74,13 @@ def main(argv: list[str]) -> int:
     from openem.store.db import Database
 
     url, var, username, password, rounds = argv[1], argv[2], argv[3], argv[4], int(argv[5])
-    settings = load_settings({"OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(Path(var)),
-                              "OPENEM_SECRET_KEY": "concurrency-test-secret"})
+    settings = load_settings(
+        {
+            "OPENEM_DATABASE_URL": url,
+            "OPENEM_VAR_DIR": str(Path(var)),
+            "OPENEM_SECRET_KEY": "concurrency-test-secret",
+        }
+    )
     db = Database(url)
     app = create_app(settings, db, start_dispatcher=False)
     statuses = run_clients(app, username, password, threads=3, rounds=rounds)

@@ -34,9 +34,17 @@ def post(client, path: str, data: dict, page: str | None = None):
 
 def test_adding_a_user_says_so_and_links_to_their_page(world):
     admin = world.signed_in("demo-admin")
-    r = post(admin, "/admin/users", {"username": "new-officer", "password": "a-long-enough-password",
-                                     "display_name": "Nia Officer", "roles": ["police_officer"],
-                                     "police_area": "MERSEYSIDE"})
+    r = post(
+        admin,
+        "/admin/users",
+        {
+            "username": "new-officer",
+            "password": "a-long-enough-password",
+            "display_name": "Nia Officer",
+            "roles": ["police_officer"],
+            "police_area": "MERSEYSIDE",
+        },
+    )
     assert r.status_code == 200
     assert "Nia Officer has been added" in r.text
     assert f'href="/admin/users/{user_id(world, "new-officer")}"' in r.text
@@ -44,8 +52,11 @@ def test_adding_a_user_says_so_and_links_to_their_page(world):
 
 def test_a_bad_new_user_keeps_what_was_typed_and_says_what_to_fix(world):
     admin = world.signed_in("demo-admin")
-    r = post(admin, "/admin/users", {"username": "someone", "password": "short", "display_name": "Sam One",
-                                     "roles": ["analyst"]})
+    r = post(
+        admin,
+        "/admin/users",
+        {"username": "someone", "password": "short", "display_name": "Sam One", "roles": ["analyst"]},
+    )
     assert r.status_code == 422
     assert "Password must be 12 characters or more" in r.text
     assert 'value="Sam One"' in r.text and 'value="analyst" checked' in r.text
@@ -57,9 +68,19 @@ def test_admin_changes_roles_and_scopes_and_the_user_gets_them(world):
     edit = admin.get(f"/admin/users/{uid}/edit")
     assert edit.status_code == 200
     version = re.search(r'name="version" value="(\d+)"', edit.text).group(1)
-    r = admin.post(f"/admin/users/{uid}/edit", data={
-        "csrf_token": csrf(edit.text), "version": version, "display_name": "Pat Police", "email": "pat@police.example",
-        "roles": ["police_officer", "analyst"], "police_area": "cleveland", "organisation": "", "restricted": "yes"})
+    r = admin.post(
+        f"/admin/users/{uid}/edit",
+        data={
+            "csrf_token": csrf(edit.text),
+            "version": version,
+            "display_name": "Pat Police",
+            "email": "pat@police.example",
+            "roles": ["police_officer", "analyst"],
+            "police_area": "cleveland",
+            "organisation": "",
+            "restricted": "yes",
+        },
+    )
     assert r.status_code == 200 and "Roles and scopes changed for Pat Police" in r.text
     assert "CLEVELAND" in r.text and "Analyst" in r.text
     [row] = audited(world, f"auth:{uid}:update")
@@ -88,8 +109,10 @@ def test_admin_cannot_remove_their_own_admin_role_or_deactivate_themself(world):
     admin = world.signed_in("demo-admin")
     edit = admin.get(f"/admin/users/{uid}/edit")
     version = re.search(r'name="version" value="(\d+)"', edit.text).group(1)
-    r = admin.post(f"/admin/users/{uid}/edit", data={"csrf_token": csrf(edit.text), "version": version,
-                                                     "display_name": "Me", "roles": ["analyst"]})
+    r = admin.post(
+        f"/admin/users/{uid}/edit",
+        data={"csrf_token": csrf(edit.text), "version": version, "display_name": "Me", "roles": ["analyst"]},
+    )
     assert r.status_code == 422 and "cannot remove your own administrator role" in r.text
     r = post(admin, f"/admin/users/{uid}/deactivate", {}, page=f"/admin/users/{uid}")
     assert r.status_code == 422
@@ -142,7 +165,9 @@ def test_deactivation_asks_first_then_reactivation_lets_the_user_back(world):
     officer = world.signed_in("demo-field-officer")
     admin = world.signed_in("demo-admin")
     page = admin.get(f"/admin/users/{uid}")
-    assert f'href="/admin/users/{uid}/deactivate"' in page.text  # a link to the question, not a button that acts
+    assert (
+        f'href="/admin/users/{uid}/deactivate"' in page.text
+    )  # a link to the question, not a button that acts
     confirm = admin.get(f"/admin/users/{uid}/deactivate")
     assert "Are you sure you want to deactivate" in confirm.text
     assert officer.get("/api/me").status_code == 200  # nothing has happened yet
@@ -173,5 +198,7 @@ def test_the_banner_cannot_be_made_to_say_something_else(world):
     admin = world.signed_in("demo-admin")
     uid = user_id(world, "demo-analyst")
     r = admin.get(f"/admin/users/{uid}?done=<script>alert(1)</script>")
-    assert r.status_code == 200 and "govuk-notification-banner" not in r.text and "<script>alert" not in r.text
+    assert (
+        r.status_code == 200 and "govuk-notification-banner" not in r.text and "<script>alert" not in r.text
+    )
     assert admin.get("/admin/users/USR-NOSUCH").status_code == 404

@@ -14,16 +14,35 @@ from openem.core.time import iso
 def add_alert(world, alert_id: str, minutes_ago: int = 0) -> None:
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes_ago)
     with world.db.uow() as uow:
-        store_alert(uow.session, {"alert_id": alert_id, "kind": "low_battery", "severity": "LOW", "person_id": "",
-                                  "order_ref": "", "device_id": "DEV-1", "condition_id": "", "start": iso(now),
-                                  "end": None, "detected_at": iso(now), "late_detected": False, "evidence": [],
-                                  "details": {}})
+        store_alert(
+            uow.session,
+            {
+                "alert_id": alert_id,
+                "kind": "low_battery",
+                "severity": "LOW",
+                "person_id": "",
+                "order_ref": "",
+                "device_id": "DEV-1",
+                "condition_id": "",
+                "start": iso(now),
+                "end": None,
+                "detected_at": iso(now),
+                "late_detected": False,
+                "evidence": [],
+                "details": {},
+            },
+        )
 
 
 def list_reads(world) -> list[AuditRow]:
     with world.db.uow() as uow:
-        rows = uow.session.execute(select(AuditRow).where(AuditRow.action == "alerts:list:read")
-                                   .order_by(AuditRow.seq)).scalars().all()
+        rows = (
+            uow.session.execute(
+                select(AuditRow).where(AuditRow.action == "alerts:list:read").order_by(AuditRow.seq)
+            )
+            .scalars()
+            .all()
+        )
         uow.session.expunge_all()
         return rows
 
@@ -60,19 +79,24 @@ def test_each_person_and_session_is_recorded_separately(world):
     add_alert(world, "ALR-S1")
     world.signed_in("demo-mc-operator").get("/api/alerts")
     world.signed_in("demo-mc-operator").get("/api/alerts")  # another browser
-    world.signed_in("demo-police-officer").get("/api/alerts")  # sees nothing of this alert: nothing recorded for it
+    world.signed_in("demo-police-officer").get(
+        "/api/alerts"
+    )  # sees nothing of this alert: nothing recorded for it
     assert [r.records for r in list_reads(world)] == [["ALR-S1"], ["ALR-S1"]]
 
 
 def test_an_api_client_is_audited_on_every_call(world):
     add_alert(world, "ALR-T1")
     with world.db.uow() as uow:
-        uid = uow.session.execute(select(UserRow.id).where(UserRow.username == "demo-mc-operator")).scalar_one()
+        uid = uow.session.execute(
+            select(UserRow.id).where(UserRow.username == "demo-mc-operator")
+        ).scalar_one()
         token = issue_token(uow.session, actor=uid, name="integration", user_id=uid)
     c = world.client()
     for _ in range(3):
         assert c.get("/api/alerts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     with world.db.uow() as uow:
-        n = uow.session.execute(select(func.count()).select_from(AuditRow)
-                                .where(AuditRow.action == "alerts:list:read")).scalar_one()
+        n = uow.session.execute(
+            select(func.count()).select_from(AuditRow).where(AuditRow.action == "alerts:list:read")
+        ).scalar_one()
     assert n == 3

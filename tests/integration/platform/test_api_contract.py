@@ -41,8 +41,14 @@ def _api(store: str, url: str, tmp: Path) -> Api:
 
     db = Database(url)
     with db.uow() as uow:
-        user = create_user(uow.session, actor="test", username="contract-user", password="contract-password-1",
-                           roles=["order_creator_court", "mc_operator", "admin"], display_name="Contract")
+        user = create_user(
+            uow.session,
+            actor="test",
+            username="contract-user",
+            password="contract-password-1",
+            roles=["order_creator_court", "mc_operator", "admin"],
+            display_name="Contract",
+        )
         token = issue_token(uow.session, actor="test", name="contract", user_id=user.id)
     return Api(store, create_app(make_settings(tmp, url), db, start_dispatcher=False), db, token)
 
@@ -76,17 +82,27 @@ def problems_of(operation: Any, mode: GenerationMode, stores: list[Api]) -> set[
     found: dict[str, str] = {}  # one example of each kind of failure
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         for api in stores:
             for auth in ({"Authorization": f"Bearer {api.token}"}, {}):
                 try:
                     case.call_and_validate(headers=auth, checks=CHECKS, app=api.app)
-                except (AssertionError, FailureGroup) as exc:  # a failed check: go on, report them all at the end
+                except (
+                    AssertionError,
+                    FailureGroup,
+                ) as exc:  # a failed check: go on, report them all at the end
                     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-                    kind = (f"{operation.label} [{api.store}, {mode.value}, {'token' if auth else 'anonymous'}]: "
-                            + " | ".join(lines[:4]))
+                    kind = (
+                        f"{operation.label} [{api.store}, {mode.value}, {'token' if auth else 'anonymous'}]: "
+                        + " | ".join(lines[:4])
+                    )
                     found.setdefault(kind, kind + " | " + " | ".join(lines[4:10]))
 
     try:

@@ -18,9 +18,13 @@ from openem.config import load_settings
 
 
 def _env(db_url, tmp_path, **extra):
-    return {"OPENEM_DATABASE_URL": db_url, "OPENEM_VAR_DIR": str(tmp_path / "var"),
-            "OPENEM_AUDIT_KEY_FILE": str(tmp_path / "keys" / "audit_keys.json"),
-            "OPENEM_AUDIT_ANCHOR_PATH": str(tmp_path / "anchors" / "audit.jsonl"), **extra}
+    return {
+        "OPENEM_DATABASE_URL": db_url,
+        "OPENEM_VAR_DIR": str(tmp_path / "var"),
+        "OPENEM_AUDIT_KEY_FILE": str(tmp_path / "keys" / "audit_keys.json"),
+        "OPENEM_AUDIT_ANCHOR_PATH": str(tmp_path / "anchors" / "audit.jsonl"),
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -34,8 +38,13 @@ def trust(db, db_url, tmp_path):
 def _write(db, n=5, start=0):
     with db.uow() as uow:
         for i in range(start, start + n):
-            audit.record(uow.session, actor="USR-1", action=f"orders:ORD-{i}:submit", records=[f"ORD-{i}"],
-                         details={"i": i})
+            audit.record(
+                uow.session,
+                actor="USR-1",
+                action=f"orders:ORD-{i}:submit",
+                records=[f"ORD-{i}"],
+                details={"i": i},
+            )
 
 
 def _verify(db, t=None):
@@ -45,8 +54,9 @@ def _verify(db, t=None):
 
 def _cli(db_url, tmp_path, *args):
     env = {**_env(db_url, tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run([sys.executable, "-m", "openem.cli", "audit", *args], env=env, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "openem.cli", "audit", *args], env=env, capture_output=True, text=True
+    )
 
 
 def _rechain_from(db, seq, digest):
@@ -54,7 +64,7 @@ def _rechain_from(db, seq, digest):
     with db.uow() as uow:
         rows = uow.session.execute(select(AuditRow).order_by(AuditRow.seq)).scalars().all()
         prev = rows[seq - 2].hash if seq > 1 else audit.GENESIS
-        for r in rows[seq - 1:]:
+        for r in rows[seq - 1 :]:
             r.prev_hash = prev
             r.hash = digest(prev, r)
             prev = r.hash
@@ -64,8 +74,9 @@ def _rechain_from(db, seq, digest):
 
 
 def _old_digest(prev, r):
-    return audit.row_digest(prev, r.seq, r.at, r.actor, r.action, list(r.records), r.purpose, r.outcome,
-                            dict(r.details))
+    return audit.row_digest(
+        prev, r.seq, r.at, r.actor, r.action, list(r.records), r.purpose, r.outcome, dict(r.details)
+    )
 
 
 def test_intact_chain_verifies_and_every_row_names_its_key(db, trust):
@@ -108,12 +119,16 @@ def test_passing_keyed_rows_off_as_unkeyed_old_rows_is_detected(db, trust):
         uow.session.execute(update(AuditRow).where(AuditRow.seq == 4).values(actor="forger"))
     head = _rechain_from(db, 1, _old_digest)
     with db.uow() as uow:
-        uow.session.execute(update(AuditHeadRow).values(legacy_until=5, legacy_hash=head.hash, legacy_key_id=None))
+        uow.session.execute(
+            update(AuditHeadRow).values(legacy_until=5, legacy_hash=head.hash, legacy_key_id=None)
+        )
     report = _verify(db)
     assert not report.ok and "not sealed" in report.problem
 
 
-def test_deleting_the_newest_rows_and_moving_the_head_back_is_detected_by_the_anchor(db, trust, db_url, tmp_path):
+def test_deleting_the_newest_rows_and_moving_the_head_back_is_detected_by_the_anchor(
+    db, trust, db_url, tmp_path
+):
     _write(db)
     trust.anchors.flush()  # as at a clean shutdown
     with db.uow() as uow:

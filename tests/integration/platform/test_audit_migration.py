@@ -39,19 +39,42 @@ def empty_url(request, tmp_path, monkeypatch):
 def _write_unkeyed_rows(url, n):
     """Rows as the code before the keyed chain wrote them (plain sha256 chain)."""
     engine = sa.create_engine(Database(url).url)
-    log = sa.table("audit_log", sa.column("seq"), sa.column("at", UTCDateTime()), sa.column("actor"),
-                   sa.column("action"), sa.column("records", sa.JSON), sa.column("purpose"), sa.column("outcome"),
-                   sa.column("details", sa.JSON), sa.column("prev_hash"), sa.column("hash"))
+    log = sa.table(
+        "audit_log",
+        sa.column("seq"),
+        sa.column("at", UTCDateTime()),
+        sa.column("actor"),
+        sa.column("action"),
+        sa.column("records", sa.JSON),
+        sa.column("purpose"),
+        sa.column("outcome"),
+        sa.column("details", sa.JSON),
+        sa.column("prev_hash"),
+        sa.column("hash"),
+    )
     head = sa.table("audit_head", sa.column("id"), sa.column("seq"), sa.column("hash"))
     prev = GENESIS
     start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     with engine.begin() as conn:
         for seq in range(1, n + 1):
             at = start + timedelta(minutes=seq)
-            digest = audit.row_digest(prev, seq, at, "USR-OLD", f"orders:ORD-{seq}:read", [f"ORD-{seq}"], "", "ok", {})
-            conn.execute(log.insert().values(seq=seq, at=at, actor="USR-OLD", action=f"orders:ORD-{seq}:read",
-                                             records=[f"ORD-{seq}"], purpose="", outcome="ok", details={},
-                                             prev_hash=prev, hash=digest))
+            digest = audit.row_digest(
+                prev, seq, at, "USR-OLD", f"orders:ORD-{seq}:read", [f"ORD-{seq}"], "", "ok", {}
+            )
+            conn.execute(
+                log.insert().values(
+                    seq=seq,
+                    at=at,
+                    actor="USR-OLD",
+                    action=f"orders:ORD-{seq}:read",
+                    records=[f"ORD-{seq}"],
+                    purpose="",
+                    outcome="ok",
+                    details={},
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
             prev = digest
         conn.execute(head.insert().values(id=1, seq=n, hash=prev))
     engine.dispose()
@@ -74,8 +97,10 @@ def test_old_rows_are_sealed_and_verified_with_the_old_digest_then_keyed(empty_u
     report = _verify(db)
     assert report.ok and report.rows == 5
     with db.uow() as uow:
-        assert [r.key_id is None for r in uow.session.execute(sa.select(AuditRow).order_by(AuditRow.seq)).scalars()] \
-            == [True, True, True, True, False]
+        assert [
+            r.key_id is None
+            for r in uow.session.execute(sa.select(AuditRow).order_by(AuditRow.seq)).scalars()
+        ] == [True, True, True, True, False]
         uow.session.execute(sa.update(AuditRow).where(AuditRow.seq == 2).values(actor="forger"))
     report = _verify(db)
     assert not report.ok and report.first_bad_seq == 2
@@ -93,8 +118,17 @@ def test_re_chaining_the_old_rows_breaks_their_seal(empty_url):
         prev = rows[0].hash
         for r in rows[1:]:
             r.prev_hash = prev
-            r.hash = audit.row_digest(prev, r.seq, r.at, r.actor, r.action, list(r.records or []), r.purpose,
-                                      r.outcome, dict(r.details or {}))
+            r.hash = audit.row_digest(
+                prev,
+                r.seq,
+                r.at,
+                r.actor,
+                r.action,
+                list(r.records or []),
+                r.purpose,
+                r.outcome,
+                dict(r.details or {}),
+            )
             prev = r.hash
         uow.session.get(AuditHeadRow, 1).hash = prev
     report = _verify(db)

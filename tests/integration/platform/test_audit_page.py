@@ -31,7 +31,9 @@ def shown_actions(text: str) -> list[str]:
 
 def test_records_show_who_by_name_and_the_times_in_london(world):
     analyst = user(world, "demo-analyst")
-    add_rows(world, 1, actor=analyst.id, action="mi:report:read", at=datetime(2026, 7, 1, 19, 31, 5, tzinfo=UTC))
+    add_rows(
+        world, 1, actor=analyst.id, action="mi:report:read", at=datetime(2026, 7, 1, 19, 31, 5, tzinfo=UTC)
+    )
     page = world.signed_in("demo-admin").get("/admin/audit?action=mi:")
     assert page.status_code == 200
     assert f"{analyst.display_name}" in page.text and analyst.id in page.text
@@ -41,18 +43,39 @@ def test_records_show_who_by_name_and_the_times_in_london(world):
 
 def test_filters_by_person_action_record_and_dates(world):
     analyst, operator = user(world, "demo-analyst"), user(world, "demo-mc-operator")
-    add_rows(world, 2, actor=analyst.id, action="orders:ORD-AAA111:read", records=["ORD-AAA111"],
-             at=datetime(2026, 3, 28, 23, 30, tzinfo=UTC))  # 28 March in London (GMT)
-    add_rows(world, 3, actor=operator.id, action="alerts:ALR-1:read_evidence", records=["ALR-1", "ORD-BBB222"],
-             at=datetime(2026, 3, 29, 23, 30, tzinfo=UTC))  # 30 March 00:30 in London (BST)
+    add_rows(
+        world,
+        2,
+        actor=analyst.id,
+        action="orders:ORD-AAA111:read",
+        records=["ORD-AAA111"],
+        at=datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
+    )  # 28 March in London (GMT)
+    add_rows(
+        world,
+        3,
+        actor=operator.id,
+        action="alerts:ALR-1:read_evidence",
+        records=["ALR-1", "ORD-BBB222"],
+        at=datetime(2026, 3, 29, 23, 30, tzinfo=UTC),
+    )  # 30 March 00:30 in London (BST)
     admin = world.signed_in("demo-admin")
     by_name = admin.get("/admin/audit", params={"actor": "demo-analyst", "action": "orders:"})
     assert "Showing 1 to 2 of 2 records" in by_name.text
     by_record = admin.get("/admin/audit", params={"record": "ORD-BBB222"})
-    assert "of 3 records" in by_record.text and set(shown_actions(by_record.text)) == {"alerts:ALR-1:read_evidence"}
+    assert "of 3 records" in by_record.text and set(shown_actions(by_record.text)) == {
+        "alerts:ALR-1:read_evidence"
+    }
     by_subject = admin.get("/admin/audit", params={"record": "ORD-AAA111"})
     assert "of 2 records" in by_subject.text
-    day = {"from-day": "30", "from-month": "3", "from-year": "2026", "to-day": "30", "to-month": "3", "to-year": "2026"}
+    day = {
+        "from-day": "30",
+        "from-month": "3",
+        "from-year": "2026",
+        "to-day": "30",
+        "to-month": "3",
+        "to-year": "2026",
+    }
     by_day = admin.get("/admin/audit", params=day)
     assert "of 3 records" in by_day.text and set(shown_actions(by_day.text)) == {"alerts:ALR-1:read_evidence"}
     wildcard = admin.get("/admin/audit", params={"action": "%"})
@@ -61,12 +84,23 @@ def test_filters_by_person_action_record_and_dates(world):
 
 def test_a_wrong_date_is_explained_and_nothing_is_lost(world):
     admin = world.signed_in("demo-admin")
-    r = admin.get("/admin/audit", params={"actor": "demo-analyst", "from-day": "31", "from-month": "2",
-                                          "from-year": "2026"})
+    r = admin.get(
+        "/admin/audit",
+        params={"actor": "demo-analyst", "from-day": "31", "from-month": "2", "from-year": "2026"},
+    )
     assert r.status_code == 422
     assert "The start date must be a real date" in r.text and 'value="demo-analyst"' in r.text
-    r = admin.get("/admin/audit", params={"from-day": "2", "from-month": "3", "from-year": "2026",
-                                          "to-day": "1", "to-month": "3", "to-year": "2026"})
+    r = admin.get(
+        "/admin/audit",
+        params={
+            "from-day": "2",
+            "from-month": "3",
+            "from-year": "2026",
+            "to-day": "1",
+            "to-month": "3",
+            "to-year": "2026",
+        },
+    )
     assert "The end date must be the same as or after the start date" in r.text
 
 
@@ -93,11 +127,18 @@ def test_export_gives_the_filtered_rows_as_csv_and_is_audited(world):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert len(rows) == 5 and {x["action"] for x in rows} == {"insights:PER-1:read_trail", "insights:PER-2:read_trail"}
+    assert len(rows) == 5 and {x["action"] for x in rows} == {
+        "insights:PER-1:read_trail",
+        "insights:PER-2:read_trail",
+    }
     assert rows[0]["actor_name"] == analyst.display_name or analyst.username in rows[0]["actor_name"]
     assert all(not x["records"].startswith("=") for x in rows)  # no spreadsheet formulas
     with world.db.uow() as uow:
-        [export] = uow.session.execute(select(AuditRow).where(AuditRow.action == "auth:audit:export")).scalars().all()
+        [export] = (
+            uow.session.execute(select(AuditRow).where(AuditRow.action == "auth:audit:export"))
+            .scalars()
+            .all()
+        )
         assert export.details == {"filters": {"action": "insights:"}, "rows": 5}
 
 

@@ -41,7 +41,9 @@ def test_the_extract_is_served_in_byte_ranges(tmp_path, db, db_url, extract):
     assert tail.status_code == 206 and tail.content == extract.read_bytes()[1000:1100]
     assert c.get("/basemap.pmtiles", headers={"Range": f"bytes={size + 10}-"}).status_code == 416
     whole = c.get("/basemap.pmtiles")
-    assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes" and len(whole.content) == size
+    assert (
+        whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes" and len(whole.content) == size
+    )
     assert world.client().get("/basemap.pmtiles", follow_redirects=False).status_code in (303, 401)
 
 

@@ -24,7 +24,9 @@ def client(world, address):
 def attempt(c, username, password):
     page = c.get("/sign-in")
     token = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
-    return c.post("/sign-in", data={"username": username, "password": password, "csrf_token": token, "next": "/"})
+    return c.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": token, "next": "/"}
+    )
 
 
 def error_text(resp):
@@ -49,15 +51,23 @@ def test_25_wrong_passwords_then_the_right_one_is_refused_until_an_audited_unloc
     assert attempt(owner, user, right).status_code == 429 and not signed_in(owner)
 
     env = {**os.environ, "OPENEM_DATABASE_URL": db_url, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-m", "openem.cli", "users", "unlock", user.upper()], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "openem.cli", "users", "unlock", user.upper()],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "unlocked" in done.stdout
     attempt(owner, user, right)
     assert signed_in(owner)
     with world.db.uow() as uow:
-        unlocks = uow.session.execute(select(AuditRow).where(AuditRow.action.like("auth:%:unlock"))).scalars().all()
-    assert [(u.actor, u.details["username"], u.details["was_locked"]) for u in unlocks] == [("cli", user, True)]
+        unlocks = (
+            uow.session.execute(select(AuditRow).where(AuditRow.action.like("auth:%:unlock"))).scalars().all()
+        )
+    assert [(u.actor, u.details["username"], u.details["was_locked"]) for u in unlocks] == [
+        ("cli", user, True)
+    ]
 
 
 def test_a_locked_accounts_right_password_gets_the_same_answer_as_a_wrong_one(world):
@@ -69,8 +79,10 @@ def test_a_locked_accounts_right_password_gets_the_same_answer_as_a_wrong_one(wo
     wrong = attempt(c, user, "another-wrong-one")
     assert right.status_code == wrong.status_code == 429
     assert error_text(right) == error_text(wrong)
-    assert right.headers["Retry-After"] == wrong.headers["Retry-After"] or \
-        abs(int(right.headers["Retry-After"]) - int(wrong.headers["Retry-After"])) <= 1
+    assert (
+        right.headers["Retry-After"] == wrong.headers["Retry-After"]
+        or abs(int(right.headers["Retry-After"]) - int(wrong.headers["Retry-After"])) <= 1
+    )
     assert not signed_in(c)
 
 
@@ -125,9 +137,19 @@ def test_wrong_bearer_tokens_are_throttled_per_address_with_retry_after(world):
     assert answers[19].status_code == 429 and answers[20].status_code == 429
     assert answers[20].json()["error"] == "too_many_requests" and int(answers[20].headers["Retry-After"]) > 0
     # refused unchecked while throttled, even a right token; other addresses are unaffected
-    assert guesser.post("/api/telemetry/batch", headers={"Authorization": f"Bearer {good}"}, content=b"[]").status_code == 429
+    assert (
+        guesser.post(
+            "/api/telemetry/batch", headers={"Authorization": f"Bearer {good}"}, content=b"[]"
+        ).status_code
+        == 429
+    )
     elsewhere = client(world, "203.0.113.22")
-    assert elsewhere.post("/api/telemetry/batch", headers={"Authorization": f"Bearer {good}"}, content=b"[]").status_code != 429
+    assert (
+        elsewhere.post(
+            "/api/telemetry/batch", headers={"Authorization": f"Bearer {good}"}, content=b"[]"
+        ).status_code
+        != 429
+    )
     with world.db.uow() as uow:
         row = uow.session.get(SignInThrottleRow, "token-address:198.51.100.13")
         assert row.locked_until > utcnow()
@@ -151,7 +173,9 @@ def test_an_administrator_sees_the_lockout_and_unlocks_it_on_the_users_page(worl
     attempt(c, user, world.passwords[user])
     assert signed_in(c)
     with world.db.uow() as uow:
-        unlock = uow.session.execute(select(AuditRow).where(AuditRow.action == f"auth:{user_id}:unlock")).scalar_one()
+        unlock = uow.session.execute(
+            select(AuditRow).where(AuditRow.action == f"auth:{user_id}:unlock")
+        ).scalar_one()
     assert unlock.details["was_locked"] is True and unlock.actor != "cli"
 
 
@@ -161,7 +185,9 @@ def test_parallel_guesses_at_one_account_get_no_more_than_the_allowed_failures(w
     statuses, lock = [], threading.Lock()
 
     def guess(n):
-        c = TestClient(world.app, follow_redirects=True, raise_server_exceptions=False, client=(f"192.0.2.{n}", 1))
+        c = TestClient(
+            world.app, follow_redirects=True, raise_server_exceptions=False, client=(f"192.0.2.{n}", 1)
+        )
         got = [attempt(c, "demo-analyst", f"wrong-{n}-{i}-password").status_code for i in range(4)]
         with lock:
             statuses.extend(got)

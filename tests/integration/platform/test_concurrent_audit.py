@@ -19,8 +19,9 @@ HERE = Path(__file__).parent
 
 def _order_audit_rows(db):
     with db.uow() as uow:
-        return uow.session.execute(select(func.count()).select_from(AuditRow)
-                                   .where(AuditRow.action.like("orders:%"))).scalar_one()
+        return uow.session.execute(
+            select(func.count()).select_from(AuditRow).where(AuditRow.action.like("orders:%"))
+        ).scalar_one()
 
 
 def _chain(db):
@@ -29,8 +30,13 @@ def _chain(db):
 
 
 def test_parallel_clients_get_no_server_errors_and_every_read_is_audited(world):
-    statuses = run_clients(world.app, "demo-order-creator-court", world.passwords["demo-order-creator-court"],
-                           threads=4, rounds=6)
+    statuses = run_clients(
+        world.app,
+        "demo-order-creator-court",
+        world.passwords["demo-order-creator-court"],
+        threads=4,
+        rounds=6,
+    )
     assert not [s for s in statuses if s >= 500], statuses
     audited = sum(n for s, n in statuses.items() if s in AUDITED_OK)
     assert audited == 4 * 6 * 3
@@ -47,10 +53,19 @@ def test_two_server_processes_sharing_one_sqlite_file_keep_one_chain(sqlite_url,
     passwords = {u: p for u, _, p in seed_demo_users(db)}
     user = "demo-order-creator-court"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    script = [sys.executable, str(HERE / "concurrent_clients.py"), sqlite_url, str(tmp_path / "var"), user,
-              passwords[user], "5"]
-    procs = [subprocess.Popen(script, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    script = [
+        sys.executable,
+        str(HERE / "concurrent_clients.py"),
+        sqlite_url,
+        str(tmp_path / "var"),
+        user,
+        passwords[user],
+        "5",
+    ]
+    procs = [
+        subprocess.Popen(script, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-3000:] for _, err in results]
     statuses: dict[int, int] = {}

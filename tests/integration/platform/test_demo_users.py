@@ -19,8 +19,12 @@ def test_reset_password_prints_a_new_one_that_signs_in(world, db_url, tmp_path, 
     assert main(["users", "reset-password", "demo-mc-operator"]) == 0
     new_password = re.search(r"new password for demo-mc-operator: (\S+)", capsys.readouterr().out).group(1)
     assert "/sign-in" in str(old.get("/").url)  # the old session has ended
-    assert "/sign-in" in str(sign_in(world.client(), "demo-mc-operator", world.passwords["demo-mc-operator"]).url)
+    assert "/sign-in" in str(
+        sign_in(world.client(), "demo-mc-operator", world.passwords["demo-mc-operator"]).url
+    )
     assert "/sign-in" not in str(sign_in(world.client(), "demo-mc-operator", new_password).url)
     with world.db.uow() as uow:
-        assert uow.session.execute(select(AuditRow).where(AuditRow.action.like("auth:%:reset_password"))).first()
+        assert uow.session.execute(
+            select(AuditRow).where(AuditRow.action.like("auth:%:reset_password"))
+        ).first()
     assert main(["users", "reset-password", "nobody"]) == 1

@@ -41,14 +41,20 @@ def user_token(world: World, username: str) -> str:
 def test_production_answers_tell_browsers_to_use_https_only(production, world):
     r = https_client(production).get("/sign-in")
     assert r.headers["strict-transport-security"].startswith("max-age=31536000")
-    assert "strict-transport-security" not in world.client().get("/sign-in").headers  # development: plain HTTP
+    assert (
+        "strict-transport-security" not in world.client().get("/sign-in").headers
+    )  # development: plain HTTP
 
 
 def test_pages_and_api_answers_with_personal_data_are_never_stored(world):
     c = world.signed_in("demo-order-creator-court")
     for path in ("/", "/orders", "/sign-in", "/api/me", "/api/orders", "/no-such-page", "/api/no-such-thing"):
         r = c.get(path)
-        assert r.headers.get("cache-control") == "no-store", (path, r.status_code, r.headers.get("cache-control"))
+        assert r.headers.get("cache-control") == "no-store", (
+            path,
+            r.status_code,
+            r.headers.get("cache-control"),
+        )
     for path in ("/static/openem.css", "/health"):
         r = c.get(path)
         assert r.status_code == 200 and "no-store" not in r.headers.get("cache-control", ""), path

@@ -18,7 +18,9 @@ from openem.core.time import iso, utcnow
 def _scrape(world) -> str:
     from fastapi.testclient import TestClient
 
-    return TestClient(world.app, client=("127.0.0.1", 40000)).get("/metrics").text  # a scraper on this machine
+    return (
+        TestClient(world.app, client=("127.0.0.1", 40000)).get("/metrics").text
+    )  # a scraper on this machine
 
 
 def _age_outbox(db, seconds: float) -> None:
@@ -30,7 +32,9 @@ def test_health_is_ok_and_reports_outbox_and_engine_figures(world):
     body = world.client().get("/health").json()
     assert body["status"] == "ok" and body["problems"] == []
     assert body["outbox"] == {"pending": 0, "oldest_age_s": None}
-    assert {"lag_s", "watermark", "watermark_lag_s", "last_batch_at", "last_batch_messages"} <= set(body["engine"])
+    assert {"lag_s", "watermark", "watermark_lag_s", "last_batch_at", "last_batch_messages"} <= set(
+        body["engine"]
+    )
 
 
 def test_a_stuck_outbox_message_makes_health_503_naming_the_outbox(world):
@@ -40,7 +44,11 @@ def test_a_stuck_outbox_message_makes_health_503_naming_the_outbox(world):
     r = world.client().get("/health")
     assert r.status_code == 503
     body = r.json()
-    assert body["status"] == "failing" and body["outbox"]["pending"] == 1 and body["outbox"]["oldest_age_s"] >= 400
+    assert (
+        body["status"] == "failing"
+        and body["outbox"]["pending"] == 1
+        and body["outbox"]["oldest_age_s"] >= 400
+    )
     assert any(p.startswith("outbox:") and "300 s" in p for p in body["problems"]), body["problems"]
 
 
@@ -51,8 +59,11 @@ def test_the_outbox_threshold_is_a_setting(world, tmp_path):
 
     publish(world.db, OrderNoted("ORD-STUCK", 1))
     _age_outbox(world.db, 400)
-    lenient = create_app(make_settings(tmp_path, str(world.db.engine.url), OPENEM_HEALTH_OUTBOX_MAX_AGE_S=3600),
-                         world.db, start_dispatcher=False)
+    lenient = create_app(
+        make_settings(tmp_path, str(world.db.engine.url), OPENEM_HEALTH_OUTBOX_MAX_AGE_S=3600),
+        world.db,
+        start_dispatcher=False,
+    )
     from fastapi.testclient import TestClient
 
     assert TestClient(lenient).get("/health").status_code == 200
@@ -72,14 +83,43 @@ def test_metrics_carry_each_series_an_operator_graphs(world):
     with world.db.uow() as uow:
         token = issue_token(uow.session, actor="test", name="gw", device_scope="gw-1")
     at = utcnow() - timedelta(minutes=5)
-    batch = [{"v": 1, "device_id": "GPS-9", "seq": i, "type": "gps", "device_time": iso(at + timedelta(seconds=i)),
-              "payload": {"lat": 53.8, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"}} for i in range(3)]
-    assert client.post("/api/telemetry/batch", json=batch, headers={"Authorization": f"Bearer {token}"}).status_code < 300
+    batch = [
+        {
+            "v": 1,
+            "device_id": "GPS-9",
+            "seq": i,
+            "type": "gps",
+            "device_time": iso(at + timedelta(seconds=i)),
+            "payload": {"lat": 53.8, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"},
+        }
+        for i in range(3)
+    ]
+    assert (
+        client.post(
+            "/api/telemetry/batch", json=batch, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        < 300
+    )
     live = world.app.state.live
-    live._publish([{"id": "ALR-metrics-test", "kind": "strap_tamper", "severity": "HIGH", "person_id": "PER-1",
-                    "order_ref": "ORD-1", "device_id": "GPS-9", "condition_id": "strap_tamper",
-                    "start": iso(at), "end": None, "detected_at": iso(at), "late_detected": False,
-                    "evidence": [], "details": {}}])
+    live._publish(
+        [
+            {
+                "id": "ALR-metrics-test",
+                "kind": "strap_tamper",
+                "severity": "HIGH",
+                "person_id": "PER-1",
+                "order_ref": "ORD-1",
+                "device_id": "GPS-9",
+                "condition_id": "strap_tamper",
+                "start": iso(at),
+                "end": None,
+                "detected_at": iso(at),
+                "late_detected": False,
+                "evidence": [],
+                "details": {},
+            }
+        ]
+    )
     registry = Registry()
     registry.on(OrderNoted.topic, "notes", lambda payload, uow: None)
     publish(world.db, OrderNoted("ORD-M", 1))

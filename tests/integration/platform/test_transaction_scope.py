@@ -29,5 +29,7 @@ def test_every_use_of_the_unit_of_work_has_function_scope():
             for p in inspect.signature(fn).parameters.values():
                 if isinstance(p.default, DependsParam) and p.default.dependency is get_uow:
                     found += 1
-                    assert p.default.scope == "function", f"{module.__name__}.{name}: use Depends(get_uow, scope='function')"
+                    assert p.default.scope == "function", (
+                        f"{module.__name__}.{name}: use Depends(get_uow, scope='function')"
+                    )
     assert found > 20

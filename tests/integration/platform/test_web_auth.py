@@ -32,7 +32,11 @@ def test_wrong_password_is_refused_with_a_clear_message_and_audited(world):
     assert "Enter a correct username and password" in r.text
     assert c.get("/api/me").status_code == 401
     with world.db.uow() as uow:
-        failed = uow.session.execute(select(AuditRow).where(AuditRow.action == "auth:login:failed")).scalars().all()
+        failed = (
+            uow.session.execute(select(AuditRow).where(AuditRow.action == "auth:login:failed"))
+            .scalars()
+            .all()
+        )
     assert failed and failed[-1].outcome == "denied"
 
 
@@ -88,7 +92,9 @@ def test_missing_or_wrong_csrf_token_is_refused(world):
     assert r.status_code == 403 and "expired or was not sent from this site" in r.json()["message"]
     r = c.post("/api/users", json=body, headers={"X-CSRF-Token": "forged"})
     assert r.status_code == 403
-    r = c.post("/admin/users", data={"username": "newbie", "password": "a-long-password-1", "roles": "analyst"})
+    r = c.post(
+        "/admin/users", data={"username": "newbie", "password": "a-long-password-1", "roles": "analyst"}
+    )
     assert r.status_code == 403
 
 
@@ -98,10 +104,21 @@ def test_admin_adds_a_user_through_the_form_and_bad_input_is_explained(world):
     c = world.signed_in("demo-admin")
     page = c.get("/admin/users")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = c.post("/admin/users", data={"csrf_token": token, "username": "pp2", "password": "short", "roles": "probation_practitioner"})
+    r = c.post(
+        "/admin/users",
+        data={"csrf_token": token, "username": "pp2", "password": "short", "roles": "probation_practitioner"},
+    )
     assert r.status_code == 422 and "12 characters or more" in r.text
-    r = c.post("/admin/users", data={"csrf_token": token, "username": "pp2", "password": "a-long-password-1",
-                                     "roles": "probation_practitioner", "email": "pp2@example.org"})
+    r = c.post(
+        "/admin/users",
+        data={
+            "csrf_token": token,
+            "username": "pp2",
+            "password": "a-long-password-1",
+            "roles": "probation_practitioner",
+            "email": "pp2@example.org",
+        },
+    )
     assert r.status_code == 200 and "pp2" in r.text
     new = world.client()
     assert sign_in(new, "pp2", "a-long-password-1").status_code == 200
@@ -116,7 +133,9 @@ def test_malformed_json_and_wrong_types_get_422_with_a_message(world):
     h = {"X-CSRF-Token": token, "content-type": "application/json"}
     r = c.post("/api/users", content=b'{"username": "x", ', headers=h)
     assert r.status_code == 422 and r.json()["message"] == "The request body is not valid JSON"
-    r = c.post("/api/users", json={"username": "x", "password": 5, "roles": "admin"}, headers={"X-CSRF-Token": token})
+    r = c.post(
+        "/api/users", json={"username": "x", "password": 5, "roles": "admin"}, headers={"X-CSRF-Token": token}
+    )
     assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} >= {"password", "roles"}
 
 
@@ -143,4 +162,7 @@ def test_bearer_token_authenticates_api_calls(world):
 def test_requests_carry_a_request_id_and_security_headers(world):
     r = world.client().get("/health", headers={"X-Request-ID": "abc123"})
     assert r.headers["x-request-id"] == "abc123"
-    assert r.headers["x-frame-options"] == "DENY" and "default-src 'self'" in r.headers["content-security-policy"]
+    assert (
+        r.headers["x-frame-options"] == "DENY"
+        and "default-src 'self'" in r.headers["content-security-policy"]
+    )

@@ -60,8 +60,13 @@ def _client(app, passwords, username):
 
 def test_each_scoped_role_sees_orders_of_the_world_on_first_sign_in(demo):
     app, _, _, passwords = demo
-    for username in ("demo-probation-practitioner", "demo-police-officer", "demo-field-officer",
-                     "demo-order-creator-prison", "demo-order-creator-home-office"):
+    for username in (
+        "demo-probation-practitioner",
+        "demo-police-officer",
+        "demo-field-officer",
+        "demo-order-creator-prison",
+        "demo-order-creator-home-office",
+    ):
         page = _client(app, passwords, username).get("/orders?tab=all").text
         assert re.search(r"ORD-\d{11}", page), f"{username} sees no order"
 
@@ -89,8 +94,11 @@ def test_the_fleet_at_high_speed_shows_a_live_alert_within_a_bounded_time(demo, 
     assert start < NOW
     server, thread, url = _serve(app)
     progress = FleetProgress()
-    fleet = threading.Thread(target=stream_fleet, args=(app.state.settings, url, token, sim_world, start, speed, progress),
-                             daemon=True)
+    fleet = threading.Thread(
+        target=stream_fleet,
+        args=(app.state.settings, url, token, sim_world, start, speed, progress),
+        daemon=True,
+    )
     fleet.start()
     live_alert = None
     deadline = time.monotonic() + 240  # the backlog first: sent at once, processed as it arrives
@@ -102,8 +110,9 @@ def test_the_fleet_at_high_speed_shows_a_live_alert_within_a_bounded_time(demo, 
         deadline = time.monotonic() + 60
         while live_alert is None and time.monotonic() < deadline:
             with db.uow() as uow:
-                row = uow.session.execute(select(AlertRow).where(AlertRow.detected_at > progress.live_since)
-                                          .limit(1)).scalar_one_or_none()
+                row = uow.session.execute(
+                    select(AlertRow).where(AlertRow.detected_at > progress.live_since).limit(1)
+                ).scalar_one_or_none()
                 live_alert = row and (row.kind, row.start, row.detected_at)
             if live_alert is None:
                 time.sleep(0.5)

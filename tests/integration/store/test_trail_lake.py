@@ -17,8 +17,18 @@ def test_export_a_day_and_query_a_persons_trail(db, tmp_path):
     with db.uow() as uow:
         for i in range(0, 26 * 60, 30):  # every 30 min for 26 hours, from London midnight
             for person in ("PER-A", "PER-B"):
-                uow.session.add(TrailPointRow(device_id=f"GPS-{person}", seq=i, person_id=person, activation_id="ACT",
-                                              device_time=base + timedelta(minutes=i), lat=53.8, lon=-1.5, accuracy_m=5))
+                uow.session.add(
+                    TrailPointRow(
+                        device_id=f"GPS-{person}",
+                        seq=i,
+                        person_id=person,
+                        activation_id="ACT",
+                        device_time=base + timedelta(minutes=i),
+                        lat=53.8,
+                        lon=-1.5,
+                        accuracy_m=5,
+                    )
+                )
     with db.engine.connect() as conn:
         rows = export_trail(conn, TrailPointRow.__table__, tmp_path, date(2026, 10, 25))
     assert rows == 2 * 50  # 25 hours at 2 per hour for each of two people; the 26th hour is the next day

@@ -22,20 +22,45 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
 def gps(device, seq, at, lat=53.8, lon=-1.55):
-    return {"v": 1, "device_id": device, "seq": seq, "type": "gps", "device_time": iso(at),
-            "payload": {"lat": lat, "lon": lon, "accuracy_m": 8.0, "source": "GPS"}}
+    return {
+        "v": 1,
+        "device_id": device,
+        "seq": seq,
+        "type": "gps",
+        "device_time": iso(at),
+        "payload": {"lat": lat, "lon": lon, "accuracy_m": 8.0, "source": "GPS"},
+    }
 
 
 @pytest.fixture
 def gateway(world):
     with world.db.uow() as uow:
         token = issue_token(uow.session, actor="test", name="gw", device_scope="gateway-1")
-        activate(uow.session, actor="test", activation={
-            "activation_id": "ACT-1", "device_id": "GPS-1", "device_kind": "GPS_TAG", "order_ref": "ORD-1",
-            "person_id": "PER-1", "start": T0 - timedelta(days=1), "end": T0 + timedelta(minutes=30)})
-        activate(uow.session, actor="test", activation={
-            "activation_id": "ACT-2", "device_id": "GPS-1", "device_kind": "GPS_TAG", "order_ref": "ORD-2",
-            "person_id": "PER-2", "start": T0 + timedelta(minutes=60)})
+        activate(
+            uow.session,
+            actor="test",
+            activation={
+                "activation_id": "ACT-1",
+                "device_id": "GPS-1",
+                "device_kind": "GPS_TAG",
+                "order_ref": "ORD-1",
+                "person_id": "PER-1",
+                "start": T0 - timedelta(days=1),
+                "end": T0 + timedelta(minutes=30),
+            },
+        )
+        activate(
+            uow.session,
+            actor="test",
+            activation={
+                "activation_id": "ACT-2",
+                "device_id": "GPS-1",
+                "device_kind": "GPS_TAG",
+                "order_ref": "ORD-2",
+                "person_id": "PER-2",
+                "start": T0 + timedelta(minutes=60),
+            },
+        )
     c = world.client()
     c.headers["Authorization"] = f"Bearer {token}"
     return c
@@ -47,8 +72,13 @@ def count(db, model):
 
 
 def test_good_messages_survive_bad_ones_in_the_same_batch(world, gateway):
-    batch = [gps("GPS-1", 1, T0), {"device_id": "GPS-1", "seq": "x"}, gps("GPS-1", 2, T0, lat=123.0),
-             gps("GPS-1", 3, T0 + timedelta(minutes=1)), gps("GPS-1", 4, datetime.now(UTC) + timedelta(hours=1))]
+    batch = [
+        gps("GPS-1", 1, T0),
+        {"device_id": "GPS-1", "seq": "x"},
+        gps("GPS-1", 2, T0, lat=123.0),
+        gps("GPS-1", 3, T0 + timedelta(minutes=1)),
+        gps("GPS-1", 4, datetime.now(UTC) + timedelta(hours=1)),
+    ]
     r = gateway.post("/api/telemetry/batch", content=json.dumps(batch))
     assert r.status_code == 200
     body = r.json()
@@ -69,12 +99,15 @@ def test_replayed_messages_are_duplicates_not_double_processed(world, gateway):
 
 
 def test_messages_resolve_to_the_activation_live_at_event_time(world, gateway):
-    lines = "\n".join(json.dumps(m) for m in [
-        gps("GPS-1", 20, T0 + timedelta(minutes=10)),  # first activation
-        gps("GPS-1", 21, T0 + timedelta(minutes=45)),  # between activations: no live activation
-        gps("GPS-1", 22, T0 + timedelta(minutes=90)),  # device reused on another order
-        gps("UNKNOWN-9", 1, T0),
-    ])
+    lines = "\n".join(
+        json.dumps(m)
+        for m in [
+            gps("GPS-1", 20, T0 + timedelta(minutes=10)),  # first activation
+            gps("GPS-1", 21, T0 + timedelta(minutes=45)),  # between activations: no live activation
+            gps("GPS-1", 22, T0 + timedelta(minutes=90)),  # device reused on another order
+            gps("UNKNOWN-9", 1, T0),
+        ]
+    )
     body = gateway.post("/api/telemetry/batch", content=lines).json()
     assert body["accepted"] == 4 and body["no_activation"] == 2
     with world.db.uow() as uow:
@@ -98,9 +131,18 @@ def test_malformed_empty_and_oversized_batches_get_clear_errors(world, gateway):
     assert r.status_code == 200 and r.json()["accepted"] == 0 and r.json()["rejected"] >= 1
     r = gateway.post("/api/telemetry/batch", content=b"\xff\xfe\x00garbage")
     assert r.status_code == 200 and r.json()["rejected"] >= 1
-    hostile = [{**gps("GPS-1", 2**70, T0)}, {"device_id": "GPS-1\x00", "seq": -1},
-               {"v": 1, "device_id": "HMU-1", "seq": 5, "type": "rf", "device_time": iso(T0),
-                "payload": {"present": True, "tag_id": "<script>\x00</script>"}}]
+    hostile = [
+        {**gps("GPS-1", 2**70, T0)},
+        {"device_id": "GPS-1\x00", "seq": -1},
+        {
+            "v": 1,
+            "device_id": "HMU-1",
+            "seq": 5,
+            "type": "rf",
+            "device_time": iso(T0),
+            "payload": {"present": True, "tag_id": "<script>\x00</script>"},
+        },
+    ]
     r = gateway.post("/api/telemetry/batch", content=json.dumps(hostile))
     assert r.status_code == 200 and r.json()["rejected"] >= 2
     big = b"[" + b" " * (11 * 1024 * 1024) + b"]"
@@ -131,12 +173,16 @@ def test_mqtt_messages_are_stored_then_acknowledged(world, sqlite_url):
         pub.connect("127.0.0.1", int(port))
         pub.loop_start()
         for i in range(5):
-            pub.publish("openem/telemetry/GPS-1", json.dumps(gps("GPS-1", 100 + i, T0)), qos=1).wait_for_publish(5)
+            pub.publish(
+                "openem/telemetry/GPS-1", json.dumps(gps("GPS-1", 100 + i, T0)), qos=1
+            ).wait_for_publish(5)
         pub.publish("openem/telemetry/GPS-1", b"{not json", qos=1).wait_for_publish(5)
         # wait for the outcome: every message stored (a bound, not a pace: the poll ends as soon as they are)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (
-                count(world.db, TelemetryMessageRow), count(world.db, TelemetryRejectionRow)) != (5, 1):
+            count(world.db, TelemetryMessageRow),
+            count(world.db, TelemetryRejectionRow),
+        ) != (5, 1):
             time.sleep(0.02)
         pub.loop_stop()
         pub.disconnect()

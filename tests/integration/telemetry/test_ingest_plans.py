@@ -22,15 +22,23 @@ TABLES = ("telemetry_messages", "trail_points", "activations", "telemetry_batche
 
 
 def gps(device: str, seq: int) -> dict[str, Any]:
-    return {"v": 1, "device_id": device, "seq": seq, "type": "gps", "device_time": iso(T0 + timedelta(seconds=seq)),
-            "payload": {"lat": 53.8, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"}}
+    return {
+        "v": 1,
+        "device_id": device,
+        "seq": seq,
+        "type": "gps",
+        "device_time": iso(T0 + timedelta(seconds=seq)),
+        "payload": {"lat": 53.8, "lon": -1.55, "accuracy_m": 8.0, "source": "GPS"},
+    }
 
 
 @contextmanager
 def statements_sent(db: Any) -> Iterator[list[tuple[str, Any]]]:
     sent: list[tuple[str, Any]] = []
 
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def capture(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         many = executemany and isinstance(parameters, list)  # insertmanyvalues sends one flat tuple
         sent.append((statement, parameters[0] if many else parameters))
 
@@ -71,9 +79,18 @@ def ingest(db: Any, batch: list[dict[str, Any]]) -> dict[str, Any]:
 def with_fleet(db: Any) -> None:
     with db.uow() as uow:
         for i in range(3):
-            activate(uow.session, actor="test", activation={
-                "activation_id": f"ACT-{i}", "device_id": f"GPS-{i}", "device_kind": "GPS_TAG",
-                "order_ref": f"ORD-{i}", "person_id": f"PER-{i}", "start": T0 - timedelta(days=1)})
+            activate(
+                uow.session,
+                actor="test",
+                activation={
+                    "activation_id": f"ACT-{i}",
+                    "device_id": f"GPS-{i}",
+                    "device_kind": "GPS_TAG",
+                    "order_ref": f"ORD-{i}",
+                    "person_id": f"PER-{i}",
+                    "start": T0 - timedelta(days=1),
+                },
+            )
     ingest(db, [gps(f"GPS-{i}", s) for i in range(3) for s in range(50)])  # a store that is not empty
 
 

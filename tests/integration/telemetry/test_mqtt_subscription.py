@@ -59,7 +59,9 @@ def ingest_and_broker(*acks: tuple[Reason, int]) -> tuple[MqttIngest, Broker]:
 
 def test_start_waits_for_the_suback_and_fails_clearly_without_one():
     ingest, broker = ingest_and_broker((GRANTED, 40))  # the acknowledgement of another request does not count
-    with pytest.raises(TimeoutError, match="did not acknowledge the subscription to openem/telemetry/# within"):
+    with pytest.raises(
+        TimeoutError, match="did not acknowledge the subscription to openem/telemetry/# within"
+    ):
         ingest.start(timeout_s=0.5)
     assert broker.subscriptions == [(TOPIC, 1)]
 
@@ -72,5 +74,7 @@ def test_start_returns_once_the_broker_has_acknowledged_the_subscription():
 
 def test_a_refused_subscription_is_a_clear_error():
     ingest, _ = ingest_and_broker((NOT_AUTHORISED, 41))
-    with pytest.raises(ConnectionError, match="refused the subscription to openem/telemetry/#: Not authorized"):
+    with pytest.raises(
+        ConnectionError, match="refused the subscription to openem/telemetry/#: Not authorized"
+    ):
         ingest.start(timeout_s=30)

@@ -24,7 +24,9 @@ def test_env_keys_list_the_signing_key_first_and_keep_the_others_for_checking():
 
 def test_a_bare_env_secret_gets_a_stable_id_and_a_short_one_is_refused():
     key_id = parse_env_keys(SECRET)[0]
-    assert key_id.startswith("env-") and key_id == parse_env_keys(SECRET)[0] != parse_env_keys(SECRET + "x")[0]
+    assert (
+        key_id.startswith("env-") and key_id == parse_env_keys(SECRET)[0] != parse_env_keys(SECRET + "x")[0]
+    )
     with pytest.raises(AuditKeyError, match="shorter"):
         parse_env_keys("k1:short")
 
@@ -71,13 +73,23 @@ def test_production_refuses_to_start_or_audit_without_an_audit_key(tmp_path):
 
 
 def test_default_key_and_anchor_places_follow_the_database(tmp_path):
-    lite = load_settings({"OPENEM_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'x.db'}",
-                          "OPENEM_VAR_DIR": str(tmp_path / "var"), "OPENEM_SECRET_KEY": "k"})
+    lite = load_settings(
+        {
+            "OPENEM_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'x.db'}",
+            "OPENEM_VAR_DIR": str(tmp_path / "var"),
+            "OPENEM_SECRET_KEY": "k",
+        }
+    )
     assert lite.audit_key_file == tmp_path / "data" / "audit_keys.json"
     assert lite.audit_anchor_paths == (tmp_path / "data" / "audit-anchors" / "x.jsonl",)
-    pg = load_settings({"OPENEM_DATABASE_URL": "postgresql://u:p@db:5432/openem_live",
-                        "OPENEM_VAR_DIR": str(tmp_path / "var"), "OPENEM_SECRET_KEY": "k",
-                        "OPENEM_AUDIT_ANCHOR_PATH": f"/a/one.jsonl{os.pathsep}/b/two.jsonl"})
+    pg = load_settings(
+        {
+            "OPENEM_DATABASE_URL": "postgresql://u:p@db:5432/openem_live",
+            "OPENEM_VAR_DIR": str(tmp_path / "var"),
+            "OPENEM_SECRET_KEY": "k",
+            "OPENEM_AUDIT_ANCHOR_PATH": f"/a/one.jsonl{os.pathsep}/b/two.jsonl",
+        }
+    )
     assert pg.audit_key_file == tmp_path / "var" / "audit_keys.json"
     assert pg.audit_anchor_paths == (Path("/a/one.jsonl"), Path("/b/two.jsonl"))
 

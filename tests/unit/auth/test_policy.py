@@ -1,8 +1,13 @@
 from openem.auth.policy import CaseScope, Principal, can_view_case
 from openem.auth.roles import RESTRICTED, Role, permissions_for
 
-CASE = CaseScope(order_ref="ORD-1", responsible_officer_email="pp@example.org", police_area="WEST_YORKSHIRE",
-                 notifying_organisation_name="LEEDS_MAGISTRATES_COURT", created_by="USR-C")
+CASE = CaseScope(
+    order_ref="ORD-1",
+    responsible_officer_email="pp@example.org",
+    police_area="WEST_YORKSHIRE",
+    notifying_organisation_name="LEEDS_MAGISTRATES_COURT",
+    created_by="USR-C",
+)
 
 
 def who(role: Role, **kw) -> Principal:
@@ -35,7 +40,9 @@ def test_police_see_own_force_only():
 def test_order_creator_sees_own_orders_and_organisation():
     assert can_view_case(who(Role.ORDER_CREATOR_COURT, user_id="USR-C"), CASE).allowed
     assert can_view_case(who(Role.ORDER_CREATOR_COURT, organisation="LEEDS_MAGISTRATES_COURT"), CASE).allowed
-    assert not can_view_case(who(Role.ORDER_CREATOR_COURT, organisation="YORK_MAGISTRATES_COURT"), CASE).allowed
+    assert not can_view_case(
+        who(Role.ORDER_CREATOR_COURT, organisation="YORK_MAGISTRATES_COURT"), CASE
+    ).allowed
 
 
 def test_restricted_cases_need_explicit_permission_even_for_the_monitoring_centre():

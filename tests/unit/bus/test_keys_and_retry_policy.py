@@ -22,8 +22,21 @@ class PersonMoved(Event):
 def test_an_order_event_and_an_alert_about_the_same_order_share_a_key():
     accepted = OrderAccepted("ORD-1", 1, "NEW", "u", "2026-12-01T00:00:00Z", {})
     ended = OrderEnded("ORD-1", 2, "PER-9", "u", "2026-12-02T00:00:00Z", "revoked")
-    alert = AlertRaised("ALR-1", "curfew", "HIGH", "PER-9", "ORD-1", "DEV-1", "C1", "2026-12-01T22:00:00Z", None,
-                        "2026-12-01T22:05:00Z", False, [], {})
+    alert = AlertRaised(
+        "ALR-1",
+        "curfew",
+        "HIGH",
+        "PER-9",
+        "ORD-1",
+        "DEV-1",
+        "C1",
+        "2026-12-01T22:00:00Z",
+        None,
+        "2026-12-01T22:05:00Z",
+        False,
+        [],
+        {},
+    )
     assert accepted.key() == ended.key() == alert.key() == "order:ORD-1"
 
 
@@ -33,7 +46,10 @@ def test_without_an_order_the_person_is_the_key_and_without_either_the_topic():
 
 
 def test_a_message_known_only_by_its_payload_gets_the_same_key():
-    assert key_of_payload("monitoring.AlertRaised", {"order_ref": "ORD-1", "person_id": "PER-9"}) == "order:ORD-1"
+    assert (
+        key_of_payload("monitoring.AlertRaised", {"order_ref": "ORD-1", "person_id": "PER-9"})
+        == "order:ORD-1"
+    )
     assert key_of_payload("elsewhere.Unknown", {"person_id": "PER-9"}) == "person:PER-9"
     assert key_of_payload("elsewhere.Unknown", {"order_ref": 7}) == "elsewhere.Unknown"
 
@@ -46,7 +62,10 @@ def test_the_wait_doubles_up_to_its_ceiling_and_the_cap_parks():
 
 def test_the_policy_comes_from_the_environment_and_bad_values_are_refused_clearly():
     assert RetryPolicy.from_env({}) == RetryPolicy(5, 2.0, 300.0)
-    assert RetryPolicy.from_env({"OPENEM_BUS_MAX_ATTEMPTS": "8", "OPENEM_BUS_RETRY_BASE_S": "0.5"}).max_attempts == 8
+    assert (
+        RetryPolicy.from_env({"OPENEM_BUS_MAX_ATTEMPTS": "8", "OPENEM_BUS_RETRY_BASE_S": "0.5"}).max_attempts
+        == 8
+    )
     with pytest.raises(ValueError, match="OPENEM_BUS_MAX_ATTEMPTS must be at least 1"):
         RetryPolicy.from_env({"OPENEM_BUS_MAX_ATTEMPTS": "0"})
     with pytest.raises(ValueError, match="bus retry settings"):

@@ -77,6 +77,8 @@ def test_telemetry_read_dictionary_encoded_is_the_same_table_in_the_same_order(r
     assert got.column("device_id").cast(pa.string()).to_pylist() == want.column("device_id").to_pylist()
     assert got.column("seq").to_pylist() == want.column("seq").to_pylist()
     a, b = from_table(got), from_table(want)
-    assert [a.devices[i] for i in a.dev] == [b.devices[i] for i in b.dev] and a.type.tolist() == b.type.tolist()
+    assert [a.devices[i] for i in a.dev] == [
+        b.devices[i] for i in b.dev
+    ] and a.type.tolist() == b.type.tolist()
     assert a.b["source_is_gps"].tolist() == b.b["source_is_gps"].tolist() == [s == "GPS" for s in
                                                                             want.column("source").to_pylist()]  # fmt: skip

@@ -30,7 +30,11 @@ def split_order() -> dict:
 
 
 def curfew_alerts(alerts: list[dict]) -> list[tuple[str, str, str]]:
-    return sorted((a["kind"], a["details"]["address_type"], a["start"][:10]) for a in alerts if a["kind"].startswith("curfew"))
+    return sorted(
+        (a["kind"], a["details"]["address_type"], a["start"][:10])
+        for a in alerts
+        if a["kind"].startswith("curfew")
+    )
 
 
 def gps_night(where: tuple[float, float], night: datetime) -> list[tuple[str, str, str]]:
@@ -59,10 +63,14 @@ def rf_night(at_b: bool, night: datetime) -> list[tuple[str, str, str]]:
     return curfew_alerts(alerts + eng.advance_watermark((start + timedelta(hours=14, minutes=5)).timestamp()))
 
 
-@pytest.mark.parametrize("night", [gps_night, lambda where, day: rf_night(where == B, day)], ids=["gps", "home-units"])
+@pytest.mark.parametrize(
+    "night", [gps_night, lambda where, day: rf_night(where == B, day)], ids=["gps", "home-units"]
+)
 def test_friday_night_is_judged_at_the_weekend_address(night) -> None:  # noqa: ANN001
     assert night(B, FRIDAY) == []  # at B on a Friday: the curfew is kept
-    assert night(A, FRIDAY) == [("curfew_absent", "SECONDARY", "2026-11-27")]  # at A on a Friday: absent from B
+    assert night(A, FRIDAY) == [
+        ("curfew_absent", "SECONDARY", "2026-11-27")
+    ]  # at A on a Friday: absent from B
     thursday = FRIDAY - timedelta(days=1)
     assert night(A, thursday) == []  # and on a weekday A is the right place
     assert night(B, thursday) == [("curfew_absent", "PRIMARY", "2026-11-26")]

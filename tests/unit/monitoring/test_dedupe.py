@@ -23,7 +23,9 @@ def columns(rows: list[tuple[int, int]]) -> Columns:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 300)), min_size=1, max_size=60), min_size=1, max_size=8),
        st.integers(0, 7))  # fmt: skip
-def test_a_message_is_new_exactly_when_its_device_and_sequence_were_never_seen(batches, restart_after) -> None:
+def test_a_message_is_new_exactly_when_its_device_and_sequence_were_never_seen(
+    batches, restart_after
+) -> None:
     eng, seen = Engine(), set()
     for i, batch in enumerate(batches):
         if i == restart_after:

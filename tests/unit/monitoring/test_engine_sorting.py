@@ -21,7 +21,9 @@ rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.integers(0, 
 def test_sorting_within_groups_is_a_stable_sort_by_group_then_value(data, step, rnd) -> None:
     group = np.array([g for g, _, _ in data], dtype=np.int64)
     v = T0 + np.array([k for _, k, _ in data], dtype=np.float64) * step  # step 60 days: beyond the packed key
-    rows_by_group = np.lexsort((np.array([rnd.random() for _ in data]), group))  # grouped, in any order within
+    rows_by_group = np.lexsort(
+        (np.array([rnd.random() for _ in data]), group)
+    )  # grouped, in any order within
     want = rows_by_group[np.lexsort((np.arange(len(data)), v[rows_by_group], group[rows_by_group]))]
     assert sorted_within(rows_by_group, group, v).tolist() == want.tolist()
 
@@ -48,12 +50,17 @@ def test_non_finite_times_and_huge_sequences_fall_back_to_lexsort() -> None:
     t = np.array([T0, np.nan, T0 - 5, T0], dtype=np.float64)
     seq = np.array([2**62, 1, 3, 2**50], dtype=np.int64)
     by_group = np.array([1, 3, 0, 2])
-    assert sorted_within(by_group, group, t).tolist() == by_group[np.lexsort((t[by_group], group[by_group]))].tolist()
+    assert (
+        sorted_within(by_group, group, t).tolist()
+        == by_group[np.lexsort((t[by_group], group[by_group]))].tolist()
+    )
     assert by_group_int(group, seq).tolist() == np.lexsort((seq, group)).tolist()
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 100)), min_size=1, max_size=50))
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 100)), min_size=1, max_size=50)
+)
 def test_newest_receipt_per_device_is_the_last_row_with_the_highest_receive_time(data) -> None:
     devices = ["A", "B", "C", "D"]
     n = len(data)
@@ -98,12 +105,18 @@ def test_event_order_groups_each_activation_in_time_then_sequence_order(data) ->
     t = T0 + np.array([m for _, m, *_ in data], dtype=np.float64) * 60
     seq = np.array([s for _, _, s, _, _ in data], dtype=np.int64)
     mask = np.array([k for *_, k, _ in data], dtype=bool)
-    act = np.array([d * 2 + (1 if (d == 3 and late_act and m >= 10) else 0) for d, m, *_ in data], dtype=np.int64)
-    cols = Columns(n, ["A", "B", "C", "D"], g.astype(np.int32), seq, np.zeros(n, dtype=np.int8), t, t, {}, {}, {})
+    act = np.array(
+        [d * 2 + (1 if (d == 3 and late_act and m >= 10) else 0) for d, m, *_ in data], dtype=np.int64
+    )
+    cols = Columns(
+        n, ["A", "B", "C", "D"], g.astype(np.int32), seq, np.zeros(n, dtype=np.int8), t, t, {}, {}, {}
+    )
     rows = Engine._event_order(by_group_int(g, seq), mask, g, cols).tolist()
     assert sorted(rows) == np.flatnonzero(mask).tolist()
     groups = [act[r] for r in rows]
-    assert all(groups.index(a) + groups.count(a) - 1 == len(groups) - 1 - groups[::-1].index(a) for a in set(groups))
+    assert all(
+        groups.index(a) + groups.count(a) - 1 == len(groups) - 1 - groups[::-1].index(a) for a in set(groups)
+    )
     for a in set(groups):
         mine = [r for r in rows if act[r] == a]
         assert mine == sorted(mine, key=lambda r: (t[r], seq[r], r))

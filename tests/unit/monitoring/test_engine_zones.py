@@ -81,7 +81,10 @@ def test_leaving_and_re_entering_is_a_new_alert_and_replay_is_idempotent() -> No
     out = [dev.fix(T0 + timedelta(minutes=10 + i), *HOME) for i in range(2)]
     again = [dev.fix(T0 + timedelta(minutes=30 + i), *ZONE_CENTRE) for i in range(2)]
     alerts = eng.process(first + out + again)  # (the 19 minutes without a fix are also a no_comms)
-    assert [a["kind"] for a in alerts if a["kind"].startswith("exclusion")] == ["exclusion_entry", "exclusion_entry"]
+    assert [a["kind"] for a in alerts if a["kind"].startswith("exclusion")] == [
+        "exclusion_entry",
+        "exclusion_entry",
+    ]
     assert eng.process(first + out + again) == []
 
 
@@ -148,7 +151,10 @@ def test_zone_history_is_pruned_at_a_fix_outside_and_never_mid_episode() -> None
 
     hour = 3600.0
     # fixes every 10 minutes for 10 hours, outside the zone at 2 h and 3.5 h, inside otherwise
-    hist = [[i * 600.0, CLEAR if i * 600.0 in (2 * hour, 3.5 * hour) else CONFIRMED, "GPS-1", i] for i in range(61)]
+    hist = [
+        [i * 600.0, CLEAR if i * 600.0 in (2 * hour, 3.5 * hour) else CONFIRMED, "GPS-1", i]
+        for i in range(61)
+    ]
     zones.prune_history(hist)
     assert hist[0][0] == 3.5 * hour and hist[0][1] == CLEAR  # the last fix outside before the 6-h cut (4 h)
     episode = [[i * 600.0, CONFIRMED, "GPS-1", i] for i in range(61)]  # one 10-hour visit: kept whole

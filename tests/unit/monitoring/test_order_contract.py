@@ -204,12 +204,20 @@ def _vary_geometry(geometry: dict[str, Any], how: str) -> None:
     if how == "3d":
         geometry["coordinates"] = [[[*p[:2], 0.0] for p in ring] for ring in rings]
     elif how == "mixed":
-        geometry["coordinates"] = [[[*p[:2], 12.5] if i % 2 else p for i, p in enumerate(ring)] for ring in rings]
+        geometry["coordinates"] = [
+            [[*p[:2], 12.5] if i % 2 else p for i, p in enumerate(ring)] for ring in rings
+        ]
     elif how == "hole":
         lon = sum(p[0] for p in rings[0][:-1]) / (len(rings[0]) - 1)
         lat = sum(p[1] for p in rings[0][:-1]) / (len(rings[0]) - 1)
         d = 1e-4  # about 10 m
-        hole = [[lon - d, lat - d], [lon - d, lat + d], [lon + d, lat + d], [lon + d, lat - d], [lon - d, lat - d]]
+        hole = [
+            [lon - d, lat - d],
+            [lon - d, lat + d],
+            [lon + d, lat + d],
+            [lon + d, lat - d],
+            [lon - d, lat - d],
+        ]
         geometry["coordinates"] = [rings[0], hole]
 
 
@@ -217,16 +225,22 @@ def _shift(lat: Any) -> Any:
     return round(float(lat) + 0.02, 6) if isinstance(lat, int | float | str) and lat != "" else lat
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 @given(valid_orders())
-def test_every_order_the_validator_accepts_is_read_and_monitored(case: tuple[dict[str, Any], datetime]) -> None:
+def test_every_order_the_validator_accepts_is_read_and_monitored(
+    case: tuple[dict[str, Any], datetime],
+) -> None:
     doc, now = case
     spec = parse_order(doc)  # the engine reads it...
     curfew = (doc.get("conditions") or {}).get("curfew")
     if isinstance(curfew, dict) and curfew.get("grace_minutes") in (None, ""):
         assert spec.curfew is not None and spec.curfew["grace_s"] == 300.0  # blank is the default
     for got, raw in zip(spec.attendance, (doc.get("conditions") or {}).get("attendance") or [], strict=True):
-        assert got["radius_m"] == (ATTENDANCE_RADIUS_M if raw.get("radius_m") in (None, "") else float(raw["radius_m"]))
+        assert got["radius_m"] == (
+            ATTENDANCE_RADIUS_M if raw.get("radius_m") in (None, "") else float(raw["radius_m"])
+        )
     eng = Engine()  # ...and monitors it: applied, indexed, and its rules run over a fix and the passing time
     eng.apply_order(doc)
     assert eng.quarantined == {}
@@ -247,7 +261,9 @@ def test_a_limit_order_with_a_limit_of_nothing_reports_confirmed_drinking_not_ev
     doc["conditions"]["alcohol"] = {"mode": "LIMIT", "limit_gdl": 0, "start": doc["monitoring"]["start"],
                                     "end": doc["conditions"]["curfew"]["end"]}  # fmt: skip
     spec = parse_order(doc)
-    act = Activation("ACT-A", "ALC-1", "ALCOHOL_TAG", spec.ref, spec.person_id, "WEARER", spec.start, spec.end)
+    act = Activation(
+        "ACT-A", "ALC-1", "ALCOHOL_TAG", spec.ref, spec.person_id, "WEARER", spec.start, spec.end
+    )
     eng = Engine()
     eng.apply_order(doc)
     eng.apply_activation(act)

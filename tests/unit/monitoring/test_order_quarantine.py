@@ -70,7 +70,9 @@ def test_a_restart_with_an_unusable_order_in_force_restores_the_rest_and_raises_
     assert [a["details"]["version"] for a in replayed if a["kind"] == "order_unusable"] == [3]
 
 
-def test_a_later_usable_version_lifts_the_quarantine_and_a_broken_variation_keeps_the_version_in_force() -> None:
+def test_a_later_usable_version_lifts_the_quarantine_and_a_broken_variation_keeps_the_version_in_force() -> (
+    None
+):
     eng = fleet()
     eng.process(fixes())
     fixed = {**order("ORD-2", curfew=NIGHTS), "person_id": "PER-2", "version": 2}

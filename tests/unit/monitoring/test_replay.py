@@ -81,20 +81,35 @@ def test_cli_replay_writes_json_lines(tmp_path) -> None:
     out = tmp_path / "alerts.jsonl"
     parser = __import__("argparse").ArgumentParser()
     cli.register(parser.add_subparsers())
-    base = ["monitor", "replay", "--orders", str(tmp_path / "orders.jsonl"), "--activations",
-            str(tmp_path / "activations.parquet"), "--telemetry", str(tmp_path / "telemetry.parquet"), "--out", str(out)]
+    base = [
+        "monitor",
+        "replay",
+        "--orders",
+        str(tmp_path / "orders.jsonl"),
+        "--activations",
+        str(tmp_path / "activations.parquet"),
+        "--telemetry",
+        str(tmp_path / "telemetry.parquet"),
+        "--out",
+        str(out),
+    ]
     args = parser.parse_args(base)
     assert args.func(args) == 0
     alerts = [json.loads(line) for line in out.read_text().splitlines()]
     assert "exclusion_entry" in {a["kind"] for a in alerts}
     assert all(a["id"].startswith("ALR-") for a in alerts)
-    for bad in (["--batch-rows", "-1"], ["--batch-seconds", "0"]):  # refused with a clear message, nothing written
+    for bad in (
+        ["--batch-rows", "-1"],
+        ["--batch-seconds", "0"],
+    ):  # refused with a clear message, nothing written
         out.unlink(missing_ok=True)
         again = parser.parse_args([*base, *bad])
         assert again.func(again) == 2 and not out.exists()
     one_row = parser.parse_args([*base, "--batch-rows", "1"])
     assert one_row.func(one_row) == 0  # a batch per receive instant: the same alerts
-    assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == sorted(a["id"] for a in alerts)
+    assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == sorted(
+        a["id"] for a in alerts
+    )
 
 
 def test_order_ended_live_stops_its_rules() -> None:

@@ -43,7 +43,9 @@ def world(tmp_path, lines: list[str], name: str) -> list[str]:  # noqa: ANN001
         exclusion_zones=[{"id": "Z1", "name": "Z", "geometry": square(*ZONE, 200)}],
         curfew={"start": "2026-11-20T00:00:00Z", "end": "2027-01-01T00:00:00Z",
                 "timetable": [{"day": "MONDAY", "start": "19:00", "end": "07:00"}]})) + "\n")  # fmt: skip
-    acts = pd.DataFrame([activation("GPS-1"), activation("HMU-1", "HMU"), activation("GPS-9")]).assign(end=None)
+    acts = pd.DataFrame([activation("GPS-1"), activation("HMU-1", "HMU"), activation("GPS-9")]).assign(
+        end=None
+    )
     pq.write_table(pa.Table.from_pandas(acts), tmp_path / "activations.parquet")
     (tmp_path / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
     return ["monitor", "replay", "--orders", str(tmp_path / "orders.jsonl"), "--activations",
@@ -69,13 +71,18 @@ def test_bad_lines_are_rejected_with_reasons_and_the_good_ones_give_the_same_ale
     assert run(world(tmp_path, mixed, "mixed")) == 0
     assert alert_ids(tmp_path / "mixed-alerts.jsonl") == alert_ids(tmp_path / "clean-alerts.jsonl")
     assert "exclusion_entry" in (tmp_path / "mixed-alerts.jsonl").read_text()
-    rows = [json.loads(line) for line in (tmp_path / "mixed-alerts.jsonl.rejections.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line)
+        for line in (tmp_path / "mixed-alerts.jsonl.rejections.jsonl").read_text().splitlines()
+    ]
     assert [(r["line"], r["reason"]) for r in rows] == [(101, "unreadable_json"), (102, "not_object"), (103, "oversized"),
                                                         (404, "future_dated"), (405, "out_of_range")]  # fmt: skip
     assert all(r["source"].endswith("mixed.jsonl") and len(r["raw"]) <= 512 for r in rows)
     assert rows[0]["raw"] == mixed[100][:512] + "\n"
     summary = capsys.readouterr().err.strip().splitlines()[-1]
-    assert summary.startswith(f"read {len(mixed):,} telemetry messages, processed {len(good):,}; rejected 5 input lines")
+    assert summary.startswith(
+        f"read {len(mixed):,} telemetry messages, processed {len(good):,}; rejected 5 input lines"
+    )
     assert "future_dated 1, not_object 1, out_of_range 1, oversized 1, unreadable_json 1" in summary
 
 
@@ -95,5 +102,7 @@ def test_a_truncated_order_line_is_rejected_and_the_other_orders_replayed(tmp_pa
         fh.write('{"ref": "ORD-2", "conditions": {"curf\n')
     assert run(argv) == 0
     assert "exclusion_entry" in (tmp_path / "fleet-alerts.jsonl").read_text()
-    [row] = [json.loads(x) for x in (tmp_path / "fleet-alerts.jsonl.rejections.jsonl").read_text().splitlines()]
+    [row] = [
+        json.loads(x) for x in (tmp_path / "fleet-alerts.jsonl.rejections.jsonl").read_text().splitlines()
+    ]
     assert row["source"].endswith("orders.jsonl") and row["line"] == 2 and row["reason"] == "unreadable_json"

@@ -25,7 +25,11 @@ accuracy = st.floats(0, 600, allow_nan=False)
 def test_gps_lost_runs_over_any_batching_give_what_gps_source_gives_fix_by_fix(fixes, cuts) -> None:
     th = TH["comms"]
     state: dict = {}
-    want = [i for i, (src, speed) in enumerate(fixes) if health.gps_source(state, float(i), src, speed, ("D", i), th)]
+    want = [
+        i
+        for i, (src, speed) in enumerate(fixes)
+        if health.gps_source(state, float(i), src, speed, ("D", i), th)
+    ]
     got, carry_len, carry_moving, lo = [], 0, False, 0
     for size in cuts * len(fixes):
         if lo >= len(fixes):
@@ -39,7 +43,9 @@ def test_gps_lost_runs_over_any_batching_give_what_gps_source_gives_fix_by_fix(f
         runs = health.gps_lost_runs(is_net, moving, first, np.full(len(batch), carry_len),
                                     np.full(len(batch), carry_moving), th["gps_lost_fixes"])  # fmt: skip
         got += (lo + np.flatnonzero(runs.due)).tolist()
-        carry_len, carry_moving = (int(runs.run_len[-1]), bool(runs.was_moving[-1])) if is_net[-1] else (0, bool(moving[-1]))
+        carry_len, carry_moving = (
+            (int(runs.run_len[-1]), bool(runs.was_moving[-1])) if is_net[-1] else (0, bool(moving[-1]))
+        )
         lo += size
     assert got == want
 
@@ -105,11 +111,17 @@ def test_unmonitored_orders_found_over_arrays_are_what_the_rule_finds_for_each(o
         assert bool(due[i]) == (presence.unmonitored(s, now, f, rx if f else None, th) is not None)
 
 
-ZONE = shapely.Polygon([(0, 0), (400, 0), (400, 300), (150, 300), (150, 150), (0, 150)])  # an L: a concave corner
+ZONE = shapely.Polygon(
+    [(0, 0), (400, 0), (400, 300), (150, 300), (150, 150), (0, 150)]
+)  # an L: a concave corner
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(-300, 700), st.floats(-300, 600), st.floats(0, 300)), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.floats(-300, 700), st.floats(-300, 600), st.floats(0, 300)), min_size=1, max_size=40
+    )
+)
 def test_zone_classification_over_pairs_is_classify_one_fix_by_fix(fixes) -> None:
     x, y, acc = (np.array(col, dtype=float) for col in zip(*fixes, strict=True))
     polys = np.array([ZONE] * len(fixes), dtype=object)
@@ -130,7 +142,9 @@ point = st.tuples(st.floats(-3_000, 3_000), st.floats(-3_000, 3_000))
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.booleans(), point), min_size=1, max_size=40), st.floats(0, 2_000))
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.booleans(), point), min_size=1, max_size=40), st.floats(0, 2_000)
+)
 def test_the_proximity_pre_filter_never_rules_out_a_pair_within_the_ring(fixes, ring) -> None:
     """Per order (0-3), the wearer's and the victim's fixes: if any wearer fix and any victim fix are within
     the ring (what `presence.proximity` measures), the pre-filter over their boxes lets the order through."""

@@ -48,7 +48,9 @@ def test_low_battery_predicts_hours_left_from_the_drain_rate() -> None:
 def test_low_battery_is_raised_a_report_early_when_the_drain_says_it_will_cross_before_the_next() -> None:
     st: dict = {}
     assert health.battery(st, 0, 30.0, False, ("D", 1), TH["battery"]) == []
-    assert health.battery(st, 1800, 28.5, False, ("D", 2), TH["battery"]) == []  # 3 %/h: 27 % by the next report
+    assert (
+        health.battery(st, 1800, 28.5, False, ("D", 2), TH["battery"]) == []
+    )  # 3 %/h: 27 % by the next report
     [alert] = health.battery(st, 3 * 3600, 21.0, False, ("D", 3), TH["battery"])  # 19.5 % by the next one
     assert alert["details"]["level_pct"] == 21.0
     assert alert["details"]["predicted_low_at"] == 3 * 3600 + 1200  # 1 % at 3 %/h
@@ -115,7 +117,9 @@ def test_a_check_in_that_reaches_us_after_its_window_is_missed_in_any_batch_size
         return [a["kind"] for b in batches for a in eng.process(b) if a["kind"].startswith("checkin")]
 
     n = Device("NFD-1")
-    late = n.msg("checkin", day.replace(hour=10, minute=5), delay_s=3600.0, result="pass")  # made 10:05, got 11:05
+    late = n.msg(
+        "checkin", day.replace(hour=10, minute=5), delay_s=3600.0, result="pass"
+    )  # made 10:05, got 11:05
     beat = n.msg("heartbeat", day.replace(hour=11, minute=10))
     assert check_ins([[late, beat]]) == ["checkin_missed"]  # one batch holding both
     assert check_ins([[late], [beat]]) == ["checkin_missed"]
@@ -267,7 +271,9 @@ def test_alcohol_limit_orders_use_the_courts_level() -> None:
 @settings(max_examples=120, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 120), st.integers(0, 90)), min_size=1, max_size=40),
        st.booleans())  # fmt: skip
-def test_silences_in_one_batch_match_the_gaps_between_receipts_whatever_the_sequence_order(rows, full_sort) -> None:
+def test_silences_in_one_batch_match_the_gaps_between_receipts_whatever_the_sequence_order(
+    rows, full_sort
+) -> None:
     # (device, receive minute, minutes the data waited on the device): stored data makes receipts out of
     # sequence order, and every gap over the GPS limit (11 min) is one no_comms from the receipt before it.
     # full_sort: as when receipts span more than the packed sort key holds (a lexsort, no keys)
@@ -293,7 +299,11 @@ def test_silences_in_one_batch_match_the_gaps_between_receipts_whatever_the_sequ
     wm = eng.now()
     want = set()
     for d in (0, 1):
-        times = sorted((T0 + timedelta(minutes=m, seconds=i % 7)).timestamp() for i, (dd, m, _) in enumerate(rows) if dd == d)
+        times = sorted(
+            (T0 + timedelta(minutes=m, seconds=i % 7)).timestamp()
+            for i, (dd, m, _) in enumerate(rows)
+            if dd == d
+        )
         last = started
         for t in times:
             if t - last > 660:

@@ -17,7 +17,9 @@ from openem.monitoring.rules import alcohol, curfew
 from .fixtures import T0, activation, order
 
 TH = default_thresholds()["alcohol"]
-reading = st.tuples(st.sampled_from([0.0, 0.004, 0.009, 0.015, 0.03, 0.06, 0.12]), st.sampled_from([0.2, 0.9, 1.0]))
+reading = st.tuples(
+    st.sampled_from([0.0, 0.004, 0.009, 0.015, 0.03, 0.06, 0.12]), st.sampled_from([0.2, 0.9, 1.0])
+)
 
 
 def message(dev: str, seq: int, minute: int, mtype: str, delay_min: int = 0, **payload: object) -> dict:
@@ -27,7 +29,9 @@ def message(dev: str, seq: int, minute: int, mtype: str, delay_min: int = 0, **p
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(reading, min_size=1, max_size=40), st.integers(1, 40), st.sampled_from(["ABSTINENCE", "LIMIT"]))
+@given(
+    st.lists(reading, min_size=1, max_size=40), st.integers(1, 40), st.sampled_from(["ABSTINENCE", "LIMIT"])
+)
 def test_alcohol_readings_give_what_the_rule_gives_one_by_one(readings, per_batch, mode) -> None:
     cond = {"mode": mode, "limit_gdl": 0.05} if mode == "LIMIT" else {"mode": mode}
     eng = Engine()
@@ -40,9 +44,14 @@ def test_alcohol_readings_give_what_the_rule_gives_one_by_one(readings, per_batc
     state, want = alcohol.new_state(), []
     for i, (tac, ir) in enumerate(readings):
         t = (T0 + timedelta(minutes=30 * i)).timestamp()
-        want += [d["kind"] for d in alcohol.step(state, t, tac, ir, ("ALC-1", i), TH, mode, cond.get("limit_gdl"))]
+        want += [
+            d["kind"] for d in alcohol.step(state, t, tac, ir, ("ALC-1", i), TH, mode, cond.get("limit_gdl"))
+        ]
     assert got == want
-    assert sparse_path.alcohol_state(eng, "ALC-1")["prev"] == state["prev"] and sparse_path.alcohol_state(eng, "ALC-1")["ep"] == state["ep"]
+    assert (
+        sparse_path.alcohol_state(eng, "ALC-1")["prev"] == state["prev"]
+        and sparse_path.alcohol_state(eng, "ALC-1")["ep"] == state["ep"]
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -57,7 +66,10 @@ def test_presence_changes_are_kept_in_time_order_whatever_the_batching_and_laten
         eng = Engine()
         eng.apply_order(order(curfew=cf))
         eng.apply_activation(activation("HMU-1", "HMU"))
-        msgs = [message("HMU-1", i, 10 * i, "rf", delay_min=delay * 25, present=p) for i, (p, delay) in enumerate(seq)]
+        msgs = [
+            message("HMU-1", i, 10 * i, "rf", delay_min=delay * 25, present=p)
+            for i, (p, delay) in enumerate(seq)
+        ]
         msgs.sort(key=lambda m: m["receive_time"])
         for i in range(0, len(msgs), batch):
             eng.process(msgs[i : i + batch])

@@ -36,8 +36,10 @@ def square(cx: float, cy: float, half: float) -> shapely.Polygon:
     return shapely.box(cx - half, cy - half, cx + half, cy + half)
 
 
-ZONES = [square(400_000, 300_000, 3_000), shapely.Polygon([(0, 0), (8_000, 0), (8_000, 2_000), (2_000, 2_000),
-                                                             (2_000, 8_000), (0, 8_000)])]  # an L: concave corner
+ZONES = [
+    square(400_000, 300_000, 3_000),
+    shapely.Polygon([(0, 0), (8_000, 0), (8_000, 2_000), (2_000, 2_000), (2_000, 8_000), (0, 8_000)]),
+]  # an L: concave corner
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,7 +52,10 @@ def test_the_shrunk_polygon_shortcut_classifies_exactly_as_the_edge_distance(z, 
     x, y, acc = (np.array(v, dtype=np.float64) for v in zip(*pts, strict=True))
     polys = np.array([poly] * len(x), dtype=object)
     inner = np.array([_inner(poly, 500.0)] * len(x), dtype=object)
-    assert classify_outside(polys, x, y, acc, inner, 500.0).tolist() == classify_outside(polys, x, y, acc).tolist()
+    assert (
+        classify_outside(polys, x, y, acc, inner, 500.0).tolist()
+        == classify_outside(polys, x, y, acc).tolist()
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -77,7 +82,9 @@ def test_projection_round_trip_used_by_the_box_is_the_exact_one() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 1), st.floats(380, 640), st.floats(300, 500)), min_size=1, max_size=80))
+@given(
+    st.lists(st.tuples(st.floats(0, 1), st.floats(380, 640), st.floats(300, 500)), min_size=1, max_size=80)
+)
 def test_fixes_just_inside_the_shrunk_polygon_near_the_edge_are_classified_exactly(pts) -> None:
     # points at 380-640 m from the L's edges (along its inner corner too), with accuracies of 300-500 m
     poly = ZONES[1]
@@ -94,7 +101,10 @@ def test_fixes_just_inside_the_shrunk_polygon_near_the_edge_are_classified_exact
     x, y, acc_a = np.array(xs), np.array(ys), np.array(acc)
     polys = np.array([poly] * len(x), dtype=object)
     inner = np.array([_inner(poly, 500.0)] * len(x), dtype=object)
-    assert classify_outside(polys, x, y, acc_a, inner, 500.0).tolist() == classify_outside(polys, x, y, acc_a).tolist()
+    assert (
+        classify_outside(polys, x, y, acc_a, inner, 500.0).tolist()
+        == classify_outside(polys, x, y, acc_a).tolist()
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -122,7 +132,9 @@ def test_impossible_jumps_match_a_fix_by_fix_check_against_the_last_accepted_fix
             want.append(False)
             base = np.array([t[i], lon[i], lat[i], acc[i]])
             continue
-        jumped = (metres_between(base[1], base[2], lon[i], lat[i]) - acc[i] - base[3]) / max(t[i] - base[0], 1.0) > 70.0
+        jumped = (metres_between(base[1], base[2], lon[i], lat[i]) - acc[i] - base[3]) / max(
+            t[i] - base[0], 1.0
+        ) > 70.0
         want.append(bool(jumped))
         if not jumped:
             base = np.array([t[i], lon[i], lat[i], acc[i]])

@@ -14,7 +14,11 @@ def _licence_alcohol(reviews):
     doc["monitoring"]["cohort"] = "POST_RELEASE"
     start = datetime.fromisoformat(doc["monitoring"]["start"].replace("Z", "+00:00"))
     doc["monitoring"]["end"] = iso(start + timedelta(days=250))
-    doc["conditions"]["alcohol"] = {"mode": "ABSTINENCE", "start": iso(start), "end": iso(start + timedelta(days=200))}
+    doc["conditions"]["alcohol"] = {
+        "mode": "ABSTINENCE",
+        "start": iso(start),
+        "end": iso(start + timedelta(days=200)),
+    }
     if reviews is not None:
         doc["conditions"]["alcohol"]["review_dates"] = [iso(start + timedelta(days=d)) for d in reviews]
     return doc

@@ -47,7 +47,9 @@ def test_an_order_cemo_refuses_is_refused_or_the_difference_is_documented(case: 
         )
         return
     fields = {e.field for e in errors}
-    assert case.expect in fields, f"{case.name} ({case.cemo_rule}): expected an error on {case.expect}, got {errors}"
+    assert case.expect in fields, (
+        f"{case.name} ({case.cemo_rule}): expected an error on {case.expect}, got {errors}"
+    )
 
 
 def test_the_corpus_is_large_enough_to_mean_something() -> None:

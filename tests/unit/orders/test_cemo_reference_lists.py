@@ -77,7 +77,9 @@ def test_the_recorded_cemo_lists_match_the_cemo_repositories() -> None:
     ui = _mirror("OPENEM_CEMO_UI_GIT", lists.UI_REPO)
     api = _mirror("OPENEM_CEMO_API_GIT", lists.API_REPO)
     if ui is None or api is None:
-        pytest.skip("no snapshot of CEMO's repositories on this machine; the recorded lists are compared above")
+        pytest.skip(
+            "no snapshot of CEMO's repositories on this machine; the recorded lists are compared above"
+        )
     fresh = lists.build_manifest(ui, api)
     if fresh["ui"]["commit"] != UI_COMMIT or fresh["api"]["commit"] != API_COMMIT:
         pytest.skip("the CEMO snapshots here are at other commits: regenerate cemo_lists.json to move on")

@@ -66,6 +66,8 @@ def test_bad_geojson_uploads(data, code):
 
 
 def test_a_number_with_thousands_of_digits_is_a_field_error_not_an_exception():
-    body = ('{"type": "Polygon", "coordinates": [[[' + "9" * 5000 + ", 1], [2, 2], [3, 3], [1, 1]]]}").encode()
+    body = (
+        '{"type": "Polygon", "coordinates": [[[' + "9" * 5000 + ", 1], [2, 2], [3, 3], [1, 1]]]}"
+    ).encode()
     geometry, errors = zone_from_geojson(body, CTX)
     assert geometry is None and errors[0].code == "file_wrong_type"

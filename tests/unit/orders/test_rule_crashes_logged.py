@@ -7,7 +7,9 @@ import openem.orders.rules as rules
 from openem.orders.rules import validate_order
 
 
-def test_a_crashing_rule_is_logged_with_its_name_the_order_ref_and_the_traceback(order, now, monkeypatch, caplog):
+def test_a_crashing_rule_is_logged_with_its_name_the_order_ref_and_the_traceback(
+    order, now, monkeypatch, caplog
+):
     def check_broken(doc, ctx):
         raise ZeroDivisionError("division by zero in the broken rule")
 

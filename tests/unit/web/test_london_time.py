@@ -39,4 +39,6 @@ def test_the_stores_naive_datetimes_are_utc_and_anything_else_is_shown_as_it_is(
     assert london_time(None) == "" and london_time(None, "Not yet") == "Not yet"
     assert london_time("not a time") == "not a time"
     assert london_time(date(2026, 3, 29)) == "29 March 2026"
-    assert london_time(datetime(2026, 7, 1, 20, 31, 5, tzinfo=UTC), seconds=True) == "1 July 2026 at 9:31:05pm"
+    assert (
+        london_time(datetime(2026, 7, 1, 20, 31, 5, tzinfo=UTC), seconds=True) == "1 July 2026 at 9:31:05pm"
+    )

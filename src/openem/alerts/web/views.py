@@ -44,16 +44,33 @@ def _visible(uow: UnitOfWork, caller: Caller, rows: list[AlertRow]) -> list[Aler
 
 
 def alert_json(a: AlertRow) -> dict[str, Any]:
-    return {"alert_id": a.alert_id, "kind": a.kind, "label": describe(a.kind).label, "description": describe(a.kind).description,
-            "severity": a.severity, "order_ref": a.order_ref, "person_id": a.person_id, "device_id": a.device_id,
-            "condition_id": a.condition_id, "start": a.start.isoformat(), "end": a.end.isoformat() if a.end else None,
-            "detected_at": a.detected_at.isoformat(), "late_detected": a.late_detected, "status": a.status,
-            "evidence_count": len(a.evidence or [])}
+    return {
+        "alert_id": a.alert_id,
+        "kind": a.kind,
+        "label": describe(a.kind).label,
+        "description": describe(a.kind).description,
+        "severity": a.severity,
+        "order_ref": a.order_ref,
+        "person_id": a.person_id,
+        "device_id": a.device_id,
+        "condition_id": a.condition_id,
+        "start": a.start.isoformat(),
+        "end": a.end.isoformat() if a.end else None,
+        "detected_at": a.detected_at.isoformat(),
+        "late_detected": a.late_detected,
+        "status": a.status,
+        "evidence_count": len(a.evidence or []),
+    }
 
 
 @router.get("/api/alerts", tags=["alerts"])
-def list_alerts(request: Request, limit: int = Query(50, ge=1, le=500), kind: str | None = Query(None, max_length=40),
-                uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("alerts:read"))) -> list[dict[str, Any]]:
+def list_alerts(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    kind: str | None = Query(None, max_length=40),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("alerts:read")),
+) -> list[dict[str, Any]]:
     stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(limit * 4)
     if kind:
         stmt = stmt.where(AlertRow.kind == kind)
@@ -62,7 +79,9 @@ def list_alerts(request: Request, limit: int = Query(50, ge=1, le=500), kind: st
     return [alert_json(r) for r in rows]
 
 
-def record_list_read(request: Request, uow: UnitOfWork, caller: Caller, rows: list[AlertRow], *, page_view: bool) -> None:
+def record_list_read(
+    request: Request, uow: UnitOfWork, caller: Caller, rows: list[AlertRow], *, page_view: bool
+) -> None:
     """Audit a read of the alerts list (decision 0018): a page view or an API client's call always; the page's
     own polling only when it shows this session alerts not yet recorded for it, naming just those."""
     ids = [r.alert_id for r in rows]
@@ -71,39 +90,75 @@ def record_list_read(request: Request, uow: UnitOfWork, caller: Caller, rows: li
     if page_view or ws is None:
         audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=ids)
     elif new:
-        audit.record(uow.session, actor=caller.actor, action="alerts:list:read", records=new,
-                     details={"polled": True, "shown": len(ids)})
+        audit.record(
+            uow.session,
+            actor=caller.actor,
+            action="alerts:list:read",
+            records=new,
+            details={"polled": True, "shown": len(ids)},
+        )
 
 
-def load_alert(request: Request, uow: UnitOfWork, caller: Caller, alert_id: str, purpose: str) -> tuple[AlertRow, list[dict[str, Any]]]:
+def load_alert(
+    request: Request, uow: UnitOfWork, caller: Caller, alert_id: str, purpose: str
+) -> tuple[AlertRow, list[dict[str, Any]]]:
     row = uow.session.get(AlertRow, alert_id[:64])
     if row is None:
         raise NotFound("There is no such alert")
     if not _visible(uow, caller, [row]):  # answered as a missing alert, so that alert ids cannot be probed
-        deny_as_missing(request, caller, "alert outside your cases", "There is no such alert",
-                        records=[row.alert_id, row.order_ref])
+        deny_as_missing(
+            request,
+            caller,
+            "alert outside your cases",
+            "There is no such alert",
+            records=[row.alert_id, row.order_ref],
+        )
     keys = [(d, int(s)) for d, s in (row.evidence or [])][:500]
     points = []
     for m in evidence_messages(uow.session, keys):
         p = m["payload"]
-        points.append({"device_id": m["device_id"], "seq": m["seq"], "type": m["type"], "time": m["device_time"].isoformat(),
-                       "lat": p.get("lat"), "lon": p.get("lon"), "accuracy_m": p.get("accuracy_m"),
-                       "flags": m["flags"], "payload": p})
-    audit.record(uow.session, actor=caller.actor, action=f"alerts:{row.alert_id}:read_evidence",
-                 records=[row.alert_id, row.order_ref, row.person_id], purpose=purpose[:500],
-                 details={"points": len(points)})
+        points.append(
+            {
+                "device_id": m["device_id"],
+                "seq": m["seq"],
+                "type": m["type"],
+                "time": m["device_time"].isoformat(),
+                "lat": p.get("lat"),
+                "lon": p.get("lon"),
+                "accuracy_m": p.get("accuracy_m"),
+                "flags": m["flags"],
+                "payload": p,
+            }
+        )
+    audit.record(
+        uow.session,
+        actor=caller.actor,
+        action=f"alerts:{row.alert_id}:read_evidence",
+        records=[row.alert_id, row.order_ref, row.person_id],
+        purpose=purpose[:500],
+        details={"points": len(points)},
+    )
     return row, points
 
 
 @router.get("/api/alerts/{alert_id}", tags=["alerts"])
-def get_alert(alert_id: str, request: Request, purpose: str = Query("", max_length=500), uow: UnitOfWork = Depends(get_uow, scope="function"),
-              caller: Caller = Depends(require("alerts:read"))) -> dict[str, Any]:
+def get_alert(
+    alert_id: str,
+    request: Request,
+    purpose: str = Query("", max_length=500),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("alerts:read")),
+) -> dict[str, Any]:
     row, points = load_alert(request, uow, caller, alert_id, purpose)
     return {**alert_json(row), "details": row.details, "evidence": points}
 
 
 @router.get("/alerts", include_in_schema=False)
-def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("alerts:read"))) -> Response:
+def alerts_page(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("alerts:read")),
+) -> Response:
     stmt = select(AlertRow).order_by(AlertRow.detected_at.desc(), AlertRow.alert_id).limit(200)
     rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:50]
     record_list_read(request, uow, caller, rows, page_view=True)
@@ -112,16 +167,31 @@ def alerts_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="func
 
 
 @router.get("/alerts/{alert_id}", include_in_schema=False)
-def alert_page(alert_id: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
-               caller: Caller = Depends(require("alerts:read"))) -> Response:
+def alert_page(
+    alert_id: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("alerts:read")),
+) -> Response:
     row, points = load_alert(request, uow, caller, alert_id, "view alert evidence")
     import json
 
     geo = [p for p in points if p["lat"] is not None and p["lon"] is not None]
-    context = map_context(uow.session, row.order_ref)  # the order's addresses and zones, drawn around the evidence
-    return render(request, "alerts/detail.html", {"a": alert_json(row), "details": row.details, "points": points,
-                                                   "geo_json": json.dumps(geo), "context_json": json.dumps(context),
-                                                   "has_context": bool(context["addresses"] or context["zones"])})
+    context = map_context(
+        uow.session, row.order_ref
+    )  # the order's addresses and zones, drawn around the evidence
+    return render(
+        request,
+        "alerts/detail.html",
+        {
+            "a": alert_json(row),
+            "details": row.details,
+            "points": points,
+            "geo_json": json.dumps(geo),
+            "context_json": json.dumps(context),
+            "has_context": bool(context["addresses"] or context["zones"]),
+        },
+    )
 
 
 def home_figures(session: Any, principal: Any) -> list[Figure]:

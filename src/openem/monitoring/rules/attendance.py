@@ -23,7 +23,9 @@ def counts_one(t: float, x: float, y: float, acc: float, appt: Appointment, shar
     """Does one fix count towards attending the appointment?"""
     if not appt["start"] <= t <= appt["end"]:
         return False
-    return bool(math.hypot(x - appt["x"], y - appt["y"]) <= appt["radius_m"] + min(acc, share * appt["radius_m"]))
+    return bool(
+        math.hypot(x - appt["x"], y - appt["y"]) <= appt["radius_m"] + min(acc, share * appt["radius_m"])
+    )
 
 
 def counts(t: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64], acc: NDArray[np.float64],

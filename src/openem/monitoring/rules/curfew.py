@@ -30,7 +30,9 @@ SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
 
 @lru_cache(maxsize=8192)
-def _span(key: tuple[tuple[str | None, str, str], ...], d0: date, d1: date) -> tuple[tuple[float, float], ...]:
+def _span(
+    key: tuple[tuple[str | None, str, str], ...], d0: date, d1: date
+) -> tuple[tuple[float, float], ...]:
     """Windows of a timetable whose start falls on the local days d0..d1, sorted, not clipped. Shared by
     every order with that timetable (most share a handful)."""
     wins: set[tuple[float, float]] = set()
@@ -68,7 +70,9 @@ def _windows(curfew: dict[str, Any], d0: date, d1: date) -> list[tuple[float, fl
     if release and d0 <= first_day <= d1:
         here = curfew.get("release_place", 0)
         wins = [w for w in wins if local_day(w[0]) != first_day]
-        wins = sorted({*wins, *((s, e, here) for s, e in windows_for_slots_cached(slots_key([release]), first_day))})
+        wins = sorted(
+            {*wins, *((s, e, here) for s, e in windows_for_slots_cached(slots_key([release]), first_day))}
+        )
     if wins and (wins[0][0] < c_start or max(w[1] for w in wins) > c_end):
         wins = [(max(s, c_start), min(e, c_end), p) for s, e, p in wins]
         wins = sorted({w for w in wins if w[0] < w[1]})

@@ -103,7 +103,9 @@ def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, ac
     return []
 
 
-def boxes_within(w: NDArray[np.float64], v: NDArray[np.float64], ring: NDArray[np.float64]) -> NDArray[np.bool_]:
+def boxes_within(
+    w: NDArray[np.float64], v: NDArray[np.float64], ring: NDArray[np.float64]
+) -> NDArray[np.bool_]:
     """Per pair: could a point of the wearer's box `w` and one of the victim's box `v` ([min x, min y, max x,
     max y] rows, a column per pair) be within `ring` metres? The gap between the boxes is never more than the
     distance between any two of their points, so a pair it rules out cannot trouble `proximity`."""
@@ -114,7 +116,9 @@ def boxes_within(w: NDArray[np.float64], v: NDArray[np.float64], ring: NDArray[n
     return result
 
 
-def group_bounds(j: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+def group_bounds(
+    j: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
     """Bounding box [min x, min y, max x, max y] of the points of each group 0..k-1 (inf where empty)."""
     b = np.array([np.full(k, np.inf), np.full(k, np.inf), np.full(k, -np.inf), np.full(k, -np.inf)])
     if not len(j):

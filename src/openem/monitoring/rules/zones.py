@@ -100,7 +100,9 @@ def step(state: dict[str, Any], t: float, cls: int, msg: tuple[str, int], confir
     return out
 
 
-def rejudge(hist: list[list[Any]], entry: list[Any], th: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def rejudge(
+    hist: list[list[Any]], entry: list[Any], th: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Insert a late fix `[t, cls, device_id, seq]` in event time into a zone's history and run the machine
     again from the start of the episode it falls in (after the last fix outside before it): the state after
     the newest fix, and the alerts found (those raised before keep their ids)."""

@@ -30,19 +30,39 @@ def check_party_answers(doc: Any, ctx: Context) -> list[ValidationError]:
     # local probation region for every wearer (docs/order-validation.md, deliberate differences).
     region = text(ip, "youth_justice_region")
     if region is not None and region not in reference.codes("youth_justice_service_regions"):
-        out.append(_err("unknown_code", f"{base}.youth_justice_region",
-                        "Select a youth justice service region from the list"))
+        out.append(
+            _err(
+                "unknown_code",
+                f"{base}.youth_justice_region",
+                "Select a youth justice service region from the list",
+            )
+        )
     phone = text(ip, "responsible_officer_phone")
     if phone is not None and len(phone) <= 30 and not phone_ok(phone):
-        out.append(_err("phone_format", f"{base}.responsible_officer_phone",
-                        "Enter a phone number, like 07700 900 982 or +44 7700 900 982"))
+        out.append(
+            _err(
+                "phone_format",
+                f"{base}.responsible_officer_phone",
+                "Enter a phone number, like 07700 900 982 or +44 7700 900 982",
+            )
+        )
     email = text(ip, "notifying_team_email")
     if email is not None and TEAM_EMAIL_MAX < len(email) <= 254:
-        out.append(_err("too_long", f"{base}.notifying_team_email",
-                        f"Your team's email address must be {TEAM_EMAIL_MAX} characters or fewer"))
+        out.append(
+            _err(
+                "too_long",
+                f"{base}.notifying_team_email",
+                f"Your team's email address must be {TEAM_EMAIL_MAX} characters or fewer",
+            )
+        )
     if flag(section(doc, "device_wearer"), "no_fixed_abode") is None:
-        out.append(_err("required", "device_wearer.no_fixed_abode",
-                        "Select whether the device wearer has a fixed address"))
+        out.append(
+            _err(
+                "required",
+                "device_wearer.no_fixed_abode",
+                "Select whether the device wearer has a fixed address",
+            )
+        )
     return out
 
 
@@ -51,14 +71,23 @@ def check_condition_answers(doc: Any, ctx: Context) -> list[ValidationError]:
     cond = section(doc, "conditions")
     curfew = cond.get("curfew")
     if isinstance(curfew, dict) and not isinstance(curfew.get("release_day"), dict):
-        out.append(_err("required", "conditions.curfew.release_day",
-                        "Enter the curfew hours on the day of release"))
-    if isinstance(curfew, dict) and text(curfew, "release_date") is not None and day(curfew, "release_date") is None:
-        out.append(_err("invalid_date", "conditions.curfew.release_date", "The release date must be a real date"))
+        out.append(
+            _err("required", "conditions.curfew.release_day", "Enter the curfew hours on the day of release")
+        )
+    if (
+        isinstance(curfew, dict)
+        and text(curfew, "release_date") is not None
+        and day(curfew, "release_date") is None
+    ):
+        out.append(
+            _err("invalid_date", "conditions.curfew.release_date", "The release date must be a real date")
+        )
     for kind in ("exclusion_zones", "inclusion_zones"):
         for i, zone in items(cond, kind):
             if text(zone, "name") is None:
-                out.append(_err("required", f"{path('conditions', kind, i)}.name", "Enter the name of the zone"))
+                out.append(
+                    _err("required", f"{path('conditions', kind, i)}.name", "Enter the name of the zone")
+                )
     alcohol = cond.get("alcohol")
     if isinstance(alcohol, dict) and text(alcohol, "mode") is None:
         out.append(_err("required", "conditions.alcohol.mode", "Select the type of alcohol monitoring"))
@@ -84,8 +113,13 @@ def check_request_answers(doc: Any, ctx: Context) -> list[ValidationError]:
         and appointment <= ctx.now
         and (started is None or started > ctx.now)
     ):
-        out.append(_err("appointment_in_past", "installation.appointment",
-                        "The installation appointment must be in the future"))
+        out.append(
+            _err(
+                "appointment_in_past",
+                "installation.appointment",
+                "The installation appointment must be in the future",
+            )
+        )
     variation = section(doc, "variation")
     # openem's own variations are dated when accepted (lifecycle); details given, as CEMO sends them, must
     # include the date

@@ -35,8 +35,12 @@ def rule_failed(rule_name: str, doc: Any) -> ValidationError:
     """A rule raised: a bug in the rule, not in the order. Log it with the traceback for whoever fixes the
     rule (call from the `except` block), and tell the user plainly that the order could not be checked."""
     ref = doc.get("ref") if isinstance(doc, dict) else None
-    log.exception("order validation rule %s raised on order %s", rule_name, ref,
-                  extra={"rule": rule_name, "order_ref": ref})
+    log.exception(
+        "order validation rule %s raised on order %s",
+        rule_name,
+        ref,
+        extra={"rule": rule_name, "order_ref": ref},
+    )
     return ValidationError("rule_failed", "", f"We could not check this order ({rule_name}). Contact support")
 
 

@@ -202,22 +202,37 @@ def _review_gaps(alcohol: Any, start: datetime, end: datetime, every: int | None
     raw = alcohol.get("review_dates") if isinstance(alcohol, dict) else None
     field = "conditions.alcohol.review_dates"
     if not raw:
-        return [ValidationError("reviews_missing", field,
-                                f"Enter review dates: alcohol monitoring on licence must be reviewed every {every} months")]
+        return [
+            ValidationError(
+                "reviews_missing",
+                field,
+                f"Enter review dates: alcohol monitoring on licence must be reviewed every {every} months",
+            )
+        ]
     reviews = []
     for i, value in enumerate(raw if isinstance(raw, list) else []):
         at = instant({"v": value}, "v")
         if at is None:
             return [ValidationError("invalid_date", f"{field}[{i}]", "Enter a real review date")]
         if not start <= at <= end:
-            return [ValidationError("review_outside_dates", f"{field}[{i}]",
-                                    "Each review date must be between the start and end of alcohol monitoring")]
+            return [
+                ValidationError(
+                    "review_outside_dates",
+                    f"{field}[{i}]",
+                    "Each review date must be between the start and end of alcohol monitoring",
+                )
+            ]
         reviews.append(at)
     points = [start, *sorted(reviews), end]
     for a, b in zip(points, points[1:], strict=False):
         if _too_long(a, b, every):
-            return [ValidationError("reviews_too_far_apart", field,
-                                    f"Alcohol monitoring on licence must be reviewed at least every {every} months")]
+            return [
+                ValidationError(
+                    "reviews_too_far_apart",
+                    field,
+                    f"Alcohol monitoring on licence must be reviewed at least every {every} months",
+                )
+            ]
     return []
 
 
@@ -260,7 +275,9 @@ def check_durations(doc: Any, ctx: Context) -> list[ValidationError]:
                     f"Alcohol monitoring on licence must last {months} months or less",
                 )
             )
-        out += _review_gaps(alcohol, a_start, a_end, policy.get("alcohol_review_every_months", {}).get(cohort or ""))
+        out += _review_gaps(
+            alcohol, a_start, a_end, policy.get("alcohol_review_every_months", {}).get(cohort or "")
+        )
         max_days = policy["alcohol_max_months"]["COURT_SENTENCE_DAYS"]
         if cohort == "COURT_SENTENCE" and (a_end - a_start) > timedelta(days=max_days):
             out.append(

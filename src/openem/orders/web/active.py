@@ -33,10 +33,14 @@ def in_force_context(order: OrderContext) -> dict[str, Any]:
     p = order.caller.principal
     assert p is not None
     session = order.uow.session
-    devices = [
-        {**r._mapping, "kind_label": DEVICE_KINDS.get(r.device_kind, r.device_kind)}
-        for r in activations_of_order(session, order.ref)
-    ] if p.has("devices:read") else []
+    devices = (
+        [
+            {**r._mapping, "kind_label": DEVICE_KINDS.get(r.device_kind, r.device_kind)}
+            for r in activations_of_order(session, order.ref)
+        ]
+        if p.has("devices:read")
+        else []
+    )
     alerts = alerts_for_order(session, order.ref) if p.has("alerts:read") else []
     return {
         "in_force": True,
@@ -49,12 +53,18 @@ def in_force_context(order: OrderContext) -> dict[str, Any]:
     }
 
 
-def end_page(order: OrderContext, errors: list[tuple[str, str]], reason: str = "", status: int = 200) -> Response:
+def end_page(
+    order: OrderContext, errors: list[tuple[str, str]], reason: str = "", status: int = 200
+) -> Response:
     return render(
         order.request,
         "orders/end.html",
-        {"title": ("Error: " if errors else "") + f"End order {order.ref}", "record": order.record,
-         "errors": errors, "reason": reason},
+        {
+            "title": ("Error: " if errors else "") + f"End order {order.ref}",
+            "record": order.record,
+            "errors": errors,
+            "reason": reason,
+        },
         status=status,
     )
 

@@ -46,18 +46,34 @@ def if_match(request: Request) -> int | None:
 def record_json(record: OrderRecord, row_version: int | None = None) -> dict[str, Any]:
     latest = record.latest
     return {
-        "ref": record.ref, "row_version": row_version, "person_id": record.person_id, "status": latest.status.value,
-        "version": latest.version, "request_type": latest.request_type.value, "document": latest.document,
+        "ref": record.ref,
+        "row_version": row_version,
+        "person_id": record.person_id,
+        "status": latest.status.value,
+        "version": latest.version,
+        "request_type": latest.request_type.value,
+        "document": latest.document,
         "rejection_reasons": list(latest.rejection_reasons),
-        "versions": [{"version": v.version, "status": v.status.value, "request_type": v.request_type.value,
-                      "created_by": v.created_by, "created_at": v.created_at, "submitted_at": v.submitted_at,
-                      "decided_at": v.decided_at} for v in record.versions],
+        "versions": [
+            {
+                "version": v.version,
+                "status": v.status.value,
+                "request_type": v.request_type.value,
+                "created_by": v.created_by,
+                "created_at": v.created_at,
+                "submitted_at": v.submitted_at,
+                "decided_at": v.decided_at,
+            }
+            for v in record.versions
+        ],
     }
 
 
 def invalid_response(exc: OrderInvalid) -> JSONResponse:
-    return JSONResponse({"error": exc.code, "message": exc.message,
-                         "errors": [e.to_dict() for e in exc.errors]}, status_code=422)
+    return JSONResponse(
+        {"error": exc.code, "message": exc.message, "errors": [e.to_dict() for e in exc.errors]},
+        status_code=422,
+    )
 
 
 @router.get("/api/schema/order", summary="JSON Schema of an order document")
@@ -66,8 +82,11 @@ def schema() -> dict[str, Any]:
 
 
 @router.post("/api/orders", status_code=201, dependencies=WRITE)
-def create(document: dict[str, Any] = Body(default_factory=dict), uow: UnitOfWork = Depends(get_uow, scope="function"),
-           caller: Caller = Depends(require("orders:create"))) -> Any:
+def create(
+    document: dict[str, Any] = Body(default_factory=dict),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("orders:create")),
+) -> Any:
     try:
         result = order_service(uow).create_draft(caller.actor, document)
     except OrderInvalid as exc:
@@ -84,9 +103,14 @@ class OrderListItem(BaseModel):
 
 
 @router.get("/api/orders", response_model=list[OrderListItem])
-def list_orders(request: Request, status: str | None = Query(None, max_length=20),
-                q: str | None = Query(None, max_length=100), limit: int = Query(100, ge=1, le=1000),
-                uow: UnitOfWork = Depends(get_uow, scope="function"), caller: Caller = Depends(require("orders:read"))) -> list[OrderListItem]:
+def list_orders(
+    request: Request,
+    status: str | None = Query(None, max_length=20),
+    q: str | None = Query(None, max_length=100),
+    limit: int = Query(100, ge=1, le=1000),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("orders:read")),
+) -> list[OrderListItem]:
     assert caller.principal is not None
     stmt = select(OrderRow).order_by(OrderRow.updated_at.desc()).limit(5000)
     if status:
@@ -96,12 +120,24 @@ def list_orders(request: Request, status: str | None = Query(None, max_length=20
         if q and q.lower() not in (row.wearer_name.lower() + " " + row.ref.lower()):
             continue
         if can_view_case(caller.principal, case_scope(row)).allowed:
-            items.append(OrderListItem(ref=row.ref, status=row.status, wearer_name=row.wearer_name, cohort=row.cohort,
-                                       updated_at=row.updated_at.isoformat()))
+            items.append(
+                OrderListItem(
+                    ref=row.ref,
+                    status=row.status,
+                    wearer_name=row.wearer_name,
+                    cohort=row.cohort,
+                    updated_at=row.updated_at.isoformat(),
+                )
+            )
         if len(items) >= limit:
             break
-    audit.record(uow.session, actor=caller.actor, action="orders:list:read", records=[i.ref for i in items][:200],
-                 details={"status": status, "q": (q or "")[:100]})
+    audit.record(
+        uow.session,
+        actor=caller.actor,
+        action="orders:list:read",
+        records=[i.ref for i in items][:200],
+        details={"status": status, "q": (q or "")[:100]},
+    )
     return items
 
 
@@ -111,7 +147,9 @@ REVIEW = order_route("orders:review")
 
 
 @router.get("/api/orders/{ref}")
-def get_order(order: OrderContext = Depends(order_route("orders:read", asked_purpose=True))) -> dict[str, Any]:
+def get_order(
+    order: OrderContext = Depends(order_route("orders:read", asked_purpose=True)),
+) -> dict[str, Any]:
     return record_json(order.record, order.repo.row_version(order.ref))
 
 
@@ -145,9 +183,10 @@ def submit(body: SubmitBody = Body(default_factory=SubmitBody), order: OrderCont
     except OrderInvalid as exc:
         return invalid_response(exc)
     except PossibleDuplicates as exc:
-        return JSONResponse({"error": exc.code, "message": exc.message,
-                             "duplicates": [d.to_dict() for d in exc.duplicates]},
-                            status_code=409)
+        return JSONResponse(
+            {"error": exc.code, "message": exc.message, "duplicates": [d.to_dict() for d in exc.duplicates]},
+            status_code=409,
+        )
     return record_json(order.record)
 
 

@@ -27,8 +27,13 @@ READ = order_route("orders:read")
 DOWNLOAD = order_route("orders:read", "download a document")
 CREATE = order_route("orders:create")
 MEDIA = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
-LABELS = {"LICENCE": "Licence", "COURT_ORDER": "Court order", "GRANT_OF_BAIL": "Grant of bail",
-          "PHOTO_ID": "Photo identification", "ZONE_MAP": "Zone map"}
+LABELS = {
+    "LICENCE": "Licence",
+    "COURT_ORDER": "Court order",
+    "GRANT_OF_BAIL": "Grant of bail",
+    "PHOTO_ID": "Photo identification",
+    "ZONE_MAP": "Zone map",
+}
 
 
 def _safe_name(name: str) -> str:
@@ -37,11 +42,22 @@ def _safe_name(name: str) -> str:
 
 
 def _listing(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
-    rows = uow.session.execute(select(OrderDocumentRow).where(OrderDocumentRow.ref == ref)
-                               .order_by(OrderDocumentRow.uploaded_at)).scalars()
-    return [{"id": r.id, "document_type": r.document_type, "label": LABELS.get(r.document_type, r.document_type),
-             "filename": r.filename, "kind": r.kind, "size_bytes": r.size_bytes, "sha256": r.sha256,
-             "uploaded_at": r.uploaded_at.isoformat()} for r in rows]
+    rows = uow.session.execute(
+        select(OrderDocumentRow).where(OrderDocumentRow.ref == ref).order_by(OrderDocumentRow.uploaded_at)
+    ).scalars()
+    return [
+        {
+            "id": r.id,
+            "document_type": r.document_type,
+            "label": LABELS.get(r.document_type, r.document_type),
+            "filename": r.filename,
+            "kind": r.kind,
+            "size_bytes": r.size_bytes,
+            "sha256": r.sha256,
+            "uploaded_at": r.uploaded_at.isoformat(),
+        }
+        for r in rows
+    ]
 
 
 def _upload(order: OrderContext, form: Any) -> list[tuple[str, str]]:
@@ -53,23 +69,44 @@ def _upload(order: OrderContext, form: Any) -> list[tuple[str, str]]:
     errors = check_document(document_type, data, field="file")
     if errors:
         return [("file" if e.field == "file" else "document_type", e.message) for e in errors]
-    row = OrderDocumentRow(id=new_id("DOC"), ref=order.ref, document_type=document_type,
-                           filename=_safe_name(str(getattr(upload, "filename", "") or "")), kind=sniff(data) or "",
-                           size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
-                           uploaded_by=order.actor, uploaded_at=utcnow())
+    row = OrderDocumentRow(
+        id=new_id("DOC"),
+        ref=order.ref,
+        document_type=document_type,
+        filename=_safe_name(str(getattr(upload, "filename", "") or "")),
+        kind=sniff(data) or "",
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by=order.actor,
+        uploaded_at=utcnow(),
+    )
     order.uow.session.add(row)
     order.uow.session.flush()
-    audit.record(order.uow.session, actor=order.actor, action=f"orders:{order.ref}:upload_document",
-                 records=[order.ref, row.id], details={"type": document_type, "bytes": len(data), "sha256": row.sha256})
+    audit.record(
+        order.uow.session,
+        actor=order.actor,
+        action=f"orders:{order.ref}:upload_document",
+        records=[order.ref, row.id],
+        details={"type": document_type, "bytes": len(data), "sha256": row.sha256},
+    )
     return []
 
 
-@router.post("/api/orders/{ref}/documents", tags=["orders"], dependencies=[Depends(csrf_protect)], status_code=201)
+@router.post(
+    "/api/orders/{ref}/documents", tags=["orders"], dependencies=[Depends(csrf_protect)], status_code=201
+)
 def api_upload(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Any:
     errors = _upload(order, form)
     if errors:
-        return JSONResponse({"error": "invalid", "message": errors[0][1],
-                             "errors": [{"field": f, "message": m} for f, m in errors]}, status_code=422)
+        return JSONResponse(
+            {
+                "error": "invalid",
+                "message": errors[0][1],
+                "errors": [{"field": f, "message": m} for f, m in errors],
+            },
+            status_code=422,
+        )
     return JSONResponse(_listing(order.uow, order.ref), status_code=201)
 
 
@@ -83,25 +120,44 @@ def download(doc_id: str, order: OrderContext = Depends(DOWNLOAD)) -> Response:
     row = order.uow.session.get(OrderDocumentRow, doc_id[:40])
     if row is None or row.ref != order.ref:
         raise NotFound("There is no such document on this order")
-    audit.record(order.uow.session, actor=order.actor, action=f"orders:{order.ref}:read_document",
-                 records=[order.ref, row.id])
-    return Response(row.data, media_type=MEDIA.get(row.kind, "application/octet-stream"),
-                    headers={"Content-Disposition": f'attachment; filename="{row.filename}"',
-                             "X-Content-Type-Options": "nosniff"})
+    audit.record(
+        order.uow.session,
+        actor=order.actor,
+        action=f"orders:{order.ref}:read_document",
+        records=[order.ref, row.id],
+    )
+    return Response(
+        row.data,
+        media_type=MEDIA.get(row.kind, "application/octet-stream"),
+        headers={
+            "Content-Disposition": f'attachment; filename="{row.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/orders/{ref}/documents", include_in_schema=False)
 def page(order: OrderContext = Depends(READ)) -> Response:
-    return render(order.request, "orders/documents.html", {"record": order.record,
-                                                           "documents": _listing(order.uow, order.ref),
-                                                           "types": LABELS, "errors": []})
+    return render(
+        order.request,
+        "orders/documents.html",
+        {"record": order.record, "documents": _listing(order.uow, order.ref), "types": LABELS, "errors": []},
+    )
 
 
 @router.post("/orders/{ref}/documents", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def page_upload(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
     errors = _upload(order, form)
     if errors:
-        return render(order.request, "orders/documents.html", {"record": order.record,
-                                                               "documents": _listing(order.uow, order.ref),
-                                                               "types": LABELS, "errors": errors}, status=422)
+        return render(
+            order.request,
+            "orders/documents.html",
+            {
+                "record": order.record,
+                "documents": _listing(order.uow, order.ref),
+                "types": LABELS,
+                "errors": errors,
+            },
+            status=422,
+        )
     return order.redirect("/documents?uploaded=1")

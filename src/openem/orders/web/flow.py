@@ -80,7 +80,11 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     index = int(f.path.split("]")[0].split("[")[1])
                     if index >= count:
                         continue  # the blank item offered for adding one
-                    kind = str(get_path(doc, f"addresses[{index}].type") or "") if page.slug == "addresses" else ""
+                    kind = (
+                        str(get_path(doc, f"addresses[{index}].type") or "")
+                        if page.slug == "addresses"
+                        else ""
+                    )
                     name = (
                         ADDRESS_LABELS.get(kind, "Address")
                         if kind
@@ -199,13 +203,17 @@ def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
     except OrderInvalid as exc:
         return check_page(order.request, order.record, error_links(order.ref, exc.errors), status_code=422)
     except PossibleDuplicates as exc:
-        return check_page(order.request, order.record, [("duplicates", exc.message)], exc.duplicates, status_code=409)
+        return check_page(
+            order.request, order.record, [("duplicates", exc.message)], exc.duplicates, status_code=409
+        )
     return order.redirect("/confirmation")
 
 
 @router.get("/orders/{ref}/confirmation")
 def confirmation(order: OrderContext = Depends(READ)) -> Response:
-    return render(order.request, "orders/confirmation.html", {"title": "Order submitted", "record": order.record})
+    return render(
+        order.request, "orders/confirmation.html", {"title": "Order submitted", "record": order.record}
+    )
 
 
 def receipt_ctx(record: OrderRecord) -> dict[str, Any]:
@@ -234,12 +242,17 @@ def pdf_available() -> bool:
 @router.get("/orders/{ref}/receipt.pdf")
 def receipt_pdf(order: OrderContext = Depends(RECEIPT)) -> Response:
     if not pdf_available():  # a broken install must say so, never answer a PDF link with a web page
-        return Response("PDF output is unavailable: WeasyPrint (a dependency of openem) cannot be imported on "
-                        "this server. Reinstall openem's dependencies; the receipt page still shows the order.",
-                        status_code=503, media_type="text/plain")
+        return Response(
+            "PDF output is unavailable: WeasyPrint (a dependency of openem) cannot be imported on "
+            "this server. Reinstall openem's dependencies; the receipt page still shows the order.",
+            status_code=503,
+            media_type="text/plain",
+        )
     import weasyprint
 
-    html = order.request.app.state.templates.get_template("orders/receipt_pdf.html").render(receipt_ctx(order.record))
+    html = order.request.app.state.templates.get_template("orders/receipt_pdf.html").render(
+        receipt_ctx(order.record)
+    )
     pdf = weasyprint.HTML(string=html).write_pdf()
     return Response(
         pdf,

@@ -288,5 +288,9 @@ def zone_when(zone: dict[str, Any]) -> str:
         parts.append(f"Until {london_time(end)}")
     slots = [s for s in zone.get("schedule") or [] if isinstance(s, dict)]
     if slots:
-        parts.append(", ".join(f"{str(s.get('day', '')).capitalize()} {s.get('start', '')}–{s.get('end', '')}" for s in slots))
+        parts.append(
+            ", ".join(
+                f"{str(s.get('day', '')).capitalize()} {s.get('start', '')}–{s.get('end', '')}" for s in slots
+            )
+        )
     return "; ".join(parts) or "All the time"

@@ -76,7 +76,9 @@ def is_fresh_draft(row: OrderRow) -> bool:
     return row.status == "DRAFT" and not row.current_status
 
 
-def visible_orders(session: Session, principal: Principal, needle: str = "", mine: bool = False) -> list[OrderRow]:
+def visible_orders(
+    session: Session, principal: Principal, needle: str = "", mine: bool = False
+) -> list[OrderRow]:
     stmt = select(OrderRow).order_by(OrderRow.updated_at.desc(), OrderRow.ref).limit(MAX_ROWS)
     if mine:
         stmt = stmt.where(OrderRow.created_by == principal.user_id)
@@ -93,7 +95,9 @@ def visible_orders(session: Session, principal: Principal, needle: str = "", min
     return rows
 
 
-def order_list(session: Session, principal: Principal, tab: str, needle: str, mine: bool, page: int) -> OrderList:
+def order_list(
+    session: Session, principal: Principal, tab: str, needle: str, mine: bool, page: int
+) -> OrderList:
     rows = visible_orders(session, principal, needle, mine)
     counts = {key: sum(1 for r in rows if holds(r)) for key, (_, holds) in TABS.items()}
     chosen = [r for r in rows if TABS[tab][1](r)]
@@ -122,22 +126,36 @@ def home_figures(session: Session, principal: Principal) -> list[Figure]:
             session.execute(select(OrderRow.status, func.count()).group_by(OrderRow.status)).tuples().all()
         )
         in_force: dict[str, int] = dict(
-            session.execute(
-                select(OrderRow.current_status, func.count()).group_by(OrderRow.current_status)
-            ).tuples().all()
+            session.execute(select(OrderRow.current_status, func.count()).group_by(OrderRow.current_status))
+            .tuples()
+            .all()
         )
         out += [
-            Figure(by_status.get("SUBMITTED", 0), "orders awaiting review", "/orders?tab=submitted",
-                   "order awaiting review"),
+            Figure(
+                by_status.get("SUBMITTED", 0),
+                "orders awaiting review",
+                "/orders?tab=submitted",
+                "order awaiting review",
+            ),
             Figure(in_force.get("ACTIVE", 0), "active orders", "/orders?tab=active", "active order"),
-            Figure(in_force.get("ACCEPTED", 0), "orders accepted, not yet fitted", "/orders?tab=accepted",
-                   "order accepted, not yet fitted"),
+            Figure(
+                in_force.get("ACCEPTED", 0),
+                "orders accepted, not yet fitted",
+                "/orders?tab=accepted",
+                "order accepted, not yet fitted",
+            ),
         ]
     if principal.has("orders:create"):
         drafts = session.execute(
             select(func.count()).where(
-                OrderRow.created_by == principal.user_id, OrderRow.status == "DRAFT", OrderRow.current_status == ""
+                OrderRow.created_by == principal.user_id,
+                OrderRow.status == "DRAFT",
+                OrderRow.current_status == "",
             )
         ).scalar_one()
-        out.append(Figure(int(drafts), "draft orders of yours", "/orders?tab=draft&mine=true", "draft order of yours"))
+        out.append(
+            Figure(
+                int(drafts), "draft orders of yours", "/orders?tab=draft&mine=true", "draft order of yours"
+            )
+        )
     return out

@@ -264,7 +264,9 @@ def curfew_action(doc: dict[str, Any], action: str) -> None:
 
 
 @router.post("/orders/{ref}/{slug}", dependencies=WRITE)
-def section_save(slug: str, order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
+def section_save(
+    slug: str, order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
+) -> Response:
     page = page_or_404(slug)
     redirect = order.editable()
     if redirect:
@@ -307,7 +309,9 @@ def section_save(slug: str, order: OrderContext = Depends(CREATE), form: Any = D
     elsewhere = [
         e
         for e in after
-        if e.code != "required" and page_for(e.field) not in (page, None) and (e.field, e.message) not in before
+        if e.code != "required"
+        and page_for(e.field) not in (page, None)
+        and (e.field, e.message) not in before
     ]
     if problems or elsewhere:
         record = order.reload()

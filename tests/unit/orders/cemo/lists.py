@@ -18,7 +18,9 @@ MANIFEST = Path(__file__).with_name("cemo_lists.json")
 UI_REPO = "ministryofjustice/hmpps-electronic-monitoring-create-an-order"
 API_REPO = "ministryofjustice/hmpps-electronic-monitoring-create-an-order-api"
 UI_REF = "server/i18n/en/reference/"
-API_ENUMS = "src/main/kotlin/uk/gov/justice/digital/hmpps/hmppselectronicmonitoringcreateanorderapi/models/enums/"
+API_ENUMS = (
+    "src/main/kotlin/uk/gov/justice/digital/hmpps/hmppselectronicmonitoringcreateanorderapi/models/enums/"
+)
 
 # openem list -> CEMO sources ("ui:" a UI reference file, "api:" an API enum). An openem list must hold the
 # union: CEMO accepts a code of any data-dictionary version it still serves.
