@@ -66,6 +66,7 @@ def test_an_order_is_entered_in_the_browser_and_accepted(page, server):
     page.locator("[id='device_wearer.sex']").check()
     page.locator("[id='device_wearer.gender']").check()
     page.locator("[name='device_wearer.interpreter_required'][value='no']").check()
+    page.locator("[name='device_wearer.no_fixed_abode'][value='no']").check()
     click_and_wait(page, page.get_by_role("button", name="Save and continue"))
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
