@@ -72,6 +72,17 @@ def principal_for(session: Session, user: UserRow) -> Principal:
     )
 
 
+def check_roles(roles: list[str]) -> None:
+    """At least one role, each a role openem knows."""
+    if not roles:
+        raise Invalid("Select at least one role", field="roles")
+    for r in roles:
+        try:
+            Role(r)
+        except ValueError:
+            raise Invalid(f"Unknown role: {r}", field="roles") from None
+
+
 def create_user(
     session: Session,
     *,
@@ -90,13 +101,7 @@ def create_user(
         raise Invalid("Enter a username of letters, numbers, dots, hyphens or underscores", field="username")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(f"Password must be {MIN_PASSWORD_LENGTH} characters or more", field="password")
-    if not roles:
-        raise Invalid("Select at least one role", field="roles")
-    for r in roles:
-        try:
-            Role(r)
-        except ValueError:
-            raise Invalid(f"Unknown role: {r}", field="roles") from None
+    check_roles(roles)
     if session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none():
         raise Conflict(f"A user called {username} already exists", field="username")
     user = UserRow(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from openem.auth import audit
 from openem.auth.roles import RESTRICTED, Role
-from openem.auth.service import assign_case, hash_password
+from openem.auth.service import assign_case, check_roles, hash_password
 from openem.auth.tables import CaseloadRow, UserRow, WebSessionRow
 from openem.core.errors import Conflict, Invalid, NotFound
 
@@ -41,16 +41,6 @@ def get_user(session: Session, user_id: str) -> UserRow:
     if user is None:
         raise NotFound("There is no such user")
     return user
-
-
-def check_roles(roles: list[str]) -> None:
-    if not roles:
-        raise Invalid("Select at least one role", field="roles")
-    for r in roles:
-        try:
-            Role(r)
-        except ValueError:
-            raise Invalid(f"Unknown role: {r}", field="roles") from None
 
 
 def _check_version(user: UserRow, expected_version: int | None) -> None:

@@ -1,5 +1,5 @@
 """The index the hot path reads: activations by (device, start) for the event-time lookup, and per order the
-zones (CSR lists, bounding boxes), curfew home point, appointment span and proximity links, as numpy arrays
+zones (CSR lists, bounding boxes), appointment span and proximity links, as numpy arrays
 keyed by the registry's stable codes. Rebuilt whenever an order or activation changes.
 """
 
@@ -97,8 +97,6 @@ class Index:
     )  # per inclusion zone: the polygon shrunk by more than the largest accuracy considered
     in_ptr: np.ndarray
     in_flat: np.ndarray
-    home: np.ndarray  # per order: home x, y for GPS curfew (NaN = RF or no curfew)
-    gps_home: np.ndarray  # per order: has a GPS curfew (home is known)
     has_in: np.ndarray  # per order: has an inclusion zone
     has_att: np.ndarray
     att_lo: np.ndarray  # per order: earliest appointment start / latest end (a cheap time filter)
@@ -114,11 +112,8 @@ class Index:
     def build(cls, orders: dict[str, OrderSpec], acts: list[Activation], defaults: dict[str, Any], reg: Registry
               ) -> Index:  # fmt: skip
         """The index of the engine's orders and activations (codes from the registry, which it may extend)."""
-        rf_orders = {a.order_ref for a in acts if a.device_kind in ("HMU", "RF_TAG")}
         act = _activation_arrays(orders, acts, defaults, reg)
-        per_order = _order_arrays(
-            orders, reg.order_refs, rf_orders, float(defaults["zones"]["max_accuracy_m"])
-        )
+        per_order = _order_arrays(orders, reg.order_refs, float(defaults["zones"]["max_accuracy_m"]))
         victim_of = per_order.pop("victim_of")
         for a in acts:
             if a.role == "VICTIM":
@@ -164,10 +159,8 @@ def _activation_arrays(orders: dict[str, OrderSpec], acts: list[Activation], def
     }  # fmt: skip
 
 
-def _order_arrays(
-    orders: dict[str, OrderSpec], refs: list[str], rf_orders: set[str], margin: float
-) -> dict[str, Any]:
-    """The per-order fields (by registry code): span, zones (CSR lists and boxes), GPS curfew home,
+def _order_arrays(orders: dict[str, OrderSpec], refs: list[str], margin: float) -> dict[str, Any]:
+    """The per-order fields (by registry code): span, zones (CSR lists and boxes),
     appointments' span, proximity; and `victim_of` (victim device -> order ref) from the documents."""
     n = len(refs)
     known = np.zeros(n, dtype=bool)
@@ -177,7 +170,6 @@ def _order_arrays(
     ex_lists: list[list[int]] = [[] for _ in range(n)]
     in_lists: list[list[int]] = [[] for _ in range(n)]
     ex_bbox = np.full((n, 4), np.nan)
-    home = np.full((n, 2), np.nan)
     has_att, has_prox = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     att_lo, att_hi = np.full(n, np.nan), np.full(n, np.nan)
     prox_ring = np.full(n, np.nan)
@@ -197,8 +189,6 @@ def _order_arrays(
         for z in o.inclusion:
             in_lists[i].append(len(in_zones))
             in_zones.append((ref, z))
-        if o.curfew and o.curfew["home_xy"] and ref not in rf_orders:
-            home[i] = o.curfew["home_xy"]
         has_att[i] = bool(o.attendance)
         if o.attendance:
             att_lo[i] = min(a["start"] for a in o.attendance)
@@ -219,7 +209,6 @@ def _order_arrays(
         "in_zones": in_zones, "in_poly": np.array([z.polygon for _, z in in_zones], dtype=object),
         "in_inner": np.array([_inner(z.polygon, margin) for _, z in in_zones], dtype=object),
         "in_ptr": in_ptr, "in_flat": in_flat, "has_in": (in_ptr[1:] - in_ptr[:-1]) > 0,
-        "home": home, "gps_home": ~np.isnan(home[:, 0]),
         "has_att": has_att, "att_lo": att_lo, "att_hi": att_hi,
         "has_prox": has_prox, "prox_ring": prox_ring, "victim_of": victim_of,
     }  # fmt: skip
