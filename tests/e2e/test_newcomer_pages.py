@@ -97,7 +97,7 @@ def check_page(page: Any, url: str, width: str) -> None:
     if width == "phone":
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         wide = page.evaluate(
-            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth)"
             ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
         )
         assert scroll <= inner, (url, scroll, inner, wide)
