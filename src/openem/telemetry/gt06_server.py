@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from openem.core.time import utcnow
 from openem.telemetry.devices import Parked, Splitter, ack, decode, imei_of
-from openem.telemetry.ingest import _insert, ingest_batch
+from openem.telemetry.ingest import IngestResult, _insert, ingest_batch
 from openem.telemetry.tables import TelemetryRejectionRow
 
 Store = Callable[[list[dict[str, Any]], list[Parked], str], Awaitable[None]]
@@ -24,8 +24,11 @@ READ_CHUNK = 4096
 IDLE_TIMEOUT_S = 600.0
 
 
-def store_in(session_factory: Callable[[], Session]) -> Store:
-    """A `Store` writing through the ordinary ingest path (raw batch kept, idempotent on device+seq)."""
+def store_in(
+    session_factory: Callable[[], Session], hooks: Sequence[Callable[[IngestResult], None]] = ()
+) -> Store:
+    """A `Store` writing through the ordinary ingest path (raw batch kept, idempotent on device+seq); `hooks`
+    run after the commit, as the server's `ingest_hooks` do for HTTP and MQTT (e.g. the live engine)."""
 
     def _write(objs: list[dict[str, Any]], parked: list[Parked], sender: str) -> None:
         with session_factory() as session:
@@ -46,6 +49,8 @@ def store_in(session_factory: Callable[[], Session]) -> Store:
                     ],  # fmt: skip
                 )
             session.commit()
+        for hook in hooks:
+            hook(result)
 
     async def store(objs: list[dict[str, Any]], parked: list[Parked], sender: str) -> None:
         await asyncio.to_thread(_write, objs, parked, sender)

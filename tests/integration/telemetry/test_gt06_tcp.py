@@ -13,10 +13,11 @@ IMEI = "359710049095095"
 
 
 def test_tracker_positions_stored_and_a_corrupt_frame_parked(db):
+    handed = []
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
 
     async def run() -> bytes:
-        server = await serve("127.0.0.1", 0, store_in(db.sessions))
+        server = await serve("127.0.0.1", 0, store_in(db.sessions, [lambda r: handed.extend(r.accepted)]))
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(d.login_frame(IMEI, serial=1))
@@ -34,6 +35,7 @@ def test_tracker_positions_stored_and_a_corrupt_frame_parked(db):
 
     acks = asyncio.run(run())
     assert acks == d.ack(0x01, 1) + d.ack(0x13, 4)
+    assert sorted(m.type for m in handed) == ["gps", "gps", "heartbeat"]  # handed on after storing
     with db.sessions() as s:
         rows = s.scalars(select(TelemetryMessageRow).where(TelemetryMessageRow.device_id == IMEI)).all()
         gps = sorted((r.payload["lat"], r.device_time) for r in rows if r.type == "gps")
