@@ -238,6 +238,8 @@ class Zone(_Section):
     description: Note | None = None
     duration: Text | None = None
     geometry: Geometry | None = None
+    #: why a zone larger than the plausible size (policy `zone_plausible_km2`) is right for this order
+    size_override_reason: Note | None = None
     start: Instant | None = None
     end: Instant | None = None
     schedule: list[ScheduleSlot] | None = Field(default=None, max_length=7 * 8)
@@ -325,6 +327,11 @@ class Order(_Section):
     conditions: Conditions | None = None
     installation: Installation | None = None
     variation: Variation | None = None
+    #: per-order overrides of the engine's rule thresholds ({"curfew": {"grace_minutes": 3}}), bounded by
+    #: policy `order_thresholds` (rules/thresholds.py)
+    thresholds: dict[Code, dict[Code, Annotated[float, Field(allow_inf_nan=False)]]] | None = Field(
+        default=None, max_length=20
+    )
     #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
     defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
 

@@ -194,7 +194,7 @@ class OrderService:
         """Replace one section of the draft (shape-checked; completeness is checked on submit)."""
         record = self._get(ref)
         lifecycle.require_editable(record.latest)
-        if name not in SECTIONS and name not in LIST_SECTIONS:
+        if name not in SECTIONS and name not in LIST_SECTIONS and name != "thresholds":
             raise OrderInvalid(
                 [ValidationError("unknown_field", name, f"{name} is not a section of an order")]
             )
