@@ -32,6 +32,7 @@ class OrderStatus(enum.StrEnum):
     REJECTED = "REJECTED"
     ACTIVE = "ACTIVE"
     ENDED = "ENDED"
+    SUSPENDED = "SUSPENDED"  # an active order whose monitoring is paused (reason, from, planned resume, who)
     SUPERSEDED = "SUPERSEDED"  # an accepted/active version replaced by an accepted variation
 
 
@@ -332,6 +333,9 @@ class Order(_Section):
     thresholds: dict[Code, dict[Code, Annotated[float, Field(allow_inf_nan=False)]]] | None = Field(
         default=None, max_length=20
     )
+    #: set by the platform, not by the creator: the suspensions of an active order, oldest first, each
+    #: {"reason", "from", "until" (planned resume, optional), "by", "resumed_at", "resumed_by"}
+    suspensions: list[dict[Code, Note | None]] | None = Field(default=None, max_length=200)
     #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
     defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
 

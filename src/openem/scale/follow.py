@@ -26,7 +26,7 @@ from typing import Any
 from openem.core.time import parse_instant, utcnow
 from openem.devices.queries import activation_probe, all_activations
 from openem.monitoring.model import Activation
-from openem.orders.queries import ENDED, LIVE, OrderInForce, order_documents, orders_in_force_since
+from openem.orders.queries import ENDED, LIVE, SUSPENDED, OrderInForce, order_documents, orders_in_force_since
 from openem.store.db import Database
 
 OrderState = OrderInForce  # the version of an order in force (the name the reconciler's rules use)
@@ -60,7 +60,7 @@ def order_differences(engine: Any, states: Iterable[OrderState]) -> list[tuple[O
         ended = spec is not None and "_ended_at" in spec.doc
         if s.status in LIVE and (have != s.version or ended):
             out.append((s, "order"))
-        elif s.status == ENDED and spec is not None:
+        elif s.status in (ENDED, SUSPENDED) and spec is not None:  # a suspension ends judging until resumed
             if have != s.version:
                 out.append((s, "order"))
             if not ended or have != s.version:
