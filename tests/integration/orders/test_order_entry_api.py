@@ -66,3 +66,32 @@ def test_a_large_zone_needs_a_reason(world, creator):
     assert "conditions.exclusion_zones[0].geometry" not in _fields(
         creator.get(f"/api/orders/{ref}/validation")
     )
+
+
+def test_the_zone_form_takes_a_reason_for_a_large_zone(world):
+    import json
+
+    from .pages_helpers import new_order, stored
+
+    c = world.signed_in("demo-order-creator-court")
+    c.token = csrf(c)
+    ref = new_order(c)
+    big = {"type": "Polygon", "coordinates": [[[-1.42, 53.76], [-0.74, 53.76], [-0.74, 54.16], [-1.42, 54.16],
+                                                [-1.42, 53.76]]]}  # fmt: skip
+    base = {
+        "csrf_token": c.token,
+        "kind": "exclusion_zones",
+        "zone.name": "County",
+        "geometry": json.dumps(big),
+    }
+    assert c.post(f"/orders/{ref}/zones", data=base).status_code == 200  # saved; flagged with the order
+    codes = {e["code"] for e in c.get(f"/api/orders/{ref}/validation").json()["errors"]}
+    assert "zone_implausibly_large" in codes
+    c.post(f"/orders/{ref}/zones", data={"csrf_token": c.token, "action": "remove-exclusion_zones-0"})
+    c.post(
+        f"/orders/{ref}/zones", data={**base, "zone.size_override_reason": "The court excluded the county"}
+    )
+    zone = stored(world, ref)["conditions"]["exclusion_zones"][0]
+    assert zone["size_override_reason"] == "The court excluded the county"
+    codes = {e["code"] for e in c.get(f"/api/orders/{ref}/validation").json()["errors"]}
+    assert "zone_implausibly_large" not in codes

@@ -51,7 +51,7 @@ def _ring(geometry: dict[str, Any]) -> list[Any] | None:
 
 
 def check_zone_geometry(
-    geometry: Any, field: str, ctx: Context, override_reason: str | None = None
+    geometry: Any, field: str, ctx: Context, override_reason: str | None = None, check_plausible: bool = True
 ) -> list[ValidationError]:
     """Errors for one zone polygon (GeoJSON Polygon, [lon, lat] pairs, WGS84). A zone larger than the
     plausible size (policy `zone_plausible_km2`) needs `override_reason` (the zone's `size_override_reason`)."""
@@ -144,7 +144,10 @@ def check_zone_geometry(
             )
         )
     elif (
-        (plausible := ctx.policy.get("zone_plausible_km2")) and area > plausible * 1e6 and not override_reason
+        check_plausible
+        and (plausible := ctx.policy.get("zone_plausible_km2"))
+        and area > plausible * 1e6
+        and not override_reason
     ):
         out.append(
             ValidationError(
