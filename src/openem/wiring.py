@@ -44,4 +44,6 @@ def build_registry(live: Any = None) -> Registry:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)
         registry.on("orders.OrderEnded", "monitoring.end_order", live.on_order_ended)
+        registry.on("orders.OrderSuspended", "monitoring.suspend_order", live.on_order_ended)
+        registry.on("orders.OrderResumed", "monitoring.resume_order", live.on_order)
     return registry

@@ -102,6 +102,8 @@ class Engine:
         self.reg.order(spec.ref)
         st = self.ostate(spec.ref)
         st.pop("cf_due", None)  # the timetable may have changed: recompute the next window to close
+        for key in ("cf_next_for", "cf_next_start"):  # ...and the next window (a resumed curfew starts again)
+            st.pop(key, None)
         if spec.curfew:
             self.cf_touched.add(spec.ref)
         self._index = None

@@ -134,6 +134,18 @@ def _zone(raw: dict[str, Any], where: str, fallback_id: str, order_start: float,
                 _instant(raw.get("end"), order_end, f"{where}.end"), schedule or None)  # fmt: skip
 
 
+def _suspended(doc: dict[str, Any], start: float, end: float) -> tuple[float, float]:
+    """A suspension (orders `suspensions`, set by the platform): while the last one is open nothing is judged
+    from its `from`; once resumed, nothing before `resumed_at` (what came before was judged live)."""
+    entries = doc.get("suspensions")
+    if not isinstance(entries, list) or not entries or not isinstance(entries[-1], dict):
+        return start, end
+    last = entries[-1]
+    if last.get("resumed_at"):
+        return max(start, _instant(last.get("resumed_at"), start, "suspensions.resumed_at")), end
+    return start, min(end, _instant(last.get("from"), end, "suspensions.from"))
+
+
 def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> OrderSpec:
     """Read the parts of an order document (docs/order-format.md) that monitoring needs. Raises
     `OrderUnusable` for a document it cannot use."""
@@ -144,6 +156,7 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
     end = _instant(monitoring.get("end"), FAR_FUTURE, "monitoring.end")
     if doc.get("request_type") in {"REVOCATION", "END_MONITORING"}:
         end = min(end, start)
+    start, end = _suspended(doc, start, end)
     override = doc.get("thresholds")
     if override is not None and not isinstance(override, dict):
         raise OrderUnusable("thresholds is not an object")
@@ -185,7 +198,18 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
     if trail:
         spec.trail = {"start": _instant(trail.get("start"), start, "conditions.trail.start"),
                       "end": _instant(trail.get("end"), end, "conditions.trail.end")}  # fmt: skip
+    if doc.get("suspensions"):
+        _clamp(spec, start, end)
     return spec
+
+
+def _clamp(spec: OrderSpec, start: float, end: float) -> None:
+    """A suspended or resumed order: every condition's own dates inside the judged period."""
+    for part in (spec.curfew, spec.alcohol, spec.trail):
+        if part:
+            part["start"], part["end"] = max(part["start"], start), min(part["end"], end)
+    for zone in (*spec.exclusion, *spec.inclusion):
+        zone.start, zone.end = max(zone.start, start), min(zone.end, end)
 
 
 def _appointment(raw: dict[str, Any], i: int) -> dict[str, Any]:

@@ -81,5 +81,6 @@ def zone_from_geojson(
             ValidationError("zone_not_polygon", field, "The GeoJSON file must hold exactly one polygon")
         ]
     geometry = {"type": "Polygon", "coordinates": obj.get("coordinates")}
-    errors = check_zone_geometry(geometry, field, ctx)
+    # a zone's plausible size is judged with the order (its `size_override_reason` may accept it)
+    errors = check_zone_geometry(geometry, field, ctx, check_plausible=False)
     return (None if errors else geometry), errors

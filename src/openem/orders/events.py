@@ -74,3 +74,34 @@ class OrderEnded(Event):
     ended_by: str
     ended_at: str
     reason: str
+
+
+@message_type
+@dataclasses.dataclass(frozen=True)
+class OrderSuspended(Event):
+    """Monitoring of an active order is paused from `suspended_from`: the engine raises nothing for it until
+    `OrderResumed`. `until` is the planned resume (ISO date), if any; `order` is the document in force."""
+
+    topic: ClassVar[str] = "orders.OrderSuspended"
+    order_ref: str
+    version: int
+    person_id: str | None
+    suspended_by: str
+    suspended_from: str
+    until: str | None
+    reason: str
+    order: dict[str, Any]
+
+
+@message_type
+@dataclasses.dataclass(frozen=True)
+class OrderResumed(Event):
+    """Monitoring of a suspended order resumes from `resumed_at`; `order` is the document in force."""
+
+    topic: ClassVar[str] = "orders.OrderResumed"
+    order_ref: str
+    version: int
+    person_id: str | None
+    resumed_by: str
+    resumed_at: str
+    order: dict[str, Any]

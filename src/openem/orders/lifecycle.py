@@ -1,6 +1,7 @@
 """The order lifecycle as a pure state machine over immutable records.
 
-draft -> submitted -> accepted | rejected (with reasons) -> active (tag fitted) -> ended.
+draft -> submitted -> accepted | rejected (with reasons) -> active (tag fitted) -> ended; an active order may
+be suspended (monitoring paused: the engine judges nothing from the suspension until the resume) and resumed.
 Only a draft version is editable; submitting freezes it. A variation (of an accepted or active order) or an
 amendment of a rejected order is a new draft version copied from the last one. When a variation is accepted
 the version it replaces becomes superseded and the new one takes its place (active if the old one was).
@@ -25,7 +26,9 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {
     "accept": (frozenset({S.SUBMITTED}), S.ACCEPTED),
     "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
     "activate": (frozenset({S.ACCEPTED}), S.ACTIVE),
-    "end": (frozenset({S.ACCEPTED, S.ACTIVE}), S.ENDED),
+    "end": (frozenset({S.ACCEPTED, S.ACTIVE, S.SUSPENDED}), S.ENDED),
+    "suspend": (frozenset({S.ACTIVE}), S.SUSPENDED),
+    "resume": (frozenset({S.SUSPENDED}), S.ACTIVE),
 }
 #: request type of a new version -> statuses of the latest version it may follow
 NEW_VERSION_FROM: dict[RequestType, frozenset[OrderStatus]] = {
@@ -66,7 +69,7 @@ class OrderRecord:
     def current(self) -> OrderVersion | None:
         """The version in force (accepted or active), if any."""
         for v in reversed(self.versions):
-            if v.status in (S.ACCEPTED, S.ACTIVE, S.ENDED):
+            if v.status in (S.ACCEPTED, S.ACTIVE, S.SUSPENDED, S.ENDED):
                 return v
         return None
 
@@ -143,3 +146,40 @@ def apply(record: OrderRecord, action: str, at: datetime, reasons: tuple[str, ..
             versions[versions.index(previous)] = dataclasses.replace(previous, status=S.SUPERSEDED)
     versions[-1] = dataclasses.replace(latest, **changes)
     return dataclasses.replace(record, versions=tuple(versions))
+
+
+def suspend(record: OrderRecord, actor: str, at: datetime, reason: str, until: str | None) -> OrderRecord:
+    """Suspend the active order from `at`: its document records the suspension (the engine reads it)."""
+    record = apply(record, "suspend", at)
+    latest = record.latest
+    doc = copy.deepcopy(latest.document)
+    entry = {
+        "reason": reason,
+        "from": iso(at),
+        "until": until,
+        "by": actor,
+        "resumed_at": None,
+        "resumed_by": None,
+    }
+    doc["suspensions"] = [*(doc.get("suspensions") or []), entry]
+    return record.replace_latest(dataclasses.replace(latest, document=doc))
+
+
+def resume(record: OrderRecord, actor: str, at: datetime) -> OrderRecord:
+    """Resume a suspended order from `at`."""
+    record = apply(record, "resume", at)
+    latest = record.latest
+    doc = copy.deepcopy(latest.document)
+    suspensions = [dict(s) for s in doc.get("suspensions") or []]
+    if suspensions:
+        suspensions[-1].update(resumed_at=iso(at), resumed_by=actor)
+    doc["suspensions"] = suspensions
+    return record.replace_latest(dataclasses.replace(latest, document=doc))
+
+
+def current_suspension(version: OrderVersion) -> dict[str, Any] | None:
+    """The open suspension of a suspended version, or None."""
+    if version.status is not S.SUSPENDED:
+        return None
+    entries = version.document.get("suspensions") or []
+    return dict(entries[-1]) if entries else None

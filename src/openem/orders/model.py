@@ -32,6 +32,7 @@ class OrderStatus(enum.StrEnum):
     REJECTED = "REJECTED"
     ACTIVE = "ACTIVE"
     ENDED = "ENDED"
+    SUSPENDED = "SUSPENDED"  # an active order whose monitoring is paused (reason, from, planned resume, who)
     SUPERSEDED = "SUPERSEDED"  # an accepted/active version replaced by an accepted variation
 
 
@@ -238,6 +239,8 @@ class Zone(_Section):
     description: Note | None = None
     duration: Text | None = None
     geometry: Geometry | None = None
+    #: why a zone larger than the plausible size (policy `zone_plausible_km2`) is right for this order
+    size_override_reason: Note | None = None
     start: Instant | None = None
     end: Instant | None = None
     schedule: list[ScheduleSlot] | None = Field(default=None, max_length=7 * 8)
@@ -325,6 +328,14 @@ class Order(_Section):
     conditions: Conditions | None = None
     installation: Installation | None = None
     variation: Variation | None = None
+    #: per-order overrides of the engine's rule thresholds ({"curfew": {"grace_minutes": 3}}), bounded by
+    #: policy `order_thresholds` (rules/thresholds.py)
+    thresholds: dict[Code, dict[Code, Annotated[float, Field(allow_inf_nan=False)]]] | None = Field(
+        default=None, max_length=20
+    )
+    #: set by the platform, not by the creator: the suspensions of an active order, oldest first, each
+    #: {"reason", "from", "until" (planned resume, optional), "by", "resumed_at", "resumed_by"}
+    suspensions: list[dict[Code, Note | None]] | None = Field(default=None, max_length=200)
     #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
     defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
 

@@ -19,6 +19,8 @@ from openem.orders.repository import OrderRow, OrderVersionRow, SqlOrderReposito
 
 LIVE = (OrderStatus.ACCEPTED.value, OrderStatus.ACTIVE.value)
 ENDED = OrderStatus.ENDED.value
+#: monitoring paused: followers treat it as ended at the suspension, and re-apply the order when it resumes
+SUSPENDED = OrderStatus.SUSPENDED.value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +44,7 @@ def orders_in_force_since(
         select(OrderVersionRow.ref, OrderVersionRow.version, OrderVersionRow.status, OrderVersionRow.decided_at,
                OrderRow.updated_at)
         .join(OrderRow, OrderRow.ref == OrderVersionRow.ref)
-        .where(OrderVersionRow.status.in_((*LIVE, ENDED)))
+        .where(OrderVersionRow.status.in_((*LIVE, ENDED, SUSPENDED)))
     )  # fmt: skip
     if since is not None:
         q = q.where(OrderRow.updated_at >= since - timedelta(seconds=overlap_s))
@@ -57,7 +59,10 @@ def order_documents(session: Session, refs: Iterable[str]) -> dict[str, tuple[di
         rows = session.execute(
             select(OrderVersionRow.ref, OrderVersionRow.document, OrderRow.person_id)
             .join(OrderRow, OrderRow.ref == OrderVersionRow.ref)
-            .where(OrderVersionRow.ref.in_(wanted[i : i + 500]), OrderVersionRow.status.in_((*LIVE, ENDED)))
+            .where(
+                OrderVersionRow.ref.in_(wanted[i : i + 500]),
+                OrderVersionRow.status.in_((*LIVE, ENDED, SUSPENDED)),
+            )
         ).all()
         out.update({ref: (dict(doc), person_id) for ref, doc, person_id in rows})
     return out

@@ -210,7 +210,7 @@ class SqlOrderRepository:
     def active_documents(self, keys: Collection[str] | None = None) -> Iterable[dict[str, Any]]:
         # One query: the version in force of accepted or active orders (not one query per order); given keys,
         # only those sharing one through the key index (a handful, not every active order in the country).
-        live = (OrderStatus.ACCEPTED.value, OrderStatus.ACTIVE.value)
+        live = (OrderStatus.ACCEPTED.value, OrderStatus.ACTIVE.value, OrderStatus.SUSPENDED.value)
         query = select(OrderVersionRow.ref, OrderVersionRow.document).where(OrderVersionRow.status.in_(live))
         if keys is not None:
             if not keys:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping
+from datetime import date
 from typing import Any, Protocol
 
 import openem.auth  # noqa: F401  (registers the audit writer that records this service's audit entries)
 from openem.bus.messages import Event
 from openem.core.errors import Conflict, Invalid, NotFound
 from openem.core.ids import new_id
-from openem.core.time import Clock, iso
+from openem.core.time import Clock, iso, local_date
 from openem.orders import events as ev
 from openem.orders import lifecycle
 from openem.orders.diff import diff_orders, variation_types
@@ -194,7 +195,7 @@ class OrderService:
         """Replace one section of the draft (shape-checked; completeness is checked on submit)."""
         record = self._get(ref)
         lifecycle.require_editable(record.latest)
-        if name not in SECTIONS and name not in LIST_SECTIONS:
+        if name not in SECTIONS and name not in LIST_SECTIONS and name != "thresholds":
             raise OrderInvalid(
                 [ValidationError("unknown_field", name, f"{name} is not a section of an order")]
             )
@@ -315,6 +316,56 @@ class OrderService:
             ref, record.latest.version, record.person_id, actor, iso(now), reason.strip()[:500]
         )
         return self._done(record, (event,), "end", actor, reason=reason.strip()[:500])
+
+    def suspend(self, actor: str, ref: str, reason: str, until: str | None = None) -> ServiceResult:
+        """Pause monitoring of an active order now. `until` (YYYY-MM-DD, optional) is the planned resume: the
+        order resumes only when someone resumes it (`resume`)."""
+        errors = []
+        if not isinstance(reason, str) or not reason.strip():
+            errors.append(ValidationError("required", "reason", "Enter why monitoring is being suspended"))
+        now = self.clock.now()
+        planned = None
+        if until:
+            try:
+                planned = date.fromisoformat(str(until)[:10])
+            except ValueError:
+                errors.append(
+                    ValidationError("invalid_date", "until", "The planned resume date must be a real date")
+                )
+            else:
+                if planned < local_date(now):
+                    errors.append(
+                        ValidationError(
+                            "date_in_past", "until", "The planned resume date must be today or in the future"
+                        )
+                    )
+        if errors:
+            raise OrderInvalid(errors)
+        text_reason = reason.strip()[:500]
+        record = lifecycle.suspend(
+            self._get(ref), actor, now, text_reason, planned.isoformat() if planned else None
+        )
+        self.repo.save(record)
+        latest = record.latest
+        event = ev.OrderSuspended(
+            ref,
+            latest.version,
+            record.person_id,
+            actor,
+            iso(now),
+            planned.isoformat() if planned else None,
+            text_reason,
+            latest.document,
+        )
+        return self._done(record, (event,), "suspend", actor, reason=text_reason)
+
+    def resume(self, actor: str, ref: str) -> ServiceResult:
+        now = self.clock.now()
+        record = lifecycle.resume(self._get(ref), actor, now)
+        self.repo.save(record)
+        latest = record.latest
+        event = ev.OrderResumed(ref, latest.version, record.person_id, actor, iso(now), latest.document)
+        return self._done(record, (event,), "resume", actor)
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import Any
 from openem.core.time import parse_instant, utcnow
 from openem.devices.queries import activation_probe, all_activations
 from openem.monitoring.model import Activation
-from openem.orders.queries import ENDED, LIVE, OrderInForce, order_documents, orders_in_force_since
+from openem.orders.queries import ENDED, LIVE, SUSPENDED, OrderInForce, order_documents, orders_in_force_since
 from openem.store.db import Database
 
 OrderState = OrderInForce  # the version of an order in force (the name the reconciler's rules use)
@@ -60,7 +60,7 @@ def order_differences(engine: Any, states: Iterable[OrderState]) -> list[tuple[O
         ended = spec is not None and "_ended_at" in spec.doc
         if s.status in LIVE and (have != s.version or ended):
             out.append((s, "order"))
-        elif s.status == ENDED and spec is not None:
+        elif s.status in (ENDED, SUSPENDED) and spec is not None:  # a suspension ends judging until resumed
             if have != s.version:
                 out.append((s, "order"))
             if not ended or have != s.version:
@@ -68,11 +68,20 @@ def order_differences(engine: Any, states: Iterable[OrderState]) -> list[tuple[O
     return out
 
 
+def _suspended_from(doc: dict[str, Any], state: OrderState) -> float | None:
+    """A suspended order stops being judged from its suspension's `from` (orders `suspensions`)."""
+    entries = doc.get("suspensions") if state.status == SUSPENDED else None
+    try:
+        return parse_instant(entries[-1]["from"]).timestamp() if entries else None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def order_change(
     engine: Any, state: OrderState, kind: str, doc: dict[str, Any], person_id: str | None
 ) -> Change:
     if kind == "end":
-        return Change("end", state.ref, state.updated_at.timestamp(), {})
+        return Change("end", state.ref, _suspended_from(doc, state) or state.updated_at.timestamp(), {})
     data = {**doc, "ref": state.ref, "person_id": person_id or doc.get("person_id"), "version": state.version}
     # a new order covers all its telemetry (its own dates bound it); a variation holds from its acceptance
     at = ALWAYS if state.ref not in engine.orders else _ts(state.decided_at)
@@ -184,7 +193,8 @@ class OrderFollower:
             for st in states:
                 by_part.setdefault(self.partition_of(st.ref), []).append(st)
             wanted = {k: order_differences(engine, by_part.get(k, [])) for k, engine in engines.items()}
-            refs = {st.ref for diffs in wanted.values() for st, kind in diffs if kind == "order"}
+            refs = {st.ref for diffs in wanted.values() for st, kind in diffs
+                    if kind == "order" or st.status == SUSPENDED}  # fmt: skip
             docs = order_documents(s, refs) if refs else {}
         out: dict[int, list[Change]] = {}
         for k, engine in engines.items():

@@ -21,6 +21,7 @@ from openem.orders.rules.people import (
     check_device_wearer,
 )
 from openem.orders.rules.structure import check_structure
+from openem.orders.rules.thresholds import check_thresholds
 from openem.orders.rules.zones import check_zones
 
 __all__ = ["RULES", "ValidationError", "validate_order"]
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     check_durations,
     check_curfew,
     check_zones,
+    check_thresholds,
     check_party_answers,
     check_condition_answers,
     check_request_answers,

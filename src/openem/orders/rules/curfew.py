@@ -1,13 +1,14 @@
 """Curfew rules: slots with real wall-clock times, a curfew address that is one of the order's addresses,
 no overlapping slots, hours per day and per week inside the bounds for the order type (policy data), measured
-in real elapsed time on the nights the clocks change, and the curfew's maximum length."""
+on the clock (a night the clocks change is lawfully an hour longer or shorter), no slot time in the hour the
+clocks skip in March, and the curfew's maximum length."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from openem.core.time import local_date, local_to_utc
+from openem.core.time import LONDON, local_date, local_to_utc
 from openem.orders.model import DAYS
 from openem.orders.rules.base import (
     Context,
@@ -209,35 +210,101 @@ def _bounds(
     start = instant(curfew, "start") or instant(m, "start")
     end = instant(curfew, "end") or instant(m, "end")
     if start and end and end > start:
-        out.extend(_dst_days(start, end, slots, hi, per_day, base))
+        out.extend(_dst_days(start, end, slots, base))
         out.extend(_length(start, end, bounds, base))
     return out
+
+
+def _exists(on: date, minutes: int) -> bool:
+    """The Europe/London wall-clock time exists on that day (not in the hour the clocks skip in spring)."""
+    at = datetime.combine(on, time(minutes // 60, minutes % 60)).replace(tzinfo=LONDON)
+    back = at.astimezone(UTC).astimezone(LONDON)
+    return (back.hour, back.minute) == (at.hour, at.minute)
+
+
+def _repeats(on: date, minutes: int) -> bool:
+    """The wall-clock time happens twice that day (the hour the clocks go back in autumn)."""
+    at = datetime.combine(on, time(minutes // 60, minutes % 60)).replace(tzinfo=LONDON)
+    return at.utcoffset() != at.replace(fold=1).utcoffset()
+
+
+def _slot_instants(slots: list[tuple[int, int, int, int]], change: date) -> list[tuple[int, str, int]]:
+    """(slot index, "start"/"end", minutes) for each slot time that falls on the clock-change day."""
+    out = []
+    for i, wd, s, e in slots:
+        if wd == change.weekday():
+            out.append((i, "start", s))
+            if e > s:
+                out.append((i, "end", e))
+        if wd == (change - timedelta(days=1)).weekday() and e <= s:
+            out.append((i, "end", e))
+    return out
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _dst_days(
     start: datetime,
     end: datetime,
     slots: list[tuple[int, int, int, int]],
-    hi: int,
-    per_day: list[int],
     base: str,
 ) -> list[ValidationError]:
+    """Clock changes inside the curfew. The daily bounds apply to the hours as the order sets them on the
+    clock: a 19:00-07:00 night that the October change makes 13 hours long (or the March change 11) is the
+    lawful length of that night, not a breach. A slot time in the hour the clocks skip in March does not
+    exist that night and is refused; a time in the hour repeated in October is reported by `dst_notices`."""
     out = []
     s_day, e_day = local_date(start), local_date(end)
     for change in clock_changes(s_day, e_day):
-        for on in (change - timedelta(days=1), change):
-            wd = on.weekday()
-            if per_day[wd] > hi:
-                continue  # already reported for every week
-            real = sum(_real_minutes(on, s, e) for _, d, s, e in slots if d == wd)
-            if real > hi:
+        for i, key, minutes in _slot_instants(slots, change):
+            if not _exists(change, minutes):
                 out.append(
                     ValidationError(
-                        "curfew_too_many_hours_clock_change",
-                        f"{base}.timetable",
-                        f"The clocks change on {change.day} {change.strftime('%B %Y')}, so the curfew starting on {on.strftime('%A')} {on.day} {on.strftime('%B')} lasts {_hours(real)}. It must be {_hours(hi)} or less",
+                        "curfew_time_does_not_exist",
+                        path(base, "timetable", i, key),
+                        f"The curfew {key} time {_hhmm(minutes)} does not exist on "
+                        f"{change.strftime('%A')} {change.day} {change.strftime('%B %Y')}: the clocks go "
+                        f"forward from 1am to 2am. Choose a time before 1am or from 2am",
                     )
                 )
+    return out
+
+
+def dst_notices(doc: Any) -> list[str]:
+    """Plain-English notes (not errors) about clock changes inside the curfew: the curfew times that happen
+    twice on an October night, and the nights that are an hour longer or shorter."""
+    curfew = section(section(doc, "conditions"), "curfew")
+    m = section(doc, "monitoring")
+    start = instant(curfew, "start") or instant(m, "start")
+    end = instant(curfew, "end") or instant(m, "end")
+    if not curfew or not start or not end or end <= start:
+        return []
+    slots: list[tuple[int, int, int, int]] = []
+    for i, slot in items(curfew, "timetable"):
+        s, e, day_name = wall_minutes(slot.get("start")), wall_minutes(slot.get("end")), text(slot, "day")
+        if s is not None and e is not None and s != e and day_name in DAYS:
+            slots.append((i, DAYS.index(day_name), s, e))
+    out = []
+    for change in clock_changes(local_date(start), local_date(end)):
+        when = f"{change.strftime('%A')} {change.day} {change.strftime('%B %Y')}"
+        twice = sorted({mins for _, _, mins in _slot_instants(slots, change) if _repeats(change, mins)})
+        if twice:
+            out.append(
+                f"On {when} the clocks go back and {', '.join(_hhmm(t) for t in twice)} happens twice: "
+                "the curfew uses the first time it happens"
+            )
+        for on in (change - timedelta(days=1), change):
+            for _, wd, s, e in slots:
+                if wd != on.weekday():
+                    continue
+                real, wall = _real_minutes(on, s, e), (e - s) % 1440
+                if real != wall:
+                    out.append(
+                        f"The curfew starting on {on.strftime('%A')} {on.day} {on.strftime('%B')} lasts "
+                        f"{_hours(real)} because the clocks change that night"
+                    )
     return out
 
 

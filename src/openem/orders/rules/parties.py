@@ -235,7 +235,15 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
     conditions = section(doc, "conditions")
     if cohort not in ctx.policy["cohorts_without_conditions"] and not any(
         present(conditions, k)
-        for k in ("curfew", "exclusion_zones", "inclusion_zones", "trail", "attendance", "alcohol")
+        for k in (
+            "curfew",
+            "exclusion_zones",
+            "inclusion_zones",
+            "trail",
+            "attendance",
+            "alcohol",
+            "proximity",
+        )
     ):
         out.append(_err("required", "conditions", "Select at least one monitoring condition"))
     inst = section(doc, "installation")

@@ -50,8 +50,11 @@ def _ring(geometry: dict[str, Any]) -> list[Any] | None:
     return coords[0]
 
 
-def check_zone_geometry(geometry: Any, field: str, ctx: Context) -> list[ValidationError]:
-    """Errors for one zone polygon (GeoJSON Polygon, [lon, lat] pairs, WGS84)."""
+def check_zone_geometry(
+    geometry: Any, field: str, ctx: Context, override_reason: str | None = None, check_plausible: bool = True
+) -> list[ValidationError]:
+    """Errors for one zone polygon (GeoJSON Polygon, [lon, lat] pairs, WGS84). A zone larger than the
+    plausible size (policy `zone_plausible_km2`) needs `override_reason` (the zone's `size_override_reason`)."""
     if not isinstance(geometry, dict) or geometry.get("type") != "Polygon":
         return [
             ValidationError(
@@ -140,6 +143,20 @@ def check_zone_geometry(geometry: Any, field: str, ctx: Context) -> list[Validat
                 f"The zone is too large ({area / 1e6:,.0f} km²). It must be {bounds['max'] / 1e6:,.0f} km² or less",
             )
         )
+    elif (
+        check_plausible
+        and (plausible := ctx.policy.get("zone_plausible_km2"))
+        and area > plausible * 1e6
+        and not override_reason
+    ):
+        out.append(
+            ValidationError(
+                "zone_implausibly_large",
+                field,
+                f"The zone is {area / 1e6:,.0f} km², larger than the {plausible:,} km² a zone usually is. "
+                "Check the zone, or give the reason it needs to be this large",
+            )
+        )
     return out
 
 
@@ -168,7 +185,11 @@ def check_zones(doc: Any, ctx: Context) -> list[ValidationError]:
                     )
                 )
             else:
-                out.extend(check_zone_geometry(zone.get("geometry"), f"{base}.geometry", ctx))
+                out.extend(
+                    check_zone_geometry(
+                        zone.get("geometry"), f"{base}.geometry", ctx, text(zone, "size_override_reason")
+                    )
+                )
             for j, slot in items(zone, "schedule"):
                 for key in ("start", "end"):
                     if wall_minutes(slot.get(key)) is None:
@@ -179,6 +200,25 @@ def check_zones(doc: Any, ctx: Context) -> list[ValidationError]:
                                 "The zone time must be a real time, like 08:30",
                             )
                         )
+    proximity = section(cond, "proximity")
+    if proximity:
+        if text(proximity, "victim_device_id") is None:
+            out.append(
+                ValidationError(
+                    "required",
+                    "conditions.proximity.victim_device_id",
+                    "Enter the ID of the victim's device",
+                )
+            )
+        pre, alert = number(proximity, "pre_alert_m"), number(proximity, "alert_m")
+        if pre is not None and alert is not None and alert >= pre:
+            out.append(
+                ValidationError(
+                    "proximity_rings_order",
+                    "conditions.proximity.alert_m",
+                    "The alert distance must be smaller than the pre-alert distance",
+                )
+            )
     for i, a in items(cond, "attendance"):
         base = path("conditions", "attendance", i)
         lat, lon = number(a, "lat"), number(a, "lon")

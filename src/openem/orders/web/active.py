@@ -1,9 +1,11 @@
 """An order in force: what its page shows besides the answers (the devices fitted, its latest alerts, a map
 of its addresses and zones), and the monitoring centre ending it (a reason, a confirmation; the orders
-service audits it and emits `OrderEnded`). Suspending an order is not in the lifecycle yet."""
+service audits it and emits `OrderEnded`), suspending it (reason, planned resume date, confirmation; `OrderSuspended`)
+and resuming it (`OrderResumed`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -11,6 +13,7 @@ from fastapi.responses import Response
 
 from openem.alerts.queries import alerts_for_order
 from openem.devices.queries import activations_of_order
+from openem.orders.lifecycle import current_suspension
 from openem.orders.model import OrderStatus
 from openem.orders.service import OrderInvalid
 from openem.orders.web.context import OrderContext, order_route
@@ -20,7 +23,7 @@ from openem.web.rendering import render
 
 router = APIRouter(tags=["order pages"])
 REVIEW = order_route("orders:review")
-IN_FORCE = (OrderStatus.ACCEPTED, OrderStatus.ACTIVE)
+IN_FORCE = (OrderStatus.ACCEPTED, OrderStatus.ACTIVE, OrderStatus.SUSPENDED)
 DEVICE_KINDS = {"RF_TAG": "Radio frequency tag", "HMU": "Home monitoring unit", "GPS_TAG": "GPS tag",
                 "ALCOHOL_TAG": "Alcohol tag", "NFD": "Non-fitted device", "VICTIM": "Victim's device"}  # fmt: skip
 
@@ -50,6 +53,9 @@ def in_force_context(order: OrderContext) -> dict[str, Any]:
         "show_alerts": p.has("alerts:read"),
         "map_data": map_data(order.request, current.document),
         "can_end": p.has("orders:review") and order.record.latest.status in IN_FORCE,
+        "can_suspend": p.has("orders:review") and order.record.latest.status is OrderStatus.ACTIVE,
+        "can_resume": p.has("orders:review") and order.record.latest.status is OrderStatus.SUSPENDED,
+        "suspension": current_suspension(order.record.latest),
     }
 
 
@@ -91,3 +97,75 @@ def end_order(order: OrderContext = Depends(REVIEW), form: Any = Depends(read_fo
     except OrderInvalid as exc:
         return end_page(order, [(e.field, e.message) for e in exc.errors], reason, 422)
     return order.redirect("?decided=ended")
+
+
+def suspend_page(
+    order: OrderContext, errors: list[tuple[str, str]], form: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    return render(
+        order.request,
+        "orders/suspend.html",
+        {
+            "title": ("Error: " if errors else "") + f"Suspend order {order.ref}",
+            "record": order.record,
+            "errors": errors,
+            "form": form or {},
+        },
+        status=status,
+    )
+
+
+@router.get("/orders/{ref}/suspend")
+def suspend_form(order: OrderContext = Depends(REVIEW)) -> Response:
+    if order.record.latest.status is not OrderStatus.ACTIVE:
+        return order.redirect()
+    return suspend_page(order, [])
+
+
+def _planned_date(form: Any) -> tuple[str | None, str | None]:
+    """(ISO date or None, error) from the day/month/year inputs; all blank means no planned resume."""
+    parts = [str(form.get(f"until-{k}", "")).strip()[:4] for k in ("day", "month", "year")]
+    if not any(parts):
+        return None, None
+    if not all(p.isdigit() for p in parts):
+        return None, "The planned resume date must be a real date, like 10 12 2026"
+    d, m, y = (int(p) for p in parts)
+    try:
+        return date(y, m, d).isoformat(), None
+    except ValueError:
+        return None, "The planned resume date must be a real date, like 10 12 2026"
+
+
+@router.post("/orders/{ref}/suspend", dependencies=[Depends(csrf_protect)])
+def suspend_order(order: OrderContext = Depends(REVIEW), form: Any = Depends(read_form)) -> Response:
+    reason = str(form.get("reason", ""))[:500].strip()
+    values = {
+        "reason": reason,
+        **{f"until-{k}": str(form.get(f"until-{k}", ""))[:4] for k in ("day", "month", "year")},
+    }
+    errors = []
+    if not reason:
+        errors.append(("reason", "Enter why monitoring is being suspended"))
+    until, problem = _planned_date(form)
+    if problem:
+        errors.append(("until-day", problem))
+    if form.get("confirm") != "yes":
+        errors.append(("confirm", "Confirm that monitoring should be suspended"))
+    if errors:
+        return suspend_page(order, errors, values, 422)
+    try:
+        order.changed(order.service.suspend(order.actor, order.ref, reason, until))
+    except OrderInvalid as exc:
+        fields = {"until": "until-day"}
+        return suspend_page(
+            order, [(fields.get(e.field, e.field), e.message) for e in exc.errors], values, 422
+        )
+    return order.redirect("?decided=suspended")
+
+
+@router.post("/orders/{ref}/resume", dependencies=[Depends(csrf_protect)])
+def resume_order(order: OrderContext = Depends(REVIEW)) -> Response:
+    if order.record.latest.status is not OrderStatus.SUSPENDED:
+        return order.redirect()
+    order.changed(order.service.resume(order.actor, order.ref))
+    return order.redirect("?decided=resumed")

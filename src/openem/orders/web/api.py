@@ -22,6 +22,7 @@ from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import RequestType
 from openem.orders.queries import case_scope
 from openem.orders.repository import OrderRow
+from openem.orders.rules.curfew import dst_notices
 from openem.orders.schema import order_json_schema
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web.context import OrderContext, order_route, order_service
@@ -167,7 +168,13 @@ def put_section(name: str, value: Any = Body(...), order: OrderContext = Depends
 @router.get("/api/orders/{ref}/validation")
 def validation(order: OrderContext = Depends(READ)) -> dict[str, Any]:
     errors = order.service.validate(order.ref)
-    return {"ref": order.ref, "valid": not errors, "errors": [e.to_dict() for e in errors]}
+    notices = dst_notices(order.record.latest.document)
+    return {
+        "ref": order.ref,
+        "valid": not errors,
+        "errors": [e.to_dict() for e in errors],
+        "notices": notices,
+    }
 
 
 class SubmitBody(BaseModel):

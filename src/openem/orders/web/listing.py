@@ -37,6 +37,7 @@ TABS: dict[str, tuple[str, Callable[[OrderRow], bool]]] = {
     "rejected": ("Failed (rejected)", lambda r: r.status == "REJECTED" and not r.current_status),
     "accepted": ("Accepted, not yet fitted", lambda r: in_force(r, "ACCEPTED")),
     "active": ("Active", lambda r: in_force(r, "ACTIVE")),
+    "suspended": ("Suspended", lambda r: in_force(r, "SUSPENDED")),
     "ended": ("Ended", lambda r: in_force(r, "ENDED")),
 }
 

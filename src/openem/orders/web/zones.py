@@ -40,6 +40,12 @@ FIELDS = [
     ),
     Field("zone.from_time", "From (optional)", "time"),
     Field("zone.to_time", "Until (optional)", "time"),
+    Field(
+        "zone.size_override_reason",
+        "Why the zone needs to be this large (optional)",
+        "textarea",
+        hint="Only for a zone larger than 100 km², for example a whole county the court excluded",
+    ),
 ]
 
 
@@ -74,7 +80,8 @@ def form_for_zone(kind: str, zone: dict[str, Any]) -> dict[str, Any]:
     values = {"zone": {"name": zone.get("name"), "start": zone.get("start"), "end": zone.get("end"),
                        "days": [s.get("day") for s in sched] or None,
                        "from_time": sched[0].get("start") if sched else None,
-                       "to_time": sched[0].get("end") if sched else None}}  # fmt: skip
+                       "to_time": sched[0].get("end") if sched else None,
+                       "size_override_reason": zone.get("size_override_reason")}}  # fmt: skip
     shown: dict[str, Any] = {f.path: display(f, get_path(values, f.path)) for f in FIELDS}
     geometry = zone.get("geometry")
     shown.update(kind=kind, geojson=json.dumps(geometry) if isinstance(geometry, dict) else "")
