@@ -74,7 +74,9 @@ def _replay(args: argparse.Namespace) -> int:
             fh.write(json.dumps(inc.as_json(), sort_keys=True) + "\n")
     with open(os.path.join(args.out, "escalations.jsonl"), "w", encoding="utf-8") as fh:
         for esc in triage.escalations:
-            fh.write(json.dumps({"topic": "alerts.IncidentEscalated", "incident": esc}, sort_keys=True) + "\n")
+            fh.write(
+                json.dumps({"topic": "alerts.IncidentEscalated", "incident": esc}, sort_keys=True) + "\n"
+            )
     need = sum(1 for i in incidents if i.needs_person)
     print(f"{len(alerts):,} alerts -> {len(incidents):,} incidents, {need:,} needing a person, "
           f"{len(triage.escalations):,} escalated; {len(triage.rejected)} rejected; monitor {triage.monitor_counts}",

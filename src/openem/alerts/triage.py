@@ -67,19 +67,58 @@ class Silence:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("escalate-proximity", 1, {"kinds": ["proximity"]}, "escalate", description="victim proximity at once"),
-    Rule("escalate-tamper", 1, {"kinds": sorted(TAMPER_KINDS - {"hmu_moved"})}, "escalate",
-         description="tamper at once"),  # fmt: skip
+    Rule(
+        "escalate-proximity", 1, {"kinds": ["proximity"]}, "escalate", description="victim proximity at once"
+    ),
+    Rule(
+        "escalate-tamper",
+        1,
+        {"kinds": sorted(TAMPER_KINDS - {"hmu_moved"})},
+        "escalate",
+        description="tamper at once",
+    ),  # fmt: skip
     Rule("escalate-specials", 1, {"person_flags": ["special"]}, "escalate", description="specials at once"),
-    Rule("hold-possible", 1, {"confidence": "possible"}, "hold", window_minutes=30,
-         description="possible entries/exits wait for more evidence"),  # fmt: skip
-    Rule("inhibit-by-device-fault", 1, {"conditions": ["curfew", "exclusion", "inclusion"]}, "inhibit",
-         window_minutes=60, description="a device fault explains zone/curfew incidents of the same wearer"),  # fmt: skip
-    Rule("suspend-late-return", 1, {"kinds": ["curfew_late_return", "curfew_early_leave", "curfew_absence"],
-         "max_measure": {"minutes_late": 15, "minutes_absent": 15}}, "suspend_until_resolved", window_minutes=15,
-         description="a short late return/absence that comes back within policy auto-closes"),  # fmt: skip
-    Rule("suppress-device-health-low", 1, {"kinds": ["low_battery", "not_charging", "gps_lost_moving"]},
-         "suppress", description="low device-health signals are counted, not shown to a person"),  # fmt: skip
+    Rule(
+        "hold-possible",
+        1,
+        {"confidence": "possible"},
+        "hold",
+        window_minutes=30,
+        description="possible entries/exits wait for more evidence",
+    ),  # fmt: skip
+    Rule(
+        "inhibit-by-device-fault",
+        1,
+        {"conditions": ["curfew", "exclusion", "inclusion"]},
+        "inhibit",
+        window_minutes=60,
+        description="a device fault explains zone/curfew incidents of the same wearer",
+    ),  # fmt: skip
+    Rule(
+        "suspend-late-return",
+        1,
+        {
+            "kinds": ["curfew_late_return", "curfew_early_leave", "curfew_absence"],
+            "max_measure": {"minutes_late": 5, "minutes_absent": 5},
+        },
+        "suspend_until_resolved",
+        window_minutes=5,
+        description="a short late return/absence that comes back within policy auto-closes",
+    ),  # fmt: skip
+    Rule(
+        "suppress-device-health-low",
+        1,
+        {"kinds": ["low_battery", "not_charging", "gps_lost_moving"]},
+        "suppress",
+        description="low device-health signals are counted, not shown to a person",
+    ),  # fmt: skip
+    Rule(
+        "route-device-fault",
+        1,
+        {"conditions": ["device_fault"]},
+        "suppress",
+        description="device faults go to the field-service work list, not a monitoring-centre operator",
+    ),  # fmt: skip
     Rule("suppress-alcohol-contaminant", 1, {"kinds": ["alcohol_contaminant"]}, "suppress"),
 )
 
@@ -150,7 +189,10 @@ def rule_matches(rule: Rule, ep: dict[str, Any], flags: frozenset[str]) -> bool:
     if "closed_reasons" in m and ep.get("closed_reason") not in m["closed_reasons"]:
         return False
     if "max_measure" in m:
-        measure = ep.get("measure") or {}
+        measure = dict(ep.get("measure") or {})
+        if not measure and ep.get("_end") is not None:  # AlertRaised alone: the duration is the measure
+            minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
+            measure = {"minutes_late": minutes, "minutes_absent": minutes}
         present = [k for k in m["max_measure"] if k in measure]
         if not present or any(float(measure[k]) > float(m["max_measure"][k]) for k in present):
             return False
@@ -214,7 +256,7 @@ class Triage:
     def on_alert(self, alert: dict[str, Any]) -> None:
         """`monitoring.AlertRaised` payload (works alone: each alert is a closed-or-open episode)."""
         ep = dict(alert)
-        ep.setdefault("episode_id", alert.get("alert_id"))
+        ep.setdefault("episode_id", alert.get("alert_id") or alert.get("id"))
         ep.setdefault("revision", 0)
         ep.setdefault("state", "closed" if alert.get("end") else "open")
         self.on_episode(ep)
@@ -223,14 +265,16 @@ class Triage:
         """`monitoring.Episode{Opened,Updated,Closed}` payload's `episode`; the highest revision wins."""
         try:
             ep = dict(ep_in)
-            eid = str(ep["episode_id"])
+            eid = str(ep.get("episode_id") or ep.get("alert_id") or ep["id"])
             rev = int(ep.get("revision") or 0)
             ep["_start"] = parse_iso(ep["start"])
             ep["_end"] = parse_iso(ep.get("end"))
             if ep["_start"] is None:
                 raise ValueError("no start")
         except (KeyError, ValueError, TypeError) as exc:
-            self.rejected.append({"reason": f"{type(exc).__name__}: {exc}", "payload_keys": sorted(ep_in)[:20]})
+            self.rejected.append(
+                {"reason": f"{type(exc).__name__}: {exc}", "payload_keys": sorted(ep_in)[:20]}
+            )
             return
         if eid in self._revisions and self._revisions[eid] >= rev:
             return  # duplicate or older revision: idempotent
@@ -316,8 +360,10 @@ class Triage:
             inc.state, inc.needs_person = "escalated", True
             if not inc.escalated:
                 inc.escalated = True
-                rule = inc.decisions[-1]
-                self.escalations.append(self._escalation(inc, f"policy:{rule['rule']}@v{rule['version']}", at))
+                last = inc.decisions[-1]
+                self.escalations.append(
+                    self._escalation(inc, f"policy:{last['rule']}@v{last['version']}", at)
+                )
         elif outcome in ("suppressed", "inhibited", "held", "auto_closed", "suspended"):
             if not inc.escalated:
                 inc.state, inc.needs_person = outcome, False
