@@ -24,6 +24,8 @@ DEVICE_FAULT_KINDS = frozenset(
     {"low_battery", "not_charging", "no_comms", "gps_lost_moving", "hmu_power_loss", "unmonitored_silent",
      "unmonitored_no_device", "checkin_failed"}
 )  # fmt: skip
+#: faults that can make a zone/curfew alert false (the positions or the home unit went silent)
+EXPLAINING_FAULTS = frozenset({"no_comms", "hmu_power_loss", "gps_lost_moving"})
 TAMPER_KINDS = frozenset({"strap_tamper", "case_tamper", "alcohol_skin_tamper", "hmu_moved"})
 
 
@@ -249,7 +251,9 @@ class Triage:
         self.escalations: list[dict[str, Any]] = []
         self.monitor_counts: dict[str, int] = {}
         self._revisions: dict[str, int] = {}
-        self._faults: dict[str, list[tuple[datetime, datetime | None, str]]] = {}  # person -> fault spans
+        self._faults: dict[
+            str, list[tuple[datetime, datetime | None, str, str]]
+        ] = {}  # person -> fault spans
         self.rejected: list[dict[str, Any]] = []
 
     # -- intake ----------------------------------------------------------------------------------
@@ -297,7 +301,7 @@ class Triage:
         if _rank(str(ep.get("severity") or "LOW")) > _rank(inc.severity):
             inc.severity = str(ep.get("severity"))
         if condition_of(str(ep["kind"])) == "device_fault":
-            self._faults.setdefault(person, []).append((ep["_start"], ep["_end"], eid))
+            self._faults.setdefault(person, []).append((ep["_start"], ep["_end"], eid, str(ep["kind"])))
         self._decide(inc)
 
     # -- decisions -------------------------------------------------------------------------------
@@ -307,8 +311,16 @@ class Triage:
             inc.decisions.append(d)
 
     def _explained_by_fault(self, person: str, ep: dict[str, Any], window: timedelta) -> str | None:
-        for start, end, eid in self._faults.get(person, []):
-            if start - window <= ep["_start"] and (end is None or ep["_start"] <= end + window):
+        """A fault that explains the episode: it began before it (within the window) and was still on when the
+        episode ended; an open-ended fault (no end yet) or one without a signal-loss kind explains nothing."""
+        ep_end = ep["_end"] or ep["_start"]
+        for start, end, eid, kind in self._faults.get(person, []):
+            if (
+                kind in EXPLAINING_FAULTS
+                and end is not None
+                and start - window <= ep["_start"]
+                and ep_end <= end
+            ):
                 return eid
         return None
 
