@@ -123,3 +123,12 @@ def test_bad_records_are_rejected_and_the_rest_processed() -> None:
 def test_unknown_action_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown action"):
         Rule("r", 1, {}, "delete")
+
+
+def test_risk_flags_come_from_what_the_order_carries() -> None:
+    from openem.alerts.triage import person_flags_from_order
+
+    doc = {"offence_risk": {"specials": True, "mappa_level": 2, "risk_categories": ["DOMESTIC_ABUSE"]},
+           "monitoring": {"cohort": "SPECIALS"}}  # fmt: skip
+    assert person_flags_from_order(doc) == {"special", "mappa", "domestic_abuse"}
+    assert person_flags_from_order({"offence_risk": {"mappa_level": None}}) == frozenset()

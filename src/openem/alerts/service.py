@@ -80,7 +80,15 @@ def triage_episode(session: Session, episode: dict[str, Any], alert_only: bool =
     rows = {
         r.incident_id: r for r in session.scalars(select(IncidentRow).where(IncidentRow.person_id == person))
     }
-    triage = Triage()
+    from openem.alerts.triage import person_flags_from_order
+    from openem.orders.queries import order_documents
+
+    order_ref = str(episode.get("order_ref") or "")
+    docs = order_documents(session, [order_ref]) if order_ref else {}
+    flags = (
+        frozenset().union(*(person_flags_from_order(d) for d, _ in docs.values())) if docs else frozenset()
+    )
+    triage = Triage(person_flags={person: flags})
     stored = sorted(
         (e for r in rows.values() for e in r.episodes),
         key=lambda e: (str(e["start"]), str(e.get("episode_id"))),

@@ -436,15 +436,19 @@ class Triage:
 
 
 def person_flags_from_order(doc: dict[str, Any]) -> frozenset[str]:
-    """Risk flags an order document carries (specials, MAPPA, domestic abuse, victim proximity)."""
-    text = str(doc).lower()
+    """Risk flags an order document carries: specials, MAPPA, domestic abuse, victim proximity."""
+    risk = doc.get("offence_risk") or {}
+    monitoring = doc.get("monitoring") or {}
     flags = set()
-    if doc.get("special") or doc.get("is_special") or "'special': true" in text:
+    if risk.get("specials") or monitoring.get("cohort") == "SPECIALS":
         flags.add("special")
-    if "mappa" in text and "'mappa': none" not in text:
+    if risk.get("mappa_level"):
         flags.add("mappa")
-    if "domestic" in text:
+    cats = " ".join(str(c) for c in (risk.get("risk_categories") or [])).upper()
+    if "DOMESTIC" in cats or "DOMESTIC" in str(risk.get("offence_category") or "").upper():
         flags.add("domestic_abuse")
-    if "proximity" in text or "victim" in text:
+    if (doc.get("conditions") or {}).get("proximity") or (doc.get("conditions") or {}).get(
+        "victim_proximity"
+    ):
         flags.add("victim_proximity")
     return frozenset(flags)
