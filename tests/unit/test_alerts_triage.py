@@ -132,3 +132,13 @@ def test_risk_flags_come_from_what_the_order_carries() -> None:
            "monitoring": {"cohort": "SPECIALS"}}  # fmt: skip
     assert person_flags_from_order(doc) == {"special", "mappa", "domestic_abuse"}
     assert person_flags_from_order({"offence_risk": {"mappa_level": None}}) == frozenset()
+
+
+def test_alert_details_read_in_words_not_engine_internals() -> None:
+    from openem.alerts.web.reads import plain_details
+
+    shown = dict(plain_details({"window_start": 1796157060, "atv_minutes_total": 42, "limit_s": 600,
+                                "partition_key": "x", "late": True}))  # fmt: skip
+    assert shown["Window start"] == "1 December 2026 at 8:31pm"
+    assert shown["Minutes outside curfew, in total"] == "42" and shown["Limit"] == "10 minutes"
+    assert shown["Late"] == "Yes" and not any("partition" in k.lower() for k in shown)
