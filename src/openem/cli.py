@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "openem.orders.cli",
     "openem.monitoring.cli",
     "openem.telemetry.cli",
+    "openem.alerts.cli",
 ]
 
 

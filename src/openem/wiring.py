@@ -36,10 +36,18 @@ def build_registry(live: Any = None) -> Registry:
     """Event topic -> handlers. Each handler is a plain function (payload, unit_of_work).
 
     `live` is the in-process monitoring loop (openem.live.LiveMonitor) when this process runs one."""
-    from openem.alerts.service import on_alert_raised
+    from openem.alerts.service import (
+        EPISODE_TOPICS,
+        on_alert_for_triage,
+        on_alert_raised,
+        on_episode_for_triage,
+    )
 
     registry = Registry()
     registry.on("monitoring.AlertRaised", "alerts.store", on_alert_raised)
+    registry.on("monitoring.AlertRaised", "alerts.triage", on_alert_for_triage)
+    for topic in EPISODE_TOPICS:  # published by monitoring once episodes land; subscribed by topic string
+        registry.on(topic, "alerts.triage_episode", on_episode_for_triage)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)

@@ -29,3 +29,25 @@ def alerts_for_order(session: Session, order_ref: str, limit: int = 20) -> list[
 def open_alert_count(session: Session) -> int:
     """Alerts raised and not yet handled, fleet-wide (the monitoring centre's figure)."""
     return int(session.execute(select(func.count()).where(AlertRow.status.in_(OPEN_STATUSES))).scalar_one())
+
+
+def incident_queue(session: Session, limit: int = 200, include_all: bool = False) -> list[dict[str, Any]]:
+    """Incidents needing a person, most urgent first (plain values; `decisions` says why, for every one)."""
+    from openem.alerts.tables import IncidentRow as i
+
+    q = select(i.incident_id, i.person_id, i.order_ref, i.situation, i.state, i.needs_person, i.priority,
+               i.severity, i.opened_at, i.closed_at, i.assignee, i.kinds, i.decisions, i.row_version)  # fmt: skip
+    if not include_all:
+        q = q.where(i.needs_person.is_(True), i.state.not_in(("resolved",)))
+    rows = session.execute(q.order_by(i.priority.desc(), i.opened_at, i.incident_id).limit(limit))
+    return [dict(r._mapping) for r in rows]
+
+
+def incident(session: Session, incident_id: str) -> dict[str, Any] | None:
+    """One incident with its episodes, decisions and notes, or None."""
+    from openem.alerts.tables import IncidentRow
+
+    row = session.get(IncidentRow, incident_id)
+    if row is None:
+        return None
+    return {c.name: getattr(row, c.name) for c in IncidentRow.__table__.columns}

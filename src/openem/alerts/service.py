@@ -49,3 +49,145 @@ def store_alert(session: Session, payload: dict[str, Any]) -> bool:
 def on_alert_raised(payload: dict[str, Any], uow: Any) -> None:
     """Bus handler for `monitoring.AlertRaised`."""
     store_alert(uow.session, payload)
+
+
+# -- triage: incidents ------------------------------------------------------------------------------------
+
+EPISODE_TOPICS = ("monitoring.EpisodeOpened", "monitoring.EpisodeUpdated", "monitoring.EpisodeClosed")
+RESOLUTION_CODES = ("reasonable_excuse", "authorised_absence", "equipment_fault", "no_breach", "duplicate",
+                    "breach_confirmed_elsewhere")  # fmt: skip
+HUMAN_STATES = ("resolved", "escalated")
+
+
+class IncidentConflict(Exception):
+    """The incident changed since the operator read it (another operator acted first), or is already closed."""
+
+
+def _plain(ep: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ep.items() if not k.startswith("_")}
+
+
+def triage_episode(session: Session, episode: dict[str, Any], alert_only: bool = False) -> list[Any]:
+    """Re-triage the wearer's incidents with one more episode (or bare AlertRaised); store them; publish
+    `alerts.IncidentEscalated` for incidents that policy escalates for the first time: returns those events."""
+    from sqlalchemy import select
+
+    from openem.alerts.events import IncidentEscalated
+    from openem.alerts.tables import IncidentRow
+    from openem.alerts.triage import Triage
+
+    person = str(episode.get("person_id") or "")
+    rows = {
+        r.incident_id: r for r in session.scalars(select(IncidentRow).where(IncidentRow.person_id == person))
+    }
+    from openem.alerts.triage import person_flags_from_order
+    from openem.orders.queries import order_documents
+
+    order_ref = str(episode.get("order_ref") or "")
+    docs = order_documents(session, [order_ref]) if order_ref else {}
+    flags = (
+        frozenset().union(*(person_flags_from_order(d) for d, _ in docs.values())) if docs else frozenset()
+    )
+    triage = Triage(person_flags={person: flags})
+    stored = sorted(
+        (e for r in rows.values() for e in r.episodes),
+        key=lambda e: (str(e["start"]), str(e.get("episode_id"))),
+    )
+    for e in stored:
+        triage.on_episode(e)
+    (triage.on_alert if alert_only else triage.on_episode)(episode)
+    if triage.rejected and not stored:
+        return []
+    escalated: list[Any] = []
+    esc_by_id = {e["incident_id"]: e for e in triage.escalations}
+    for inc in triage.finish():
+        row = rows.get(inc.incident_id)
+        eps = [_plain(e) for e in inc.episodes.values()]
+        if row is None:
+            row = IncidentRow(incident_id=inc.incident_id, group_key=f"{inc.person_id}|{inc.order_ref}|{inc.situation}",
+                              person_id=inc.person_id, order_ref=inc.order_ref, situation=inc.situation,
+                              opened_at=inc.opened_at, assignee="", resolution="", notes=[], decisions=[],
+                              kinds=[], episodes=[], state="open", needs_person=False, priority=0, severity="LOW")  # fmt: skip
+            session.add(row)
+        was = row.state
+        if eps != row.episodes or row.decisions[: len(inc.decisions)] != inc.decisions:
+            row.episodes, row.kinds, row.severity, row.priority = (
+                eps,
+                sorted(set(inc.kinds)),
+                inc.severity,
+                inc.priority,
+            )
+            human = [d for d in row.decisions if d.get("by")]
+            row.decisions = list(inc.decisions) + [d for d in human if d not in inc.decisions]
+            if was not in HUMAN_STATES:
+                row.state, row.needs_person, row.closed_at = inc.state, inc.needs_person, inc.closed_at
+        if inc.incident_id in esc_by_id and was != "escalated" and row.state == "escalated":
+            escalated.append(IncidentEscalated(incident=esc_by_id[inc.incident_id]))
+    session.flush()
+    return escalated
+
+
+def on_alert_for_triage(payload: dict[str, Any], uow: Any) -> None:
+    """Bus handler for `monitoring.AlertRaised` (works without episode events)."""
+    for event in triage_episode(uow.session, payload, alert_only=True):
+        uow.add_event(event)
+
+
+def on_episode_for_triage(payload: dict[str, Any], uow: Any) -> None:
+    """Bus handler for `monitoring.Episode{Opened,Updated,Closed}` (payload key `episode`)."""
+    episode = payload.get("episode")
+    if isinstance(episode, dict):
+        for event in triage_episode(uow.session, episode):
+            uow.add_event(event)
+
+
+def act_on_incident(uow: Any, incident_id: str, expected_version: int, actor: str, action: str,
+                    reason: str = "", assignee: str = "", note: str = "") -> dict[str, Any]:  # fmt: skip
+    """An operator's action: acknowledge, assign, note, contact, resolve (reason code), escalate. Optimistic
+    locking: `expected_version` must be the version the operator saw, else IncidentConflict."""
+    from openem.alerts.events import IncidentEscalated
+    from openem.alerts.tables import IncidentRow
+    from openem.alerts.triage import iso
+
+    session: Session = uow.session
+    row = session.get(IncidentRow, incident_id, with_for_update=True)
+    if row is None:
+        raise KeyError(incident_id)
+    if row.row_version != expected_version:
+        raise IncidentConflict(
+            f"incident {incident_id} changed (version {row.row_version}, you saw {expected_version})"
+        )
+    if row.state == "resolved" and action in ("resolve", "escalate"):
+        raise IncidentConflict(f"incident {incident_id} is already resolved")
+    if action == "resolve" and reason not in RESOLUTION_CODES:
+        raise ValueError(f"unknown resolution code {reason!r}; one of {', '.join(RESOLUTION_CODES)}")
+    if action not in ("acknowledge", "assign", "note", "contact", "resolve", "escalate"):
+        raise ValueError(f"unknown action {action!r}")
+    now = utcnow()
+    decision = {"action": action, "by": actor, "at": iso(now), "reason": reason[:200]}
+    row.decisions = [*row.decisions, decision]
+    if action == "assign":
+        row.assignee = assignee[:80]
+    if action in ("note", "contact"):
+        row.notes = [
+            *row.notes,
+            {"by": actor, "at": iso(now), "kind": action, "text": note[:2000], "reason": reason[:80]},
+        ]
+    if action == "resolve":
+        row.state, row.resolution, row.closed_at, row.needs_person = "resolved", reason, now, False
+    if action == "escalate":
+        if row.state == "escalated":
+            raise IncidentConflict(f"incident {incident_id} is already escalated")
+        row.state = "escalated"
+        uow.add_event(IncidentEscalated(incident={
+            "incident_id": row.incident_id, "person_id": row.person_id, "order_ref": row.order_ref,
+            "episode_ids": [str(e.get("episode_id") or e.get("alert_id") or e.get("id")) for e in row.episodes],
+            "alert_ids": [str(e.get("episode_id") or e.get("alert_id") or e.get("id")) for e in row.episodes],
+            "kinds": list(row.kinds), "priority": row.priority, "severity": row.severity,
+            "opened_at": iso(row.opened_at), "confirmed_at": iso(now), "confirmed_by": actor,
+            "reason": reason or "escalated by an operator", "situation": row.situation,
+        }))  # fmt: skip
+    session.flush()
+    audit.record(session, actor=actor, action=f"alerts:incident:{incident_id}:{action}",
+                 records=[row.order_ref, row.person_id], details={"reason": reason[:80]})  # fmt: skip
+    return {"incident_id": row.incident_id, "state": row.state, "row_version": row.row_version}

@@ -33,3 +33,29 @@ class AlertRow(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
     __table_args__ = (Index("ix_alerts_order_start", "order_ref", "start"),)
+
+
+class IncidentRow(Base):
+    """A triage incident: episodes grouped by wearer + order + situation. Never deleted; `decisions` keeps
+    every automatic and human decision with its rule and version (why it did or did not reach a person)."""
+
+    __tablename__ = "alert_incidents"
+    incident_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(200), index=True)
+    person_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    order_ref: Mapped[str] = mapped_column(String(40), default="")
+    situation: Mapped[str] = mapped_column(String(120), default="")
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    needs_person: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    severity: Mapped[str] = mapped_column(String(10), default="LOW")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    assignee: Mapped[str] = mapped_column(String(80), default="")
+    resolution: Mapped[str] = mapped_column(String(40), default="")
+    kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    episodes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # latest revision of each episode
+    decisions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": row_version}

@@ -47,3 +47,40 @@ def alert_reads(app_state: Any) -> AlertReads:
             reads = AlertReads()
             app_state.alert_reads = reads
         return reads
+
+
+#: engine words an operator should not have to read, as plain labels
+_LABELS = {"atv_minutes_total": "Minutes outside curfew, in total", "peak_tac": "Highest alcohol reading",
+           "minutes_late": "Minutes late", "minutes_inside": "Minutes inside the zone",
+           "minutes_outside": "Minutes outside the zone", "hours_unmonitored": "Hours unmonitored"}  # fmt: skip
+_INTERNAL = ("_id", "_key", "_seq", "watermark", "checkpoint", "partition")
+
+
+def plain_details(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """An alert's details for a person: labels in words, instants (ISO or epoch seconds) in London time the
+    GOV.UK way, durations in seconds as minutes; engine internals left out."""
+    from datetime import UTC, datetime
+
+    from openem.web.rendering import london_time
+
+    out: list[tuple[str, str]] = []
+    for key, value in details.items():
+        k = str(key)
+        if any(part in k for part in _INTERNAL) or isinstance(value, dict | list):
+            continue
+        label = _LABELS.get(k) or k.replace("_", " ").capitalize()
+        text: str
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if is_number and 1e9 < float(value) < 1e10:  # epoch seconds
+            text = london_time(datetime.fromtimestamp(float(value), UTC))
+            label = label.removesuffix(" s").removesuffix(" ts")
+        elif isinstance(value, str) and value[:4].isdigit() and "T" in value:
+            text = london_time(value)
+        elif is_number and k.endswith("_s"):
+            label, text = label[:-2], f"{round(float(value) / 60)} minutes"
+        elif isinstance(value, bool):
+            text = "Yes" if value else "No"
+        else:
+            text = str(value)
+        out.append((label, text))
+    return out

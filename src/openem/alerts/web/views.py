@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from openem.alerts.queries import open_alert_count
 from openem.alerts.tables import AlertRow
-from openem.alerts.web.reads import alert_reads
+from openem.alerts.web.reads import alert_reads, plain_details
 from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
@@ -185,7 +185,7 @@ def alert_page(
         "alerts/detail.html",
         {
             "a": alert_json(row),
-            "details": row.details,
+            "details": plain_details(row.details),
             "points": points,
             "geo_json": json.dumps(geo),
             "context_json": json.dumps(context),

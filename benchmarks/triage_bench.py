@@ -1,0 +1,72 @@
+"""Triage benchmark: incidents needing a person per wearer-day (today's field: every alert, 0.25-1.25) and
+recall of the simulator's true breaches per kind, with every suppressed true breach listed by rule.
+
+    PYTHONPATH=src python benchmarks/triage_bench.py --world DIR --out DIR   (after `openem triage replay`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+import pandas as pd
+
+from openem.alerts.triage import condition_of, parse_iso
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--world", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--alerts", help="the alerts replayed (baseline: one person-review per alert)")
+    args = ap.parse_args()
+    manifest = json.load(open(os.path.join(args.world, "manifest.json")))
+    wearers = int(manifest.get("wearers") or manifest.get("people") or 0)
+    days = int(manifest.get("days") or 0)
+    incs = [json.loads(x) for x in open(os.path.join(args.out, "incidents.jsonl"))]
+    need = [i for i in incs if i["needs_person"]]
+    wd = max(wearers * days, 1)
+    print(f"world: {wearers} wearers x {days} days = {wd} wearer-days")
+    if args.alerts:
+        n_alerts = sum(1 for _ in open(args.alerts))
+        print(f"baseline (every alert reviewed): {n_alerts / wd:.3f} per wearer-day")
+    print(
+        f"openem triage: {len(incs)} incidents, {len(need)} needing a person = {len(need) / wd:.3f} per wearer-day"
+    )
+    truth = pd.read_parquet(os.path.join(args.world, "truth.parquet"))
+    truth = truth[truth["is_violation"]]
+    by_person: dict[str, list[dict]] = defaultdict(list)
+    for i in incs:
+        by_person[i["person_id"]].append(i)
+    found, total, missed = Counter(), Counter(), []
+    slack = timedelta(hours=2)
+    for row in truth.itertuples():
+        total[row.kind] += 1
+        start = row.start.to_pydatetime()
+        end = row.end.to_pydatetime() if pd.notna(row.end) else start
+        cond = condition_of(row.kind)
+        hits = [i for i in by_person.get(row.person_id, [])
+                if any(condition_of(k) == cond for k in i["kinds"])
+                and parse_iso(i["opened_at"]) <= end + slack
+                and (i["closed_at"] is None or parse_iso(i["closed_at"]) >= start - slack)]  # fmt: skip
+        if any(h["needs_person"] for h in hits):
+            found[row.kind] += 1
+        else:
+            rules = sorted({d["rule"] for h in hits for d in h["decisions"]}) or [
+                "no incident (not detected)"
+            ]
+            missed.append((row.kind, row.person_id, str(start), rules))
+    print("recall of true breaches by kind:")
+    for kind in sorted(total):
+        print(f"  {kind:22s} {found[kind]}/{total[kind]} = {found[kind] / total[kind]:.1%}")
+    print(f"  all                    {sum(found.values())}/{sum(total.values())}")
+    print("true breaches not reaching a person (kind, person, start, by rule):")
+    for m in missed:
+        print("  ", *m)
+
+
+if __name__ == "__main__":
+    main()
