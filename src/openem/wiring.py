@@ -17,6 +17,7 @@ TABLE_MODULES = [
     "openem.auth.tables",
     "openem.bus.outbox",
     "openem.devices.tables",
+    "openem.field.tables",
     "openem.telemetry.tables",
     "openem.orders.repository",
     "openem.alerts.tables",
@@ -37,9 +38,12 @@ def build_registry(live: Any = None) -> Registry:
 
     `live` is the in-process monitoring loop (openem.live.LiveMonitor) when this process runs one."""
     from openem.alerts.service import on_alert_raised
+    from openem.field.service import on_order_accepted, on_order_ended
 
     registry = Registry()
     registry.on("monitoring.AlertRaised", "alerts.store", on_alert_raised)
+    registry.on("orders.OrderAccepted", "field.fitting_visit", on_order_accepted)
+    registry.on("orders.OrderEnded", "field.recovery_visit", on_order_ended)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)
