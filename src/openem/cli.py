@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "openem.sim.cli",
     "openem.orders.cli",
     "openem.monitoring.cli",
+    "openem.field.cli",
 ]
 
 

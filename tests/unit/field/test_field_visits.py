@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,3 +146,20 @@ def test_scheduler_on_a_solomon_instance(tmp_path: Path) -> None:
     bad.write_text("nothing here\n")
     with pytest.raises(ValueError, match="not a Solomon instance"):
         parse_solomon(bad)
+
+
+def test_cli_vrptw_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from openem.cli import main
+
+    path = Path("/work/shared/benchmarks/vrptw/solomon/C101.txt")
+    if not path.exists():
+        pytest.skip("Solomon instances not present")
+    assert main(["field", "vrptw", str(path), "--seconds", "0.5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["vehicles"] == len(out["routes"]) and sorted(c for r in out["routes"] for c in r) == list(
+        range(1, 101)
+    )
+    bad = tmp_path / "x.txt"
+    bad.write_text("junk")
+    assert main(["field", "vrptw", str(bad)]) == 2
+    assert "not a Solomon instance" in capsys.readouterr().err
