@@ -123,8 +123,8 @@ def greedy(inst: Instance) -> list[list[int]]:
 
 
 def solve_pyvrp(inst: Instance, seconds: float, seed: int = 1) -> list[list[int]]:
-    """PyVRP's hybrid genetic search for `seconds`. Distances are rounded down to hundredths so a route
-    PyVRP finds feasible is feasible at the exact distances too."""
+    """PyVRP's hybrid genetic search for `seconds`. Travel times are rounded up to hundredths so a route PyVRP
+    finds feasible is feasible at the exact distances too (distances, the cost, are rounded to nearest)."""
     from pyvrp import Client, Depot, Model
     from pyvrp.stop import MaxRuntime
 
@@ -146,7 +146,9 @@ def solve_pyvrp(inst: Instance, seconds: float, seed: int = 1) -> list[list[int]
         )
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
-            d = int(math.floor(inst.dist(i, j) * SCALE))
-            m.add_edge(a, b, distance=d, duration=d)
+            exact = inst.dist(i, j) * SCALE
+            m.add_edge(a, b, distance=round(exact), duration=math.ceil(exact))
     res = m.solve(stop=MaxRuntime(seconds), seed=seed, display=False)
+    if not res.is_feasible():  # out of time before a feasible plan: the greedy plan rather than a late one
+        return greedy(inst)
     return [list(r.visits()) for r in res.best.routes()]
