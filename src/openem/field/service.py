@@ -254,3 +254,47 @@ def mark_lost(session: Session, *, actor: str, visit_id: str, at: datetime, reas
     v.status = "CANCELLED"
     v.last_outcome = "LOST"
     session.flush()
+
+
+ROAD_FACTOR = 1.3  # straight line to road distance
+SPEED_KMH = 30.0
+SERVICE_MINUTES = 30
+SHIFT_MINUTES = 8 * 60
+
+
+def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds: float = 1.0) -> list[str]:
+    """Plan the open visits with a position (and none planned yet for another day) into one officer's shift
+    from the first visit's area, in the order PyVRP gives (travel time = straight line x road factor / speed).
+    Visits that do not fit the shift stay unplanned. Returns the planned visit ids in route order."""
+    from openem.field.scheduler import Instance, solve_pyvrp
+
+    rows = [
+        v
+        for v in session.execute(select(VisitRow).where(VisitRow.status == "OPEN").order_by(VisitRow.due_by))
+        .scalars()
+        .all()
+        if v.lat is not None and v.lon is not None and v.planned_for in ("", day)
+    ]
+    if not rows:
+        return []
+    import math
+
+    lat0 = sum(float(v.lat or 0) for v in rows) / len(rows)
+    per_min = 60.0 / SPEED_KMH * ROAD_FACTOR  # minutes per straight-line km
+    xs = [(float(v.lon or 0)) * 111.32 * math.cos(math.radians(lat0)) * per_min for v in rows]
+    ys = [(float(v.lat or 0)) * 110.57 * per_min for v in rows]
+    inst = Instance(
+        name=f"{officer}-{day}",
+        vehicles=1,
+        capacity=len(rows),
+        x=[sum(xs) / len(xs), *xs],  # the officer starts from the middle of the day's work
+        y=[sum(ys) / len(ys), *ys],
+        demand=[0] + [1] * len(rows),
+        ready=[0] * (len(rows) + 1),
+        due=[SHIFT_MINUTES] * (len(rows) + 1),
+        service=[0] + [SERVICE_MINUTES] * len(rows),
+    )
+    routes = solve_pyvrp(inst, seconds) if len(rows) > 1 else [[1]]
+    order = [rows[c - 1].visit_id for r in routes[:1] for c in r]
+    plan_day(session, actor=actor, officer=officer, day=day, visit_ids=order)
+    return order

@@ -163,3 +163,15 @@ def test_cli_vrptw_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     bad.write_text("junk")
     assert main(["field", "vrptw", str(bad)]) == 2
     assert "not a Solomon instance" in capsys.readouterr().err
+
+
+def test_plan_route_orders_an_officers_day(session: Session) -> None:
+    uow = SimpleNamespace(session=session)
+    for i, lat in enumerate([51.50, 51.52, 51.51, 51.53]):
+        fs.create_visit(session, actor="t", kind="FIT", order_ref=f"R{i}", at=T0, lat=lat, lon=-0.1)
+    fs.on_order_accepted(_accepted("NOPOS", lat=None), uow)  # no position: cannot be routed
+    planned = fs.plan_route(session, actor="t", officer="fo1", day="2026-12-01", seconds=0.2)
+    assert sorted(planned) == ["FIT-R0", "FIT-R1", "FIT-R2", "FIT-R3"]
+    lats = [fq.visit(session, v)["lat"] for v in planned]  # type: ignore[index]
+    assert lats in ([51.50, 51.51, 51.52, 51.53], [51.53, 51.52, 51.51, 51.50])  # a sweep, not a zig-zag
+    assert [v["visit_id"] for v in fq.todays_visits(session, "fo1", "2026-12-01")] == planned
