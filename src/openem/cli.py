@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "openem.monitoring.cli",
     "openem.telemetry.cli",
     "openem.alerts.cli",
+    "openem.field.cli",
 ]
 
 

@@ -17,6 +17,7 @@ TABLE_MODULES = [
     "openem.auth.tables",
     "openem.bus.outbox",
     "openem.devices.tables",
+    "openem.field.tables",
     "openem.telemetry.tables",
     "openem.orders.repository",
     "openem.alerts.tables",
@@ -42,12 +43,15 @@ def build_registry(live: Any = None) -> Registry:
         on_alert_raised,
         on_episode_for_triage,
     )
+    from openem.field.service import on_order_accepted, on_order_ended
 
     registry = Registry()
     registry.on("monitoring.AlertRaised", "alerts.store", on_alert_raised)
     registry.on("monitoring.AlertRaised", "alerts.triage", on_alert_for_triage)
     for topic in EPISODE_TOPICS:  # published by monitoring once episodes land; subscribed by topic string
         registry.on(topic, "alerts.triage_episode", on_episode_for_triage)
+    registry.on("orders.OrderAccepted", "field.fitting_visit", on_order_accepted)
+    registry.on("orders.OrderEnded", "field.recovery_visit", on_order_ended)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)

@@ -69,3 +69,38 @@ def all_activations(session: Session) -> list[dict[str, Any]]:
 def _as_dict(a: ActivationRow) -> dict[str, Any]:
     return {"activation_id": a.activation_id, "device_id": a.device_id, "device_kind": a.device_kind,
             "order_ref": a.order_ref, "person_id": a.person_id, "role": a.role, "start": a.start, "end": a.end}  # fmt: skip
+
+
+def device_status(session: Session, device_id: str) -> str | None:
+    """The device's lifecycle state (devices.rules.STATES), or None when it is not in the inventory."""
+    from openem.devices.tables import DeviceRow
+
+    dev = session.get(DeviceRow, device_id)
+    return None if dev is None else dev.status
+
+
+def stock_counts(session: Session) -> dict[str, int]:
+    """How many devices are in each lifecycle state."""
+    from openem.devices.tables import DeviceRow
+
+    rows = session.execute(select(DeviceRow.status, func.count()).group_by(DeviceRow.status))
+    return {str(s): int(n) for s, n in rows}
+
+
+def device_history(session: Session, device_id: str) -> list[dict[str, Any]]:
+    """The device's state changes, oldest first."""
+    from openem.devices.tables import DeviceEventRow
+
+    e = DeviceEventRow
+    rows = session.execute(select(e).where(e.device_id == device_id).order_by(e.event_id)).scalars()
+    return [
+        {"at": r.at, "from": r.from_state, "to": r.to_state, "actor": r.actor, "reason": r.reason}
+        for r in rows
+    ]
+
+
+def device_kind(session: Session, device_id: str) -> str | None:
+    from openem.devices.tables import DeviceRow
+
+    dev = session.get(DeviceRow, device_id)
+    return None if dev is None else dev.device_kind

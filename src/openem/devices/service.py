@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from openem.auth import audit
 from openem.core.errors import Conflict, Invalid
 from openem.core.time import parse_instant
-from openem.devices.tables import ActivationRow, DeviceRow
+from openem.devices.rules import check_transition
+from openem.devices.tables import ActivationRow, DeviceEventRow, DeviceRow
 
 DEVICE_KINDS = {"RF_TAG", "HMU", "GPS_TAG", "ALCOHOL_TAG", "NFD", "VICTIM"}
 
@@ -98,3 +99,36 @@ def activate(session: Session, *, actor: str, activation: dict[str, Any]) -> Act
         records=[device_id, activation["order_ref"], activation["person_id"]],
     )
     return row
+
+
+def transition(
+    session: Session,
+    *,
+    actor: str,
+    device_id: str,
+    to: str,
+    at: datetime,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> DeviceEventRow:
+    """Move a device to state `to`, refusing moves the lifecycle does not allow; recorded and audited."""
+    dev = session.get(DeviceRow, device_id)
+    if dev is None:
+        raise Invalid(f"No device {device_id!r} in the inventory", field="device_id")
+    problem = check_transition(dev.status, to)
+    if problem is not None:
+        raise Conflict(problem)
+    event = DeviceEventRow(
+        device_id=device_id,
+        at=at,
+        from_state=dev.status,
+        to_state=to,
+        actor=actor,
+        reason=reason[:200],
+        details=details or {},
+    )
+    dev.status = to
+    session.add(event)
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:{device_id}:{to.lower()}", records=[device_id])
+    return event

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openem.store.base import Base
@@ -21,9 +21,8 @@ class DeviceRow(Base):
     model: Mapped[str] = mapped_column(String(80), default="")
     firmware: Mapped[str] = mapped_column(String(40), default="")
     serial: Mapped[str] = mapped_column(String(80), default="")
-    status: Mapped[str] = mapped_column(
-        String(20), default="IN_STOCK"
-    )  # IN_STOCK, FITTED, AWAITING_RETURN, LOST
+    status: Mapped[str] = mapped_column(String(20), default="IN_STOCK")  # devices.rules.STATES
+    depot: Mapped[str] = mapped_column(String(40), default="")
 
 
 class ActivationRow(Base):
@@ -38,3 +37,17 @@ class ActivationRow(Base):
     end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_activations_device_start", "device_id", "start"),)
+
+
+class DeviceEventRow(Base):
+    """Every state change of a device (who, when, why): the device's history in stock and in the field."""
+
+    __tablename__ = "device_events"
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

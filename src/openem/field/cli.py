@@ -1,0 +1,43 @@
+"""`openem field vrptw PATH [--seconds S] [--json]`: solve one Solomon-format VRPTW instance with the scheduler."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("field", help="field visits: route planning")
+    sub = p.add_subparsers(dest="field_command", metavar="SUBCOMMAND")
+    v = sub.add_parser("vrptw", help="solve a Solomon-format VRPTW instance (PyVRP) and print the routes")
+    v.add_argument("path")
+    v.add_argument("--seconds", type=float, default=10.0)
+    v.add_argument("--json", action="store_true", help='one object {"vehicles", "distance", "routes"}')
+    v.set_defaults(func=_vrptw)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _vrptw(args: Any) -> int:
+    from openem.field.scheduler import check, parse_solomon, route_distance, solve_pyvrp
+
+    if args.seconds <= 0 or args.seconds > 3600:
+        print("error: --seconds must be between 0 and 3600", file=sys.stderr)
+        return 2
+    try:
+        inst = parse_solomon(args.path)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    routes = solve_pyvrp(inst, args.seconds)
+    distance = round(sum(route_distance(inst, r) for r in routes), 2)
+    problems = check(inst, routes)
+    if args.json:
+        print(json.dumps({"vehicles": len(routes), "distance": distance, "routes": routes}))
+    else:
+        print(f"{inst.name}: {len(routes)} vehicles, distance {distance}")
+        for i, r in enumerate(routes, 1):
+            print(f"  route {i}: {' '.join(map(str, r))}")
+    for p in problems:
+        print(f"infeasible: {p}", file=sys.stderr)
+    return 1 if problems else 0

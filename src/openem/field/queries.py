@@ -1,0 +1,79 @@
+"""What the field pages and other capabilities may ask of visits (plain dicts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openem.field.rules import FittingMeasure, fitting_measure
+from openem.field.tables import AttemptRow, VisitRow
+
+
+def _visit(v: VisitRow) -> dict[str, Any]:
+    return {"visit_id": v.visit_id, "kind": v.kind, "order_ref": v.order_ref, "person_id": v.person_id,
+            "device_id": v.device_id, "status": v.status, "due_by": v.due_by, "officer": v.officer,
+            "planned_for": v.planned_for, "sequence": v.sequence, "lat": v.lat, "lon": v.lon,
+            "attempts": v.attempts, "last_outcome": v.last_outcome, "reminders": v.reminders}  # fmt: skip
+
+
+def visit(session: Session, visit_id: str) -> dict[str, Any] | None:
+    v = session.get(VisitRow, visit_id)
+    return None if v is None else _visit(v)
+
+
+def todays_visits(session: Session, officer: str, day: str) -> list[dict[str, Any]]:
+    """An officer's visits planned for a day, in route order."""
+    rows = session.execute(
+        select(VisitRow)
+        .where(VisitRow.officer == officer, VisitRow.planned_for == day)
+        .order_by(VisitRow.sequence)
+    ).scalars()
+    return [_visit(v) for v in rows]
+
+
+def open_visits(session: Session, kind: str | None = None) -> list[dict[str, Any]]:
+    q = select(VisitRow).where(VisitRow.status == "OPEN")
+    if kind is not None:
+        q = q.where(VisitRow.kind == kind)
+    return [_visit(v) for v in session.execute(q.order_by(VisitRow.due_by)).scalars()]
+
+
+def outstanding_recoveries(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Devices not yet back after an order ended, oldest first, with days outstanding."""
+    out = []
+    for v in open_visits(session, "RECOVER"):
+        row = session.get(VisitRow, v["visit_id"])
+        assert row is not None
+        v["days_outstanding"] = (now - row.created_at).days
+        out.append(v)
+    return out
+
+
+def fitting_kpi(session: Session) -> FittingMeasure:
+    """Fitted within the standard two attempts (success) beside the contract's attempts-made measure, over every
+    fitting visit not cancelled."""
+    fits = session.execute(
+        select(VisitRow.visit_id).where(VisitRow.kind == "FIT", VisitRow.status != "CANCELLED")
+    ).scalars()
+    ids = list(fits)
+    outcomes: dict[str, list[str]] = {i: [] for i in ids}
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(AttemptRow.visit_id, AttemptRow.outcome)
+            .where(AttemptRow.visit_id.in_(ids[i : i + 500]))
+            .order_by(AttemptRow.attempt_id)
+        )
+        for vid, outcome in rows:
+            outcomes[vid].append(outcome)
+    return fitting_measure(outcomes.values())
+
+
+def recovery_rate(session: Session) -> tuple[int, int]:
+    """(recovery visits, recovered) over every recovery visit."""
+    rows = list(
+        session.execute(select(VisitRow.status, VisitRow.last_outcome).where(VisitRow.kind == "RECOVER"))
+    )
+    return len(rows), sum(1 for s, o in rows if s == "DONE" and o == "RECOVERED")

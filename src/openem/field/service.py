@@ -1,0 +1,300 @@
+"""Field visit use cases: visits created from order events (an order starting needs a fitting, an order ending
+needs a recovery), attempts with outcomes, a fitting recorded on a visit creating the device's activation, and
+recovery reminders for devices not yet back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openem.auth import audit
+from openem.core.errors import Conflict, Invalid, NotFound
+from openem.core.time import parse_instant
+from openem.devices import queries as device_queries
+from openem.devices import service as device_service
+from openem.field.rules import KINDS, check_outcome, is_success
+from openem.field.tables import AttemptRow, VisitRow
+
+REMINDER_EVERY = timedelta(days=2)
+
+
+def _due_by(at: datetime) -> datetime:
+    """The contract deadline: midnight at the end of the day after the order is received."""
+    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=2)
+
+
+def _home(order: dict[str, Any]) -> tuple[float | None, float | None]:
+    for a in order.get("addresses") or []:
+        if isinstance(a, dict) and a.get("lat") is not None and a.get("lon") is not None:
+            if a.get("type") in (None, "PRIMARY", "INSTALLATION"):
+                return float(a["lat"]), float(a["lon"])
+    return None, None
+
+
+def create_visit(
+    session: Session,
+    *,
+    actor: str,
+    kind: str,
+    order_ref: str,
+    at: datetime,
+    person_id: str = "",
+    device_id: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+) -> VisitRow:
+    """One open visit of a kind per order (idempotent: a redelivered event creates nothing new)."""
+    if kind not in KINDS:
+        raise Invalid(f"Unknown visit kind {kind!r}", field="kind")
+    visit_id = f"{kind}-{order_ref}"[:60]
+    row = session.get(VisitRow, visit_id)
+    if row is not None:
+        return row
+    row = VisitRow(
+        visit_id=visit_id,
+        kind=kind,
+        order_ref=order_ref,
+        person_id=person_id or "",
+        device_id=device_id,
+        status="OPEN",
+        created_at=at,
+        due_by=_due_by(at),
+        lat=lat,
+        lon=lon,
+        attempts=0,
+        last_outcome="",
+        reminders=0,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:{visit_id}:create", records=[order_ref])
+    return row
+
+
+def on_order_accepted(payload: dict[str, Any], uow: Any) -> None:
+    """Bus handler for `orders.OrderAccepted`: a new order needs a fitting (a variation does not)."""
+    if payload.get("request_type") not in (None, "NEW"):
+        return
+    order = payload.get("order") or {}
+    lat, lon = _home(order)
+    create_visit(
+        uow.session,
+        actor="field",
+        kind="FIT",
+        order_ref=str(payload["order_ref"]),
+        at=parse_instant(str(payload["accepted_at"])),
+        person_id=str(order.get("person_id") or ""),
+        lat=lat,
+        lon=lon,
+    )
+
+
+def on_order_ended(payload: dict[str, Any], uow: Any) -> None:
+    """Bus handler for `orders.OrderEnded`: the equipment must be recovered; fitted devices await return."""
+    session: Session = uow.session
+    ref = str(payload["order_ref"])
+    at = parse_instant(str(payload["ended_at"]))
+    fit = session.get(VisitRow, f"FIT-{ref}"[:60])
+    devices = [a for a in device_queries.activations_of_order(session, ref) if a.role == "WEARER"]
+    device_id = devices[0].device_id if devices else (fit.device_id if fit else "")
+    if fit is not None and fit.status == "OPEN":
+        fit.status = "CANCELLED"
+    for a in devices:
+        if device_queries.device_status(session, a.device_id) == "FITTED":
+            device_service.transition(
+                session,
+                actor="field",
+                device_id=a.device_id,
+                to="AWAITING_RETURN",
+                at=at,
+                reason="order ended",
+            )
+    create_visit(
+        session,
+        actor="field",
+        kind="RECOVER",
+        order_ref=ref,
+        at=at,
+        person_id=str(payload.get("person_id") or ""),
+        device_id=device_id,
+        lat=fit.lat if fit else None,
+        lon=fit.lon if fit else None,
+    )
+
+
+def record_attempt(
+    session: Session,
+    *,
+    actor: str,
+    visit_id: str,
+    outcome: str,
+    at: datetime,
+    device_id: str = "",
+    note: str = "",
+) -> AttemptRow:
+    """Record one attempt at a visit. FITTED needs a device serial and creates the activation; RECOVERED marks
+    the device recovered. A failed attempt leaves the visit open for the next attempt."""
+    visit = session.get(VisitRow, visit_id)
+    if visit is None:
+        raise NotFound(f"No visit {visit_id!r}")
+    if visit.status != "OPEN":
+        raise Conflict(f"Visit {visit_id} is {visit.status.lower()}, not open")
+    problem = check_outcome(visit.kind, outcome)
+    if problem is not None:
+        raise Invalid(problem, field="outcome")
+    if len(note) > 500:
+        raise Invalid("The note is longer than 500 characters", field="note")
+    device_id = (device_id or visit.device_id).strip()
+    if outcome == "FITTED":
+        if not device_id:
+            raise Invalid("Enter the serial of the device fitted", field="device_id")
+        status = device_queries.device_status(session, device_id)
+        if status is None:
+            raise Invalid(f"No device {device_id!r} in the inventory", field="device_id")
+        if status not in ("IN_STOCK", "ALLOCATED"):
+            raise Conflict(f"Device {device_id} is {status}, not in stock")
+        kind = device_queries.device_kind(session, device_id) or "RF_TAG"
+        device_service.transition(
+            session,
+            actor=actor,
+            device_id=device_id,
+            to="FITTED",
+            at=at,
+            reason=f"fitted on {visit.visit_id}",
+        )
+        device_service.activate(
+            session,
+            actor=actor,
+            activation={
+                "activation_id": f"ACT-{visit.visit_id}-{visit.attempts + 1}"[:40],
+                "device_id": device_id,
+                "device_kind": kind,
+                "order_ref": visit.order_ref,
+                "person_id": visit.person_id or "UNKNOWN",
+                "start": at,
+            },
+        )
+    elif outcome == "RECOVERED" and device_id:
+        if device_queries.device_status(session, device_id) not in (None, "RECOVERED"):
+            device_service.transition(
+                session,
+                actor=actor,
+                device_id=device_id,
+                to="RECOVERED",
+                at=at,
+                reason=f"recovered on {visit_id}",
+            )
+    attempt = AttemptRow(
+        visit_id=visit_id, at=at, officer=actor, outcome=outcome, device_id=device_id, note=note
+    )
+    session.add(attempt)
+    visit.attempts += 1
+    visit.last_outcome = outcome
+    if device_id:
+        visit.device_id = device_id
+    if is_success(visit.kind, outcome):
+        visit.status = "DONE"
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"field:{visit_id}:attempt",
+        records=[visit.order_ref, visit.person_id],
+        purpose="record a field visit outcome",
+        details={"outcome": outcome},
+    )
+    return attempt
+
+
+def plan_day(session: Session, *, actor: str, officer: str, day: str, visit_ids: list[str]) -> None:
+    """Assign visits to an officer for a day in this order (the scheduler's route)."""
+    for i, vid in enumerate(visit_ids):
+        v = session.get(VisitRow, vid)
+        if v is None:
+            raise NotFound(f"No visit {vid!r}")
+        v.officer, v.planned_for, v.sequence = officer, day, i + 1
+    session.flush()
+    audit.record(
+        session, actor=actor, action=f"field:plan:{officer}:{day}", details={"visits": len(visit_ids)}
+    )
+
+
+def send_recovery_reminders(session: Session, *, actor: str, now: datetime) -> list[str]:
+    """Open recovery visits whose last reminder (or creation) is older than REMINDER_EVERY get a reminder;
+    returns their visit ids (the notify capability sends them when it exists)."""
+    due: list[str] = []
+    rows = session.execute(
+        select(VisitRow).where(VisitRow.kind == "RECOVER", VisitRow.status == "OPEN")
+    ).scalars()
+    for v in rows:
+        last = v.last_reminder_at or v.created_at
+        if now - last >= REMINDER_EVERY:
+            v.reminders += 1
+            v.last_reminder_at = now
+            due.append(v.visit_id)
+    session.flush()
+    if due:
+        audit.record(session, actor=actor, action="field:recovery:remind", records=due)
+    return due
+
+
+def mark_lost(session: Session, *, actor: str, visit_id: str, at: datetime, reason: str) -> None:
+    """Give up on a recovery: the device is recorded lost and the visit closed."""
+    v = session.get(VisitRow, visit_id)
+    if v is None or v.kind != "RECOVER":
+        raise NotFound(f"No recovery visit {visit_id!r}")
+    if v.device_id and device_queries.device_status(session, v.device_id) not in (None, "LOST"):
+        device_service.transition(
+            session, actor=actor, device_id=v.device_id, to="LOST", at=at, reason=reason
+        )
+    v.status = "CANCELLED"
+    v.last_outcome = "LOST"
+    session.flush()
+
+
+ROAD_FACTOR = 1.3  # straight line to road distance
+SPEED_KMH = 30.0
+SERVICE_MINUTES = 30
+SHIFT_MINUTES = 8 * 60
+
+
+def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds: float = 1.0) -> list[str]:
+    """Plan the open visits with a position (and none planned yet for another day) into one officer's shift
+    from the first visit's area, in the order PyVRP gives (travel time = straight line x road factor / speed).
+    Visits that do not fit the shift stay unplanned. Returns the planned visit ids in route order."""
+    from openem.field.scheduler import Instance, solve_pyvrp
+
+    rows = [
+        v
+        for v in session.execute(select(VisitRow).where(VisitRow.status == "OPEN").order_by(VisitRow.due_by))
+        .scalars()
+        .all()
+        if v.lat is not None and v.lon is not None and v.planned_for in ("", day)
+    ]
+    if not rows:
+        return []
+    import math
+
+    lat0 = sum(float(v.lat or 0) for v in rows) / len(rows)
+    per_min = 60.0 / SPEED_KMH * ROAD_FACTOR  # minutes per straight-line km
+    xs = [(float(v.lon or 0)) * 111.32 * math.cos(math.radians(lat0)) * per_min for v in rows]
+    ys = [(float(v.lat or 0)) * 110.57 * per_min for v in rows]
+    inst = Instance(
+        name=f"{officer}-{day}",
+        vehicles=1,
+        capacity=len(rows),
+        x=[sum(xs) / len(xs), *xs],  # the officer starts from the middle of the day's work
+        y=[sum(ys) / len(ys), *ys],
+        demand=[0] + [1] * len(rows),
+        ready=[0] * (len(rows) + 1),
+        due=[SHIFT_MINUTES] * (len(rows) + 1),
+        service=[0] + [SERVICE_MINUTES] * len(rows),
+    )
+    routes = solve_pyvrp(inst, seconds) if len(rows) > 1 else [[1]]
+    order = [rows[c - 1].visit_id for r in routes[:1] for c in r]
+    plan_day(session, actor=actor, officer=officer, day=day, visit_ids=order)
+    return order
