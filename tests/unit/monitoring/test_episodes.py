@@ -1,0 +1,79 @@
+"""Episodes as an official needs them: a zone visit that ends says when and how long; a possible entry is
+kept for review and closes "not confirmed"; a restart gives the same episodes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from openem.monitoring.engine import Engine
+
+from .fixtures import HOME, T0, Device
+from .test_engine_zones import ZONE_CENTRE, engine_with_zone
+
+
+def _visit(dev: Device, minutes_inside: int, acc: float = 5.0) -> list:
+    inside = [dev.fix(T0 + timedelta(minutes=i), *ZONE_CENTRE, acc=acc) for i in range(minutes_inside + 1)]
+    out = [dev.fix(T0 + timedelta(minutes=minutes_inside + 1 + i), *HOME) for i in range(2)]
+    return inside + out
+
+
+def test_a_four_minute_zone_visit_closes_with_its_end_and_minutes_inside() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    alerts = eng.process(_visit(dev, 4))
+    [entry] = [a for a in alerts if a["kind"] == "exclusion_entry"]
+    records = eng.take_episodes()
+    mine = [r for r in records if r["episode_id"] == entry["id"]]
+    assert [r["change"] for r in mine] == ["opened", "closed"]
+    closed = mine[-1]
+    assert closed["state"] == "closed" and closed["closed_reason"] == "ended"
+    assert closed["start"] == "2026-11-23T12:00:00Z" and closed["end"] == "2026-11-23T12:05:00Z"
+    assert closed["measure"]["minutes_inside"] == 5.0  # from the first fix inside to the first fix clear
+    assert closed["revision"] == 1 and eng.episodes == {}
+
+
+def test_a_stay_still_in_the_zone_stays_open_and_its_minutes_grow() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    eng.process([dev.fix(T0 + timedelta(minutes=i), *ZONE_CENTRE) for i in range(12)])
+    records = eng.take_episodes()
+    assert records[-1]["state"] == "open" and records[-1]["measure"]["minutes_inside"] >= 10.0
+
+
+def test_a_single_uncertain_fix_is_kept_for_review_and_closes_not_confirmed() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    msgs = [dev.fix(T0, *ZONE_CENTRE, acc=300.0), dev.fix(T0 + timedelta(minutes=1), *HOME)]
+    alerts = eng.process(msgs)
+    [possible] = [a for a in alerts if a["kind"] == "exclusion_possible"]
+    assert possible["severity"] == "LOW"
+    records = [r for r in eng.take_episodes() if r["episode_id"] == possible["id"]]
+    assert records[0]["confidence"] == "possible"
+    assert records[-1]["closed_reason"] == "not_confirmed"
+
+
+def test_a_possible_entry_that_is_confirmed_is_superseded_by_the_entry() -> None:
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    msgs = [dev.fix(T0, *ZONE_CENTRE, acc=300.0)]
+    msgs += [dev.fix(T0 + timedelta(minutes=1 + i), *ZONE_CENTRE) for i in range(3)]
+    eng.process(msgs)
+    records = eng.take_episodes()
+    assert [(r["kind"], r["change"], r["closed_reason"]) for r in records] == [
+        ("exclusion_possible", "opened", None),
+        ("exclusion_entry", "opened", None),
+        ("exclusion_possible", "closed", "superseded"),
+    ]
+
+
+def test_a_restart_mid_visit_gives_the_same_episodes() -> None:
+    msgs = _visit(Device("GPS-1"), 6)
+    straight = engine_with_zone()
+    straight.process(msgs)
+    one = straight.take_episodes()
+    eng = engine_with_zone()
+    eng.process(msgs[:4])
+    before = eng.take_episodes()
+    restored = Engine.restore(eng.snapshot())
+    restored.process(msgs[4:])
+    def seen(records: list) -> list:  # detection times follow the batches received; the episodes do not
+        return [{k: v for k, v in r.items() if k not in ("detected_at", "updated_at")} for r in records]
+
+    assert seen(before + restored.take_episodes()) == seen(one)
+    assert one[-1]["state"] == "closed"
