@@ -36,10 +36,12 @@ def build_registry(live: Any = None) -> Registry:
     """Event topic -> handlers. Each handler is a plain function (payload, unit_of_work).
 
     `live` is the in-process monitoring loop (openem.live.LiveMonitor) when this process runs one."""
-    from openem.alerts.service import on_alert_raised
+    from openem.alerts.service import EPISODE_TOPICS, on_alert_raised, on_episode
 
     registry = Registry()
     registry.on("monitoring.AlertRaised", "alerts.store", on_alert_raised)
+    for topic in EPISODE_TOPICS:
+        registry.on(topic, "alerts.store_episode", on_episode)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)

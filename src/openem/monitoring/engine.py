@@ -299,7 +299,8 @@ class Engine:
         heapq.heappush(self.cf_heap, (due, ref))
 
     def emit(self, draft: dict[str, Any], order: OrderSpec | None, a: Activation | None, device_id: str, *,
-             condition_id: str, late: bool = False, key: str | None = None) -> str | None:  # fmt: skip
+             condition_id: str, late: bool = False, key: str | None = None,
+             measure: dict[str, float] | None = None) -> str | None:  # fmt: skip
         """Raise an alert (once per id) and open its episode; returns the id when newly raised."""
         alert = make_alert(draft["kind"], order=order, device_id=device_id, condition_id=condition_id,
                            start=draft["start"], end=draft.get("end"), evidence=draft.get("evidence", []),
@@ -310,7 +311,7 @@ class Engine:
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, draft["start"]))
         alert["late_detected"] = bool(late)
         self._new.append(alert)
-        episodes.open_episode(self, alert, key)
+        episodes.open_episode(self, alert, key, measure)
         return str(alert["id"])
 
     def take_episodes(self) -> list[dict[str, Any]]:

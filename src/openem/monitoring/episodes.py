@@ -22,7 +22,8 @@ OPENED, UPDATED, CLOSED = "opened", "updated", "closed"
 INSTANT = frozenset({"order_unusable", "engine_rejected"})
 
 
-def open_episode(eng: Engine, alert: dict[str, Any], key: str | None = None) -> None:
+def open_episode(eng: Engine, alert: dict[str, Any], key: str | None = None,
+                 measure: dict[str, float] | None = None) -> None:
     """Open the episode of a newly raised alert (revision 0). `key` names the situation a rule will close
     it by (e.g. "zone:<ref>:<zone_id>"); without one the episode closes at its alert's end, if any."""
     ep: dict[str, Any] = {
@@ -38,7 +39,7 @@ def open_episode(eng: Engine, alert: dict[str, Any], key: str | None = None) -> 
         "state": "open",
         "revision": 0,
         "closed_reason": None,
-        "measure": {},
+        "measure": {k: round(float(v), 2) for k, v in (measure or {}).items()},
         "evidence": list(alert.get("evidence") or []),
         "details": dict(alert.get("details") or {}),
         "detected_at": alert["detected_at"],
@@ -51,7 +52,8 @@ def open_episode(eng: Engine, alert: dict[str, Any], key: str | None = None) -> 
     eng.episodes[ep["episode_id"]] = ep
     eng.ep_out.append(_record(ep, OPENED))
     if alert.get("end") is not None and not key:  # a closed interval already (a late return, a missed call)
-        close(eng, ep["episode_id"], alert["end"], "ended", at=alert["detected_at"])
+        reason = "returned" if alert["kind"] == "curfew_late_return" else "ended"
+        close(eng, ep["episode_id"], alert["end"], reason, at=alert["detected_at"])
 
 
 def _record(ep: dict[str, Any], change: str) -> dict[str, Any]:

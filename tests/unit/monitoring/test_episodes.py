@@ -77,3 +77,41 @@ def test_a_restart_mid_visit_gives_the_same_episodes() -> None:
 
     assert seen(before + restored.take_episodes()) == seen(one)
     assert one[-1]["state"] == "closed"
+
+
+# ---- curfew: someone away from 19:00 is flagged once the grace has passed, not at 07:02 next morning ----
+from datetime import UTC, datetime  # noqa: E402
+
+from .test_curfew import rf_engine  # noqa: E402
+
+
+def _at(hour: int, minute: int = 0, day: int = 23) -> float:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC).timestamp()
+
+
+def test_away_at_curfew_start_opens_an_episode_after_the_grace_and_closes_at_the_return() -> None:
+    eng, hmu = rf_engine()
+    eng.process([hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T")])
+    assert not [a for a in eng.advance_watermark(_at(19, 4)) if a["kind"].startswith("curfew")]  # in grace
+    [opened] = [a for a in eng.advance_watermark(_at(19, 6)) if a["kind"].startswith("curfew")]
+    assert opened["kind"] == "curfew_late_return" and opened["end"] is None
+    assert opened["start"] == "2026-11-23T19:00:00Z"
+    eng.advance_watermark(_at(20, 0))
+    again = eng.process([hmu.msg("rf", T0.replace(hour=21), present=True, tag_id="T")])
+    assert not [a for a in again if a["kind"].startswith("curfew")]  # the same episode, not a second alert
+    records = [r for r in eng.take_episodes() if r["episode_id"] == opened["id"]]
+    assert records[0]["change"] == "opened" and records[0]["state"] == "open"
+    assert any(r["change"] == "updated" and r["measure"]["minutes_late"] >= 50 for r in records)
+    last = records[-1]
+    assert (last["state"], last["closed_reason"], last["end"]) == ("closed", "returned", "2026-11-23T21:00:00Z")
+    assert last["measure"]["minutes_late"] == 120.0 and last["measure"]["minutes_beyond_grace"] == 115.0
+
+
+def test_first_window_a_first_reading_out_of_range_is_a_late_return() -> None:
+    eng, hmu = rf_engine()  # the home unit has never reported before this night
+    msgs = [hmu.msg("rf", T0.replace(hour=19, minute=30), present=False, tag_id="T"),
+            hmu.msg("rf", T0.replace(hour=21), present=True, tag_id="T")]  # fmt: skip
+    alerts = [a for a in eng.process(msgs) if a["kind"].startswith("curfew")]
+    assert [(a["kind"], a["start"], a["end"]) for a in alerts] == [
+        ("curfew_late_return", "2026-11-23T19:00:00Z", "2026-11-23T21:00:00Z")
+    ]
