@@ -12,7 +12,7 @@ import numpy as np
 
 from openem.monitoring import episodes
 from openem.monitoring.index import Index
-from openem.monitoring.model import FAR_FUTURE, OrderSpec
+from openem.monitoring.model import FAR_FUTURE, OrderSpec, ts
 from openem.monitoring.rules import attendance, curfew, health, presence
 
 if TYPE_CHECKING:
@@ -200,6 +200,22 @@ def _unmonitored(eng: Engine, ix: Index, live: np.ndarray, last: np.ndarray) -> 
                                  order.thresholds["unmonitored"])  # fmt: skip
         if d:
             eng.emit(d, order, None, "", condition_id="unmonitored")
+    _unmonitored_episodes(eng, cand, wm)
+
+
+def _unmonitored_episodes(eng: Engine, cand: np.ndarray, wm: float) -> None:
+    """Hourly: an unmonitored order's episode stays open and says for how many hours; it closes once the
+    order is fitted and reporting (or has ended)."""
+    code = eng.reg.order_code
+    for eid, ep in list(eng.episodes.items()):
+        if not ep["kind"].startswith("unmonitored"):
+            continue
+        k = code.get(ep["order_ref"], -1)
+        hours = max(wm - (ts(ep["start"]) or wm), 0.0) / 3600
+        if 0 <= k < len(cand) and cand[k]:
+            episodes.update(eng, eid, {"hours_unmonitored": hours}, at=wm)
+        else:
+            episodes.close(eng, eid, wm, "ended", at=wm, measure={"hours_unmonitored": hours})
 
 
 def _attendance_missed(eng: Engine, ix: Index, o_active: np.ndarray, wm: float) -> None:

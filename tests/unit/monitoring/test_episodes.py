@@ -115,3 +115,50 @@ def test_first_window_a_first_reading_out_of_range_is_a_late_return() -> None:
     assert [(a["kind"], a["start"], a["end"]) for a in alerts] == [
         ("curfew_late_return", "2026-11-23T19:00:00Z", "2026-11-23T21:00:00Z")
     ]
+
+
+# ---- alcohol: the peak, not the level at confirmation; skin contact lost says how long compliance was unknown
+from .fixtures import activation, order  # noqa: E402
+from .test_sparse_runs import message  # noqa: E402
+
+
+def _alcohol_engine() -> Engine:
+    eng = Engine()
+    eng.apply_order(order(alcohol={"mode": "ABSTINENCE"}))
+    eng.apply_activation(activation("ALC-1", "ALCOHOL_TAG"))
+    return eng
+
+
+def test_a_drinking_episode_reports_its_peak_and_closes_when_the_curve_is_down() -> None:
+    curve = [0.0, 0.03, 0.06, 0.07, 0.08, 0.05, 0.02, 0.005, 0.0]
+    eng = _alcohol_engine()
+    eng.process([message("ALC-1", i, 30 * i, "alcohol", tac_gdl=v, ir_skin=1.0, temp_c=33.0)
+                 for i, v in enumerate(curve)])  # fmt: skip
+    records = [r for r in eng.take_episodes() if r["kind"] == "alcohol_drinking"]
+    assert records[-1]["state"] == "closed" and records[-1]["measure"]["peak_tac"] == 0.08
+    assert records[0]["measure"]["peak_tac"] < 0.08  # confirmed lower, then updated
+
+
+def test_two_hours_off_the_skin_closes_with_two_hours_of_unknown_compliance() -> None:
+    eng = _alcohol_engine()
+    off = [message("ALC-1", i, 30 * i, "alcohol", tac_gdl=0.0, ir_skin=0.1, temp_c=30.0) for i in range(4)]
+    back = [message("ALC-1", 4 + i, 120 + 30 * i, "alcohol", tac_gdl=0.0, ir_skin=1.0, temp_c=33.0)
+            for i in range(2)]  # fmt: skip
+    eng.process(off)
+    eng.process(back)
+    [closed] = [r for r in eng.take_episodes() if r["kind"] == "alcohol_skin_tamper" and r["state"] == "closed"]
+    assert closed["measure"]["minutes_unknown_compliance"] == 120.0
+
+
+# ---- an order never fitted: still open twenty days later, and says for how long ----
+def test_an_order_never_fitted_stays_open_and_counts_the_hours_unmonitored() -> None:
+    eng = Engine()
+    eng.apply_order(order(curfew={"start": "2026-11-20T00:00:00Z", "end": "2027-01-01T00:00:00Z",
+                                  "timetable": [{"day": "MONDAY", "start": "19:00", "end": "07:00"}]}))  # fmt: skip
+    start = T0.timestamp()
+    alerts = []
+    for h in range(0, 20 * 24 + 1, 6):
+        alerts += eng.advance_watermark(start + h * 3600)
+    assert [a["kind"] for a in alerts if a["kind"].startswith("unmonitored")] == ["unmonitored_no_device"]
+    [ep] = [e for e in eng.episodes.values() if e["kind"] == "unmonitored_no_device"]
+    assert ep["state"] == "open" and ep["measure"]["hours_unmonitored"] >= 20 * 24 - 1
