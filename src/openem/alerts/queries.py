@@ -58,5 +58,7 @@ def episodes_for_alerts(session: Session, alert_ids: list[str]) -> dict[str, dic
     if not alert_ids:
         return {}
     e = EpisodeRow
-    rows = session.execute(select(*(getattr(e, f) for f in EPISODE_FIELDS)).where(e.episode_id.in_(alert_ids)))
+    rows = session.execute(
+        select(*(getattr(e, f) for f in EPISODE_FIELDS)).where(e.episode_id.in_(alert_ids))
+    )
     return {r.episode_id: dict(r._mapping) for r in rows}

@@ -22,8 +22,9 @@ OPENED, UPDATED, CLOSED = "opened", "updated", "closed"
 INSTANT = frozenset({"order_unusable", "engine_rejected"})
 
 
-def open_episode(eng: Engine, alert: dict[str, Any], key: str | None = None,
-                 measure: dict[str, float] | None = None) -> None:
+def open_episode(
+    eng: Engine, alert: dict[str, Any], key: str | None = None, measure: dict[str, float] | None = None
+) -> None:
     """Open the episode of a newly raised alert (revision 0). `key` names the situation a rule will close
     it by (e.g. "zone:<ref>:<zone_id>"); without one the episode closes at its alert's end, if any."""
     ep: dict[str, Any] = {

@@ -47,7 +47,9 @@ class _EpisodeEvent(Event):
     @classmethod
     def of(cls, record: dict[str, Any]) -> _EpisodeEvent:
         ep = {k: v for k, v in record.items() if k != "change"}
-        return cls(episode=ep, order_ref=str(ep.get("order_ref") or ""), person_id=str(ep.get("person_id") or ""))
+        return cls(
+            episode=ep, order_ref=str(ep.get("order_ref") or ""), person_id=str(ep.get("person_id") or "")
+        )
 
 
 @message_type

@@ -204,7 +204,8 @@ def _unmonitored(eng: Engine, ix: Index, live: np.ndarray, last: np.ndarray) -> 
 
 
 def _unmonitored_episodes(eng: Engine, cand: np.ndarray, wm: float) -> None:
-    """Hourly: an unmonitored order's episode stays open and says for how many hours; it closes once the
+    """Hourly: an unmonitored order's episode stays open and says for how many hours (updated every 6); it
+
     order is fitted and reporting (or has ended)."""
     code = eng.reg.order_code
     for eid, ep in list(eng.episodes.items()):
@@ -213,7 +214,10 @@ def _unmonitored_episodes(eng: Engine, cand: np.ndarray, wm: float) -> None:
         k = code.get(ep["order_ref"], -1)
         hours = max(wm - (ts(ep["start"]) or wm), 0.0) / 3600
         if 0 <= k < len(cand) and cand[k]:
-            episodes.update(eng, eid, {"hours_unmonitored": hours}, at=wm)
+            if (
+                hours - ep["measure"].get("hours_unmonitored", 0.0) >= 6.0
+            ):  # a record every 6 hours, not 24 a day
+                episodes.update(eng, eid, {"hours_unmonitored": hours}, at=wm)
         else:
             episodes.close(eng, eid, wm, "ended", at=wm, measure={"hours_unmonitored": hours})
 

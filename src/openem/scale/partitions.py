@@ -111,7 +111,9 @@ def commit_batch(
             event = AlertRaised.from_alert(a)
             store_alert(uow.session, event.to_dict())
             uow.add_event(event)
-        for r in records:  # stored with the alerts and the checkpoint: a restart neither loses nor repeats one
+        for (
+            r
+        ) in records:  # stored with the alerts and the checkpoint: a restart neither loses nor repeats one
             ep_event = episode_event(r)
             store_episode(uow.session, ep_event.episode)
             uow.add_event(ep_event)

@@ -72,6 +72,7 @@ def test_a_restart_mid_visit_gives_the_same_episodes() -> None:
     before = eng.take_episodes()
     restored = Engine.restore(eng.snapshot())
     restored.process(msgs[4:])
+
     def seen(records: list) -> list:  # detection times follow the batches received; the episodes do not
         return [{k: v for k, v in r.items() if k not in ("detected_at", "updated_at")} for r in records]
 
@@ -103,7 +104,11 @@ def test_away_at_curfew_start_opens_an_episode_after_the_grace_and_closes_at_the
     assert records[0]["change"] == "opened" and records[0]["state"] == "open"
     assert any(r["change"] == "updated" and r["measure"]["minutes_late"] >= 50 for r in records)
     last = records[-1]
-    assert (last["state"], last["closed_reason"], last["end"]) == ("closed", "returned", "2026-11-23T21:00:00Z")
+    assert (last["state"], last["closed_reason"], last["end"]) == (
+        "closed",
+        "returned",
+        "2026-11-23T21:00:00Z",
+    )
     assert last["measure"]["minutes_late"] == 120.0 and last["measure"]["minutes_beyond_grace"] == 115.0
 
 
@@ -146,7 +151,9 @@ def test_two_hours_off_the_skin_closes_with_two_hours_of_unknown_compliance() ->
             for i in range(2)]  # fmt: skip
     eng.process(off)
     eng.process(back)
-    [closed] = [r for r in eng.take_episodes() if r["kind"] == "alcohol_skin_tamper" and r["state"] == "closed"]
+    [closed] = [
+        r for r in eng.take_episodes() if r["kind"] == "alcohol_skin_tamper" and r["state"] == "closed"
+    ]
     assert closed["measure"]["minutes_unknown_compliance"] == 120.0
 
 
@@ -162,3 +169,16 @@ def test_an_order_never_fitted_stays_open_and_counts_the_hours_unmonitored() -> 
     assert [a["kind"] for a in alerts if a["kind"].startswith("unmonitored")] == ["unmonitored_no_device"]
     [ep] = [e for e in eng.episodes.values() if e["kind"] == "unmonitored_no_device"]
     assert ep["state"] == "open" and ep["measure"]["hours_unmonitored"] >= 20 * 24 - 1
+
+
+# ---- replay writes the episodes live publishes, and says which were still open when the data ended ----
+def test_replay_says_an_episode_was_still_open_at_the_end_of_the_data() -> None:
+    from openem.monitoring import replay as rp
+
+    eng, dev = engine_with_zone(), Device("GPS-1")
+    eng.process([dev.fix(T0 + timedelta(minutes=i), *ZONE_CENTRE) for i in range(3)])
+    records = rp.episode_records(eng, (T0 + timedelta(minutes=3)).timestamp())
+    last = records[-1]
+    assert (last["state"], last["closed_reason"], last["end"]) == ("open", "end_of_data", None)
+    counts = rp.episode_counts(records, 1.0)
+    assert counts["records"] == {"opened": 1, "end_of_data": 1}
