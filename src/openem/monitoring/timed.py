@@ -86,9 +86,11 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
             if ep_key in eng.ep_keys and v["start"] == start:  # the episode opened while they were away
                 reason = "window_ended" if v["kind"] == "curfew_absent" else "returned"
                 episodes.close_key(eng, ep_key, v["end"], reason, at=wm, measure=measure)
+        if ep_key in eng.ep_keys and (final or curfew.away_since_start(timelines[place], start, wm) is None):
+            # opened on the data known at the grace; later data (stored on the unit, sent late) shows the
+            # wearer was back in time: no late return after all
+            episodes.close_key(eng, ep_key, wm if not final else end, "not_confirmed", at=wm)
         if final:
-            episodes.close_key(eng, ep_key, end, "window_ended", at=wm,
-                               measure={"minutes_absent": (end - start) / 60})  # fmt: skip
             st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
     if st.get("cf_next_for") != st["cf_done"]:
         (st["cf_next_start"], st["cf_next"]), st["cf_next_for"] = (
