@@ -191,7 +191,9 @@ class LiveMonitor:
         with self.db.uow() as uow:
             stored = messages_of_batches(uow.session, [batch_id])[batch_id]
         if stored:
-            self._publish([rejection_alert("in-server", message_ids(stored), exc, batch_id=batch_id)])
+            self._publish(
+                [rejection_alert("in-server", message_ids(stored), exc, batch_id=batch_id)], episodes=False
+            )  # the failed batch's half-made episode records are not published
         self.parked.add(batch_id)
 
     def _recover_safely(self) -> None:
@@ -267,8 +269,8 @@ class LiveMonitor:
         return alerts
 
     # -- outputs --------------------------------------------------------------------------------------
-    def _publish(self, alerts: list[dict[str, Any]]) -> None:
-        records = self.engine.take_episodes()
+    def _publish(self, alerts: list[dict[str, Any]], episodes: bool = True) -> None:
+        records = self.engine.take_episodes() if episodes else []
         if not alerts and not records:
             return
         with self.db.uow() as uow:
