@@ -12,7 +12,7 @@ import numpy as np
 
 from openem.monitoring import episodes
 from openem.monitoring.index import Index
-from openem.monitoring.model import FAR_FUTURE, OrderSpec, ts
+from openem.monitoring.model import FAR_FUTURE, OrderSpec, to_iso, ts
 from openem.monitoring.rules import attendance, curfew, health, presence
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
             if len(eng._new) > before:  # Accumulated Time Violation: lateness adds up across the order
                 st["atv_min"] = round(st.get("atv_min", 0.0) + max(v["minutes"] - cf["grace_s"] / 60, 0.0), 1)
                 eng._new[-1]["details"]["atv_minutes_total"] = st["atv_min"]
+                _atv(eng, order, st, v, start, cf["grace_s"])
             if ep_key in eng.ep_keys and v["start"] == start:  # the episode opened while they were away
                 reason = "window_ended" if v["kind"] == "curfew_absent" else "returned"
                 episodes.close_key(eng, ep_key, v["end"], reason, at=wm, measure=measure)
@@ -106,6 +107,40 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
             eng.curfew_due(ref, gdue)
     for obs in timelines:
         curfew.prune(obs, wm - KEEP_OBS_S)
+
+
+def atv_threshold(eng: Engine, order: OrderSpec) -> tuple[float, int]:
+    """The Accumulated Time Violation threshold (minutes beyond grace, summed over nights) for an order: by
+    its scheme, else its order type, else the default, from the versioned policy (rules/defaults.json)."""
+    policy = eng.defaults.get("atv") or {}
+    by = policy.get("minutes_beyond_grace") or {}
+    for key in (order.doc.get("scheme"), order.doc.get("order_type"), "default"):
+        if isinstance(key, str) and key in by:
+            return float(by[key]), int(policy.get("policy_version", 1))
+    return float("inf"), int(policy.get("policy_version", 1))
+
+
+def _atv(
+    eng: Engine, order: OrderSpec, st: dict[str, Any], v: dict[str, Any], start: float, grace_s: float
+) -> None:
+    """A night's lateness beyond grace adds to the order's total; crossing the policy threshold raises
+    `atv_threshold_reached` once per policy version, with the nights that make it up."""
+    beyond = max(v["minutes"] - grace_s / 60, 0.0)
+    if beyond <= 0:
+        return
+    nights = st.setdefault("atv_nights", [])
+    nights.append(
+        {"window_start": to_iso(start), "kind": v["kind"], "minutes_beyond_grace": round(beyond, 1)}
+    )
+    limit, version = atv_threshold(eng, order)
+    if st["atv_min"] < limit or st.get("atv_raised") == version:
+        return
+    st["atv_raised"] = version
+    draft = {"kind": curfew.ATV_KIND, "start": v["end"], "end": v["end"], "evidence": v["evidence"][:1],
+             "details": {"nights": list(nights), "atv_minutes_total": st["atv_min"], "threshold_minutes": limit,
+                         "policy": f"atv@v{version}"}}  # fmt: skip
+    eng.emit(draft, order, None, v["evidence"][0][0] if v["evidence"] else "", condition_id=f"atv@v{version}",
+             measure={"atv_minutes_total": st["atv_min"], "nights": len(nights)})  # fmt: skip
 
 
 def _curfew_measure(v: dict[str, Any], grace_s: float) -> dict[str, float]:

@@ -182,3 +182,25 @@ def test_replay_says_an_episode_was_still_open_at_the_end_of_the_data() -> None:
     assert (last["state"], last["closed_reason"], last["end"]) == ("open", "end_of_data", None)
     counts = rp.episode_counts(records, 1.0)
     assert counts["records"] == {"opened": 1, "end_of_data": 1}
+
+
+# ---- Accumulated Time Violation: 10, 12 and 15 minutes beyond grace on three nights cross a 30-minute policy
+def test_lateness_over_three_nights_reaches_the_atv_policy_threshold_with_its_nights() -> None:
+    from openem.monitoring.model import default_thresholds
+
+    th = {**default_thresholds(), "atv": {"policy_version": 3, "minutes_beyond_grace": {"default": 30}}}
+    eng = Engine(th)
+    eng.apply_order(order(curfew={"start": "2026-11-20T00:00:00Z", "end": "2027-01-01T00:00:00Z",
+                                  "timetable": [{"day": d, "start": "19:00", "end": "07:00"}
+                                                for d in ("MONDAY", "TUESDAY", "WEDNESDAY")],
+                                  "grace_minutes": 5}))  # fmt: skip
+    eng.apply_activation(activation("HMU-1", "HMU"))
+    hmu = Device("HMU-1")
+    alerts = []
+    for day, late in ((23, 15), (24, 17), (25, 20)):  # 10, 12 and 15 minutes beyond the 5 minutes' grace
+        night = T0.replace(day=day)
+        alerts += eng.process([hmu.msg("rf", night.replace(hour=18), present=False, tag_id="T"),
+                               hmu.msg("rf", night.replace(hour=19, minute=late), present=True, tag_id="T")])  # fmt: skip
+    [atv] = [a for a in alerts if a["kind"] == "atv_threshold_reached"]
+    assert atv["details"]["atv_minutes_total"] == 37.0 and atv["details"]["policy"] == "atv@v3"
+    assert [n["minutes_beyond_grace"] for n in atv["details"]["nights"]] == [10.0, 12.0, 15.0]

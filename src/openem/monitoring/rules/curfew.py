@@ -26,6 +26,9 @@ from numpy.typing import NDArray
 from openem.core.time import local_to_utc
 from openem.monitoring.model import local_day, place_keys, slots_key, windows_for_slots_cached
 
+#: Accumulated Time Violation: lateness beyond grace summed over an order's nights reached the policy's limit
+ATV_KIND = "atv_threshold_reached"
+
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
 
