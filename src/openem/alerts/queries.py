@@ -51,6 +51,8 @@ def incident(session: Session, incident_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     return {c.name: getattr(row, c.name) for c in IncidentRow.__table__.columns}
+
+
 EPISODE_FIELDS = ("episode_id", "kind", "severity", "order_ref", "person_id", "condition_id", "start", "end",
                   "state", "revision", "closed_reason", "confidence", "measure", "details", "updated_at")  # fmt: skip
 

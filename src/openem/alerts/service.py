@@ -192,6 +192,8 @@ def act_on_incident(uow: Any, incident_id: str, expected_version: int, actor: st
     audit.record(session, actor=actor, action=f"alerts:incident:{incident_id}:{action}",
                  records=[row.order_ref, row.person_id], details={"reason": reason[:80]})  # fmt: skip
     return {"incident_id": row.incident_id, "state": row.state, "row_version": row.row_version}
+
+
 def _num(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or v != v or abs(v) > 1e12:
         return None

@@ -59,6 +59,8 @@ class IncidentRow(Base):
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": row_version}
+
+
 class EpisodeRow(Base):
     """An episode (monitoring.EpisodeOpened/Updated/Closed): the latest revision seen of each, by id."""
 
