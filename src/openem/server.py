@@ -48,6 +48,7 @@ WEB_MODULES = [
     "openem.telemetry.web",
     "openem.orders.web",
     "openem.alerts.web",
+    "openem.insights.web",
 ]
 
 
