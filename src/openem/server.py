@@ -49,6 +49,7 @@ WEB_MODULES = [
     "openem.orders.web",
     "openem.alerts.web",
     "openem.field.web",
+    "openem.insights.web",
 ]
 
 

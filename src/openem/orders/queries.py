@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openem.auth.policy import CaseScope
@@ -134,3 +134,67 @@ def map_context(session: Session, ref: str) -> dict[str, list[dict[str, Any]]]:
         return {"addresses": [], "zones": [], "places": []}
     version = record.current or record.latest
     return map_context_of(dict(version.document))
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonOrder:
+    """One order of a person, as the person view needs it (plain values)."""
+
+    ref: str
+    person_id: str
+    wearer_name: str
+    status: str
+    police_area: str
+    scope: CaseScope
+    document: dict[str, Any]
+
+
+def _person_order(row: OrderRow, doc: dict[str, Any]) -> PersonOrder:
+    return PersonOrder(
+        ref=row.ref,
+        person_id=row.person_id or "",
+        wearer_name=row.wearer_name,
+        status=row.current_status or row.status,
+        police_area=row.police_area,
+        scope=case_scope(row),
+        document=doc,
+    )
+
+
+def find_person_orders(session: Session, text: str, limit: int = 200) -> list[PersonOrder]:
+    """Orders whose order ref or person id equals `text`, or whose wearer's name contains it (case-insensitive).
+    The caller filters by who may see them; the documents are those in force (else the latest)."""
+    text = text.strip()[:100]
+    if not text:
+        return []
+    like = f"%{text.lower()}%"
+    rows = list(
+        session.execute(
+            select(OrderRow)
+            .where(
+                or_(
+                    OrderRow.ref == text.upper(),
+                    OrderRow.person_id == text,
+                    func.lower(OrderRow.wearer_name).like(like),
+                )
+            )
+            .order_by(OrderRow.ref)
+            .limit(limit)
+        ).scalars()
+    )
+    return [_person_order(r, _doc_in_force(session, r.ref)) for r in rows]
+
+
+def orders_of_person(session: Session, person_id: str) -> list[PersonOrder]:
+    """Every order of this person (by person id), oldest ref first."""
+    rows = session.execute(
+        select(OrderRow).where(OrderRow.person_id == person_id[:40]).order_by(OrderRow.ref)
+    )
+    return [_person_order(r, _doc_in_force(session, r.ref)) for r in rows.scalars()]
+
+
+def _doc_in_force(session: Session, ref: str) -> dict[str, Any]:
+    record = SqlOrderRepository(session).get(ref)
+    if record is None:
+        return {}
+    return dict((record.current or record.latest).document)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from openem.telemetry.tables import TelemetryBatchRow, TelemetryMessageRow
+from openem.telemetry.tables import TelemetryBatchRow, TelemetryMessageRow, TrailPointRow
 from openem.telemetry.wire import Message
 
 
@@ -79,3 +79,30 @@ def messages_of_batches(session: Session, batch_ids: Sequence[int]) -> dict[int,
                 )
             )
     return out
+
+
+def trail_of_person(
+    session: Session, person_id: str, start: datetime, end: datetime, limit: int = 200_000
+) -> list[dict[str, Any]]:
+    """A person's positions in [start, end), oldest first (the recent store's trail points), as plain dicts."""
+    rows = session.execute(
+        select(
+            TrailPointRow.device_id,
+            TrailPointRow.seq,
+            TrailPointRow.device_time,
+            TrailPointRow.lat,
+            TrailPointRow.lon,
+            TrailPointRow.accuracy_m,
+        )
+        .where(
+            TrailPointRow.person_id == person_id[:40],
+            TrailPointRow.device_time >= start,
+            TrailPointRow.device_time < end,
+        )
+        .order_by(TrailPointRow.device_time, TrailPointRow.seq)
+        .limit(limit)
+    ).all()
+    return [
+        {"device_id": d, "seq": s, "time": t, "lat": la, "lon": lo, "accuracy_m": acc}
+        for d, s, t, la, lo, acc in rows
+    ]

@@ -39,7 +39,10 @@ HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
         ("Alerts", "/alerts", "Alerts raised by the monitoring engine, as they arrive"),
         ("Orders", "/orders", "Orders to check and accept"),
     ],
-    "cases": [("Your cases", "/orders", "People you supervise and their monitoring")],
+    "cases": [
+        ("Your cases", "/orders", "People you supervise and their monitoring"),
+        ("Find a person", "/people", "A person's trail, curfew nights, zone visits and alerts, for a purpose"),
+    ],
     "field": [("Orders awaiting installation", "/orders", "Orders accepted and waiting for a fitting")],
     "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
     "mi": [("Management information", "/", "Coming with the management-information capability")],

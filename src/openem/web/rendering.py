@@ -28,6 +28,7 @@ SHELL_STATIC = Path(__file__).parent / "static"
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Alerts", "/alerts", "alerts:read"),
     ("Orders", "/orders", "orders:read"),
+    ("People", "/people", "location:read"),
     ("Admin", "/admin/users", "users:manage"),
 )
 MONTHS = (
