@@ -41,7 +41,11 @@ HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
     ],
     "cases": [
         ("Your cases", "/orders", "People you supervise and their monitoring"),
-        ("Find a person", "/people", "A person's trail, curfew nights, zone visits and alerts, for a purpose"),
+        (
+            "Find a person",
+            "/people",
+            "A person's trail, curfew nights, zone visits and alerts, for a purpose",
+        ),
     ],
     "field": [("Orders awaiting installation", "/orders", "Orders accepted and waiting for a fitting")],
     "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
