@@ -1,6 +1,7 @@
 """A simulated GT06 tracker over a real TCP socket: its positions are stored, bad frames parked visibly."""
 
 import asyncio
+import concurrent.futures
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -33,7 +34,8 @@ def test_tracker_positions_stored_and_a_corrupt_frame_parked(db):
         await server.wait_closed()
         return login_ack + heartbeat_ack
 
-    acks = asyncio.run(run())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own thread: no other test's loop in the way
+        acks = pool.submit(asyncio.run, run()).result()
     assert acks == d.ack(0x01, 1) + d.ack(0x13, 4)
     assert sorted(m.type for m in handed) == ["gps", "gps", "heartbeat"]  # handed on after storing
     with db.sessions() as s:
