@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +75,34 @@ def _audit(
         purpose=purpose,
         details=details,
     )
+
+
+@dataclass(frozen=True)
+class Look:
+    """One stated look at a person: the orders the caller may see, the purpose recorded and the window."""
+
+    uow: UnitOfWork
+    caller: Caller
+    person_id: str
+    orders: list[PersonOrder]
+    why: str
+    frm: datetime
+    to: datetime
+
+    def audit(self, action: str, **details: Any) -> None:
+        _audit(self.uow, self.caller, action, self.person_id, self.orders, self.why,
+               **details, **{"from": iso(self.frm), "to": iso(self.to)})  # fmt: skip
+
+
+def open_look(
+    request: Request, uow: UnitOfWork, caller: Caller, person_id: str, orders: list[PersonOrder] | None,
+    purpose: str, reference: str, start: str | None, end: str | None,
+) -> Look:  # fmt: skip
+    """Refused as missing first (audited), then the purpose, then the window: in that order on every route."""
+    orders = load_person(request, uow, caller, person_id) if orders is None else orders
+    why = stated_purpose(caller, purpose, reference)
+    frm, to = service.window(start, end)
+    return Look(uow, caller, person_id, orders, why, frm, to)
 
 
 def _point_json(p: dict[str, Any]) -> dict[str, Any]:
@@ -166,20 +195,10 @@ def api_person(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> dict[str, Any]:
-    orders = load_person(request, uow, caller, person_id)
-    why = stated_purpose(caller, purpose, reference)
-    frm, to = service.window(start, end)
+    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
+    orders, frm, to = look.orders, look.frm, look.to
     data = person_data(uow, orders, person_id, frm, to)
-    _audit(
-        uow,
-        caller,
-        "person:read",
-        person_id,
-        orders,
-        why,
-        positions=len(data["points"]),
-        **{"from": iso(frm), "to": iso(to)},
-    )
+    look.audit("person:read", positions=len(data["points"]))
     return {
         "person_id": person_id,
         "from": iso(frm),
@@ -251,20 +270,9 @@ def api_trail(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> JSONResponse:
-    orders = load_person(request, uow, caller, person_id)
-    why = stated_purpose(caller, purpose, reference)
-    frm, to = service.window(start, end)
-    points = service.trail(uow.session, person_id, frm, to)
-    _audit(
-        uow,
-        caller,
-        "trail:read",
-        person_id,
-        orders,
-        why,
-        positions=len(points),
-        **{"from": iso(frm), "to": iso(to)},
-    )
+    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
+    points = service.trail(uow.session, person_id, look.frm, look.to)
+    look.audit("trail:read", positions=len(points))
     return JSONResponse(_geojson(person_id, points), media_type="application/geo+json")
 
 
@@ -279,21 +287,10 @@ def api_curfew(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> list[dict[str, Any]]:
-    orders = load_person(request, uow, caller, person_id)
-    why = stated_purpose(caller, purpose, reference)
-    frm, to = service.window(start, end)
-    points = service.trail(uow.session, person_id, frm, to)
-    nights = [n for o in orders for n in service.curfew_nights(o, points, frm, to)]
-    _audit(
-        uow,
-        caller,
-        "curfew:read",
-        person_id,
-        orders,
-        why,
-        nights=len(nights),
-        **{"from": iso(frm), "to": iso(to)},
-    )
+    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
+    points = service.trail(uow.session, person_id, look.frm, look.to)
+    nights = [n for o in look.orders for n in service.curfew_nights(o, points, look.frm, look.to)]
+    look.audit("curfew:read", nights=len(nights))
     return [_night_json(n) for n in nights]
 
 
@@ -312,19 +309,10 @@ def export(
     orders = load_person(request, uow, caller, person_id)
     if fmt not in ("csv", "geojson"):
         raise Invalid("Exports are CSV or GeoJSON")
-    why = stated_purpose(caller, purpose, reference)
-    frm, to = service.window(start, end)
+    look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
+    frm, to = look.frm, look.to
     points = service.trail(uow.session, person_id, frm, to)
-    _audit(
-        uow,
-        caller,
-        f"export:{fmt}",
-        person_id,
-        orders,
-        why,
-        positions=len(points),
-        **{"from": iso(frm), "to": iso(to)},
-    )
+    look.audit(f"export:{fmt}", positions=len(points))
     name = f"trail-{person_id}-{frm.date().isoformat()}-{to.date().isoformat()}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
     if fmt == "geojson":
@@ -374,22 +362,13 @@ def person_page(
         "shown": False,
     }
     try:
-        why = stated_purpose(caller, purpose, reference)
-        frm, to = service.window(start, end)
+        look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
     except Invalid as e:
         ctx["error"] = str(e) if purpose or start or end else ""
         return render(request, "insights/person.html", ctx)
+    frm, to = look.frm, look.to
     data = person_data(uow, orders, person_id, frm, to)
-    _audit(
-        uow,
-        caller,
-        "person:read",
-        person_id,
-        orders,
-        why,
-        positions=len(data["points"]),
-        **{"from": iso(frm), "to": iso(to)},
-    )
+    look.audit("person:read", positions=len(data["points"]))
     points = data["points"]
     step = max(1, len(points) // MAP_POINTS)
     drawn = [_point_json(p) for p in points[::step]]
