@@ -56,10 +56,13 @@ def run_replay(world: Path, batch_s: float) -> dict:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     alerts, flags = rp.run(eng, table, batch_s, until)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    # episodes (issue 11): what live publishes; main's engine has none (the figures then say so)
+    episodes = rp.episode_records(eng, until) if hasattr(rp, "episode_records") else None
     return {"messages": table.num_rows, "gps_fixes": n_gps, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
             "setup_cpu_s": round(setup, 2),
             "fixes_per_s_per_core": round(n_gps / cpu), "messages_per_s_per_core": round(table.num_rows / cpu),
-            "alerts": alerts, "flags": dict(flags), "table": table, "orders": orders, "acts": acts}  # fmt: skip
+            "alerts": alerts, "flags": dict(flags), "table": table, "orders": orders, "acts": acts,
+            "episodes": episodes}  # fmt: skip
 
 
 class Postgres:
@@ -285,7 +288,15 @@ def main() -> int:
     acc = rp.accuracy(
         truth, res["alerts"], manifest["wearers"] * manifest["days"], rp.defective_orders(res["orders"])
     )
-    figures = {k: v for k, v in res.items() if k not in ("alerts", "table", "orders", "acts")}
+    figures = {k: v for k, v in res.items() if k not in ("alerts", "table", "orders", "acts", "episodes")}
+    if res["episodes"] is not None:
+        ep = rp.episode_counts(res["episodes"], manifest["wearers"] * manifest["days"])
+        figures["episodes"] = ep
+        print(f"episodes: records {ep['records']}, per wearer-day {ep['per_wearer_day']}; possible entries kept "
+              f"for review {ep['possible_reviews']} ({ep['possible_reviews_per_wearer_day']} per wearer-day); "
+              f"closed as {ep['closed_reasons']}")  # fmt: skip
+    else:
+        print("episodes: none (this engine has no episodes)")
     figures["alert_count"] = len(res["alerts"])
     figures["batch_s"] = args.batch_seconds
     figures["other_batch_sizes"] = others

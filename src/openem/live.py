@@ -32,7 +32,7 @@ from prometheus_client import Gauge
 
 from openem.core.time import iso, utcnow
 from openem.monitoring.engine import Engine
-from openem.monitoring.events import AlertRaised
+from openem.monitoring.events import AlertRaised, episode_event
 from openem.scale.failures import ATTEMPTS, message_ids, rejection_alert
 from openem.scale.follow import Change, OrderFollower, process_in_order
 from openem.scale.partitions import EngineCheckpointRow
@@ -191,7 +191,9 @@ class LiveMonitor:
         with self.db.uow() as uow:
             stored = messages_of_batches(uow.session, [batch_id])[batch_id]
         if stored:
-            self._publish([rejection_alert("in-server", message_ids(stored), exc, batch_id=batch_id)])
+            self._publish(
+                [rejection_alert("in-server", message_ids(stored), exc, batch_id=batch_id)], episodes=False
+            )  # the failed batch's half-made episode records are not published
         self.parked.add(batch_id)
 
     def _recover_safely(self) -> None:
@@ -267,13 +269,16 @@ class LiveMonitor:
         return alerts
 
     # -- outputs --------------------------------------------------------------------------------------
-    def _publish(self, alerts: list[dict[str, Any]]) -> None:
-        if not alerts:
+    def _publish(self, alerts: list[dict[str, Any]], episodes: bool = True) -> None:
+        records = self.engine.take_episodes() if episodes else []
+        if not alerts and not records:
             return
         with self.db.uow() as uow:
             for a in alerts:
                 uow.add_event(AlertRaised.from_alert(a))
                 ALERTS_RAISED.labels(a.get("kind", "")).inc()
+            for r in records:  # after the alerts: an episode's AlertRaised comes first
+                uow.add_event(episode_event(r))
             if self.wake is not None:
                 uow.after_commit(self.wake)
         self.alerts += len(alerts)

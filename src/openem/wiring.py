@@ -41,6 +41,7 @@ def build_registry(live: Any = None) -> Registry:
         EPISODE_TOPICS,
         on_alert_for_triage,
         on_alert_raised,
+        on_episode,
         on_episode_for_triage,
     )
     from openem.field.service import on_order_accepted, on_order_ended
@@ -48,7 +49,8 @@ def build_registry(live: Any = None) -> Registry:
     registry = Registry()
     registry.on("monitoring.AlertRaised", "alerts.store", on_alert_raised)
     registry.on("monitoring.AlertRaised", "alerts.triage", on_alert_for_triage)
-    for topic in EPISODE_TOPICS:  # published by monitoring once episodes land; subscribed by topic string
+    for topic in EPISODE_TOPICS:
+        registry.on(topic, "alerts.store_episode", on_episode)
         registry.on(topic, "alerts.triage_episode", on_episode_for_triage)
     registry.on("orders.OrderAccepted", "field.fitting_visit", on_order_accepted)
     registry.on("orders.OrderEnded", "field.recovery_visit", on_order_ended)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openem.alerts.tables import AlertRow
+from openem.alerts.tables import AlertRow, EpisodeRow
 
 #: Alerts not yet handled (triage states come with breach management; today every alert is NEW).
 OPEN_STATUSES = ("NEW",)
@@ -51,3 +51,36 @@ def incident(session: Session, incident_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     return {c.name: getattr(row, c.name) for c in IncidentRow.__table__.columns}
+
+
+EPISODE_FIELDS = ("episode_id", "kind", "severity", "order_ref", "person_id", "condition_id", "start", "end",
+                  "state", "revision", "closed_reason", "confidence", "measure", "details", "updated_at")  # fmt: skip
+
+
+def episodes_for_order(session: Session, order_ref: str, limit: int = 50) -> list[dict[str, Any]]:
+    """An order's episodes, open ones first, then newest first: the fields in EPISODE_FIELDS."""
+    e = EpisodeRow
+    rows = session.execute(
+        select(*(getattr(e, f) for f in EPISODE_FIELDS))
+        .where(e.order_ref == order_ref)
+        .order_by((e.state == "open").desc(), e.start.desc(), e.episode_id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def episode(session: Session, episode_id: str) -> dict[str, Any] | None:
+    """One episode by id (= the alert id that opened it), or None."""
+    row = session.get(EpisodeRow, episode_id)
+    return None if row is None else {f: getattr(row, f) for f in EPISODE_FIELDS}
+
+
+def episodes_for_alerts(session: Session, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The episodes of these alerts, by id (an alert with none is missing from the answer)."""
+    if not alert_ids:
+        return {}
+    e = EpisodeRow
+    rows = session.execute(
+        select(*(getattr(e, f) for f in EPISODE_FIELDS)).where(e.episode_id.in_(alert_ids))
+    )
+    return {r.episode_id: dict(r._mapping) for r in rows}

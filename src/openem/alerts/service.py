@@ -6,11 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from openem.alerts.tables import AlertRow
+from openem.alerts.tables import AlertRow, EpisodeRow
 from openem.auth import audit
 from openem.core.time import parse_instant, utcnow
 
 ALERT_TOPIC = "monitoring.AlertRaised"
+EPISODE_TOPICS = ("monitoring.EpisodeOpened", "monitoring.EpisodeUpdated", "monitoring.EpisodeClosed")
+EPISODE_STATES = ("open", "closed")
 
 
 def store_alert(session: Session, payload: dict[str, Any]) -> bool:
@@ -53,7 +55,6 @@ def on_alert_raised(payload: dict[str, Any], uow: Any) -> None:
 
 # -- triage: incidents ------------------------------------------------------------------------------------
 
-EPISODE_TOPICS = ("monitoring.EpisodeOpened", "monitoring.EpisodeUpdated", "monitoring.EpisodeClosed")
 RESOLUTION_CODES = ("reasonable_excuse", "authorised_absence", "equipment_fault", "no_breach", "duplicate",
                     "breach_confirmed_elsewhere")  # fmt: skip
 HUMAN_STATES = ("resolved", "escalated")
@@ -191,3 +192,60 @@ def act_on_incident(uow: Any, incident_id: str, expected_version: int, actor: st
     audit.record(session, actor=actor, action=f"alerts:incident:{incident_id}:{action}",
                  records=[row.order_ref, row.person_id], details={"reason": reason[:80]})  # fmt: skip
     return {"incident_id": row.incident_id, "state": row.state, "row_version": row.row_version}
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v or abs(v) > 1e12:
+        return None
+    return float(v)
+
+
+def store_episode(session: Session, episode: dict[str, Any]) -> bool:
+    """Store one episode record, keeping the highest revision per id: a repeat or an older revision
+    (redelivered, out of order) changes nothing. Returns True when the stored episode changed. A record
+    without an id, kind or start is refused (ValueError), so the bus parks it and the rest go on."""
+    if not isinstance(episode, dict) or not episode.get("episode_id") or not episode.get("kind"):
+        raise ValueError("an episode needs episode_id and kind")
+    eid = str(episode["episode_id"])[:64]
+    revision = int(episode.get("revision") or 0)
+    state = str(episode.get("state") or "open")
+    if state not in EPISODE_STATES:
+        raise ValueError(f"unknown episode state {state!r}")
+    row = session.get(EpisodeRow, eid)
+    if row is not None and row.revision >= revision:
+        return False
+    now = utcnow()
+    measure = {str(k)[:40]: n for k, v in dict(episode.get("measure") or {}).items()
+               if (n := _num(v)) is not None}  # fmt: skip
+    values = {
+        "kind": str(episode["kind"])[:40],
+        "severity": str(episode.get("severity") or "LOW")[:10],
+        "person_id": str(episode.get("person_id") or "")[:40],
+        "order_ref": str(episode.get("order_ref") or "")[:40],
+        "device_id": str(episode.get("device_id") or "")[:64],
+        "condition_id": str(episode.get("condition_id") or "")[:80],
+        "start": parse_instant(str(episode["start"])),
+        "end": parse_instant(str(episode["end"])) if episode.get("end") else None,
+        "state": state,
+        "revision": revision,
+        "closed_reason": str(episode["closed_reason"])[:20] if episode.get("closed_reason") else None,
+        "confidence": "possible" if episode.get("confidence") == "possible" else "confirmed",
+        "measure": dict(list(measure.items())[:20]),
+        "evidence": list(episode.get("evidence") or [])[:500],
+        "details": dict(episode.get("details") or {}),
+        "detected_at": parse_instant(str(episode["detected_at"])) if episode.get("detected_at") else now,
+        "updated_at": parse_instant(str(episode["updated_at"])) if episode.get("updated_at") else now,
+        "stored_at": now,
+    }
+    if row is None:
+        session.add(EpisodeRow(episode_id=eid, **values))
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+    session.flush()
+    return True
+
+
+def on_episode(payload: dict[str, Any], uow: Any) -> None:
+    """Bus handler for `monitoring.EpisodeOpened / Updated / Closed` (payload key `episode`)."""
+    store_episode(uow.session, payload["episode"])

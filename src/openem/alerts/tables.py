@@ -59,3 +59,30 @@ class IncidentRow(Base):
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": row_version}
+
+
+class EpisodeRow(Base):
+    """An episode (monitoring.EpisodeOpened/Updated/Closed): the latest revision seen of each, by id."""
+
+    __tablename__ = "alert_episodes"
+    episode_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the alert id that opened it
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    order_ref: Mapped[str] = mapped_column(String(40), default="", index=True)
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    condition_id: Mapped[str] = mapped_column(String(80), default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    state: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    closed_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    confidence: Mapped[str] = mapped_column(String(10), default="confirmed")
+    measure: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_alert_episodes_order_start", "order_ref", "start"),)

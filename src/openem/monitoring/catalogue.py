@@ -50,6 +50,9 @@ _ALL = (
     _k("curfew_absence", "MEDIUM", "curfew", "Away during curfew and came back",
        "The wearer left the curfew address during a window and came back before it ended, away longer than "
        "the grace period.", _CURFEW),
+    _k("atv_threshold_reached", "MEDIUM", "curfew", "Curfew lateness added up past the limit",
+       "Minutes late beyond the grace period, added over the order's nights, reached the Accumulated Time "
+       "Violation limit the policy sets for this order type or scheme. The nights are listed.", _CURFEW),
     _k("exclusion_entry", "HIGH", "exclusion", "Entered an exclusion zone",
        "Consecutive accurate fixes place the wearer wholly inside a zone the order forbids. A breach of the "
        "exclusion condition.", _ZONES),

@@ -18,7 +18,11 @@ def register(subparsers: Any) -> None:
     r.add_argument("--orders", help="orders.jsonl (instead of --world)")
     r.add_argument("--activations", help="activations.parquet (instead of --world)")
     r.add_argument("--telemetry", help="telemetry Parquet file or directory, or telemetry.jsonl")
-    r.add_argument("--out", required=True, help="alerts JSON Lines to write ('-' for stdout)")
+    r.add_argument(
+        "--out",
+        required=True,
+        help="alerts JSON Lines to write ('-' for stdout); the episode records go to OUT.episodes.jsonl",
+    )
     r.add_argument(
         "--rejections",
         help="input lines that could not be used, as JSON Lines (default: next to --out, "
@@ -68,8 +72,10 @@ def _replay(args: argparse.Namespace) -> int:
         print("no telemetry could be used: nothing replayed", file=sys.stderr)
         return 1
     started = time.perf_counter()
-    alerts, flags = rp.replay(docs, activations, table, args.batch_seconds,
-                              until=rp.replay_until(table, args.world), max_rows=max_rows or None)  # fmt: skip
+    until = rp.replay_until(table, args.world)
+    eng = rp.load_engine(docs, activations, until)
+    alerts, flags = rp.run(eng, table, args.batch_seconds, until, max_rows or None)
+    records = rp.episode_records(eng, until)
     elapsed = time.perf_counter() - started
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
     try:
@@ -78,6 +84,9 @@ def _replay(args: argparse.Namespace) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
+    if args.out != "-":  # the episodes, as live publishes them (decision 0020), beside the alerts
+        with open(f"{args.out}.episodes.jsonl", "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in records)
     _report(args, rejected, table.num_rows, len(alerts), dict(flags), elapsed)
     return 0
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from openem.monitoring import battery_path, gps_path, proximity_path, receipts, sparse_path, timed
+from openem.monitoring import battery_path, episodes, gps_path, proximity_path, receipts, sparse_path, timed
 from openem.monitoring.columns import Columns, MessageType, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
@@ -83,6 +83,9 @@ class Engine:
         self._new: list[dict[str, Any]] = []
         self._held: list[dict[str, Any]] = []  # alerts raised between batches: the next output carries them
         self._places: curfew.Places | None = None
+        self.episodes: dict[str, dict[str, Any]] = {}  # open episodes by id (monitoring/episodes.py)
+        self.ep_keys: dict[str, list[str]] = {}  # situation key -> open episode ids
+        self.ep_out: list[dict[str, Any]] = []  # episode records not yet taken (take_episodes)
         self._places_for: Index | None = None
 
     # ---- orders and activations (live changes) ------------------------------------------------------
@@ -298,16 +301,25 @@ class Engine:
         heapq.heappush(self.cf_heap, (due, ref))
 
     def emit(self, draft: dict[str, Any], order: OrderSpec | None, a: Activation | None, device_id: str, *,
-             condition_id: str, late: bool = False) -> None:  # fmt: skip
+             condition_id: str, late: bool = False, key: str | None = None,
+             measure: dict[str, float] | None = None) -> str | None:  # fmt: skip
+        """Raise an alert (once per id) and open its episode; returns the id when newly raised."""
         alert = make_alert(draft["kind"], order=order, device_id=device_id, condition_id=condition_id,
                            start=draft["start"], end=draft.get("end"), evidence=draft.get("evidence", []),
                            details=draft.get("details"), person_id=a.person_id if a else "")  # fmt: skip
         if alert["id"] in self.raised:
-            return
+            return None
         self.raised[alert["id"]] = self.watermark
         alert["detected_at"] = to_iso(max(self.watermark, self.received_at, draft["start"]))
         alert["late_detected"] = bool(late)
         self._new.append(alert)
+        episodes.open_episode(self, alert, key, measure)
+        return str(alert["id"])
+
+    def take_episodes(self) -> list[dict[str, Any]]:
+        """The episode records (opened / updated / closed) since the last call, in the order they happened."""
+        out, self.ep_out = self.ep_out, []
+        return out
 
     def now(self) -> float:
         """The time the time-driven rules judge at: the watermark, capped at a replay's horizon."""
@@ -357,6 +369,8 @@ class Engine:
             "raised": {k: self.raised[k] for k in sorted(self.raised)},
             "quarantined": copy.deepcopy(self.quarantined),
             "held": copy.deepcopy(self._held),
+            "episodes": copy.deepcopy(self.episodes),
+            "episodes_out": copy.deepcopy(self.ep_out),
         }
 
     @classmethod
@@ -401,6 +415,11 @@ class Engine:
             for ref, st in eng.order_state.items():
                 if "prox" in st:
                     proximity_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
+        eng.episodes = copy.deepcopy(state.get("episodes", {}))
+        eng.ep_out = copy.deepcopy(state.get("episodes_out", []))
+        for eid, ep in eng.episodes.items():
+            if ep.get("key"):
+                eng.ep_keys.setdefault(ep["key"], []).append(eid)
         for kind, hot in eng.zone_hot.items():
             hot.update(ref for ref, st in eng.order_state.items() if st.get(kind))
         return eng

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from openem.core.geo import wgs84_to_bng_grid
-from openem.monitoring import proximity_path
+from openem.monitoring import episodes, proximity_path
 from openem.monitoring.columns import Columns, Lazy
 from openem.monitoring.index import Index
-from openem.monitoring.model import Zone, schedule_active
+from openem.monitoring.model import Zone, schedule_active, ts
 from openem.monitoring.rules import attendance, curfew, health, zones
 
 if TYPE_CHECKING:
@@ -199,6 +199,9 @@ def _zone_events(eng: Engine, f: GpsRows, rows: np.ndarray, zidx: np.ndarray, cl
         dev = c.devices[c.dev[r]]
         entry = [t, k if active else zones.CLEAR, dev, int(c.seq[r])]
         hist = ost.setdefault(f"{kind}_hist", {}).setdefault(key, [])
+        ep_key = f"{kind}:{ref}:{key}"
+        before = zst.get(key)
+        first = before["first"] if before else None
         if hist and t < hist[-1][0]:
             state, hits = zones.rejudge(hist, entry, th)
         else:
@@ -209,7 +212,11 @@ def _zone_events(eng: Engine, f: GpsRows, rows: np.ndarray, zidx: np.ndarray, cl
             a = eng.activations[int(act[r])]
             eng.emit({"kind": kind_at[hit["level"]], "start": hit["start"],
                       "evidence": hit["evidence"], "details": {"zone_id": key, "accuracy_m": float(c.f["accuracy_m"][r])}},
-                     order, a, dev, condition_id=key, late=bool(late[r]))  # fmt: skip
+                     order, a, dev, condition_id=key, late=bool(late[r]), key=ep_key)  # fmt: skip
+            if hit["level"] == "confirmed":  # a possible entry held for review becomes this confirmed one
+                _zone_supersede(eng, ep_key, kind_at["possible"], t)
+        if ep_key in eng.ep_keys:
+            _zone_episode(eng, ep_key, kind, first, t, entry[1], [dev, entry[3]])
         if state["n"] == 0 and state["pn"] == 0:
             zst.pop(key, None)
         else:
@@ -219,6 +226,29 @@ def _zone_events(eng: Engine, f: GpsRows, rows: np.ndarray, zidx: np.ndarray, cl
             eng.zone_hot[kind].add(ref)
         else:
             eng.zone_hot[kind].discard(ref)
+
+
+def _zone_supersede(eng: Engine, ep_key: str, possible_kind: str, t: float) -> None:
+    for eid in episodes.keyed(eng, ep_key):
+        if eng.episodes[eid]["kind"] == possible_kind:
+            episodes.close(eng, eid, t, "superseded", at=eng.watermark)
+
+
+def _zone_episode(eng: Engine, ep_key: str, kind: str, first: float | None, t: float, cls: int,
+                  msg: list[Any]) -> None:  # fmt: skip
+    """A zone episode in progress: a clear fix (outside an exclusion zone, back inside an inclusion zone)
+    closes it with the minutes the visit lasted; fixes still in it update the minutes every 5 minutes."""
+    name = "minutes_inside" if kind == "exclusion" else "minutes_outside"
+    for eid in episodes.keyed(eng, ep_key):
+        ep = eng.episodes[eid]
+        since = ts(ep["start"]) or t
+        minutes = max(t - (first if first is not None else since), 0.0) / 60
+        if cls == zones.CLEAR:
+            possible = ep["confidence"] == "possible"
+            episodes.close(eng, eid, t, "not_confirmed" if possible else "ended", at=eng.watermark,
+                           measure={name: minutes})  # fmt: skip
+        elif minutes - ep["measure"].get(name, 0.0) >= 5.0:
+            episodes.update(eng, eid, {name: minutes}, at=eng.watermark)
 
 
 def _hot_codes(eng: Engine, ix: Index, kind: str) -> list[int]:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from openem.core.geo import wgs84_to_bng_grid
 from openem.core.time import local_to_utc
-from openem.monitoring import replay_input
+from openem.monitoring import episodes, replay_input
 from openem.monitoring.columns import from_table
 from openem.monitoring.engine import Engine
 from openem.monitoring.model import ts
@@ -165,6 +165,25 @@ def run(eng: Engine, telemetry: pa.Table, batch_s: float = 300.0, until: float |
     if until is not None:
         alerts += eng.advance_watermark(until)
     return alerts, flags
+
+
+def episode_records(eng: Engine, until: float | None = None) -> list[dict[str, Any]]:
+    """The episode records a run wrote (what live publishes as EpisodeOpened / Updated / Closed, in order),
+    then one record per episode still open at the end of the data, saying so (closed_reason "end_of_data",
+    state "open")."""
+    records = eng.take_episodes()
+    return records + episodes.end_of_data(eng, until if until is not None else eng.watermark)
+
+
+def episode_counts(records: list[dict[str, Any]], wearer_days: float) -> dict[str, Any]:
+    """Episode records per wearer-day by change (opened / updated / closed / still open at the end), and the
+    possible entries kept for review."""
+    n = Counter("end_of_data" if r.get("closed_reason") == "end_of_data" else r["change"] for r in records)
+    reviews = sum(1 for r in records if r["change"] == "opened" and r.get("confidence") == "possible")
+    per = (lambda x: round(x / wearer_days, 4)) if wearer_days else (lambda x: None)  # noqa: E731
+    return {"records": dict(n), "per_wearer_day": {k: per(v) for k, v in sorted(n.items())},
+            "possible_reviews": reviews, "possible_reviews_per_wearer_day": per(reviews),
+            "closed_reasons": dict(Counter(r["closed_reason"] for r in records if r["change"] == "closed"))}  # fmt: skip
 
 
 def world_end(manifest: dict[str, Any]) -> float | None:

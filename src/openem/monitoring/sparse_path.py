@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from openem.monitoring import episodes
 from openem.monitoring.columns import Columns, Lazy
 from openem.monitoring.columns import MessageType as T
 from openem.monitoring.model import kind_condition
@@ -120,10 +121,49 @@ def _alcohol(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray, mask: n
         for q in range(s0, e0):
             r = int(rows[q])
             msg = (cols.devices[cols.dev[r]], int(cols.seq[r]))
+            was = _alc_mark(alc)
             for dr in alcohol.step(alc, float(t[q]), float(tac[q]), float(ir[q]), msg, th, cond["mode"],
                                    cond.get("limit_gdl")):  # fmt: skip
+                key = f"alc:{msg[0]}:{'skin' if dr['kind'] == 'alcohol_skin_tamper' else 'tac'}"
                 eng.emit(dr, order, a, msg[0], condition_id=dr.pop("condition_id", kind_condition(dr["kind"])),
-                          late=float(cols.rx[r]) - float(t[q]) > late_after)  # fmt: skip
+                         late=float(cols.rx[r]) - float(t[q]) > late_after, key=key,
+                         measure={"peak_tac": dr["details"]["peak_gdl"]} if "peak_gdl" in dr["details"] else None)  # fmt: skip
+            _alc_episodes(eng, msg[0], was, alc, float(t[q]))
+    if any(k.startswith("alc:") for k in eng.ep_keys):  # a quiet run ends an episode in progress
+        for q in starts[~busy].tolist():  # the first reading of a quiet run is when the episode ended
+            dev = cols.devices[cols.dev[rows[q]]]
+            if f"alc:{dev}:tac" in eng.ep_keys or f"alc:{dev}:skin" in eng.ep_keys:
+                alc = eng.dstate(dev).setdefault("alc", alcohol.new_state())
+                was = _alc_mark(alc)
+                alcohol_state(eng, dev)
+                _alc_episodes(eng, dev, was, alc, float(t[q]))
+
+
+def _alc_mark(alc: dict[str, Any]) -> tuple[Any, float, bool, float | None]:
+    ep = alc["ep"]
+    raised = ep if ep is not None and ep["raised"] else None
+    return raised, float(raised["peak"]) if raised else 0.0, bool(alc["skin_raised"]), alc["skin_start"]
+
+
+def _alc_episodes(eng: Engine, dev: str, was: tuple[Any, float, bool, float | None], alc: dict[str, Any],
+                  t: float) -> None:  # fmt: skip
+    """An alcohol reading's effect on the device's episodes: a higher peak updates the drinking episode,
+    TAC back under half the threshold closes it (with its peak), and skin contact regained closes the
+    skin-contact episode with the minutes alcohol compliance was unknown."""
+    ep, peak, skin, skin_start = was
+    wm = eng.watermark
+    if ep is not None:
+        for eid in episodes.keyed(eng, f"alc:{dev}:tac"):
+            now_ep = alc["ep"]
+            if now_ep is None or now_ep["start"] != ep["start"]:  # under half the threshold: it ended
+                episodes.close(eng, eid, t, "ended", at=wm, measure={"peak_tac": ep["peak"],
+                               "minutes_over_threshold": (t - ep["start"]) / 60})  # fmt: skip
+            elif now_ep["peak"] >= eng.episodes[eid]["measure"].get("peak_tac", 0.0) + 0.005:
+                episodes.update(eng, eid, {"peak_tac": now_ep["peak"]}, at=wm)
+    if skin and not alc["skin_raised"]:
+        minutes = (t - skin_start) / 60 if skin_start is not None else 0.0
+        episodes.close_key(eng, f"alc:{dev}:skin", t, "ended", at=wm,
+                           measure={"minutes_unknown_compliance": minutes})  # fmt: skip
 
 
 def alcohol_state(eng: Engine, device_id: str) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from openem.monitoring import episodes
 from openem.monitoring.index import Index
-from openem.monitoring.model import FAR_FUTURE, OrderSpec
+from openem.monitoring.model import FAR_FUTURE, OrderSpec, to_iso, ts
 from openem.monitoring.rules import attendance, curfew, health, presence
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ def curfews(eng: Engine) -> None:
     due_refs: set[str] = set()
     while eng.cf_heap and eng.cf_heap[0][0] <= wm:
         due, ref = heapq.heappop(eng.cf_heap)
-        if eng.order_state.get(ref, {}).get("cf_due") == due:  # else a stale entry
+        st = eng.order_state.get(ref, {})
+        if st.get("cf_due") == due or st.get("cf_gdue") == due:  # else a stale entry
             due_refs.add(ref)
     for ref in sorted(refs | due_refs):
         order = eng.orders.get(ref)
@@ -64,6 +66,9 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
     timelines = curfew.timelines(st, cf)  # one per curfew address: each window is judged at its own
     for start, end, place in curfew.placed_windows(cf, lo, wm):
         final = wm >= end + fa
+        ep_key = f"curfew:{ref}:{int(start)}:{place}"
+        if not final and wm >= start + cf["grace_s"] and ep_key not in eng.ep_keys:
+            _curfew_in_progress(eng, order, timelines[place], start, end, place, ep_key)
         if not final and touch is None:
             continue
         for v in curfew.evaluate_window(timelines[place], start, end, cf["grace_s"], final):
@@ -72,11 +77,20 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
                      "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1),
                                  "address_type": curfew.place_name(cf, place)}}  # fmt: skip
             before = len(eng._new)
+            measure = _curfew_measure(v, cf["grace_s"])
             eng.emit(draft, order, None, v["evidence"][0][0] if v["evidence"] else "",
-                     condition_id=f"curfew@{int(start)}", late=late)  # fmt: skip
+                     condition_id=f"curfew@{int(start)}", late=late, measure=measure)  # fmt: skip
             if len(eng._new) > before:  # Accumulated Time Violation: lateness adds up across the order
                 st["atv_min"] = round(st.get("atv_min", 0.0) + max(v["minutes"] - cf["grace_s"] / 60, 0.0), 1)
                 eng._new[-1]["details"]["atv_minutes_total"] = st["atv_min"]
+                _atv(eng, order, st, v, start, cf["grace_s"])
+            if ep_key in eng.ep_keys and v["start"] == start:  # the episode opened while they were away
+                reason = "window_ended" if v["kind"] == "curfew_absent" else "returned"
+                episodes.close_key(eng, ep_key, v["end"], reason, at=wm, measure=measure)
+        if ep_key in eng.ep_keys and (final or curfew.away_since_start(timelines[place], start, wm) is None):
+            # opened on the data known at the grace; later data (stored on the unit, sent late) shows the
+            # wearer was back in time: no late return after all
+            episodes.close_key(eng, ep_key, wm if not final else end, "not_confirmed", at=wm)
         if final:
             st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
     if st.get("cf_next_for") != st["cf_done"]:
@@ -87,11 +101,85 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
     if st["cf_next"] < FAR_FUTURE and st.get("cf_due") != st["cf_next"] + fa:
         st["cf_due"] = st["cf_next"] + fa
         eng.curfew_due(ref, st["cf_due"])
+        gdue = st["cf_next_start"] + cf["grace_s"]  # the grace after the next start: is the wearer home?
+        if gdue > wm and st.get("cf_gdue") != gdue:
+            st["cf_gdue"] = gdue
+            eng.curfew_due(ref, gdue)
     for obs in timelines:
         curfew.prune(obs, wm - KEEP_OBS_S)
 
 
+def atv_threshold(eng: Engine, order: OrderSpec) -> tuple[float, int]:
+    """The Accumulated Time Violation threshold (minutes beyond grace, summed over nights) for an order: by
+    its scheme, else its order type, else the default, from the versioned policy (rules/defaults.json)."""
+    policy = eng.defaults.get("atv") or {}
+    by = policy.get("minutes_beyond_grace") or {}
+    for key in (order.doc.get("scheme"), order.doc.get("order_type"), "default"):
+        if isinstance(key, str) and key in by:
+            return float(by[key]), int(policy.get("policy_version", 1))
+    return float("inf"), int(policy.get("policy_version", 1))
+
+
+def _atv(
+    eng: Engine, order: OrderSpec, st: dict[str, Any], v: dict[str, Any], start: float, grace_s: float
+) -> None:
+    """A night's lateness beyond grace adds to the order's total; crossing the policy threshold raises
+    `atv_threshold_reached` once per policy version, with the nights that make it up."""
+    beyond = max(v["minutes"] - grace_s / 60, 0.0)
+    if beyond <= 0:
+        return
+    nights = st.setdefault("atv_nights", [])
+    nights.append(
+        {"window_start": to_iso(start), "kind": v["kind"], "minutes_beyond_grace": round(beyond, 1)}
+    )
+    limit, version = atv_threshold(eng, order)
+    if st["atv_min"] < limit or st.get("atv_raised") == version:
+        return
+    st["atv_raised"] = version
+    draft = {"kind": curfew.ATV_KIND, "start": v["end"], "end": v["end"], "evidence": v["evidence"][:1],
+             "details": {"nights": list(nights), "atv_minutes_total": st["atv_min"], "threshold_minutes": limit,
+                         "policy": f"atv@v{version}"}}  # fmt: skip
+    eng.emit(draft, order, None, v["evidence"][0][0] if v["evidence"] else "", condition_id=f"atv@v{version}",
+             measure={"atv_minutes_total": st["atv_min"], "nights": len(nights)})  # fmt: skip
+
+
+def _curfew_measure(v: dict[str, Any], grace_s: float) -> dict[str, float]:
+    if v["kind"] == "curfew_absent":
+        return {"minutes_absent": v["minutes"]}
+    if v["kind"] == "curfew_late_return":
+        return {"minutes_late": v["minutes"], "minutes_beyond_grace": max(v["minutes"] - grace_s / 60, 0.0)}
+    return {"minutes_absent": v["minutes"]}
+
+
+def _curfew_in_progress(eng: Engine, order: OrderSpec, obs: list[list[Any]], start: float, end: float,
+                        place: int, ep_key: str) -> None:  # fmt: skip
+    """The grace after a window's start has passed with the wearer away: the episode opens now (a late
+    return in progress), and stays open until they return or the window ends (`_curfew_order`)."""
+    cf = order.curfew or {}
+    wm = eng.now()
+    away = curfew.away_since_start(obs, start, wm)
+    if away is None:
+        return
+    draft = {"kind": "curfew_late_return", "start": start, "end": None, "evidence": [(away[2], away[3])],
+             "details": {"window_start": start, "window_end": end, "in_progress": True,
+                         "address_type": curfew.place_name(cf, place)}}  # fmt: skip
+    eng.emit(draft, order, None, str(away[2]), condition_id=f"curfew@{int(start)}", key=ep_key,
+             measure={"minutes_late": (wm - start) / 60})  # fmt: skip
+
+
+def curfew_progress(eng: Engine) -> None:
+    """Open curfew episodes: their minutes away grow (an update every 15 minutes)."""
+    wm = eng.now()
+    for key in [k for k in eng.ep_keys if k.startswith("curfew:")]:
+        for eid in episodes.keyed(eng, key):
+            ep = eng.episodes[eid]
+            minutes = (wm - ep["details"]["window_start"]) / 60
+            if minutes - ep["measure"].get("minutes_late", 0.0) >= 15.0:
+                episodes.update(eng, eid, {"minutes_late": minutes}, at=wm)
+
+
 def run(eng: Engine) -> None:
+    curfew_progress(eng)
     ix = eng.index()
     wm = eng.now()
     if not len(ix.a_g):
@@ -149,6 +237,26 @@ def _unmonitored(eng: Engine, ix: Index, live: np.ndarray, last: np.ndarray) -> 
                                  order.thresholds["unmonitored"])  # fmt: skip
         if d:
             eng.emit(d, order, None, "", condition_id="unmonitored")
+    _unmonitored_episodes(eng, cand, wm)
+
+
+def _unmonitored_episodes(eng: Engine, cand: np.ndarray, wm: float) -> None:
+    """Hourly: an unmonitored order's episode stays open and says for how many hours (updated every 6); it
+
+    order is fitted and reporting (or has ended)."""
+    code = eng.reg.order_code
+    for eid, ep in list(eng.episodes.items()):
+        if not ep["kind"].startswith("unmonitored"):
+            continue
+        k = code.get(ep["order_ref"], -1)
+        hours = max(wm - (ts(ep["start"]) or wm), 0.0) / 3600
+        if 0 <= k < len(cand) and cand[k]:
+            if (
+                hours - ep["measure"].get("hours_unmonitored", 0.0) >= 6.0
+            ):  # a record every 6 hours, not 24 a day
+                episodes.update(eng, eid, {"hours_unmonitored": hours}, at=wm)
+        else:
+            episodes.close(eng, eid, wm, "ended", at=wm, measure={"hours_unmonitored": hours})
 
 
 def _attendance_missed(eng: Engine, ix: Index, o_active: np.ndarray, wm: float) -> None:

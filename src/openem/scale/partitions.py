@@ -100,16 +100,23 @@ def commit_batch(
 ) -> list[dict[str, Any]]:
     """Apply the order changes and process the messages in event-time order, then commit alerts + events +
     checkpoint together. Returns the new alerts."""
-    from openem.alerts.service import store_alert
-    from openem.monitoring.events import AlertRaised
+    from openem.alerts.service import store_alert, store_episode
+    from openem.monitoring.events import AlertRaised, episode_event
     from openem.scale.follow import process_in_order
 
     alerts = process_in_order(engine, messages, list(changes))
+    records = engine.take_episodes() if hasattr(engine, "take_episodes") else []
     with db.uow() as uow:
         for a in alerts:
             event = AlertRaised.from_alert(a)
             store_alert(uow.session, event.to_dict())
             uow.add_event(event)
+        for (
+            r
+        ) in records:  # stored with the alerts and the checkpoint: a restart neither loses nor repeats one
+            ep_event = episode_event(r)
+            store_episode(uow.session, ep_event.episode)
+            uow.add_event(ep_event)
         cp = uow.session.get(EngineCheckpointRow, k)
         snap = engine.snapshot()
         if cp is None:

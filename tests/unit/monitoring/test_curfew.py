@@ -88,10 +88,13 @@ def test_late_return_via_rf_with_the_accumulated_time_counter() -> None:
 def test_absent_whole_night_is_raised_when_the_watermark_passes_the_window() -> None:
     eng, hmu = rf_engine()
     eng.process([hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T")])
-    assert [a["kind"] for a in eng.advance_watermark(datetime(2026, 11, 24, 6, tzinfo=UTC).timestamp())
-            if a["kind"].startswith("curfew")] == []  # fmt: skip
+    # the grace after 19:00 has passed with the wearer away: a late return in progress, open (issue 11)
+    assert [(a["kind"], a["end"]) for a in eng.advance_watermark(datetime(2026, 11, 24, 6, tzinfo=UTC).timestamp())
+            if a["kind"].startswith("curfew")] == [("curfew_late_return", None)]  # fmt: skip
     later = eng.advance_watermark(datetime(2026, 11, 24, 7, 5, tzinfo=UTC).timestamp())
     assert [a["kind"] for a in later if a["kind"].startswith("curfew")] == ["curfew_absent"]
+    closed = [r for r in eng.take_episodes() if r["change"] == "closed" and r["kind"] == "curfew_late_return"]
+    assert [r["closed_reason"] for r in closed] == ["window_ended"]
 
 
 def test_gps_presence_is_used_when_there_is_no_home_unit() -> None:

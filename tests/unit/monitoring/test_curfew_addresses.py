@@ -33,8 +33,8 @@ def curfew_alerts(alerts: list[dict]) -> list[tuple[str, str, str]]:
     return sorted(
         (a["kind"], a["details"]["address_type"], a["start"][:10])
         for a in alerts
-        if a["kind"].startswith("curfew")
-    )
+        if a["kind"].startswith("curfew") and not a["details"].get("in_progress")
+    )  # an away-at-the-grace episode opened in progress (test_episodes) is not the night's verdict
 
 
 def gps_night(where: tuple[float, float], night: datetime) -> list[tuple[str, str, str]]:

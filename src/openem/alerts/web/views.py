@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from openem.alerts.queries import open_alert_count
+from openem.alerts.queries import episodes_for_alerts, open_alert_count
 from openem.alerts.tables import AlertRow
 from openem.alerts.web.reads import alert_reads, plain_details
+from openem.alerts.words import episode_words
 from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import NotFound
@@ -43,7 +44,7 @@ def _visible(uow: UnitOfWork, caller: Caller, rows: list[AlertRow]) -> list[Aler
     return out
 
 
-def alert_json(a: AlertRow) -> dict[str, Any]:
+def alert_json(a: AlertRow, episode: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "alert_id": a.alert_id,
         "kind": a.kind,
@@ -60,7 +61,13 @@ def alert_json(a: AlertRow) -> dict[str, Any]:
         "late_detected": a.late_detected,
         "status": a.status,
         "evidence_count": len(a.evidence or []),
+        "episode": episode_words(episode),  # open or closed, with its measures, in words ("" with none yet)
     }
+
+
+def _with_episodes(uow: UnitOfWork, rows: list[AlertRow]) -> list[dict[str, Any]]:
+    eps = episodes_for_alerts(uow.session, [r.alert_id for r in rows])
+    return [alert_json(r, eps.get(r.alert_id)) for r in rows]
 
 
 @router.get("/api/alerts", tags=["alerts"])
@@ -150,7 +157,7 @@ def get_alert(
     caller: Caller = Depends(require("alerts:read")),
 ) -> dict[str, Any]:
     row, points = load_alert(request, uow, caller, alert_id, purpose)
-    return {**alert_json(row), "details": row.details, "evidence": points}
+    return {**_with_episodes(uow, [row])[0], "details": row.details, "evidence": points}
 
 
 @router.get("/alerts", include_in_schema=False)
@@ -163,7 +170,7 @@ def alerts_page(
     rows = _visible(uow, caller, list(uow.session.execute(stmt).scalars()))[:50]
     record_list_read(request, uow, caller, rows, page_view=True)
     live = getattr(request.app.state, "live", None)
-    return render(request, "alerts/list.html", {"alerts": [alert_json(r) for r in rows], "live": live})
+    return render(request, "alerts/list.html", {"alerts": _with_episodes(uow, rows), "live": live})
 
 
 @router.get("/alerts/{alert_id}", include_in_schema=False)
@@ -184,7 +191,7 @@ def alert_page(
         request,
         "alerts/detail.html",
         {
-            "a": alert_json(row),
+            "a": _with_episodes(uow, [row])[0],
             "details": plain_details(row.details),
             "points": points,
             "geo_json": json.dumps(geo),

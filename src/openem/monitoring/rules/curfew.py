@@ -26,6 +26,9 @@ from numpy.typing import NDArray
 from openem.core.time import local_to_utc
 from openem.monitoring.model import local_day, place_keys, slots_key, windows_for_slots_cached
 
+#: Accumulated Time Violation: lateness beyond grace summed over an order's nights reached the policy's limit
+ATV_KIND = "atv_threshold_reached"
+
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
 
@@ -244,7 +247,10 @@ def evaluate_window(obs: list[list[Any]], start: float, end: float, grace_s: flo
     before = obs[i - 1] if i > 0 else None
     inside = [o for o in obs[i:] if o[0] < end]
     present_seen = any(o[1] for o in inside) or bool(before and before[1])
-    absent_at_start = before is not None and before[1] == 0
+    # Before the home unit's first reading presence is unknown, not "present": in an order's first window
+    # the first readings decide it (a first reading "out of range" means away since the start).
+    first_out = before is None and bool(inside) and inside[0][1] == 0
+    absent_at_start = (before is not None and before[1] == 0) or first_out
     if not inside and before is None:
         return []  # no data at all: the no-communication rule speaks, not the curfew
     if final and not present_seen:
@@ -253,7 +259,7 @@ def evaluate_window(obs: list[list[Any]], start: float, end: float, grace_s: flo
                  "evidence": [(o[2], o[3]) for o in ev[:10]]}]  # fmt: skip
     out: list[dict[str, Any]] = []
     seg_start = start if absent_at_start else None
-    seg_ev = [before] if absent_at_start and before else []
+    seg_ev = [before] if absent_at_start and before else [inside[0]] if first_out else []
     for o in inside:
         if o[1] == 0 and seg_start is None:
             seg_start, seg_ev = o[0], [o]
@@ -274,3 +280,18 @@ def prune(obs: list[list[Any]], before: float) -> None:
     i = bisect.bisect_left([o[0] for o in obs], before)
     if i > 1:
         del obs[: i - 1]
+
+
+def away_since_start(obs: list[list[Any]], start: float, now: float) -> list[Any] | None:
+    """A window in progress: the observation showing the wearer away since its start (the last before it,
+    or in a first window the first reading in it) when nothing since says they are back; else None."""
+    i = bisect.bisect_right([o[0] for o in obs], start)
+    before = obs[i - 1] if i > 0 else None
+    inside = [o for o in obs[i:] if o[0] <= now]
+    if before is not None:
+        first = before if before[1] == 0 else None
+    else:
+        first = inside[0] if inside and inside[0][1] == 0 else None
+    if first is None or any(o[1] for o in inside):
+        return None
+    return first

@@ -2,7 +2,7 @@
 
 A fix's uncertainty circle (radius = accuracy) wholly inside an exclusion zone is a *confirmed* entry
 fix, a partial overlap is *possible*. An entry is raised after `confirmations` consecutive confirmed fixes
-spanning at least `dwell_s`; possible fixes alone raise a low-severity `exclusion_possible`. For an
+spanning at least `dwell_s`; the first possible fix raises a low-severity `exclusion_possible`, kept for review. For an
 inclusion zone the same machine runs on fixes wholly *outside*. Multipath jumps (impossible speed from the
 last accepted fix) are dropped before they reach this rule.
 """
@@ -94,7 +94,9 @@ def step(state: dict[str, Any], t: float, cls: int, msg: tuple[str, int], confir
             out.append({"level": "confirmed", "start": state["first"], "evidence": list(state["ev"])})
     else:
         state["pn"] += 1
-        if not state["raised"] and not state["praised"] and state["pn"] >= 2 * confirmations:
+        # Kept for review at the first fix whose uncertainty overlaps the zone (LOW, held): it becomes the
+        # confirmed entry, or closes "not confirmed" at the next clear fix (monitoring/episodes.py).
+        if not state["raised"] and not state["praised"]:
             state["praised"] = True
             out.append({"level": "possible", "start": state["first"], "evidence": list(state["ev"])})
     return out

@@ -1,0 +1,67 @@
+"""An episode in plain words for the alerts pages: open or closed, why it closed, and its measures
+("5 minutes inside the zone", "peak 0.08 g/dl"), never the engine's field names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REASONS = {
+    "ended": "ended",
+    "not_confirmed": "not confirmed: the next position was clear of the zone",
+    "returned": "the wearer returned",
+    "window_ended": "the curfew period ended with the wearer still away",
+    "end_of_data": "still open when the data ended",
+    "superseded": "replaced by a confirmed alert",
+}
+
+MEASURES = {
+    "minutes_inside": "{} inside the zone",
+    "minutes_outside": "{} outside the zone",
+    "minutes_late": "{} after the curfew start",
+    "minutes_beyond_grace": "{} beyond the grace period",
+    "minutes_absent": "{} away during the curfew",
+    "minutes_over_threshold": "{} over the alcohol threshold",
+    "minutes_unknown_compliance": "alcohol compliance unknown for {}",
+}
+
+
+def _duration(minutes: float) -> str:
+    m = int(round(minutes))
+    if m < 60:
+        return f"{m} minute{'s' if m != 1 else ''}"
+    h, r = divmod(m, 60)
+    hours = f"{h} hour{'s' if h != 1 else ''}"
+    return f"{hours} {r} minute{'s' if r != 1 else ''}" if r else hours
+
+
+def measure_words(measure: dict[str, Any]) -> list[str]:
+    out = []
+    for name, value in measure.items():
+        if not isinstance(value, int | float):
+            continue
+        if name in MEASURES:
+            out.append(MEASURES[name].format(_duration(float(value))))
+        elif name == "peak_tac":
+            out.append(f"peak alcohol level {float(value):.3f} g/dl")
+        elif name == "hours_unmonitored":
+            days, hours = divmod(int(value), 24)
+            out.append(
+                f"unmonitored for {days} days {hours} hours" if days else f"unmonitored for {hours} hours"
+            )
+    return out
+
+
+def episode_words(ep: dict[str, Any] | None) -> str:
+    """ "Open: 12 minutes inside the zone" / "Closed (the wearer returned): 2 hours after the curfew start"."""
+    if not ep:
+        return ""
+    words = measure_words(dict(ep.get("measure") or {}))
+    if ep.get("state") == "closed":
+        head = f"Closed ({REASONS.get(str(ep.get('closed_reason')), 'ended')})"
+    elif ep.get("closed_reason") == "end_of_data":
+        head = "Still open when the data ended"
+    else:
+        head = "Still open"
+    if ep.get("confidence") == "possible" and ep.get("state") != "closed":
+        head += ", held for review (possible)"
+    return head + (": " + ", ".join(words) if words else "")
