@@ -18,6 +18,7 @@ MEASURES = {
     "minutes_inside": "{} inside the zone",
     "minutes_outside": "{} outside the zone",
     "minutes_late": "{} after the curfew start",
+    "minutes_away": "away for {} since the curfew start",
     "minutes_beyond_grace": "{} beyond the grace period",
     "minutes_absent": "{} away during the curfew",
     "minutes_over_threshold": "{} over the alcohol threshold",
@@ -34,11 +35,17 @@ def _duration(minutes: float) -> str:
     return f"{hours} {r} minute{'s' if r != 1 else ''}" if r else hours
 
 
+#: why a curfew episode closes "not confirmed" (a zone's reason is the default above)
+CURFEW_NOT_CONFIRMED = "not confirmed: a reading received later showed the wearer home in time"
+
+
 def measure_words(measure: dict[str, Any]) -> list[str]:
     out = []
     for name, value in measure.items():
         if not isinstance(value, int | float):
             continue
+        if name == "minutes_away" and "minutes_late" in measure:
+            continue  # the same time, said once
         if name in MEASURES:
             out.append(MEASURES[name].format(_duration(float(value))))
         elif name == "peak_tac":
@@ -57,7 +64,11 @@ def episode_words(ep: dict[str, Any] | None) -> str:
         return ""
     words = measure_words(dict(ep.get("measure") or {}))
     if ep.get("state") == "closed":
-        head = f"Closed ({REASONS.get(str(ep.get('closed_reason')), 'ended')})"
+        reason = str(ep.get("closed_reason"))
+        said = REASONS.get(reason, "ended")
+        if reason == "not_confirmed" and str(ep.get("kind") or "").startswith("curfew"):
+            said = CURFEW_NOT_CONFIRMED
+        head = f"Closed ({said})"
     elif ep.get("closed_reason") == "end_of_data":
         head = "Still open when the data ended"
     else:

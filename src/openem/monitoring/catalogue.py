@@ -45,6 +45,10 @@ _ALL = (
        _CURFEW),
     _k("curfew_late_return", "MEDIUM", "curfew", "Late home for curfew",
        "The wearer was away when the curfew began and came home later than the grace period allows.", _CURFEW),
+    _k("curfew_not_home", "MEDIUM", "curfew", "Not home after the curfew started",
+       "The grace period after a curfew window's start has passed and the home unit (or GPS) last said the "
+       "wearer was away. It stays open, counting the minutes, until they come home (then a late return is "
+       "raised too) or the window ends.", _CURFEW),
     _k("curfew_early_leave", "MEDIUM", "curfew", "Left home during curfew",
        "The wearer left the curfew address during a window and was still away when it ended.", _CURFEW),
     _k("curfew_absence", "MEDIUM", "curfew", "Away during curfew and came back",

@@ -315,7 +315,7 @@ def _home(eng: Engine, ix: Index, f: GpsRows) -> None:
             obs = curfew.observations(eng.ostate(order.ref), order.curfew or {}, place)
             t = float(c.t[r])
             if not obs or obs[-1][0] > t or obs[-1][1] != int(here):
-                curfew.add_observation(obs, t, bool(here), c.devices[c.dev[r]], int(c.seq[r]))
+                curfew.add_observation(obs, t, bool(here), c.devices[c.dev[r]], int(c.seq[r]), float(c.rx[r]))
                 eng.curfew_touched(order.ref, t)
 
 

@@ -39,6 +39,12 @@ MATCHES: dict[str, set[str]] = {
                      "case_tamper", "strap_tamper", "alcohol_skin_tamper", "exclusion_possible", "unmonitored_silent"},
     "no_comms": {"no_comms", "unmonitored_silent"},
 }  # fmt: skip
+#: Alert kinds a true event of a kind explains (so they are not noise) without counting towards its recall:
+#: the "not home" alert at the grace comes before the late return or the absence it announces.
+EXPLAINS: dict[str, set[str]] = {
+    "curfew_late_return": {"curfew_not_home"},
+    "curfew_absent": {"curfew_not_home"},
+}
 TOLERANCE_S = 30 * 60
 # Battery reports come every 30 min and the simulator splits a discharge at its day boundary: wider match.
 TOLERANCE_BY_KIND = {"low_battery": 2 * 3600}
@@ -240,6 +246,9 @@ def accuracy(truth: Any, alerts: list[dict[str, Any]], wearer_days: float, defec
         hit = [i for k, a_s, a_e, i in by_order.get(row.order_ref, []) if k in want
                and a_s <= e + tol and a_e >= s - tol]  # fmt: skip
         per_kind[row.kind][1] += 1
+        explained = EXPLAINS.get(row.kind, set())
+        matched_alerts.update(i for k, a_s, a_e, i in by_order.get(row.order_ref, []) if k in explained
+                              and a_s <= e + tol and a_e >= s - tol)  # fmt: skip
         if hit:
             per_kind[row.kind][0] += 1
             matched_alerts.update(hit)

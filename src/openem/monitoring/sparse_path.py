@@ -71,7 +71,7 @@ def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
     before one that had been dropped as a repeat."""
     rows = np.flatnonzero(mask)
     here, ts, acts = cols.b["present"][rows].tolist(), cols.t[rows].tolist(), act[rows].tolist()
-    devs, seqs = cols.dev[rows].tolist(), cols.seq[rows].tolist()
+    devs, seqs, rxs = cols.dev[rows].tolist(), cols.seq[rows].tolist(), cols.rx[rows].tolist()
     obs_of: dict[int, list[list[Any]] | None] = {}
     touched: dict[str, float] = {}
     act_place = eng.curfew_places(eng.index()).act_place  # the curfew address each home unit is at
@@ -83,7 +83,7 @@ def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:
         obs = obs_of[a_i]
         if obs is None:
             continue
-        curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k])
+        curfew.add_observation(obs, ts[k], bool(here[k]), cols.devices[devs[k]], seqs[k], rxs[k])
         ref = eng.activations[a_i].order_ref
         touched[ref] = min(touched.get(ref, ts[k]), ts[k])
     for ref, t in touched.items():

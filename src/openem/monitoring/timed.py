@@ -67,7 +67,9 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
     for start, end, place in curfew.placed_windows(cf, lo, wm):
         final = wm >= end + fa
         ep_key = f"curfew:{ref}:{int(start)}:{place}"
-        if not final and wm >= start + cf["grace_s"] and ep_key not in eng.ep_keys:
+        checked = st.setdefault("cf_gchecked", {})  # place -> the last window start judged at its grace
+        if wm >= start + cf["grace_s"] and checked.get(str(place), -1.0) < start:
+            checked[str(place)] = start
             _curfew_in_progress(eng, order, timelines[place], start, end, place, ep_key)
         if not final and touch is None:
             continue
@@ -86,11 +88,13 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
                 _atv(eng, order, st, v, start, cf["grace_s"])
             if ep_key in eng.ep_keys and v["start"] == start:  # the episode opened while they were away
                 reason = "window_ended" if v["kind"] == "curfew_absent" else "returned"
-                episodes.close_key(eng, ep_key, v["end"], reason, at=wm, measure=measure)
-        if ep_key in eng.ep_keys and (final or curfew.away_since_start(timelines[place], start, wm) is None):
-            # opened on the data known at the grace; later data (stored on the unit, sent late) shows the
-            # wearer was back in time: no late return after all
-            episodes.close_key(eng, ep_key, wm if not final else end, "not_confirmed", at=wm)
+                episodes.close_key(eng, ep_key, v["end"], reason, at=wm,
+                                   measure={**measure, "minutes_away": v["minutes"]})  # fmt: skip
+        home_at = curfew.back_since(timelines[place], start, wm) if ep_key in eng.ep_keys else None
+        if ep_key in eng.ep_keys and (final or home_at is not None):
+            # opened on the data received by the grace; data of that time received later (stored on the unit,
+            # sent late) shows the wearer was home in time: no late return after all
+            episodes.close_key(eng, ep_key, end if home_at is None else home_at, "not_confirmed", at=wm)
         if final:
             st["cf_done"] = max(st.get("cf_done", cf["start"]), end)
     if st.get("cf_next_for") != st["cf_done"]:
@@ -153,18 +157,22 @@ def _curfew_measure(v: dict[str, Any], grace_s: float) -> dict[str, float]:
 
 def _curfew_in_progress(eng: Engine, order: OrderSpec, obs: list[list[Any]], start: float, end: float,
                         place: int, ep_key: str) -> None:  # fmt: skip
-    """The grace after a window's start has passed with the wearer away: the episode opens now (a late
-    return in progress), and stays open until they return or the window ends (`_curfew_order`)."""
+    """The grace after a window's start has passed with the wearer away: `curfew_not_home` opens now, and its
+    episode stays open until they return or the window ends (`_curfew_order`). It is judged once, on what had
+    been received by the grace (curfew.away_since_start), so batching and restarts give the same alert; its
+    id is its own, so the late return is still raised, as before, when the wearer gets home."""
     cf = order.curfew or {}
-    wm = eng.now()
-    away = curfew.away_since_start(obs, start, wm)
+    cut = start + cf["grace_s"]
+    if cut >= end:
+        return
+    away = curfew.away_since_start(obs, start, cut)
     if away is None:
         return
-    draft = {"kind": "curfew_late_return", "start": start, "end": None, "evidence": [(away[2], away[3])],
+    draft = {"kind": curfew.NOT_HOME_KIND, "start": start, "end": None, "evidence": [(away[2], away[3])],
              "details": {"window_start": start, "window_end": end, "in_progress": True,
                          "address_type": curfew.place_name(cf, place)}}  # fmt: skip
     eng.emit(draft, order, None, str(away[2]), condition_id=f"curfew@{int(start)}", key=ep_key,
-             measure={"minutes_late": (wm - start) / 60})  # fmt: skip
+             measure={"minutes_away": (max(eng.now(), cut) - start) / 60})  # fmt: skip
 
 
 def curfew_progress(eng: Engine) -> None:
@@ -173,9 +181,9 @@ def curfew_progress(eng: Engine) -> None:
     for key in [k for k in eng.ep_keys if k.startswith("curfew:")]:
         for eid in episodes.keyed(eng, key):
             ep = eng.episodes[eid]
-            minutes = (wm - ep["details"]["window_start"]) / 60
-            if minutes - ep["measure"].get("minutes_late", 0.0) >= 15.0:
-                episodes.update(eng, eid, {"minutes_late": minutes}, at=wm)
+            minutes = (min(wm, ep["details"]["window_end"]) - ep["details"]["window_start"]) / 60
+            if minutes - ep["measure"].get("minutes_away", 0.0) >= 15.0:
+                episodes.update(eng, eid, {"minutes_away": minutes}, at=wm)
 
 
 def run(eng: Engine) -> None:

@@ -80,7 +80,9 @@ def test_late_return_via_rf_with_the_accumulated_time_counter() -> None:
         hmu.msg("rf", evening.replace(hour=20), present=True, tag_id="T"),
     ]
     alerts = [a for a in eng.process(msgs) if a["kind"].startswith("curfew")]
-    assert [a["kind"] for a in alerts] == ["curfew_late_return"]
+    # received by 19:05, the readings said "away": not home at the grace, then late home at 20:00
+    assert [a["kind"] for a in alerts] == ["curfew_not_home", "curfew_late_return"]
+    alerts = alerts[1:]
     assert alerts[0]["start"] == "2026-11-23T19:00:00Z" and alerts[0]["end"] == "2026-11-23T20:00:00Z"
     assert alerts[0]["details"]["atv_minutes_total"] == 55.0  # 60 minutes late less 5 minutes' grace
 
@@ -88,12 +90,12 @@ def test_late_return_via_rf_with_the_accumulated_time_counter() -> None:
 def test_absent_whole_night_is_raised_when_the_watermark_passes_the_window() -> None:
     eng, hmu = rf_engine()
     eng.process([hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T")])
-    # the grace after 19:00 has passed with the wearer away: a late return in progress, open (issue 11)
+    # the grace after 19:00 has passed with the wearer away: not home, an episode open (issue 11)
     assert [(a["kind"], a["end"]) for a in eng.advance_watermark(datetime(2026, 11, 24, 6, tzinfo=UTC).timestamp())
-            if a["kind"].startswith("curfew")] == [("curfew_late_return", None)]  # fmt: skip
+            if a["kind"].startswith("curfew")] == [("curfew_not_home", None)]  # fmt: skip
     later = eng.advance_watermark(datetime(2026, 11, 24, 7, 5, tzinfo=UTC).timestamp())
     assert [a["kind"] for a in later if a["kind"].startswith("curfew")] == ["curfew_absent"]
-    closed = [r for r in eng.take_episodes() if r["change"] == "closed" and r["kind"] == "curfew_late_return"]
+    closed = [r for r in eng.take_episodes() if r["change"] == "closed" and r["kind"] == "curfew_not_home"]
     assert [r["closed_reason"] for r in closed] == ["window_ended"]
 
 
@@ -107,5 +109,5 @@ def test_gps_presence_is_used_when_there_is_no_home_unit() -> None:
     msgs = [dev.fix(T0.replace(hour=18, minute=50) + timedelta(minutes=i), *away) for i in range(3)]
     msgs += [dev.fix(T0.replace(hour=19, minute=40) + timedelta(minutes=i), *HOME) for i in range(3)]
     alerts = [a for a in eng.process(msgs) if a["kind"].startswith("curfew")]
-    assert [a["kind"] for a in alerts] == ["curfew_late_return"]
-    assert alerts[0]["end"] == "2026-11-23T19:40:00Z"
+    assert [a["kind"] for a in alerts] == ["curfew_not_home", "curfew_late_return"]
+    assert alerts[1]["end"] == "2026-11-23T19:40:00Z"

@@ -95,14 +95,17 @@ def test_away_at_curfew_start_opens_an_episode_after_the_grace_and_closes_at_the
     eng.process([hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T")])
     assert not [a for a in eng.advance_watermark(_at(19, 4)) if a["kind"].startswith("curfew")]  # in grace
     [opened] = [a for a in eng.advance_watermark(_at(19, 6)) if a["kind"].startswith("curfew")]
-    assert opened["kind"] == "curfew_late_return" and opened["end"] is None
-    assert opened["start"] == "2026-11-23T19:00:00Z"
+    assert opened["kind"] == "curfew_not_home" and opened["end"] is None
+    assert opened["start"] == "2026-11-23T19:00:00Z" and opened["detected_at"].startswith("2026-11-23T19:06")
     eng.advance_watermark(_at(20, 0))
-    again = eng.process([hmu.msg("rf", T0.replace(hour=21), present=True, tag_id="T")])
-    assert not [a for a in again if a["kind"].startswith("curfew")]  # the same episode, not a second alert
+    back = eng.process([hmu.msg("rf", T0.replace(hour=21), present=True, tag_id="T")])
+    # the late return is still raised when the wearer gets home (a new alert, as an operator expects)
+    [late] = [a for a in back if a["kind"].startswith("curfew")]
+    assert (late["kind"], late["end"]) == ("curfew_late_return", "2026-11-23T21:00:00Z")
+    assert late["id"] != opened["id"]
     records = [r for r in eng.take_episodes() if r["episode_id"] == opened["id"]]
     assert records[0]["change"] == "opened" and records[0]["state"] == "open"
-    assert any(r["change"] == "updated" and r["measure"]["minutes_late"] >= 50 for r in records)
+    assert any(r["change"] == "updated" and r["measure"]["minutes_away"] >= 50 for r in records)
     last = records[-1]
     assert (last["state"], last["closed_reason"], last["end"]) == (
         "closed",
@@ -110,6 +113,46 @@ def test_away_at_curfew_start_opens_an_episode_after_the_grace_and_closes_at_the
         "2026-11-23T21:00:00Z",
     )
     assert last["measure"]["minutes_late"] == 120.0 and last["measure"]["minutes_beyond_grace"] == 115.0
+
+
+def _forwarded_night(hmu) -> list:
+    """Away since 18:00; the unit stored "home at 19:02" and forwarded it at 19:40; home all night after."""
+    return [
+        hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T"),
+        hmu.msg("rf", T0.replace(hour=19, minute=2), delay_s=38 * 60, present=True, tag_id="T"),
+        hmu.msg("rf", T0.replace(hour=22), present=True, tag_id="T"),
+    ]
+
+
+def test_not_home_at_the_grace_is_judged_on_what_was_received_by_then_whatever_the_batches() -> None:
+    from openem.monitoring import replay
+    from openem.monitoring.columns import to_columns
+
+    runs = []
+    for batch_s in (60.0, 300.0, 3600.0, 86400.0):
+        eng, hmu = rf_engine()
+        cols = to_columns(sorted(_forwarded_night(hmu), key=lambda m: m["receive_time"]))
+        alerts = []
+        for lo, hi in replay.cuts(cols.rx, batch_s):
+            alerts += eng.process(cols.slice(lo, hi))
+            alerts += eng.advance_watermark(float(cols.rx[hi - 1]))
+        alerts += eng.advance_watermark(_at(8, day=24))
+        closed = [r for r in eng.take_episodes() if r["kind"] == "curfew_not_home" and r["state"] == "closed"]
+        cf = sorted(a["id"] for a in alerts if a["kind"].startswith("curfew"))
+        runs.append((cf, sorted(a["id"] for a in alerts), [(r["closed_reason"], r["end"]) for r in closed]))
+    # at 19:05 the platform knew only "away since 18:00": the wearer is reported not home, at any batch size,
+    # and the episode closes "not confirmed" once the forwarded reading shows them home at 19:02
+    assert all(r == runs[0] for r in runs), runs
+    curfew_ids, _, closed = runs[0]
+    assert len(curfew_ids) == 1 and closed == [("not_confirmed", "2026-11-23T19:02:00Z")]
+
+
+def test_home_by_the_grace_on_data_received_by_then_raises_nothing() -> None:
+    eng, hmu = rf_engine()
+    msgs = [hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T"),
+            hmu.msg("rf", T0.replace(hour=19, minute=3), present=True, tag_id="T")]  # fmt: skip
+    alerts = eng.process(msgs) + eng.advance_watermark(_at(8, day=24))
+    assert not [a for a in alerts if a["kind"].startswith("curfew")]
 
 
 def test_first_window_a_first_reading_out_of_range_is_a_late_return() -> None:

@@ -123,6 +123,7 @@ def _kinds(alerts):
 def test_engine_raises_curfew_and_zone_alerts_when_not_suspended():
     assert _kinds(_engine(_doc()).process(_day(Device("GPS-1"), T0))) == [
         "curfew_late_return",
+        "curfew_not_home",  # away at 19:05 (issue 11)
         "exclusion_entry",
     ]
 
@@ -133,7 +134,11 @@ def test_engine_raises_nothing_while_suspended_and_again_after_resume():
     assert _kinds(eng.process(_day(dev, T0))) == []
     resumed_at = T0 + timedelta(days=6)  # Sunday 29 Nov, before the next Monday
     eng.apply_order(_doc(**{"from": iso(T0 - timedelta(hours=1)), "resumed_at": iso(resumed_at)}))
-    assert _kinds(eng.process(_day(dev, T0 + timedelta(days=7)))) == ["curfew_late_return", "exclusion_entry"]
+    assert _kinds(eng.process(_day(dev, T0 + timedelta(days=7)))) == [
+        "curfew_late_return",
+        "curfew_not_home",
+        "exclusion_entry",
+    ]
 
 
 def test_the_follower_ends_a_suspended_order_and_reapplies_it_on_resume():

@@ -28,6 +28,8 @@ from openem.monitoring.model import local_day, place_keys, slots_key, windows_fo
 
 #: Accumulated Time Violation: lateness beyond grace summed over an order's nights reached the policy's limit
 ATV_KIND = "atv_threshold_reached"
+#: the grace after a window's start passed with the wearer away (an episode open until they return)
+NOT_HOME_KIND = "curfew_not_home"
 
 SPAN_DAYS = 3  # local days of windows computed ahead at a time per curfew
 
@@ -231,9 +233,11 @@ def places_table(orders: dict[str, Any], acts: list[Any], refs: list[str]) -> Pl
     return Places(home, gps, gps.any(axis=1), act_place)
 
 
-def add_observation(obs: list[list[Any]], t: float, present: bool, device_id: str, seq: int) -> None:
-    """Insert an observation in time order (late data lands in its place)."""
-    item = [t, 1 if present else 0, device_id, int(seq)]
+def add_observation(obs: list[list[Any]], t: float, present: bool, device_id: str, seq: int,
+                    rx: float | None = None) -> None:  # fmt: skip
+    """Insert an observation in time order (late data lands in its place). Each keeps its receive time
+    (`rx`, 5th item): the in-progress judgement at a window's grace uses only what had been received by then."""
+    item = [t, 1 if present else 0, device_id, int(seq), float(t if rx is None or rx != rx else rx)]
     if not obs or obs[-1][0] <= t:
         obs.append(item)
     else:
@@ -282,12 +286,17 @@ def prune(obs: list[list[Any]], before: float) -> None:
         del obs[: i - 1]
 
 
-def away_since_start(obs: list[list[Any]], start: float, now: float) -> list[Any] | None:
-    """A window in progress: the observation showing the wearer away since its start (the last before it,
-    or in a first window the first reading in it) when nothing since says they are back; else None."""
-    i = bisect.bisect_right([o[0] for o in obs], start)
-    before = obs[i - 1] if i > 0 else None
-    inside = [o for o in obs[i:] if o[0] <= now]
+def away_since_start(obs: list[list[Any]], start: float, cut: float) -> list[Any] | None:
+    """Was the wearer away at `cut` (a window's start + grace), on what had been *received* by `cut`? The
+    observation showing them away since the start (the last before it, or in a first window the first
+    reading in it) when nothing received by then says they are back; else None. Judged on receive time (as a
+    check-in is, decision 0010), the answer is the same however the data was batched and whenever the engine
+    looks; data stored on a unit and forwarded later cannot change it (the episode it opens can still close
+    `not_confirmed`)."""
+    seen = [o for o in obs if (o[4] if len(o) > 4 else o[0]) <= cut and o[0] <= cut]
+    i = bisect.bisect_right([o[0] for o in seen], start)
+    before = seen[i - 1] if i > 0 else None
+    inside = seen[i:]
     if before is not None:
         first = before if before[1] == 0 else None
     else:
@@ -295,3 +304,13 @@ def away_since_start(obs: list[list[Any]], start: float, now: float) -> list[Any
     if first is None or any(o[1] for o in inside):
         return None
     return first
+
+
+def back_since(obs: list[list[Any]], start: float, now: float) -> float | None:
+    """On everything known now: when the wearer was seen home since the window's start (the start itself
+    when the last reading before it said home), or None."""
+    i = bisect.bisect_right([o[0] for o in obs], start)
+    before = obs[i - 1] if i > 0 else None
+    if before is not None and before[1] == 1:
+        return start
+    return next((float(o[0]) for o in obs[i:] if o[0] <= now and o[1]), None)
