@@ -93,7 +93,8 @@ _ALL = (
        "Nothing has been received from the device for longer than its reporting interval allows: the wearer "
        "is not being monitored while it lasts.", _HEALTH),
     _k("gps_lost_moving", "LOW", "device_health", "GPS lost while moving",
-       "The tag fell back to network positions straight after moving on GPS: its position is vague, perhaps "
+       "The tag fell back to network positions straight after moving (on GPS at walking pace, or by its motion "
+       "sensor), or its motion sensor says moving with no GPS fix for 5 minutes: its position is vague, perhaps "
        "shielded.", _HEALTH),
     _k("hmu_power_loss", "MEDIUM", "device_health", "Home unit lost power",
        "The home monitoring unit lost mains power; it runs on its battery and may soon fall silent.", _HEALTH),

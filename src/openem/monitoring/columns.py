@@ -40,6 +40,7 @@ class MessageType(IntEnum):
     HMU_POWER = 6
     HMU_MOVED = 7
     HEARTBEAT = 8
+    MOTION = 9
 
 
 TYPE_CODES = {t.name.lower(): int(t) for t in MessageType}  # wire type name -> code

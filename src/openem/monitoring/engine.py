@@ -253,6 +253,9 @@ class Engine:
         ]  # heartbeats only prove contact
         if len(sparse):
             sparse_path.run(self, cols.take(sparse), act[sparse], g[sparse])
+        motion = keep[typ == MessageType.MOTION]
+        if len(motion):
+            gps_path.motion(self, cols.take(motion), act[motion], g[motion])
 
     @staticmethod
     def _event_order(by_seq: np.ndarray, mask: np.ndarray, g: np.ndarray, cols: Columns) -> np.ndarray:

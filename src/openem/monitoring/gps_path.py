@@ -162,6 +162,33 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
     end_gps = last & ~is_net
     d["moving"][g[end_gps]] = moving[end_gps]
     d["lost_n"][g[end_gps]] = 0
+    np.fmax.at(d["gps_t"], g[~is_net], c.t[~is_net])  # the last fix from GPS itself (motion reports use it)
+
+
+def motion(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
+    """Motion reports (`motion`: moving / still). They set the device's moving state, so a run of network
+    fixes after "moving" is GPS lost as after a GPS fix at walking speed; and "moving" with no fix from GPS
+    itself for `gps_lost_after_s` is GPS lost while moving at once (a tag that can say "moving, no GPS fix"),
+    one alert per stretch without a GPS fix (its start: the last GPS fix + the limit)."""
+    d = eng.reg.d
+    after = float(eng.defaults["comms"].get("gps_lost_after_s", 300))
+    moving = c.b["moving"]
+    steps = c.f["steps"]
+    for r in range(len(g)):  # grouped by device, each in event order
+        k, t = int(g[r]), float(c.t[r])
+        d["moving"][k] = int(bool(moving[r]))
+        if not moving[r]:
+            continue
+        a = eng.activations[int(act[r])]
+        since = float(d["gps_t"][k]) if np.isfinite(d["gps_t"][k]) else float(a.start)
+        if t - since < after:
+            continue
+        dev = c.devices[c.dev[r]]
+        draft = health.gps_lost_draft(since + after, (dev, int(c.seq[r])), "motion")
+        draft["details"]["minutes_without_gps"] = round((t - since) / 60, 1)
+        if np.isfinite(steps[r]):
+            draft["details"]["steps"] = int(steps[r])
+        eng.emit(draft, eng.orders.get(a.order_ref), a, dev, condition_id="device_health")
 
 
 def _trail(eng: Engine, f: GpsRows) -> None:

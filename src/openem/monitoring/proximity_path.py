@@ -34,7 +34,7 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
         wearer_rows[rows], oc[rows], np.where(g[rows] < len(vo), vo[np.minimum(g[rows], len(vo) - 1)], -1)
     )
     rows, pair = rows[pair >= 0], pair[pair >= 0]
-    near = _near_pairs(eng, ix, rows, pair, wearer_rows, x, y)
+    near = _near_pairs(eng, ix, rows, pair, wearer_rows, x, y, float(np.nanmax(c.t[rows])))
     o = eng.reg.o
     far, far_pair = rows[~near], pair[~near]
     side_w = wearer_rows[far]
@@ -94,14 +94,28 @@ def save_prox_state(eng: Engine, k: int, st: dict[str, Any]) -> None:
 
 
 def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
-                x: np.ndarray, y: np.ndarray) -> np.ndarray:  # fmt: skip
+                x: np.ndarray, y: np.ndarray, t_high: float) -> np.ndarray:  # fmt: skip
     """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
-    this batch's fixes and the last known ones, grown by the ring), or has an alert level been reached? Only
-    those rows take the Python path."""
+    this batch's fixes and the last known ones, grown by the ring, and by how far a silent party may have
+    walked since its last fix), or has an alert level been reached? Only those rows take the Python path."""
     codes, inv = np.unique(pair, return_inverse=True)
     k, o = len(codes), eng.reg.o
     finite = np.ones(k, dtype=bool)
     box = {}
+    th = eng.defaults["proximity"]
+    walk, most, stale = (
+        float(th.get("walk_mps", 1.4)),
+        float(th.get("one_party_max_s", 0)),
+        float(th["stale_s"]),
+    )
+    grow = np.zeros(k)
+    for (
+        side
+    ) in "wv":  # a last fix that may be judged one-sided in this batch: the distance it may have walked
+        age = t_high - o[f"p{side}_t"][codes]
+        with np.errstate(invalid="ignore"):
+            g = np.where(age > stale, o[f"p{side}_acc"][codes] + walk * np.clip(age, 0.0, most), 0.0)
+        grow = np.fmax(grow, np.nan_to_num(g, nan=0.0))
     for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
         b = presence.group_bounds(inv[mask], x[rows[mask]], y[rows[mask]], k)
         px, py = o[f"p{side}_x"][codes], o[f"p{side}_y"][codes]  # NaN where not known: fmin/fmax skip it
@@ -109,7 +123,7 @@ def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wear
         finite &= np.isfinite(b).all(axis=0)
         box[side] = b
     close = finite & (
-        presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes]) | (o["p_level"][codes] > 0)
+        presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes] + grow) | (o["p_level"][codes] > 0)
     )
     result: np.ndarray = close[inv]
     return result

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t": np.nan, "fix_lon": np.nan, "fix_lat": np.nan,
-                 "fix_acc": np.nan, "moving": 0, "lost_n": 0, "batt_t": np.nan, "batt_level": np.nan,
+                 "fix_acc": np.nan, "moving": 0, "lost_n": 0, "gps_t": np.nan, "batt_t": np.nan, "batt_level": np.nan,
                  "first_batt": np.nan, "last_charge": np.nan,
                  "nc_from": np.nan, "ci_next": 0.0, "alc_qt": np.nan, "alc_qtac": np.nan}  # fmt: skip
+# gps_t: the device's last fix from GPS itself (GPS lost while moving, from motion reports)
 # nc_from: start of the silence already raised as no_comms; ci_next: when a scheduled check-in can next be overdue;
 # alc_qt, alc_qtac: the last of a run of quiet alcohol readings not yet folded into the device's curve state
 ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan, "p_level": 0, "um_fitted": -1,

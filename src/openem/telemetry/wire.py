@@ -63,14 +63,21 @@ PAYLOADS: dict[str, dict[str, tuple[str, bool, float | None, float | None]]] = {
     "hmu_power": {"mains": (_BOOL, True, None, None)},
     "hmu_moved": {"moved": (_BOOL, True, None, None)},
     "heartbeat": {},
+    # a tag's motion sensor: moving or still, with an optional step count (since the last report) or
+    # accelerometer magnitude; it lets a tag say "moving, no GPS fix" (issue 11)
+    "motion": {
+        "moving": (_BOOL, True, None, None),
+        "steps": (_NUM, False, 0.0, 1_000_000.0),
+        "accel_mps2": (_NUM, False, 0.0, 1_000.0),
+    },
 }
 MESSAGE_TYPES = tuple(PAYLOADS)
 
 # Columnar form: payload field -> column name (tamper kind/state are prefixed to stay unambiguous).
 _COLUMN_OF = {("tamper", "kind"): "tamper_kind", ("tamper", "state"): "tamper_state"}
 FLOAT_COLUMNS = ("lat", "lon", "accuracy_m", "hdop", "speed_mps", "heading_deg", "rssi_dbm", "tac_gdl",
-                 "ir_skin", "temp_c", "level_pct")  # fmt: skip
-BOOL_COLUMNS = ("present", "charging", "mains", "moved")
+                 "ir_skin", "temp_c", "level_pct", "steps", "accel_mps2")  # fmt: skip
+BOOL_COLUMNS = ("present", "charging", "mains", "moved", "moving")
 STRING_COLUMNS = ("source", "tag_id", "tamper_kind", "tamper_state", "result")
 
 
@@ -324,6 +331,7 @@ def arrow_schema() -> Any:
     fields += [(c, pa.float64()) for c in ("tac_gdl", "ir_skin", "temp_c", "level_pct")]
     fields += [("charging", pa.bool_()), ("tamper_kind", pa.string()), ("tamper_state", pa.string()),
                ("result", pa.string()), ("mains", pa.bool_()), ("moved", pa.bool_())]  # fmt: skip
+    fields += [("moving", pa.bool_()), ("steps", pa.float64()), ("accel_mps2", pa.float64())]  # motion
     return pa.schema(fields)
 
 

@@ -312,3 +312,83 @@ def test_silences_in_one_batch_match_the_gaps_between_receipts_whatever_the_sequ
         if wm - last > 660:  # still silent when the batch's scan runs
             want.add((f"GPS-{d}", iso(datetime.fromtimestamp(last + 440, UTC))))
     assert got == want
+
+
+def _prox(alerts: list) -> list:
+    return [a for a in alerts if a["kind"].startswith("proximity")]  # the silent tag's no_comms aside
+
+
+def _pair() -> tuple[Engine, Device, Device]:
+    eng = engine(proximity={"victim_device_id": "VIC-1", "pre_alert_m": 1000, "alert_m": 500})
+    eng.apply_activation(activation("GPS-1"))
+    eng.apply_activation(activation("VIC-1", "VICTIM", role="VICTIM"))
+    return eng, Device("GPS-1"), Device("VIC-1")
+
+
+def test_a_victim_walking_towards_a_silent_offenders_last_position_is_warned_with_its_age() -> None:
+    eng, w, v = _pair()
+    eng.process([w.fix(T0, *HOME, acc=10.0)])  # the offender's last fix; then the tag goes silent
+    walk = [(10, 3000), (12, 1800), (14, 1400)]  # minutes after it, metres from it
+    raised = [_prox(eng.process([v.fix(T0 + timedelta(minutes=m), *offset(*HOME, d, 0))])) for m, d in walk]
+    # 10 min: the offender may have walked 850 m: still over 2 km apart; 12 min: the outer ring may be reached
+    assert raised[0] == []
+    [pre] = raised[1]
+    assert pre["kind"] == "proximity_pre_alert"
+    assert pre["details"]["note"] == "based on a position 12 minutes old"
+    assert pre["details"]["position_age_min"] == 12 and pre["details"]["one_party"] == "w"
+    [alert] = raised[2]
+    assert alert["kind"] == "proximity" and alert["details"]["note"] == "based on a position 14 minutes old"
+    assert alert["details"]["distance_m"] > 1000 and alert["details"]["nearest_possible_m"] < 500
+
+
+def test_an_offender_alone_is_judged_against_the_victims_last_position_and_a_far_one_raises_nothing() -> None:
+    eng, w, v = _pair()
+    eng.process([v.fix(T0, *HOME, acc=10.0)])
+    [pre] = _prox(eng.process([w.fix(T0 + timedelta(minutes=8), *offset(*HOME, 1400, 0))]))
+    assert pre["kind"] == "proximity_pre_alert" and pre["details"]["one_party"] == "v"
+    eng2, w2, v2 = _pair()
+    eng2.process([v2.fix(T0, *HOME, acc=10.0)])
+    assert _prox(eng2.process([w2.fix(T0 + timedelta(minutes=8), *offset(*HOME, 5000, 0))])) == []
+
+
+def test_a_position_older_than_the_one_party_limit_is_unknown_not_a_warning() -> None:
+    eng, w, v = _pair()
+    eng.process([w.fix(T0, *HOME, acc=10.0)])
+    assert _prox(eng.process([v.fix(T0 + timedelta(minutes=45), *offset(*HOME, 1200, 0))])) == []
+
+
+def test_gps_lost_is_judged_at_walking_pace() -> None:
+    eng = engine()
+    eng.apply_activation(activation("GPS-1"))
+    g = Device("GPS-1")
+    walking = [g.fix(T0 + timedelta(minutes=i), *offset(*HOME, 70 * i, 0), speed_mps=1.2) for i in range(3)]
+    lost = [
+        g.fix(T0 + timedelta(minutes=3 + i), *offset(*HOME, 300, 0), acc=300, source="LBS") for i in range(3)
+    ]
+    assert [a["kind"] for a in eng.process(walking + lost)] == ["gps_lost_moving"]  # 1.2 m/s: a normal walk
+
+
+def test_a_motion_report_moving_with_no_gps_fix_is_gps_lost_once_and_still_is_nothing() -> None:
+    eng = engine()
+    eng.apply_activation(activation("GPS-1"))
+    g = Device("GPS-1")
+    eng.process([g.fix(T0, *HOME)])
+    assert eng.process([g.msg("motion", T0 + timedelta(minutes=3), moving=True, steps=200)]) == []
+    assert eng.process([g.msg("motion", T0 + timedelta(minutes=6), moving=False)]) == []  # still: nothing
+    [lost] = eng.process([g.msg("motion", T0 + timedelta(minutes=7), moving=True, steps=400)])
+    assert lost["kind"] == "gps_lost_moving" and lost["details"]["source"] == "motion"
+    assert lost["details"]["steps"] == 400 and lost["details"]["minutes_without_gps"] == 7.0
+    assert eng.process([g.msg("motion", T0 + timedelta(minutes=9), moving=True)]) == []  # the same stretch
+    eng.process([g.fix(T0 + timedelta(minutes=10), *HOME)])  # a GPS fix again: a new stretch may follow
+    assert [a["kind"] for a in eng.process([g.msg("motion", T0 + timedelta(minutes=16), moving=True)])] == [
+        "gps_lost_moving"
+    ]
+
+
+def test_network_fixes_after_the_motion_sensor_said_moving_are_gps_lost() -> None:
+    eng = engine()
+    eng.apply_activation(activation("GPS-1"))
+    g = Device("GPS-1")
+    eng.process([g.fix(T0, *HOME), g.msg("motion", T0 + timedelta(seconds=30), moving=True)])
+    lost = [g.fix(T0 + timedelta(minutes=1 + i), *HOME, acc=300, source="WIFI") for i in range(3)]
+    assert [a["kind"] for a in eng.process(lost)] == ["gps_lost_moving"]

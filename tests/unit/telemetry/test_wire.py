@@ -154,3 +154,32 @@ def test_fuzz_good_messages_survive_a_corrupted_tail(rows, cut) -> None:
     result = parse_batch(body.encode(), NOW)
     assert {m.seq for m in result.messages} == good
     assert len(result.messages) + len([r for r in result.rejections if r.seq is not None]) <= len(msgs) + 1
+
+
+def _motion(**payload) -> dict:
+    return {"v": 1, "device_id": "GPS-1", "seq": 9, "type": "motion", "device_time": "2026-11-22T11:00:00Z",
+            "payload": payload}  # fmt: skip
+
+
+def test_a_motion_report_says_moving_or_still_with_optional_steps_and_survives_the_columnar_form() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    good = [_motion(moving=True, steps=42), _motion(moving=False), _motion(moving=True, accel_mps2=1.8)]
+    for raw in good:
+        msg, rej = parse_message(raw, NOW)
+        assert rej is None and msg is not None and validator.is_valid(raw)
+    messages = parse_batch(json.dumps(good), NOW).messages
+    back = table_to_messages(messages_to_table(messages))
+    assert [m.payload for m in back] == [{"moving": True, "steps": 42}, {"moving": False},
+                                         {"moving": True, "accel_mps2": 1.8}]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [({}, "missing_field"), ({"moving": "yes"}, "wrong_type"), ({"moving": True, "steps": -1}, "out_of_range"),
+     ({"moving": True, "steps": 1e12}, "out_of_range"), ({"moving": True, "accel_mps2": "fast"}, "wrong_type")],
+)  # fmt: skip
+def test_a_malformed_motion_report_is_rejected_by_the_parser_and_the_schema(payload, code) -> None:
+    raw = _motion(**payload)
+    msg, rej = parse_message(raw, NOW)
+    assert msg is None and rej is not None and rej.code == code
+    assert not jsonschema.Draft202012Validator(json_schema()).is_valid(raw)

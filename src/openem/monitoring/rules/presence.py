@@ -8,7 +8,9 @@ run once an hour (property-tested against it).
 Check-ins: a `fail` or `missed` result from the device, or no report at all for a scheduled check-in.
 Proximity: evaluated whenever either party reports, against the other's latest fix if it is fresh
 (`stale_s`); pre-alert ring and alert ring, re-armed once the pair is apart by `rearm_factor` × pre-alert.
-With no fresh fix on one side the pair's state is `unknown` and nothing is raised.
+When one party is silent (its fix older than `stale_s`, up to `one_party_max_s`) the reporting party is judged
+against the other's last position grown at walking pace (`walk_mps`), marked "based on a position N minutes
+old"; older than that, or never seen, the pair is `unknown` and nothing is raised.
 """
 
 from __future__ import annotations
@@ -82,24 +84,46 @@ def _add_minutes(hhmm: str, minutes: int) -> str:
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
+def grown_m(acc: float, age_s: float, th: dict[str, Any]) -> float:
+    """How far from its last known position a silent party may be now: its fix's uncertainty plus walking
+    speed (`walk_mps`) times the fix's age."""
+    return float(acc) + max(float(age_s), 0.0) * float(th.get("walk_mps", 1.4))
+
+
 def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, acc: float, msg: tuple[str, int],
               spec: dict[str, Any], th: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-    """side 'w' (wearer) or 'v' (victim); returns alert drafts."""
+    """side 'w' (wearer) or 'v' (victim); returns alert drafts. With the other party's fix fresh (within
+    `stale_s`) the distance is judged as it is. With it older (up to `one_party_max_s`), the reporting party is
+    judged against the other's last known position grown by walking speed since: the nearest the other could
+    now be (`distance - grown`), the ring that reaches is raised, marked as based on a position N minutes
+    old. Older still, or never seen, the pair is `unknown`."""
     state[side] = [t, x, y, acc, msg[0], int(msg[1])]
     other = state.get("v" if side == "w" else "w")
-    if other is None or abs(t - other[0]) > th["stale_s"]:
+    age = t - other[0] if other is not None else float("inf")
+    one_party = th["stale_s"] < age <= th.get("one_party_max_s", 0)
+    if other is None or (abs(age) > th["stale_s"] and not one_party):
         state["unknown"] = True
         return []
     state["unknown"] = False
     d = math.hypot(x - other[1], y - other[2])
-    level = 2 if d <= spec["alert_m"] else 1 if d <= spec["pre_alert_m"] else 0
-    if d > spec["pre_alert_m"] * th["rearm_factor"]:
+    grown = grown_m(other[3], age, th) if one_party else 0.0
+    near = max(d - grown, 0.0)  # the nearest the other party can be now
+    level = 2 if near <= spec["alert_m"] else 1 if near <= spec["pre_alert_m"] else 0
+    if near > spec["pre_alert_m"] * th["rearm_factor"] and not one_party:
         state["level"] = 0
     if level > state.get("level", 0):
         state["level"] = level
         kind = "proximity" if level == 2 else "proximity_pre_alert"
-        return [{"kind": kind, "start": t, "evidence": [list(msg), [other[4], other[5]]],
-                 "details": {"distance_m": round(d, 1), "ring_m": spec["alert_m" if level == 2 else "pre_alert_m"]}}]  # fmt: skip
+        details: dict[str, Any] = {
+            "distance_m": round(d, 1),
+            "ring_m": spec["alert_m" if level == 2 else "pre_alert_m"],
+        }
+        if one_party:
+            minutes = int(age // 60)
+            details |= {"one_party": "w" if side == "v" else "v", "position_age_min": minutes,
+                        "uncertainty_m": round(grown, 1), "nearest_possible_m": round(near, 1),
+                        "note": f"based on a position {minutes} minutes old"}  # fmt: skip
+        return [{"kind": kind, "start": t, "evidence": [list(msg), [other[4], other[5]]], "details": details}]
     return []
 
 
