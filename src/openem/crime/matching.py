@@ -13,6 +13,7 @@ few positions of matched wearers only.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,6 +141,7 @@ def match(
     crimes: list[CrimeWindow],
     wearers: str | None = None,
     pol: dict[str, Any] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[CrimeResult]:
     """Match crimes against the DuckDB relation named `positions` (person_id, device_id, device_time, lat, lon,
     accuracy_m, speed_mps, heading_deg). `wearers` (optional relation: person_id, device_id, start, end) limits
@@ -147,6 +149,7 @@ def match(
     pol = pol or policy()
     if not crimes:
         return []
+    started = time.perf_counter()
     radius, max_acc = float(pol["radius_m"]), float(pol["max_accuracy_m"])
     max_gap, vmax = float(pol["max_gap_s"]), float(pol["max_speed_mps"])
     r0, r1 = time_range(crimes, pol)
@@ -185,9 +188,16 @@ def match(
         args,
     ).fetchall()
     results = {c.key: CrimeResult(c) for c in crimes}
+    marks = [time.perf_counter()]
     if near:
         _passes(con, scoped, args, near, results, pol)
+    marks.append(time.perf_counter())
     _unknown_and_considered(con, scoped, args, results, wearers, pol, r0, r1, max_gap, vmax, reach)
+    marks.append(time.perf_counter())
+    if timings is not None:
+        timings.update(
+            {"near_s": marks[0] - started, "passes_s": marks[1] - marks[0], "gaps_s": marks[2] - marks[1]}
+        )
     return [results[c.key] for c in crimes]
 
 
@@ -321,43 +331,55 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
                             wearers: str | None, pol: dict[str, Any], r0: datetime, r1: datetime,
                             max_gap: float, vmax: float, reach: float) -> None:  # fmt: skip
     """Gaps in each wearer's trail (between positions, and before the first / after the last in the range, or a
-    live activation with no positions at all) that overlap a crime's window while the scene was reachable."""
+    live activation with no positions at all) that overlap a crime's window while the scene was reachable.
+
+    One window pass over the range's positions keeps only the rows that matter (each device's first and last
+    position, and both ends of every gap longer than `max_gap_s`) in a small temporary table; the rest of the
+    analysis runs on that table."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE trail_edges AS
+        WITH p AS ({scoped}),
+        l AS (
+          SELECT device_id, person_id, device_time AS t2, lat AS lat2, lon AS lon2,
+                 lag(device_time) OVER w AS t1, lag(lat) OVER w AS lat1, lag(lon) OVER w AS lon1,
+                 lead(device_time) OVER w AS t3
+          FROM p WINDOW w AS (PARTITION BY device_id ORDER BY device_time)
+        )
+        SELECT * FROM l WHERE t1 IS NULL OR t3 IS NULL OR epoch(t2) - epoch(t1) > {max_gap}
+        """,
+        args,
+    )
     if wearers:
         spans = (f"SELECT device_id, any_value(person_id) AS person_id, greatest(min(start), $r0) AS s0, "
                  f"least(coalesce(max(\"end\"), $r1), $r1) AS s1 FROM {wearers} "
                  f"WHERE start <= $r1 AND (\"end\" IS NULL OR \"end\" >= $r0) GROUP BY device_id")  # fmt: skip
     else:
-        spans = (f"SELECT device_id, any_value(person_id) AS person_id, $r0 AS s0, $r1 AS s1 "
-                 f"FROM ({scoped}) x GROUP BY device_id")  # fmt: skip
+        spans = ("SELECT device_id, any_value(person_id) AS person_id, $r0 AS s0, $r1 AS s1 "
+                 "FROM trail_edges GROUP BY device_id")  # fmt: skip
+    con.execute(f"CREATE OR REPLACE TEMP TABLE trail_spans AS {spans}", args)
     d1 = hav_sql("g.lat1", "g.lon1", "c.clat", "c.clon")
     d2 = hav_sql("g.lat2", "g.lon2", "c.clat", "c.clon")
     rows = con.execute(
         f"""
-        WITH p AS ({scoped}),
-        sp AS ({spans}),
-        l AS (
-          SELECT device_id, person_id, lag(device_time) OVER w AS t1, lag(lat) OVER w AS lat1,
-                 lag(lon) OVER w AS lon1, device_time AS t2, lat AS lat2, lon AS lon2
-          FROM p WINDOW w AS (PARTITION BY device_id ORDER BY device_time)
-        ),
-        e AS (
-          SELECT device_id, min(device_time) AS first_t, max(device_time) AS last_t,
-                 arg_min(lat, device_time) AS flat, arg_min(lon, device_time) AS flon,
-                 arg_max(lat, device_time) AS llat, arg_max(lon, device_time) AS llon
-          FROM p GROUP BY device_id
+        WITH e AS (
+          SELECT device_id, min(t2) AS first_t, max(t2) AS last_t,
+                 arg_min(lat2, t2) AS flat, arg_min(lon2, t2) AS flon,
+                 arg_max(lat2, t2) AS llat, arg_max(lon2, t2) AS llon
+          FROM trail_edges GROUP BY device_id
         ),
         g AS (
-          SELECT device_id, person_id, t1, lat1, lon1, t2, lat2, lon2 FROM l
+          SELECT device_id, person_id, t1, lat1, lon1, t2, lat2, lon2 FROM trail_edges
           WHERE t1 IS NOT NULL AND epoch(t2) - epoch(t1) > {max_gap}
           UNION ALL
           SELECT sp.device_id, sp.person_id, sp.s0, NULL, NULL, e.first_t, e.flat, e.flon
-          FROM sp JOIN e USING (device_id) WHERE epoch(e.first_t) - epoch(sp.s0) > {max_gap}
+          FROM trail_spans sp JOIN e USING (device_id) WHERE epoch(e.first_t) - epoch(sp.s0) > {max_gap}
           UNION ALL
           SELECT sp.device_id, sp.person_id, e.last_t, e.llat, e.llon, sp.s1, NULL, NULL
-          FROM sp JOIN e USING (device_id) WHERE epoch(sp.s1) - epoch(e.last_t) > {max_gap}
+          FROM trail_spans sp JOIN e USING (device_id) WHERE epoch(sp.s1) - epoch(e.last_t) > {max_gap}
           UNION ALL
           SELECT sp.device_id, sp.person_id, sp.s0, NULL, NULL, sp.s1, NULL, NULL
-          FROM sp LEFT JOIN e USING (device_id) WHERE e.device_id IS NULL
+          FROM trail_spans sp LEFT JOIN e USING (device_id) WHERE e.device_id IS NULL
         ),
         reach AS (
           SELECT c.key, g.device_id, g.person_id, g.t1, g.t2,
@@ -369,8 +391,7 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
         SELECT key, device_id, person_id, t1, t2 FROM reach
         WHERE greatest(epoch(t1) + da / {vmax}, c0) <= least(epoch(t2) - db / {vmax}, c1)
         ORDER BY key, device_id, t1
-        """,
-        args,
+        """
     ).fetchall()
     for key, device, person, t1, t2 in rows:
         res = results[key]
@@ -378,12 +399,8 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
             continue
         res.unknown.append(Unknown(str(person), str(device), t1, t2))
     counts = con.execute(
-        f"""
-        WITH sp AS ({spans})
-        SELECT c.key, count(DISTINCT sp.device_id) FROM crimes_t c JOIN sp ON sp.s0 <= c.t1 AND sp.s1 >= c.t0
-        GROUP BY c.key
-        """,
-        args,
+        """SELECT c.key, count(DISTINCT sp.device_id) FROM crimes_t c JOIN trail_spans sp
+        ON sp.s0 <= c.t1 AND sp.s1 >= c.t0 GROUP BY c.key"""
     ).fetchall()
     for key, n in counts:
         results[key].considered = int(n)
