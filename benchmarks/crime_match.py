@@ -76,7 +76,7 @@ def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.Cr
     rng = np.random.default_rng(seed + 1)
     con = duckdb.connect()
     sample = con.execute(
-        f"SELECT lat, lon, device_time FROM read_parquet('{folder}/*/*.parquet') USING SAMPLE {n // 2} ROWS"
+        f"SELECT lat, lon, device_time FROM read_parquet('{folder}/*/*.parquet') USING SAMPLE reservoir({n // 2} ROWS) REPEATABLE ({seed})"
     ).fetchall()
     con.close()
     crimes = []

@@ -163,3 +163,18 @@ def test_police_see_their_own_force_only_and_others_cannot_upload(trails):
     assert probation.get("/crime").status_code == 403
     refusals = [r for r in audits(trails, "") if r.outcome != "ok" and key in (r.records or [])]
     assert refusals
+
+
+def test_a_manual_run_is_recorded_beside_the_automatic_one(trails):
+    c = trails.signed_in("demo-crime-matching-caseworker")
+    page = upload(c, crime_line("M1", SCENE, FROM, TO))
+    key = re.search(r"/crime/batches/(CB-[^/\"]+)/match", page.text).group(1)
+    first = c.get(f"/api/crime/batches/{key}").json()["run"]
+    assert first["trigger"] == "automatic" and first["status"] == "done" and first["matches"] == 1
+    assert first["algorithm"] == "cell-bucket-join/1" and "total_ms" in first["timings"]
+    token = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
+    c.post(f"/crime/batches/{key}/match", data={"csrf_token": token})
+    again = c.get(f"/api/crime/batches/{key}").json()["run"]
+    assert again["trigger"] == "manual" and again["run"] != first["run"] and again["matches"] == 1
+    police = trails.signed_in("demo-police-officer")
+    assert police.get(f"/api/crime/batches/{key}").status_code == 404

@@ -163,7 +163,8 @@ def batch_page(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, sc
     audit.record(uow.session, actor=caller.actor, action="crime:batch:read", records=[b.batch_key],
                  purpose="batch result")  # fmt: skip
     return render(request, "crime/batch.html", {"b": b, "versions": versions, "errors": errors, "run": run,
-                  "types": CRIME_TYPES, "police": caller.principal is not None
+                  "types": CRIME_TYPES, "can_run": caller.principal is not None and caller.principal.has("crime_matching:run"),
+                  "police": caller.principal is not None
                   and caller.principal.has_role(Role.POLICE_OFFICER)})  # fmt: skip
 
 
@@ -277,3 +278,38 @@ def evidence_pdf(match_id: int, request: Request, purpose: str = Query("", max_l
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="evidence-{key}.pdf"', "X-Evidence-SHA256": digest,
         "Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.post("/crime/batches/{key}/match", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def rematch(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
+            caller: Caller = Depends(require("crime_matching:run"))) -> Response:  # fmt: skip
+    """Match the batch's crime versions again (trigger "manual"): new positions may have arrived since."""
+    b = load_batch(request, uow, caller, key)
+    versions = [
+        v.version_key
+        for v, _ in service.versions_of_batch(uow.session, b.batch_key)
+        if v.status != "duplicate"
+    ]
+    service.run_matching(uow, caller.actor, versions, batch_key=b.batch_key, trigger="manual")
+    return RedirectResponse(f"/crime/batches/{b.batch_key}", status_code=303)
+
+
+@router.get("/api/crime/batches/{key}", tags=["crime"])
+def api_batch(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
+              caller: Caller = Depends(crime_reader)) -> dict[str, Any]:  # fmt: skip
+    """A batch's outcome, errors and latest run (no personal data: matches are read with a purpose)."""
+    b = load_batch(request, uow, caller, key)
+    run = service.latest_run(uow.session, b.batch_key)
+    audit.record(
+        uow.session, actor=caller.actor, action="crime:batch:read", records=[b.batch_key], purpose="api"
+    )
+    return {
+        "batch": b.batch_key, "force": b.force, "batch_id": b.batch_id, "outcome": b.outcome, "rows": b.rows,
+        "accepted": b.accepted, "refused": b.refused, "new_versions": b.new_versions, "duplicates": b.duplicates,
+        "file_errors": b.file_errors,
+        "row_errors": [{"row": e.row, "type": e.type, "field": e.field, "value": e.value, "action": e.action}
+                       for e in service.row_errors(uow.session, b.batch_key)],
+        "run": None if run is None else {"run": run.run_key, "algorithm": run.algorithm, "policy": run.policy_version,
+                                         "trigger": run.trigger, "status": run.status, "timings": run.timings,
+                                         "crimes": run.crimes, "matches": run.matches, "error": run.error},
+    }  # fmt: skip
