@@ -36,6 +36,9 @@ from openem.orders.queries import order_documents
 from openem.store.db import UnitOfWork
 from openem.telemetry.queries import trail_points_between
 
+#: Positions a run in the server reads from the recent store at most (beyond it the run fails, saying so).
+POINTS_LIMIT = 5_000_000
+
 
 @dataclass
 class Ingested:
@@ -200,7 +203,11 @@ def run_matching(uow: UnitOfWork, actor: str, version_keys: list[str], *, batch_
         results: list[matching.CrimeResult] = []
         if windows:
             r0, r1 = matching.time_range(windows)
-            points = trail_points_between(s, r0, r1)
+            points = trail_points_between(s, r0, r1, limit=POINTS_LIMIT)
+            if len(points) >= POINTS_LIMIT:  # never a silent partial answer: say so, and match from the lake
+                raise RuntimeError(
+                    f"more than {POINTS_LIMIT:,} positions in the window: use openem crime match --lake"
+                )
             wearers = permitted_wearers(s)
             timings["read_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             con = duckdb.connect()
