@@ -142,10 +142,13 @@ def match(
     wearers: str | None = None,
     pol: dict[str, Any] | None = None,
     timings: dict[str, float] | None = None,
+    edges: str | None = None,
 ) -> list[CrimeResult]:
     """Match crimes against the DuckDB relation named `positions` (person_id, device_id, device_time, lat, lon,
     accuracy_m, speed_mps, heading_deg). `wearers` (optional relation: person_id, device_id, start, end) limits
-    the trails to permitted activations live at the time and counts live wearers with no positions as unknown."""
+    the trails to permitted activations live at the time and counts live wearers with no positions as unknown.
+    `edges` (optional relation, as `edges_select` makes, e.g. the lake's per-day coverage) spares the window
+    pass over every position."""
     pol = pol or policy()
     if not crimes:
         return []
@@ -192,7 +195,7 @@ def match(
     if near:
         _passes(con, scoped, args, near, results, pol)
     marks.append(time.perf_counter())
-    _unknown_and_considered(con, scoped, args, results, wearers, pol, r0, r1, max_gap, vmax, reach)
+    _unknown_and_considered(con, scoped, args, results, wearers, pol, r0, r1, max_gap, vmax, reach, edges)
     marks.append(time.perf_counter())
     if timings is not None:
         timings.update(
@@ -327,19 +330,11 @@ def build_passes(wearer_letter: str, trail: list[dict[str, Any]], pol: dict[str,
     return out
 
 
-def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results: dict[str, CrimeResult],
-                            wearers: str | None, pol: dict[str, Any], r0: datetime, r1: datetime,
-                            max_gap: float, vmax: float, reach: float) -> None:  # fmt: skip
-    """Gaps in each wearer's trail (between positions, and before the first / after the last in the range, or a
-    live activation with no positions at all) that overlap a crime's window while the scene was reachable.
-
-    One window pass over the range's positions keeps only the rows that matter (each device's first and last
-    position, and both ends of every gap longer than `max_gap_s`) in a small temporary table; the rest of the
-    analysis runs on that table."""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE trail_edges AS
-        WITH p AS ({scoped}),
+def edges_select(positions_sql: str, max_gap: float) -> str:
+    """The rows of a trail that gap analysis needs: each device's first and last position and both ends of
+    every gap longer than `max_gap` seconds (t1/lat1/lon1: the position before; t3: the time of the next)."""
+    return f"""
+        WITH p AS ({positions_sql}),
         l AS (
           SELECT device_id, person_id, device_time AS t2, lat AS lat2, lon AS lon2,
                  lag(device_time) OVER w AS t1, lag(lat) OVER w AS lat1, lag(lon) OVER w AS lon1,
@@ -347,9 +342,38 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
           FROM p WINDOW w AS (PARTITION BY device_id ORDER BY device_time)
         )
         SELECT * FROM l WHERE t1 IS NULL OR t3 IS NULL OR epoch(t2) - epoch(t1) > {max_gap}
-        """,
-        args,
-    )
+    """
+
+
+def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results: dict[str, CrimeResult],
+                            wearers: str | None, pol: dict[str, Any], r0: datetime, r1: datetime,
+                            max_gap: float, vmax: float, reach: float, edges: str | None) -> None:  # fmt: skip
+    """Gaps in each wearer's trail (between positions, and before the first / after the last in the range, or a
+    live activation with no positions at all) that overlap a crime's window while the scene was reachable.
+
+    One window pass over the range's positions keeps only the rows that matter (each device's first and last
+    position, and both ends of every gap longer than `max_gap_s`) in a small temporary table; the rest of the
+    analysis runs on that table."""
+    if edges:
+        # precomputed per day (coverage): join the days, taking each day's first position's predecessor from
+        # the day before, so that a gap across midnight is still a gap
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE trail_edges AS
+            WITH e AS (SELECT * FROM {edges} WHERE t2 >= $r0 - INTERVAL 2 DAY AND t2 <= $r1 + INTERVAL 2 DAY),
+            b AS (
+              SELECT *, lag(t2) OVER w AS pt, lag(lat2) OVER w AS plat, lag(lon2) OVER w AS plon
+              FROM e WHERE t1 IS NULL OR t3 IS NULL WINDOW w AS (PARTITION BY device_id ORDER BY t2)
+            )
+            SELECT device_id, person_id, t2, lat2, lon2, pt AS t1, plat AS lat1, plon AS lon1, t3 FROM b
+            WHERE t1 IS NULL
+            UNION ALL
+            SELECT device_id, person_id, t2, lat2, lon2, t1, lat1, lon1, t3 FROM e WHERE t1 IS NOT NULL
+            """,
+            args,
+        )
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE trail_edges AS {edges_select(scoped, max_gap)}", args)
     if wearers:
         spans = (f"SELECT device_id, any_value(person_id) AS person_id, greatest(min(start), $r0) AS s0, "
                  f"least(coalesce(max(\"end\"), $r1), $r1) AS s1 FROM {wearers} "

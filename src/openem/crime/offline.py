@@ -36,7 +36,7 @@ def result_rows(results: list[matching.CrimeResult]) -> list[dict[str, Any]]:
 
 
 def run(windows: list[matching.CrimeWindow], *, world: str | None = None, lake: str | None = None,
-        pol: dict[str, Any] | None = None) -> list[matching.CrimeResult]:  # fmt: skip
+        pol: dict[str, Any] | None = None, coverage: bool = True) -> list[matching.CrimeResult]:  # fmt: skip
     if not windows:
         return []
     con = duckdb.connect()
@@ -48,7 +48,9 @@ def run(windows: list[matching.CrimeWindow], *, world: str | None = None, lake: 
             raise FileNotFoundError(f"{lake} is not a trail lake folder")
         r0, r1 = matching.time_range(windows, pol)
         pos = sources.lake_views(con, Path(lake), r0, r1)
-        return matching.match(con, pos, windows, None, pol)
+        max_gap = float((pol or policy())["max_gap_s"])
+        edges = sources.lake_coverage(con, Path(lake), r0, r1, max_gap) if coverage else None
+        return matching.match(con, pos, windows, None, pol, edges=edges)
     finally:
         con.close()
 

@@ -92,6 +92,43 @@ def lake_views(con: Any, lake: Path, r0: datetime, r1: datetime) -> str:
     return "positions"
 
 
+def _day_files(lake: Path, r0: datetime, r1: datetime) -> dict[str, list[Path]]:
+    d0, d1 = r0.astimezone(LONDON).date(), r1.astimezone(LONDON).date()
+    days = [(d0 + timedelta(days=i)).isoformat() for i in range((d1 - d0).days + 1)]
+    return {d: sorted((lake / f"date={d}").glob("*.parquet")) for d in days}
+
+
+def lake_coverage(con: Any, lake: Path, r0: datetime, r1: datetime, max_gap: float) -> str | None:
+    """`edges` for the matcher from the lake's per-day coverage (`_coverage/date=D.parquet`: each device's first
+    and last position of the day and both ends of every gap), built once per day and rebuilt when the day's
+    files are newer; None when the lake cannot be written (the matcher then makes them itself)."""
+    import duckdb
+
+    from openem.crime.matching import edges_select
+
+    out: list[str] = []
+    for day, files in _day_files(Path(lake), r0, r1).items():
+        if not files:
+            continue
+        cov = Path(lake) / "_coverage" / f"date={day}.parquet"
+        newest = max(f.stat().st_mtime for f in files)
+        if not cov.is_file() or cov.stat().st_mtime < newest:
+            listed = ", ".join(f"'{_sql_path(f)}'" for f in files)
+            src = f"SELECT person_id, device_id, device_time, lat, lon FROM read_parquet([{listed}])"
+            try:
+                cov.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cov.with_suffix(".tmp")
+                con.execute(f"COPY ({edges_select(src, max_gap)}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
+                tmp.replace(cov)
+            except (OSError, duckdb.IOException):  # a read-only lake: the matcher computes the gaps itself
+                return None
+        out.append(f"'{_sql_path(cov)}'")
+    if not out:
+        return None
+    con.execute(f"CREATE OR REPLACE TEMP VIEW coverage AS SELECT * FROM read_parquet([{', '.join(out)}])")
+    return "coverage"
+
+
 POINTS_SCHEMA = pa.schema(
     [
         ("person_id", pa.string()),

@@ -144,3 +144,42 @@ def test_the_watched_maildir_takes_each_attachment_once(sqlite_url, tmp_path, mo
     assert {x["sender"] for x in lines} == {"crime.desk@westmidlands.police.example", "someone@example.org"}
     assert main(["crime", "watch", "--maildir", str(tmp_path / "mail"), "--once"]) == 0
     assert capsys.readouterr().out == ""  # each message is taken once
+
+
+def test_the_lakes_per_day_coverage_gives_the_same_matches_and_sees_gaps_across_midnight(tmp_path):
+    """Gaps from the coverage written once per day equal the ones found by reading every position, and a gap
+    that spans midnight (two day partitions) still makes a wearer unknown."""
+    import pyarrow as pa
+
+    from openem.crime import offline
+    from openem.crime.matching import CrimeWindow
+
+    day1, day2 = tmp_path / "lake" / "date=2026-11-03", tmp_path / "lake" / "date=2026-11-04"
+    day1.mkdir(parents=True)
+    day2.mkdir(parents=True)
+    midnight = CRIME_FROM.replace(hour=0) + timedelta(days=1)  # 2026-11-04 00:00 UTC = London midnight
+
+    def write(folder, start, minutes, person, place):
+        times = [start + timedelta(minutes=m) for m in range(minutes)]
+        ts = pa.array(times, pa.timestamp("us", tz="UTC"))
+        n = len(times)
+        pq.write_table(pa.table({"person_id": [person] * n, "activation_id": ["A"] * n, "device_id": [f"GPS-{person}"] * n,
+                                 "seq": list(range(n)), "device_time": ts, "lat": [place[0]] * n, "lon": [place[1]] * n,
+                                 "accuracy_m": [10.0] * n}), folder / f"{person}.parquet")  # fmt: skip
+
+    near = offset(*SCENE, 1000.0, 0.0)
+    write(day1, midnight - timedelta(hours=3), 170, "P-MIDNIGHT", near)  # stops at 23:50
+    write(day2, midnight + timedelta(minutes=30), 120, "P-MIDNIGHT", near)  # back at 00:30
+    write(day1, midnight - timedelta(hours=3), 180, "P-STEADY", near)
+    write(day2, midnight, 150, "P-STEADY", near)
+    write(day2, midnight, 150, "P-AT", SCENE)
+    crime = [
+        CrimeWindow("k", "MID-1", *SCENE, midnight - timedelta(minutes=5), midnight + timedelta(minutes=20))
+    ]
+    with_cov = offline.run(crime, lake=str(tmp_path / "lake"), coverage=True)
+    assert (tmp_path / "lake" / "_coverage" / "date=2026-11-03.parquet").is_file()
+    without = offline.run(crime, lake=str(tmp_path / "lake"), coverage=False)
+    for r in (with_cov[0], without[0]):
+        assert [p.person_id for p in r.passes] == ["P-AT"]
+        assert {u.person_id for u in r.unknown} == {"P-MIDNIGHT"}
+    assert with_cov[0].ruled_out == 1  # P-STEADY: seen every minute across midnight, 1 km away
