@@ -81,3 +81,23 @@ def test_caseworker_uploads_a_batch_and_reads_the_evidence(page, server, tmp_pat
     assert page.locator("svg[role=img] circle").count() >= 3
     assert_accessible(page)
     _no_wider_than_the_phone(page, width)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
+def test_caseworker_searches_a_place_and_a_window(page, server, width, height):
+    n = 3 if width == 1280 else 4
+    _seed(server, n)
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, server, "demo-crime-matching-caseworker")
+    page.goto(server.base + "/crime/search")
+    assert_accessible(page)
+    lat, lon = _scene(n)
+    page.get_by_label("Latitude").fill(str(lat))
+    page.get_by_label("Longitude").fill(str(lon))
+    page.get_by_label("From").fill(FROM.isoformat())
+    page.get_by_label("To", exact=True).fill((FROM + timedelta(hours=2)).isoformat())
+    page.get_by_label("Why are you looking?").fill("who was near the shop")
+    click_and_wait(page, page.get_by_role("button", name="Search"))
+    assert f"PER-E2E-CRM{n}" in page.content()
+    assert_accessible(page)
+    _no_wider_than_the_phone(page, width)

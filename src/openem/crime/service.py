@@ -349,3 +349,18 @@ def results_csv(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         w.writerow([safe_cell(r.get(c, "")) for c in cols])
     return buf.getvalue()
+
+
+def search_place(session: Session, lat: float, lon: float, start: datetime, end: datetime,
+                 radius_m: float) -> matching.CrimeResult:  # fmt: skip
+    """Who was within `radius_m` (+ accuracy) of a place in a window (at most 48 hours): the location search."""
+    window = matching.CrimeWindow("search", "search", lat, lon, start, end)
+    pol = {**policy(), "radius_m": radius_m}
+    r0, r1 = matching.time_range([window], pol)
+    points = trail_points_between(session, r0, r1, limit=POINTS_LIMIT)
+    con = duckdb.connect()
+    try:
+        pos, w = sources.arrow_views(con, _points_table(points), permitted_wearers(session))
+        return matching.match(con, pos, [window], w, pol)[0]
+    finally:
+        con.close()

@@ -178,3 +178,24 @@ def test_a_manual_run_is_recorded_beside_the_automatic_one(trails):
     assert again["trigger"] == "manual" and again["run"] != first["run"] and again["matches"] == 1
     police = trails.signed_in("demo-police-officer")
     assert police.get(f"/api/crime/batches/{key}").status_code == 404
+
+
+def test_the_location_search_finds_who_was_there_within_48_hours_and_exports_csv(trails):
+    c = trails.signed_in("demo-crime-matching-caseworker")
+    q = {
+        "lat": str(SCENE[0]),
+        "lon": str(SCENE[1]),
+        "from": FROM.isoformat(),
+        "to": TO.isoformat(),
+        **PURPOSE,
+    }
+    page = c.get("/crime/search", params=q)
+    assert "1 placed there, 0 unknown, 1 ruled out" in page.text and "PER-CRM-AT" in page.text
+    rows = c.get("/crime/search", params={**q, "fmt": "csv"}).text.splitlines()
+    assert rows[1].split(",")[3] == "PER-CRM-AT"
+    too_long = c.get("/crime/search", params={**q, "to": (FROM + timedelta(hours=49)).isoformat()})
+    assert "at most 48 hours" in too_long.text
+    scotland = c.get("/crime/search", params={**q, "lat": "55.95", "lon": "-3.19"})
+    assert "England or Wales" in scotland.text
+    assert [r.action for r in audits(trails, "crime:search")] == ["crime:search:read", "crime:search:export"]
+    assert trails.signed_in("demo-police-officer").get("/crime/search", params=q).status_code == 403
