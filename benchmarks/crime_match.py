@@ -76,7 +76,7 @@ def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.Cr
     rng = np.random.default_rng(seed + 1)
     con = duckdb.connect()
     sample = con.execute(
-        f"SELECT lat, lon, device_time FROM read_parquet('{folder}/*/*.parquet') USING SAMPLE reservoir({n // 2} ROWS) REPEATABLE ({seed})"
+        f"SELECT lat, lon, device_time FROM read_parquet('{folder}/date=*/*.parquet') USING SAMPLE reservoir({n // 2} ROWS) REPEATABLE ({seed})"
     ).fetchall()
     con.close()
     crimes = []
@@ -135,7 +135,7 @@ def postgis(url: str, lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[f
         pg.execute("CREATE UNLOGGED TABLE bench_pos (device_id text, device_time timestamptz, acc float8, "
                    "geog geography(Point, 4326))")  # fmt: skip
         con = duckdb.connect()
-        reader = con.sql(f"SELECT device_id, device_time, accuracy_m, lon, lat FROM read_parquet('{lake}/*/*.parquet')").to_arrow_reader(500_000)  # fmt: skip
+        reader = con.sql(f"SELECT device_id, device_time, accuracy_m, lon, lat FROM read_parquet('{lake}/date=*/*.parquet')").to_arrow_reader(500_000)  # fmt: skip
         with (
             pg.cursor() as cur,
             cur.copy("COPY bench_pos (device_id, device_time, acc, geog) FROM STDIN") as cp,
@@ -186,7 +186,7 @@ def main() -> int:
     if existing and args.dir:  # the same lake again (written by an earlier run with the same arguments)
         rows = int(
             duckdb.connect()
-            .execute(f"SELECT count(*) FROM read_parquet('{folder}/*/*.parquet')")
+            .execute(f"SELECT count(*) FROM read_parquet('{folder}/date=*/*.parquet')")
             .fetchall()[0][0]
         )
     else:

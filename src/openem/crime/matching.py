@@ -422,9 +422,13 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
         if any(p.device_id == device for p in res.passes):
             continue
         res.unknown.append(Unknown(str(person), str(device), t1, t2))
-    counts = con.execute(
-        """SELECT c.key, count(DISTINCT sp.device_id) FROM crimes_t c JOIN trail_spans sp
-        ON sp.s0 <= c.t1 AND sp.s1 >= c.t0 GROUP BY c.key"""
-    ).fetchall()
+    if not wearers:  # every trail spans the whole range: each crime considers them all
+        n_all = int(con.execute("SELECT count(*) FROM trail_spans").fetchall()[0][0])
+        counts = [(key, n_all) for key in results]
+    else:
+        counts = con.execute(
+            """SELECT c.key, count(DISTINCT sp.device_id) FROM crimes_t c JOIN trail_spans sp
+            ON sp.s0 <= c.t1 AND sp.s1 >= c.t0 GROUP BY c.key"""
+        ).fetchall()
     for key, n in counts:
         results[key].considered = int(n)
