@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "openem.telemetry.cli",
     "openem.alerts.cli",
     "openem.field.cli",
+    "openem.crime.cli",
 ]
 
 

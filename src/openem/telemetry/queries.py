@@ -106,3 +106,17 @@ def trail_of_person(
         {"device_id": d, "seq": s, "time": t, "lat": la, "lon": lo, "accuracy_m": acc}
         for d, s, t, la, lo, acc in rows
     ]
+
+
+def trail_points_between(
+    session: Session, start: datetime, end: datetime, limit: int = 5_000_000
+) -> list[tuple[str, str, datetime, float, float, float]]:
+    """Every wearer's positions in [start, end] from the recent store as (person_id, device_id, device_time,
+    lat, lon, accuracy_m) tuples: crime matching's input for a batch (older history is read from the lake)."""
+    t = TrailPointRow
+    rows = session.execute(
+        select(t.person_id, t.device_id, t.device_time, t.lat, t.lon, t.accuracy_m)
+        .where(t.device_time >= start, t.device_time <= end)
+        .limit(limit)
+    ).all()
+    return [(p, d, tm, la, lo, acc) for p, d, tm, la, lo, acc in rows]

@@ -29,6 +29,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Alerts", "/alerts", "alerts:read"),
     ("Orders", "/orders", "orders:read"),
     ("People", "/people", "location:read"),
+    ("Crime matching", "/crime", "crime_matching:run"),
     ("Admin", "/admin/users", "users:manage"),
 )
 MONTHS = (
