@@ -17,7 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
-ACTIONS = ("suppress", "suspend_until_resolved", "inhibit", "hold", "escalate")
+ACTIONS = ("suppress", "suspend_until_resolved", "inhibit", "hold", "escalate", "confirm")
+#: actions that keep an incident from a person (`confirm` sends it straight to the responsible official)
+QUIETING = ("suppress", "suspend_until_resolved", "inhibit", "hold")
 MODES = ("active", "monitor")
 SEVERITY_POINTS = {"HIGH": 50, "MEDIUM": 25, "LOW": 10}
 DEVICE_FAULT_KINDS = frozenset(
@@ -27,6 +29,13 @@ DEVICE_FAULT_KINDS = frozenset(
 #: faults that can make a zone/curfew alert false (the positions or the home unit went silent)
 EXPLAINING_FAULTS = frozenset({"no_comms", "hmu_power_loss", "gps_lost_moving"})
 TAMPER_KINDS = frozenset({"strap_tamper", "case_tamper", "alcohol_skin_tamper", "hmu_moved"})
+#: tamper kinds that must reach a person at once (a moved home unit is a lesser, device-side matter)
+ESCALATING_TAMPER = TAMPER_KINDS - {"hmu_moved"}
+
+
+def is_protected(kinds: list[str] | set[str], flags: frozenset[str]) -> bool:
+    """Proximity, tamper and specials always reach a person, whatever the rules and silences say."""
+    return "special" in flags or any(condition_of(k) == "proximity" or k in ESCALATING_TAMPER for k in kinds)
 
 
 @dataclass(frozen=True)
@@ -251,6 +260,10 @@ class Triage:
         self.escalations: list[dict[str, Any]] = []
         self.monitor_counts: dict[str, int] = {}
         self._revisions: dict[str, int] = {}
+        self._latest: dict[str, str] = {}  # grouping key -> key of its latest incident
+        self._needing: dict[str, set[str]] = {}  # person -> incidents needing a person (history score)
+        #: incidents needing a person that the caller knows of but did not load (incremental triage)
+        self.history_offset: dict[str, int] = {}
         self._faults: dict[
             str, list[tuple[datetime, datetime | None, str, str]]
         ] = {}  # person -> fault spans
@@ -286,14 +299,13 @@ class Triage:
         person, order = str(ep.get("person_id") or ""), str(ep.get("order_ref") or "")
         situation = situation_of(ep)
         key = f"{person}|{order}|{situation}"
-        inc = self.incidents.get(key)
+        inc = self.incidents.get(self._latest.get(key, key))
         if inc is None or (inc.closed_at and ep["_start"] > inc.closed_at + self.clocks.repeat_interval):
             key_id = key if inc is None else f"{key}|{ep['_start'].isoformat()}"
-            inc = Incident(
-                incident_id="INC-" + hashlib.sha256(key_id.encode()).hexdigest()[:12].upper(),
-                person_id=person, order_ref=order, situation=situation, opened_at=ep["_start"],
+            inc = self.restore(
+                "INC-" + hashlib.sha256(key_id.encode()).hexdigest()[:12].upper(), person, order, situation,
+                ep["_start"], key_id,
             )  # fmt: skip
-            self.incidents[key_id] = inc
         if eid not in inc.episodes:
             inc.episode_ids.append(eid)
             inc.kinds.append(str(ep["kind"]))
@@ -303,6 +315,24 @@ class Triage:
         if condition_of(str(ep["kind"])) == "device_fault":
             self._faults.setdefault(person, []).append((ep["_start"], ep["_end"], eid, str(ep["kind"])))
         self._decide(inc)
+
+    def restore(self, incident_id: str, person: str, order: str, situation: str, opened_at: datetime,
+                key_id: str | None = None) -> Incident:  # fmt: skip
+        """Start (or, for incremental triage, re-create under its stored id) the latest incident of its
+        grouping key; its episodes are then given to `on_episode` in order."""
+        key = f"{person}|{order}|{situation}"
+        key_id = key_id or f"{key}|{incident_id}"
+        inc = Incident(incident_id=incident_id, person_id=person, order_ref=order, situation=situation,
+                       opened_at=opened_at)  # fmt: skip
+        self.incidents[key_id] = inc
+        self._latest[key] = key_id
+        return inc
+
+    def redecide(self, person: str) -> None:
+        """Decide a wearer's incidents again (after a device fault arrived that may explain them)."""
+        for inc in list(self.incidents.values()):
+            if inc.person_id == person and inc.episodes and inc.situation != "device fault":
+                self._decide(inc)
 
     # -- decisions -------------------------------------------------------------------------------
     def _record(self, inc: Incident, rule: str, version: int, action: str, mode: str, at: datetime) -> None:
@@ -366,9 +396,21 @@ class Triage:
             if rule.action == "escalate":
                 outcome = "escalate"
                 break
+            if rule.action == "confirm":
+                outcome = "confirm" if outcome in (None, "confirm") else outcome
+                continue
             outcome = outcome or {"suppress": "suppressed", "inhibit": "inhibited", "hold": "held",
                                   "suspend_until_resolved": "auto_closed"}[rule.action]  # fmt: skip
-        if outcome == "escalate":
+        if outcome != "escalate" and is_protected(inc.kinds, flags):
+            # no rule set, silence or retired rule can keep these from a person
+            self._record(inc, "invariant:protected", 1, "escalate", "active", at)
+            outcome = "escalate"
+        if outcome == "confirm" and not inc.escalated:
+            # a clear-cut breach: straight to the responsible official as a breach, no operator review first
+            inc.state, inc.needs_person, inc.escalated = "confirmed", False, True
+            last = next(d for d in reversed(inc.decisions) if d["action"] == "confirm")
+            self.escalations.append(self._escalation(inc, f"policy:{last['rule']}@v{last['version']}", at))
+        elif outcome == "escalate":
             inc.state, inc.needs_person = "escalated", True
             if not inc.escalated:
                 inc.escalated = True
@@ -379,11 +421,15 @@ class Triage:
         elif outcome in ("suppressed", "inhibited", "held", "auto_closed", "suspended"):
             if not inc.escalated:
                 inc.state, inc.needs_person = outcome, False
+        elif inc.state == "confirmed":
+            pass  # already with an official; later episodes join the breach, not the queue
         else:
             inc.state, inc.needs_person = ("escalated" if inc.escalated else "open"), True
         if inc.state == "auto_closed" or (all_closed and not inc.needs_person):
             inc.closed_at = end
         inc.priority = self.score(inc, flags)
+        needing = self._needing.setdefault(inc.person_id, set())
+        (needing.add if inc.needs_person else needing.discard)(inc.incident_id)
         if inc.needs_person:
             self._notify(inc, at)
 
@@ -410,8 +456,8 @@ class Triage:
         points += min(20, int((end - start).total_seconds() // 900))  # a point per quarter hour, at most 20
         if all(str(e.get("confidence") or "confirmed") == "possible" for e in inc.episodes.values()):
             points -= 15
-        history = sum(1 for i in self.incidents.values() if i.person_id == inc.person_id and i is not inc
-                      and i.needs_person)  # fmt: skip
+        needing = self._needing.get(inc.person_id, set())
+        history = len(needing) - (inc.incident_id in needing) + self.history_offset.get(inc.person_id, 0)
         points += min(15, 3 * history)
         return max(points, 0)
 
