@@ -48,7 +48,7 @@ def active_silences(session: Session, at: datetime | None = None) -> tuple[Silen
     return tuple(Silence(r.silence_id, dict(r.match), r.starts, r.ends, r.author, r.reason) for r in rows)
 
 
-def save_rule(session: Session, actor: str, form: dict[str, str]) -> Rule:
+def save_rule(session: Session, actor: str, form: dict[str, str], author: str = "") -> Rule:
     """A new rule, or a new version of one (including retiring it: mode `retired`); RuleRefused otherwise."""
     rule_id = str(form.get("rule_id") or "").strip()
     mode = str(form.get("mode") or "")
@@ -81,7 +81,7 @@ def save_rule(session: Session, actor: str, form: dict[str, str]) -> Rule:
                           str(form.get("reason") or ""), current + 1)  # fmt: skip
     session.add(NoiseRuleRow(rule_id=rule.rule_id, version=rule.version, match=rule.match, action=rule.action,
                              window_minutes=rule.window_minutes, mode=mode, description=rule.description,
-                             author=actor[:80], reason=str(form["reason"])[:500], created_at=utcnow()))  # fmt: skip
+                             author=(author or actor)[:80], reason=str(form["reason"])[:500], created_at=utcnow()))  # fmt: skip
     session.flush()
     audit.record(session, actor=actor, action=f"alerts:rule:{rule.rule_id}:v{rule.version}",
                  records=[rule.rule_id], details={"mode": mode, "action": rule.action, "match": rule.match,
@@ -90,11 +90,11 @@ def save_rule(session: Session, actor: str, form: dict[str, str]) -> Rule:
 
 
 def save_silence(session: Session, actor: str, match: dict[str, Any], starts: datetime, ends: datetime,
-                 reason: str) -> str:  # fmt: skip
+                 reason: str, author: str = "") -> str:  # fmt: skip
     check_silence(match, starts, ends, reason)
     sid = "SIL-" + secrets.token_hex(5).upper()
     clean = {k: v for k, v in match.items() if v}
-    session.add(SilenceRow(silence_id=sid, match=clean, starts=starts, ends=ends, author=actor[:80],
+    session.add(SilenceRow(silence_id=sid, match=clean, starts=starts, ends=ends, author=(author or actor)[:80],
                            reason=reason[:500], created_at=utcnow(), ended_by=""))  # fmt: skip
     session.flush()
     audit.record(session, actor=actor, action=f"alerts:silence:{sid}:create",
@@ -103,7 +103,7 @@ def save_silence(session: Session, actor: str, match: dict[str, Any], starts: da
     return sid
 
 
-def end_silence(session: Session, actor: str, silence_id: str, reason: str) -> None:
+def end_silence(session: Session, actor: str, silence_id: str, reason: str, author: str = "") -> None:
     row = session.get(SilenceRow, silence_id[:40])
     if row is None:
         raise RuleRefused("There is no such silence")
@@ -112,7 +112,7 @@ def end_silence(session: Session, actor: str, silence_id: str, reason: str) -> N
         raise RuleRefused("That silence has already ended")
     if not reason.strip():
         raise RuleRefused("Give the reason for ending the silence early")
-    row.ends, row.ended_by = max(now, row.starts), actor[:80]
+    row.ends, row.ended_by = max(now, row.starts), (author or actor)[:80]
     session.flush()
     audit.record(session, actor=actor, action=f"alerts:silence:{silence_id}:end", records=[silence_id],
                  details={"reason": reason[:200]})  # fmt: skip

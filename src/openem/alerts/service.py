@@ -227,15 +227,17 @@ def act_on_incident(uow: Any, incident_id: str, expected_version: int, actor: st
         raise ValueError("a note needs some text")
     if action == "assign" and not assignee.strip():
         raise ValueError("say who the incident is assigned to")
-    if action == "acknowledge" and row.state != "open":
-        raise IncidentConflict(f"incident {incident_id} is {row.state}: there is nothing to acknowledge")
+    if action == "acknowledge" and (
+        row.state not in ("open", "escalated") or any(d.get("action") == "acknowledge" for d in row.decisions)
+    ):
+        raise IncidentConflict(f"incident {incident_id} is already acknowledged or closed")
     if row.state == "confirmed" and action == "escalate":
         raise IncidentConflict(f"incident {incident_id} was already sent to an official as a breach")
     now = utcnow()
     decision = {"action": action, "by": actor, "at": iso(now), "reason": reason[:200]}
     row.decisions = [*row.decisions, decision]
-    if action == "acknowledge":
-        row.state = "acknowledged"
+    if action == "acknowledge" and row.state == "open":
+        row.state = "acknowledged"  # an escalated incident stays escalated; the decision says who has it
     if action == "assign":
         row.assignee = assignee.strip()[:80]
     if action in ("note", "contact"):

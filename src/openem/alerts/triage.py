@@ -451,6 +451,9 @@ class Triage:
         points += 20 if "mappa" in flags else 0
         points += 15 if "domestic_abuse" in flags else 0
         points += 30 if any(condition_of(k) == "proximity" for k in inc.kinds) else 0
+        points += (
+            30 if any(k in ESCALATING_TAMPER for k in inc.kinds) else 0
+        )  # escalated at once: top of the queue
         start = min(e["_start"] for e in inc.episodes.values())
         end = max((e["_end"] or e["_start"] for e in inc.episodes.values()), default=start)
         points += min(20, int((end - start).total_seconds() // 900))  # a point per quarter hour, at most 20

@@ -165,7 +165,8 @@ def page_context(uow: UnitOfWork, caller: Caller, inc: dict[str, Any]) -> dict[s
         or context["addresses"] or context["zones"]), "last_json": json.dumps(last),
         "resolution_codes": [(c, CODE_WORDS[c]) for c in RESOLUTION_CODES],
         "contact_outcomes": [(c, CODE_WORDS[c]) for c in CONTACT_OUTCOMES],
-        "may_handle": caller.principal.has("alerts:handle"), "may_locate": may_locate,
+        "may_handle": caller.principal.has("alerts:handle"),
+        "acknowledged": any(d.get("action") == "acknowledge" for d in inc["decisions"]), "may_locate": may_locate,
         "closed": london_time(inc["closed_at"]), "resolution": CODE_WORDS.get(inc["resolution"], inc["resolution"]),
     }  # fmt: skip
 

@@ -102,7 +102,12 @@ def filters(
     page: int = Query(1, ge=1, le=10_000),
     caller: Caller = Depends(require("alerts:read")),
 ) -> QueueFilters:
-    return QueueFilters(kind=kind, band=band, assignee=assignee, state=state, page=page).clean(caller.actor)
+    return QueueFilters(kind=kind, band=band, assignee=assignee, state=state, page=page).clean(_me(caller))
+
+
+def _me(caller: Caller) -> str:
+    """Incidents are assigned by user name (what an operator types and reads)."""
+    return caller.principal.username if caller.principal else caller.actor
 
 
 def queue_rows(uow: UnitOfWork, caller: Caller, f: QueueFilters) -> tuple[list[dict[str, Any]], int]:
@@ -188,7 +193,7 @@ def _queue_context(uow: UnitOfWork, caller: Caller, f: QueueFilters) -> dict[str
     pages = max(1, -(-total // PAGE_SIZE))
     return {"incidents": items, "total": total, "f": f, "pages": pages, "digest": digest(items, total),
             "kinds": KIND_LABELS, "bands": BAND_LABELS, "states": QUEUE_STATE_LABELS,
-            "assignees": queries.assignees(uow.session), "me": caller.actor}  # fmt: skip
+            "assignees": queries.assignees(uow.session), "me": _me(caller)}  # fmt: skip
 
 
 @router.get("/incidents", include_in_schema=False)

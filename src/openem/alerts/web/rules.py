@@ -25,6 +25,11 @@ ACTION_LABELS = {"suppress": "Suppress (counted, no person)", "suspend_until_res
 DONE = {"rule": "Rule saved as a new version", "silence": "Silence set", "ended": "Silence ended"}
 
 
+def _name(caller: Caller) -> str:
+    """Authors are shown by user name; the audit record keeps the user id."""
+    return caller.principal.username if caller.principal else caller.actor
+
+
 def _rules_ctx(uow: UnitOfWork, form: dict[str, Any], errors: list[Any], done: str = "") -> dict[str, Any]:
     versions = rulebook.rule_versions(uow.session)
     in_force = {(r.rule_id, r.version) for r in rulebook.effective_rules(uow.session)}
@@ -63,7 +68,7 @@ def rules_save(
     values = {k: str(form.get(k) or "")[:4000] for k in
               ("rule_id", "action", "mode", "window_minutes", "match", "description", "reason")}  # fmt: skip
     try:
-        rulebook.save_rule(uow.session, caller.actor, values)
+        rulebook.save_rule(uow.session, caller.actor, values, author=_name(caller))
     except RuleRefused as exc:
         return render(
             request, "alerts/rules.html", _rules_ctx(uow, values, [("rule_id", str(exc))]), status=422
@@ -121,7 +126,7 @@ def silences_save(
         }
         starts = utcnow()
         rulebook.save_silence(uow.session, caller.actor, match, starts, starts + timedelta(hours=hours),
-                              values["reason"])  # fmt: skip
+                              values["reason"], author=_name(caller))  # fmt: skip
     except RuleRefused as exc:
         return render(request, "alerts/silences.html", _silences_ctx(uow, values, [("person_id", str(exc))]),
                       status=422)  # fmt: skip
@@ -139,7 +144,8 @@ def silence_end(
     caller: Caller = Depends(require("alerts:handle")),
 ) -> Response:
     try:
-        rulebook.end_silence(uow.session, caller.actor, silence_id, str(form.get("reason") or "")[:500])
+        rulebook.end_silence(uow.session, caller.actor, silence_id, str(form.get("reason") or "")[:500],
+                             author=_name(caller))  # fmt: skip
     except RuleRefused as exc:
         return render(request, "alerts/silences.html", _silences_ctx(uow, {"hours": "2"}, [("person_id", str(exc))]),
                       status=422)  # fmt: skip
