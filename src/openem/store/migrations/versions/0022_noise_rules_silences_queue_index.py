@@ -40,12 +40,18 @@ def upgrade() -> None:
         sa.Column("row_version", sa.Integer(), nullable=False),
     )
     op.create_index("ix_alert_silences_ends", "alert_silences", ["ends"])
-    op.create_index("ix_alert_incidents_queue", "alert_incidents", ["needs_person", "state", "priority"])
+    op.create_index(
+        "ix_alert_incidents_queue",
+        "alert_incidents",
+        ["needs_person", sa.text("priority DESC"), "opened_at", "incident_id"],
+    )
+    op.create_index("ix_alert_incidents_assignee", "alert_incidents", ["assignee", "needs_person"])
     op.create_index("ix_alert_incidents_person_key", "alert_incidents", ["person_id", "group_key"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_alert_incidents_person_key", "alert_incidents")
+    op.drop_index("ix_alert_incidents_assignee", "alert_incidents")
     op.drop_index("ix_alert_incidents_queue", "alert_incidents")
     op.drop_table("alert_silences")
     op.drop_table("alert_noise_rules")
