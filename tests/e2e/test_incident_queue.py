@@ -36,7 +36,15 @@ def _seed(server):
                                   evidence=[["GPS-E2EQ", 0], ["GPS-E2EQ", 1], ["GPS-E2EQ", 2]], **kw), uow)  # fmt: skip
         on_alert_for_triage(alert("E2E-Q2", "strap_tamper", now - timedelta(minutes=10), **kw), uow)
         on_alert_for_triage(
-            alert("E2E-Q3", "low_battery", now - timedelta(hours=1), now, severity="LOW", **kw), uow
+            alert(
+                "E2E-Q3",
+                "no_comms",
+                now - timedelta(minutes=15),
+                now - timedelta(minutes=5),
+                severity="LOW",
+                **kw,
+            ),
+            uow,
         )
     db.dispose()
 
@@ -92,7 +100,7 @@ def test_a_held_back_incident_explains_itself_and_the_rules_pages_are_accessible
     click_and_wait(page, page.locator("#incidents-body a", has_text="Device fault").first)
     why = page.locator("#why-not")
     expect(why).to_contain_text("route-device-fault")
-    expect(why).to_contain_text("version 1")
+    expect(why).to_contain_text("version 2")
     assert_accessible(page)
     for path in ("/incidents/rules", "/incidents/silences"):
         for width in (1280, 390):

@@ -147,3 +147,26 @@ def test_a_confirm_rule_sends_a_clear_breach_to_the_official_without_an_operator
     assert inc.state == "confirmed" and not inc.needs_person
     [esc] = t.escalations
     assert esc["confirmed_by"] == "policy:confirm-long-absence@v1" and esc["episode_ids"] == ["c1"]
+
+
+def test_a_battery_the_wearer_is_not_charging_reaches_an_operator_but_a_lost_signal_does_not() -> None:
+    t = Triage()
+    t.on_alert(_alert("b1", "low_battery", "2026-12-01T10:00:00Z"))
+    t.on_alert(_alert("n1", "no_comms", "2026-12-02T10:00:00Z", "2026-12-02T11:00:00Z", person="P2"))
+    by_person = {i.person_id: i for i in t.finish()}
+    assert by_person["P1"].needs_person  # an operator calls the wearer to charge it
+    assert not by_person["P2"].needs_person
+    assert by_person["P2"].decisions[-1]["rule"] == "route-device-fault"
+    assert by_person["P2"].decisions[-1]["version"] == 2
+
+
+def test_a_long_late_return_goes_to_the_official_and_a_short_one_to_an_operator() -> None:
+    t = Triage()
+    t.on_alert({**_alert("l1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:40:00Z"),
+                "details": {"minutes": 40}})  # fmt: skip
+    t.on_alert({**_alert("l2", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:07:00Z", person="P2"),
+                "details": {"minutes": 7}})  # fmt: skip
+    by_person = {i.person_id: i for i in t.finish()}
+    assert by_person["P1"].state == "confirmed" and not by_person["P1"].needs_person
+    assert by_person["P2"].needs_person and by_person["P2"].state == "open"
+    assert [e["confirmed_by"] for e in t.escalations] == ["policy:confirm-late-return@v1"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from openem.alerts.triage import ACTIONS, ESCALATING_TAMPER, MODES, QUIETING, Rule, condition_of
 
-MATCH_KEYS = {"kinds": list, "conditions": list, "confidence": str, "severity": list, "max_measure": dict,
+MATCH_KEYS = {"kinds": list, "conditions": list, "confidence": str, "severity": list, "max_measure": dict, "min_measure": dict,
               "closed_reasons": list, "person_flags": list}  # fmt: skip
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 PROTECTED_CONDITIONS = frozenset({"proximity", "tamper"})

@@ -48,7 +48,8 @@ class Clocks:
 @dataclass(frozen=True)
 class Rule:
     """A noise rule. `match` keys: kinds [str], conditions [str], confidence str, severity [str],
-    max_measure {name: number} (all measures at or below), closed_reasons [str], person_flags [str] (any)."""
+    max_measure {name: number} (all measures at or below), min_measure {name: number} (all at or above),
+    closed_reasons [str], person_flags [str] (any)."""
 
     rule_id: str
     version: int
@@ -118,19 +119,36 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),  # fmt: skip
     Rule(
         "suppress-device-health-low",
-        1,
-        {"kinds": ["low_battery", "not_charging", "gps_lost_moving"]},
+        2,
+        {"kinds": ["gps_lost_moving"]},
         "suppress",
-        description="low device-health signals are counted, not shown to a person",
+        description="low device-health signals are counted, not shown to a person (v2: a battery running low "
+        "is the wearer's to charge, and goes to an operator to call them)",
     ),  # fmt: skip
     Rule(
         "route-device-fault",
-        1,
-        {"conditions": ["device_fault"]},
+        2,
+        {"kinds": sorted(DEVICE_FAULT_KINDS - {"low_battery", "not_charging"})},
         "suppress",
-        description="device faults go to the field-service work list, not a monitoring-centre operator",
+        description="device faults go to the field-service work list, not a monitoring-centre operator (v2: "
+        "not a battery the wearer is failing to charge)",
     ),  # fmt: skip
     Rule("suppress-alcohol-contaminant", 1, {"kinds": ["alcohol_contaminant"]}, "suppress"),
+    # clear-cut breaches go straight to the responsible official as a breach (decision 0024)
+    Rule(
+        "confirm-late-return",
+        1,
+        {"kinds": ["curfew_late_return"], "min_measure": {"minutes": 10}, "confidence": "confirmed"},
+        "confirm",
+        description="a late return of 10 minutes or more, measured by the home unit, is a breach by policy",
+    ),  # fmt: skip
+    Rule(
+        "confirm-alcohol-drinking",
+        1,
+        {"kinds": ["alcohol_drinking"], "confidence": "confirmed"},
+        "confirm",
+        description="a confirmed drinking episode on the alcohol tag is a breach by policy",
+    ),  # fmt: skip
 )
 
 
@@ -200,14 +218,29 @@ def rule_matches(rule: Rule, ep: dict[str, Any], flags: frozenset[str]) -> bool:
     if "closed_reasons" in m and ep.get("closed_reason") not in m["closed_reasons"]:
         return False
     if "max_measure" in m:
-        measure = dict(ep.get("measure") or {})
-        if not measure and ep.get("_end") is not None:  # AlertRaised alone: the duration is the measure
-            minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
-            measure = {"minutes_late": minutes, "minutes_absent": minutes}
+        measure = measure_of(ep)
         present = [k for k in m["max_measure"] if k in measure]
         if not present or any(float(measure[k]) > float(m["max_measure"][k]) for k in present):
             return False
+    if "min_measure" in m:
+        measure = measure_of(ep)
+        if any(k not in measure or float(measure[k]) < float(v) for k, v in m["min_measure"].items()):
+            return False
     return True
+
+
+def measure_of(ep: dict[str, Any]) -> dict[str, float]:
+    """An episode's measures; for AlertRaised alone its numeric details, and its duration in minutes as
+    `minutes_late` / `minutes_absent`."""
+    measure = dict(ep.get("measure") or {})
+    if not measure:
+        details: dict[str, Any] = ep["details"] if isinstance(ep.get("details"), dict) else {}
+        measure = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        if ep.get("_end") is not None:
+            minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
+            measure.setdefault("minutes_late", minutes)
+            measure.setdefault("minutes_absent", minutes)
+    return measure
 
 
 @dataclass
@@ -381,7 +414,7 @@ class Triage:
                     continue
             if rule.action == "hold" and len(matched) < len(eps):
                 continue  # a confirmed episode in the group: no longer only possible
-            if rule.action in ("suppress", "suspend_until_resolved") and len(matched) < len(eps):
+            if rule.action in ("suppress", "suspend_until_resolved", "confirm") and len(matched) < len(eps):
                 continue  # the rule explains only part of the incident
             if rule.action == "suspend_until_resolved" and not all_closed:
                 if rule.mode == "active":

@@ -27,7 +27,7 @@ def queue(world: Any) -> Any:
             alert("q-curfew", "curfew_absent", now - timedelta(hours=3), now - timedelta(hours=1)), uow
         )
         on_alert_for_triage(alert("q-tamper", "strap_tamper", now - timedelta(minutes=30)), uow)
-        on_alert_for_triage(alert("q-battery", "low_battery", now - timedelta(hours=2), now - timedelta(hours=1),
+        on_alert_for_triage(alert("q-nocomms", "no_comms", now - timedelta(minutes=50), now - timedelta(minutes=40),
                                   severity="LOW"), uow)  # fmt: skip
     return world
 
@@ -111,7 +111,7 @@ def test_a_suppressed_incident_says_why_it_never_reached_a_person(queue: Any) ->
     fault = _ids(queue)["device fault"]
     page = client.get(f"/incidents/{fault['incident_id']}").text
     why = page.split("Why this never reached a person")[1].split("</div>")[0]
-    assert "route-device-fault</strong>, version 1" in why and "field-service" in why
+    assert "route-device-fault</strong>, version 2" in why and "field-service" in why
 
 
 def test_operator_forms_act_once_and_a_stale_form_is_refused(queue: Any) -> None:
