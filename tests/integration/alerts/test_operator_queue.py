@@ -240,3 +240,28 @@ def test_a_silence_set_on_the_page_holds_back_curfew_but_not_tamper_and_can_end_
     sid = re.search(r"/incidents/silences/(SIL-[0-9A-F]+)/end", ok.text).group(1)
     ended = client.post(f"/incidents/silences/{sid}/end", data={"csrf_token": token, "reason": "discharged"})
     assert "Silence ended" in ended.text and "ended early by demo-mc-operator" in ended.text
+
+
+def test_a_clear_late_return_goes_to_the_official_and_its_page_says_why(queue: Any) -> None:
+    now = utcnow()
+    with queue.db.uow() as uow:
+        on_alert_for_triage(alert("q-late", "curfew_late_return", now - timedelta(days=1, hours=2),
+                                  now - timedelta(days=1, hours=1), details={"minutes": 60}), uow)  # fmt: skip
+    late = next(r for r in _ids(queue).values() if "curfew_late_return" in r["kinds"])
+    assert late["state"] == "confirmed" and not late["needs_person"]
+    with queue.db.uow() as uow:
+        sent = [
+            m.payload["incident"]
+            for m in uow.session.scalars(
+                select(OutboxRow).where(OutboxRow.topic == "alerts.IncidentEscalated")
+            )
+        ]
+    assert any(
+        m["incident_id"] == late["incident_id"] and m["confirmed_by"] == "policy:confirm-late-return@v1"
+        for m in sent
+    )
+    client = queue.signed_in("demo-mc-operator")
+    assert late["incident_id"] not in _rows(client.get("/incidents").text)  # not an operator's to review
+    assert late["incident_id"] in _rows(client.get("/incidents?state=confirmed").text)
+    page = client.get(f"/incidents/{late['incident_id']}").text
+    assert "went straight to the official" in page and "confirm-late-return</strong>, version 1" in page
