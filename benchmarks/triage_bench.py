@@ -16,6 +16,10 @@ import pandas as pd
 
 from openem.alerts.triage import condition_of, parse_iso
 
+#: states in which an incident reached someone who acts: escalated (operator + official) or confirmed (official)
+REACHED = ("escalated", "confirmed")
+PROTECTED = ("proximity", "strap_tamper", "case_tamper", "alcohol_skin_tamper")
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -36,12 +40,17 @@ def main() -> None:
     print(
         f"openem triage: {len(incs)} incidents, {len(need)} needing a person = {len(need) / wd:.3f} per wearer-day"
     )
+    sent = [i for i in incs if i["state"] == "confirmed"]
+    print(
+        f"sent straight to the official as a breach by policy (no operator): {len(sent)} = {len(sent) / wd:.3f} per wearer-day"
+    )
     truth = pd.read_parquet(os.path.join(args.world, "truth.parquet"))
     truth = truth[truth["is_violation"]]
     by_person: dict[str, list[dict]] = defaultdict(list)
     for i in incs:
         by_person[i["person_id"]].append(i)
     found, total, missed = Counter(), Counter(), []
+    true_hits: set[str] = set()
     slack = timedelta(hours=2)
     for row in truth.itertuples():
         total[row.kind] += 1
@@ -52,8 +61,10 @@ def main() -> None:
                 if any(condition_of(k) == cond for k in i["kinds"])
                 and parse_iso(i["opened_at"]) <= end + slack
                 and (i["closed_at"] is None or parse_iso(i["closed_at"]) >= start - slack)]  # fmt: skip
-        if any(h["needs_person"] for h in hits):
+        if any(h["needs_person"] or h["state"] in REACHED for h in hits):  # an operator, or the official
             found[row.kind] += 1
+            for h in hits:
+                true_hits.add(h["id"])
         else:
             rules = sorted({d["rule"] for h in hits for d in h["decisions"]}) or [
                 "no incident (not detected)"
@@ -63,6 +74,23 @@ def main() -> None:
     for kind in sorted(total):
         print(f"  {kind:22s} {found[kind]}/{total[kind]} = {found[kind] / total[kind]:.1%}")
     print(f"  all                    {sum(found.values())}/{sum(total.values())}")
+    rest = [k for k in total if k not in PROTECTED]
+    for label, kinds in (
+        ("the rest", rest),
+        ("the rest without low_battery", [k for k in rest if k != "low_battery"]),
+    ):
+        f, t = sum(found[k] for k in kinds), sum(total[k] for k in kinds)
+        print(f"  {label:28s} {f}/{t} = {f / max(t, 1):.2%}")
+    false_sent = [i for i in sent if i["id"] not in true_hits]
+    print(
+        f"sent to an official but matching no true breach: {len(false_sent)} of {len(sent)} "
+        f"({len(false_sent) / max(len(sent), 1):.1%}); by kinds: {Counter(','.join(i['kinds']) for i in false_sent).most_common(5)}"
+    )
+    noise = [i for i in need if i["id"] not in true_hits]
+    print(
+        f"needing an operator but matching no true breach: {len(noise)}; by kinds: "
+        f"{Counter(','.join(i['kinds']) for i in noise).most_common(6)}"
+    )
     print("true breaches not reaching a person (kind, person, start, by rule):")
     for m in missed:
         print("  ", *m)

@@ -31,16 +31,64 @@ def open_alert_count(session: Session) -> int:
     return int(session.execute(select(func.count()).where(AlertRow.status.in_(OPEN_STATUSES))).scalar_one())
 
 
-def incident_queue(session: Session, limit: int = 200, include_all: bool = False) -> list[dict[str, Any]]:
-    """Incidents needing a person, most urgent first (plain values; `decisions` says why, for every one)."""
+#: the queue's filters, in words: situation kinds (a prefix of the incident's situation), priority bands
+QUEUE_KINDS = {"curfew": "curfew night", "zone": "zone visit", "tamper": "tamper", "proximity": "victim proximity",
+               "alcohol": "alcohol", "device": "device fault"}  # fmt: skip
+PRIORITY_BANDS = {"urgent": (90, None), "high": (60, 90), "medium": (30, 60), "low": (None, 30)}
+QUEUE_STATES = {"waiting": ("open", "escalated", "acknowledged"), "open": ("open",),
+                "acknowledged": ("acknowledged",), "escalated": ("escalated",), "resolved": ("resolved",),
+                "confirmed": ("confirmed",),
+                "held_back": ("suppressed", "inhibited", "held", "auto_closed", "suspended")}  # fmt: skip
+
+
+def _queue_filter(q: Any, kind: str = "", band: str = "", assignee: str = "", state: str = "waiting") -> Any:
+    from openem.alerts.tables import IncidentRow as i
+
+    states = QUEUE_STATES.get(state, QUEUE_STATES["waiting"])
+    q = q.where(i.state.in_(states))
+    if state in ("", "waiting", "open", "acknowledged"):
+        q = q.where(i.needs_person.is_(True))
+    if kind in QUEUE_KINDS:
+        q = q.where(i.situation.like(QUEUE_KINDS[kind] + "%"))
+    if band in PRIORITY_BANDS:
+        low, high = PRIORITY_BANDS[band]
+        q = q.where(i.priority >= low) if low is not None else q
+        q = q.where(i.priority < high) if high is not None else q
+    if assignee == "unassigned":
+        q = q.where(i.assignee == "")
+    elif assignee:
+        q = q.where(i.assignee == assignee[:80])
+    return q
+
+
+def incident_queue(session: Session, limit: int = 200, include_all: bool = False, *, kind: str = "",
+                   band: str = "", assignee: str = "", state: str = "waiting", offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+    """Incidents, most urgent first (plain values; `decisions` says why, for every one): by default those
+    waiting for a person; filtered by situation kind, priority band, assignee and state."""
     from openem.alerts.tables import IncidentRow as i
 
     q = select(i.incident_id, i.person_id, i.order_ref, i.situation, i.state, i.needs_person, i.priority,
                i.severity, i.opened_at, i.closed_at, i.assignee, i.kinds, i.decisions, i.row_version)  # fmt: skip
     if not include_all:
-        q = q.where(i.needs_person.is_(True), i.state.not_in(("resolved",)))
-    rows = session.execute(q.order_by(i.priority.desc(), i.opened_at, i.incident_id).limit(limit))
+        q = _queue_filter(q, kind, band, assignee, state)
+    rows = session.execute(
+        q.order_by(i.priority.desc(), i.opened_at, i.incident_id).offset(offset).limit(limit)
+    )
     return [dict(r._mapping) for r in rows]
+
+
+def incident_count(session: Session, *, kind: str = "", band: str = "", assignee: str = "",
+                   state: str = "waiting") -> int:  # fmt: skip
+    """How many incidents the same filters give (the queue's total)."""
+    return int(session.execute(_queue_filter(select(func.count()), kind, band, assignee, state)).scalar_one())
+
+
+def assignees(session: Session) -> list[str]:
+    """Who has incidents assigned (the assignee filter's choices)."""
+    from openem.alerts.tables import IncidentRow as i
+
+    q = select(i.assignee).where(i.assignee != "", i.needs_person.is_(True)).distinct().order_by(i.assignee)
+    return [a for (a,) in session.execute(q.limit(200))]
 
 
 def incident(session: Session, incident_id: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -57,7 +58,10 @@ def on_alert_raised(payload: dict[str, Any], uow: Any) -> None:
 
 RESOLUTION_CODES = ("reasonable_excuse", "authorised_absence", "equipment_fault", "no_breach", "duplicate",
                     "breach_confirmed_elsewhere")  # fmt: skip
-HUMAN_STATES = ("resolved", "escalated")
+HUMAN_STATES = ("resolved", "escalated", "acknowledged")
+#: what a contact with the wearer established
+CONTACT_OUTCOMES = ("reasonable_excuse", "authorised_absence", "no_answer", "wearer_returning", "other")
+ACTIONS = ("acknowledge", "assign", "note", "contact", "resolve", "escalate")
 
 
 class IncidentConflict(Exception):
@@ -68,37 +72,87 @@ def _plain(ep: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ep.items() if not k.startswith("_")}
 
 
+def _relevant_rows(session: Session, person: str, key: str, ep: dict[str, Any]) -> list[Any]:
+    """The stored incidents one more episode can change: the latest of its grouping key, the wearer's recent
+    device faults (they inhibit), and, when the episode is itself a fault, the recent curfew and zone incidents
+    it may explain. Bounded by the wearer's recent days, not their whole history."""
+    from sqlalchemy import and_, or_, select
+
+    from openem.alerts.tables import IncidentRow as i
+    from openem.alerts.triage import condition_of, parse_iso
+
+    start = parse_iso(ep.get("start"))
+    if start is None:
+        return []
+    since = start - timedelta(days=2)
+    recent = or_(i.closed_at.is_(None), i.closed_at >= since)
+    wanted = [and_(i.group_key == key)]
+    wanted.append(and_(i.situation == "device fault", recent))
+    if condition_of(str(ep.get("kind") or "")) == "device_fault":
+        wanted.append(and_(i.situation != "device fault", i.opened_at >= since, recent))
+    rows = list(session.scalars(select(i).where(i.person_id == person, or_(*wanted))))
+    same = [r for r in rows if r.group_key == key]
+    latest = max(same, key=lambda r: (r.opened_at, r.incident_id), default=None)
+    return [r for r in rows if r.group_key != key or r is latest]
+
+
+def _needing_elsewhere(session: Session, person: str, loaded: set[str]) -> int:
+    from sqlalchemy import func, select
+
+    from openem.alerts.tables import IncidentRow as i
+
+    q = select(func.count()).where(i.person_id == person, i.needs_person.is_(True))
+    if loaded:
+        q = q.where(i.incident_id.not_in(sorted(loaded)))
+    return int(session.execute(q).scalar_one())
+
+
 def triage_episode(session: Session, episode: dict[str, Any], alert_only: bool = False) -> list[Any]:
-    """Re-triage the wearer's incidents with one more episode (or bare AlertRaised); store them; publish
-    `alerts.IncidentEscalated` for incidents that policy escalates for the first time: returns those events."""
-    from sqlalchemy import select
-
-    from openem.alerts.events import IncidentEscalated
-    from openem.alerts.tables import IncidentRow
-    from openem.alerts.triage import Triage
-
-    person = str(episode.get("person_id") or "")
-    rows = {
-        r.incident_id: r for r in session.scalars(select(IncidentRow).where(IncidentRow.person_id == person))
-    }
-    from openem.alerts.triage import person_flags_from_order
+    """Triage one more episode (or bare AlertRaised) incrementally: only the incidents it can change are loaded,
+    re-decided from their stored episodes and written back; `alerts.IncidentEscalated` is returned for incidents
+    that policy escalates (or confirms) for the first time."""
+    from openem.alerts.rulebook import active_silences, effective_rules
+    from openem.alerts.triage import Triage, condition_of, person_flags_from_order, situation_of
     from openem.orders.queries import order_documents
 
+    person = str(episode.get("person_id") or "")
     order_ref = str(episode.get("order_ref") or "")
+    probe = Triage()
+    ep_in = dict(episode)
+    if alert_only:
+        ep_in.setdefault("episode_id", episode.get("alert_id") or episode.get("id"))
+        ep_in.setdefault("revision", 0)
+        ep_in.setdefault("state", "closed" if episode.get("end") else "open")
+    probe.on_episode(ep_in)
+    if probe.rejected:
+        return []
+    [parsed] = [e for inc in probe.incidents.values() for e in inc.episodes.values()]
+    key = f"{person}|{order_ref}|{situation_of(parsed)}"
+    rows = {r.incident_id: r for r in _relevant_rows(session, person, key, episode)}
     docs = order_documents(session, [order_ref]) if order_ref else {}
     flags = (
         frozenset().union(*(person_flags_from_order(d) for d, _ in docs.values())) if docs else frozenset()
     )
-    triage = Triage(person_flags={person: flags})
-    stored = sorted(
-        (e for r in rows.values() for e in r.episodes),
-        key=lambda e: (str(e["start"]), str(e.get("episode_id"))),
-    )
-    for e in stored:
-        triage.on_episode(e)
-    (triage.on_alert if alert_only else triage.on_episode)(episode)
-    if triage.rejected and not stored:
-        return []
+    triage = Triage(rules=effective_rules(session), silences=active_silences(session, parsed["_start"]),
+                    person_flags={person: flags})  # fmt: skip
+    triage.history_offset[person] = _needing_elsewhere(session, person, set(rows))
+    # faults first, so that the incidents they explain see them; each incident under its stored id
+    for row in sorted(
+        rows.values(), key=lambda r: (r.situation != "device fault", r.opened_at, r.incident_id)
+    ):
+        triage.restore(row.incident_id, row.person_id, row.order_ref, row.situation, row.opened_at)
+        for e in sorted(row.episodes, key=lambda e: (str(e["start"]), str(e.get("episode_id")))):
+            triage.on_episode(e)
+    triage.on_episode(ep_in)
+    if condition_of(str(parsed["kind"])) == "device_fault":
+        triage.redecide(person)
+    return _write_back(session, triage, rows)
+
+
+def _write_back(session: Session, triage: Any, rows: dict[str, Any]) -> list[Any]:
+    from openem.alerts.events import IncidentEscalated
+    from openem.alerts.tables import IncidentRow
+
     escalated: list[Any] = []
     esc_by_id = {e["incident_id"]: e for e in triage.escalations}
     for inc in triage.finish():
@@ -120,9 +174,13 @@ def triage_episode(session: Session, episode: dict[str, Any], alert_only: bool =
             )
             human = [d for d in row.decisions if d.get("by")]
             row.decisions = list(inc.decisions) + [d for d in human if d not in inc.decisions]
-            if was not in HUMAN_STATES:
+            if was not in HUMAN_STATES and was != "confirmed":
                 row.state, row.needs_person, row.closed_at = inc.state, inc.needs_person, inc.closed_at
-        if inc.incident_id in esc_by_id and was != "escalated" and row.state == "escalated":
+        if (
+            inc.incident_id in esc_by_id
+            and was not in ("escalated", "confirmed")
+            and row.state in ("escalated", "confirmed")
+        ):
             escalated.append(IncidentEscalated(incident=esc_by_id[inc.incident_id]))
     session.flush()
     return escalated
@@ -160,15 +218,29 @@ def act_on_incident(uow: Any, incident_id: str, expected_version: int, actor: st
         )
     if row.state == "resolved" and action in ("resolve", "escalate"):
         raise IncidentConflict(f"incident {incident_id} is already resolved")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
     if action == "resolve" and reason not in RESOLUTION_CODES:
         raise ValueError(f"unknown resolution code {reason!r}; one of {', '.join(RESOLUTION_CODES)}")
-    if action not in ("acknowledge", "assign", "note", "contact", "resolve", "escalate"):
-        raise ValueError(f"unknown action {action!r}")
+    if action == "contact" and reason not in CONTACT_OUTCOMES:
+        raise ValueError(f"unknown contact outcome {reason!r}; one of {', '.join(CONTACT_OUTCOMES)}")
+    if action == "note" and not note.strip():
+        raise ValueError("a note needs some text")
+    if action == "assign" and not assignee.strip():
+        raise ValueError("say who the incident is assigned to")
+    if action == "acknowledge" and (
+        row.state not in ("open", "escalated") or any(d.get("action") == "acknowledge" for d in row.decisions)
+    ):
+        raise IncidentConflict(f"incident {incident_id} is already acknowledged or closed")
+    if row.state == "confirmed" and action == "escalate":
+        raise IncidentConflict(f"incident {incident_id} was already sent to an official as a breach")
     now = utcnow()
     decision = {"action": action, "by": actor, "at": iso(now), "reason": reason[:200]}
     row.decisions = [*row.decisions, decision]
+    if action == "acknowledge" and row.state == "open":
+        row.state = "acknowledged"  # an escalated incident stays escalated; the decision says who has it
     if action == "assign":
-        row.assignee = assignee[:80]
+        row.assignee = assignee.strip()[:80]
     if action in ("note", "contact"):
         row.notes = [
             *row.notes,
@@ -179,7 +251,7 @@ def act_on_incident(uow: Any, incident_id: str, expected_version: int, actor: st
     if action == "escalate":
         if row.state == "escalated":
             raise IncidentConflict(f"incident {incident_id} is already escalated")
-        row.state = "escalated"
+        row.state, row.needs_person = "escalated", False  # handed on to breaches: off the waiting queue
         uow.add_event(IncidentEscalated(incident={
             "incident_id": row.incident_id, "person_id": row.person_id, "order_ref": row.order_ref,
             "episode_ids": [str(e.get("episode_id") or e.get("alert_id") or e.get("id")) for e in row.episodes],

@@ -86,3 +86,43 @@ class EpisodeRow(Base):
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_alert_episodes_order_start", "order_ref", "start"),)
+
+
+class NoiseRuleRow(Base):
+    """One version of a noise rule as an operator wrote it (the built-in rules are version 1 in code). A new
+    version is a new row; nothing is updated or deleted, so every decision's rule and version can be read back."""
+
+    __tablename__ = "alert_noise_rules"
+    rule_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    match: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    action: Mapped[str] = mapped_column(String(30))
+    window_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    mode: Mapped[str] = mapped_column(String(10))  # active | monitor | retired
+    description: Mapped[str] = mapped_column(String(200), default="")
+    author: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SilenceRow(Base):
+    """A time-boxed silence with its author and reason; ending one early sets `ended_by`, never deletes it."""
+
+    __tablename__ = "alert_silences"
+    silence_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    match: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    starts: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_by: Mapped[str] = mapped_column(String(80), default="")
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+#: the queue's order (most urgent first) walked in the index, so a page of 100 reads 100 rows, not a sort of all
+Index("ix_alert_incidents_queue", IncidentRow.needs_person, IncidentRow.priority.desc(), IncidentRow.opened_at,
+      IncidentRow.incident_id)  # fmt: skip
+Index("ix_alert_incidents_assignee", IncidentRow.assignee, IncidentRow.needs_person)
+Index("ix_alert_incidents_person_key", IncidentRow.person_id, IncidentRow.group_key)

@@ -17,7 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
-ACTIONS = ("suppress", "suspend_until_resolved", "inhibit", "hold", "escalate")
+ACTIONS = ("suppress", "suspend_until_resolved", "inhibit", "hold", "escalate", "confirm")
+#: actions that keep an incident from a person (`confirm` sends it straight to the responsible official)
+QUIETING = ("suppress", "suspend_until_resolved", "inhibit", "hold")
 MODES = ("active", "monitor")
 SEVERITY_POINTS = {"HIGH": 50, "MEDIUM": 25, "LOW": 10}
 DEVICE_FAULT_KINDS = frozenset(
@@ -27,6 +29,13 @@ DEVICE_FAULT_KINDS = frozenset(
 #: faults that can make a zone/curfew alert false (the positions or the home unit went silent)
 EXPLAINING_FAULTS = frozenset({"no_comms", "hmu_power_loss", "gps_lost_moving"})
 TAMPER_KINDS = frozenset({"strap_tamper", "case_tamper", "alcohol_skin_tamper", "hmu_moved"})
+#: tamper kinds that must reach a person at once (a moved home unit is a lesser, device-side matter)
+ESCALATING_TAMPER = TAMPER_KINDS - {"hmu_moved"}
+
+
+def is_protected(kinds: list[str] | set[str], flags: frozenset[str]) -> bool:
+    """Proximity, tamper and specials always reach a person, whatever the rules and silences say."""
+    return "special" in flags or any(condition_of(k) == "proximity" or k in ESCALATING_TAMPER for k in kinds)
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,8 @@ class Clocks:
 @dataclass(frozen=True)
 class Rule:
     """A noise rule. `match` keys: kinds [str], conditions [str], confidence str, severity [str],
-    max_measure {name: number} (all measures at or below), closed_reasons [str], person_flags [str] (any)."""
+    max_measure {name: number} (all measures at or below), min_measure {name: number} (all at or above),
+    closed_reasons [str], person_flags [str] (any)."""
 
     rule_id: str
     version: int
@@ -109,19 +119,36 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),  # fmt: skip
     Rule(
         "suppress-device-health-low",
-        1,
-        {"kinds": ["low_battery", "not_charging", "gps_lost_moving"]},
+        2,
+        {"kinds": ["gps_lost_moving"]},
         "suppress",
-        description="low device-health signals are counted, not shown to a person",
+        description="low device-health signals are counted, not shown to a person (v2: a battery running low "
+        "is the wearer's to charge, and goes to an operator to call them)",
     ),  # fmt: skip
     Rule(
         "route-device-fault",
-        1,
-        {"conditions": ["device_fault"]},
+        2,
+        {"kinds": sorted(DEVICE_FAULT_KINDS - {"low_battery", "not_charging"})},
         "suppress",
-        description="device faults go to the field-service work list, not a monitoring-centre operator",
+        description="device faults go to the field-service work list, not a monitoring-centre operator (v2: "
+        "not a battery the wearer is failing to charge)",
     ),  # fmt: skip
     Rule("suppress-alcohol-contaminant", 1, {"kinds": ["alcohol_contaminant"]}, "suppress"),
+    # clear-cut breaches go straight to the responsible official as a breach (decision 0024)
+    Rule(
+        "confirm-late-return",
+        1,
+        {"kinds": ["curfew_late_return"], "min_measure": {"minutes": 10}, "confidence": "confirmed"},
+        "confirm",
+        description="a late return of 10 minutes or more, measured by the home unit, is a breach by policy",
+    ),  # fmt: skip
+    Rule(
+        "confirm-alcohol-drinking",
+        1,
+        {"kinds": ["alcohol_drinking"], "confidence": "confirmed"},
+        "confirm",
+        description="a confirmed drinking episode on the alcohol tag is a breach by policy",
+    ),  # fmt: skip
 )
 
 
@@ -191,14 +218,29 @@ def rule_matches(rule: Rule, ep: dict[str, Any], flags: frozenset[str]) -> bool:
     if "closed_reasons" in m and ep.get("closed_reason") not in m["closed_reasons"]:
         return False
     if "max_measure" in m:
-        measure = dict(ep.get("measure") or {})
-        if not measure and ep.get("_end") is not None:  # AlertRaised alone: the duration is the measure
-            minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
-            measure = {"minutes_late": minutes, "minutes_absent": minutes}
+        measure = measure_of(ep)
         present = [k for k in m["max_measure"] if k in measure]
         if not present or any(float(measure[k]) > float(m["max_measure"][k]) for k in present):
             return False
+    if "min_measure" in m:
+        measure = measure_of(ep)
+        if any(k not in measure or float(measure[k]) < float(v) for k, v in m["min_measure"].items()):
+            return False
     return True
+
+
+def measure_of(ep: dict[str, Any]) -> dict[str, float]:
+    """An episode's measures; for AlertRaised alone its numeric details, and its duration in minutes as
+    `minutes_late` / `minutes_absent`."""
+    measure = dict(ep.get("measure") or {})
+    if not measure:
+        details: dict[str, Any] = ep["details"] if isinstance(ep.get("details"), dict) else {}
+        measure = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        if ep.get("_end") is not None:
+            minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
+            measure.setdefault("minutes_late", minutes)
+            measure.setdefault("minutes_absent", minutes)
+    return measure
 
 
 @dataclass
@@ -251,6 +293,10 @@ class Triage:
         self.escalations: list[dict[str, Any]] = []
         self.monitor_counts: dict[str, int] = {}
         self._revisions: dict[str, int] = {}
+        self._latest: dict[str, str] = {}  # grouping key -> key of its latest incident
+        self._needing: dict[str, set[str]] = {}  # person -> incidents needing a person (history score)
+        #: incidents needing a person that the caller knows of but did not load (incremental triage)
+        self.history_offset: dict[str, int] = {}
         self._faults: dict[
             str, list[tuple[datetime, datetime | None, str, str]]
         ] = {}  # person -> fault spans
@@ -286,14 +332,13 @@ class Triage:
         person, order = str(ep.get("person_id") or ""), str(ep.get("order_ref") or "")
         situation = situation_of(ep)
         key = f"{person}|{order}|{situation}"
-        inc = self.incidents.get(key)
+        inc = self.incidents.get(self._latest.get(key, key))
         if inc is None or (inc.closed_at and ep["_start"] > inc.closed_at + self.clocks.repeat_interval):
             key_id = key if inc is None else f"{key}|{ep['_start'].isoformat()}"
-            inc = Incident(
-                incident_id="INC-" + hashlib.sha256(key_id.encode()).hexdigest()[:12].upper(),
-                person_id=person, order_ref=order, situation=situation, opened_at=ep["_start"],
+            inc = self.restore(
+                "INC-" + hashlib.sha256(key_id.encode()).hexdigest()[:12].upper(), person, order, situation,
+                ep["_start"], key_id,
             )  # fmt: skip
-            self.incidents[key_id] = inc
         if eid not in inc.episodes:
             inc.episode_ids.append(eid)
             inc.kinds.append(str(ep["kind"]))
@@ -303,6 +348,24 @@ class Triage:
         if condition_of(str(ep["kind"])) == "device_fault":
             self._faults.setdefault(person, []).append((ep["_start"], ep["_end"], eid, str(ep["kind"])))
         self._decide(inc)
+
+    def restore(self, incident_id: str, person: str, order: str, situation: str, opened_at: datetime,
+                key_id: str | None = None) -> Incident:  # fmt: skip
+        """Start (or, for incremental triage, re-create under its stored id) the latest incident of its
+        grouping key; its episodes are then given to `on_episode` in order."""
+        key = f"{person}|{order}|{situation}"
+        key_id = key_id or f"{key}|{incident_id}"
+        inc = Incident(incident_id=incident_id, person_id=person, order_ref=order, situation=situation,
+                       opened_at=opened_at)  # fmt: skip
+        self.incidents[key_id] = inc
+        self._latest[key] = key_id
+        return inc
+
+    def redecide(self, person: str) -> None:
+        """Decide a wearer's incidents again (after a device fault arrived that may explain them)."""
+        for inc in list(self.incidents.values()):
+            if inc.person_id == person and inc.episodes and inc.situation != "device fault":
+                self._decide(inc)
 
     # -- decisions -------------------------------------------------------------------------------
     def _record(self, inc: Incident, rule: str, version: int, action: str, mode: str, at: datetime) -> None:
@@ -351,7 +414,7 @@ class Triage:
                     continue
             if rule.action == "hold" and len(matched) < len(eps):
                 continue  # a confirmed episode in the group: no longer only possible
-            if rule.action in ("suppress", "suspend_until_resolved") and len(matched) < len(eps):
+            if rule.action in ("suppress", "suspend_until_resolved", "confirm") and len(matched) < len(eps):
                 continue  # the rule explains only part of the incident
             if rule.action == "suspend_until_resolved" and not all_closed:
                 if rule.mode == "active":
@@ -366,9 +429,21 @@ class Triage:
             if rule.action == "escalate":
                 outcome = "escalate"
                 break
+            if rule.action == "confirm":
+                outcome = "confirm" if outcome in (None, "confirm") else outcome
+                continue
             outcome = outcome or {"suppress": "suppressed", "inhibit": "inhibited", "hold": "held",
                                   "suspend_until_resolved": "auto_closed"}[rule.action]  # fmt: skip
-        if outcome == "escalate":
+        if outcome != "escalate" and is_protected(inc.kinds, flags):
+            # no rule set, silence or retired rule can keep these from a person
+            self._record(inc, "invariant:protected", 1, "escalate", "active", at)
+            outcome = "escalate"
+        if outcome == "confirm" and not inc.escalated:
+            # a clear-cut breach: straight to the responsible official as a breach, no operator review first
+            inc.state, inc.needs_person, inc.escalated = "confirmed", False, True
+            last = next(d for d in reversed(inc.decisions) if d["action"] == "confirm")
+            self.escalations.append(self._escalation(inc, f"policy:{last['rule']}@v{last['version']}", at))
+        elif outcome == "escalate":
             inc.state, inc.needs_person = "escalated", True
             if not inc.escalated:
                 inc.escalated = True
@@ -379,11 +454,15 @@ class Triage:
         elif outcome in ("suppressed", "inhibited", "held", "auto_closed", "suspended"):
             if not inc.escalated:
                 inc.state, inc.needs_person = outcome, False
+        elif inc.state == "confirmed":
+            pass  # already with an official; later episodes join the breach, not the queue
         else:
             inc.state, inc.needs_person = ("escalated" if inc.escalated else "open"), True
         if inc.state == "auto_closed" or (all_closed and not inc.needs_person):
             inc.closed_at = end
         inc.priority = self.score(inc, flags)
+        needing = self._needing.setdefault(inc.person_id, set())
+        (needing.add if inc.needs_person else needing.discard)(inc.incident_id)
         if inc.needs_person:
             self._notify(inc, at)
 
@@ -405,13 +484,16 @@ class Triage:
         points += 20 if "mappa" in flags else 0
         points += 15 if "domestic_abuse" in flags else 0
         points += 30 if any(condition_of(k) == "proximity" for k in inc.kinds) else 0
+        points += (
+            30 if any(k in ESCALATING_TAMPER for k in inc.kinds) else 0
+        )  # escalated at once: top of the queue
         start = min(e["_start"] for e in inc.episodes.values())
         end = max((e["_end"] or e["_start"] for e in inc.episodes.values()), default=start)
         points += min(20, int((end - start).total_seconds() // 900))  # a point per quarter hour, at most 20
         if all(str(e.get("confidence") or "confirmed") == "possible" for e in inc.episodes.values()):
             points -= 15
-        history = sum(1 for i in self.incidents.values() if i.person_id == inc.person_id and i is not inc
-                      and i.needs_person)  # fmt: skip
+        needing = self._needing.get(inc.person_id, set())
+        history = len(needing) - (inc.incident_id in needing) + self.history_offset.get(inc.person_id, 0)
         points += min(15, 3 * history)
         return max(points, 0)
 

@@ -48,7 +48,7 @@ def test_tamper_alert_alone_escalates_once_to_the_outbox(sqlite_db: Any) -> None
 
 
 def test_episode_events_update_one_incident_and_noise_never_queues(sqlite_db: Any) -> None:
-    ep = {**_alert("e1", "low_battery", "2026-12-01T10:00:00Z"), "episode_id": "e1", "severity": "LOW",
+    ep = {**_alert("e1", "no_comms", "2026-12-01T10:00:00Z"), "episode_id": "e1", "severity": "LOW",
           "revision": 0, "state": "open"}  # fmt: skip
     with sqlite_db.uow() as uow:
         on_episode_for_triage({"episode": ep}, uow)

@@ -205,4 +205,11 @@ def home_figures(session: Any, principal: Any) -> list[Figure]:
     """The monitoring centre's open alerts (fleet-wide: only for those who see every case)."""
     if not (principal.has("alerts:read") and principal.has("cases:all")):
         return []
-    return [Figure(open_alert_count(session), "open alerts", "/alerts", "open alert")]
+    from openem.alerts.queries import incident_count
+
+    return [
+        Figure(open_alert_count(session), "open alerts", "/alerts", "open alert"),
+        Figure(
+            incident_count(session), "incidents needing a person", "/incidents", "incident needing a person"
+        ),
+    ]
