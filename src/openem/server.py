@@ -50,6 +50,7 @@ WEB_MODULES = [
     "openem.alerts.web",
     "openem.field.web",
     "openem.insights.web",
+    "openem.breaches.web",
 ]
 
 
@@ -82,6 +83,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> Any:
         if start_dispatcher:
             app.state.dispatcher.start()
+            app.state.deliverer.start()
             if not settings.engine_partitions:
                 live.load()
                 live.start()
@@ -92,6 +94,7 @@ def create_app(
             app.state.mqtt.stop()
         live.stop()
         app.state.dispatcher.stop()
+        app.state.deliverer.stop()
 
     app = FastAPI(
         title="openem",
@@ -122,6 +125,10 @@ def create_app(
             deliver_locally(db, registry, topic, mid, payload)
 
     app.state.dispatcher = OutboxDispatcher(db, publish)
+    # notify: email and webhook deliveries, each tried with its own backoff (decision 0022)
+    from openem.notify.service import Deliverer
+
+    app.state.deliverer = Deliverer(db)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):

@@ -30,6 +30,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Orders", "/orders", "orders:read"),
     ("People", "/people", "location:read"),
     ("Admin", "/admin/users", "users:manage"),
+    ("Breaches", "/breaches", "breaches:read"),
 )
 MONTHS = (
     "January",
