@@ -84,6 +84,7 @@ def create_app(
         if start_dispatcher:
             app.state.dispatcher.start()
             app.state.deliverer.start()
+            app.state.reminders.start()
             if not settings.engine_partitions:
                 live.load()
                 live.start()
@@ -95,6 +96,7 @@ def create_app(
         live.stop()
         app.state.dispatcher.stop()
         app.state.deliverer.stop()
+        app.state.reminders.stop()
 
     app = FastAPI(
         title="openem",
@@ -129,6 +131,9 @@ def create_app(
     from openem.notify.service import Deliverer
 
     app.state.deliverer = Deliverer(db)
+    from openem.breaches.service import ReminderLoop
+
+    app.state.reminders = ReminderLoop(db)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):

@@ -37,6 +37,13 @@ def stamps_of(row: BreachRow) -> dict[str, datetime | None]:
             "outcome": row.outcome_at}  # fmt: skip
 
 
+def stamps_of_dict(b: dict[str, Any]) -> dict[str, datetime | None]:
+    return {"violation_start": b["violation_start"], "detected": b.get("detected_at"),
+            "incident": b.get("incident_opened_at"), "confirmed": b["confirmed_at"], "pack": b.get("pack_at"),
+            "delivered": b.get("delivered_at"), "acknowledged": b.get("acknowledged_at"),
+            "decision": b.get("decided_at"), "outcome": b.get("outcome_at")}  # fmt: skip
+
+
 def new_breach(incident: dict[str, Any], episodes: list[dict[str, Any]], doc: dict[str, Any],
                now: datetime) -> dict[str, Any]:  # fmt: skip
     """The breach's fields from the incident, its episodes and the order document (pure)."""
@@ -45,6 +52,10 @@ def new_breach(incident: dict[str, Any], episodes: list[dict[str, Any]], doc: di
     starts = [d for d in (as_datetime(e.get("start")) for e in episodes) if d]
     detected = [d for d in (as_datetime(e.get("detected_at")) for e in episodes) if d]
     confirmed = as_datetime(incident.get("confirmed_at")) or now
+    if str(incident.get("confirmed_by") or "").startswith("policy:") and detected:
+        # triage stamps a policy escalation with the episode's start; it cannot have been confirmed before the
+        # engine detected it, so the clocks count from the latest detection (the earliest honest instant)
+        confirmed = max(confirmed, max(detected))
     opened = as_datetime(incident.get("opened_at"))
     violation_start = min(starts) if starts else (opened or confirmed)
     return {
@@ -315,3 +326,34 @@ def run_reminders(uow: Any, now: datetime | None = None) -> list[tuple[str, str]
                           records=[row.order_ref], details={"policy_version": policy.version})  # fmt: skip
             sent.append((row.breach_id, level))
     return sent
+
+
+class ReminderLoop:
+    """Runs `run_reminders` every `interval_s` in the server (a thread, like the outbox dispatcher)."""
+
+    def __init__(self, db: Any, interval_s: float = 300.0) -> None:
+        import threading
+
+        self.db, self.interval_s = db, interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        import logging
+        import threading
+
+        def loop() -> None:
+            while not self._stop.wait(self.interval_s):
+                try:
+                    with self.db.uow() as uow:
+                        run_reminders(uow)
+                except Exception:  # noqa: BLE001 - try again next round
+                    logging.getLogger("openem.breaches").exception("reminders failed")
+
+        self._thread = threading.Thread(target=loop, name="breach-reminders", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
