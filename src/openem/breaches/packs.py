@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -222,4 +223,17 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
-    return bytes(HTML(string=html).write_pdf())
+    with (
+        _PDF_LOCK
+    ):  # one shared font configuration (loading fonts is a good part of a render), one render at a time
+        return bytes(HTML(string=html).write_pdf(font_config=_fonts()))
+
+
+_PDF_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _fonts() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
