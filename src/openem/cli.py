@@ -20,12 +20,18 @@ COMMAND_MODULES = [
     "openem.alerts.cli",
     "openem.field.cli",
     "openem.crime.cli",
+    "openem.breaches.cli",
 ]
+
+#: Steps `openem triage replay` runs after triage ("module:function(context)"): the composition joins the
+#: capabilities, so alerts never imports breaches.
+REPLAY_STEPS = ["openem.breaches.replay:after_triage"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openem", description="openem: electronic monitoring platform")
     parser.add_argument("--version", action="version", version=f"openem {__version__}")
+    parser.set_defaults(replay_steps=REPLAY_STEPS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -51,6 +51,7 @@ WEB_MODULES = [
     "openem.field.web",
     "openem.insights.web",
     "openem.crime.web",
+    "openem.breaches.web",
 ]
 
 
@@ -83,6 +84,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> Any:
         if start_dispatcher:
             app.state.dispatcher.start()
+            app.state.deliverer.start()
+            app.state.reminders.start()
             if not settings.engine_partitions:
                 live.load()
                 live.start()
@@ -93,6 +96,8 @@ def create_app(
             app.state.mqtt.stop()
         live.stop()
         app.state.dispatcher.stop()
+        app.state.deliverer.stop()
+        app.state.reminders.stop()
 
     app = FastAPI(
         title="openem",
@@ -123,6 +128,13 @@ def create_app(
             deliver_locally(db, registry, topic, mid, payload)
 
     app.state.dispatcher = OutboxDispatcher(db, publish)
+    # notify: email and webhook deliveries, each tried with its own backoff (decision 0022)
+    from openem.notify.service import Deliverer
+
+    app.state.deliverer = Deliverer(db)
+    from openem.breaches.service import ReminderLoop
+
+    app.state.reminders = ReminderLoop(db)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):

@@ -23,6 +23,8 @@ TABLE_MODULES = [
     "openem.alerts.tables",
     "openem.scale",
     "openem.crime.tables",
+    "openem.breaches.tables",
+    "openem.notify.tables",
 ]
 
 
@@ -55,6 +57,14 @@ def build_registry(live: Any = None) -> Registry:
         registry.on(topic, "alerts.triage_episode", on_episode_for_triage)
     registry.on("orders.OrderAccepted", "field.fitting_visit", on_order_accepted)
     registry.on("orders.OrderEnded", "field.recovery_visit", on_order_ended)
+    from openem.breaches.service import on_incident_escalated, on_message_acknowledged, on_message_delivered
+    from openem.notify.service import on_pack_issued, on_reminder_due
+
+    registry.on("alerts.IncidentEscalated", "breaches.open_breach", on_incident_escalated)
+    registry.on("breaches.PackIssued", "notify.deliver_pack", on_pack_issued)
+    registry.on("breaches.ReminderDue", "notify.deliver_reminder", on_reminder_due)
+    registry.on("notify.MessageDelivered", "breaches.delivered", on_message_delivered)
+    registry.on("notify.MessageAcknowledged", "breaches.acknowledged", on_message_acknowledged)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)

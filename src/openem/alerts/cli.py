@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -49,6 +50,7 @@ def _replay(args: argparse.Namespace) -> int:
             pid = str(doc.get("person_id") or (doc.get("person") or {}).get("person_id") or "")
             if pid:
                 flags[pid] = flags.get(pid, frozenset()) | person_flags_from_order(doc)
+    table = None
     if args.alerts:
         alerts = _read_jsonl(args.alerts)
     else:
@@ -77,6 +79,12 @@ def _replay(args: argparse.Namespace) -> int:
             fh.write(
                 json.dumps({"topic": "alerts.IncidentEscalated", "incident": esc}, sort_keys=True) + "\n"
             )
+    # steps the composition hands in (openem.cli REPLAY_STEPS, e.g. breaches and their packs): alerts names none
+    context = {"world": args.world, "out": args.out, "incidents": incidents, "escalations": triage.escalations,
+               "telemetry": table}  # fmt: skip
+    for step in getattr(args, "replay_steps", None) or ():
+        module, _, func = str(step).partition(":")
+        getattr(importlib.import_module(module), func)(context)
     need = sum(1 for i in incidents if i.needs_person)
     print(f"{len(alerts):,} alerts -> {len(incidents):,} incidents, {need:,} needing a person, "
           f"{len(triage.escalations):,} escalated; {len(triage.rejected)} rejected; monitor {triage.monitor_counts}",

@@ -67,6 +67,14 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset({"users:manage", "audit:read", "bus:manage"}),
 }
 
+# Breaches (issue 12): who reads breach packs and who records responses (their own agency's breaches only).
+for _role in (Role.MC_OPERATOR, Role.PROBATION_PRACTITIONER, Role.POLICE_OFFICER, Role.ORDER_CREATOR_COURT,
+              Role.ORDER_CREATOR_HOME_OFFICE):  # fmt: skip
+    PERMISSIONS[_role] = PERMISSIONS[_role] | {"breaches:read"}
+for _role in (Role.PROBATION_PRACTITIONER, Role.POLICE_OFFICER, Role.ORDER_CREATOR_COURT,
+              Role.ORDER_CREATOR_HOME_OFFICE):  # fmt: skip
+    PERMISSIONS[_role] = PERMISSIONS[_role] | {"breaches:respond"}
+
 #: Not granted by any role: must be given to a user explicitly.
 RESTRICTED = "cases:restricted"
 

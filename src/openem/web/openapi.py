@@ -70,6 +70,9 @@ HANDLER_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/orders/{ref}/vary"): (409,),
     ("POST", "/api/orders/{ref}/end"): (409,),
     ("GET", "/health"): (503,),
+    ("GET", "/api/breaches/{breach_id}/pack"): (422,),
+    ("POST", "/api/breaches/{breach_id}/responses"): (409, 422),
+    ("POST", "/api/breaches/{breach_id}/packs"): (409,),
 }
 
 SECURITY_SCHEMES = {

@@ -31,6 +31,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("People", "/people", "location:read"),
     ("Crime matching", "/crime", "crime_matching:run"),
     ("Admin", "/admin/users", "users:manage"),
+    ("Breaches", "/breaches", "breaches:read"),
 )
 MONTHS = (
     "January",
