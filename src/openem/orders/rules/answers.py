@@ -82,7 +82,7 @@ def check_condition_answers(doc: Any, ctx: Context) -> list[ValidationError]:
         out.append(
             _err("invalid_date", "conditions.curfew.release_date", "The release date must be a real date")
         )
-    for kind in ("exclusion_zones", "inclusion_zones"):
+    for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):
         for i, zone in items(cond, kind):
             if text(zone, "name") is None:
                 out.append(
