@@ -319,7 +319,7 @@ def _device_wearer(
     wearer["disabilities"] = [d.strip() for d in (disabilities or "").split(",") if d.strip()][:50]
     other = read.text(dw, "otherDisability", p)
     if other:
-        report.drop(f"{p}.otherDisability", f"openem has no free-text disability: {other[:200]!r}")
+        wearer["other_disability"] = other
     cepr = read.text(dw, "complianceAndEnforcementPersonReference", p)
     if cepr and "home_office_reference" not in wearer:
         wearer["home_office_reference"] = cepr

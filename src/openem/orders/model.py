@@ -126,6 +126,8 @@ class DeviceWearer(_Section):
     language: Text | None = None
     interpreter_required: bool | None = None
     disabilities: list[Code] | None = Field(default=None, max_length=MAX_LIST)
+    #: what the disability is, when it is not listed (disability OTHER; CEMO otherDisability)
+    other_disability: Text | None = None
     no_fixed_abode: bool | None = None
 
 

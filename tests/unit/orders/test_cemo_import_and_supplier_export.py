@@ -119,7 +119,7 @@ def test_the_mapping_report_says_what_was_dropped_and_why() -> None:
     cemo["surpriseSection"] = {"x": 1}
     doc, report = import_cemo(cemo)
     dropped = {d["field"]: d["reason"] for d in report.dropped}
-    assert "wheelchair" in dropped["deviceWearer.otherDisability"]
+    assert doc["device_wearer"]["other_disability"] == "Uses a wheelchair on long walks"
     assert "draw the zone" in dropped["enforcementZoneConditions[0].fileId"]
     assert "document store" in dropped["additionalDocuments"]
     assert dropped["surpriseSection"] == "not a section openem knows"

@@ -108,9 +108,11 @@ def order_new(
 
 
 def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[str, list[tuple[Page, str]]]]:
-    return [
+    rows = [
         (title, [(BY_SLUG[s], status(BY_SLUG[s], doc, errors)) for s in slugs]) for title, slugs in GROUPS
     ]
+    # the variation's own questions only on a variation
+    return [(title, tasks) for title, tasks in rows if not (len(tasks) == 1 and tasks[0][1] == "Not needed")]
 
 
 @router.get("/orders/{ref}")

@@ -250,7 +250,7 @@ CEMO_REFUSED: tuple[Case, ...] = (
         "other disability without saying which",
         "DeviceWearer.OTHER_DISABILITY",
         _set("device_wearer.disabilities", ["OTHER"]),
-        "DIFFERENCE:other-disability",
+        "device_wearer.other_disability",
     ),
     Case(
         "no fixed-abode answer",
