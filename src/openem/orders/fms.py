@@ -425,7 +425,7 @@ def monitoring_order_payload(doc: dict[str, Any], now: datetime, case_id: str = 
     if offence:
         mo["offences"] = [{"offence": _value("Offence", offence) or offence, "offence_date": ""}]
     _parties(mo, doc, ip, notifying, start, request_type, now)
-    _conditions(mo, doc, cond)
+    _conditions(mo, doc, _dated(cond, start, _instant(mon.get("end"))))
     _installation(mo, doc, notifying)
     if request_type in VARIATIONS:
         variation = _sec(doc, "variation")
@@ -502,6 +502,30 @@ def _parties(
             "pdu_responsible",
         ):
             mo[key] = ""
+
+
+def _dated(cond: dict[str, Any], start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    """The conditions with the order's dates where a condition gives none (openem: a condition without dates
+    runs for the order's dates; CEMO always sends a condition's own)."""
+    out = dict(cond)
+
+    def fill(item: dict[str, Any]) -> dict[str, Any]:
+        return item | {
+            key: _iso_z(moment)
+            for key, moment in (("start", start), ("end", end))
+            if _instant(item.get(key)) is None and moment is not None
+        }
+
+    for key in ("curfew", "trail", "alcohol"):
+        if isinstance(cond.get(key), dict):
+            out[key] = fill(cond[key])
+    for key in ("exclusion_zones", "inclusion_zones", "restriction_zones"):
+        out[key] = [fill(z) for z in _items(cond, key)]
+    return out
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _conditions(mo: dict[str, Any], doc: dict[str, Any], cond: dict[str, Any]) -> None:

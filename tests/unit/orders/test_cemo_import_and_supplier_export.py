@@ -276,13 +276,14 @@ def test_phones_go_out_in_international_form() -> None:
 def test_restriction_zones_and_unknown_sex_go_out_as_cemo_writes_them() -> None:
     doc = _openem()
     doc["device_wearer"]["sex"] = "UNKNOWN"
+    # no end of its own: the order's end (1 March 2027)
     zone = {"id": "R1", "name": "Park", "description": "The park", "duration": "6 months"}
     doc["conditions"]["restriction_zones"] = [zone | {"start": "2026-11-23T00:00:00Z"}]
     out = fms_payloads(doc, NOW)
     assert out["device_wearer"]["sex"] == "Prefer Not to Say"
     mo = out["monitoring_order"]
     assert mo["restriction_zones"] == [
-        {"description": "The park", "duration": "6 months", "start": "2026-11-23", "end": "2040-01-01"}
+        {"description": "The park", "duration": "6 months", "start": "2026-11-23", "end": "2027-03-01"}
     ]
     assert "Restriction Zones" in [c["condition"] for c in mo["enforceable_condition"]]
 
@@ -311,3 +312,13 @@ def test_import_cemo_and_export_fms_on_the_command_line(tmp_path, capsys) -> Non
     assert main(["orders", "import-cemo", str(bad)]) == 2
     assert main(["orders", "export-fms", str(bad)]) == 2
     assert main(["orders", "import-cemo", str(tmp_path / "missing.json")]) == 2
+
+
+def test_a_condition_without_dates_goes_out_with_the_orders_dates() -> None:
+    doc = _openem()
+    doc["conditions"]["curfew"].pop("start")
+    doc["conditions"]["curfew"].pop("end")
+    doc["conditions"]["exclusion_zones"][0].pop("start")
+    mo = fms_payloads(doc, NOW)["monitoring_order"]
+    assert mo["curfew_start"] == mo["order_start"] and mo["curfew_end"] == mo["order_end"]
+    assert mo["exclusion_zones"][0]["start"] == "2026-11-23"

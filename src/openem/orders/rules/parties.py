@@ -257,6 +257,18 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
             "Enter the date and time of the installation appointment",
             out,
         )
+    if text(inst, "location") in ("PROBATION_OFFICE", "IMMIGRATION_REMOVAL_CENTRE") and text(
+        inst, "appointment"
+    ):
+        # CEMO InstallationAppointment.PLACE_NAME_REQUIRED: an appointment says at which office or centre
+        # (for a prison openem has the prison: the notifying organisation)
+        _required(
+            inst,
+            "place_name",
+            "installation.place_name",
+            "Enter name of the place where installation takes place",
+            out,
+        )
     if text(inst, "location") in ("HOME", "INSTALLATION") and not any(
         text(a, "type") in ("PRIMARY", "INSTALLATION") for _, a in items(doc, "addresses")
     ):

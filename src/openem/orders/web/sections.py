@@ -88,7 +88,12 @@ def curfew_fields(doc: dict[str, Any]) -> list[Field]:
             f"{base}.grace_minutes", "Grace period in minutes (optional)", "int", width="govuk-input--width-3"
         ),
     ]
+    assert len(out) == CURFEW_STATIC_FIELDS
     return out + slot_fields(len(timetable(doc)))
+
+
+#: the curfew page's questions before the timetable slots (the editor template and the form reader split there)
+CURFEW_STATIC_FIELDS = 7
 
 
 def slot_fields(count: int) -> list[Field]:
