@@ -127,10 +127,11 @@ def demo_scopes(world: Any, until: datetime | None = None) -> dict[str, dict[str
     for role, kinds in (("order_creator_court", ("MAGISTRATES_COURT", "CROWN_COURT", "YOUTH_COURT")),
                         ("order_creator_prison", ("PRISON",)), ("order_creator_probation", ("PROBATION",)),
                         ("order_creator_home_office", ("HOME_OFFICE",))):  # fmt: skip
+        # the Home Office and probation carry no name (as in CEMO): the organisation is the organisation itself
         names = Counter(
-            p.get("notifying_organisation_name")
+            p.get("notifying_organisation_name") or p.get("notifying_organisation")
             for p in ip.values()
-            if p.get("notifying_organisation") in kinds and p.get("notifying_organisation_name")
+            if p.get("notifying_organisation") in kinds
         )
         if names:
             out[role] = {"organisation": names.most_common(1)[0][0]}

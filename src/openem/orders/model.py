@@ -126,6 +126,8 @@ class DeviceWearer(_Section):
     language: Text | None = None
     interpreter_required: bool | None = None
     disabilities: list[Code] | None = Field(default=None, max_length=MAX_LIST)
+    #: what the disability is, when it is not listed (disability OTHER; CEMO otherDisability)
+    other_disability: Text | None = None
     no_fixed_abode: bool | None = None
 
 
@@ -163,6 +165,8 @@ class InterestedParties(_Section):
     #: region of the Youth Justice Service, when it is responsible (CEMO reference youthJusticeServiceRegions)
     youth_justice_region: Code | None = None
     responsible_officer_email: Email | None = None
+    #: the responsible organisation's own email (CEMO responsibleOrganisationEmail, the supplier's ro_email)
+    responsible_organisation_email: Email | None = None
 
 
 class OffenceRisk(_Section):
@@ -202,6 +206,8 @@ class CurfewSlot(_Section):
     start: WallTime | None = None
     end: WallTime | None = None
     address_type: Code | None = None
+    #: further curfew addresses for the same slot (CEMO: a timetable row at PRIMARY_ADDRESS,SECONDARY_ADDRESS)
+    address_types: list[Code] | None = Field(default=None, max_length=3)
 
 
 class ReleaseDay(_Section):
@@ -281,6 +287,9 @@ class Conditions(_Section):
     curfew: Curfew | None = None
     exclusion_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
     inclusion_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
+    #: CEMO's restriction zones (EnforcementZoneType.RESTRICTION): carried to the supplier; not judged by
+    #: openem's engine
+    restriction_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
     trail: Trail | None = None
     attendance: list[Attendance] | None = Field(default=None, max_length=MAX_LIST)
     alcohol: Alcohol | None = None
@@ -301,6 +310,8 @@ class Installation(_Section):
         | None
     ) = None
     appointment: Instant | None = None
+    #: where, in words, for the fitter (CEMO installationAppointment.placeName)
+    place_name: Text | None = None
 
 
 class Variation(_Section):

@@ -16,6 +16,7 @@ from openem.core.time import parse_instant, utcnow
 from openem.orders.lifecycle import OrderRecord, OrderVersion
 from openem.orders.model import OrderStatus, RequestType
 from openem.orders.rules.duplicates import match_keys
+from openem.orders.rules.people import COURT_LISTS
 from openem.store.base import Base
 from openem.store.types import UTCDateTime
 
@@ -79,10 +80,17 @@ def summary_fields(doc: dict[str, Any]) -> dict[str, Any]:
     monitoring = doc.get("monitoring") or {}
     risk = doc.get("offence_risk") or {}
     name = " ".join(str(wearer.get(k) or "") for k in ("first_name", "last_name")).strip()
+    # the organisation whose people see the order: the court or prison named, else (Home Office, probation,
+    # which CEMO gives no name) the organisation itself
+    organisation = parties.get("notifying_organisation_name") or (
+        parties.get("notifying_organisation")
+        if parties.get("notifying_organisation") not in COURT_LISTS
+        else ""
+    )
     return {
         "wearer_name": name[:250],
         "cohort": str(monitoring.get("cohort") or "")[:30],
-        "notifying_organisation_name": str(parties.get("notifying_organisation_name") or "")[:120],
+        "notifying_organisation_name": str(organisation or "")[:120],
         "police_area": str(parties.get("police_area") or "")[:80],
         "responsible_officer_email": str(parties.get("responsible_officer_email") or "").lower()[:200],
         "restricted": bool(risk.get("specials")) or monitoring.get("cohort") == "SPECIALS",

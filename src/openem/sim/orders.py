@@ -23,6 +23,21 @@ _ORGS = {
     "COURT_SENTENCE": ("CROWN_COURT", "crown_courts", "PROBATION", "COMMUNITY"),
     "SPECIALS": ("PROBATION", None, "PROBATION", "SPECIAL"),
 }
+# the Youth Justice Service region covering each probation region (CEMO reference youthJusticeServiceRegions)
+_YJS_REGION = {
+    "NORTH_EAST": "NORTH_EAST_AND_CUMBRIA",
+    "NORTH_WEST": "NORTH_WEST",
+    "GREATER_MANCHESTER": "NORTH_WEST",
+    "YORKSHIRE_AND_THE_HUMBER": "YORKSHIRE_AND_HUMBERSIDE",
+    "EAST_MIDLANDS": "MIDLANDS",
+    "WEST_MIDLANDS": "MIDLANDS",
+    "WALES": "WALES",
+    "SOUTH_WEST": "SOUTH_WEST_AND_SOUTH_CENTRAL",
+    "SOUTH_CENTRAL": "SOUTH_WEST_AND_SOUTH_CENTRAL",
+    "LONDON": "LONDON",
+    "EAST_OF_ENGLAND": "EAST_AND_SOUTH_EAST",
+    "KENT_SURREY_SUSSEX": "EAST_AND_SOUTH_EAST",
+}
 _OFFENCE = {
     "GPS_AC": "ROBBERY",
     "GPS_DA": "VIOLENCE_AGAINST_THE_PERSON",
@@ -101,7 +116,8 @@ def build_order(
     if is_youth:
         notifying, court_list, responsible = "YOUTH_COURT", "youth_courts", "YJS"
     names = sorted(reference.codes(court_list)) if court_list else []
-    notifying_name = names[int(rng.integers(len(names)))] if names else notifying
+    # a name only for a court or prison (CEMO: none for the Home Office; blank for probation)
+    notifying_name = names[int(rng.integers(len(names)))] if names else None
     max_days = MAX_DAYS.get(pname, 365)
     if pname == "ALCOHOL" and cname == "COURT_SENTENCE":
         max_days = AAMR_MAX_DAYS
@@ -168,6 +184,7 @@ def build_order(
             "delivery_unit": units[int(rng.integers(len(units)))],
             "police_area": places.POLICE_AREAS[region][int(rng.integers(len(places.POLICE_AREAS[region])))],
             "responsible_officer_name": officer,
+            **({"youth_justice_region": _YJS_REGION[region]} if responsible == "YJS" else {}),
             "responsible_officer_email": officer.lower().replace(" ", ".").replace("'", "")
             + "@example.gov.uk",
         },

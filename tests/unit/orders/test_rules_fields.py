@@ -147,6 +147,7 @@ def test_no_fixed_abode_needs_no_primary_address(order):
     order["addresses"] = []
     order["device_wearer"]["no_fixed_abode"] = True
     order["installation"]["location"] = "PROBATION_OFFICE"
+    order["installation"]["place_name"] = "Leeds probation office"
     del order["conditions"]["curfew"]
     order["conditions"]["trail"] = {"start": order["monitoring"]["start"], "end": order["monitoring"]["end"]}
     assert validate_order(order, now=NOW) == []

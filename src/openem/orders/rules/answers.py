@@ -9,7 +9,7 @@ from typing import Any
 
 from openem.core import reference
 from openem.orders.rules.base import Context, ValidationError, day, flag, instant, items, path, section, text
-from openem.orders.rules.people import phone_ok
+from openem.orders.rules.people import COURT_LISTS, phone_ok
 
 # CEMO accepts a blank name for these (UpdateInterestedPartiesDto.isNotifyingOrganisationName)
 NAME_OPTIONAL = frozenset({"FAMILY_COURT", "MILITARY_COURT", "YOUTH_COURT", "YOUTH_CUSTODY_SERVICE"})
@@ -25,10 +25,30 @@ def check_party_answers(doc: Any, ctx: Context) -> list[ValidationError]:
     out: list[ValidationError] = []
     ip = section(doc, "interested_parties")
     base = "interested_parties"
-    # CEMO's "one region field, the responsible organisation's" and "a name only for courts, prisons and
-    # YCS" are not enforced: openem uses the police area for police access (auth.policy) and keeps the
-    # local probation region for every wearer (docs/order-validation.md, deliberate differences).
+    # CEMO's "one region field, the responsible organisation's" is not enforced for the police area and the
+    # probation region: openem uses the police area for police access (auth.policy) and keeps the local
+    # probation region for every wearer (docs/order-validation.md, deliberate differences, region-fields).
+    notifying = text(ip, "notifying_organisation")
+    if (
+        notifying is not None
+        and notifying not in COURT_LISTS
+        and notifying != "PROBATION"
+        and text(ip, "notifying_organisation_name") is not None
+    ):
+        # UpdateInterestedPartiesDto.isNotifyingOrganisationName: a name only for courts, prisons and YCS
+        out.append(
+            _err(
+                "not_applicable",
+                f"{base}.notifying_organisation_name",
+                "Only give the name of the organisation for a court, prison or the Youth Custody Service",
+            )
+        )
     region = text(ip, "youth_justice_region")
+    if region is None and text(ip, "responsible_organisation") == "YJS":
+        # isResponsibleOrganisationRegion (YJS)
+        out.append(
+            _err("required", f"{base}.youth_justice_region", "Select the youth justice service region")
+        )
     if region is not None and region not in reference.codes("youth_justice_service_regions"):
         out.append(
             _err(
@@ -46,15 +66,15 @@ def check_party_answers(doc: Any, ctx: Context) -> list[ValidationError]:
                 "Enter a phone number, like 07700 900 982 or +44 7700 900 982",
             )
         )
-    email = text(ip, "notifying_team_email")
-    if email is not None and TEAM_EMAIL_MAX < len(email) <= 254:
-        out.append(
-            _err(
-                "too_long",
-                f"{base}.notifying_team_email",
-                f"Your team's email address must be {TEAM_EMAIL_MAX} characters or fewer",
+    for key, what in (
+        ("notifying_team_email", "Your team's email address"),
+        ("responsible_organisation_email", "The responsible organisation's email address"),
+    ):
+        email = text(ip, key)
+        if email is not None and TEAM_EMAIL_MAX < len(email) <= 254:
+            out.append(
+                _err("too_long", f"{base}.{key}", f"{what} must be {TEAM_EMAIL_MAX} characters or fewer")
             )
-        )
     if flag(section(doc, "device_wearer"), "no_fixed_abode") is None:
         out.append(
             _err(
@@ -82,12 +102,22 @@ def check_condition_answers(doc: Any, ctx: Context) -> list[ValidationError]:
         out.append(
             _err("invalid_date", "conditions.curfew.release_date", "The release date must be a real date")
         )
-    for kind in ("exclusion_zones", "inclusion_zones"):
+    for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):
         for i, zone in items(cond, kind):
             if text(zone, "name") is None:
                 out.append(
                     _err("required", f"{path('conditions', kind, i)}.name", "Enter the name of the zone")
                 )
+    for i, appointment in items(cond, "attendance"):
+        # CEMO MandatoryAttendance.PURPOSE_REQUIRED: what the appointment is for
+        if text(appointment, "name") is None:
+            out.append(
+                _err(
+                    "required",
+                    f"{path('conditions', 'attendance', i)}.name",
+                    "Enter what the appointment is for",
+                )
+            )
     alcohol = cond.get("alcohol")
     if isinstance(alcohol, dict) and text(alcohol, "mode") is None:
         out.append(_err("required", "conditions.alcohol.mode", "Select the type of alcohol monitoring"))
@@ -125,6 +155,9 @@ def check_request_answers(doc: Any, ctx: Context) -> list[ValidationError]:
     # include the date
     if text(doc, "request_type") == "VARIATION" and variation and day(variation, "date") is None:
         out.append(_err("required", "variation.date", "Enter the date the variation takes effect"))
+    if text(doc, "request_type") == "VARIATION" and variation and text(variation, "type") is None:
+        # CEMO VariationDetails.TYPE_REQUIRED
+        out.append(_err("required", "variation.type", "Select what you have changed"))
     kind = text(variation, "type")
     if kind is not None and kind not in reference.codes("variation_types"):
         out.append(_err("unknown_code", "variation.type", "Select the type of variation from the list"))

@@ -134,6 +134,16 @@ def _check_address(
                 "The curfew address must be one of the device wearer's addresses",
             )
         )
+    further = slot.get("address_types")
+    for j, extra in enumerate(further if isinstance(further, list) else []):
+        if extra not in address_types or extra == kind:
+            out.append(
+                ValidationError(
+                    "curfew_address_not_in_order",
+                    f"{sp}.address_types[{j}]",
+                    "Each further curfew address must be another of the device wearer's addresses",
+                )
+            )
 
 
 def _overlaps(slots: list[tuple[int, int, int, int]], base: str) -> list[ValidationError]:

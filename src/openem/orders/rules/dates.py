@@ -35,7 +35,7 @@ def _periods(doc: Any) -> Iterator[tuple[str, dict[str, Any], str]]:
     for name in ("curfew", "trail", "alcohol"):
         if isinstance(cond.get(name), dict):
             yield path("conditions", name), cond[name], name
-    for name in ("exclusion_zones", "inclusion_zones", "attendance"):
+    for name in ("exclusion_zones", "inclusion_zones", "restriction_zones", "attendance"):
         for i, item in items(cond, name):
             yield path("conditions", name, i), item, name.replace("_", " ").rstrip("s")
 

@@ -67,7 +67,7 @@ def check_interested_parties(doc: Any, ctx: Context) -> list[ValidationError]:
                     "Select a court or prison from the list",
                 )
             )
-    for key in ("notifying_team_email", "responsible_officer_email"):
+    for key in ("notifying_team_email", "responsible_officer_email", "responsible_organisation_email"):
         email = text(ip, key)
         if email is not None and len(email) <= 254 and not EMAIL_RE.match(email.strip()):
             out.append(
@@ -239,6 +239,7 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
             "curfew",
             "exclusion_zones",
             "inclusion_zones",
+            "restriction_zones",
             "trail",
             "attendance",
             "alcohol",
@@ -254,6 +255,18 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
             "appointment",
             "installation.appointment",
             "Enter the date and time of the installation appointment",
+            out,
+        )
+    if text(inst, "location") in ("PROBATION_OFFICE", "IMMIGRATION_REMOVAL_CENTRE") and text(
+        inst, "appointment"
+    ):
+        # CEMO InstallationAppointment.PLACE_NAME_REQUIRED: an appointment says at which office or centre
+        # (for a prison openem has the prison: the notifying organisation)
+        _required(
+            inst,
+            "place_name",
+            "installation.place_name",
+            "Enter name of the place where installation takes place",
             out,
         )
     if text(inst, "location") in ("HOME", "INSTALLATION") and not any(

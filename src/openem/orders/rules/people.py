@@ -123,6 +123,15 @@ def check_device_wearer(doc: Any, ctx: Context) -> list[ValidationError]:
                 out.append(
                     _err("unknown_code", path(base, "disabilities", i), "Select disabilities from the list")
                 )
+        # CEMO UpdateDeviceWearerDto: "Other" needs saying what it is (OTHER_DISABILITY)
+        if "OTHER" in disabilities and text(dw, "other_disability") is None:
+            out.append(
+                _err(
+                    "required",
+                    f"{base}.other_disability",
+                    "Enter device wearer's disability or health condition",
+                )
+            )
     formats = (
         ("pnc", PNC_RE, "PNC number must be in the format YYYY/NNNNNNNA, like 2019/0123456A"),
         ("nomis_id", NOMIS_RE, "NOMIS ID must be in the format A1234BC"),

@@ -163,7 +163,7 @@ def check_zone_geometry(
 def check_zones(doc: Any, ctx: Context) -> list[ValidationError]:
     out: list[ValidationError] = []
     cond = section(doc, "conditions")
-    for kind in ("exclusion_zones", "inclusion_zones"):
+    for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):
         seen: set[str] = set()
         for i, zone in items(cond, kind):
             base = path("conditions", kind, i)

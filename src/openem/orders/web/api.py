@@ -18,6 +18,8 @@ from sqlalchemy import select
 from openem.auth import audit
 from openem.auth.policy import can_view_case
 from openem.core.errors import Invalid
+from openem.orders.cemo import CemoImportError, import_cemo
+from openem.orders.fms import fms_payloads
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import RequestType
 from openem.orders.queries import case_scope
@@ -234,3 +236,41 @@ def vary(body: VaryBody = Body(default_factory=VaryBody), order: OrderContext = 
 def end(body: EndBody, order: OrderContext = Depends(REVIEW)) -> Any:
     order.changed(order.service.end(order.actor, order.ref, body.reason))
     return record_json(order.record)
+
+
+# --- CEMO in, supplier out (issue 19; docs/order-format.md "CEMO in" and "Supplier out") ---
+
+
+@router.post("/api/orders/import/cemo", status_code=201, dependencies=WRITE)
+def import_cemo_order(
+    cemo_order: Any = Body(...),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(require("orders:create")),
+) -> Any:
+    """A draft from an order in CEMO's API JSON shape, with the mapping report and what it still lacks."""
+    try:
+        document, report = import_cemo(cemo_order)
+    except CemoImportError as exc:
+        return JSONResponse({"error": "not_a_cemo_order", "message": str(exc), "errors": []}, status_code=422)
+    service = order_service(uow)
+    try:
+        result = service.create_draft(caller.actor, document)
+    except OrderInvalid as exc:
+        body = {"error": exc.code, "message": exc.message, "errors": [e.to_dict() for e in exc.errors]}
+        return JSONResponse(body | {"mapping": report.to_dict()}, status_code=422)
+    errors = service.validate(result.record.ref)
+    body = record_json(result.record) | {
+        "mapping": report.to_dict(),
+        "valid": not errors,
+        "errors": [e.to_dict() for e in errors],
+    }
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/api/orders/{ref}/fms")
+def fms_export(
+    case_id: str = Query("", max_length=100),
+    order: OrderContext = Depends(order_route("orders:read", "supplier export")),
+) -> dict[str, Any]:
+    """The order as the two payloads CEMO sends the field-monitoring supplier (device wearer, then order)."""
+    return {"ref": order.ref} | fms_payloads(order.record.latest.document, order.service.clock.now(), case_id)

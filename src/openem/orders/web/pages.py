@@ -27,6 +27,7 @@ from openem.orders.web.forms import Field, apply_form, display, get_path, prune
 from openem.orders.web.listing import TABS
 from openem.orders.web.sections import (
     BY_SLUG,
+    CURFEW_STATIC_FIELDS,
     GROUPS,
     PAGES,
     REPEATED,
@@ -108,9 +109,11 @@ def order_new(
 
 
 def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[str, list[tuple[Page, str]]]]:
-    return [
+    rows = [
         (title, [(BY_SLUG[s], status(BY_SLUG[s], doc, errors)) for s in slugs]) for title, slugs in GROUPS
     ]
+    # the variation's own questions only on a variation
+    return [(title, tasks) for title, tasks in rows if not (len(tasks) == 1 and tasks[0][1] == "Not needed")]
 
 
 @router.get("/orders/{ref}")
@@ -202,7 +205,7 @@ def render_section(
         "errors": summary,
         "saved": saved,
         "slots": timetable(doc) if page.slug == "curfew" else [],
-        "static_count": 6,
+        "static_count": CURFEW_STATIC_FIELDS,
     }
     return render(request, template, ctx, status=status_code)
 
@@ -277,7 +280,7 @@ def section_save(
     action = str(form.get("action", "save"))[:20]
     if page.slug == "curfew":
         count = str(form.get("slot_count", "0"))[:2]
-        fields = fields[:6] + slot_fields(int(count) if count.isdigit() else 0)
+        fields = fields[:CURFEW_STATIC_FIELDS] + slot_fields(int(count) if count.isdigit() else 0)
         # slots beyond the submitted ones are dropped (a removed row is simply not sent)
         curfew = get_path(doc, "conditions.curfew")
         if isinstance(curfew, dict):

@@ -69,6 +69,7 @@ def address_fields(doc: dict[str, Any]) -> list[Field]:
             Field(f"{base}.line1", "Address line 1"),
             Field(f"{base}.line2", "Address line 2 (optional)"),
             Field(f"{base}.town", "Town or city", width="govuk-!-width-two-thirds"),
+            Field(f"{base}.county", "County (optional)", width="govuk-!-width-two-thirds"),
             Field(f"{base}.postcode", "Postcode", width="govuk-input--width-10"),
         ]
     return out
@@ -79,6 +80,7 @@ def curfew_fields(doc: dict[str, Any]) -> list[Field]:
     out = [
         Field(f"{base}.start", "Curfew start", "instant"),
         Field(f"{base}.end", "Curfew end", "instant"),
+        Field(f"{base}.release_date", "Release date (optional)", "date", hint="For example, 27 3 2027"),
         Field(f"{base}.release_day.start", "Release day curfew starts", "time"),
         Field(f"{base}.release_day.end", "Release day curfew ends", "time"),
         Field(f"{base}.release_day.address_type", "Release day curfew address", "select", address_types),
@@ -86,7 +88,12 @@ def curfew_fields(doc: dict[str, Any]) -> list[Field]:
             f"{base}.grace_minutes", "Grace period in minutes (optional)", "int", width="govuk-input--width-3"
         ),
     ]
+    assert len(out) == CURFEW_STATIC_FIELDS
     return out + slot_fields(len(timetable(doc)))
+
+
+#: the curfew page's questions before the timetable slots (the editor template and the form reader split there)
+CURFEW_STATIC_FIELDS = 7
 
 
 def slot_fields(count: int) -> list[Field]:
@@ -121,7 +128,7 @@ def attendance_fields(doc: dict[str, Any]) -> list[Field]:
 
 
 #: pages whose questions repeat per item: slug -> (questions per item, legend)
-REPEATED = {"addresses": (5, "Address"), "attendance": (6, "Appointment")}
+REPEATED = {"addresses": (6, "Address"), "attendance": (6, "Appointment")}
 
 
 def timetable(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -136,6 +143,7 @@ PAGES: tuple[Page, ...] = (
         ("device_wearer",),
         _static(
             Field("device_wearer.first_name", "First name"),
+            Field("device_wearer.middle_name", "Middle names (optional)"),
             Field("device_wearer.last_name", "Last name"),
             Field("device_wearer.aliases", "Other names (optional)", "lines", hint="One name on each line"),
             Field("device_wearer.date_of_birth", "Date of birth", "date", hint="For example, 27 3 1990"),
@@ -161,6 +169,10 @@ PAGES: tuple[Page, ...] = (
             Field("device_wearer.interpreter_required", "Is an interpreter needed?", "yesno"),
             Field(
                 "device_wearer.disabilities", "Disabilities (optional)", "checkboxes", _ref("disabilities")
+            ),
+            Field(
+                "device_wearer.other_disability",
+                "If the disability or health condition is not listed, what is it? (optional)",
             ),
             Field("device_wearer.no_fixed_abode", "Does the device wearer have no fixed address?", "yesno"),
         ),
@@ -223,9 +235,26 @@ PAGES: tuple[Page, ...] = (
                 _ref("probation_delivery_units"),
             ),
             Field("interested_parties.police_area", "Police force area", "select", _ref("police_areas")),
+            Field(
+                "interested_parties.youth_justice_region",
+                "Youth Justice Service region",
+                "select",
+                _ref("youth_justice_service_regions"),
+            ),
             Field("interested_parties.responsible_officer_name", "Responsible officer's full name"),
             Field(
+                "interested_parties.responsible_officer_phone",
+                "Responsible officer's phone number (optional)",
+                "tel",
+                width="govuk-input--width-20",
+            ),
+            Field(
                 "interested_parties.responsible_officer_email", "Responsible officer's email address", "email"
+            ),
+            Field(
+                "interested_parties.responsible_organisation_email",
+                "Responsible organisation's email address (optional)",
+                "email",
             ),
         ),
     ),
@@ -333,7 +362,19 @@ PAGES: tuple[Page, ...] = (
                 _labels(INSTALL_LOCATIONS),
             ),
             Field("installation.appointment", "Installation appointment", "instant"),
+            Field("installation.place_name", "Where, for the fitter (optional)", hint="For example, Gate 2"),
         ),
+    ),
+    Page(
+        "variation",
+        "What the variation changes",
+        ("variation",),
+        _static(
+            Field("variation.type", "What is changing?", "select", _ref("variation_types")),
+            Field("variation.date", "Date the change applies from", "date", hint="For example, 27 3 2027"),
+            Field("variation.details", "Details of the change (optional)", "textarea"),
+        ),
+        optional=True,
     ),
 )
 BY_SLUG = {p.slug: p for p in PAGES}
@@ -341,6 +382,7 @@ GROUPS = (
     ("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
     ("Who is involved", ("interested-parties", "offence-risk")),
     ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
+    ("The variation", ("variation",)),
 )
 
 
@@ -387,6 +429,8 @@ def status(page: Page, doc: dict[str, Any], errors: list[ValidationError]) -> st
             return "Cannot start yet"
         if is_adult is True and not page_errors(page, errors):
             return "Not needed"
+    if page.slug == "variation" and get_path(doc, "request_type") in (None, "NEW"):
+        return "Not needed"
     if page.condition and not get_path(doc, "monitoring.cohort"):
         return "Cannot start yet"
     if page_errors(page, errors):

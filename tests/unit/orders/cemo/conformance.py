@@ -250,7 +250,7 @@ CEMO_REFUSED: tuple[Case, ...] = (
         "other disability without saying which",
         "DeviceWearer.OTHER_DISABILITY",
         _set("device_wearer.disabilities", ["OTHER"]),
-        "DIFFERENCE:other-disability",
+        "device_wearer.other_disability",
     ),
     Case(
         "no fixed-abode answer",
@@ -295,7 +295,7 @@ CEMO_REFUSED: tuple[Case, ...] = (
             _set("interested_parties.notifying_organisation", "HOME_OFFICE"),
             _set("interested_parties.notifying_organisation_name", "AYLESBURY_CROWN_COURT"),
         ),
-        "DIFFERENCE:organisation-name",
+        "interested_parties.notifying_organisation_name",
     ),
     Case(
         "probation without region",
@@ -332,7 +332,7 @@ CEMO_REFUSED: tuple[Case, ...] = (
         "youth justice without region",
         "isResponsibleOrganisationRegion (YJS)",
         _all(_YJS, _set("interested_parties.youth_justice_region", None)),
-        "DIFFERENCE:region-fields",
+        "interested_parties.youth_justice_region",
     ),
     Case(
         "youth justice with an unknown region",
@@ -436,4 +436,467 @@ CEMO_REFUSED: tuple[Case, ...] = (
         ),
         "DIFFERENCE:documents",
     ),
+)
+
+# Further refusals, one per CEMO ValidationErrors message (data/ValidationErrors.kt) not covered above; the
+# openem field that must carry an error, or a documented difference.
+_ATTEND = {"id": "A1", "name": "Programme", "lat": 51.75, "lon": -0.8, "radius_m": 100,
+           "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T12:00:00Z"}  # fmt: skip
+_VARIATION = _all(
+    _set("request_type", "VARIATION"),
+    _set("variation", {"type": "CHANGE_TO_ADDRESS", "date": "2026-11-30", "details": "Moved"}),
+)
+
+
+def _add_attendance(**changes: Any) -> Callable[[Doc], None]:
+    def apply(doc: Doc) -> None:
+        doc["conditions"]["attendance"] = [dict(_ATTEND, **changes)]
+
+    return apply
+
+
+def _long(n: int = 201) -> str:
+    return "a" * n
+
+
+CEMO_REFUSED_MORE: tuple[Case, ...] = (
+    Case(
+        "no address line 1", "Address.ADDRESS_1_REQUIRED", _set("addresses.0.line1", ""), "addresses[0].line1"
+    ),
+    Case(
+        "address line 1 of 201",
+        "Address.ADDRESS_1_MAX_LENGTH",
+        _set("addresses.0.line1", _long()),
+        "addresses[0].line1",
+    ),  # fmt: skip
+    Case(
+        "address line 2 of 201",
+        "Address.ADDRESS_2_MAX_LENGTH",
+        _set("addresses.0.line2", _long()),
+        "addresses[0].line2",
+    ),  # fmt: skip
+    Case("no town", "Address.ADDRESS_3_REQUIRED", _set("addresses.0.town", ""), "addresses[0].town"),
+    Case(
+        "town of 201", "Address.ADDRESS_3_MAX_LENGTH", _set("addresses.0.town", _long()), "addresses[0].town"
+    ),
+    Case(
+        "county of 201",
+        "Address.ADDRESS_4_MAX_LENGTH",
+        _set("addresses.0.county", _long()),
+        "addresses[0].county",
+    ),  # fmt: skip
+    Case(
+        "no postcode", "Address.POSTCODE_REQUIRED", _set("addresses.0.postcode", ""), "addresses[0].postcode"
+    ),
+    Case(
+        "not a postcode",
+        "Address.POSTCODE_MUST_BE_VALID",
+        _set("addresses.0.postcode", "LS1"),
+        "addresses[0].postcode",
+    ),  # fmt: skip
+    Case(
+        "alcohol without a start",
+        "AlcoholMonitoring.START_DATE_REQUIRED",
+        _set("conditions.alcohol.start", None),
+        "DIFFERENCE:condition-dates",
+    ),  # fmt: skip
+    Case(
+        "alcohol ending in the past",
+        "AlcoholMonitoring.END_DATE_MUST_BE_IN_FUTURE",
+        _set("conditions.alcohol.end", "2026-11-01T06:00:00Z"),
+        "conditions.alcohol.end",
+    ),  # fmt: skip
+    Case(
+        "alcohol ending before it starts",
+        "AlcoholMonitoring.END_DATE_MUST_BE_AFTER_START_DATE",
+        _set("conditions.alcohol.end", "2026-11-23T05:00:00Z"),
+        "conditions.alcohol.end",
+    ),  # fmt: skip
+    Case(
+        "curfew without a start",
+        "CurfewConditions.START_DATE_REQUIRED",
+        _set("conditions.curfew.start", None),
+        "DIFFERENCE:condition-dates",
+    ),  # fmt: skip
+    Case(
+        "curfew without an end",
+        "CurfewConditions.END_DATE_REQUIRED",
+        _set("conditions.curfew.end", None),
+        "DIFFERENCE:condition-dates",
+    ),  # fmt: skip
+    Case(
+        "curfew ending in the past",
+        "CurfewConditions.END_DATE_MUST_BE_IN_FUTURE",
+        _set("conditions.curfew.end", "2026-11-01T06:00:00Z"),
+        "conditions.curfew.end",
+    ),  # fmt: skip
+    Case(
+        "curfew ending before it starts",
+        "CurfewConditions.END_DATE_MUST_BE_AFTER_START_DATE",
+        _set("conditions.curfew.end", "2026-11-23T05:00:00Z"),
+        "conditions.curfew.end",
+    ),  # fmt: skip
+    Case(
+        "release day without a start time",
+        "CurfewReleaseDateConditions.START_TIME_REQUIRED",
+        _set("conditions.curfew.release_day.start", None),
+        "conditions.curfew.release_day.start",
+    ),  # fmt: skip
+    Case(
+        "release day without an end time",
+        "CurfewReleaseDateConditions.END_TIME_REQUIRED",
+        _set("conditions.curfew.release_day.end", None),
+        "conditions.curfew.release_day.end",
+    ),  # fmt: skip
+    Case(
+        "release day without an address",
+        "CurfewReleaseDateConditions.ADDRESS_REQUIRED",
+        _set("conditions.curfew.release_day.address_type", None),
+        "conditions.curfew.release_day.address_type",
+    ),  # fmt: skip
+    Case(
+        "release day without the release date",
+        "CurfewReleaseDateConditions.START_DATE_REQUIRED",
+        _set("conditions.curfew.release_date", None),
+        "DIFFERENCE:release-date",
+    ),  # fmt: skip
+    Case(
+        "timetable slot without a start",
+        "CurfewTimetable.START_TIME_REQUIRED",
+        _set("conditions.curfew.timetable.0.start", None),
+        "conditions.curfew.timetable[0].start",
+    ),  # fmt: skip
+    Case(
+        "timetable slot without an end",
+        "CurfewTimetable.END_TIME_REQUIRED",
+        _set("conditions.curfew.timetable.0.end", None),
+        "conditions.curfew.timetable[0].end",
+    ),  # fmt: skip
+    Case(
+        "timetable slot without an address",
+        "CurfewTimetable.ADDRESS_REQUIRED",
+        _set("conditions.curfew.timetable.0.address_type", None),
+        "conditions.curfew.timetable[0].address_type",
+    ),  # fmt: skip
+    Case(
+        "no last name",
+        "DeviceWearer.LAST_NAME_REQUIRED",
+        _set("device_wearer.last_name", ""),
+        "device_wearer.last_name",
+    ),  # fmt: skip
+    Case(
+        "last name of 201",
+        "DeviceWearer.LAST_NAME_MAX_LENGTH",
+        _set("device_wearer.last_name", _long()),
+        "device_wearer.last_name",
+    ),  # fmt: skip
+    Case(
+        "preferred name of 201",
+        "DeviceWearer.ALIAS_MAX_LENGTH",
+        _set("device_wearer.aliases", [_long()]),
+        "device_wearer.aliases[0]",
+    ),  # fmt: skip
+    Case(
+        "adult answer missing",
+        "DeviceWearer.IS_ADULT_REQUIRED",
+        _set("device_wearer.is_adult", None),
+        "device_wearer.is_adult",
+    ),  # fmt: skip
+    Case(
+        "no date of birth",
+        "DeviceWearer.DOB_REQUIRED",
+        _set("device_wearer.date_of_birth", None),
+        "device_wearer.date_of_birth",
+    ),  # fmt: skip
+    Case(
+        "interpreter answer missing",
+        "DeviceWearer.INTERPRETER_REQUIRED",
+        _set("device_wearer.interpreter_required", None),
+        "device_wearer.interpreter_required",
+    ),  # fmt: skip
+    Case(
+        "zone without duration",
+        "EnforcementZone.DURATION_REQUIRED",
+        _set("conditions.exclusion_zones.0.duration", None),
+        "DIFFERENCE:zone-description",
+    ),  # fmt: skip
+    Case(
+        "zone ending in the past",
+        "EnforcementZone.END_DATE_MUST_BE_IN_FUTURE",
+        _set("conditions.exclusion_zones.0.end", "2026-11-01T06:00:00Z"),
+        "conditions.exclusion_zones[0].end",
+    ),  # fmt: skip
+    Case(
+        "zone without a start",
+        "EnforcementZone.START_DATE_REQUIRED",
+        _set("conditions.exclusion_zones.0.start", None),
+        "DIFFERENCE:condition-dates",
+    ),  # fmt: skip
+    Case(
+        "PNC of 201",
+        "IdentityNumbers.PNC_ID_MAX_LENGTH",
+        _set("device_wearer.pnc", _long()),
+        "device_wearer.pnc",
+    ),  # fmt: skip
+    Case(
+        "NOMIS ID of 201",
+        "IdentityNumbers.NOMIS_ID_MAX_LENGTH",
+        _set("device_wearer.nomis_id", _long()),
+        "device_wearer.nomis_id",
+    ),  # fmt: skip
+    Case(
+        "CRN of 201",
+        "IdentityNumbers.DELIUS_ID_MAX_LENGTH",
+        _set("device_wearer.crn", _long()),
+        "device_wearer.crn",
+    ),  # fmt: skip
+    Case(
+        "prison number of 201",
+        "IdentityNumbers.PRISON_NUMBER_MAX_LENGTH",
+        _set("device_wearer.prison_number", _long()),
+        "device_wearer.prison_number",
+    ),  # fmt: skip
+    Case(
+        "Home Office reference of 201",
+        "IdentityNumbers.HOME_OFFICE_REFERENCE_NUMBER_MAX_LENGTH",
+        _set("device_wearer.home_office_reference", _long()),
+        "device_wearer.home_office_reference",
+    ),  # fmt: skip
+    Case(
+        "no responsible organisation",
+        "InterestedParties.RESPONSIBLE_ORGANISATION_REQUIRED",
+        _set("interested_parties.responsible_organisation", None),
+        "interested_parties.responsible_organisation",
+    ),  # fmt: skip
+    Case(
+        "no responsible officer",
+        "InterestedParties.RESPONSIBLE_OFFICER_FULL_NAME_REQUIRED",
+        _set("interested_parties.responsible_officer_name", ""),
+        "interested_parties.responsible_officer_name",
+    ),  # fmt: skip
+    Case(
+        "responsible officer name of 201",
+        "InterestedParties.RESPONSIBLE_OFFICER_NAME_MAX_LENGTH",
+        _set("interested_parties.responsible_officer_name", _long()),
+        "interested_parties.responsible_officer_name",
+    ),  # fmt: skip
+    Case(
+        "responsible officer phone of 201",
+        "InterestedParties.RESPONSIBLE_OFFICER_TELEPHONE_NUMBER_MAX_LENGTH",
+        _set("interested_parties.responsible_officer_phone", "0" * 201),
+        "interested_parties.responsible_officer_phone",
+    ),  # fmt: skip
+    Case(
+        "responsible organisation email of 201",
+        "InterestedParties.RESPONSIBLE_ORGANISATION_EMAIL_MAX_LENGTH",
+        _set(
+            "interested_parties.responsible_organisation_email",
+            "a" * 60 + "@" + ("b" * 60 + ".") * 2 + "c" * 14 + ".com",
+        ),
+        "interested_parties.responsible_organisation_email",
+    ),  # fmt: skip
+    Case(
+        "delivery unit outside the region",
+        "ProbationDeliveryUnit.DELIVERY_UNIT_NOT_IN_REGION",
+        _set("interested_parties.delivery_unit", "TAMESIDE"),
+        "interested_parties.delivery_unit",
+    ),  # fmt: skip
+    Case(
+        "an unknown offence",
+        "InstallationAndRisk.OFFENCE_VALID",
+        _set("offence_risk.offence_category", "PIRACY_ON_THE_THAMES"),
+        "offence_risk.offence_category",
+    ),  # fmt: skip
+    Case(
+        "an unknown risk category",
+        "InstallationAndRisk.RISK_CATEGORY_VALID",
+        _set("offence_risk.risk_categories", ["GRUMPY"]),
+        "offence_risk.risk_categories[0]",
+    ),  # fmt: skip
+    Case(
+        "appointment without a start",
+        "MandatoryAttendance.START_DATE_REQUIRED",
+        _add_attendance(start=None),
+        "conditions.attendance[0].start",
+    ),  # fmt: skip
+    Case(
+        "appointment ending in the past",
+        "MandatoryAttendance.END_DATE_MUST_BE_IN_FUTURE",
+        _add_attendance(start="2026-11-01T10:00:00Z", end="2026-11-01T12:00:00Z"),
+        "conditions.attendance[0].end",
+    ),  # fmt: skip
+    Case(
+        "appointment ending before it starts",
+        "MandatoryAttendance.END_DATE_MUST_BE_AFTER_START_DATE",
+        _add_attendance(end="2026-12-01T09:00:00Z"),
+        "conditions.attendance[0].end",
+    ),  # fmt: skip
+    Case(
+        "appointment without its purpose",
+        "MandatoryAttendance.PURPOSE_REQUIRED",
+        _add_attendance(name=""),
+        "conditions.attendance[0].name",
+    ),  # fmt: skip
+    Case(
+        "appointment purpose of 201",
+        "MandatoryAttendance.PURPOSE_MAX_LENGTH",
+        _add_attendance(name=_long()),
+        "conditions.attendance[0].name",
+    ),  # fmt: skip
+    Case(
+        "no monitoring start",
+        "MonitoringConditions.START_DATE_REQUIRED",
+        _set("monitoring.start", None),
+        "monitoring.start",
+    ),  # fmt: skip
+    Case(
+        "responsible adult without a name",
+        "ResponsibleAdult.FULL_NAME_REQUIRED",
+        _all(_YJS, _set("responsible_adult.full_name", "")),
+        "responsible_adult.full_name",
+    ),  # fmt: skip
+    Case(
+        "responsible adult name of 201",
+        "ResponsibleAdult.FULL_NAME_MAX_LENGTH",
+        _all(_YJS, _set("responsible_adult.full_name", _long())),
+        "responsible_adult.full_name",
+    ),  # fmt: skip
+    Case(
+        "responsible adult without a relationship",
+        "ResponsibleAdult.RELATIONSHIP_REQUIRED",
+        _all(_YJS, _set("responsible_adult.relationship", "")),
+        "responsible_adult.relationship",
+    ),  # fmt: skip
+    Case(
+        "relationship of 201",
+        "ResponsibleAdult.RELATIONSHIP_DETAILS_MAX_LENGTH",
+        _all(_YJS, _set("responsible_adult.relationship", _long())),
+        "responsible_adult.relationship",
+    ),  # fmt: skip
+    Case(
+        "trail without a start",
+        "TrailMonitoringConditions.START_DATE_REQUIRED",
+        _set("conditions.trail.start", None),
+        "DIFFERENCE:condition-dates",
+    ),  # fmt: skip
+    Case(
+        "trail ending in the past",
+        "TrailMonitoringConditions.END_DATE_MUST_BE_IN_FUTURE",
+        _set("conditions.trail.end", "2026-11-01T06:00:00Z"),
+        "conditions.trail.end",
+    ),  # fmt: skip
+    Case(
+        "trail ending before it starts",
+        "TrailMonitoringConditions.END_DATE_MUST_BE_AFTER_START_DATE",
+        _set("conditions.trail.end", "2026-11-23T05:00:00Z"),
+        "conditions.trail.end",
+    ),  # fmt: skip
+    Case(
+        "variation without what changed",
+        "VariationDetails.TYPE_REQUIRED",
+        _all(_VARIATION, _set("variation.type", None)),
+        "variation.type",
+    ),  # fmt: skip
+    Case(
+        "variation of an unknown type",
+        "VariationDetails.TYPE_MUST_BE_VALID",
+        _all(_VARIATION, _set("variation.type", "CHANGE_OF_HEART")),
+        "variation.type",
+    ),  # fmt: skip
+    Case(
+        "variation date not a real date",
+        "VariationDetails.DATE_MUST_BE_VALID",
+        _all(_VARIATION, _set("variation.date", "2026-02-30")),
+        "variation.date",
+    ),  # fmt: skip
+    Case(
+        "no installation location",
+        "InstallationLocation.INSTALLATION_LOCATION_REQUIRED",
+        _set("installation.location", None),
+        "installation.location",
+    ),  # fmt: skip
+    Case(
+        "installation at a prison without an appointment",
+        "InstallationAppointment.APPOINTMENT_DATE_REQUIRED",
+        _set("installation", {"location": "PROBATION_OFFICE", "appointment": None}),
+        "installation.appointment",
+    ),  # fmt: skip
+    Case(
+        "installation appointment without the place",
+        "InstallationAppointment.PLACE_NAME_REQUIRED",
+        _set(
+            "installation", {"location": "IMMIGRATION_REMOVAL_CENTRE", "appointment": "2026-11-23T04:00:00Z"}
+        ),
+        "installation.place_name",
+    ),  # fmt: skip
+    Case(
+        "contact number not a number",
+        "ValidPhoneNumber (contactDetails)",
+        _set("contact.phone", "not a phone"),
+        "contact.phone",
+    ),  # fmt: skip
+    Case(
+        "responsible adult's number not a number",
+        "ValidPhoneNumber (responsible adult)",
+        _all(_YJS, _set("responsible_adult.phone", "12")),
+        "responsible_adult.phone",
+    ),  # fmt: skip
+    Case("a sex CEMO does not know", "enum Sex", _set("device_wearer.sex", "ROBOT"), "device_wearer.sex"),
+    Case(
+        "an unknown order type",
+        "enum OrderType",
+        _set("monitoring.order_type", "SIDEWAYS"),
+        "monitoring.order_type",
+    ),  # fmt: skip
+    Case(
+        "an unknown sentence type",
+        "enum SentenceType",
+        _set("monitoring.sentence_type", "TEA_AND_BISCUITS"),
+        "monitoring.sentence_type",
+    ),  # fmt: skip
+    Case("an unknown scheme", "enum Pilot", _set("monitoring.scheme", "MOON_BASE"), "monitoring.scheme"),
+    Case(
+        "an unknown notifying organisation",
+        "enum NotifyingOrganisationDDv5",
+        _set("interested_parties.notifying_organisation", "NARNIA_COURT"),
+        "interested_parties.notifying_organisation",
+    ),  # fmt: skip
+    Case(
+        "an unknown prison",
+        "enum Prison",
+        _all(
+            _set("interested_parties.notifying_organisation", "PRISON"),
+            _set("interested_parties.notifying_organisation_name", "HMP_ATLANTIS"),
+        ),
+        "interested_parties.notifying_organisation_name",
+    ),  # fmt: skip
+    Case(
+        "an unknown police area",
+        "enum PoliceAreasDDv6",
+        _all(
+            _set("interested_parties.responsible_organisation", "POLICE"),
+            _set("interested_parties.probation_region", None),
+            _set("interested_parties.delivery_unit", None),
+            _set("interested_parties.police_area", "GOTHAM"),
+        ),
+        "interested_parties.police_area",
+    ),  # fmt: skip
+    Case(
+        "an unknown probation region",
+        "enum ProbationServiceRegion",
+        _set("interested_parties.probation_region", "ATLANTIS"),
+        "interested_parties.probation_region",
+    ),  # fmt: skip
+    Case(
+        "a DAPO clause without its date",
+        "UpdateDapoDto date required",
+        _set("monitoring.dapo_clauses", [{"clause": "3(a)"}]),
+        "monitoring.dapo_clauses[0].date",
+    ),  # fmt: skip
+    Case(
+        "a DAPO clause without its number",
+        "UpdateDapoDto clause required",
+        _set("monitoring.dapo_clauses", [{"date": "2026-11-20"}]),
+        "monitoring.dapo_clauses[0].clause",
+    ),  # fmt: skip
 )
