@@ -326,7 +326,8 @@ def on_phase(device: np.ndarray, columns: int, every: int) -> np.ndarray:
     the same column made a 7x spike at the top of each hour. The phase comes from the device number (a
     multiplicative hash), not the random stream, so a world stays the same for its seed."""
     phase = (device.astype(np.int64) * 2654435761) % 2**32 % every
-    return (np.arange(columns)[None, :] % every) == phase[:, None]
+    mask: np.ndarray = (np.arange(columns)[None, :] % every) == phase[:, None]
+    return mask
 
 
 def heartbeat_rows(ctx: DayCtx, kind: str, alive: np.ndarray | None = None) -> Rows:
