@@ -8,6 +8,7 @@ no live activation is stored with the flag `no_activation`, not dropped.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import zlib
@@ -88,6 +89,8 @@ class ActivationIndex:
                         by_device.setdefault(row.device_id, []).append(row)
                     self._by_device, self._probe = by_device, probe
                     self.reloads += 1
+                    # long-lived: keep the collector from walking them on every batch's allocations
+                    gc.freeze()
         return self._by_device
 
 

@@ -226,33 +226,41 @@ def _parse(obj: Any, received_at: datetime) -> tuple[Message | None, Rejection |
     return Message(did, sq, kind, device_time, received_at, clean, tuple(flags)), None
 
 
-_LONG_DIGITS = re.compile(r"\d{20}")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
-def _orjson_whole(text: str) -> Any:
-    """orjson for the common case (a well-formed batch); anything it refuses that the standard library might
-    read (NaN, lone surrogates, very deep nesting) goes the standard way, and so does a batch with a run of 20
-    digits (orjson reads an integer over 64 bits as a float, json as an integer), so the messages and
-    rejections are exactly those of `json` (tests/unit/telemetry/test_fast_parse_same.py)."""
-    if _LONG_DIGITS.search(text):
+def _orjson_whole(text: str, raw: bytes | None = None) -> Any:
+    """orjson for the common case (a well-formed batch, read from its bytes); anything it refuses that the
+    standard library might read (NaN, lone surrogates, invalid UTF-8, very deep nesting) goes the standard way,
+    and so does a batch with a run of 20 digits (orjson reads an integer over 64 bits as a float, json as an
+    integer), so the messages and rejections are exactly those of `json`
+    (tests/unit/telemetry/test_fast_parse_same.py)."""
+    data = raw if raw is not None else text.encode("utf-8", "surrogatepass")
+    if data.translate(_DIGITS_TO_ZERO).find(b"0" * 20) >= 0:
         return json.loads(text)
     try:
-        return orjson.loads(text)
+        return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(text)
 
 
-_WHOLE: dict[str, Callable[[str], Any]] = {"json": json.loads, "orjson": _orjson_whole}
+def _json_whole(text: str, raw: bytes | None = None) -> Any:
+    return json.loads(text)
+
+
+_WHOLE: dict[str, Callable[[str, bytes | None], Any]] = {"json": _json_whole, "orjson": _orjson_whole}
 CODECS = tuple(_WHOLE)
 
 
-def _decode_items(text: str, codec: str = "orjson") -> tuple[list[Any], list[Rejection]]:
+def _decode_items(
+    text: str, codec: str = "orjson", raw: bytes | None = None
+) -> tuple[list[Any], list[Rejection]]:
     """Split a batch (JSON array, JSON Lines, or a single object) into decoded items, salvaging what it can."""
     stripped = text.strip()
     if not stripped:
         return [], [Rejection("empty", "the batch is empty")]
     try:
-        whole = _WHOLE[codec](stripped)
+        whole = _WHOLE[codec](stripped, raw)
         return (whole if isinstance(whole, list) else [whole]), []
     except (ValueError, RecursionError):
         pass
@@ -294,16 +302,18 @@ def parse_batch(
         if len(raw) > MAX_BATCH_BYTES:
             result.rejections.append(Rejection("batch_too_large", f"the batch exceeds {MAX_BATCH_BYTES} bytes; send smaller batches"))  # fmt: skip
             return result
+        raw_bytes: bytes | None = bytes(raw)
         text = bytes(raw).decode("utf-8", errors="replace")
     elif isinstance(raw, str):
         if len(raw) > MAX_BATCH_BYTES:
             result.rejections.append(Rejection("batch_too_large", f"the batch exceeds {MAX_BATCH_BYTES} bytes; send smaller batches"))  # fmt: skip
             return result
         text = raw
+        raw_bytes = None
     else:
         result.rejections.append(Rejection("malformed", "the batch must be bytes or text"))
         return result
-    items, result.rejections = _decode_items(text, codec)
+    items, result.rejections = _decode_items(text, codec, raw_bytes)
     too_big = _too_big_fast if codec == "orjson" else _too_big
     if len(items) > MAX_BATCH_MESSAGES:
         result.rejections.append(Rejection("too_many_messages", f"only the first {MAX_BATCH_MESSAGES} messages were read"))  # fmt: skip

@@ -67,6 +67,9 @@ CASES = {
     "nul_bytes": GOOD.replace('"d1"', '"d\\u0000"', 1),
     "invalid_utf8": GOOD.encode()[:30] + b"\xff\xfe" + GOOD.encode()[30:],
     "empty": "   ",
+    "bom": b"\xef\xbb\xbf" + GOOD.encode(),
+    "padded": b"  \n" + GOOD.encode() + b"\n\t ",
+    "surrogatepass_text": GOOD.replace('"d1"', '"d\ud83d"', 1),
     "single_object": json.dumps(_gps(3)),
 }
 
