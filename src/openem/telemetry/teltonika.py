@@ -118,8 +118,13 @@ def decode_data(data: bytes) -> list[Record]:
 
 
 def to_wire(rec: Record, device_id: str) -> list[dict[str, Any]]:
-    """One AVL record to wire objects (position or heartbeat, and battery when the tracker reports it)."""
-    t = datetime.fromtimestamp(rec.timestamp_ms / 1000, tz=UTC)
+    """One AVL record to wire objects (position or heartbeat, and battery when the tracker reports it); a
+    record whose time cannot be a date becomes a wire object the parser refuses (stored as a rejection)."""
+    try:
+        t = datetime.fromtimestamp(rec.timestamp_ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return [{"v": 1, "device_id": device_id, "seq": rec.timestamp_ms % 2**62, "type": "gps",
+                 "device_time": f"unreadable timestamp {rec.timestamp_ms}"}]  # fmt: skip
     base = {"v": 1, "device_id": device_id, "device_time": iso(t)}
     out: list[dict[str, Any]] = []
     if rec.satellites == 0 and rec.lat == 0 and rec.lon == 0:

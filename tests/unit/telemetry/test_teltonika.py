@@ -119,3 +119,12 @@ def test_random_bytes_never_raise():
         if rng.random() < 0.5:
             blob = EXAMPLE_1[: rng.randrange(len(EXAMPLE_1))] + blob
         s.feed(blob)
+
+
+def test_a_record_dated_beyond_any_calendar_is_refused_not_raised():
+    rec = tk.Record(2**64 - 1, 0, 1.0, 52.0, 0, 0, 5, 0, 0, {})
+    (ev,) = tk.Stream(imei=IMEI).feed(tk.packet([rec]))
+    parsed = parse_batch(
+        __import__("json").dumps(tk.to_wire(ev.records[0], IMEI)), datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert [r.code for r in parsed.rejections] == ["bad_device_time"] and not parsed.messages
