@@ -186,8 +186,12 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
             spike(base, token, warm, 1)
             r = spike(base, token, bench, args.clients)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            proc.terminate()  # a clean stop writes the engine's checkpoint: give it time, then kill
+            try:
+                proc.wait(120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
         name = (
             f"{label}, {'before (json, activations queried)' if path == 'legacy' else 'now (orjson, index)'}"
         )
