@@ -8,6 +8,7 @@ row sends GT06 frames over a real TCP socket to `gt06_server` (decode + store) f
 
     source scripts/services.sh
     PYTHONPATH=src .venv/bin/python benchmarks/ingest_national.py --seconds 10
+    PYTHONPATH=src .venv/bin/python benchmarks/ingest_national.py --http   # over HTTP: ingest_http_spike.py
 """
 
 from __future__ import annotations
@@ -102,7 +103,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--fleets", type=int, nargs="*", default=[29_000, 50_000])
-    args = ap.parse_args()
+    ap.add_argument(
+        "--http", action="store_true", help="the HTTP end-to-end spike instead (ingest_http_spike.py)"
+    )
+    args, rest = ap.parse_known_args()
+    if args.http:
+        import sys
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import ingest_http_spike
+
+        sys.argv = [sys.argv[0], *rest]
+        ingest_http_spike.main()
+        return
     url = os.environ["OPENEM_TEST_PG_URL"]
     upgrade(url)
     db = Database(url)

@@ -53,6 +53,13 @@ class Settings:
         None  # bearer token a Prometheus scraper sends; without it only loopback may scrape
     )
     extra: dict[str, str] = field(default_factory=dict)
+    #: trackers over TCP inside `openem serve` (decision 0027): OPENEM_GT06_PORT, OPENEM_TELTONIKA_PORT (unset: no
+    #: listener; 0: any free port), on OPENEM_TRACKER_HOST (default 127.0.0.1; 0.0.0.0 to take devices from outside)
+    gt06_port: int | None = None
+    teltonika_port: int | None = None
+    tracker_host: str = "127.0.0.1"
+    #: "fast" (orjson, activations from memory) or "legacy" (the path before: for the benchmark beside it)
+    ingest_path: str = "fast"
 
     @property
     def production(self) -> bool:
@@ -112,6 +119,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         token_address_failures=int(e.get("OPENEM_TOKEN_ADDRESS_FAILURES", "20")),
         token_address_window_s=int(e.get("OPENEM_TOKEN_ADDRESS_WINDOW", str(10 * 60))),
         metrics_token=e.get("OPENEM_METRICS_TOKEN") or None,
+        gt06_port=int(e["OPENEM_GT06_PORT"]) if e.get("OPENEM_GT06_PORT") else None,
+        teltonika_port=int(e["OPENEM_TELTONIKA_PORT"]) if e.get("OPENEM_TELTONIKA_PORT") else None,
+        tracker_host=e.get("OPENEM_TRACKER_HOST") or "127.0.0.1",
+        ingest_path=e.get("OPENEM_INGEST_PATH", "fast"),
     )
 
 

@@ -18,6 +18,14 @@ def register(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-migrate", action="store_true", help="do not upgrade the database first")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes sharing the port and ingest (default OPENEM_WEB_WORKERS or 1); more than one "
+        "needs the engine in partition workers (OPENEM_BUS_URL=nats://..., OPENEM_ENGINE_PARTITIONS=N, "
+        "`openem worker --engine`)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -368,11 +376,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except AuditKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    workers = serve_workers(args.workers, settings)
+    if isinstance(workers, str):
+        print(f"error: {workers}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         upgrade(settings.database_url)
+    if workers > 1:  # each process builds its own app from the environment (engine in the partition workers)
+        uvicorn.run("openem.server:create_app", factory=True, workers=workers, host=args.host, port=args.port,
+                    log_config=None, access_log=False)  # fmt: skip
+        return 0
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
+
+
+def serve_workers(requested: int | None, settings: Any) -> int | str:
+    """How many server processes to run, or why not. One process runs the engine itself; several cannot each
+    hold the engine (each would see only the batches it took), so then the engine must be in the
+    NATS-partitioned workers, which every process publishes to."""
+    import os
+
+    n = requested if requested is not None else int(os.environ.get("OPENEM_WEB_WORKERS", "1") or "1")
+    if n < 1:
+        return "--workers must be at least 1"
+    if n > 1 and not (settings.engine_partitions and settings.bus_url.startswith("nats://")):
+        return (f"{n} server processes need the monitoring engine in partition workers: set "
+                "OPENEM_BUS_URL=nats://HOST:PORT and OPENEM_ENGINE_PARTITIONS=N, and run `openem worker --engine`")  # fmt: skip
+    return n
 
 
 DEMO_ORGS = {

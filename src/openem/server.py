@@ -91,7 +91,10 @@ def create_app(
                 live.start()
         if settings.mqtt_url:
             start_mqtt(app)
+        trackers = await start_trackers(app)
         yield
+        for tcp in trackers:
+            tcp.close()
         if app.state.mqtt is not None:
             app.state.mqtt.stop()
         live.stop()
@@ -148,6 +151,8 @@ def create_app(
     app.state.live = live
     live.wake = app.state.dispatcher.wake
     app.state.mqtt = None
+    app.state.tracker_ports = {}
+    app.state.ingest_options = ingest_options(settings)
 
     mount_static(app, settings, capabilities)
     for m in modules:
@@ -175,6 +180,15 @@ def mount_static(app: FastAPI, settings: Settings, capabilities: list[tuple[str,
     )
 
 
+def ingest_options(settings: Settings) -> dict[str, Any]:
+    """How this process parses and resolves batches (`ingest_batch`'s `index` and `codec`)."""
+    from openem.telemetry.ingest import ActivationIndex
+
+    if settings.ingest_path == "legacy":
+        return {"index": None, "codec": "json"}
+    return {"index": ActivationIndex(), "codec": "orjson"}
+
+
 def start_mqtt(app: FastAPI) -> None:
     """Subscribe to the MQTT broker; each message is stored like an HTTP batch, then processed."""
     from openem.telemetry.ingest import ingest_batch
@@ -182,9 +196,30 @@ def start_mqtt(app: FastAPI) -> None:
 
     def store(raw: bytes, sender: str) -> None:
         with app.state.db.uow() as uow:
-            result = ingest_batch(uow.session, raw, source="mqtt", sender=sender)
+            result = ingest_batch(uow.session, raw, source="mqtt", sender=sender, **app.state.ingest_options)
         for hook in app.state.ingest_hooks:
             hook(result)
 
     app.state.mqtt = MqttIngest(app.state.settings.mqtt_url, store)
     app.state.mqtt.start()
+
+
+async def start_trackers(app: FastAPI) -> list[Any]:
+    """GT06 and Teltonika listeners (OPENEM_GT06_PORT, OPENEM_TELTONIKA_PORT) on the server's event loop: their
+    messages are stored like an HTTP batch, then handed to the same ingest hooks (the engine, in process or
+    through JetStream). The port is shared by every server process (SO_REUSEPORT)."""
+    from openem.telemetry.gt06_server import serve, store_in
+
+    settings: Settings = app.state.settings
+    out = []
+    for protocol, port in (("gt06", settings.gt06_port), ("teltonika", settings.teltonika_port)):
+        if port is None:
+            continue
+        store = store_in(
+            app.state.db.sessions, app.state.ingest_hooks, source=protocol, options=app.state.ingest_options
+        )
+        server = await serve(settings.tracker_host, port, store, protocol, reuse_port=True)
+        app.state.tracker_ports[protocol] = server.sockets[0].getsockname()[1]
+        log.info("tracker listener", extra={"protocol": protocol, "port": app.state.tracker_ports[protocol]})
+        out.append(server)
+    return out

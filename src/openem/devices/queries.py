@@ -32,6 +32,19 @@ def activations_live(session: Session, device_ids: Iterable[str]) -> dict[str, l
     return out
 
 
+def all_activation_rows(session: Session) -> list[Any]:
+    """Every activation as plain rows (as `activations_live` gives them), oldest first: ingest's in-memory index
+    loads them when the activation probe changes."""
+    a = ActivationRow
+    return list(
+        session.execute(
+            select(a.activation_id, a.device_id, a.order_ref, a.person_id, a.role, a.start, a.end).order_by(
+                a.start
+            )
+        )
+    )
+
+
 def resolve(history: list[Any] | None, at: datetime) -> Any:
     """The activation live at `at` (start <= at < end)."""
     for a in reversed(history or []):

@@ -112,7 +112,7 @@ def battery(
     level[who] = cur
     alive = lv > 0
     every = max(1, 1800 // ctx.interval_s)
-    rr, cc = np.nonzero(alive & ((np.arange(f) % every) == 0)[None, :])
+    rr, cc = np.nonzero(alive & on_phase(ctx.dev[kind][who], f, every))
     out = rows(
         "battery",
         ctx.dev[kind][who][rr],
@@ -320,11 +320,21 @@ def rf_rows(ctx: DayCtx, in_curfew: np.ndarray) -> Rows:
     return out
 
 
+def on_phase(device: np.ndarray, columns: int, every: int) -> np.ndarray:
+    """(devices x columns) mask: each device reports once every `every` sample columns, at its own phase within
+    the period, as real devices do (their clocks started when they were switched on). Every device reporting in
+    the same column made a 7x spike at the top of each hour. The phase comes from the device number (a
+    multiplicative hash), not the random stream, so a world stays the same for its seed."""
+    phase = (device.astype(np.int64) * 2654435761) % 2**32 % every
+    mask: np.ndarray = (np.arange(columns)[None, :] % every) == phase[:, None]
+    return mask
+
+
 def heartbeat_rows(ctx: DayCtx, kind: str, alive: np.ndarray | None = None) -> Rows:
     who = np.flatnonzero(ctx.dev[kind] >= 0)
     t = ctx.track.t_us[who]
     every = max(1, 3600 // ctx.interval_s)
-    ok = ((np.arange(t.shape[1]) % every) == 0)[None, :] & (alive[who] if alive is not None else True)
+    ok = on_phase(ctx.dev[kind][who], t.shape[1], every) & (alive[who] if alive is not None else True)
     rr, cc = np.nonzero(np.broadcast_to(ok, t.shape))
     return rows("heartbeat", ctx.dev[kind][who][rr], t[rr, cc])
 

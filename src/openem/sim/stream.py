@@ -64,6 +64,25 @@ def iter_wire_messages(world_dir: str | Path) -> Iterator[dict[str, Any]]:
     yield from heapq.merge(*streams, key=lambda m: m["receive_time"])
 
 
+MAX_RETRY_AFTER_S = 60.0
+
+
+def retry_after_s(value: str | None, default: float = 1.0) -> float:
+    """A `Retry-After` header (seconds, or an HTTP date) as seconds to wait, within 0..MAX_RETRY_AFTER_S."""
+    if not value:
+        return default
+    try:
+        secs = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            secs = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError):
+            return default
+    return min(max(secs, 0.0), MAX_RETRY_AFTER_S)
+
+
 def _post(
     client: Any,
     url: str,
@@ -71,25 +90,35 @@ def _post(
     batch: list[dict[str, Any]],
     retries: int,
     sleep: Callable[[float], None],
+    waited: Callable[[float], None] | None = None,
 ) -> None:
-    delay = 0.5
-    for attempt in range(retries + 1):
-        try:
-            resp = client.post(
-                url,
-                content=json.dumps(batch),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
-            if resp.status_code < 500:
-                if resp.status_code >= 400:
-                    raise RuntimeError(f"ingest refused the batch: HTTP {resp.status_code} {resp.text[:200]}")
-                return
-        except Exception as exc:  # connection errors: retry with backoff
-            import httpx
+    """Send one batch until it is acknowledged. Back-pressure (429 or 503 with `Retry-After`) is honoured
+    without limit: wait as told and send the same batch again (idempotent on device+seq), so nothing is lost;
+    connection errors and other 5xx are retried `retries` times with backoff; any other 4xx is an error."""
+    import httpx
 
-            if not isinstance(exc, httpx.TransportError) or attempt == retries:
-                raise
-        if attempt == retries:
+    body = json.dumps(batch)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    delay = 0.5
+    failures = 0
+    while True:
+        try:
+            resp = client.post(url, content=body, headers=headers)
+        except httpx.TransportError:
+            resp = None
+        if resp is not None:
+            if resp.status_code < 400:
+                return
+            if resp.status_code in (429, 503) and "retry-after" in resp.headers:
+                wait = retry_after_s(resp.headers.get("retry-after"))
+                if waited:
+                    waited(wait)
+                sleep(wait)
+                continue
+            if resp.status_code < 500:
+                raise RuntimeError(f"ingest refused the batch: HTTP {resp.status_code} {resp.text[:200]}")
+        failures += 1
+        if failures > retries:
             raise RuntimeError(f"ingest failing after {retries} retries")
         sleep(delay)
         delay = min(delay * 2, 10.0)

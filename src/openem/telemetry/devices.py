@@ -8,8 +8,8 @@ nibble), latitude and longitude (unsigned, degrees x 1,800,000), speed (km/h) an
 (course in bits 0-9, bit 10 set = north, bit 11 set = west, bit 12 = fix valid); heartbeat is 0x13.
 Those facts come from the public protocol description and Traccar's decoder; this code is our own.
 
-OsmAnd (HTTP query, what Traccar's phone apps send): id, lat, lon, timestamp (epoch seconds or ISO),
-speed (knots), bearing, accuracy (m), batt (%).
+OsmAnd (HTTP, what Traccar's phone apps send): the query or form parameters and the newer JSON body, as
+`osmand` and `osmand_json` describe (www.traccar.org/osmand/ lists them).
 
 Nothing here raises on device input: a frame that cannot be read becomes a `Parked` record (hex kept),
 and the splitter resynchronises on the next start marker, so one bad frame never stops the rest.
@@ -17,6 +17,8 @@ and the splitter resynchronises on the next start marker, so one bad frame never
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,33 +221,156 @@ def login_frame(imei: str, serial: int = 1) -> bytes:
     return frame(0x01, bytes.fromhex(imei.rjust(16, "0")), serial)
 
 
-def osmand(params: Mapping[str, str], received_at: datetime) -> tuple[dict[str, Any] | None, Parked | None]:
-    """An OsmAnd/Traccar Client HTTP query to a wire gps object; the wire parser then validates ranges."""
+def _num(value: Any) -> float:
+    """A finite number from a query value or JSON number (bool and NaN refused)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not a number")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError("not a finite number")
+    return out
+
+
+_LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+_EPOCH = re.compile(r"^\d{1,16}(\.\d{1,6})?$")
+
+
+def osmand_time(value: Any) -> datetime:
+    """Unix seconds, Unix milliseconds (over 10^11), ISO 8601 with a zone, or `yyyy-MM-dd HH:mm:ss` (UTC)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = repr(value)
+    if not isinstance(value, str):
+        raise ValueError("timestamp must be text or a number")
+    text = value.strip()
+    if _EPOCH.match(text):
+        secs = float(text)
+        return datetime.fromtimestamp(secs / 1000 if secs > 1e11 else secs, tz=UTC)
+    if _LOCAL_TIME.match(text):
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    return parse_instant(text)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _position_objs(device_id: str, t: datetime, pos: dict[str, Any] | None, battery: tuple[float, bool] | None,
+                   ) -> list[dict[str, Any]]:  # fmt: skip
+    """A phone's report as wire objects: a gps fix (seq = ms x 4) and its battery (ms x 4 + 1)."""
+    ms = int(t.timestamp() * 1000)
+    base = {"v": 1, "device_id": device_id, "device_time": iso(t)}
+    out: list[dict[str, Any]] = []
+    if pos is not None:
+        out.append({**base, "seq": ms * 4, "type": "gps", "payload": pos})
+    if battery is not None:
+        out.append({**base, "seq": ms * 4 + 1, "type": "battery",
+                    "payload": {"level_pct": battery[0], "charging": battery[1]}})  # fmt: skip
+    return out
+
+
+def osmand(params: Mapping[str, str], received_at: datetime) -> tuple[list[dict[str, Any]], Parked | None]:
+    """An OsmAnd / Traccar Client query (GET or form POST) to wire objects; the wire parser then validates
+    ranges and times like any other message. Parameters: id or deviceid; timestamp (see `osmand_time`; absent:
+    the receipt time); lat and lon, or location=lat,lon; speed (knots); bearing or heading; accuracy (m); hdop;
+    batt (%); charge; valid (false: the fix is not used, the battery is); altitude, cell and wifi are read but not
+    kept (the wire format has no field for them, and a cell or Wi-Fi list is not a position)."""
     raw = "&".join(f"{k}={v}" for k, v in list(params.items())[:20])[:512]
     try:
         device_id = params.get("id") or params.get("deviceid")
         if not device_id:
-            return None, Parked("missing_field", "OsmAnd query needs 'id'", raw)
+            return [], Parked("missing_field", "OsmAnd query needs 'id'", raw)
         ts = params.get("timestamp")
-        if ts is None:
-            t = received_at
-        elif ts.replace(".", "", 1).isdigit():
-            secs = float(ts)
-            t = datetime.fromtimestamp(secs / 1000 if secs > 1e11 else secs, tz=UTC)
+        t = received_at if ts is None or ts == "" else osmand_time(ts)
+        if "location" in params and "lat" not in params:
+            la, _, lo = params["location"].partition(",")
+            lat_s: str | None = la
+            lon_s: str | None = lo
         else:
-            t = parse_instant(ts)
-        payload: dict[str, Any] = {
-            "lat": float(params["lat"]),
-            "lon": float(params["lon"]),
-            "accuracy_m": float(params.get("accuracy", "50")),
-            "source": "GPS",
-        }
-        if "speed" in params:
-            payload["speed_mps"] = round(float(params["speed"]) * _KNOT_TO_MPS, 2)
-        if "bearing" in params:
-            payload["heading_deg"] = float(params["bearing"])
-        seq = int(params["seq"]) if "seq" in params else int(t.timestamp() * 1000)
-        return {"v": 1, "device_id": device_id, "seq": seq, "type": "gps", "device_time": iso(t),
-                "payload": payload}, None  # fmt: skip
-    except (KeyError, ValueError, TypeError, OverflowError) as exc:
-        return None, Parked("malformed", f"could not read the OsmAnd query ({type(exc).__name__})", raw)
+            lat_s, lon_s = params.get("lat"), params.get("lon")
+        battery = None
+        if params.get("batt") not in (None, ""):
+            battery = (_num(params["batt"]), _truthy(params.get("charge", "false")))
+        pos: dict[str, Any] | None = None
+        parked = None
+        if lat_s is None or lon_s is None:
+            if battery is None:
+                return [], Parked("missing_field", "OsmAnd query needs 'lat' and 'lon' (or 'location')", raw)
+        elif "valid" in params and not _truthy(params["valid"]):
+            parked = Parked("invalid_fix", "the phone marked this position as not valid", raw)
+        else:
+            pos = {"lat": _num(lat_s), "lon": _num(lon_s), "source": "GPS"}
+            hdop = _num(params["hdop"]) if params.get("hdop") not in (None, "") else None
+            if params.get("accuracy") not in (None, ""):
+                pos["accuracy_m"] = _num(params["accuracy"])
+            else:
+                pos["accuracy_m"] = round(hdop * 5, 1) if hdop is not None else 50.0
+            if hdop is not None:
+                pos["hdop"] = hdop
+            if params.get("speed") not in (None, ""):
+                pos["speed_mps"] = round(_num(params["speed"]) * _KNOT_TO_MPS, 2)
+            heading = params.get("bearing") or params.get("heading")
+            if heading not in (None, ""):
+                pos["heading_deg"] = _num(heading)
+        return _position_objs(device_id, t, pos, battery), parked
+    except (KeyError, ValueError, TypeError, OverflowError, OSError) as exc:
+        return [], Parked("malformed", f"could not read the OsmAnd query ({type(exc).__name__})", raw)
+
+
+MAX_JSON_LOCATIONS = 100
+
+
+def osmand_json(body: Any, received_at: datetime) -> tuple[str | None, list[dict[str, Any]], list[Parked]]:
+    """The JSON body of newer Traccar Client versions: `device_id`, `location` (one object or a list) with
+    `timestamp` (ISO 8601), `coords` (latitude, longitude, accuracy, speed in m/s, heading, altitude; a negative
+    speed or heading means unknown), `battery` (`level` 0-1, `is_charging`), `is_moving`, `event` (the last
+    two, and altitude, are not kept). Returns (device id, wire objects, parked)."""
+    raw = _json_raw(body)
+    if not isinstance(body, dict):
+        return None, [], [Parked("not_object", "the body must be a JSON object", raw)]
+    device_id = body.get("device_id")
+    if not isinstance(device_id, str) or not device_id:
+        return None, [], [Parked("missing_field", "the body needs 'device_id'", raw)]
+    locations = body.get("location")
+    items = locations[:MAX_JSON_LOCATIONS] if isinstance(locations, list) else [locations]
+    objs: list[dict[str, Any]] = []
+    parked: list[Parked] = []
+    for loc in items:
+        try:
+            if not isinstance(loc, dict):
+                raise TypeError("'location' must be an object")
+            t = osmand_time(loc["timestamp"]) if loc.get("timestamp") is not None else received_at
+            coords = loc.get("coords")
+            pos = None
+            if isinstance(coords, dict):
+                pos = {"lat": _num(coords["latitude"]), "lon": _num(coords["longitude"]), "source": "GPS",
+                       "accuracy_m": _num(coords["accuracy"]) if coords.get("accuracy") is not None else 50.0}  # fmt: skip
+                if coords.get("speed") is not None and _num(coords["speed"]) >= 0:
+                    pos["speed_mps"] = round(_num(coords["speed"]), 2)
+                if coords.get("heading") is not None and _num(coords["heading"]) >= 0:
+                    pos["heading_deg"] = _num(coords["heading"])
+            batt = loc.get("battery", body.get("battery"))
+            battery = None
+            if isinstance(batt, dict) and batt.get("level") is not None and _num(batt["level"]) >= 0:
+                battery = (round(_num(batt["level"]) * 100, 1), _truthy(batt.get("is_charging", False)))
+            if pos is None and battery is None:
+                raise KeyError("coords")
+            objs.extend(_position_objs(device_id, t, pos, battery))
+        except (KeyError, ValueError, TypeError, OverflowError, OSError) as exc:
+            parked.append(
+                Parked("malformed", f"could not read the location ({type(exc).__name__})", _json_raw(loc))
+            )
+    return device_id, objs, parked
+
+
+def _json_raw(obj: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(obj, default=str)[:512]
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return repr(obj)[:512]
+        except RecursionError:
+            return "(nested too deeply to show)"

@@ -8,7 +8,9 @@ no live activation is stored with the flag `no_activation`, not dropped.
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from openem.core.time import utcnow
-from openem.devices.queries import activations_live, resolve
+from openem.devices.queries import activation_probe, activations_live, all_activation_rows, resolve
 from openem.telemetry.tables import (
     TelemetryBatchRow,
     TelemetryMessageRow,
@@ -63,6 +65,35 @@ def _insert(session: Session, table: Any) -> Any:
     return ins
 
 
+class ActivationIndex:
+    """Every device's activations in memory, for resolving each message's event time without a query per batch.
+
+    Kept current the reconciler's way (scale/follow.py): each batch asks the cheap probe (how many activations,
+    how many ended) and the index reloads only when it changed, i.e. after a fitting or a removal; so a message
+    sent after a fitting was committed is always resolved against it, in every server process. Thread-safe:
+    readers get an immutable snapshot; one reload at a time."""
+
+    def __init__(self) -> None:
+        self._probe: tuple[int, int] | None = None
+        self._by_device: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+        self.reloads = 0
+
+    def histories(self, session: Session) -> dict[str, list[Any]]:
+        probe = activation_probe(session)
+        if probe != self._probe:
+            with self._lock:
+                if probe != self._probe:
+                    by_device: dict[str, list[Any]] = {}
+                    for row in all_activation_rows(session):
+                        by_device.setdefault(row.device_id, []).append(row)
+                    self._by_device, self._probe = by_device, probe
+                    self.reloads += 1
+                    # long-lived: keep the collector from walking them on every batch's allocations
+                    gc.freeze()
+        return self._by_device
+
+
 COPY_MIN_ROWS = 50  # below this a multi-row INSERT is as quick as a COPY round trip
 
 
@@ -74,10 +105,14 @@ def ingest_batch(
     sender: str = "",
     received_at: datetime | None = None,
     copy: bool | None = None,
+    index: ActivationIndex | None = None,
+    codec: str = "orjson",
 ) -> IngestResult:
-    """`copy`: write messages with PostgreSQL COPY (None = when on PostgreSQL and the batch is large)."""
+    """`copy`: write messages with PostgreSQL COPY (None = when on PostgreSQL and the batch is large). `index`:
+    resolve activations from memory (None: a query for this batch's devices, the path before 0027's second
+    slice). `codec`: the JSON decoder (`wire.parse_batch`)."""
     received_at = received_at or utcnow()
-    parsed = parse_batch(raw, received_at)
+    parsed = parse_batch(raw, received_at, codec=codec)
     batch = TelemetryBatchRow(
         received_at=received_at,
         source=source,
@@ -116,7 +151,10 @@ def ingest_batch(
             result.duplicates += 1
         else:
             unique[m.message_id] = m
-    history = activations_live(session, {m.device_id for m in unique.values()})
+    if index is not None:
+        history = index.histories(session)
+    else:
+        history = activations_live(session, {m.device_id for m in unique.values()})
     resolved = {k: (m, resolve(history.get(m.device_id), m.device_time)) for k, m in unique.items()}
     use_copy = copy if copy is not None else len(resolved) >= COPY_MIN_ROWS
     if use_copy and session.get_bind().dialect.name == "postgresql":

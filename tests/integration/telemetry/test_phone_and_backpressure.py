@@ -53,3 +53,42 @@ def test_when_ingest_is_behind_a_batch_is_refused_unstored_with_retry_after(worl
     assert r.status_code == 503 and r.headers["Retry-After"] == "1"
     with world.db.sessions() as s:
         assert s.scalars(select(TelemetryMessageRow)).all() == []
+
+
+def test_a_phone_json_body_as_newer_traccar_clients_send_it(world, phone):
+    t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    body = {"device_id": "PHONE-1", "location": {"timestamp": t.isoformat(), "is_moving": True,
+            "coords": {"latitude": 53.8, "longitude": -1.55, "accuracy": 6, "speed": 2.0, "heading": 10},
+            "battery": {"level": 0.5, "is_charging": False}}}  # fmt: skip
+    r = phone.post("/api/telemetry/osmand", json=body)
+    assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+    wrong = phone.post("/api/telemetry/osmand", json={**body, "device_id": "PHONE-2"})
+    assert wrong.status_code in (400, 422)
+    assert phone.post(
+        "/api/telemetry/osmand", content=b"{not json", headers={"Content-Type": "application/json"}
+    ).status_code in (400, 422)
+    huge = phone.post("/api/telemetry/osmand", content=b"{" + b" " * 70_000 + b"}")
+    assert huge.status_code in (400, 413, 422)
+    with world.db.sessions() as s:
+        types = sorted(s.scalars(select(TelemetryMessageRow.type)).all())
+    assert types == ["battery", "gps"]  # nothing stored from the refused ones
+
+
+def test_a_flooding_phone_is_told_to_wait_and_nothing_of_the_flood_is_stored(world, phone, monkeypatch):
+    monkeypatch.setattr(api, "PHONE_BURST", 3.0)
+    monkeypatch.setattr(api, "PHONE_RATE_PER_S", 0.001)
+    api._buckets.clear()
+    base = int(datetime.now(UTC).timestamp()) - 300
+    answers = [
+        phone.post(
+            "/api/telemetry/osmand",
+            params={"id": "PHONE-1", "lat": "53.8", "lon": "-1.55", "timestamp": str(base + i)},
+        ).status_code  # fmt: skip
+        for i in range(6)
+    ]
+    assert answers == [200, 200, 200, 429, 429, 429]
+    r = phone.post("/api/telemetry/osmand", params={"id": "PHONE-1", "lat": "53.8", "lon": "-1.55"})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1 and "faster" in r.json()["detail"]
+    with world.db.sessions() as s:
+        assert len(s.scalars(select(TelemetryMessageRow)).all()) == 3
+    api._buckets.clear()

@@ -3,6 +3,9 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from openem.core.time import iso
 from openem.telemetry import devices as d
 from openem.telemetry.wire import parse_batch
 
@@ -68,15 +71,92 @@ def test_short_unknown_and_unauthenticated_frames_are_parked():
 
 
 def test_osmand_query_as_traccar_client_sends_it():
-    obj, bad = d.osmand({"id": "phone-1", "lat": "53.8", "lon": "-1.55", "timestamp": str(int(T.timestamp())),
-                         "speed": "10", "bearing": "45", "accuracy": "12", "batt": "80"}, NOW)  # fmt: skip
-    assert bad is None and obj is not None
-    assert obj["payload"]["speed_mps"] == 5.14 and obj["payload"]["accuracy_m"] == 12.0
-    result = parse_batch(json.dumps([obj]), NOW)
+    objs, bad = d.osmand({"id": "phone-1", "lat": "53.8", "lon": "-1.55", "timestamp": str(int(T.timestamp())),
+                          "speed": "10", "bearing": "45", "accuracy": "12", "batt": "80", "charge": "true",
+                          "altitude": "120", "hdop": "1.2", "valid": "true", "cell": "234,10,1,2",
+                          "wifi": "aa:bb:cc:dd:ee:ff,-60"}, NOW)  # fmt: skip
+    assert bad is None
+    gps, batt = objs
+    assert gps["payload"]["speed_mps"] == 5.14 and gps["payload"]["accuracy_m"] == 12.0
+    assert gps["payload"]["heading_deg"] == 45.0 and gps["payload"]["hdop"] == 1.2
+    assert batt["payload"] == {"level_pct": 80.0, "charging": True}
+    result = parse_batch(json.dumps(objs), NOW)
     assert result.rejections == [] and result.messages[0].device_time == T
+    assert [m.type for m in result.messages] == ["gps", "battery"]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        str(int(T.timestamp())),
+        str(int(T.timestamp() * 1000)),
+        iso(T),
+        T.strftime("%Y-%m-%d %H:%M:%S"),
+        T.isoformat(),
+    ],  # fmt: skip
+)
+def test_osmand_timestamps_in_every_form_traccar_accepts(stamp):
+    objs, bad = d.osmand({"deviceid": "p", "location": "53.8,-1.55", "timestamp": stamp}, NOW)
+    assert bad is None and objs[0]["device_time"] == iso(T)
+    assert objs[0]["payload"]["lat"] == 53.8 and objs[0]["payload"]["lon"] == -1.55
+
+
+def test_osmand_heading_and_hdop_alone():
+    (gps,), _ = d.osmand({"id": "p", "lat": "53.8", "lon": "-1.55", "heading": "90", "hdop": "2"}, NOW)
+    assert gps["payload"]["heading_deg"] == 90.0 and gps["payload"]["accuracy_m"] == 10.0
+
+
+def test_osmand_an_invalid_fix_is_parked_but_its_battery_kept():
+    objs, bad = d.osmand({"id": "p", "lat": "53.8", "lon": "-1.55", "valid": "false", "batt": "40"}, NOW)
+    assert bad is not None and bad.code == "invalid_fix"
+    assert [o["type"] for o in objs] == ["battery"]
 
 
 def test_osmand_bad_queries_are_parked_with_a_reason():
     assert d.osmand({"lat": "1", "lon": "2"}, NOW)[1].code == "missing_field"
     assert d.osmand({"id": "p", "lat": "north", "lon": "2"}, NOW)[1].code == "malformed"
-    assert d.osmand({"id": "p", "lon": "2"}, NOW)[1].code == "malformed"
+    assert d.osmand({"id": "p", "lon": "2"}, NOW)[1].code == "missing_field"
+    assert d.osmand({"id": "p", "lat": "nan", "lon": "2"}, NOW)[1].code == "malformed"
+    assert d.osmand({"id": "p", "lat": "1", "lon": "2", "timestamp": "9" * 30}, NOW)[1].code == "malformed"
+    assert d.osmand({"id": "p", "lat": "1", "lon": "2", "timestamp": "yesterday"}, NOW)[1].code == "malformed"
+    assert d.osmand({"id": "p", "location": "53.8", "timestamp": "1"}, NOW)[1].code == "malformed"
+    far, bad = d.osmand(
+        {"id": "p", "lat": "91", "lon": "2", "timestamp": str(int(NOW.timestamp()) + 86400)}, NOW
+    )
+    assert bad is None  # ranges and future times are the wire parser's to refuse, as for every source
+    codes = sorted(r.code for r in parse_batch(json.dumps(far), NOW).rejections)
+    assert codes == ["future_dated"] or codes == ["out_of_range"]
+
+
+def test_osmand_json_body_of_newer_traccar_clients():
+    body = {"device_id": "p", "location": {
+        "timestamp": iso(T), "is_moving": True, "event": "motionchange", "odometer": 5,
+        "coords": {"latitude": 53.8, "longitude": -1.55, "accuracy": 7, "speed": 1.5, "heading": 180,
+                   "altitude": 40},
+        "battery": {"level": 0.42, "is_charging": True}}}  # fmt: skip
+    device, objs, parked = d.osmand_json(body, NOW)
+    assert device == "p" and parked == []
+    result = parse_batch(json.dumps(objs), NOW)
+    assert not result.rejections
+    gps, batt = result.messages
+    assert gps.payload == {"lat": 53.8, "lon": -1.55, "accuracy_m": 7.0, "speed_mps": 1.5, "heading_deg": 180.0,
+                           "source": "GPS"}  # fmt: skip
+    assert batt.payload == {"level_pct": 42.0, "charging": True} and gps.device_time == T
+
+
+def test_osmand_json_unknown_speed_and_bad_locations():
+    body = {"device_id": "p", "location": [
+        {"timestamp": iso(T), "coords": {"latitude": 53.8, "longitude": -1.55, "speed": -1, "heading": -1}},
+        {"timestamp": iso(T), "coords": {"latitude": "x", "longitude": -1.55}},
+        "not an object", {"timestamp": {"deep": [1]}, "coords": {}}]}  # fmt: skip
+    _, objs, parked = d.osmand_json(body, NOW)
+    assert (
+        len(objs) == 1 and "speed_mps" not in objs[0]["payload"] and "heading_deg" not in objs[0]["payload"]
+    )
+    assert len(parked) == 3 and all(p.code == "malformed" for p in parked)
+    assert d.osmand_json([1, 2], NOW)[2][0].code == "not_object"
+    assert d.osmand_json({"location": {}}, NOW)[2][0].code == "missing_field"
+    nested: object = {}
+    for _ in range(2000):
+        nested = {"a": nested}
+    assert d.osmand_json({"device_id": "p", "location": nested}, NOW)[2]  # parked, not raised

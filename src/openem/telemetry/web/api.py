@@ -7,13 +7,17 @@ Back-pressure: at most MAX_IN_FLIGHT batches are stored at once per server proce
 refused with 503 and `Retry-After` before anything is read into the store, so it was never acknowledged and
 the sender keeps it and resends (no acknowledged message is lost; resends are idempotent on device+seq).
 
-`/api/telemetry/osmand` takes the OsmAnd query Traccar's phone apps send (id, lat, lon, timestamp, speed,
-bearing, accuracy); the token's device scope must be the phone's own id, so a phone speaks only for itself.
+`/api/telemetry/osmand` takes what Traccar's phone apps send (the OsmAnd query or form, or the newer JSON
+body: `devices.osmand`, `devices.osmand_json`); the token's device scope must be the phone's own id, so a
+phone speaks only for itself. A phone sending more than PHONE_BURST reports faster than PHONE_RATE_PER_S a
+second is answered 429 with `Retry-After` (nothing stored; Traccar Client keeps and resends it).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from openem.core.errors import Invalid
 from openem.core.time import utcnow
-from openem.telemetry.devices import osmand
+from openem.telemetry.devices import Parked, osmand, osmand_json
 from openem.telemetry.ingest import ingest_batch
 from openem.telemetry.wire import MAX_BATCH_BYTES, json_schema
 from openem.web.deps import Caller, gateway
@@ -32,6 +36,27 @@ router = APIRouter(tags=["telemetry"])
 MAX_IN_FLIGHT = 8
 RETRY_AFTER_S = 1
 _in_flight = [0]
+PHONE_RATE_PER_S = 5.0  # sustained reports a second from one phone (a buffered backlog comes one by one)
+PHONE_BURST = 300.0
+MAX_OSMAND_BYTES = 64 * 1024
+_buckets: dict[str, tuple[float, float]] = {}  # device -> (tokens, at); per server process
+_buckets_lock = threading.Lock()
+
+
+def _allow(device_id: str, now: float | None = None) -> float:
+    """Token bucket per phone: 0 when this report may go in, else the seconds until it may."""
+    now = time.monotonic() if now is None else now
+    with _buckets_lock:
+        tokens, at = _buckets.get(device_id, (PHONE_BURST, now))
+        tokens = min(PHONE_BURST, tokens + (now - at) * PHONE_RATE_PER_S)
+        if tokens < 1:
+            _buckets[device_id] = (tokens, now)
+            return (1 - tokens) / PHONE_RATE_PER_S
+        _buckets[device_id] = (tokens - 1, now)
+        if len(_buckets) > 200_000:  # bounded: forget the fullest buckets' owners
+            for key in [k for k, (t, _) in _buckets.items() if t >= PHONE_BURST - 1][:100_000]:
+                del _buckets[key]
+        return 0.0
 
 
 def _busy() -> JSONResponse:
@@ -49,10 +74,11 @@ async def _store(
         return _busy()
     db = request.app.state.db
     hooks = request.app.state.ingest_hooks
+    options = getattr(request.app.state, "ingest_options", {})
 
     def store_then_process() -> dict[str, Any]:
         with db.uow() as uow:
-            result = ingest_batch(uow.session, raw, source=source, sender=sender, received_at=at)
+            result = ingest_batch(uow.session, raw, source=source, sender=sender, received_at=at, **options)
         for hook in hooks:  # after the commit: the batch is durable whatever happens next
             hook(result)
         return result.summary()
@@ -76,25 +102,47 @@ async def post_batch(request: Request, caller: Caller = Depends(gateway)) -> JSO
 
 
 @router.api_route(
-    "/api/telemetry/osmand", methods=["GET", "POST"], summary="A phone's position (OsmAnd query)"
+    "/api/telemetry/osmand",
+    methods=["GET", "POST"],
+    summary="A phone's position (OsmAnd query, form or JSON)",
 )
 async def post_osmand(request: Request, caller: Caller = Depends(gateway)) -> JSONResponse:
-    params = dict(request.query_params)
-    if request.method == "POST" and not params:
-        form = await request.form()
-        params = {k: str(v) for k, v in form.items()}
-    if len(params) > 40 or any(len(k) > 40 or len(v) > 200 for k, v in params.items()):
-        raise Invalid("The OsmAnd query is too large")
-    if params.get("id") != caller.device_scope:
-        raise Invalid("'id' must be this phone's own device id (the one its token was issued for)")
     now = utcnow()
-    obj, parked = osmand(params, now)
-    body = (
-        json.dumps([obj])
-        if obj is not None
-        else json.dumps([{"osmand": parked.to_wire_rejection() if parked else None}])
-    )
-    return await _store(request, body.encode(), "osmand", caller.device_scope, now)
+    params = dict(request.query_params)
+    objs: list[dict[str, Any]] = []
+    parked: list[Parked] = []
+    body = await request.body() if request.method == "POST" else b""
+    if len(body) > MAX_OSMAND_BYTES:
+        raise Invalid(f"The phone's report is larger than {MAX_OSMAND_BYTES} bytes")
+    if request.method == "POST" and not params and body.lstrip()[:1] in (b"{", b"["):
+        try:
+            decoded = json.loads(body)
+        except (ValueError, RecursionError):
+            raise Invalid(
+                "The body is not JSON: send the OsmAnd query, a form, or Traccar Client's JSON"
+            ) from None
+        device_id, objs, parked = osmand_json(decoded, now)
+        if device_id != caller.device_scope:
+            raise Invalid("'device_id' must be this phone's own device id (the one its token was issued for)")
+    else:
+        if request.method == "POST" and not params:
+            form = await request.form()
+            params = {k: str(v) for k, v in form.items()}
+        if len(params) > 40 or any(len(k) > 40 or len(v) > 2000 for k, v in params.items()):
+            raise Invalid("The OsmAnd query is too large")
+        if (params.get("id") or params.get("deviceid")) != caller.device_scope:
+            raise Invalid("'id' must be this phone's own device id (the one its token was issued for)")
+        objs, one = osmand(params, now)
+        parked = [one] if one is not None else []
+    wait = _allow(caller.device_scope)
+    if wait > 0:
+        return JSONResponse(
+            {"error": "too_many_requests",
+             "detail": "This phone is sending faster than one device may: nothing was stored; send it again later"},
+            status_code=429, headers={"Retry-After": str(max(1, round(wait)))},
+        )  # fmt: skip
+    items: list[Any] = [*objs, *({"osmand": p.to_wire_rejection()} for p in parked)]
+    return await _store(request, json.dumps(items).encode(), "osmand", caller.device_scope, now)
 
 
 @router.get("/api/schema/telemetry", summary="JSON Schema of a telemetry message (docs/telemetry.md)")
