@@ -52,6 +52,9 @@ def build_registry(live: Any = None) -> Registry:
         registry.on(topic, "alerts.triage_episode", on_episode_for_triage)
     registry.on("orders.OrderAccepted", "field.fitting_visit", on_order_accepted)
     registry.on("orders.OrderEnded", "field.recovery_visit", on_order_ended)
+    from openem.field.service import on_order_varied
+
+    registry.on("orders.OrderVaried", "field.follow_address", on_order_varied)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)
