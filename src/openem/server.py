@@ -50,6 +50,7 @@ WEB_MODULES = [
     "openem.alerts.web",
     "openem.field.web",
     "openem.insights.web",
+    "openem.devices.web",
 ]
 
 

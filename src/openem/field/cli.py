@@ -15,7 +15,38 @@ def register(subparsers: Any) -> None:
     v.add_argument("--seconds", type=float, default=10.0)
     v.add_argument("--json", action="store_true", help='one object {"vehicles", "distance", "routes"}')
     v.set_defaults(func=_vrptw)
+    r = sub.add_parser(
+        "remind", help="publish field.VisitReminderDue for booked visits whose reminder is due"
+    )
+    r.set_defaults(func=_remind)
+    g = sub.add_parser("geocode", help="look a postcode up offline (Code-Point Open)")
+    g.add_argument("postcode")
+    g.set_defaults(func=_geocode)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _remind(args: Any) -> int:
+    from openem.config import load_settings
+    from openem.core.time import utcnow
+    from openem.field.planning import due_reminders
+    from openem.store.db import Database
+
+    db = Database(load_settings().database_url)
+    with db.uow() as uow:
+        sent = due_reminders(uow.session, now=utcnow(), publish=uow.add_event)
+    print(f"{len(sent)} reminders due")
+    return 0
+
+
+def _geocode(args: Any) -> int:
+    from openem.field.geocode import Located, geocoder
+
+    found = geocoder().locate(args.postcode)
+    if isinstance(found, Located):
+        print(f"{found.postcode}: {found.lat:.6f}, {found.lon:.6f} ({found.source})")
+        return 0
+    print(f"error: {found.message}", file=sys.stderr)
+    return 1
 
 
 def _vrptw(args: Any) -> int:

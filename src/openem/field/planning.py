@@ -109,7 +109,10 @@ def solve_day(start: tuple[float, float], stops: list[Stop], horizon: int, secon
     pts = [_minutes_xy(*start, lat0)] + [_minutes_xy(s.lat, s.lon, lat0) for s in stops]
     m = Model()
     depot = m.add_depot(x=0, y=0)
-    m.add_vehicle_type(num_available=1, capacity=len(stops), tw_early=0, tw_late=horizon * 60)
+    # duration costs too: waiting for a later window is worse than doing other work first
+    m.add_vehicle_type(
+        num_available=1, capacity=len(stops), tw_early=0, tw_late=horizon * 60, unit_duration_cost=1
+    )
     locs: list[Any] = [depot]
     for k, s in enumerate(stops, 1):
         locs.append(m.add_client(x=round(pts[k][0] * 60), y=round(pts[k][1] * 60), delivery=1, service_duration=SERVICE_MINUTES * 60, tw_early=s.ready * 60,
