@@ -30,6 +30,7 @@ RETRY_AFTER = 120  # a failed attempt is tried again no sooner than two hours la
 SHIFT = (time(8, 0), time(20, 0))  # Europe/London
 BOOKING_HOURS = (time(7, 0), time(21, 0))
 BOOKING_DAYS_AHEAD = 30
+PRIZE, PRIZE_PER_PRIORITY, PRIZE_DEADLINE = 20_000, 10_000, 5_000
 
 
 def book_appointment(session: Session, *, actor: str, visit_id: str, at: datetime, now: datetime,
@@ -180,7 +181,8 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
                 "Its time today has passed" if due < 0 else "No time is left in the shift for it"
             )
             continue
-        prize = 100_000 * (1 + r.priority) + (50_000 if r.due_by <= end_of_day else 0)
+        # prizes near the cost scale (seconds): far larger ones leave PyVRP stuck in time-warped plans
+        prize = PRIZE + PRIZE_PER_PRIORITY * r.priority + (PRIZE_DEADLINE if r.due_by <= end_of_day else 0)
         stops.append(Stop(r.visit_id, float(r.lat), float(r.lon), max(0, ready), min(due, horizon), prize))
     order = solve_day(here, stops, horizon, seconds) if here is not None else []
     for s in stops:

@@ -30,6 +30,10 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Orders", "/orders", "orders:read"),
     ("People", "/people", "location:read"),
     ("Admin", "/admin/users", "users:manage"),
+    # field and stock (issue 14)
+    ("Visits", "/field/visits", "visits:handle"),
+    ("Stock", "/devices/stock", "devices:manage"),
+    ("Field measures", "/field/measures", "mi:read"),
 )
 MONTHS = (
     "January",

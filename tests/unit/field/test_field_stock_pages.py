@@ -103,3 +103,17 @@ def test_stock_pages_forecast_and_moves(world: Any) -> None:
     assert mc.get("/devices/stock").status_code == 200
     assert mc.post("/devices/RF1", data={"csrf_token": _token(mc.get("/devices/RF1")), "to": "LOST",
                                          "reason": "x"}).status_code == 403  # fmt: skip
+
+
+def test_measures_page_sets_success_beside_attempts(world: Any) -> None:
+    _setup(world)
+    with world.db.uow() as uow:
+        fs.record_attempt(
+            uow.session, actor="fo", visit_id="FIT-ORD-HOME", outcome="NOT_AT_HOME", at=utcnow()
+        )
+    analyst = world.signed_in("demo-analyst")
+    page = analyst.get("/field/measures")
+    assert page.status_code == 200
+    assert "0.0% (0 of 2)" in page.text  # nobody fitted yet: success is nil whatever the attempts
+    assert "1 open visits need an address check" in page.text
+    assert world.signed_in("demo-field-officer").get("/field/measures").status_code == 403

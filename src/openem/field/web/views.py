@@ -198,3 +198,24 @@ def record_outcome(
     if errors:
         return _visit_page(request, v, errors, values, 422)
     return RedirectResponse("/field/visits?recorded=" + v["visit_id"], status_code=303)
+
+
+MEASURES = require("mi:read")
+
+
+@router.get("/field/measures", include_in_schema=False)
+def measures(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(MEASURES),
+) -> Response:
+    """Success beside the contract's attempt count, per rule; the backlog older than three days; visits
+    waiting for an address check. Counts only: no person is named."""
+    m = queries.contract_measure(uow.session)
+    b = queries.backlog(uow.session, utcnow())
+    checks = len(queries.needing_address_check(uow.session, limit=10_000))
+    recovered = queries.recovery_rate(uow.session)
+    audit.record(uow.session, actor=caller.actor, action="field:measures:read", purpose="field performance")
+    rules = contract.load_contract()["rules"]
+    return render(request, "field/measures.html", {"m": m, "b": b, "checks": checks, "rules": rules,
+                  "recovered": recovered, "kinds": KIND_LABELS})  # fmt: skip
