@@ -98,13 +98,14 @@ def _minutes_xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
     return lon * 111.32 * math.cos(math.radians(lat0)) * per_min, lat * 110.57 * per_min
 
 
-def solve_day(start: tuple[float, float], stops: list[Stop], horizon: int, seconds: float) -> list[str]:
+def solve_day(start: tuple[float, float], stops: list[Stop], horizon: int, seconds: float,
+              iterations: int | None = None) -> list[str]:  # fmt: skip
     """The visits in route order within the horizon (minutes); stops that do not fit are left out. PyVRP with
     optional clients and prizes (priority work carries a larger prize)."""
     if not stops or horizon <= 0:
         return []
     from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     lat0 = start[0]
     pts = [_minutes_xy(*start, lat0)] + [_minutes_xy(s.lat, s.lon, lat0) for s in stops]
@@ -122,7 +123,13 @@ def solve_day(start: tuple[float, float], stops: list[Stop], horizon: int, secon
         for j, b in enumerate(locs):
             d = math.ceil(math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1]) * 60)  # seconds
             m.add_edge(a, b, distance=d, duration=d if j else 0)  # the officer ends where the last visit is
-    res = m.solve(stop=MaxRuntime(seconds), display=False, seed=1)
+    # an iteration limit as well makes a plan repeatable whatever the machine's load (tests use it)
+    stop = (
+        MaxRuntime(seconds)
+        if iterations is None
+        else MultipleCriteria([MaxIterations(iterations), MaxRuntime(seconds)])
+    )
+    res = m.solve(stop=stop, display=False, seed=1)
     if not res.is_feasible():
         return []
     routes = res.best.routes()
@@ -131,7 +138,7 @@ def solve_day(start: tuple[float, float], stops: list[Stop], horizon: int, secon
 
 def replan_day(session: Session, *, actor: str, officer: str, day: str, now: datetime, reason: str,
                publish: Callable[[Any], None] | None = None, add: list[str] | None = None,
-               seconds: float = 1.0) -> tuple[list[str], dict[str, str]]:  # fmt: skip
+               seconds: float = 1.0, iterations: int | None = None) -> tuple[list[str], dict[str, str]]:  # fmt: skip
     """Re-plan what is left of an officer's day from `now`: visits done or attempted stay where they were;
     the open ones (and any in `add`) are re-ordered from where the officer is, a failed one tried again no
     sooner than two hours later, booked ones within their slot. Returns (new order of open visits, visit ->
@@ -183,8 +190,10 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
             continue
         # prizes near the cost scale (seconds): far larger ones leave PyVRP stuck in time-warped plans
         prize = PRIZE + PRIZE_PER_PRIORITY * r.priority + (PRIZE_DEADLINE if r.due_by <= end_of_day else 0)
+        if last is not None and r.attempts < _allowed(r):
+            prize += PRIZE_DEADLINE  # the second attempt the contract asks for comes before fresh work
         stops.append(Stop(r.visit_id, float(r.lat), float(r.lon), max(0, ready), min(due, horizon), prize))
-    order = solve_day(here, stops, horizon, seconds) if here is not None else []
+    order = solve_day(here, stops, horizon, seconds, iterations) if here is not None else []
     for s in stops:
         if s.visit_id not in order:
             why[s.visit_id] = "It does not fit in the rest of the shift with the other visits"

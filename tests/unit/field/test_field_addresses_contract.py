@@ -199,14 +199,14 @@ def test_a_failed_visit_is_tried_again_later_and_an_overfull_day_says_what_canno
         fs.on_order_accepted(_order(ref, codes[i % len(codes)]), uow)
     morning = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     order, why = planning.replan_day(session, actor="t", officer="fo1", day="2026-12-01", now=morning,
-                                     reason="start of day", add=[f"FIT-{r}" for r in refs], seconds=0.5)  # fmt: skip
+                                     reason="start of day", add=[f"FIT-{r}" for r in refs], seconds=60, iterations=300)  # fmt: skip
     assert 10 <= len(order) < 30 and len(order) + len(why) == 30  # 12 hours of 30-minute visits: not all 30
     assert all(w == "It does not fit in the rest of the shift with the other visits" for w in why.values())
     first = order[0]
     at = morning + timedelta(minutes=20)
     fs.record_attempt(session, actor="fo1", visit_id=first, outcome="NOT_AT_HOME", at=at)
     again, _ = planning.replan_day(session, actor="t", officer="fo1", day="2026-12-01", now=at,
-                                   reason=f"{first} failed", seconds=0.5)  # fmt: skip
+                                   reason=f"{first} failed", seconds=60, iterations=300)  # fmt: skip
     assert first in again and again.index(first) > 0  # tried again later in the day, not next
     last = planning.last_replan(session, "fo1", "2026-12-01")
     assert last is not None and last["reason"] == f"{first} failed"
