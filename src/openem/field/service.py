@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -437,3 +438,41 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
     order = [rows[c - 1].visit_id for r in routes[:1] for c in r]
     plan_day(session, actor=actor, officer=officer, day=day, visit_ids=order)
     return order
+
+
+def correct_address(
+    session: Session,
+    *,
+    actor: str,
+    visit_id: str,
+    postcode: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    publish: Callable[[Any], None],
+) -> VisitRow:
+    """An address check resolved: a corrected postcode (looked up) or a pin (coordinates). A postcode that still
+    cannot be placed is refused with why; the visit stays on address check."""
+    v = session.get(VisitRow, visit_id)
+    if v is None:
+        raise NotFound(f"No visit {visit_id!r}")
+    if v.status != "OPEN":
+        raise Conflict(f"Visit {visit_id} is {v.status.lower()}: its address is no longer used")
+    address: dict[str, Any] = {"postcode": postcode[:16]}
+    if lat is not None or lon is not None:
+        if lat is None or lon is None or not (49.8 <= lat <= 60.9 and -8.7 <= lon <= 1.8):
+            raise Invalid(
+                "Place the pin in Great Britain (latitude 49.8 to 60.9, longitude -8.7 to 1.8)", field="lat"
+            )
+        address.update(lat=lat, lon=lon)
+    elif not postcode.strip():
+        raise Invalid("Enter the postcode, or place the pin", field="postcode")
+    placed = place_address(address)
+    if placed[0] in NEEDS_ADDRESS_CHECK:
+        raise Invalid(placed[4].split(": check")[0], field="postcode")
+    before = (v.postcode, v.lat, v.lon)
+    _set_address(v, placed)
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:{visit_id}:address", records=[v.order_ref],
+                 purpose="check a visit's address", details={"before": list(before), "check": v.address_check})  # fmt: skip
+    _address_event(SimpleNamespace(add_event=publish), v)
+    return v

@@ -248,3 +248,25 @@ def test_stock_receive_allocate_and_forecast(session: Session) -> None:
         10 * (1 + stock.demand_rise(rules)), abs=0.1
     )
     assert 0.25 < stock.demand_rise(rules) < 0.3
+
+
+def test_cli_replan_adds_urgent_work_and_refuses_bad_input(
+    sqlite_url: str, monkeypatch: Any, capsys: Any
+) -> None:
+    from openem.cli import main
+    from openem.store.db import Database
+
+    monkeypatch.setenv("OPENEM_DATABASE_URL", sqlite_url)
+    db = Database(sqlite_url)
+    with db.uow() as uow:
+        fs.on_order_accepted(_order("ORD-URG", "CF10 1AA"), SimpleNamespace(session=uow.session,
+                             add_event=uow.add_event))  # fmt: skip
+    db.dispose()
+    day = date.today().isoformat()
+    assert main(["field", "replan", "--officer", "fo1", "--day", day, "--add", "FIT-ORD-URG"]) == 0
+    out = capsys.readouterr().out
+    assert "FIT-ORD-URG" in out
+    assert main(["field", "replan", "--officer", "fo1", "--day", day, "--add", "FIT-NOPE"]) == 2
+    assert "No visit 'FIT-NOPE'" in capsys.readouterr().err
+    assert main(["field", "replan", "--officer", "fo1", "--day", "yesterday"]) == 2
+    assert main(["field", "geocode", "not a postcode"]) == 1

@@ -117,3 +117,21 @@ def test_measures_page_sets_success_beside_attempts(world: Any) -> None:
     assert "0.0% (0 of 2)" in page.text  # nobody fitted yet: success is nil whatever the attempts
     assert "1 open visits need an address check" in page.text
     assert world.signed_in("demo-field-officer").get("/field/measures").status_code == 403
+
+
+def test_an_address_check_is_resolved_on_the_page(world: Any) -> None:
+    _setup(world)
+    c = world.signed_in("demo-field-officer")
+    token = _token(c.get("/field/visits/FIT-ORD-NOWHERE"))
+    for data, message in (({"postcode": "ZZ99 9ZZ"}, "is not in the postcode list"),
+                          ({"postcode": "<b>x</b>"}, "is not a UK postcode"),
+                          ({"postcode": ""}, "Enter the postcode, or place the pin"),
+                          ({"lat": "north", "lon": "-3"}, "two numbers"),
+                          ({"lat": "0", "lon": "0"}, "in Great Britain"),
+                          ({"lat": "nan", "lon": "nan"}, "in Great Britain")):  # fmt: skip
+        bad = c.post("/field/visits/FIT-ORD-NOWHERE/address", data={"csrf_token": token, **data})
+        assert bad.status_code == 422 and message in bad.text, data
+        assert "&lt;b&gt;" in bad.text or "<b>x</b>" not in bad.text
+    ok = c.post("/field/visits/FIT-ORD-NOWHERE/address", data={"csrf_token": token, "postcode": "cf10 1ab"})
+    assert ok.status_code == 200 and "needs an address check" not in ok.text and 'id="route-map"' in ok.text
+    assert "postcode CF10 1AB" in ok.text

@@ -137,6 +137,35 @@ def visit_page(
 
 
 @router.post(
+    "/field/visits/{visit_id}/address", include_in_schema=False, dependencies=[Depends(csrf_protect)]
+)
+def correct_address(
+    visit_id: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(HANDLE),
+    form: Any = Depends(read_form),
+) -> Response:
+    v = _own_visit(uow, caller, visit_id)
+    values = {k: str(form.get(k, ""))[:30].strip() for k in ("postcode", "lat", "lon")}
+    lat = lon = None
+    error = ""
+    if values["lat"] or values["lon"]:
+        try:
+            lat, lon = float(values["lat"]), float(values["lon"])
+        except ValueError:
+            error = "Enter the pin as two numbers, for example 51.4791 and -3.1781"
+    if not error:
+        try:
+            service.correct_address(uow.session, actor=caller.actor, visit_id=v["visit_id"], postcode=values["postcode"],
+                                    lat=lat, lon=lon, publish=uow.add_event)  # fmt: skip
+            return RedirectResponse(f"/field/visits/{v['visit_id']}", status_code=303)
+        except (Invalid, Conflict) as exc:
+            error = str(exc)
+    return _visit_page(request, v, [("postcode", error)], values, 422)
+
+
+@router.post(
     "/field/visits/{visit_id}/appointment", include_in_schema=False, dependencies=[Depends(csrf_protect)]
 )
 def book(
