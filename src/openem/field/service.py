@@ -413,7 +413,10 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
         for v in session.execute(select(VisitRow).where(VisitRow.status == "OPEN").order_by(VisitRow.due_by))
         .scalars()
         .all()
-        if v.lat is not None and v.lon is not None and v.planned_for in ("", day)
+        if v.lat is not None
+        and v.lon is not None
+        and v.planned_for in ("", day)
+        and v.address_check not in NEEDS_ADDRESS_CHECK
     ]
     if not rows:
         return []
