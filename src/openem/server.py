@@ -52,6 +52,7 @@ WEB_MODULES = [
     "openem.insights.web",
     "openem.crime.web",
     "openem.breaches.web",
+    "openem.devices.web",
 ]
 
 

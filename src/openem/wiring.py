@@ -65,6 +65,9 @@ def build_registry(live: Any = None) -> Registry:
     registry.on("breaches.ReminderDue", "notify.deliver_reminder", on_reminder_due)
     registry.on("notify.MessageDelivered", "breaches.delivered", on_message_delivered)
     registry.on("notify.MessageAcknowledged", "breaches.acknowledged", on_message_acknowledged)
+    from openem.field.service import on_order_varied
+
+    registry.on("orders.OrderVaried", "field.follow_address", on_order_varied)
     if live is not None:
         registry.on("orders.OrderAccepted", "monitoring.apply_order", live.on_order)
         registry.on("orders.OrderVaried", "monitoring.apply_variation", live.on_order)

@@ -44,3 +44,31 @@ def test_field_officer_pages_phone_and_desktop(server, page, width) -> None:
         click_and_wait(page, page.get_by_role("button", name="Record outcome"))
         assert "Outcome recorded for visit FIT-E2E-FIELD-1" in page.locator("main").inner_text()
         assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_route_map_and_stock_forecast_phone_and_desktop(server, page, width) -> None:
+    from openem.devices import queries as dq
+    from openem.devices import service as ds
+
+    _seed(server)
+    db = Database(server.db_url)
+    with db.uow() as uow:
+        if not dq.device(uow.session, "E2E-RF-0"):
+            ds.receive_stock(uow.session, actor="store", depot="E2E", at=utcnow(),
+                             devices=[{"device_id": f"E2E-RF-{i}", "device_kind": "RF_TAG"} for i in range(5)])  # fmt: skip
+    db.dispose()
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, "demo-field-officer")
+    page.goto(server.base + "/field/visits")
+    page.wait_for_selector("#route-map .openem-map-label")
+    assert "Fit tag E2E-FIELD-1" in page.locator("#route-map").inner_text()  # drawn without tiles
+    assert_accessible(page)
+    page.goto(server.base + "/devices/stock")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    click_and_wait(page, page.get_by_role("link", name="E2E forecast"))
+    assert page.locator("svg.openem-chart").count() == 1
+    assert "reorder before then" in page.locator("main").inner_text()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

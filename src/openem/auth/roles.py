@@ -58,7 +58,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "devices:read",
         }
     ),
-    Role.FIELD_OFFICER: frozenset({"orders:read", "devices:read", "visits:handle"}),
+    Role.FIELD_OFFICER: frozenset({"orders:read", "devices:read", "visits:handle", "devices:manage"}),
     Role.PROBATION_PRACTITIONER: frozenset({"orders:read", "alerts:read", "location:read"}),
     Role.POLICE_OFFICER: frozenset({"orders:read", "alerts:read", "location:read"}),
     Role.CRIME_MATCHING_CASEWORKER: frozenset({"crime_matching:run", "location:read"}),

@@ -117,3 +117,78 @@ def device_kind(session: Session, device_id: str) -> str | None:
 
     dev = session.get(DeviceRow, device_id)
     return None if dev is None else dev.device_kind
+
+
+def device_holder(session: Session, device_id: str) -> str:
+    """The field officer holding the device in their stock ("" when it is at its depot or not in stock)."""
+    from openem.devices.tables import DeviceRow
+
+    dev = session.get(DeviceRow, device_id)
+    return "" if dev is None else dev.holder
+
+
+def device(session: Session, device_id: str) -> dict[str, Any] | None:
+    from openem.devices.tables import DeviceRow
+
+    d = session.get(DeviceRow, device_id)
+    if d is None:
+        return None
+    return {"device_id": d.device_id, "device_kind": d.device_kind, "model": d.model, "firmware": d.firmware,
+            "serial": d.serial, "status": d.status, "depot": d.depot, "holder": d.holder}  # fmt: skip
+
+
+def inventory(session: Session, *, depot: str = "", kind: str = "", status: str = "", holder: str = "",
+              limit: int = 200) -> list[dict[str, Any]]:  # fmt: skip
+    from openem.devices.tables import DeviceRow
+
+    q = select(DeviceRow.device_id).order_by(DeviceRow.device_id).limit(limit)
+    for col, value in ((DeviceRow.depot, depot), (DeviceRow.device_kind, kind), (DeviceRow.status, status),
+                       (DeviceRow.holder, holder)):  # fmt: skip
+        if value:
+            q = q.where(col == value)
+    return [d for i in session.execute(q).scalars() if (d := device(session, i)) is not None]
+
+
+def stock_by_depot(session: Session) -> dict[str, dict[str, dict[str, int]]]:
+    """depot -> device kind -> state -> count."""
+    from openem.devices.tables import DeviceRow
+
+    d = DeviceRow
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for depot, kind, status, n in session.execute(
+        select(d.depot, d.device_kind, d.status, func.count()).group_by(d.depot, d.device_kind, d.status)
+    ):
+        out.setdefault(depot or "", {}).setdefault(kind, {})[status] = int(n)
+    return out
+
+
+def stock_by_holder(session: Session) -> dict[str, dict[str, int]]:
+    """officer -> device kind -> devices they hold (allocated to them, not yet fitted)."""
+    from openem.devices.tables import DeviceRow
+
+    d = DeviceRow
+    out: dict[str, dict[str, int]] = {}
+    for holder, kind, n in session.execute(
+        select(d.holder, d.device_kind, func.count()).where(d.holder != "").group_by(d.holder, d.device_kind)
+    ):
+        out.setdefault(holder, {})[kind] = int(n)
+    return out
+
+
+def weekly_rates(session: Session, depot: str, since: datetime, days: int) -> dict[str, tuple[float, float]]:
+    """device kind -> (fittings a week, devices put awaiting collection a week) at a depot since `since`."""
+    from openem.devices.tables import DeviceEventRow, DeviceRow
+
+    e, d = DeviceEventRow, DeviceRow
+    out: dict[str, list[float]] = {}
+    rows = session.execute(
+        select(d.device_kind, e.to_state, func.count())
+        .join(d, d.device_id == e.device_id)
+        .where(d.depot == depot, e.at >= since, e.to_state.in_(("FITTED", "AWAITING_RETURN")))
+        .group_by(d.device_kind, e.to_state)
+    )
+    weeks = max(days, 1) / 7.0
+    for kind, state, n in rows:
+        pair = out.setdefault(kind, [0.0, 0.0])
+        pair[0 if state == "FITTED" else 1] += int(n) / weeks
+    return {k: (v[0], v[1]) for k, v in out.items()}

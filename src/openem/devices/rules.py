@@ -10,7 +10,30 @@ STATES = (
     "RECOVERED",
     "LOST",
     "FAULTY",
+    "IN_REPAIR",
+    "RETIRED",
 )
+
+#: the words a person reads (AWAITING_RETURN / RECOVERED are "awaiting collection" / "collected")
+STATE_LABELS = {
+    "IN_STOCK": "In stock",
+    "ALLOCATED": "Allocated",
+    "FITTED": "Fitted",
+    "AWAITING_RETURN": "Awaiting collection",
+    "RECOVERED": "Collected",
+    "LOST": "Lost",
+    "FAULTY": "Faulty",
+    "IN_REPAIR": "In repair",
+    "RETIRED": "Retired",
+}
+KIND_LABELS = {
+    "RF_TAG": "Radio frequency tag",
+    "HMU": "Home monitoring unit",
+    "GPS_TAG": "GPS tag",
+    "ALCOHOL_TAG": "Alcohol tag",
+    "NFD": "Non-fitted device",
+    "VICTIM": "Victim device",
+}
 
 # from-state -> states it may move to. RECOVERED goes back to stock after a check; FAULTY may be repaired.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -18,9 +41,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ALLOCATED": frozenset({"IN_STOCK", "FITTED", "FAULTY", "LOST"}),
     "FITTED": frozenset({"AWAITING_RETURN", "FAULTY", "LOST"}),
     "AWAITING_RETURN": frozenset({"RECOVERED", "LOST", "FAULTY"}),
-    "RECOVERED": frozenset({"IN_STOCK", "FAULTY"}),
-    "LOST": frozenset({"RECOVERED"}),
-    "FAULTY": frozenset({"IN_STOCK", "LOST"}),
+    "RECOVERED": frozenset({"IN_STOCK", "FAULTY", "RETIRED"}),
+    "LOST": frozenset({"RECOVERED", "RETIRED"}),
+    "FAULTY": frozenset({"IN_STOCK", "LOST", "IN_REPAIR", "RETIRED"}),
+    "IN_REPAIR": frozenset({"IN_STOCK", "RETIRED"}),
+    "RETIRED": frozenset(),
 }
 
 

@@ -128,7 +128,53 @@ def transition(
         details=details or {},
     )
     dev.status = to
+    if to not in ("ALLOCATED",):
+        dev.holder = ""  # fitted, returned to the depot, faulty...: no longer in an officer's stock
     session.add(event)
     session.flush()
     audit.record(session, actor=actor, action=f"devices:{device_id}:{to.lower()}", records=[device_id])
     return event
+
+
+MAX_BATCH = 5000
+
+
+def receive_stock(session: Session, *, actor: str, depot: str, devices: Iterable[dict[str, Any]],
+                  at: datetime) -> int:  # fmt: skip
+    """Devices delivered to a depot, in stock there. A serial already in the inventory is refused (it is
+    somewhere else, or already here)."""
+    depot = depot.strip().upper()[:40]
+    if not depot:
+        raise Invalid("Enter the depot", field="depot")
+    items = list(devices)[: MAX_BATCH + 1]
+    if len(items) > MAX_BATCH:
+        raise Invalid(f"At most {MAX_BATCH} devices at a time", field="devices")
+    for d in items:
+        did = str(d.get("device_id") or "").strip()
+        if not did or len(did) > 64:
+            raise Invalid("Each device needs a serial of at most 64 characters", field="device_id")
+        if d.get("device_kind") not in DEVICE_KINDS:
+            raise Invalid(f"Unknown device kind {d.get('device_kind')!r}", field="device_kind")
+        if session.get(DeviceRow, did) is not None:
+            raise Conflict(f"Device {did} is already in the inventory")
+        session.add(DeviceRow(device_id=did, device_kind=d["device_kind"], model=str(d.get("model", ""))[:80],
+                              firmware=str(d.get("firmware", ""))[:40], serial=did, status="IN_STOCK",
+                              depot=depot, holder=""))  # fmt: skip
+        session.add(DeviceEventRow(device_id=did, at=at, from_state="", to_state="IN_STOCK", actor=actor,
+                                   reason=f"received at {depot}", details={}))  # fmt: skip
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:stock:{depot}:receive", records=[str(d["device_id"])
+                 for d in items], details={"count": len(items)})  # fmt: skip
+    return len(items)
+
+
+def allocate(session: Session, *, actor: str, device_id: str, officer: str, at: datetime) -> None:
+    """A device from its depot into an officer's stock (IN_STOCK -> ALLOCATED, held by the officer)."""
+    officer = officer.strip()[:80]
+    if not officer:
+        raise Invalid("Enter the officer", field="officer")
+    transition(session, actor=actor, device_id=device_id, to="ALLOCATED", at=at, reason=f"to {officer}")
+    dev = session.get(DeviceRow, device_id)
+    assert dev is not None
+    dev.holder = officer
+    session.flush()

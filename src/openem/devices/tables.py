@@ -23,6 +23,9 @@ class DeviceRow(Base):
     serial: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[str] = mapped_column(String(20), default="IN_STOCK")  # devices.rules.STATES
     depot: Mapped[str] = mapped_column(String(40), default="")
+    holder: Mapped[str] = mapped_column(
+        String(80), default=""
+    )  # migration 0020: the field officer holding it
 
 
 class ActivationRow(Base):

@@ -15,7 +15,70 @@ def register(subparsers: Any) -> None:
     v.add_argument("--seconds", type=float, default=10.0)
     v.add_argument("--json", action="store_true", help='one object {"vehicles", "distance", "routes"}')
     v.set_defaults(func=_vrptw)
+    r = sub.add_parser(
+        "remind", help="publish field.VisitReminderDue for booked visits whose reminder is due"
+    )
+    r.set_defaults(func=_remind)
+    rp = sub.add_parser("replan", help="re-plan the rest of an officer's day, adding urgent visits")
+    rp.add_argument("--officer", required=True)
+    rp.add_argument("--day", required=True, help="YYYY-MM-DD")
+    rp.add_argument("--add", action="append", default=[], metavar="VISIT_ID")
+    rp.add_argument("--seconds", type=float, default=1.0)
+    rp.set_defaults(func=_replan)
+    g = sub.add_parser("geocode", help="look a postcode up offline (Code-Point Open)")
+    g.add_argument("postcode")
+    g.set_defaults(func=_geocode)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _remind(args: Any) -> int:
+    from openem.config import load_settings
+    from openem.core.time import utcnow
+    from openem.field.planning import due_reminders
+    from openem.store.db import Database
+
+    db = Database(load_settings().database_url)
+    with db.uow() as uow:
+        sent = due_reminders(uow.session, now=utcnow(), publish=uow.add_event)
+    print(f"{len(sent)} reminders due")
+    return 0
+
+
+def _replan(args: Any) -> int:
+    from openem.config import load_settings
+    from openem.core.errors import Conflict, Invalid, NotFound
+    from openem.core.time import utcnow
+    from openem.field.planning import replan_day
+    from openem.store.db import Database
+
+    if not 0 < args.seconds <= 60:
+        print("error: --seconds must be between 0 and 60", file=sys.stderr)
+        return 2
+    db = Database(load_settings().database_url)
+    try:
+        with db.uow() as uow:
+            order, why = replan_day(uow.session, actor="cli", officer=args.officer[:80], day=args.day, now=utcnow(),
+                                    reason="urgent work added" if args.add else "re-plan asked for",
+                                    publish=uow.add_event, add=args.add, seconds=args.seconds)  # fmt: skip
+    except (Invalid, Conflict, NotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for i, vid in enumerate(order, 1):
+        print(f"{i}. {vid}")
+    for vid, reason in sorted(why.items()):
+        print(f"not planned: {vid}: {reason}")
+    return 0
+
+
+def _geocode(args: Any) -> int:
+    from openem.field.geocode import Located, geocoder
+
+    found = geocoder().locate(args.postcode)
+    if isinstance(found, Located):
+        print(f"{found.postcode}: {found.lat:.6f}, {found.lon:.6f} ({found.source})")
+        return 0
+    print(f"error: {found.message}", file=sys.stderr)
+    return 1
 
 
 def _vrptw(args: Any) -> int:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openem.field.rules import FittingMeasure, fitting_measure
+from openem.field import contract
+from openem.field.rules import NEEDS_ADDRESS_CHECK, FittingMeasure, fitting_measure
 from openem.field.tables import AttemptRow, VisitRow
 
 
@@ -16,7 +17,10 @@ def _visit(v: VisitRow) -> dict[str, Any]:
     return {"visit_id": v.visit_id, "kind": v.kind, "order_ref": v.order_ref, "person_id": v.person_id,
             "device_id": v.device_id, "status": v.status, "due_by": v.due_by, "officer": v.officer,
             "planned_for": v.planned_for, "sequence": v.sequence, "lat": v.lat, "lon": v.lon,
-            "attempts": v.attempts, "last_outcome": v.last_outcome, "reminders": v.reminders}  # fmt: skip
+            "attempts": v.attempts, "last_outcome": v.last_outcome, "reminders": v.reminders,
+            "postcode": v.postcode, "address_check": v.address_check, "address_message": v.address_message,
+            "needs_address_check": v.address_check in NEEDS_ADDRESS_CHECK, "location": v.location, "rule": v.rule,
+            "priority": v.priority, "appointment_at": v.appointment_at, "created_at": v.created_at}  # fmt: skip
 
 
 def visit(session: Session, visit_id: str) -> dict[str, Any] | None:
@@ -77,3 +81,33 @@ def recovery_rate(session: Session) -> tuple[int, int]:
         session.execute(select(VisitRow.status, VisitRow.last_outcome).where(VisitRow.kind == "RECOVER"))
     )
     return len(rows), sum(1 for s, o in rows if s == "DONE" and o == "RECOVERED")
+
+
+def contract_measure(session: Session) -> contract.ContractMeasure:
+    """Fitted within the standard attempts (success) beside standard attempts made by the deadline (the
+    contract's measure), per contract rule, over every fitting visit not cancelled."""
+    fits = list(session.execute(select(VisitRow).where(VisitRow.kind == "FIT", VisitRow.status != "CANCELLED"))
+                .scalars())  # fmt: skip
+    attempts: dict[str, list[tuple[datetime, str]]] = {v.visit_id: [] for v in fits}
+    ids = list(attempts)
+    for i in range(0, len(ids), 500):
+        for vid, at, outcome in session.execute(
+            select(AttemptRow.visit_id, AttemptRow.at, AttemptRow.outcome)
+            .where(AttemptRow.visit_id.in_(ids[i : i + 500]))
+            .order_by(AttemptRow.attempt_id)
+        ):
+            attempts[vid].append((at, outcome))
+    return contract.contract_measure(
+        contract.FitVisit(v.rule, v.created_at, attempts[v.visit_id], v.due_by) for v in fits
+    )
+
+
+def backlog(session: Session, now: datetime) -> contract.Backlog:
+    """Open visits, and those outstanding longer than the backlog limit (three days), by kind."""
+    rows = session.execute(select(VisitRow.kind, VisitRow.created_at).where(VisitRow.status == "OPEN"))
+    return contract.backlog(((k, c) for k, c in rows), now)
+
+
+def needing_address_check(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    q = select(VisitRow).where(VisitRow.status == "OPEN", VisitRow.address_check.in_(NEEDS_ADDRESS_CHECK))
+    return [_visit(v) for v in session.execute(q.order_by(VisitRow.due_by).limit(limit)).scalars()]

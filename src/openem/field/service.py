@@ -4,7 +4,10 @@ recovery reminders for devices not yet back."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -12,27 +15,68 @@ from sqlalchemy.orm import Session
 
 from openem.auth import audit
 from openem.core.errors import Conflict, Invalid, NotFound
-from openem.core.time import parse_instant
+from openem.core.time import iso, parse_instant
 from openem.devices import queries as device_queries
 from openem.devices import service as device_service
-from openem.field.rules import KINDS, check_outcome, is_success
+from openem.field import contract, geocode
+from openem.field.events import AddressCheckNeeded, AddressLocated, OrderErrorReported
+from openem.field.rules import KINDS, NEEDS_ADDRESS_CHECK, check_outcome, is_success
 from openem.field.tables import AttemptRow, VisitRow
 
 REMINDER_EVERY = timedelta(days=2)
+DUPLICATE_WITHIN_S = 120  # the same outcome again within two minutes is a double submission
 
 
 def _due_by(at: datetime) -> datetime:
-    """The contract deadline: midnight at the end of the day after the order is received."""
-    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day + timedelta(days=2)
+    """The adult contract deadline: midnight (Europe/London) at the end of the day after the order is received."""
+    return contract.deadline("ADULT", at)
 
 
-def _home(order: dict[str, Any]) -> tuple[float | None, float | None]:
-    for a in order.get("addresses") or []:
-        if isinstance(a, dict) and a.get("lat") is not None and a.get("lon") is not None:
-            if a.get("type") in (None, "PRIMARY", "INSTALLATION"):
-                return float(a["lat"]), float(a["lon"])
-    return None, None
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _address(order: dict[str, Any], location: str) -> dict[str, Any] | None:
+    """The address the visit goes to: the installation address for an install at source, else the home (the
+    primary address; an installation address when no primary is given)."""
+    addresses = [a for a in order.get("addresses") or [] if isinstance(a, dict)]
+    wanted = ("INSTALLATION",) if location != "HOME" else (None, "PRIMARY", "INSTALLATION")
+    for t in wanted:
+        for a in addresses:
+            if a.get("type") == t:
+                return a
+    return None
+
+
+def place_address(address: dict[str, Any] | None) -> tuple[str, float | None, float | None, str, str]:
+    """(check, lat, lon, postcode, message): coordinates given with the address win; else the postcode is
+    looked up offline. check is GIVEN, LOCATED, NO_ADDRESS, NO_POSTCODE, MALFORMED or UNKNOWN."""
+    if address is None:
+        return (
+            "NO_ADDRESS",
+            None,
+            None,
+            "",
+            "The order gives no address for this visit: check it with the order",
+        )
+    raw_pc = address.get("postcode")
+    postcode = str(raw_pc)[:12] if isinstance(raw_pc, str) else ""
+    lat, lon = address.get("lat"), address.get("lon")
+    if isinstance(lat, int | float) and isinstance(lon, int | float) and _number(lat) and _number(lon):
+        if math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180:
+            return "GIVEN", float(lat), float(lon), postcode, ""
+    if not postcode.strip():
+        return "NO_POSTCODE", None, None, "", "The address has no postcode: check the address before planning"
+    found = geocode.geocoder().locate(postcode)
+    if isinstance(found, geocode.Located):
+        return "LOCATED", found.lat, found.lon, found.postcode, ""
+    return (
+        found.reason,
+        None,
+        None,
+        found.postcode[:12],
+        found.message + ": check the address before planning",
+    )
 
 
 def create_visit(
@@ -46,6 +90,11 @@ def create_visit(
     device_id: str = "",
     lat: float | None = None,
     lon: float | None = None,
+    rule: str = "ADULT",
+    due_by: datetime | None = None,
+    location: str = "HOME",
+    priority: int = 0,
+    appointment_at: datetime | None = None,
 ) -> VisitRow:
     """One open visit of a kind per order (idempotent: a redelivered event creates nothing new)."""
     if kind not in KINDS:
@@ -62,12 +111,24 @@ def create_visit(
         device_id=device_id,
         status="OPEN",
         created_at=at,
-        due_by=_due_by(at),
+        due_by=due_by or contract.deadline(rule, at),
         lat=lat,
         lon=lon,
         attempts=0,
         last_outcome="",
         reminders=0,
+        rule=rule,
+        location=location,
+        priority=priority,
+        appointment_at=appointment_at,
+        appointment_by="order" if appointment_at else "",
+        postcode="",
+        address_check="",
+        address_message="",
+        reminders_sent="",
+        officer="",
+        planned_for="",
+        sequence=0,
     )
     session.add(row)
     session.flush()
@@ -75,22 +136,71 @@ def create_visit(
     return row
 
 
+def _set_address(row: VisitRow, placed: tuple[str, float | None, float | None, str, str]) -> None:
+    check, lat, lon, postcode, message = placed
+    row.address_check, row.lat, row.lon, row.postcode, row.address_message = (
+        check,
+        lat,
+        lon,
+        postcode,
+        message,
+    )
+
+
+def _address_event(uow: Any, row: VisitRow) -> None:
+    if row.address_check in NEEDS_ADDRESS_CHECK:
+        uow.add_event(AddressCheckNeeded(order_ref=row.order_ref, visit_id=row.visit_id, postcode=row.postcode,
+                                         reason=row.address_check, message=row.address_message))  # fmt: skip
+    elif row.address_check == "LOCATED" and row.lat is not None and row.lon is not None:
+        uow.add_event(AddressLocated(order_ref=row.order_ref, visit_id=row.visit_id, postcode=row.postcode,
+                                     lat=row.lat, lon=row.lon, source=geocode.geocoder().name))  # fmt: skip
+
+
 def on_order_accepted(payload: dict[str, Any], uow: Any) -> None:
-    """Bus handler for `orders.OrderAccepted`: a new order needs a fitting (a variation does not)."""
+    """Bus handler for `orders.OrderAccepted`: a new order needs a fitting (a variation does not), under the
+    contract rule of the order (adult, youth, special), at home or at source, with the address placed."""
     if payload.get("request_type") not in (None, "NEW"):
         return
     order = payload.get("order") or {}
-    lat, lon = _home(order)
-    create_visit(
+    ref = str(payload["order_ref"])
+    if uow.session.get(VisitRow, f"FIT-{ref}"[:60]) is not None:
+        return  # redelivered
+    at = parse_instant(str(payload["accepted_at"]))
+    rule = contract.rule_of(order, at)
+    place = contract.install_place(order)
+    rules = contract.load_contract()["rules"]
+    row = create_visit(
         uow.session,
         actor="field",
         kind="FIT",
-        order_ref=str(payload["order_ref"]),
-        at=parse_instant(str(payload["accepted_at"])),
+        order_ref=ref,
+        at=at,
         person_id=str(order.get("person_id") or ""),
-        lat=lat,
-        lon=lon,
+        rule=rule,
+        due_by=place.due_by,
+        location=place.location,
+        priority=max(place.priority, int(rules[rule].get("priority", 0))),
+        appointment_at=place.appointment,
     )
+    _set_address(row, place_address(_address(order, place.location)))
+    uow.session.flush()
+    _address_event(uow, row)
+
+
+def on_order_varied(payload: dict[str, Any], uow: Any) -> None:
+    """Bus handler for `orders.OrderVaried`: an open visit follows the order's new address."""
+    order = payload.get("order") or {}
+    ref = str(payload["order_ref"])
+    changed = any(str(d.get("field", "")).startswith("addresses") for d in payload.get("diff") or []
+                  if isinstance(d, dict))  # fmt: skip
+    if not changed:
+        return
+    for kind in KINDS:
+        row = uow.session.get(VisitRow, f"{kind}-{ref}"[:60])
+        if row is not None and row.status == "OPEN":
+            _set_address(row, place_address(_address(order, row.location)))
+            uow.session.flush()
+            _address_event(uow, row)
 
 
 def on_order_ended(payload: dict[str, Any], uow: Any) -> None:
@@ -135,9 +245,12 @@ def record_attempt(
     at: datetime,
     device_id: str = "",
     note: str = "",
+    publish: Callable[[Any], None] | None = None,
 ) -> AttemptRow:
     """Record one attempt at a visit. FITTED needs a device serial and creates the activation; RECOVERED marks
-    the device recovered. A failed attempt leaves the visit open for the next attempt."""
+    the device recovered. A failed attempt leaves the visit open for the next attempt; a wrong or unsafe
+    address puts the visit on address check; an order error is fed back to order entry (`publish`, the unit of
+    work's add_event, carries `field.OrderErrorReported`)."""
     visit = session.get(VisitRow, visit_id)
     if visit is None:
         raise NotFound(f"No visit {visit_id!r}")
@@ -148,10 +261,30 @@ def record_attempt(
         raise Invalid(problem, field="outcome")
     if len(note) > 500:
         raise Invalid("The note is longer than 500 characters", field="note")
-    device_id = (device_id or visit.device_id).strip()
+    if outcome == "ORDER_ERROR" and publish is None:
+        raise RuntimeError("an order error must be published: pass publish=uow.add_event")
+    last = (
+        session.execute(
+            select(AttemptRow).where(AttemptRow.visit_id == visit_id).order_by(AttemptRow.attempt_id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    if (
+        last is not None
+        and last.outcome == outcome
+        and abs((at - last.at).total_seconds()) < DUPLICATE_WITHIN_S
+    ):
+        raise Conflict(
+            f"{outcome.replace('_', ' ').capitalize()} was already recorded for this visit just now"
+        )
+    device_id = (device_id or visit.device_id).strip()[:64]
     if outcome == "FITTED":
         if not device_id:
             raise Invalid("Enter the serial of the device fitted", field="device_id")
+        holder = device_queries.device_holder(session, device_id)
+        if holder and holder != actor:
+            raise Conflict(f"Device {device_id} is in another officer's stock, not yours")
         status = device_queries.device_status(session, device_id)
         if status is None:
             raise Invalid(f"No device {device_id!r} in the inventory", field="device_id")
@@ -198,6 +331,13 @@ def record_attempt(
         visit.device_id = device_id
     if is_success(visit.kind, outcome):
         visit.status = "DONE"
+    elif outcome in ("WRONG_ADDRESS", "UNSAFE_ADDRESS"):
+        visit.address_check = "WRONG_ADDRESS"
+        visit.address_message = (f"The officer found the address {outcome.split('_')[0].lower()} at the last attempt:"
+                                 " check it with the order before the next attempt")[:200]  # fmt: skip
+    if outcome == "ORDER_ERROR" and publish is not None:
+        publish(OrderErrorReported(order_ref=visit.order_ref, visit_id=visit_id, person_id=visit.person_id,
+                                   reported_by=actor, reported_at=iso(at), note=note))  # fmt: skip
     session.flush()
     audit.record(
         session,
@@ -273,7 +413,10 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
         for v in session.execute(select(VisitRow).where(VisitRow.status == "OPEN").order_by(VisitRow.due_by))
         .scalars()
         .all()
-        if v.lat is not None and v.lon is not None and v.planned_for in ("", day)
+        if v.lat is not None
+        and v.lon is not None
+        and v.planned_for in ("", day)
+        and v.address_check not in NEEDS_ADDRESS_CHECK
     ]
     if not rows:
         return []
@@ -298,3 +441,41 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
     order = [rows[c - 1].visit_id for r in routes[:1] for c in r]
     plan_day(session, actor=actor, officer=officer, day=day, visit_ids=order)
     return order
+
+
+def correct_address(
+    session: Session,
+    *,
+    actor: str,
+    visit_id: str,
+    postcode: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    publish: Callable[[Any], None],
+) -> VisitRow:
+    """An address check resolved: a corrected postcode (looked up) or a pin (coordinates). A postcode that still
+    cannot be placed is refused with why; the visit stays on address check."""
+    v = session.get(VisitRow, visit_id)
+    if v is None:
+        raise NotFound(f"No visit {visit_id!r}")
+    if v.status != "OPEN":
+        raise Conflict(f"Visit {visit_id} is {v.status.lower()}: its address is no longer used")
+    address: dict[str, Any] = {"postcode": postcode[:16]}
+    if lat is not None or lon is not None:
+        if lat is None or lon is None or not (49.8 <= lat <= 60.9 and -8.7 <= lon <= 1.8):
+            raise Invalid(
+                "Place the pin in Great Britain (latitude 49.8 to 60.9, longitude -8.7 to 1.8)", field="lat"
+            )
+        address.update(lat=lat, lon=lon)
+    elif not postcode.strip():
+        raise Invalid("Enter the postcode, or place the pin", field="postcode")
+    placed = place_address(address)
+    if placed[0] in NEEDS_ADDRESS_CHECK:
+        raise Invalid(placed[4].split(": check")[0], field="postcode")
+    before = (v.postcode, v.lat, v.lon)
+    _set_address(v, placed)
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:{visit_id}:address", records=[v.order_ref],
+                 purpose="check a visit's address", details={"before": list(before), "check": v.address_check})  # fmt: skip
+    _address_event(SimpleNamespace(add_event=publish), v)
+    return v

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String
+from sqlalchemy import JSON, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openem.store.base import Base
@@ -30,6 +30,18 @@ class VisitRow(Base):
     last_outcome: Mapped[str] = mapped_column(String(20), default="")
     reminders: Mapped[int] = mapped_column(Integer, default=0)
     last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # migration 0020: where the address is, the contract rule, install at source, the booked appointment
+    postcode: Mapped[str] = mapped_column(String(12), default="")
+    address_check: Mapped[str] = mapped_column(
+        String(20), default=""
+    )  # "", LOCATED, GIVEN, UNKNOWN, MALFORMED
+    address_message: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(20), default="HOME")  # HOME, PRISON, COURT, PROBATION_OFFICE
+    rule: Mapped[str] = mapped_column(String(10), default="ADULT")  # field/data/contract.json rules
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    appointment_by: Mapped[str] = mapped_column(String(80), default="")
+    reminders_sent: Mapped[str] = mapped_column(String(40), default="")  # "24,2": hours-before reminders due
 
     __table_args__ = (Index("ix_field_visits_status_kind", "status", "kind"),)
 
@@ -43,3 +55,16 @@ class AttemptRow(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     device_id: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReplanRow(Base):
+    """Each re-plan of an officer's day: when, why, the new order of visits and what could not be fitted in."""
+
+    __tablename__ = "field_replans"
+    replan_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    officer: Mapped[str] = mapped_column(String(80), index=True)
+    day: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200))
+    visits: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unplanned: Mapped[list[list[str]]] = mapped_column(JSON, default=list)

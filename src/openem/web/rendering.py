@@ -32,6 +32,10 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Crime matching", "/crime", "crime_matching:run"),
     ("Admin", "/admin/users", "users:manage"),
     ("Breaches", "/breaches", "breaches:read"),
+    # field and stock (issue 14)
+    ("Visits", "/field/visits", "visits:handle"),
+    ("Stock", "/devices/stock", "devices:manage"),
+    ("Field measures", "/field/measures", "mi:read"),
 )
 MONTHS = (
     "January",

@@ -46,7 +46,7 @@ def test_device_lifecycle_refuses_impossible_moves() -> None:
 
 def test_order_start_fit_end_recover_with_device_history(session: Session) -> None:
     ds.register_devices(session, actor="stock", devices=[{"device_id": "TAG1", "device_kind": "RF_TAG"}])
-    uow = SimpleNamespace(session=session)
+    uow = SimpleNamespace(session=session, events=[], add_event=lambda e: None)
     fs.on_order_accepted(_accepted("ORD1"), uow)
     fs.on_order_accepted(_accepted("ORD1"), uow)  # redelivered: still one visit
     visits = fq.open_visits(session, "FIT")
@@ -93,7 +93,7 @@ def test_order_start_fit_end_recover_with_device_history(session: Session) -> No
 
 def test_device_already_fitted_elsewhere_is_refused(session: Session) -> None:
     ds.register_devices(session, actor="stock", devices=[{"device_id": "TAG2", "device_kind": "RF_TAG"}])
-    uow = SimpleNamespace(session=session)
+    uow = SimpleNamespace(session=session, events=[], add_event=lambda e: None)
     fs.on_order_accepted(_accepted("A"), uow)
     fs.on_order_accepted(_accepted("B", lat=None), uow)
     fs.record_attempt(session, actor="fo", visit_id="FIT-A", outcome="FITTED", at=T0, device_id="TAG2")
@@ -108,7 +108,7 @@ def test_device_already_fitted_elsewhere_is_refused(session: Session) -> None:
 
 def test_lost_device_after_recovery_gives_up(session: Session) -> None:
     ds.register_devices(session, actor="stock", devices=[{"device_id": "T3", "device_kind": "RF_TAG"}])
-    uow = SimpleNamespace(session=session)
+    uow = SimpleNamespace(session=session, events=[], add_event=lambda e: None)
     fs.on_order_accepted(_accepted("C"), uow)
     fs.record_attempt(session, actor="fo", visit_id="FIT-C", outcome="FITTED", at=T0, device_id="T3")
     fs.on_order_ended({"order_ref": "C", "ended_at": (T0 + timedelta(days=2)).isoformat()}, uow)
@@ -166,7 +166,7 @@ def test_cli_vrptw_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
 
 
 def test_plan_route_orders_an_officers_day(session: Session) -> None:
-    uow = SimpleNamespace(session=session)
+    uow = SimpleNamespace(session=session, events=[], add_event=lambda e: None)
     for i, lat in enumerate([51.50, 51.52, 51.51, 51.53]):
         fs.create_visit(session, actor="t", kind="FIT", order_ref=f"R{i}", at=T0, lat=lat, lon=-0.1)
     fs.on_order_accepted(_accepted("NOPOS", lat=None), uow)  # no position: cannot be routed

@@ -4,7 +4,8 @@ read of a visit (an address's position, a person) is audited with its purpose.""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from openem.auth import audit
 from openem.core.errors import Conflict, Invalid, NotFound
-from openem.core.time import utcnow
-from openem.field import queries, service
+from openem.core.time import local_date, local_to_utc, utcnow
+from openem.field import contract, planning, queries, service
 from openem.field.rules import OUTCOMES, SUCCESS
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
@@ -32,6 +33,12 @@ LABELS = {
     "UNSAFE_ADDRESS": "Unsafe address",
     "EQUIPMENT_FAULT": "Equipment fault",
     "ORDER_ERROR": "Error in the order",
+}
+PLACES = {
+    "HOME": "Home",
+    "PRISON": "Prison, before release",
+    "COURT": "Court",
+    "PROBATION_OFFICE": "Probation office",
 }
 KIND_LABELS = {"FIT": "Fit tag", "REFIT": "Refit", "RECOVER": "Recover equipment", "CHECK": "Check"}
 
@@ -61,15 +68,56 @@ def todays_visits(
     visits = queries.todays_visits(uow.session, caller.actor, the_day.isoformat())
     audit.record(uow.session, actor=caller.actor, action="field:visits:list:read",
                  records=[v["visit_id"] for v in visits], purpose="plan the day's field visits")  # fmt: skip
+    context = _map_context(visits)
+    replan = planning.last_replan(uow.session, caller.actor, the_day.isoformat())
+    details = _unplanned_reasons(replan)
     return render(request, "field/today.html",
-                  {"visits": visits, "day": the_day, "kinds": KIND_LABELS, "labels": LABELS})  # fmt: skip
+                  {"visits": visits, "day": the_day, "kinds": KIND_LABELS, "labels": LABELS, "places": PLACES,
+                   "map_context": context, "map_json": json.dumps(context), "replan": replan,
+                   "unplanned": details})  # fmt: skip
+
+
+def _map_context(visits: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stops with a position, labelled in visiting order (the shared map draws them as addresses)."""
+    stops = [
+        v for v in visits if v["lat"] is not None and v["lon"] is not None and not v["needs_address_check"]
+    ]
+    addresses = [{"label": f"{i}. {KIND_LABELS.get(v['kind'], v['kind'])} {v['order_ref']}", "lat": v["lat"],
+                  "lon": v["lon"], "curfew": False} for i, v in enumerate(stops, 1)]  # fmt: skip
+    return {"addresses": addresses, "zones": [], "places": []}
+
+
+def _unplanned_reasons(replan: dict[str, Any] | None) -> list[tuple[str, str]]:
+    return [(str(p[0]), str(p[1])) for p in (replan or {}).get("unplanned") or [] if len(p) == 2]
+
+
+@router.post("/field/visits/replan", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def replan(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(HANDLE),
+    form: Any = Depends(read_form),
+) -> Response:
+    day = str(form.get("day", ""))[:10]
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        day = local_date(utcnow()).isoformat()
+    planning.replan_day(uow.session, actor=caller.actor, officer=caller.actor, day=day, now=utcnow(),
+                        reason="you asked for it", publish=uow.add_event)  # fmt: skip
+    return RedirectResponse(f"/field/visits?day={day}", status_code=303)
 
 
 def _visit_page(request: Request, v: dict[str, Any], errors: list[tuple[str, str]], form: dict[str, str],
-                status: int = 200) -> Response:  # fmt: skip
+                status: int = 200, **extra: Any) -> Response:  # fmt: skip
+    rules = contract.load_contract()["rules"]
+    home = {"addresses": [], "zones": [], "places": []} if v["lat"] is None else {
+        "addresses": [{"label": f"{PLACES.get(v['location'], 'Home')} {v['postcode']}".strip(), "lat": v["lat"],
+                       "lon": v["lon"], "curfew": v["location"] == "HOME"}], "zones": [], "places": []}  # fmt: skip
     return render(request, "field/visit.html",
                   {"v": v, "errors": errors, "form": form, "outcomes": _outcomes(v["kind"]), "kinds": KIND_LABELS,
-                   "labels": LABELS}, status)  # fmt: skip
+                   "labels": LABELS, "places": PLACES, "rule": rules.get(v["rule"], rules["ADULT"]),
+                   "map_json": json.dumps(home), **extra}, status)  # fmt: skip
 
 
 @router.get("/field/visits/{visit_id}", include_in_schema=False)
@@ -82,7 +130,69 @@ def visit_page(
     v = _own_visit(uow, caller, visit_id)
     audit.record(uow.session, actor=caller.actor, action=f"field:{v['visit_id']}:read",
                  records=[v["visit_id"], v["order_ref"], v["person_id"]], purpose="carry out a field visit")  # fmt: skip
-    return _visit_page(request, v, [], {})
+    booked = request.query_params.get("booked") == "1"
+    return _visit_page(
+        request, v, [], {}, booked=booked, booked_warning=request.query_params.get("late", "")[:60]
+    )
+
+
+@router.post(
+    "/field/visits/{visit_id}/address", include_in_schema=False, dependencies=[Depends(csrf_protect)]
+)
+def correct_address(
+    visit_id: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(HANDLE),
+    form: Any = Depends(read_form),
+) -> Response:
+    v = _own_visit(uow, caller, visit_id)
+    values = {k: str(form.get(k, ""))[:30].strip() for k in ("postcode", "lat", "lon")}
+    lat = lon = None
+    error = ""
+    if values["lat"] or values["lon"]:
+        try:
+            lat, lon = float(values["lat"]), float(values["lon"])
+        except ValueError:
+            error = "Enter the pin as two numbers, for example 51.4791 and -3.1781"
+    if not error:
+        try:
+            service.correct_address(uow.session, actor=caller.actor, visit_id=v["visit_id"], postcode=values["postcode"],
+                                    lat=lat, lon=lon, publish=uow.add_event)  # fmt: skip
+            return RedirectResponse(f"/field/visits/{v['visit_id']}", status_code=303)
+        except (Invalid, Conflict) as exc:
+            error = str(exc)
+    return _visit_page(request, v, [("postcode", error)], values, 422)
+
+
+@router.post(
+    "/field/visits/{visit_id}/appointment", include_in_schema=False, dependencies=[Depends(csrf_protect)]
+)
+def book(
+    visit_id: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(HANDLE),
+    form: Any = Depends(read_form),
+) -> Response:
+    v = _own_visit(uow, caller, visit_id)
+    values = {k: str(form.get(k, ""))[:20].strip() for k in ("appointment_day", "appointment_time")}
+    at: datetime | None = None
+    try:
+        at = local_to_utc(
+            date.fromisoformat(values["appointment_day"]), time.fromisoformat(values["appointment_time"])
+        )
+    except ValueError:
+        error = "Enter a real day and a time, for example 2026-12-03 and 14:30"
+    if at is not None:
+        try:
+            warning = planning.book_appointment(uow.session, actor=caller.actor, visit_id=v["visit_id"], at=at,
+                                                now=utcnow())  # fmt: skip
+            late = "&late=This+is+after+the+contract+deadline" if warning else ""
+            return RedirectResponse(f"/field/visits/{v['visit_id']}?booked=1{late}", status_code=303)
+        except (Invalid, Conflict) as exc:
+            error = str(exc)
+    return _visit_page(request, v, [("appointment", error)], values, 422)
 
 
 @router.post("/field/visits/{visit_id}", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -104,12 +214,37 @@ def record_outcome(
         errors.append(("note", "The note must be 500 characters or fewer"))
     if not errors:
         try:
+            now = utcnow()
             service.record_attempt(uow.session, actor=caller.actor, visit_id=v["visit_id"],
-                                   outcome=values["outcome"], at=utcnow(), device_id=values["device_id"],
-                                   note=values["note"])  # fmt: skip
+                                   outcome=values["outcome"], at=now, device_id=values["device_id"],
+                                   note=values["note"], publish=uow.add_event)  # fmt: skip
+            if values["outcome"] not in SUCCESS.values() and v["planned_for"] == local_date(now).isoformat():
+                planning.replan_day(uow.session, actor=caller.actor, officer=caller.actor, day=v["planned_for"],
+                                    now=now, reason=f"visit {v['visit_id']} was not completed", publish=uow.add_event)  # fmt: skip
         except (Invalid, Conflict) as exc:
             field = getattr(exc, "field", None) or "device_id"
             errors.append((field if field in values else "device_id", str(exc)))
     if errors:
         return _visit_page(request, v, errors, values, 422)
     return RedirectResponse("/field/visits?recorded=" + v["visit_id"], status_code=303)
+
+
+MEASURES = require("mi:read")
+
+
+@router.get("/field/measures", include_in_schema=False)
+def measures(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(MEASURES),
+) -> Response:
+    """Success beside the contract's attempt count, per rule; the backlog older than three days; visits
+    waiting for an address check. Counts only: no person is named."""
+    m = queries.contract_measure(uow.session)
+    b = queries.backlog(uow.session, utcnow())
+    checks = len(queries.needing_address_check(uow.session, limit=10_000))
+    recovered = queries.recovery_rate(uow.session)
+    audit.record(uow.session, actor=caller.actor, action="field:measures:read", purpose="field performance")
+    rules = contract.load_contract()["rules"]
+    return render(request, "field/measures.html", {"m": m, "b": b, "checks": checks, "rules": rules,
+                  "recovered": recovered, "kinds": KIND_LABELS})  # fmt: skip
