@@ -22,6 +22,7 @@ TABLE_MODULES = [
     "openem.orders.repository",
     "openem.alerts.tables",
     "openem.scale",
+    "openem.insights.repository",
 ]
 
 

@@ -106,3 +106,29 @@ def trail_of_person(
         {"device_id": d, "seq": s, "time": t, "lat": la, "lon": lo, "accuracy_m": acc}
         for d, s, t, la, lo, acc in rows
     ]
+
+
+def position_sources(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """(device_id, seq) -> {"source": GPS/LBS/WIFI or "", "speed_mps": float or None} for these stored
+    positions (the trail table keeps no source; the message as received does)."""
+    by_device: dict[str, list[int]] = defaultdict(list)
+    for device_id, seq in keys:
+        by_device[device_id].append(int(seq))
+    t = TelemetryMessageRow
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for d, seqs in by_device.items():
+        seqs = sorted(set(seqs))
+        for i in range(0, len(seqs), 500):
+            rows = session.execute(
+                select(t.device_id, t.seq, t.payload).where(t.device_id == d, t.seq.in_(seqs[i : i + 500]))
+            )
+            for dev, seq, payload in rows:
+                p = payload if isinstance(payload, dict) else {}
+                speed = p.get("speed_mps")
+                out[(dev, int(seq))] = {
+                    "source": str(p.get("source") or "")[:8],
+                    "speed_mps": float(speed) if isinstance(speed, int | float) else None,
+                }
+    return out

@@ -1,0 +1,123 @@
+"""Persistence of the person view: practitioner notes (its own table, `insights_person_notes`) and reading older positions from the
+Parquet trail lake (`openem trail export`, `store.lake`), partition by partition so that one missing or corrupt
+day is reported, never fatal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from openem.core.time import LONDON
+from openem.store.base import Base
+from openem.store.types import UTCDateTime
+
+NOTE_MAX = 4000
+
+
+class PersonNoteRow(Base):
+    """A practitioner's note about a person: append-only (a correction is a new note that says so), with its
+    author and the order it was written under; writing one is audited."""
+
+    __tablename__ = "insights_person_notes"
+    note_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(String(40))
+    order_ref: Mapped[str] = mapped_column(String(40), default="")
+    author: Mapped[str] = mapped_column(String(80))  # the actor id of the user who wrote it
+    author_name: Mapped[str] = mapped_column(String(120), default="")
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_insights_person_notes_person", "person_id", "written_at"),)
+
+
+def add_note(
+    session: Session,
+    *,
+    person_id: str,
+    order_ref: str,
+    author: str,
+    author_name: str,
+    text: str,
+    at: datetime,
+) -> PersonNoteRow:
+    row = PersonNoteRow(person_id=person_id[:40], order_ref=order_ref[:40], author=author[:80],
+                        author_name=author_name[:120], written_at=at, text=text[:NOTE_MAX])  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def notes_of(session: Session, person_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    """A person's notes, newest first."""
+    n = PersonNoteRow
+    rows = session.execute(
+        select(n.note_id, n.order_ref, n.author, n.author_name, n.written_at, n.text)
+        .where(n.person_id == person_id[:40])
+        .order_by(n.written_at.desc(), n.note_id.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+@dataclass
+class LakeRead:
+    """What the lake gave for a window: the positions, the days read, and the days it could not read."""
+
+    points: list[dict[str, Any]] = field(default_factory=list)
+    days_read: list[date] = field(default_factory=list)
+    unreadable: list[date] = field(default_factory=list)
+
+
+def london_days(frm: datetime, to: datetime) -> list[date]:
+    first, last = frm.astimezone(LONDON).date(), (to - timedelta(microseconds=1)).astimezone(LONDON).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def lake_trail(lake_dir: Path | None, person_id: str, frm: datetime, to: datetime) -> LakeRead:
+    """A person's positions in [frm, to) from the lake's daily partitions, oldest first. A day without a
+    partition is simply not in the lake; a partition that cannot be read is listed in `unreadable`."""
+    out = LakeRead()
+    if lake_dir is None or not Path(lake_dir).is_dir():
+        return out
+    files: list[tuple[date, Path]] = []
+    for day in london_days(frm, to):
+        part = Path(lake_dir) / f"date={day.isoformat()}"
+        if part.is_dir():
+            found = sorted(part.glob("*.parquet"))
+            files.extend((day, f) for f in found)
+            if not found:
+                out.unreadable.append(day)
+    if not files:
+        return out
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows: list[tuple[Any, ...]] = []
+        for day, f in files:
+            try:
+                rows.extend(
+                    con.execute(
+                        "SELECT device_id, seq, device_time, lat, lon, accuracy_m FROM read_parquet(?) "
+                        "WHERE person_id = ? AND device_time >= ? AND device_time < ?",
+                        [str(f), person_id[:40], frm, to],
+                    ).fetchall()
+                )
+                out.days_read.append(day)
+            except duckdb.Error:
+                out.unreadable.append(day)
+    finally:
+        con.close()
+    out.points = [
+        {"device_id": d, "seq": int(s), "time": t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC), "lat": la, "lon": lo,
+         "accuracy_m": acc}
+        for d, s, t, la, lo, acc in rows
+    ]  # fmt: skip
+    out.points.sort(key=lambda p: (p["time"], p["seq"]))
+    out.unreadable = sorted(set(out.unreadable))
+    return out
