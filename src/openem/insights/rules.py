@@ -20,6 +20,11 @@ _PNC_SLASH = re.compile(r"^(\d{2}|\d{4})/(\d{1,7})([A-Z])$")
 _PNC_BARE = re.compile(r"^(\d{3,11})([A-Z])$")
 
 
+def printable(text: str, limit: int) -> str:
+    """Text with control characters (NUL included: PostgreSQL refuses it) dropped, cut to `limit`."""
+    return "".join(c for c in text[: limit * 2] if c >= " " and c != "\x7f")[:limit]
+
+
 @dataclass(frozen=True)
 class Pnc:
     year: int  # four digits

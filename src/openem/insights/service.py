@@ -54,6 +54,7 @@ def search(session: Session, who: Principal, text: str) -> list[dict[str, Any]]:
     """People the caller may see matching an order ref, person id, part of a name, or a wearer identifier
     (PNC in any usual spelling, CRN, NOMIS number, prison number, Home Office reference): one entry a person.
     Restricted ("specials") orders appear only for users cleared for them (`can_view_case`)."""
+    text = rules.printable(text, 100)
     found = find_person_orders(session, text) + find_orders_by_identifier(
         session, rules.identifier_keys(text)
     )
@@ -70,6 +71,8 @@ def search(session: Session, who: Principal, text: str) -> list[dict[str, Any]]:
 
 def person_orders(session: Session, who: Principal, person_id: str) -> tuple[list[PersonOrder], int]:
     """(the person's orders the caller may see, how many orders the person has): none visible means refuse."""
+    if rules.printable(person_id, 40) != person_id:
+        return [], 0
     everything = orders_of_person(session, person_id)
     return visible(who, everything), len(everything)
 

@@ -26,9 +26,14 @@ ME = "probation.demo@openem.example"
 def people(world):
     now = datetime.now(UTC)
     mine = _doc(MINE, "ORD-ENTMINE01", ME, "WEST_YORKSHIRE", 1)
-    mine["device_wearer"] |= {"pnc": "04/123456A", "crn": "X765432", "nomis_id": "A4321BC"}
+    mine["device_wearer"] |= {
+        "last_name": "Mine",
+        "pnc": "04/123456A",
+        "crn": "X765432",
+        "nomis_id": "A4321BC",
+    }
     theirs = _doc(THEIRS, "ORD-ENTTHEIR1", "other@example.gov.uk", "MERSEYSIDE", 2)
-    theirs["device_wearer"] |= {"pnc": "2011/7654321K", "crn": "X111111"}
+    theirs["device_wearer"] |= {"last_name": "Theirs", "pnc": "2011/7654321K", "crn": "X111111"}
     special = _doc(SPECIAL, "ORD-ENTSPEC01", ME, "WEST_YORKSHIRE", 3)
     special["device_wearer"] |= {"pnc": "1999/0000042Z", "last_name": "Special"}
     special["offence_risk"]["specials"] = True
@@ -201,3 +206,16 @@ def test_notes_need_the_form_token_and_cannot_be_written_about_someone_else(peop
     assert bad.status_code == 422
     assert not audit_rows(people, "insights:note:write")
     assert c.get(f"/api/people/{MINE}/timeline", params={**PURPOSE, "kind": "note"}).json()["entries"] == []
+
+
+def test_control_characters_in_ids_purposes_and_kinds_never_break_a_page(people):
+    c = people.signed_in("demo-probation-practitioner")
+    for url in (f"/api/people/{MINE}%00", "/api/people/%00/timeline", f"/people/{MINE}%00/timeline"):
+        assert c.get(url, params=PURPOSE).status_code == 404, url
+    r = c.get(
+        f"/api/people/{MINE}/timeline", params={"purpose": "risk\x00 review", "kind": ["note\x00", "alert"]}
+    )
+    assert r.status_code == 200
+    rows = audit_rows(people, "insights:timeline")
+    assert rows[-1].purpose == "risk review" and rows[-1].details["kinds"] == ["alert"]
+    assert c.get("/api/people", params={"q": "\x00\x01", **PURPOSE}).status_code == 200

@@ -40,7 +40,7 @@ def api_timeline(
 ) -> dict[str, Any]:
     orders = load_person(request, uow, caller, person_id)
     why = stated_purpose(caller, purpose, reference)
-    kinds = [k[:20] for k in kind]
+    kinds = [k for k in kind if k in rules.KINDS]
     entries = _entries(uow, orders, person_id, kinds)
     _audit(uow, caller, "timeline:read", person_id, orders, why, kinds=kinds, entries=len(entries))
     return {

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 
 from openem.auth import audit
 from openem.auth.roles import Role
-from openem.core.errors import Invalid
+from openem.core.errors import Invalid, NotFound
 from openem.core.time import iso, utcnow
 from openem.insights import rules, service
 from openem.insights.web import calendar
@@ -42,8 +42,8 @@ TABLE_PAGE = 500
 def stated_purpose(caller: Caller, purpose: str, reference: str) -> str:
     """The purpose recorded with a look: asked of everyone; police also give a crime or incident reference."""
     assert caller.principal is not None
-    purpose = " ".join(purpose.split())[:400]
-    reference = " ".join(reference.split())[:60]
+    purpose = rules.printable(" ".join(purpose.split()), 400)
+    reference = rules.printable(" ".join(reference.split()), 60)
     if len(purpose) < 5:
         raise Invalid("Say why you are looking (at least 5 characters): it is recorded with what you see")
     if caller.principal.has_role(Role.POLICE_OFFICER) and not reference:
@@ -55,6 +55,15 @@ def load_person(request: Request, uow: UnitOfWork, caller: Caller, person_id: st
     """The person's orders the caller may see; none (or no such person) is refused as missing, audited."""
     assert caller.principal is not None
     person_id = person_id[:40]
+    if rules.printable(person_id, 40) != person_id:
+        # no person has such an id; refused as missing and audited with the id and path made printable (the
+        # shared refusal writes the raw path, which PostgreSQL refuses when it holds a NUL)
+        with request.app.state.db.uow() as own:
+            audit.record(own.session, actor=caller.actor, action="insights:person:denied",
+                         records=[rules.printable(person_id, 40)], outcome="denied",
+                         details={"reason": "no such person", "answered": "not_found",
+                                  "path": rules.printable(request.url.path, 150)})  # fmt: skip
+        raise NotFound(MISSING)
     orders, total = service.person_orders(uow.session, caller.principal, person_id)
     if not orders:
         deny_as_missing(
@@ -62,7 +71,7 @@ def load_person(request: Request, uow: UnitOfWork, caller: Caller, person_id: st
             caller,
             "person outside your cases" if total else "no such person",
             MISSING,
-            records=[person_id],
+            records=[rules.printable(person_id, 40)],
         )
     return orders
 
@@ -164,7 +173,7 @@ def api_search(
         action="insights:search",
         records=[p["person_id"] for p in found],
         purpose=why,
-        details={"query": q[:100], "found": len(found)},
+        details={"query": rules.printable(q, 100), "found": len(found)},
     )
     return found
 
@@ -200,7 +209,7 @@ def search_page(
                 action="insights:search",
                 records=[p["person_id"] for p in found],
                 purpose=why,
-                details={"query": q[:100], "found": len(found)},
+                details={"query": rules.printable(q, 100), "found": len(found)},
             )
             ctx["results"] = found
     return render(request, "insights/search.html", ctx)
