@@ -95,7 +95,7 @@ def main() -> int:
     c.post("/sign-in", data={"username": "demo-probation-practitioner",
                              "password": passwords["demo-probation-practitioner"], "csrf_token": token, "next": "/"})  # fmt: skip
     params = {"from": start.isoformat(), "to": now.isoformat(), "purpose": "benchmark: 30-day trail review"}
-    timings: dict[str, list[float]] = {"query": [], "api": [], "view": []}
+    timings: dict[str, list[float]] = {"query": [], "api": [], "view": [], "page": []}
     counts = set()
     for r in range(args.runs):
         pid = mine[r % len(mine)]
@@ -112,6 +112,10 @@ def main() -> int:
         resp = c.get(f"/api/people/{pid}", params=params)
         timings["view"].append(time.perf_counter() - t)
         assert resp.status_code == 200, resp.text
+        t = time.perf_counter()
+        resp = c.get(f"/people/{pid}", params=params)
+        timings["page"].append(time.perf_counter() - t)
+        assert resp.status_code == 200 and "trail-map" in resp.text, resp.text[:500]
     print(
         json.dumps(
             {

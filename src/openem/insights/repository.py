@@ -5,10 +5,11 @@ day is reported, never fatal."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -68,7 +69,7 @@ def notes_of(session: Session, person_id: str, limit: int = 500) -> list[dict[st
 class LakeRead:
     """What the lake gave for a window: the positions, the days read, and the days it could not read."""
 
-    points: list[dict[str, Any]] = field(default_factory=list)
+    columns: dict[str, Any] | None = None  # as `telemetry.queries.trail_columns` gives them
     days_read: list[date] = field(default_factory=list)
     unreadable: list[date] = field(default_factory=list)
 
@@ -97,27 +98,34 @@ def lake_trail(lake_dir: Path | None, person_id: str, frm: datetime, to: datetim
     import duckdb
 
     con = duckdb.connect()
+    parts: list[dict[str, Any]] = []
     try:
-        rows: list[tuple[Any, ...]] = []
         for day, f in files:
             try:
-                rows.extend(
+                parts.append(
                     con.execute(
-                        "SELECT device_id, seq, device_time, lat, lon, accuracy_m FROM read_parquet(?) "
-                        "WHERE person_id = ? AND device_time >= ? AND device_time < ?",
+                        "SELECT device_id, seq, epoch_us(device_time) AS t_us, lat, lon, accuracy_m "
+                        "FROM read_parquet(?) WHERE person_id = ? AND device_time >= ? AND device_time < ?",
                         [str(f), person_id[:40], frm, to],
-                    ).fetchall()
+                    ).fetchnumpy()
                 )
                 out.days_read.append(day)
-            except duckdb.Error:
+            except (duckdb.Error, OSError, ValueError):
                 out.unreadable.append(day)
     finally:
         con.close()
-    out.points = [
-        {"device_id": d, "seq": int(s), "time": t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC), "lat": la, "lon": lo,
-         "accuracy_m": acc}
-        for d, s, t, la, lo, acc in rows
-    ]  # fmt: skip
-    out.points.sort(key=lambda p: (p["time"], p["seq"]))
     out.unreadable = sorted(set(out.unreadable))
+    parts = [p for p in parts if len(p["seq"])]
+    if not parts:
+        return out
+    t_us = np.concatenate([np.asarray(p["t_us"], np.int64) for p in parts])
+    order = np.lexsort((np.concatenate([np.asarray(p["seq"], np.int64) for p in parts]), t_us))
+
+    def col(name: str, dtype: Any) -> Any:
+        return np.concatenate([np.asarray(p[name], dtype) for p in parts])[order]
+
+    devices = [d for p in parts for d in np.asarray(p["device_id"]).tolist()]
+    out.columns = {"t_us": t_us[order], "seq": col("seq", np.int64), "lat": col("lat", np.float64),
+                   "lon": col("lon", np.float64), "accuracy_m": np.nan_to_num(col("accuracy_m", np.float64)),
+                   "device_id": [devices[i] for i in order.tolist()]}  # fmt: skip
     return out
