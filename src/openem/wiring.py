@@ -25,6 +25,7 @@ TABLE_MODULES = [
     "openem.crime.tables",
     "openem.breaches.tables",
     "openem.notify.tables",
+    "openem.insights.repository",
 ]
 
 

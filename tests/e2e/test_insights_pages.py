@@ -22,7 +22,7 @@ def _seed(server):
     now = datetime.now(UTC).replace(microsecond=0)
     doc = sample_order(now, random.Random(7))
     doc["ref"], doc["person_id"] = "ORD-E2EINS01", PERSON
-    doc["device_wearer"] |= {"first_name": "Robin", "last_name": "Insight"}
+    doc["device_wearer"] |= {"first_name": "Robin", "last_name": "Insight", "pnc": "2004/0123456A"}
     doc["interested_parties"] |= {"responsible_officer_email": "probation.demo@openem.example"}
     doc["offence_risk"]["specials"] = False
     doc["monitoring"]["cohort"] = "COURT_SENTENCE"
@@ -47,7 +47,7 @@ def test_practitioner_finds_a_person_and_reads_the_trail_and_curfew(page, server
     sign_in(page, server, "demo-probation-practitioner")
     page.goto(server.base + "/people")
     assert_accessible(page)
-    page.get_by_label("Order reference, person ID or name").fill("robin insight")
+    page.get_by_label("Name, PNC, CRN, NOMIS number, order reference or person ID").fill("robin insight")
     page.get_by_label("Why are you looking?").fill("risk review before home visit")
     click_and_wait(page, page.get_by_role("button", name="Search"))
     assert_accessible(page)
@@ -55,6 +55,31 @@ def test_practitioner_finds_a_person_and_reads_the_trail_and_curfew(page, server
     expect(page.get_by_role("heading", name="Robin Insight")).to_be_visible()
     page.wait_for_selector(".leaflet-interactive")
     assert "Positions (30)" in page.content() and "Curfew, night by night" in page.content()
+    assert_accessible(page)
+    if width == 390:
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, (scroll, inner)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
+def test_practitioner_finds_a_person_by_pnc_reads_the_timeline_and_writes_a_note(page, server, width, height):
+    _seed(server)
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, server, "demo-probation-practitioner")
+    page.goto(server.base + "/people")
+    page.get_by_label("Name, PNC, CRN, NOMIS number, order reference or person ID").fill("04/123456a")
+    page.get_by_label("Why are you looking?").fill("case conference preparation")
+    click_and_wait(page, page.get_by_role("button", name="Search"))
+    click_and_wait(page, page.get_by_role("link", name="Robin Insight"))
+    assert "Calendar of curfew nights" in page.content() or "No curfew nights" in page.content()
+    click_and_wait(page, page.get_by_role("link", name="Timeline and notes"))
+    expect(page.get_by_role("heading", name="Robin Insight")).to_be_visible()
+    assert "Order ORD-E2EINS01 version 1 created" in page.content()
+    assert_accessible(page)
+    page.get_by_label("Your note").fill(f"Seen at {width} px: agreed to attend.\nSecond line.")
+    click_and_wait(page, page.get_by_role("button", name="Save note"))
+    expect(page.get_by_text(f"Seen at {width} px: agreed to attend.", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Note by demo-probation-practitioner").first).to_be_visible()
     assert_accessible(page)
     if width == 390:
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")

@@ -132,3 +132,24 @@ def episodes_for_alerts(session: Session, alert_ids: list[str]) -> dict[str, dic
         select(*(getattr(e, f) for f in EPISODE_FIELDS)).where(e.episode_id.in_(alert_ids))
     )
     return {r.episode_id: dict(r._mapping) for r in rows}
+
+
+def incidents_of_orders(session: Session, refs: list[str], limit: int = 500) -> list[dict[str, Any]]:
+    """Incidents of these orders, newest first (plain values: id, situation, state, severity, opened, closed,
+    resolution, kinds, how many episodes and notes): the person view's timeline lists them."""
+    from openem.alerts.tables import IncidentRow as i
+
+    rows = session.execute(
+        select(i.incident_id, i.order_ref, i.situation, i.state, i.severity, i.opened_at, i.closed_at,
+               i.resolution, i.kinds, i.episodes, i.notes)
+        .where(i.order_ref.in_(sorted(set(refs))[:500]))
+        .order_by(i.opened_at.desc())
+        .limit(limit)
+    )  # fmt: skip
+    out = []
+    for r in rows:
+        d = dict(r._mapping)
+        d["episode_count"] = len(d.pop("episodes") or [])
+        d["note_count"] = len(d.pop("notes") or [])
+        out.append(d)
+    return out

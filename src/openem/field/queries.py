@@ -111,3 +111,28 @@ def backlog(session: Session, now: datetime) -> contract.Backlog:
 def needing_address_check(session: Session, limit: int = 200) -> list[dict[str, Any]]:
     q = select(VisitRow).where(VisitRow.status == "OPEN", VisitRow.address_check.in_(NEEDS_ADDRESS_CHECK))
     return [_visit(v) for v in session.execute(q.order_by(VisitRow.due_by).limit(limit)).scalars()]
+
+
+def visits_of_orders(session: Session, refs: list[str]) -> list[dict[str, Any]]:
+    """Every visit for these orders with its attempts (at, officer, outcome), oldest first: the person view's
+    timeline lists them."""
+    rows = list(
+        session.execute(
+            select(VisitRow)
+            .where(VisitRow.order_ref.in_(sorted(set(refs))[:500]))
+            .order_by(VisitRow.created_at)
+        ).scalars()
+    )
+    attempts: dict[str, list[dict[str, Any]]] = {}
+    if rows:
+        for a in session.execute(
+            select(AttemptRow)
+            .where(AttemptRow.visit_id.in_([v.visit_id for v in rows]))
+            .order_by(AttemptRow.at)
+        ).scalars():
+            attempts.setdefault(a.visit_id, []).append(
+                {"at": a.at, "officer": a.officer, "outcome": a.outcome}
+            )
+    return [
+        {**_visit(v), "created_at": v.created_at, "attempt_log": attempts.get(v.visit_id, [])} for v in rows
+    ]

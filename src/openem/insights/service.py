@@ -7,24 +7,40 @@ web layer."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
-from shapely.geometry import Point, shape
+import numpy as np
+from shapely import contains_xy
+from shapely.errors import GEOSException
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from openem.alerts.queries import alerts_for_order
+from openem.alerts.queries import alerts_for_order, incidents_of_orders
 from openem.auth.policy import Principal, can_view_case
 from openem.core.errors import Invalid
 from openem.core.geo import haversine_m
 from openem.core.time import local_date, local_to_utc, utcnow
 from openem.devices.queries import activations_of_order
-from openem.orders.queries import PersonOrder, find_person_orders, map_context_of, orders_of_person
-from openem.telemetry.queries import trail_of_person
+from openem.field.queries import visits_of_orders
+from openem.insights import rules
+from openem.insights.repository import NOTE_MAX, lake_trail, notes_of
+from openem.insights.repository import add_note as repo_add_note
+from openem.orders.queries import (
+    PersonOrder,
+    find_orders_by_identifier,
+    find_person_orders,
+    map_context_of,
+    orders_of_person,
+    versions_of_orders,
+)
+from openem.telemetry.queries import position_sources, trail_columns
 
-#: The longest window one request may ask for (the page and exports page through longer periods).
-MAX_WINDOW = timedelta(days=92)
+#: The longest window one request may ask for: two years (the page thins it, the API pages it).
+MAX_WINDOW = timedelta(days=731)
 #: A position counts as away from the curfew address beyond this distance plus its own accuracy.
 HOME_RADIUS_M = 100.0
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -35,11 +51,19 @@ def visible(who: Principal, orders: list[PersonOrder]) -> list[PersonOrder]:
 
 
 def search(session: Session, who: Principal, text: str) -> list[dict[str, Any]]:
-    """People the caller may see matching an order ref, person id or part of a name: one entry a person."""
+    """People the caller may see matching an order ref, person id, part of a name, or a wearer identifier
+    (PNC in any usual spelling, CRN, NOMIS number, prison number, Home Office reference): one entry a person.
+    Restricted ("specials") orders appear only for users cleared for them (`can_view_case`)."""
+    text = rules.printable(text, 100)
+    found = find_person_orders(session, text) + find_orders_by_identifier(
+        session, rules.identifier_keys(text)
+    )
     people: dict[str, dict[str, Any]] = {}
-    for o in visible(who, find_person_orders(session, text)):
-        if not o.person_id:
+    seen: set[str] = set()
+    for o in visible(who, found):
+        if not o.person_id or o.ref in seen:
             continue
+        seen.add(o.ref)
         p = people.setdefault(o.person_id, {"person_id": o.person_id, "name": o.wearer_name, "orders": []})
         p["orders"].append({"ref": o.ref, "status": o.status})
     return list(people.values())
@@ -47,6 +71,8 @@ def search(session: Session, who: Principal, text: str) -> list[dict[str, Any]]:
 
 def person_orders(session: Session, who: Principal, person_id: str) -> tuple[list[PersonOrder], int]:
     """(the person's orders the caller may see, how many orders the person has): none visible means refuse."""
+    if rules.printable(person_id, 40) != person_id:
+        return [], 0
     everything = orders_of_person(session, person_id)
     return visible(who, everything), len(everything)
 
@@ -73,8 +99,44 @@ def window(start: str | None, end: str | None, *, default_days: int = 7) -> tupl
     return frm, min(to, now + timedelta(minutes=5))
 
 
-def trail(session: Session, person_id: str, frm: datetime, to: datetime) -> list[dict[str, Any]]:
-    return trail_of_person(session, person_id, frm, to)
+@dataclasses.dataclass
+class Trail:
+    """A person's positions for a window, recent store and lake merged (one copy of each position), and
+    which lake days could not be read."""
+
+    points: list[dict[str, Any]]
+    from_lake: int = 0
+    unreadable_days: list[date] = dataclasses.field(default_factory=list)
+
+
+def trail(
+    session: Session, person_id: str, frm: datetime, to: datetime, lake_dir: Path | None = None
+) -> Trail:
+    """Positions in [frm, to) from the relational store, merged with the lake's older days when a lake is given;
+    a position in both is kept once (same device and sequence number)."""
+    recent = _rows(trail_columns(session, person_id, frm, to))
+    lake = lake_trail(lake_dir, person_id, frm, to)
+    if lake.columns is None:
+        return Trail(recent, 0, lake.unreadable)
+    have = {(p["device_id"], p["seq"]) for p in recent}
+    older = [p for p in _rows(lake.columns) if (p["device_id"], p["seq"]) not in have]
+    if not older:
+        merged = recent
+    elif not recent or older[-1]["time"] <= recent[0]["time"]:  # the usual case: the lake holds older days
+        merged = older + recent
+    else:
+        merged = sorted([*older, *recent], key=lambda p: (p["time"], p["seq"]))
+    return Trail(merged, len(older), lake.unreadable)
+
+
+def _rows(cols: dict[str, Any]) -> list[dict[str, Any]]:
+    """Position dicts from the columnar trail (datetimes made in one numpy pass, then marked UTC)."""
+    naive = cols["t_us"].astype("datetime64[us]").astype(object)
+    return [
+        {"device_id": d, "seq": s, "time": t.replace(tzinfo=UTC), "lat": la, "lon": lo, "accuracy_m": a}
+        for d, s, t, la, lo, a in zip(cols["device_id"], cols["seq"].tolist(), naive, cols["lat"].tolist(),
+                                      cols["lon"].tolist(), cols["accuracy_m"].tolist(), strict=True)
+    ]  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -82,26 +144,24 @@ class Night:
     day: date
     start: datetime
     end: datetime
-    status: str  # complied, absent, no data
+    status: str  # rules.STATUSES
     positions: int
     away_minutes: int
+    intervals: list[tuple[datetime, datetime, bool]] = dataclasses.field(default_factory=list)
 
 
-def curfew_nights(
-    order: PersonOrder, points: list[dict[str, Any]], frm: datetime, to: datetime
-) -> list[Night]:
-    """Each curfew slot of the order that starts in the window: complied (every position at home), absent
-    (positions away from the curfew address for longer than the grace), or no data (no positions)."""
+def curfew_home(order: PersonOrder) -> dict[str, Any] | None:
+    return next((a for a in map_context_of(order.document)["addresses"] if a["curfew"]), None)
+
+
+def curfew_slots(order: PersonOrder, frm: datetime, to: datetime) -> list[tuple[date, datetime, datetime]]:
+    """(night of, start, end) of each curfew slot of the order that starts in the window."""
     conditions = order.document.get("conditions") or {}
     curfew = conditions.get("curfew") if isinstance(conditions, dict) else None
     if not isinstance(curfew, dict):
         return []
-    home = next((a for a in map_context_of(order.document)["addresses"] if a["curfew"]), None)
-    if home is None:
-        return []
-    grace = int(curfew.get("grace_minutes") or 0)
     slots = {s.get("day"): s for s in curfew.get("timetable") or [] if isinstance(s, dict)}
-    nights: list[Night] = []
+    out = []
     day = local_date(frm) - timedelta(days=1)
     while day <= local_date(to):
         slot = slots.get(DAYS[day.weekday()])
@@ -116,57 +176,141 @@ def curfew_nights(
             continue
         start = local_to_utc(day_, s_at)
         end = local_to_utc(day_ + timedelta(days=1) if e_at <= s_at else day_, e_at)
-        if start < frm or start >= to:
-            continue
-        inside = [p for p in points if start <= p["time"] < end]
-        away = [
-            p
+        if frm <= start < to:
+            out.append((day_, start, end))
+    return out
+
+
+def curfew_nights(
+    order: PersonOrder, points: list[dict[str, Any]], frm: datetime, to: datetime
+) -> list[Night]:
+    """Each curfew slot of the order that starts in the window, classed by `rules.classify_night` from the
+    positions in it (at home: within 100 m plus the fix's accuracy of the curfew address)."""
+    home = curfew_home(order)
+    if home is None:
+        return []
+    conditions = order.document.get("conditions") or {}
+    curfew = conditions.get("curfew") if isinstance(conditions, dict) else {}
+    grace = timedelta(minutes=int((curfew or {}).get("grace_minutes") or 0))
+    times = [p["time"] for p in points]
+    nights: list[Night] = []
+    for day, start, end in curfew_slots(order, frm, to):
+        inside = points[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+        fixes = [
+            (p["time"], haversine_m(p["lat"], p["lon"], home["lat"], home["lon"])
+             <= HOME_RADIUS_M + (p["accuracy_m"] or 0))
             for p in inside
-            if haversine_m(p["lat"], p["lon"], home["lat"], home["lon"])
-            > HOME_RADIUS_M + (p["accuracy_m"] or 0)
-        ]
-        away_minutes = _span_minutes(away)
-        status = "no data" if not inside else ("absent" if away and away_minutes >= grace else "complied")
-        nights.append(Night(day_, start, end, status, len(inside), away_minutes))
+        ]  # fmt: skip
+        status, minutes = rules.classify_night(start, end, fixes, grace)
+        nights.append(Night(day, start, end, status, len(inside), minutes, rules.home_intervals(fixes, end)))
     return nights
 
 
-def _span_minutes(points: list[dict[str, Any]]) -> int:
-    """Minutes covered by positions roughly a minute apart (a run's gaps over 10 minutes are not counted)."""
-    total = 0.0
-    for a, b in zip(points, points[1:], strict=False):
-        gap = (b["time"] - a["time"]).total_seconds()
-        if gap <= 600:
-            total += gap
-    return int(total // 60) + (1 if points else 0)
-
-
-def zone_visits(order: PersonOrder, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Visits to each of the order's zones: a run of consecutive positions inside, with its start and end."""
-    out: list[dict[str, Any]] = []
-    for z in map_context_of(order.document)["zones"]:
-        try:
-            poly = shape(z["geometry"])
-        except (TypeError, ValueError, KeyError, AttributeError):
-            continue
-        run: list[dict[str, Any]] = []
-        for p in [*points, None]:
-            if p is not None and poly.contains(Point(p["lon"], p["lat"])):
-                run.append(p)
-                continue
-            if run:
-                out.append(
-                    {
-                        "zone": z["name"] or "Unnamed zone",
-                        "kind": "exclusion" if z["kind"] == "exclusion_zones" else "inclusion",
-                        "start": run[0]["time"],
-                        "end": run[-1]["time"],
-                        "minutes": int((run[-1]["time"] - run[0]["time"]).total_seconds() // 60),
-                        "positions": len(run),
-                    }
+def zones_of(orders: list[PersonOrder]) -> list[dict[str, Any]]:
+    """The orders' zones with their shapes and schedules in words (for the map, the key and visits)."""
+    out = []
+    for o in orders:
+        cond = o.document.get("conditions") if isinstance(o.document.get("conditions"), dict) else {}
+        for kind in ("exclusion_zones", "inclusion_zones"):
+            for z in (cond or {}).get(kind) or []:
+                if not isinstance(z, dict):
+                    continue
+                try:
+                    poly = shape(z["geometry"])
+                except (TypeError, ValueError, KeyError, AttributeError, GEOSException):
+                    continue
+                sched = [s for s in z.get("schedule") or [] if isinstance(s, dict)]
+                words = (
+                    "; ".join(
+                        f"{str(s.get('day') or '').title()} {s.get('start')}–{s.get('end')}" for s in sched
+                    )
+                    if sched
+                    else "At all times"
                 )
-                run = []
+                out.append({"order_ref": o.ref, "name": str(z.get("name") or "Unnamed zone")[:120],
+                            "kind": "exclusion" if kind == "exclusion_zones" else "inclusion",
+                            "geometry": z["geometry"], "schedule": words, "shape": poly})  # fmt: skip
+    return out
+
+
+def inside_zones(zones: list[dict[str, Any]], points: list[dict[str, Any]]) -> list[frozenset[str]]:
+    """For each position, the names of the zones it is inside (vectorised)."""
+    if not points:
+        return []
+    lon = np.fromiter((p["lon"] for p in points), float, len(points))
+    lat = np.fromiter((p["lat"] for p in points), float, len(points))
+    masks = [(z["name"], contains_xy(z["shape"], lon, lat)) for z in zones]
+    empty: frozenset[str] = frozenset()
+    out = [empty] * len(points)
+    for name, mask in masks:
+        for i in np.flatnonzero(mask):
+            out[i] = out[i] | {name}
+    return out
+
+
+def zone_visits(
+    zones: list[dict[str, Any]], points: list[dict[str, Any]], inside: list[frozenset[str]] | None = None
+) -> list[dict[str, Any]]:
+    """Visits to each zone: a run of consecutive positions inside, with its start, end and duration."""
+    inside = inside_zones(zones, points) if inside is None else inside
+    out: list[dict[str, Any]] = []
+    for z in zones:
+        run_start: int | None = None
+        for i in range(len(points) + 1):
+            isin = i < len(points) and z["name"] in inside[i]
+            if isin and run_start is None:
+                run_start = i
+            elif not isin and run_start is not None:
+                a, b = points[run_start], points[i - 1]
+                out.append({"zone": z["name"], "kind": z["kind"], "start": a["time"], "end": b["time"],
+                            "minutes": int((b["time"] - a["time"]).total_seconds() // 60),
+                            "positions": i - run_start})  # fmt: skip
+                run_start = None
     return sorted(out, key=lambda v: v["start"])
+
+
+def zone_totals(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for v in visits:
+        t = totals.setdefault((v["zone"], v["kind"]), {"zone": v["zone"], "kind": v["kind"], "visits": 0,
+                                                        "minutes": 0})  # fmt: skip
+        t["visits"] += 1
+        t["minutes"] += v["minutes"]
+    return list(totals.values())
+
+
+def appointments(
+    orders: list[PersonOrder], points: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """Each attendance appointment of the orders: attended (a position within its radius plus accuracy during
+    it), missed (none, though positions came in), no data, or upcoming."""
+    times = [p["time"] for p in points]
+    out = []
+    for o in orders:
+        cond = o.document.get("conditions") if isinstance(o.document.get("conditions"), dict) else {}
+        for a in (cond or {}).get("attendance") or []:
+            if not isinstance(a, dict):
+                continue
+            try:
+                start = datetime.fromisoformat(str(a["start"]).replace("Z", "+00:00"))
+                end = datetime.fromisoformat(str(a["end"]).replace("Z", "+00:00"))
+                lat, lon, radius = float(a["lat"]), float(a["lon"]), float(a.get("radius_m") or 100)
+            except (KeyError, TypeError, ValueError):
+                continue
+            during = points[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+            if start > now:
+                status = "upcoming"
+            elif not during:
+                status = "no data"
+            elif any(
+                haversine_m(p["lat"], p["lon"], lat, lon) <= radius + (p["accuracy_m"] or 0) for p in during
+            ):
+                status = "attended"
+            else:
+                status = "missed"
+            out.append({"order_ref": o.ref, "name": str(a.get("name") or "Appointment")[:120], "start": start,
+                        "end": end, "status": status})  # fmt: skip
+    return sorted(out, key=lambda x: x["start"])
 
 
 def devices_and_alerts(
@@ -203,3 +347,128 @@ def conditions_summary(order: PersonOrder) -> list[tuple[str, str]]:
                 (label, ", ".join(str(z.get("name") or "Unnamed") for z in zones if isinstance(z, dict)))
             )
     return rows
+
+
+# --- the map: thinned without losing what matters ------------------------------------------------------------
+
+#: Positions drawn on the page's map at most (the table pages through every one, the exports carry all).
+MAP_POINTS = 2_000
+
+
+def map_points(
+    session: Session, orders: list[PersonOrder], points: list[dict[str, Any]], frm: datetime, to: datetime,
+    inside: list[frozenset[str]], budget: int = MAP_POINTS,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The positions to draw: every zone entry and exit, each side of a curfew start or end and of a gap, the
+    first and last, and evenly spaced others up to the budget; each keeps its number in the whole trail, its
+    speed from the fix before, its source and why it was kept."""
+    boundaries = [t for o in orders for _, s, e in curfew_slots(o, frm, to) for t in (s, e)]
+    keep = rules.key_points(points, inside, boundaries)
+    idx = rules.thin(len(points), keep, budget)
+    return describe(session, points, idx, keep)
+
+
+def describe(
+    session: Session, points: list[dict[str, Any]], idx: list[int], keep: set[int] | None = None
+) -> list[dict[str, Any]]:
+    """These positions (by index) with their number (1-based in the trail), speed (reported, else from the fix
+    before), source (GPS, LBS, WIFI; RF home unit readings carry none) and whether they are key points."""
+    details = position_sources(session, [(points[i]["device_id"], points[i]["seq"]) for i in idx])
+    out = []
+    for i in idx:
+        p = points[i]
+        d = details.get((p["device_id"], p["seq"]), {})
+        speed = d.get("speed_mps")
+        if speed is not None:
+            kmh: float | None = round(speed * 3.6, 1)
+        elif i > 0:
+            kmh = rules.speeds_kmh([points[i - 1], p])[1]
+        else:
+            kmh = None
+        out.append({**p, "n": i + 1, "speed_kmh": kmh, "source": d.get("source") or "",
+                    "key": keep is not None and i in keep})  # fmt: skip
+    return out
+
+
+# --- the timeline --------------------------------------------------------------------------------------------
+
+
+def timeline(session: Session, orders: list[PersonOrder], person_id: str) -> list[dict[str, Any]]:
+    """Everything known about the person, newest first, each entry {kind, at, title, detail, order_ref}:
+    order versions, device fittings and removals, visits and their attempts, alerts, incidents, notes."""
+    refs = [o.ref for o in orders]
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, at: datetime | None, title: str, detail: str = "", ref: str = "") -> None:
+        if at is not None:
+            out.append({"kind": kind, "at": at, "title": title, "detail": detail, "order_ref": ref})
+
+    for v in versions_of_orders(session, refs):
+        what = str(v["request_type"] or "order").replace("_", " ").lower()
+        add("order", v["created_at"], f"Order {v['ref']} version {v['version']} created ({what})",
+            f"By {v['created_by']}", v["ref"])  # fmt: skip
+        if v["decided_at"]:
+            add("order", v["decided_at"], f"Order {v['ref']} version {v['version']} {str(v['status']).lower()}",
+                "", v["ref"])  # fmt: skip
+    for o in orders:
+        for a in activations_of_order(session, o.ref, limit=200):
+            m = a._mapping
+            add(
+                "device",
+                m["start"],
+                f"{m['device_kind']} device {m['device_id']} fitted",
+                f"Role: {m['role']}",
+                o.ref,
+            )
+            if m["end"]:
+                add("device", m["end"], f"Device {m['device_id']} removed", "", o.ref)
+        for al in alerts_for_order(session, o.ref, limit=1000):
+            kind = str(al["kind"]).replace("_", " ").capitalize()
+            add("alert", al["detected_at"], f"Alert: {kind}", f"Severity {str(al['severity']).lower()}, "
+                f"status {str(al['status']).lower()}", o.ref)  # fmt: skip
+    for v in visits_of_orders(session, refs):
+        kind = str(v["kind"]).lower()
+        add(
+            "visit",
+            v["created_at"],
+            f"Visit booked: {kind}",
+            f"Status {str(v['status']).lower()}",
+            v["order_ref"],
+        )
+        for att in v["attempt_log"]:
+            add("visit", att["at"], f"Visit attempt ({kind}): {str(att['outcome']).replace('_', ' ').lower()}",
+                f"By {att['officer']}", v["order_ref"])  # fmt: skip
+    for i in incidents_of_orders(session, refs):
+        add("incident", i["opened_at"], f"Incident opened: {i['situation'] or 'incident'}",
+            f"Severity {str(i['severity']).lower()}, {i['episode_count']} episode(s), now {i['state']}",
+            i["order_ref"])  # fmt: skip
+        if i["closed_at"]:
+            add(
+                "incident",
+                i["closed_at"],
+                f"Incident closed: {i['resolution'] or i['state']}",
+                "",
+                i["order_ref"],
+            )
+    for n in notes_of(session, person_id):
+        add("note", n["written_at"], f"Note by {n['author_name'] or n['author']}", n["text"], n["order_ref"])
+    return rules.filter_timeline(out, ())
+
+
+def add_note(
+    session: Session, who: Principal, orders: list[PersonOrder], person_id: str, text: str, order_ref: str,
+    author_name: str,
+) -> dict[str, Any]:  # fmt: skip
+    """A practitioner's note about the person, under one of the orders they may see (the first by default)."""
+    text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip()
+    if not text:
+        raise Invalid("Write the note")
+    if len(text) > NOTE_MAX:
+        raise Invalid(f"A note is at most {NOTE_MAX} characters")
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise Invalid("The note has characters that cannot be shown")
+    refs = [o.ref for o in orders]
+    ref = order_ref if order_ref in refs else refs[0]
+    row = repo_add_note(session, person_id=person_id, order_ref=ref, author=who.user_id,
+                        author_name=author_name, text=text, at=utcnow())  # fmt: skip
+    return {"note_id": row.note_id, "order_ref": ref, "written_at": row.written_at, "text": row.text}

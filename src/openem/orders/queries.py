@@ -198,3 +198,31 @@ def _doc_in_force(session: Session, ref: str) -> dict[str, Any]:
     if record is None:
         return {}
     return dict((record.current or record.latest).document)
+
+
+def find_orders_by_identifier(session: Session, keys: Iterable[str], limit: int = 200) -> list[PersonOrder]:
+    """Orders any version of which carries one of these wearer identifier keys ("pnc:2004/1234567A",
+    "crn:X123456", as `rules.duplicates.match_keys` writes them). The caller filters by who may see them."""
+    from openem.orders.repository import OrderMatchKeyRow
+
+    wanted = sorted({k[:120] for k in keys if k})[:50]
+    if not wanted:
+        return []
+    refs = session.scalars(
+        select(OrderMatchKeyRow.ref).where(OrderMatchKeyRow.key.in_(wanted)).distinct().limit(limit)
+    ).all()
+    rows = session.execute(select(OrderRow).where(OrderRow.ref.in_(sorted(refs))).order_by(OrderRow.ref))
+    return [_person_order(r, _doc_in_force(session, r.ref)) for r in rows.scalars()]
+
+
+def versions_of_orders(session: Session, refs: Iterable[str]) -> list[dict[str, Any]]:
+    """Every version of these orders (plain values, no document): ref, version, status, request_type, created_by,
+    created_at, submitted_at, decided_at; oldest first. The person view's timeline lists them."""
+    v = OrderVersionRow
+    rows = session.execute(
+        select(v.ref, v.version, v.status, v.request_type, v.created_by, v.created_at, v.submitted_at,
+               v.decided_at)
+        .where(v.ref.in_(sorted(set(refs))[:500]))
+        .order_by(v.created_at, v.ref, v.version)
+    )  # fmt: skip
+    return [dict(r._mapping) for r in rows]

@@ -14,16 +14,19 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from openem.auth import audit
 from openem.auth.roles import Role
-from openem.core.errors import Invalid
-from openem.core.time import iso
-from openem.insights import service
+from openem.core.errors import Invalid, NotFound
+from openem.core.time import iso, utcnow
+from openem.insights import rules, service
+from openem.insights.web import calendar
 from openem.orders.queries import PersonOrder, map_context_of
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, deny_as_missing, get_uow, require
@@ -31,15 +34,16 @@ from openem.web.rendering import render
 
 router = APIRouter()
 MISSING = "There is no such person"
-#: Positions drawn on the page's map at most (the table and the exports carry every one).
-MAP_POINTS = 2_000
+#: Positions a page of the trail API or of the position table carries.
+API_PAGE = 20_000
+TABLE_PAGE = 500
 
 
 def stated_purpose(caller: Caller, purpose: str, reference: str) -> str:
     """The purpose recorded with a look: asked of everyone; police also give a crime or incident reference."""
     assert caller.principal is not None
-    purpose = " ".join(purpose.split())[:400]
-    reference = " ".join(reference.split())[:60]
+    purpose = rules.printable(" ".join(purpose.split()), 400)
+    reference = rules.printable(" ".join(reference.split()), 60)
     if len(purpose) < 5:
         raise Invalid("Say why you are looking (at least 5 characters): it is recorded with what you see")
     if caller.principal.has_role(Role.POLICE_OFFICER) and not reference:
@@ -51,6 +55,15 @@ def load_person(request: Request, uow: UnitOfWork, caller: Caller, person_id: st
     """The person's orders the caller may see; none (or no such person) is refused as missing, audited."""
     assert caller.principal is not None
     person_id = person_id[:40]
+    if rules.printable(person_id, 40) != person_id:
+        # no person has such an id; refused as missing and audited with the id and path made printable (the
+        # shared refusal writes the raw path, which PostgreSQL refuses when it holds a NUL)
+        with request.app.state.db.uow() as own:
+            audit.record(own.session, actor=caller.actor, action="insights:person:denied",
+                         records=[rules.printable(person_id, 40)], outcome="denied",
+                         details={"reason": "no such person", "answered": "not_found",
+                                  "path": rules.printable(request.url.path, 150)})  # fmt: skip
+        raise NotFound(MISSING)
     orders, total = service.person_orders(uow.session, caller.principal, person_id)
     if not orders:
         deny_as_missing(
@@ -58,7 +71,7 @@ def load_person(request: Request, uow: UnitOfWork, caller: Caller, person_id: st
             caller,
             "person outside your cases" if total else "no such person",
             MISSING,
-            records=[person_id],
+            records=[rules.printable(person_id, 40)],
         )
     return orders
 
@@ -109,14 +122,35 @@ def _point_json(p: dict[str, Any]) -> dict[str, Any]:
     return {**p, "time": iso(p["time"])}
 
 
+def lake_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.var_dir) / "lake"
+
+
 def person_data(
-    uow: UnitOfWork, orders: list[PersonOrder], person_id: str, frm: datetime, to: datetime
+    request: Request, uow: UnitOfWork, orders: list[PersonOrder], person_id: str, frm: datetime, to: datetime
 ) -> dict[str, Any]:
-    points = service.trail(uow.session, person_id, frm, to)
+    """Everything the person view shows for a window, the trail merged from the recent store and the lake."""
+    tr = service.trail(uow.session, person_id, frm, to, lake_dir(request))
+    points = tr.points
+    zones = service.zones_of(orders)
+    inside = service.inside_zones(zones, points)
     nights = [n for o in orders for n in service.curfew_nights(o, points, frm, to)]
-    visits = [v for o in orders for v in service.zone_visits(o, points)]
+    visits = service.zone_visits(zones, points, inside)
     devices, alerts = service.devices_and_alerts(uow.session, orders)
-    return {"points": points, "nights": nights, "visits": visits, "devices": devices, "alerts": alerts}
+    return {
+        "points": points,
+        "from_lake": tr.from_lake,
+        "unreadable_days": tr.unreadable_days,
+        "inside": inside,
+        "zones": zones,
+        "nights": nights,
+        "atv_minutes": rules.atv_minutes((n.status, n.away_minutes) for n in nights),
+        "visits": visits,
+        "zone_totals": service.zone_totals(visits),
+        "appointments": service.appointments(orders, points, utcnow()),
+        "devices": devices,
+        "alerts": alerts,
+    }
 
 
 # --- search -------------------------------------------------------------------------------------------------
@@ -139,7 +173,7 @@ def api_search(
         action="insights:search",
         records=[p["person_id"] for p in found],
         purpose=why,
-        details={"query": q[:100], "found": len(found)},
+        details={"query": rules.printable(q, 100), "found": len(found)},
     )
     return found
 
@@ -175,13 +209,17 @@ def search_page(
                 action="insights:search",
                 records=[p["person_id"] for p in found],
                 purpose=why,
-                details={"query": q[:100], "found": len(found)},
+                details={"query": rules.printable(q, 100), "found": len(found)},
             )
             ctx["results"] = found
     return render(request, "insights/search.html", ctx)
 
 
 # --- the person view ----------------------------------------------------------------------------------------
+
+
+def _lake_note(data: dict[str, Any]) -> list[str]:
+    return [d.isoformat() for d in data["unreadable_days"]]
 
 
 @router.get("/api/people/{person_id}", tags=["insights"])
@@ -197,8 +235,9 @@ def api_person(
 ) -> dict[str, Any]:
     look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
     orders, frm, to = look.orders, look.frm, look.to
-    data = person_data(uow, orders, person_id, frm, to)
+    data = person_data(request, uow, orders, person_id, frm, to)
     look.audit("person:read", positions=len(data["points"]))
+    points = data["points"]
     return {
         "person_id": person_id,
         "from": iso(frm),
@@ -212,9 +251,16 @@ def api_person(
             }
             for o in orders
         ],
-        "positions": len(data["points"]),
+        "positions": len(points),
+        "positions_from_lake": data["from_lake"],
+        "lake_days_unreadable": _lake_note(data),
+        "newest_position": iso(points[-1]["time"]) if points else None,
+        "freshness_warning": rules.freshness(points[-1]["time"] if points else None, utcnow()),
         "curfew": [_night_json(n) for n in data["nights"]],
+        "atv_minutes": data["atv_minutes"],
         "zone_visits": [{**v, "start": iso(v["start"]), "end": iso(v["end"])} for v in data["visits"]],
+        "zone_totals": data["zone_totals"],
+        "appointments": [{**a, "start": iso(a["start"]), "end": iso(a["end"])} for a in data["appointments"]],
         "devices": [
             {**d, "start": iso(d["start"]), "end": iso(d["end"]) if d["end"] else None}
             for d in data["devices"]
@@ -231,6 +277,7 @@ def _night_json(n: service.Night) -> dict[str, Any]:
         "status": n.status,
         "positions": n.positions,
         "away_minutes": n.away_minutes,
+        "intervals": [{"from": iso(a), "to": iso(b), "at_home": h} for a, b, h in n.intervals],
     }
 
 
@@ -238,16 +285,16 @@ def _alert_json(a: dict[str, Any]) -> dict[str, Any]:
     return {k: iso(v) if isinstance(v, datetime) else v for k, v in a.items()}
 
 
-def _geojson(person_id: str, points: list[dict[str, Any]]) -> dict[str, Any]:
+def _geojson(person_id: str, points: list[dict[str, Any]], first: int = 0, **props: Any) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
-        "properties": {"person_id": person_id},
+        "properties": {"person_id": person_id, **props},
         "features": [
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
                 "properties": {
-                    "n": i + 1,
+                    "n": first + i + 1,
                     "time": iso(p["time"]),
                     "accuracy_m": p["accuracy_m"],
                     "device_id": p["device_id"],
@@ -265,15 +312,24 @@ def api_trail(
     request: Request,
     start: str | None = Query(None, alias="from", max_length=40),
     end: str | None = Query(None, alias="to", max_length=40),
+    page: int = Query(1, ge=1, le=1_000_000),
     purpose: str = Query("", max_length=500),
     reference: str = Query("", max_length=100),
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> JSONResponse:
+    """The window's positions as GeoJSON, 20,000 a page (`page`, from 1; `properties.pages` says how many)."""
     look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    points = service.trail(uow.session, person_id, look.frm, look.to)
-    look.audit("trail:read", positions=len(points))
-    return JSONResponse(_geojson(person_id, points), media_type="application/geo+json")
+    tr = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request))
+    pages = max(1, -(-len(tr.points) // API_PAGE))
+    if page > pages:
+        raise Invalid(f"there are {pages} pages in this window")
+    first = (page - 1) * API_PAGE
+    chunk = tr.points[first : first + API_PAGE]
+    look.audit("trail:read", positions=len(chunk), page=page, pages=pages)
+    body = _geojson(person_id, chunk, first, page=page, pages=pages, positions=len(tr.points),
+                    lake_days_unreadable=[d.isoformat() for d in tr.unreadable_days])  # fmt: skip
+    return JSONResponse(body, media_type="application/geo+json")
 
 
 @router.get("/api/people/{person_id}/curfew", tags=["insights"])
@@ -288,7 +344,7 @@ def api_curfew(
     caller: Caller = Depends(require("location:read")),
 ) -> list[dict[str, Any]]:
     look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    points = service.trail(uow.session, person_id, look.frm, look.to)
+    points = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request)).points
     nights = [n for o in look.orders for n in service.curfew_nights(o, points, look.frm, look.to)]
     look.audit("curfew:read", nights=len(nights))
     return [_night_json(n) for n in nights]
@@ -308,10 +364,10 @@ def export(
 ) -> Response:
     orders = load_person(request, uow, caller, person_id)
     if fmt not in ("csv", "geojson"):
-        raise Invalid("Exports are CSV or GeoJSON")
+        raise Invalid("Exports are CSV or GeoJSON (the case-conference summary is a PDF: summary.pdf)")
     look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
     frm, to = look.frm, look.to
-    points = service.trail(uow.session, person_id, frm, to)
+    points = service.trail(uow.session, person_id, frm, to, lake_dir(request)).points
     look.audit(f"export:{fmt}", positions=len(points))
     name = f"trail-{person_id}-{frm.date().isoformat()}-{to.date().isoformat()}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
@@ -337,12 +393,19 @@ def export(
     return Response(buf.getvalue(), media_type="text/csv", headers=headers)
 
 
+def _zone_json(z: dict[str, Any]) -> dict[str, Any]:
+    """A zone as the shared map script draws it, its schedule in its label."""
+    return {"kind": f"{z['kind']}_zones", "name": f"{z['name']} ({z['schedule'].lower()})",
+            "geometry": z["geometry"]}  # fmt: skip
+
+
 @router.get("/people/{person_id}", include_in_schema=False)
 def person_page(
     person_id: str,
     request: Request,
     start: str | None = Query(None, alias="from", max_length=40),
     end: str | None = Query(None, alias="to", max_length=40),
+    page: int = Query(1, ge=1, le=1_000_000),
     purpose: str = Query("", max_length=500),
     reference: str = Query("", max_length=100),
     uow: UnitOfWork = Depends(get_uow, scope="function"),
@@ -367,15 +430,20 @@ def person_page(
         ctx["error"] = str(e) if purpose or start or end else ""
         return render(request, "insights/person.html", ctx)
     frm, to = look.frm, look.to
-    data = person_data(uow, orders, person_id, frm, to)
-    look.audit("person:read", positions=len(data["points"]))
+    data = person_data(request, uow, orders, person_id, frm, to)
     points = data["points"]
-    step = max(1, len(points) // MAP_POINTS)
-    drawn = [_point_json(p) for p in points[::step]]
+    pages = max(1, -(-len(points) // TABLE_PAGE))
+    page = min(page, pages)
+    first = (page - 1) * TABLE_PAGE
+    table = service.describe(uow.session, points, list(range(first, min(len(points), first + TABLE_PAGE))))
+    drawn = service.map_points(uow.session, orders, points, frm, to, data["inside"])
+    look.audit("person:read", positions=len(points), drawn=len(drawn), table_page=page)
     context: dict[str, list[dict[str, Any]]] = {"addresses": [], "zones": [], "places": []}
     for o in orders:
         for k, v in map_context_of(o.document).items():
             context[k].extend(v)
+    newest = points[-1]["time"] if points else None
+    base_q = {k: v for k, v in request.query_params.items() if k != "page"}
     ctx |= {
         "shown": True,
         "from_": frm,
@@ -384,14 +452,29 @@ def person_page(
         "end": end or "",
         "orders": [(o, service.conditions_summary(o)) for o in orders],
         "points": points,
+        "table": table,
+        "page": page,
+        "pages": pages,
+        "page_query": urlencode(base_q),
         "nights": data["nights"],
+        "weeks": calendar.weeks(data["nights"]),
+        "chart": calendar.chart_rows(data["nights"]),
+        "tags": calendar.TAGS,
+        "atv_minutes": data["atv_minutes"],
         "visits": data["visits"],
+        "zone_totals": data["zone_totals"],
+        "zones": data["zones"],
+        "appointments": data["appointments"],
         "devices": data["devices"],
         "alerts": data["alerts"],
-        "geo_json": json.dumps(drawn),
-        "context_json": json.dumps(context),
-        "thinned": step > 1,
-        "newest": points[-1]["time"] if points else None,
-        "export_query": request.url.query,
+        "from_lake": data["from_lake"],
+        "unreadable_days": data["unreadable_days"],
+        "geo_json": json.dumps([{**_point_json(p), "key": p["key"]} for p in drawn]),
+        "context_json": json.dumps({**context, "zones": [_zone_json(z) for z in data["zones"]]}),
+        "drawn": len(drawn),
+        "thinned": len(drawn) < len(points),
+        "newest": newest,
+        "stale": rules.freshness(newest, utcnow()),
+        "export_query": urlencode(base_q),
     }
     return render(request, "insights/person.html", ctx)
