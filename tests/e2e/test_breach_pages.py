@@ -30,8 +30,15 @@ def test_police_officer_reads_the_breach_and_records_receipt_on_a_phone(page, se
     load(db, order_doc("ORD-E2EBAIL01", "PER-E2E-BR", "COURT_BAIL"))
     tamper(db, "ORD-E2EBAIL01", "PER-E2E-BR", alert_id="E2E-BR-1")
     bid = _breach_id(db)
+    # an officer of our own: the admin pages test changes demo-police-officer's force and password
+    from openem.auth.service import create_user
+
+    with db.uow() as uow:
+        create_user(uow.session, actor="e2e", username="e2e-breach-police", password="a-long-e2e-password",
+                    roles=["police_officer"], police_area="WEST_YORKSHIRE")  # fmt: skip
+    server.passwords["e2e-breach-police"] = "a-long-e2e-password"
     db.dispose()
-    sign_in(page, server, "demo-police-officer")
+    sign_in(page, server, "e2e-breach-police")
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(server.base + "/breaches")
