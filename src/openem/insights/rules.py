@@ -72,7 +72,8 @@ def parse_pnc(text: str, today: date | None = None) -> Pnc | None:
 
 def identifier_keys(text: str, today: date | None = None) -> list[str]:
     """Match keys (as the orders store indexes them, "kind:VALUE") that this typed text could be."""
-    norm = "".join(text.split()).upper()[:50]  # the longest kind ("home_office_reference:") + 50 stays within 80
+    # the longest kind ("home_office_reference:") + 50 characters stays within the store's 80
+    norm = "".join(text.split()).upper()[:50]
     if len(norm) < 3:
         return []
     keys = {f"{k}:{norm}" for k in IDENTIFIERS}
