@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from openem.bus import metrics
+from openem.bus.loop import WakeableLoop
 from openem.bus.outbox import OutboxRow, ProcessedRow, ready
 from openem.bus.parking import describe, record_failure, refresh_gauges
 from openem.bus.registry import Handler, Registry
@@ -70,7 +71,7 @@ class _Outgoing:
     payload: dict[str, Any]
 
 
-class OutboxDispatcher:
+class OutboxDispatcher(WakeableLoop):
     """Sends ready outbox rows through a publisher, oldest first, in order per key; parks what keeps failing."""
 
     def __init__(
@@ -84,9 +85,7 @@ class OutboxDispatcher:
         self.publish = publish
         self.policy = policy or RetryPolicy.from_env()
         self.clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._lock = threading.Lock()
 
     def run_once(self, limit: int = 500) -> int:
@@ -161,25 +160,8 @@ class OutboxDispatcher:
         with self.db.uow() as uow:
             return refresh_gauges(uow.session)
 
-    def wake(self) -> None:
-        self._wake.set()
+    loop_name = "outbox-dispatcher"
 
-    def start(self, interval_s: float = 1.0) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.drain()
-                    self.refresh_metrics()
-                except Exception:  # noqa: BLE001
-                    log.exception("outbox dispatcher error")
-                self._wake.wait(interval_s)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="outbox-dispatcher", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+    def step(self) -> None:
+        self.drain()
+        self.refresh_metrics()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openem.bus.loop import WakeableLoop
 from openem.core.ids import new_id
 from openem.core.time import iso, utcnow
 from openem.notify import channels
@@ -172,7 +173,7 @@ def breach_pack_attachment(session: Session, payload: dict[str, Any]) -> list[tu
     )
 
 
-class Deliverer:
+class Deliverer(WakeableLoop):
     """Sends due deliveries, one transaction to read and one to record each attempt (nothing is held open while
     a slow channel answers). A failure waits `Backoff` before the next try; nothing is ever dropped."""
 
@@ -180,8 +181,7 @@ class Deliverer:
                  clock: Callable[[], datetime] = utcnow, attachments: Attachment = breach_pack_attachment) -> None:  # fmt: skip
         self.db, self.smtp, self.backoff, self.clock = db, smtp or SmtpSettings.from_env(), backoff, clock
         self.attachments = attachments
-        self._stop, self._wake = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._lock = threading.Lock()
 
     def run_once(self, limit: int = 50) -> tuple[int, int]:
@@ -253,24 +253,7 @@ class Deliverer:
             if ok + failed == 0 or ok == 0:
                 return total
 
-    def wake(self) -> None:
-        self._wake.set()
+    loop_name = "notify-deliverer"
 
-    def start(self, interval_s: float = 1.0) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.drain()
-                except Exception:  # noqa: BLE001 - the loop must keep going; the row stays pending
-                    log.exception("notify deliverer error")
-                self._wake.wait(interval_s)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="notify-deliverer", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+    def step(self) -> None:
+        self.drain()  # a failed step leaves the row pending
