@@ -67,8 +67,9 @@ def record(
 ) -> AuditRow:
     """Append one audit row inside the caller's transaction."""
     at = ensure_utc(at) if at else utcnow()
-    details = json.loads(json.dumps(details or {}, default=str))
-    recs = [str(r) for r in records]
+    details = _storable(json.loads(json.dumps(details or {}, default=str)))
+    recs = [_text(str(r)) for r in records]
+    actor, action, purpose, outcome = _text(actor), _text(action), _text(purpose), _text(outcome)
     trust = trust_for(engine_of(session))
     head = lock_head(session)
     seq = head.seq + 1
@@ -95,6 +96,22 @@ def record(
     session.flush()
     _anchor_after_commit(session, seq, digest)
     return row
+
+
+def _text(value: str) -> str:
+    """A string every store keeps as given: PostgreSQL refuses NUL in text and JSON, so a hostile value such
+    as a request path with `%00` is written with U+FFFD in its place (the row says what came, never a 500)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def write_entries(session: Session, entries: list[AuditEntry]) -> None:

@@ -251,3 +251,24 @@ def test_the_cli_exits_1_on_each_kind_of_tampering(db, trust, db_url, tmp_path, 
     tamper(db)
     bad = _cli(db_url, tmp_path, "verify")
     assert bad.returncode == 1 and json.loads(bad.stdout)["first_bad_seq"] == 3, bad.stdout + bad.stderr
+
+
+def test_a_hostile_value_with_nul_is_audited_not_refused(db, trust):
+    """A request path such as `/breaches/%00` reaches the audit log as a denied read; PostgreSQL refuses NUL
+    in text and JSON, so the row is written with U+FFFD in its place and the chain still verifies."""
+    with db.uow() as uow:
+        audit.record(
+            uow.session,
+            actor="USR-1",
+            action="web:/breaches/\x00:denied",
+            records=["BRE-\x00"],
+            outcome="denied",
+            details={"reason": "no such breach", "path": "/x\x00y", "nested": [{"k\x00": "v\x00"}]},
+        )
+    with db.uow() as uow:
+        row = uow.session.execute(select(AuditRow).order_by(AuditRow.seq.desc())).scalars().first()
+        assert row.action == "web:/breaches/\ufffd:denied"
+        assert row.records == ["BRE-\ufffd"]
+        assert row.details["path"] == "/x\ufffdy"
+        assert row.details["nested"] == [{"k\ufffd": "v\ufffd"}]
+    assert _verify(db, trust).ok
