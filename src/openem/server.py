@@ -76,6 +76,10 @@ def create_app(
     settings = settings or load_settings()
     jlog.configure()
     db = db or Database(settings.database_url)
+    from openem.field.geocode import configure_geocoder  # field/: the address service a setting selects
+
+    configure_geocoder(settings.address_service_url, key=settings.address_service_key,
+                       timeout_s=settings.address_service_timeout_s)  # fmt: skip
     from openem.live import LiveMonitor, count_acknowledged
 
     live = LiveMonitor(db)

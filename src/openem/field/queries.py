@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from openem.field import contract
 from openem.field.rules import NEEDS_ADDRESS_CHECK, FittingMeasure, fitting_measure
-from openem.field.tables import AttemptRow, VisitRow
+from openem.field.tables import AddressPinRow, AttemptRow, VisitRow
 
 
 def _visit(v: VisitRow) -> dict[str, Any]:
@@ -136,3 +136,23 @@ def visits_of_orders(session: Session, refs: list[str]) -> list[dict[str, Any]]:
     return [
         {**_visit(v), "created_at": v.created_at, "attempt_log": attempts.get(v.visit_id, [])} for v in rows
     ]
+
+
+PIN_SOURCES = {
+    "LOCATED": "From the postcode",
+    "GIVEN": "Given with the order",
+    "CORRECTED": "Corrected by hand",
+}
+
+
+def pins_of_order(session: Session, ref: str) -> list[dict[str, Any]]:
+    """Where each address of the order is (for the order's page and map): type, postcode, lat/lon (None when
+    it could not be placed), how it was placed, why not, and who corrected it when."""
+    rows = session.execute(
+        select(AddressPinRow).where(AddressPinRow.order_ref == ref[:40]).order_by(AddressPinRow.address_type)
+    ).scalars()
+    return [{"address_type": p.address_type, "postcode": p.postcode, "lat": p.lat, "lon": p.lon, "check": p.check,
+             "placed": p.lat is not None and p.lon is not None,
+             "how": PIN_SOURCES.get(p.check, "Not placed") + (f" ({p.source})" if p.check == "LOCATED" else ""),
+             "message": p.message, "corrected_by": p.corrected_by, "corrected_at": p.corrected_at}
+            for p in rows]  # fmt: skip

@@ -17,7 +17,7 @@ from openem.core.time import local_date, local_to_utc, utcnow
 from openem.field import contract, planning, queries, service
 from openem.field.rules import OUTCOMES, SUCCESS
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require, signed_in
 from openem.web.rendering import render
 
 router = APIRouter()
@@ -248,3 +248,73 @@ def measures(
     rules = contract.load_contract()["rules"]
     return render(request, "field/measures.html", {"m": m, "b": b, "checks": checks, "rules": rules,
                   "recovered": recovered, "kinds": KIND_LABELS})  # fmt: skip
+
+
+# ---- the pin of an order's address: shown on the order's page, corrected here by the order's creator ----------
+def _pin_for_creator(uow: UnitOfWork, caller: Caller, ref: str, address_type: str) -> dict[str, Any]:
+    """The pin, when the caller created the order (or reviews orders); any other caller is answered as missing."""
+    from openem.orders.queries import case_scopes
+
+    scope = case_scopes(uow.session, [ref[:40]]).get(ref[:40])
+    p = caller.principal
+    assert p is not None
+    if scope is None or not (scope.created_by == caller.actor or p.has("orders:review")):
+        raise NotFound("There is no such address to place")
+    pin = next(
+        (x for x in queries.pins_of_order(uow.session, ref) if x["address_type"] == address_type[:20]), None
+    )
+    if pin is None:
+        raise NotFound("There is no such address to place")
+    return pin
+
+
+def _pin_page(request: Request, ref: str, pin: dict[str, Any], errors: list[tuple[str, str]],
+              values: dict[str, str], status: int = 200) -> Response:  # fmt: skip
+    placed = [{"label": f"{pin['address_type'].title()} address {pin['postcode']}".strip(), "lat": pin["lat"],
+               "lon": pin["lon"], "curfew": False}] if pin["placed"] else []  # fmt: skip
+    context = {"addresses": placed, "zones": [], "places": []}
+    return render(request, "field/pin.html",
+                  {"title": ("Error: " if errors else "") + f"Place the {pin['address_type'].lower()} address",
+                   "ref": ref, "pin": pin, "errors": errors, "values": values,
+                   "map_json": json.dumps(context)}, status)  # fmt: skip
+
+
+@router.get("/field/orders/{ref}/pins/{address_type}", include_in_schema=False)
+def pin_page(
+    ref: str,
+    address_type: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(signed_in),
+) -> Response:
+    pin = _pin_for_creator(uow, caller, ref, address_type)
+    values = {"lat": "" if pin["lat"] is None else f"{pin['lat']:.6f}",
+              "lon": "" if pin["lon"] is None else f"{pin['lon']:.6f}"}  # fmt: skip
+    return _pin_page(request, ref[:40], pin, [], values)
+
+
+@router.post(
+    "/field/orders/{ref}/pins/{address_type}", include_in_schema=False, dependencies=[Depends(csrf_protect)]
+)
+def correct_pin(
+    ref: str,
+    address_type: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(signed_in),
+    form: Any = Depends(read_form),
+) -> Response:
+    pin = _pin_for_creator(uow, caller, ref, address_type)
+    values = {k: str(form.get(k, ""))[:30].strip() for k in ("lat", "lon")}
+    try:
+        lat, lon = float(values["lat"]), float(values["lon"])
+    except ValueError:
+        return _pin_page(request, ref[:40], pin,
+                         [("lat", "Enter the latitude and longitude as numbers, for example 51.4791 and -3.1781")],
+                         values, 422)  # fmt: skip
+    try:
+        service.correct_pin(uow.session, actor=caller.actor, order_ref=ref[:40], address_type=pin["address_type"],
+                            lat=lat, lon=lon, at=utcnow(), publish=uow.add_event)  # fmt: skip
+    except Invalid as exc:
+        return _pin_page(request, ref[:40], pin, [("lat", str(exc))], values, 422)
+    return RedirectResponse(f"/orders/{ref[:40]}?pin=moved#addresses-placed", status_code=303)
