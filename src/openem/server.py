@@ -91,6 +91,7 @@ def create_app(
             app.state.dispatcher.start()
             app.state.deliverer.start()
             app.state.reminders.start()
+            app.state.visit_reminders.start(interval_s=60.0)
             if not settings.engine_partitions:
                 live.load()
                 live.start()
@@ -106,6 +107,7 @@ def create_app(
         app.state.dispatcher.stop()
         app.state.deliverer.stop()
         app.state.reminders.stop()
+        app.state.visit_reminders.stop()
 
     app = FastAPI(
         title="openem",
@@ -143,6 +145,11 @@ def create_app(
     from openem.breaches.service import ReminderLoop
 
     app.state.reminders = ReminderLoop(db)
+    from openem.field.planning import (
+        VisitReminderLoop,  # field/: reminders before booked visits (decision 0030)
+    )
+
+    app.state.visit_reminders = VisitReminderLoop(db)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):

@@ -163,3 +163,15 @@ def test_someone_who_did_not_create_the_order_cannot_move_its_pins(world: Any) -
         303,
         401,
     )
+
+
+def test_a_region_day_with_more_work_than_officers_plans_what_fits_without_an_error() -> None:
+    from openem.field.planning import Stop, plan_region_day
+
+    horizon = 4 * 60  # four hours: at most 8 visits of 30 minutes an officer
+
+    stops = [Stop(f"V{i}", 51.48 + i * 0.002, -3.18 + i * 0.002, 0, horizon, 20_000) for i in range(40)]
+    routes = plan_region_day((51.48, -3.18), 2, stops, horizon, 1.0)
+    planned = [v for r in routes for v in r]
+    assert len(routes) == 2 and 0 < len(planned) < 40 and len(set(planned)) == len(planned)
+    assert plan_region_day((51.48, -3.18), 2, [], horizon, 1.0) == [[], []]
