@@ -156,3 +156,29 @@ def pins_of_order(session: Session, ref: str) -> list[dict[str, Any]]:
              "how": PIN_SOURCES.get(p.check, "Not placed") + (f" ({p.source})" if p.check == "LOCATED" else ""),
              "message": p.message, "corrected_by": p.corrected_by, "corrected_at": p.corrected_at}
             for p in rows]  # fmt: skip
+
+
+def urgent_unplanned(
+    session: Session, day: str, end_of_day: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Open visits not on anyone's plan for `day` that are due by the end of it (or overdue) or carry a
+    priority: a supervisor's work to place, most urgent first."""
+    rows = session.execute(
+        select(VisitRow)
+        .where(VisitRow.status == "OPEN", VisitRow.planned_for != day)
+        .where((VisitRow.due_by <= end_of_day) | (VisitRow.priority > 0))
+        .order_by(VisitRow.due_by, VisitRow.visit_id)
+        .limit(limit)
+    ).scalars()
+    return [_visit(v) for v in rows]
+
+
+def officers_on(session: Session, day: str) -> list[tuple[str, int]]:
+    """(officer, visits planned) for everyone with a plan on `day`."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(VisitRow.officer, func.count()).where(VisitRow.planned_for == day, VisitRow.officer != "")
+        .group_by(VisitRow.officer).order_by(VisitRow.officer)
+    ).all()  # fmt: skip
+    return [(str(o), int(n)) for o, n in rows]

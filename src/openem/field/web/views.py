@@ -318,3 +318,58 @@ def correct_pin(
     except Invalid as exc:
         return _pin_page(request, ref[:40], pin, [("lat", str(exc))], values, 422)
     return RedirectResponse(f"/orders/{ref[:40]}?pin=moved#addresses-placed", status_code=303)
+
+
+# ---- a supervisor's urgent work: visits due today that nobody has, placed into an officer's day -------------
+SUPERVISE = require("visits:supervise")
+
+
+def _today() -> tuple[date, datetime]:
+    from datetime import timedelta
+
+    today = local_date(utcnow())
+    return today, local_to_utc(today + timedelta(days=1), time(0, 0))  # midnight at the end of today
+
+
+@router.get("/field/supervise", include_in_schema=False)
+def supervise(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(SUPERVISE),
+) -> Response:
+    today, end = _today()
+    urgent = queries.urgent_unplanned(uow.session, today.isoformat(), end)
+    audit.record(uow.session, actor=caller.actor, action="field:supervise:read",
+                 records=[v["visit_id"] for v in urgent], purpose="place urgent field visits")  # fmt: skip
+    done = request.query_params.get("placed", "")[:60]
+    return render(request, "field/supervise.html",
+                  {"title": "Urgent visits", "urgent": urgent, "officers": queries.officers_on(uow.session, today.isoformat()),
+                   "kinds": KIND_LABELS, "places": PLACES, "day": today, "placed": done,
+                   "why": request.query_params.get("why", "")[:200]})  # fmt: skip
+
+
+@router.post("/field/supervise", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def supervise_replan(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(SUPERVISE),
+    form: Any = Depends(read_form),
+) -> Response:
+    from urllib.parse import quote
+
+    today, _ = _today()
+    visit_id, officer = str(form.get("visit_id", ""))[:60], str(form.get("officer", ""))[:80]
+    if officer not in {o for o, _ in queries.officers_on(uow.session, today.isoformat())}:
+        return RedirectResponse(
+            f"/field/supervise?why={quote('Choose an officer working today')}", status_code=303
+        )
+    try:
+        order, why = planning.replan_day(uow.session, actor=caller.actor, officer=officer, day=today.isoformat(),
+                                         now=utcnow(), reason="urgent work added by a supervisor",
+                                         publish=uow.add_event, add=[visit_id])  # fmt: skip
+    except (Invalid, Conflict, NotFound) as exc:
+        return RedirectResponse(f"/field/supervise?why={quote(str(exc)[:200])}", status_code=303)
+    if visit_id in order:
+        return RedirectResponse(f"/field/supervise?placed={quote(visit_id)}", status_code=303)
+    reason = why.get(visit_id, "It could not be planned")
+    return RedirectResponse(f"/field/supervise?why={quote(f'{visit_id}: {reason}'[:200])}", status_code=303)
