@@ -182,3 +182,16 @@ def officers_on(session: Session, day: str) -> list[tuple[str, int]]:
         .group_by(VisitRow.officer).order_by(VisitRow.officer)
     ).all()  # fmt: skip
     return [(str(o), int(n)) for o, n in rows]
+
+
+def corrected_pins(session: Session) -> dict[str, dict[str, Any]]:
+    """Pins corrected by hand, for the monitoring engines' reconciler: order ref -> {"at": the latest
+    correction (ISO), "pins": {address type: [lat, lon]}}. Few rows: only corrections are read."""
+    out: dict[str, dict[str, Any]] = {}
+    rows = session.execute(select(AddressPinRow).where(AddressPinRow.check == "CORRECTED")).scalars()
+    for p in rows:
+        entry = out.setdefault(p.order_ref, {"at": "", "pins": {}})
+        entry["pins"][p.address_type] = [p.lat, p.lon]
+        at = p.corrected_at.isoformat() if p.corrected_at else ""
+        entry["at"] = max(entry["at"], at)
+    return out

@@ -175,3 +175,27 @@ def test_a_region_day_with_more_work_than_officers_plans_what_fits_without_an_er
     planned = [v for r in routes for v in r]
     assert len(routes) == 2 and 0 < len(planned) < 40 and len(set(planned)) == len(planned)
     assert plan_region_day((51.48, -3.18), 2, [], horizon, 1.0) == [[], []]
+
+
+def test_the_monitoring_engine_follows_a_corrected_pin(world: Any) -> None:
+    from openem.monitoring.engine import Engine
+    from openem.scale.follow import OrderFollower, apply_change
+
+    ref = _accepted_order(world)
+    engine = Engine()
+    follower = OrderFollower(world.db, lambda r: 0, full_every_s=0.0)
+    for ch in follower.changes({0: engine}).get(0, []):
+        apply_change(engine, ch)
+    assert ref in engine.orders and "_pins_at" not in engine.orders[ref].doc
+    assert follower.changes({0: engine}) == {}  # nothing new
+    with world.db.uow() as uow:
+        fs.correct_pin(uow.session, actor="creator", order_ref=ref, address_type="PRIMARY", lat=51.4811,
+                       lon=-3.1822, at=datetime.now(UTC), publish=uow.add_event)  # fmt: skip
+    changes = follower.changes({0: engine})[0]
+    assert [c.kind for c in changes] == ["order"]
+    apply_change(engine, changes[0])
+    primary = next(
+        a for a in engine.orders[ref].doc["addresses"] if (a.get("type") or "PRIMARY") == "PRIMARY"
+    )
+    assert (primary["lat"], primary["lon"]) == (51.4811, -3.1822)
+    assert follower.changes({0: engine}) == {}  # applied once
