@@ -130,3 +130,25 @@ def test_order_creator_corrects_a_pin_on_the_map(server, page, width) -> None:
     main = page.locator("main").inner_text()
     assert "The pin was moved" in main and "Corrected by hand" in main and lat[:6] in main
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_supervisor_urgent_visits_phone_and_desktop(server, page, width) -> None:
+    from datetime import timedelta
+
+    db = Database(server.db_url)
+    with db.uow() as uow:
+        officer = uow.session.execute(
+            select(UserRow).where(UserRow.username == "demo-field-officer")
+        ).scalar_one()
+        officer.extra_permissions = ["visits:supervise"]
+        fs.create_visit(uow.session, actor="t", kind="FIT", order_ref=f"E2E-URGENT-{width}",
+                        at=utcnow() - timedelta(days=3), lat=51.5, lon=-0.1)  # fmt: skip
+    db.dispose()
+    _seed(server)  # the officer has a plan today, so there is a day to add the visit to
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, "demo-field-officer")
+    page.goto(server.base + "/field/supervise")
+    assert f"order E2E-URGENT-{width}" in page.locator("#urgent").inner_text()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
