@@ -152,3 +152,47 @@ def test_supervisor_urgent_visits_phone_and_desktop(server, page, width) -> None
     assert f"order E2E-URGENT-{width}" in page.locator("#urgent").inner_text()
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_shift_offline_keeps_the_pages_and_sends_the_outcome_when_back(server, page) -> None:
+    """The day's pages are kept on the phone (service worker); an outcome recorded offline waits on the phone and
+    is sent when the network is back."""
+    import time as _time
+
+    from openem.field import queries as fq
+
+    db = Database(server.db_url)
+    with db.uow() as uow:
+        officer = uow.session.execute(
+            select(UserRow).where(UserRow.username == "demo-field-officer")
+        ).scalar_one()
+        fs.create_visit(
+            uow.session, actor="t", kind="FIT", order_ref="E2E-OFFLINE", at=utcnow(), lat=51.5, lon=-0.1
+        )
+        fs.plan_day(uow.session, actor="t", officer=officer.id, day=utcnow().date().isoformat(),
+                    visit_ids=["FIT-E2E-OFFLINE"])  # fmt: skip
+        before = fq.visit(uow.session, "FIT-E2E-OFFLINE")["attempts"]  # type: ignore[index]
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, server, "demo-field-officer")
+    page.goto(server.base + "/field/visits")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")  # clients.claim(): no reload
+    page.goto(server.base + "/field/visits")  # controlled now: the visit pages are kept as they load
+    page.goto(server.base + "/field/visits/FIT-E2E-OFFLINE")
+    page.context.set_offline(True)
+    page.goto(server.base + "/field/visits/FIT-E2E-OFFLINE")  # from the phone, without network
+    assert "Fit tag" in page.locator("h1").inner_text()
+    page.get_by_label("Not at home").check()
+    page.get_by_role("button", name="Record outcome").click()
+    page.wait_for_selector("#offline-saved:not([hidden])")
+    assert "kept on this phone" in page.locator("#offline-queue").inner_text()
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    deadline = _time.monotonic() + 20
+    attempts = before
+    while attempts == before and _time.monotonic() < deadline:
+        with db.uow() as uow:
+            attempts = fq.visit(uow.session, "FIT-E2E-OFFLINE")["attempts"]  # type: ignore[index]
+        _time.sleep(0.2)
+    db.dispose()
+    assert attempts == before + 1
+    page.wait_for_selector("#offline-queue[hidden]", state="attached")  # the queue is empty

@@ -206,6 +206,12 @@ def record_outcome(
     v = _own_visit(uow, caller, visit_id)
     values = {k: str(form.get(k, ""))[:600].strip() for k in ("outcome", "device_id", "note")}
     errors: list[tuple[str, str]] = []
+    now = utcnow()
+    at, offline = _recorded_at(str(form.get("recorded_at", ""))[:40], now)
+    if at is None:
+        errors.append(
+            ("outcome", "The time this outcome was recorded on the phone must be within the last day")
+        )
     if values["outcome"] not in dict(_outcomes(v["kind"])):
         errors.append(("outcome", "Select what happened at the visit"))
     if values["outcome"] == "FITTED" and not values["device_id"]:
@@ -214,11 +220,12 @@ def record_outcome(
         errors.append(("note", "The note must be 500 characters or fewer"))
     if not errors:
         try:
-            now = utcnow()
+            assert at is not None
             service.record_attempt(uow.session, actor=caller.actor, visit_id=v["visit_id"],
-                                   outcome=values["outcome"], at=now, device_id=values["device_id"],
+                                   outcome=values["outcome"], at=at, device_id=values["device_id"],
                                    note=values["note"], publish=uow.add_event)  # fmt: skip
-            if values["outcome"] not in SUCCESS.values() and v["planned_for"] == local_date(now).isoformat():
+            if (values["outcome"] not in SUCCESS.values() and not offline
+                    and v["planned_for"] == local_date(now).isoformat()):  # fmt: skip
                 planning.replan_day(uow.session, actor=caller.actor, officer=caller.actor, day=v["planned_for"],
                                     now=now, reason=f"visit {v['visit_id']} was not completed", publish=uow.add_event)  # fmt: skip
         except (Invalid, Conflict) as exc:
@@ -227,6 +234,34 @@ def record_outcome(
     if errors:
         return _visit_page(request, v, errors, values, 422)
     return RedirectResponse("/field/visits?recorded=" + v["visit_id"], status_code=303)
+
+
+def _recorded_at(text: str, now: datetime) -> tuple[datetime | None, bool]:
+    """(when the attempt happened, recorded offline?): an outcome kept on the phone while offline carries the
+    time it was recorded (within the last day, not in the future); otherwise it happened now."""
+    if not text:
+        return now, False
+    from datetime import timedelta
+
+    from openem.core.time import parse_instant
+
+    try:
+        at = parse_instant(text)
+    except (ValueError, TypeError):
+        return None, True
+    if not now - timedelta(days=1) <= at <= now + timedelta(minutes=2):
+        return None, True
+    return min(at, now), True
+
+
+@router.get("/field/sw.js", include_in_schema=False)
+def service_worker() -> Response:
+    """The offline shift's service worker, served under /field/ so that it may keep the field pages."""
+    from pathlib import Path
+
+    body = (Path(__file__).parent / "static" / "sw.js").read_text(encoding="utf-8")
+    return Response(body, media_type="application/javascript",
+                    headers={"Service-Worker-Allowed": "/field/", "Cache-Control": "no-cache"})  # fmt: skip
 
 
 MEASURES = require("mi:read")
