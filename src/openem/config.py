@@ -60,6 +60,11 @@ class Settings:
     tracker_host: str = "127.0.0.1"
     #: "fast" (orjson, activations from memory) or "legacy" (the path before: for the benchmark beside it)
     ingest_path: str = "fast"
+    #: field/ geocoding (decision 0030): an OS Places-like address service (OPENEM_ADDRESS_SERVICE_URL, _KEY,
+    #: _TIMEOUT_S) with the offline postcode centroids behind it; unset: the offline centroids alone
+    address_service_url: str | None = None
+    address_service_key: str = ""
+    address_service_timeout_s: float = 3.0
 
     @property
     def production(self) -> bool:
@@ -123,6 +128,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         teltonika_port=int(e["OPENEM_TELTONIKA_PORT"]) if e.get("OPENEM_TELTONIKA_PORT") else None,
         tracker_host=e.get("OPENEM_TRACKER_HOST") or "127.0.0.1",
         ingest_path=e.get("OPENEM_INGEST_PATH", "fast"),
+        address_service_url=e.get("OPENEM_ADDRESS_SERVICE_URL") or None,
+        address_service_key=e.get("OPENEM_ADDRESS_SERVICE_KEY", ""),
+        address_service_timeout_s=float(e.get("OPENEM_ADDRESS_SERVICE_TIMEOUT_S", "3")),
     )
 
 

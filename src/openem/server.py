@@ -76,6 +76,10 @@ def create_app(
     settings = settings or load_settings()
     jlog.configure()
     db = db or Database(settings.database_url)
+    from openem.field.geocode import configure_geocoder  # field/: the address service a setting selects
+
+    configure_geocoder(settings.address_service_url, key=settings.address_service_key,
+                       timeout_s=settings.address_service_timeout_s)  # fmt: skip
     from openem.live import LiveMonitor, count_acknowledged
 
     live = LiveMonitor(db)
@@ -87,6 +91,7 @@ def create_app(
             app.state.dispatcher.start()
             app.state.deliverer.start()
             app.state.reminders.start()
+            app.state.visit_reminders.start(interval_s=60.0)
             if not settings.engine_partitions:
                 live.load()
                 live.start()
@@ -102,6 +107,7 @@ def create_app(
         app.state.dispatcher.stop()
         app.state.deliverer.stop()
         app.state.reminders.stop()
+        app.state.visit_reminders.stop()
 
     app = FastAPI(
         title="openem",
@@ -139,6 +145,11 @@ def create_app(
     from openem.breaches.service import ReminderLoop
 
     app.state.reminders = ReminderLoop(db)
+    from openem.field.planning import (
+        VisitReminderLoop,  # field/: reminders before booked visits (decision 0030)
+    )
+
+    app.state.visit_reminders = VisitReminderLoop(db)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):

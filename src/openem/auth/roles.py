@@ -77,6 +77,9 @@ for _role in (Role.PROBATION_PRACTITIONER, Role.POLICE_OFFICER, Role.ORDER_CREAT
 
 #: Not granted by any role: must be given to a user explicitly.
 RESTRICTED = "cases:restricted"
+#: Field (issue 14): a field supervisor is a user given "visits:supervise" explicitly (urgent visits, re-plans)
+SUPERVISE_VISITS = "visits:supervise"
+GRANTED_EXPLICITLY = frozenset({RESTRICTED, SUPERVISE_VISITS})
 
 
 def permissions_for(
@@ -88,5 +91,5 @@ def permissions_for(
             granted |= PERMISSIONS[Role(name)]
         except ValueError:
             continue  # an unknown role grants nothing
-    granted |= {p for p in extra if p == RESTRICTED}
+    granted |= {p for p in extra if p in GRANTED_EXPLICITLY}
     return frozenset(granted)

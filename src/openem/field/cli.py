@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
     rp.add_argument("--add", action="append", default=[], metavar="VISIT_ID")
     rp.add_argument("--seconds", type=float, default=1.0)
     rp.set_defaults(func=_replan)
-    g = sub.add_parser("geocode", help="look a postcode up offline (Code-Point Open)")
+    g = sub.add_parser(
+        "geocode", help="look a postcode up (the address service if set, else offline Code-Point Open)"
+    )
     g.add_argument("postcode")
     g.set_defaults(func=_geocode)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -71,9 +73,12 @@ def _replan(args: Any) -> int:
 
 
 def _geocode(args: Any) -> int:
-    from openem.field.geocode import Located, geocoder
+    from openem.config import load_settings
+    from openem.field.geocode import Located, configure_geocoder
 
-    found = geocoder().locate(args.postcode)
+    settings = load_settings()
+    found = configure_geocoder(settings.address_service_url, key=settings.address_service_key,
+                               timeout_s=settings.address_service_timeout_s).locate(args.postcode)  # fmt: skip
     if isinstance(found, Located):
         print(f"{found.postcode}: {found.lat:.6f}, {found.lon:.6f} ({found.source})")
         return 0

@@ -74,3 +74,21 @@ class DayReplanned(Event):
     reason: str
     visits: list[str]
     unplanned: list[str]
+
+
+@message_type
+@dataclasses.dataclass(frozen=True)
+class AddressPinCorrected(Event):
+    """The order's creator moved the pin of one of its addresses (audited): routing uses it at once; order
+    entry and the monitoring engine can take the coordinates for the address (`address_type`)."""
+
+    topic: ClassVar[str] = "field.AddressPinCorrected"
+    order_ref: str
+    address_type: str
+    postcode: str
+    lat: float
+    lon: float
+    before_lat: float | None
+    before_lon: float | None
+    corrected_by: str
+    corrected_at: str

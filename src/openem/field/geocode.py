@@ -114,6 +114,81 @@ class CodePointOpen:
         return Located(pc, round(float(lat), 6), round(float(lon), 6), self.name)
 
 
+class AddressService:
+    """A production address service behind the same interface: an OS Places-like JSON API,
+    `GET {url}?postcode=PC&output_srs=WGS84[&key=K]` answering `{"results": [{"DPA": {"POSTCODE", "LAT", "LNG"}}]}`.
+
+    The service's answer wins when it has one; no result (or a 400/404) is its "unknown postcode". When the
+    service cannot be asked (refused, timed out, a 5xx, an answer that is not the expected JSON) the offline
+    centroid is used instead (`fallback`, Code-Point Open), said in the source; when that fails too the postcode
+    is NotLocated UNAVAILABLE, so the visit is kept on address check: nothing is lost, nothing raises."""
+
+    MAX_BODY = 1_000_000
+
+    def __init__(self, url: str, *, key: str = "", timeout_s: float = 3.0, fallback: Geocoder | None = None,
+                 name: str = "address service") -> None:  # fmt: skip
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("the address service URL must start with http:// or https://")
+        self.url, self._key, self.timeout_s, self.name = url, key, timeout_s, name
+        self.fallback = fallback if fallback is not None else CodePointOpen()
+        self.failures = 0  # service calls that could not be answered (shown by `openem field geocode`)
+
+    def _ask(self, pc: str) -> tuple[float, float] | None | str:
+        """(lat, lon), None for "not known to the service", or why the service could not be asked."""
+        import json
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        query = {"postcode": pc, "output_srs": "WGS84", **({"key": self._key} if self._key else {})}
+        req = urllib.request.Request(
+            f"{self.url}?{urllib.parse.urlencode(query)}", headers={"Accept": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - http(s) only, checked above
+                body = resp.read(self.MAX_BODY + 1)
+        except urllib.error.HTTPError as exc:
+            return None if exc.code in (400, 404) else f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            return type(exc).__name__
+        if len(body) > self.MAX_BODY:
+            return "answer too large"
+        try:
+            results = json.loads(body).get("results") or []
+            for r in results:
+                dpa = r.get("DPA") or r.get("LPI") or {}
+                lat, lon = float(dpa["LAT"]), float(dpa["LNG"])
+                if -90 <= lat <= 90 and -180 <= lon <= 180:
+                    return round(lat, 6), round(lon, 6)
+            return None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return "answer not understood"
+
+    def locate(self, postcode: str | None) -> Located | NotLocated:
+        pc = normalise_postcode(postcode)
+        if pc is None:
+            return self.fallback.locate(postcode)  # malformed: said the same way, the service is not asked
+        answer = self._ask(pc)
+        if isinstance(answer, tuple):
+            return Located(pc, answer[0], answer[1], self.name)
+        if answer is None:
+            return NotLocated(pc, "UNKNOWN", f"Postcode {pc} is not known to the {self.name}")
+        self.failures += 1
+        found = self.fallback.locate(pc)
+        if isinstance(found, Located):
+            return Located(found.postcode, found.lat, found.lon, f"{found.source} ({self.name} unavailable)")
+        return NotLocated(pc, "UNAVAILABLE", f"The {self.name} could not be reached ({answer}) and postcode {pc} "
+                                             "is not in the offline list")  # fmt: skip
+
+
+def configure_geocoder(url: str | None, *, key: str = "", timeout_s: float = 3.0) -> Geocoder:
+    """The geocoder a setting selects (OPENEM_ADDRESS_SERVICE_URL): the address service with the offline
+    centroids behind it, or the offline centroids alone."""
+    g: Geocoder = AddressService(url, key=key, timeout_s=timeout_s) if url else CodePointOpen()
+    set_geocoder(g)
+    return g
+
+
 _current: list[Geocoder] = []
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openem.auth import audit
+from openem.bus.loop import WakeableLoop
 from openem.core.errors import Conflict, Invalid, NotFound
-from openem.core.time import iso, local_date, local_to_utc, to_london
+from openem.core.time import iso, local_date, local_to_utc, to_london, utcnow
 from openem.field import contract
 from openem.field.events import DayReplanned, VisitReminderDue
 from openem.field.rules import NEEDS_ADDRESS_CHECK
@@ -247,3 +248,52 @@ def last_replan(session: Session, officer: str, day: str) -> dict[str, Any] | No
     return (
         None if r is None else {"at": r.at, "reason": r.reason, "visits": r.visits, "unplanned": r.unplanned}
     )
+
+
+def plan_region_day(depot: tuple[float, float], officers: int, stops: list[Stop], horizon: int, seconds: float,
+                    return_to_depot: bool = True) -> list[list[str]]:  # fmt: skip
+    """A region's day: `officers` routes from the depot (and back), within the shift (`horizon` minutes), as a
+    prize-collecting VRPTW (PyVRP): a visit that cannot be fitted is left out, never an error. Each route is the
+    visit ids in visiting order (an officer with no work gets an empty route)."""
+    if not stops or horizon <= 0 or officers <= 0:
+        return [[] for _ in range(max(officers, 0))]
+    from pyvrp import Model
+    from pyvrp.stop import MaxRuntime
+
+    lat0 = depot[0]
+    pts = [_minutes_xy(*depot, lat0)] + [_minutes_xy(s.lat, s.lon, lat0) for s in stops]
+    m = Model()
+    d0 = m.add_depot(x=0, y=0)
+    m.add_vehicle_type(num_available=officers, capacity=len(stops), tw_early=0, tw_late=horizon * 60,
+                       unit_duration_cost=1)  # fmt: skip
+    locs: list[Any] = [d0]
+    for k, s in enumerate(stops, 1):
+        locs.append(m.add_client(x=round(pts[k][0] * 60), y=round(pts[k][1] * 60), delivery=1,
+                                 service_duration=SERVICE_MINUTES * 60, tw_early=s.ready * 60,
+                                 tw_late=max(s.ready, s.due) * 60, prize=s.prize, required=False))  # fmt: skip
+    for i, a in enumerate(locs):
+        for j, b in enumerate(locs):
+            d = math.ceil(math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1]) * 60)
+            m.add_edge(a, b, distance=d, duration=d if (j or return_to_depot) else 0)
+    res = m.solve(stop=MaxRuntime(seconds), display=False, seed=1)
+    routes: list[list[str]] = [[] for _ in range(officers)]
+    if res.is_feasible():
+        for i, r in enumerate(res.best.routes()[:officers]):
+            routes[i] = [stops[c - 1].visit_id for c in r.visits()]
+    return routes
+
+
+class VisitReminderLoop(WakeableLoop):
+    """Runs `due_reminders` in the server every `interval_s` (the same as `openem field remind`, without cron):
+    each reminder is published once, through the outbox, for notify/ to deliver."""
+
+    loop_name = "field-reminders"
+
+    def __init__(self, db: Any, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.clock = clock or utcnow
+
+    def step(self) -> None:
+        with self.db.uow() as uow:
+            due_reminders(uow.session, now=self.clock(), publish=uow.add_event)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from openem.field import contract
 from openem.field.rules import NEEDS_ADDRESS_CHECK, FittingMeasure, fitting_measure
-from openem.field.tables import AttemptRow, VisitRow
+from openem.field.tables import AddressPinRow, AttemptRow, VisitRow
 
 
 def _visit(v: VisitRow) -> dict[str, Any]:
@@ -136,3 +136,62 @@ def visits_of_orders(session: Session, refs: list[str]) -> list[dict[str, Any]]:
     return [
         {**_visit(v), "created_at": v.created_at, "attempt_log": attempts.get(v.visit_id, [])} for v in rows
     ]
+
+
+PIN_SOURCES = {
+    "LOCATED": "From the postcode",
+    "GIVEN": "Given with the order",
+    "CORRECTED": "Corrected by hand",
+}
+
+
+def pins_of_order(session: Session, ref: str) -> list[dict[str, Any]]:
+    """Where each address of the order is (for the order's page and map): type, postcode, lat/lon (None when
+    it could not be placed), how it was placed, why not, and who corrected it when."""
+    rows = session.execute(
+        select(AddressPinRow).where(AddressPinRow.order_ref == ref[:40]).order_by(AddressPinRow.address_type)
+    ).scalars()
+    return [{"address_type": p.address_type, "postcode": p.postcode, "lat": p.lat, "lon": p.lon, "check": p.check,
+             "placed": p.lat is not None and p.lon is not None,
+             "how": PIN_SOURCES.get(p.check, "Not placed") + (f" ({p.source})" if p.check == "LOCATED" else ""),
+             "message": p.message, "corrected_by": p.corrected_by, "corrected_at": p.corrected_at}
+            for p in rows]  # fmt: skip
+
+
+def urgent_unplanned(
+    session: Session, day: str, end_of_day: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Open visits not on anyone's plan for `day` that are due by the end of it (or overdue) or carry a
+    priority: a supervisor's work to place, most urgent first."""
+    rows = session.execute(
+        select(VisitRow)
+        .where(VisitRow.status == "OPEN", VisitRow.planned_for != day)
+        .where((VisitRow.due_by <= end_of_day) | (VisitRow.priority > 0))
+        .order_by(VisitRow.due_by, VisitRow.visit_id)
+        .limit(limit)
+    ).scalars()
+    return [_visit(v) for v in rows]
+
+
+def officers_on(session: Session, day: str) -> list[tuple[str, int]]:
+    """(officer, visits planned) for everyone with a plan on `day`."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(VisitRow.officer, func.count()).where(VisitRow.planned_for == day, VisitRow.officer != "")
+        .group_by(VisitRow.officer).order_by(VisitRow.officer)
+    ).all()  # fmt: skip
+    return [(str(o), int(n)) for o, n in rows]
+
+
+def corrected_pins(session: Session) -> dict[str, dict[str, Any]]:
+    """Pins corrected by hand, for the monitoring engines' reconciler: order ref -> {"at": the latest
+    correction (ISO), "pins": {address type: [lat, lon]}}. Few rows: only corrections are read."""
+    out: dict[str, dict[str, Any]] = {}
+    rows = session.execute(select(AddressPinRow).where(AddressPinRow.check == "CORRECTED")).scalars()
+    for p in rows:
+        entry = out.setdefault(p.order_ref, {"at": "", "pins": {}})
+        entry["pins"][p.address_type] = [p.lat, p.lon]
+        at = p.corrected_at.isoformat() if p.corrected_at else ""
+        entry["at"] = max(entry["at"], at)
+    return out

@@ -20,7 +20,7 @@ OUTCOMES = (
 )
 SUCCESS = {"FIT": "FITTED", "REFIT": "FITTED", "RECOVER": "RECOVERED", "CHECK": "CHECKED"}
 #: an address check is needed before the visit can be planned
-NEEDS_ADDRESS_CHECK = ("NO_ADDRESS", "NO_POSTCODE", "MALFORMED", "UNKNOWN", "WRONG_ADDRESS")
+NEEDS_ADDRESS_CHECK = ("NO_ADDRESS", "NO_POSTCODE", "MALFORMED", "UNKNOWN", "WRONG_ADDRESS", "UNAVAILABLE")
 STANDARD_ATTEMPTS = 2  # the contract: a second attempt for adults if the first fails
 
 

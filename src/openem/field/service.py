@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from openem.auth import audit
 from openem.core.errors import Conflict, Invalid, NotFound
-from openem.core.time import iso, parse_instant
+from openem.core.time import iso, parse_instant, utcnow
 from openem.devices import queries as device_queries
 from openem.devices import service as device_service
 from openem.field import contract, geocode
-from openem.field.events import AddressCheckNeeded, AddressLocated, OrderErrorReported
+from openem.field.events import AddressCheckNeeded, AddressLocated, AddressPinCorrected, OrderErrorReported
 from openem.field.rules import KINDS, NEEDS_ADDRESS_CHECK, check_outcome, is_success
-from openem.field.tables import AttemptRow, VisitRow
+from openem.field.tables import AddressPinRow, AttemptRow, VisitRow
 
 REMINDER_EVERY = timedelta(days=2)
 DUPLICATE_WITHIN_S = 120  # the same outcome again within two minutes is a double submission
@@ -182,7 +182,8 @@ def on_order_accepted(payload: dict[str, Any], uow: Any) -> None:
         priority=max(place.priority, int(rules[rule].get("priority", 0))),
         appointment_at=place.appointment,
     )
-    _set_address(row, place_address(_address(order, place.location)))
+    pins = place_pins(uow.session, ref, order, at)
+    _set_address(row, _visit_place(order, place.location, pins))
     uow.session.flush()
     _address_event(uow, row)
 
@@ -195,10 +196,13 @@ def on_order_varied(payload: dict[str, Any], uow: Any) -> None:
                   if isinstance(d, dict))  # fmt: skip
     if not changed:
         return
+    pins = place_pins(
+        uow.session, ref, order, parse_instant(str(payload.get("effective_at") or iso(utcnow())))
+    )
     for kind in KINDS:
         row = uow.session.get(VisitRow, f"{kind}-{ref}"[:60])
         if row is not None and row.status == "OPEN":
-            _set_address(row, place_address(_address(order, row.location)))
+            _set_address(row, _visit_place(order, row.location, pins))
             uow.session.flush()
             _address_event(uow, row)
 
@@ -479,3 +483,105 @@ def correct_address(
                  purpose="check a visit's address", details={"before": list(before), "check": v.address_check})  # fmt: skip
     _address_event(SimpleNamespace(add_event=publish), v)
     return v
+
+
+# ---- pins: where each address of an order is, and the creator's correction ---------------------------------
+GB_BOUNDS = (49.8, 60.9, -8.7, 1.8)  # lat min, lat max, lon min, lon max
+
+
+def _address_type(a: dict[str, Any]) -> str:
+    t = a.get("type")
+    return str(t)[:20] if isinstance(t, str) and t.strip() else "PRIMARY"
+
+
+def place_pins(session: Session, ref: str, order: dict[str, Any], at: datetime) -> dict[str, AddressPinRow]:
+    """Place every address of the order (coordinates given win, else the postcode through the geocoder); a pin
+    the order's creator corrected holds while the address keeps its postcode. Returns type -> pin."""
+    out: dict[str, AddressPinRow] = {}
+    for a in order.get("addresses") or []:
+        if not isinstance(a, dict):
+            continue
+        kind = _address_type(a)
+        if kind in out:
+            continue
+        check, lat, lon, postcode, message = place_address(a)
+        pin = session.get(AddressPinRow, (ref[:40], kind))
+        if pin is None:
+            pin = AddressPinRow(order_ref=ref[:40], address_type=kind, corrected_by="", corrected_at=None)
+            session.add(pin)
+        elif pin.check == "CORRECTED" and pin.postcode == postcode and check != "GIVEN":
+            out[kind] = pin
+            continue
+        source = {"GIVEN": "order", "LOCATED": geocode.geocoder().name}.get(check, "")
+        pin.postcode, pin.lat, pin.lon, pin.check, pin.source = postcode, lat, lon, check, source[:60]
+        pin.message, pin.updated_at = message[:200], at
+        if check != "CORRECTED":
+            pin.corrected_by, pin.corrected_at = "", None
+        out[kind] = pin
+    session.flush()
+    return out
+
+
+def _visit_address_type(location: str, types: list[str]) -> str | None:
+    """The address a visit goes to, as in `_address`: the installation address at source, else the primary."""
+    wanted = ("INSTALLATION",) if location != "HOME" else ("PRIMARY", "INSTALLATION")
+    return next((t for t in wanted if t in types), None)
+
+
+def _visit_place(order: dict[str, Any], location: str, pins: dict[str, AddressPinRow]
+                 ) -> tuple[str, float | None, float | None, str, str]:  # fmt: skip
+    kind = _visit_address_type(location, list(pins))
+    pin = pins.get(kind) if kind else None
+    if pin is None:
+        return place_address(_address(order, location))
+    return pin.check, pin.lat, pin.lon, pin.postcode, pin.message
+
+
+def correct_pin(
+    session: Session,
+    *,
+    actor: str,
+    order_ref: str,
+    address_type: str,
+    lat: float,
+    lon: float,
+    at: datetime,
+    publish: Callable[[Any], None],
+) -> AddressPinRow:
+    """The order's creator puts the pin of one address where it really is (inside Great Britain). Audited
+    (before and after); open visits to that address use it at once (routing); `field.AddressPinCorrected`."""
+    pin = session.get(AddressPinRow, (order_ref[:40], address_type[:20]))
+    if pin is None:
+        raise NotFound(f"Order {order_ref} has no {address_type.lower()} address to place")
+    lat_min, lat_max, lon_min, lon_max = GB_BOUNDS
+    if not all(math.isfinite(v) for v in (lat, lon)) or not (
+        lat_min <= lat <= lat_max and lon_min <= lon <= lon_max
+    ):
+        raise Invalid(
+            "Place the pin in Great Britain (latitude 49.8 to 60.9, longitude -8.7 to 1.8)", field="lat"
+        )
+    lat, lon = round(lat, 6), round(lon, 6)
+    before = (pin.lat, pin.lon)
+    pin.lat, pin.lon, pin.check, pin.source, pin.message = lat, lon, "CORRECTED", "corrected", ""
+    pin.corrected_by, pin.corrected_at, pin.updated_at = actor[:80], at, at
+    types = [p.address_type for p in session.execute(
+        select(AddressPinRow).where(AddressPinRow.order_ref == pin.order_ref)).scalars()]  # fmt: skip
+    moved = []
+    for kind in KINDS:
+        v = session.get(VisitRow, f"{kind}-{pin.order_ref}"[:60])
+        if (
+            v is not None
+            and v.status == "OPEN"
+            and _visit_address_type(v.location, types) == pin.address_type
+        ):
+            _set_address(v, ("CORRECTED", lat, lon, pin.postcode, ""))
+            moved.append(v.visit_id)
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:{pin.order_ref}:pin", records=[pin.order_ref],
+                 purpose="correct where an order's address is",
+                 details={"address_type": pin.address_type, "before": list(before), "after": [lat, lon],
+                          "visits": moved})  # fmt: skip
+    publish(AddressPinCorrected(order_ref=pin.order_ref, address_type=pin.address_type, postcode=pin.postcode,
+                                lat=lat, lon=lon, before_lat=before[0], before_lon=before[1],
+                                corrected_by=actor[:80], corrected_at=iso(at)))  # fmt: skip
+    return pin

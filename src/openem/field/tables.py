@@ -68,3 +68,24 @@ class ReplanRow(Base):
     reason: Mapped[str] = mapped_column(String(200))
     visits: Mapped[list[str]] = mapped_column(JSON, default=list)
     unplanned: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+
+
+class AddressPinRow(Base):
+    """Where each address of an order is (migration 0025): placed by field from the postcode (or coordinates
+    given with the address) when the order is accepted or varied, and corrected by the order's creator on the
+    order's page. A corrected pin holds until the address's postcode changes."""
+
+    __tablename__ = "field_address_pins"
+    order_ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    address_type: Mapped[str] = mapped_column(
+        String(20), primary_key=True
+    )  # PRIMARY, SECONDARY, INSTALLATION..
+    postcode: Mapped[str] = mapped_column(String(12), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    check: Mapped[str] = mapped_column(String(20), default="")  # LOCATED, GIVEN, CORRECTED, UNKNOWN, ...
+    source: Mapped[str] = mapped_column(String(60), default="")  # the geocoder's name, "order", "corrected"
+    message: Mapped[str] = mapped_column(String(200), default="")
+    corrected_by: Mapped[str] = mapped_column(String(80), default="")
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

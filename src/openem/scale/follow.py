@@ -25,6 +25,7 @@ from typing import Any
 
 from openem.core.time import parse_instant, utcnow
 from openem.devices.queries import activation_probe, all_activations
+from openem.field.queries import corrected_pins
 from openem.monitoring.model import Activation
 from openem.orders.queries import ENDED, LIVE, SUSPENDED, OrderInForce, order_documents, orders_in_force_since
 from openem.store.db import Database
@@ -50,15 +51,23 @@ def _ts(value: datetime | None) -> float:
 
 
 # ---- pure: what differs ------------------------------------------------------------------------------
-def order_differences(engine: Any, states: Iterable[OrderState]) -> list[tuple[OrderState, str]]:
+def order_differences(
+    engine: Any, states: Iterable[OrderState], pins: dict[str, dict[str, Any]] | None = None
+) -> list[tuple[OrderState, str]]:
     """(state, kind) for each order whose version in force the engine lacks ("order") or whose ending it
-    has not applied ("end"). An ended order the engine never had is nothing to monitor."""
+    has not applied ("end"). An ended order the engine never had is nothing to monitor. `pins`: addresses
+    whose pin was corrected by hand (field.queries.corrected_pins): an order held with older pins is "order"."""
     out: list[tuple[OrderState, str]] = []
     for s in states:
         spec = engine.orders.get(s.ref)
         have = spec.doc.get("version") if spec is not None else None
         ended = spec is not None and "_ended_at" in spec.doc
-        if s.status in LIVE and (have != s.version or ended):
+        stale_pins = (
+            pins is not None
+            and spec is not None
+            and spec.doc.get("_pins_at") != (pins.get(s.ref) or {}).get("at")
+        )
+        if s.status in LIVE and (have != s.version or ended or stale_pins):
             out.append((s, "order"))
         elif s.status in (ENDED, SUSPENDED) and spec is not None:  # a suspension ends judging until resumed
             if have != s.version:
@@ -78,11 +87,25 @@ def _suspended_from(doc: dict[str, Any], state: OrderState) -> float | None:
 
 
 def order_change(
-    engine: Any, state: OrderState, kind: str, doc: dict[str, Any], person_id: str | None
+    engine: Any,
+    state: OrderState,
+    kind: str,
+    doc: dict[str, Any],
+    person_id: str | None,
+    pins: dict[str, Any] | None = None,
 ) -> Change:
     if kind == "end":
         return Change("end", state.ref, _suspended_from(doc, state) or state.updated_at.timestamp(), {})
     data = {**doc, "ref": state.ref, "person_id": person_id or doc.get("person_id"), "version": state.version}
+    # a pin the order's creator corrected (field/) is where the address is: the curfew is judged there
+    if pins:
+        data["addresses"] = [
+            {**a, "lat": pins["pins"][t][0], "lon": pins["pins"][t][1]}
+            if isinstance(a, dict) and (t := str(a.get("type") or "PRIMARY")) in pins["pins"]
+            else a
+            for a in doc.get("addresses") or []
+        ]
+        data["_pins_at"] = pins["at"]
     # a new order covers all its telemetry (its own dates bound it); a variation holds from its acceptance
     at = ALWAYS if state.ref not in engine.orders else _ts(state.decided_at)
     return Change("order", state.ref, at, data)
@@ -187,18 +210,20 @@ class OrderFollower:
         with self.db.uow() as uow:
             s = uow.session
             states = orders_in_force_since(s, None if full else self.since, self.overlap_s) if orders else []
+            pins = corrected_pins(s) if orders else {}
             probe = activation_probe(s)
             acts = all_activations(s) if full or probe != self.probe else None
             by_part: dict[int, list[OrderState]] = {}
             for st in states:
                 by_part.setdefault(self.partition_of(st.ref), []).append(st)
-            wanted = {k: order_differences(engine, by_part.get(k, [])) for k, engine in engines.items()}
+            wanted = {k: order_differences(engine, by_part.get(k, []), pins) for k, engine in engines.items()}
             refs = {st.ref for diffs in wanted.values() for st, kind in diffs
                     if kind == "order" or st.status == SUSPENDED}  # fmt: skip
             docs = order_documents(s, refs) if refs else {}
         out: dict[int, list[Change]] = {}
         for k, engine in engines.items():
-            found = [order_change(engine, st, kind, *docs.get(st.ref, ({}, None))) for st, kind in wanted[k]]
+            found = [order_change(engine, st, kind, *docs.get(st.ref, ({}, None)), pins.get(st.ref))
+                     for st, kind in wanted[k]]  # fmt: skip
             if acts is not None:
                 found += activation_changes(
                     engine, [a for a in acts if self.partition_of(a["order_ref"]) == k]

@@ -64,3 +64,31 @@ def test_other_roles_and_other_officers_cannot_see_visits(world: Any) -> None:
     fo = world.signed_in("demo-field-officer")
     assert fo.get("/field/visits/FIT-ORD-A").status_code == 404
     assert fo.get("/field/visits?day=not-a-date").status_code == 200
+
+
+def test_an_outcome_kept_on_the_phone_offline_is_recorded_at_its_own_time(world: Any) -> None:
+    from datetime import timedelta
+
+    from openem.field.tables import AttemptRow
+
+    _plan(world)
+    c = world.signed_in("demo-field-officer")
+    visit = c.get("/field/visits/FIT-ORD-A")
+    assert 'id="outcome-form"' in visit.text and "/static/field/offline.js" in visit.text
+    token = re.search(r'name="csrf_token" value="([^"]*)"', visit.text).group(1)  # type: ignore[union-attr]
+    old = (utcnow() - timedelta(days=2)).isoformat()
+    stale = c.post(
+        "/field/visits/FIT-ORD-A", data={"csrf_token": token, "outcome": "NOT_AT_HOME", "recorded_at": old}
+    )
+    assert stale.status_code == 422 and "within the last day" in stale.text
+    when = utcnow() - timedelta(hours=3)
+    ok = c.post("/field/visits/FIT-ORD-A",
+                data={"csrf_token": token, "outcome": "NOT_AT_HOME", "recorded_at": when.isoformat()})  # fmt: skip
+    assert ok.status_code == 200
+    with world.db.uow() as uow:
+        (attempt,) = uow.session.execute(
+            select(AttemptRow).where(AttemptRow.visit_id == "FIT-ORD-A")
+        ).scalars()
+        assert abs((attempt.at - when).total_seconds()) < 1
+    sw = c.get("/field/sw.js")
+    assert sw.status_code == 200 and sw.headers["service-worker-allowed"] == "/field/" and "caches" in sw.text

@@ -17,7 +17,7 @@ from openem.core.time import local_date, local_to_utc, utcnow
 from openem.field import contract, planning, queries, service
 from openem.field.rules import OUTCOMES, SUCCESS
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require, signed_in
 from openem.web.rendering import render
 
 router = APIRouter()
@@ -206,6 +206,12 @@ def record_outcome(
     v = _own_visit(uow, caller, visit_id)
     values = {k: str(form.get(k, ""))[:600].strip() for k in ("outcome", "device_id", "note")}
     errors: list[tuple[str, str]] = []
+    now = utcnow()
+    at, offline = _recorded_at(str(form.get("recorded_at", ""))[:40], now)
+    if at is None:
+        errors.append(
+            ("outcome", "The time this outcome was recorded on the phone must be within the last day")
+        )
     if values["outcome"] not in dict(_outcomes(v["kind"])):
         errors.append(("outcome", "Select what happened at the visit"))
     if values["outcome"] == "FITTED" and not values["device_id"]:
@@ -214,11 +220,12 @@ def record_outcome(
         errors.append(("note", "The note must be 500 characters or fewer"))
     if not errors:
         try:
-            now = utcnow()
+            assert at is not None
             service.record_attempt(uow.session, actor=caller.actor, visit_id=v["visit_id"],
-                                   outcome=values["outcome"], at=now, device_id=values["device_id"],
+                                   outcome=values["outcome"], at=at, device_id=values["device_id"],
                                    note=values["note"], publish=uow.add_event)  # fmt: skip
-            if values["outcome"] not in SUCCESS.values() and v["planned_for"] == local_date(now).isoformat():
+            if (values["outcome"] not in SUCCESS.values() and not offline
+                    and v["planned_for"] == local_date(now).isoformat()):  # fmt: skip
                 planning.replan_day(uow.session, actor=caller.actor, officer=caller.actor, day=v["planned_for"],
                                     now=now, reason=f"visit {v['visit_id']} was not completed", publish=uow.add_event)  # fmt: skip
         except (Invalid, Conflict) as exc:
@@ -227,6 +234,34 @@ def record_outcome(
     if errors:
         return _visit_page(request, v, errors, values, 422)
     return RedirectResponse("/field/visits?recorded=" + v["visit_id"], status_code=303)
+
+
+def _recorded_at(text: str, now: datetime) -> tuple[datetime | None, bool]:
+    """(when the attempt happened, recorded offline?): an outcome kept on the phone while offline carries the
+    time it was recorded (within the last day, not in the future); otherwise it happened now."""
+    if not text:
+        return now, False
+    from datetime import timedelta
+
+    from openem.core.time import parse_instant
+
+    try:
+        at = parse_instant(text)
+    except (ValueError, TypeError):
+        return None, True
+    if not now - timedelta(days=1) <= at <= now + timedelta(minutes=2):
+        return None, True
+    return min(at, now), True
+
+
+@router.get("/field/sw.js", include_in_schema=False)
+def service_worker() -> Response:
+    """The offline shift's service worker, served under /field/ so that it may keep the field pages."""
+    from pathlib import Path
+
+    body = (Path(__file__).parent / "static" / "sw.js").read_text(encoding="utf-8")
+    return Response(body, media_type="application/javascript",
+                    headers={"Service-Worker-Allowed": "/field/", "Cache-Control": "no-cache"})  # fmt: skip
 
 
 MEASURES = require("mi:read")
@@ -248,3 +283,128 @@ def measures(
     rules = contract.load_contract()["rules"]
     return render(request, "field/measures.html", {"m": m, "b": b, "checks": checks, "rules": rules,
                   "recovered": recovered, "kinds": KIND_LABELS})  # fmt: skip
+
+
+# ---- the pin of an order's address: shown on the order's page, corrected here by the order's creator ----------
+def _pin_for_creator(uow: UnitOfWork, caller: Caller, ref: str, address_type: str) -> dict[str, Any]:
+    """The pin, when the caller created the order (or reviews orders); any other caller is answered as missing."""
+    from openem.orders.queries import case_scopes
+
+    scope = case_scopes(uow.session, [ref[:40]]).get(ref[:40])
+    p = caller.principal
+    assert p is not None
+    if scope is None or not (scope.created_by == caller.actor or p.has("orders:review")):
+        raise NotFound("There is no such address to place")
+    pin = next(
+        (x for x in queries.pins_of_order(uow.session, ref) if x["address_type"] == address_type[:20]), None
+    )
+    if pin is None:
+        raise NotFound("There is no such address to place")
+    return pin
+
+
+def _pin_page(request: Request, ref: str, pin: dict[str, Any], errors: list[tuple[str, str]],
+              values: dict[str, str], status: int = 200) -> Response:  # fmt: skip
+    placed = [{"label": f"{pin['address_type'].title()} address {pin['postcode']}".strip(), "lat": pin["lat"],
+               "lon": pin["lon"], "curfew": False}] if pin["placed"] else []  # fmt: skip
+    context = {"addresses": placed, "zones": [], "places": []}
+    return render(request, "field/pin.html",
+                  {"title": ("Error: " if errors else "") + f"Place the {pin['address_type'].lower()} address",
+                   "ref": ref, "pin": pin, "errors": errors, "values": values,
+                   "map_json": json.dumps(context)}, status)  # fmt: skip
+
+
+@router.get("/field/orders/{ref}/pins/{address_type}", include_in_schema=False)
+def pin_page(
+    ref: str,
+    address_type: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(signed_in),
+) -> Response:
+    pin = _pin_for_creator(uow, caller, ref, address_type)
+    values = {"lat": "" if pin["lat"] is None else f"{pin['lat']:.6f}",
+              "lon": "" if pin["lon"] is None else f"{pin['lon']:.6f}"}  # fmt: skip
+    return _pin_page(request, ref[:40], pin, [], values)
+
+
+@router.post(
+    "/field/orders/{ref}/pins/{address_type}", include_in_schema=False, dependencies=[Depends(csrf_protect)]
+)
+def correct_pin(
+    ref: str,
+    address_type: str,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(signed_in),
+    form: Any = Depends(read_form),
+) -> Response:
+    pin = _pin_for_creator(uow, caller, ref, address_type)
+    values = {k: str(form.get(k, ""))[:30].strip() for k in ("lat", "lon")}
+    try:
+        lat, lon = float(values["lat"]), float(values["lon"])
+    except ValueError:
+        return _pin_page(request, ref[:40], pin,
+                         [("lat", "Enter the latitude and longitude as numbers, for example 51.4791 and -3.1781")],
+                         values, 422)  # fmt: skip
+    try:
+        service.correct_pin(uow.session, actor=caller.actor, order_ref=ref[:40], address_type=pin["address_type"],
+                            lat=lat, lon=lon, at=utcnow(), publish=uow.add_event)  # fmt: skip
+    except Invalid as exc:
+        return _pin_page(request, ref[:40], pin, [("lat", str(exc))], values, 422)
+    return RedirectResponse(f"/orders/{ref[:40]}?pin=moved#addresses-placed", status_code=303)
+
+
+# ---- a supervisor's urgent work: visits due today that nobody has, placed into an officer's day -------------
+SUPERVISE = require("visits:supervise")
+
+
+def _today() -> tuple[date, datetime]:
+    from datetime import timedelta
+
+    today = local_date(utcnow())
+    return today, local_to_utc(today + timedelta(days=1), time(0, 0))  # midnight at the end of today
+
+
+@router.get("/field/supervise", include_in_schema=False)
+def supervise(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(SUPERVISE),
+) -> Response:
+    today, end = _today()
+    urgent = queries.urgent_unplanned(uow.session, today.isoformat(), end)
+    audit.record(uow.session, actor=caller.actor, action="field:supervise:read",
+                 records=[v["visit_id"] for v in urgent], purpose="place urgent field visits")  # fmt: skip
+    done = request.query_params.get("placed", "")[:60]
+    return render(request, "field/supervise.html",
+                  {"title": "Urgent visits", "urgent": urgent, "officers": queries.officers_on(uow.session, today.isoformat()),
+                   "kinds": KIND_LABELS, "places": PLACES, "day": today, "placed": done,
+                   "why": request.query_params.get("why", "")[:200]})  # fmt: skip
+
+
+@router.post("/field/supervise", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def supervise_replan(
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(SUPERVISE),
+    form: Any = Depends(read_form),
+) -> Response:
+    from urllib.parse import quote
+
+    today, _ = _today()
+    visit_id, officer = str(form.get("visit_id", ""))[:60], str(form.get("officer", ""))[:80]
+    if officer not in {o for o, _ in queries.officers_on(uow.session, today.isoformat())}:
+        return RedirectResponse(
+            f"/field/supervise?why={quote('Choose an officer working today')}", status_code=303
+        )
+    try:
+        order, why = planning.replan_day(uow.session, actor=caller.actor, officer=officer, day=today.isoformat(),
+                                         now=utcnow(), reason="urgent work added by a supervisor",
+                                         publish=uow.add_event, add=[visit_id])  # fmt: skip
+    except (Invalid, Conflict, NotFound) as exc:
+        return RedirectResponse(f"/field/supervise?why={quote(str(exc)[:200])}", status_code=303)
+    if visit_id in order:
+        return RedirectResponse(f"/field/supervise?placed={quote(visit_id)}", status_code=303)
+    reason = why.get(visit_id, "It could not be planned")
+    return RedirectResponse(f"/field/supervise?why={quote(f'{visit_id}: {reason}'[:200])}", status_code=303)

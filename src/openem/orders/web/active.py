@@ -13,8 +13,10 @@ from fastapi.responses import Response
 
 from openem.alerts.queries import alerts_for_order
 from openem.devices.queries import activations_of_order
+from openem.field.queries import pins_of_order
 from openem.orders.lifecycle import current_suspension
 from openem.orders.model import OrderStatus
+from openem.orders.queries import map_context_of
 from openem.orders.service import OrderInvalid
 from openem.orders.web.context import OrderContext, order_route
 from openem.orders.web.zones import map_data
@@ -45,18 +47,43 @@ def in_force_context(order: OrderContext) -> dict[str, Any]:
         else []
     )
     alerts = alerts_for_order(session, order.ref) if p.has("alerts:read") else []
+    pins = pins_of_order(
+        session, order.ref
+    )  # where field placed each address (postcode, or corrected by hand)
     return {
         "in_force": True,
         "devices": devices,
         "show_devices": p.has("devices:read"),
         "alerts": alerts,
         "show_alerts": p.has("alerts:read"),
-        "map_data": map_data(order.request, current.document),
+        "map_data": map_data(order.request, current.document)
+        if not pins
+        else _pinned_map(current.document, pins),
+        "pins": pins,
+        "can_place": p.user_id == order.record.versions[0].created_by or p.has("orders:review"),
+        "pin_moved": order.request.query_params.get("pin") == "moved",
         "can_end": p.has("orders:review") and order.record.latest.status in IN_FORCE,
         "can_suspend": p.has("orders:review") and order.record.latest.status is OrderStatus.ACTIVE,
         "can_resume": p.has("orders:review") and order.record.latest.status is OrderStatus.SUSPENDED,
         "suspension": current_suspension(order.record.latest),
     }
+
+
+def _pinned_map(doc: dict[str, Any], pins: list[dict[str, Any]]) -> str:
+    """The map with each address where field placed it: a corrected pin, or the postcode's position when the
+    order gave no coordinates (the order's own coordinates otherwise)."""
+    import copy
+    import json
+
+    placed = {p["address_type"]: p for p in pins if p["placed"]}
+    doc = copy.deepcopy(doc)
+    for a in doc.get("addresses") or []:
+        if not isinstance(a, dict):
+            continue
+        pin = placed.get(a.get("type") or "PRIMARY")
+        if pin is not None and (pin["check"] == "CORRECTED" or a.get("lat") is None or a.get("lon") is None):
+            a["lat"], a["lon"] = pin["lat"], pin["lon"]
+    return json.dumps(map_context_of(doc))
 
 
 def end_page(
