@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from openem.monitoring import episodes
 from openem.monitoring.index import Index
+from openem.monitoring.model import ts
 from openem.monitoring.rules import presence
 
 if TYPE_CHECKING:
@@ -51,6 +53,12 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
         )
         o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = g[r], c.seq[r]
     o["p_level"][far_pair] = 0
+    # the offender's distance from a victim fix when first seen against it (far apart: the latest positions)
+    fk = np.unique(far_pair)
+    with np.errstate(invalid="ignore"):
+        dd = np.hypot(o["pw_x"][fk] - o["pv_x"][fk], o["pw_y"][fk] - o["pv_y"][fk])
+    new = np.isfinite(dd) & (o["pr_t"][fk] != o["pv_t"][fk])
+    o["pr_t"][fk[new]], o["pr_d"][fk[new]] = o["pv_t"][fk[new]], dd[new]
     near_rows, near_pair = rows[near], pair[near]
     for k in np.unique(near_pair).tolist():
         order = eng.orders.get(ix.refs[k])
@@ -58,16 +66,39 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
             continue
         st = _prox_state(eng, k)
         mine = near_rows[near_pair == k]  # both parties' fixes, in event time (rows are grouped by device)
+        th = order.thresholds["proximity"]
         for r in mine[np.argsort(c.t[mine], kind="stable")].tolist():
             dev = c.devices[c.dev[r]]
             side = "w" if wearer_rows[r] else "v"
-            drafts = presence.proximity(st, side, float(c.t[r]), float(x[r]), float(y[r]), float(acc[r]),
-                                        (dev, int(c.seq[r])), order.proximity, order.thresholds["proximity"])  # fmt: skip
+            t = float(c.t[r])
+            drafts = presence.proximity(st, side, t, float(x[r]), float(y[r]), float(acc[r]),
+                                        (dev, int(c.seq[r])), order.proximity, th)  # fmt: skip
             for d in drafts:
-                eng.emit(
-                    d, order, eng.activations[int(act[r])], dev, condition_id="proximity", late=bool(late[r])
-                )
+                eng.emit(d, order, eng.activations[int(act[r])], dev, condition_id="proximity",
+                         late=bool(late[r]), key=f"prox:{order.ref}", measure={"closest_m": st["near"]})  # fmt: skip
+            if "near" in st and f"prox:{order.ref}" in eng.ep_keys:
+                _episode(eng, order.ref, st)
+            st.pop("near", None)
+            st.pop("parted", None)
         save_prox_state(eng, k, st)
+
+
+def _episode(eng: Engine, ref: str, st: dict[str, Any]) -> None:
+    """An open proximity episode: when the rule re-arms (the pair apart beyond the re-arm ring for
+    `clear_s`) it closes, its end when they were first seen apart, with the minutes they were within the
+    ring and the closest they came; closer than before by 50 m updates it. No judgement (a party unknown)
+    is no evidence either way: it stays open."""
+    key = f"prox:{ref}"
+    near = float(st["near"])
+    parted = st.get("parted")
+    for eid in episodes.keyed(eng, key):
+        ep = eng.episodes[eid]
+        if parted is not None:
+            start = ts(ep["start"]) or parted
+            episodes.close(eng, eid, parted, "apart", at=eng.watermark,
+                           measure={"minutes_within": max(parted - start, 0.0) / 60, "apart_m": near})  # fmt: skip
+        elif near <= ep["measure"].get("closest_m", np.inf) - 50.0:  # 50 m closer: a record, not one a fix
+            episodes.update(eng, eid, {"closest_m": near}, at=eng.watermark)
 
 
 def _prox_state(eng: Engine, k: int) -> dict[str, Any]:
@@ -79,6 +110,10 @@ def _prox_state(eng: Engine, k: int) -> dict[str, Any]:
             st[side] = [float(o[f"p{side}_t"][k]), float(o[f"p{side}_x"][k]), float(o[f"p{side}_y"][k]),
                         float(o[f"p{side}_acc"][k]), reg.dev_ids[int(o[f"p{side}_dev"][k])], int(o[f"p{side}_seq"][k])]  # fmt: skip
     st["level"] = int(o["p_level"][k])
+    if not np.isnan(o["pr_t"][k]):
+        st["ref"] = [float(o["pr_t"][k]), float(o["pr_d"][k])]
+    if not np.isnan(o["p_apart"][k]):
+        st["apart_since"] = float(o["p_apart"][k])
     return st
 
 
@@ -91,6 +126,9 @@ def save_prox_state(eng: Engine, k: int, st: dict[str, Any]) -> None:
             o[f"p{side}_t"][k], o[f"p{side}_x"][k], o[f"p{side}_y"][k], o[f"p{side}_acc"][k] = t, px, py, pacc
             o[f"p{side}_dev"][k], o[f"p{side}_seq"][k] = reg.device(dev), seq
     o["p_level"][k] = int(st.get("level", 0))
+    if "ref" in st:
+        o["pr_t"][k], o["pr_d"][k] = st["ref"]
+    o["p_apart"][k] = st.get("apart_since", np.nan)
 
 
 def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
@@ -123,7 +161,8 @@ def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wear
         finite &= np.isfinite(b).all(axis=0)
         box[side] = b
     close = finite & (
-        presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes] + grow) | (o["p_level"][codes] > 0)
+        presence.boxes_within(box["w"], box["v"], ix.prox_ring[codes] + grow)
+        | (o["p_level"][codes] > 0)  # an encounter not yet over: every fix may be the one that ends it
     )
     result: np.ndarray = close[inv]
     return result

@@ -207,7 +207,9 @@ def run(eng: Engine) -> None:
         order = eng.orders[a.order_ref]
         draft = health.no_comms_draft(float(last[i]), float(ix.a_limit[i]), wm - float(last[i]), evidence,
                                       order.thresholds["comms"])  # fmt: skip
-        eng.emit(draft, order, a, a.device_id, condition_id="device_health")
+        if eng.emit(draft, order, a, a.device_id, condition_id="device_health", key=f"nc:{a.device_id}",
+                    measure={"hours_unmonitored": (wm - float(last[i])) / 3600}):  # fmt: skip
+            d["nc_open"][ix.a_g[i]] = 1  # the device's next receipt closes it (receipts.silences)
     for i in np.flatnonzero(live & ix.a_nfd & (d["ci_next"][ix.a_g] <= wm)):  # a check-in may be overdue
         a = eng.activations[i]
         st = eng.dstate(a.device_id)
