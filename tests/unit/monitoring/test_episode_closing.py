@@ -172,3 +172,19 @@ def test_walking_home_then_indoor_network_fixes_that_say_still_is_not_gps_lost()
     indoors = [dev.fix(T0 + timedelta(minutes=3 + i), *offset(*HOME, 150, 0), acc=40, source="WIFI", speed_mps=0.1)
                for i in range(3)]  # fmt: skip
     assert [a["kind"] for a in eng.process(walk + indoors)] == []
+
+
+# ---- alcohol: a drink seen by two readings over the threshold and then the fall is still a drink ----
+def test_a_drink_that_peaks_between_two_readings_and_then_falls_is_reported() -> None:
+    from .test_sparse_runs import message
+
+    eng = Engine()
+    eng.apply_order(order(alcohol={"mode": "ABSTINENCE"}))
+    eng.apply_activation(activation("ALC-1", "ALCOHOL_TAG"))
+    curve = [0.0, 0.004, 0.018, 0.033, 0.030, 0.019, 0.013, 0.003, 0.0]  # a reading every 30 minutes
+    alerts = eng.process([message("ALC-1", i, 30 * i, "alcohol", tac_gdl=v, ir_skin=0.9, temp_c=33.5)
+                          for i, v in enumerate(curve)])  # fmt: skip
+    [drink] = [a for a in alerts if a["kind"] == "alcohol_drinking"]
+    assert drink["details"]["peak_gdl"] == 0.033
+    [ep] = _closed(eng, "alcohol_drinking")
+    assert ep["measure"]["peak_tac"] == 0.033
