@@ -36,7 +36,7 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
         wearer_rows[rows], oc[rows], np.where(g[rows] < len(vo), vo[np.minimum(g[rows], len(vo) - 1)], -1)
     )
     rows, pair = rows[pair >= 0], pair[pair >= 0]
-    near = _near_pairs(eng, ix, rows, pair, wearer_rows, x, y, float(np.nanmax(c.t[rows])))
+    near = _near_pairs(eng, ix, rows, pair, wearer_rows, x, y, c.t[rows], acc[rows])
     o = eng.reg.o
     far, far_pair = rows[~near], pair[~near]
     side_w = wearer_rows[far]
@@ -132,7 +132,7 @@ def save_prox_state(eng: Engine, k: int, st: dict[str, Any]) -> None:
 
 
 def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wearer_rows: np.ndarray,
-                x: np.ndarray, y: np.ndarray, t_high: float) -> np.ndarray:  # fmt: skip
+                x: np.ndarray, y: np.ndarray, t_rows: np.ndarray, acc_rows: np.ndarray) -> np.ndarray:  # fmt: skip
     """Per row: could the wearer and victim of its order come within the pre-alert ring (bounding boxes of
     this batch's fixes and the last known ones, grown by the ring, and by how far a silent party may have
     walked since its last fix), or has an alert level been reached? Only those rows take the Python path."""
@@ -147,13 +147,29 @@ def _near_pairs(eng: Engine, ix: Index, rows: np.ndarray, pair: np.ndarray, wear
         float(th["stale_s"]),
     )
     grow = np.zeros(k)
-    for (
-        side
-    ) in "wv":  # a last fix that may be judged one-sided in this batch: the distance it may have walked
-        age = t_high - o[f"p{side}_t"][codes]
+    # How far a party may have walked from a fix the other is judged against: its longest gap between fixes
+    # within this batch (from its last known fix before it, to the pair's last row here). A gap under
+    # `stale_s` is judged as it is (no growth); a longer one grows by walking speed, at most `one_party_max_s`.
+    t_hi = np.full(k, -np.inf)
+    np.maximum.at(t_hi, inv, t_rows)
+    for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
+        last_t = o[f"p{side}_t"][codes]
+        j, tt, aa = inv[mask], t_rows[mask], acc_rows[mask]
+        srt = np.lexsort((tt, j))
+        js, tts = j[srt], tt[srt]
         with np.errstate(invalid="ignore"):
-            g = np.where(age > stale, o[f"p{side}_acc"][codes] + walk * np.clip(age, 0.0, most), 0.0)
-        grow = np.fmax(grow, np.nan_to_num(g, nan=0.0))
+            gap = np.nan_to_num(t_hi - last_t, nan=0.0)  # no fix of this side here: since its last known
+            acc_side = np.nan_to_num(o[f"p{side}_acc"][codes], nan=0.0)
+            if len(js):
+                head = np.r_[True, js[1:] != js[:-1]]
+                tail = np.r_[js[1:] != js[:-1], True]
+                steps = np.nan_to_num(tts - np.where(head, last_t[js], np.r_[np.nan, tts[:-1]]), nan=0.0)
+                gap[np.unique(js)] = 0.0
+                np.maximum.at(gap, js, steps)
+                np.maximum.at(gap, js[tail], t_hi[js[tail]] - tts[tail])
+                np.maximum.at(acc_side, js, aa[srt])
+            g = np.where(gap > stale, acc_side + walk * np.minimum(gap, most), 0.0)
+        grow = np.fmax(grow, g)
     for side, mask in (("w", wearer_rows[rows]), ("v", ~wearer_rows[rows])):
         b = presence.group_bounds(inv[mask], x[rows[mask]], y[rows[mask]], k)
         px, py = o[f"p{side}_x"][codes], o[f"p{side}_y"][codes]  # NaN where not known: fmin/fmax skip it

@@ -188,3 +188,17 @@ def test_a_drink_that_peaks_between_two_readings_and_then_falls_is_reported() ->
     assert drink["details"]["peak_gdl"] == 0.033
     [ep] = _closed(eng, "alcohol_drinking")
     assert ep["measure"]["peak_tac"] == 0.033
+
+
+# ---- a restart between the curfew start and its grace still reports the wearer not home ----
+def test_a_restart_before_the_grace_still_reports_a_wearer_away_at_curfew_start() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from .test_curfew import rf_engine
+
+    eng, hmu = rf_engine()
+    eng.process([hmu.msg("rf", T0.replace(hour=18), present=False, tag_id="T")])
+    eng = Engine.restore(json.loads(json.dumps(eng.snapshot())))  # a worker restarted from its checkpoint
+    later = eng.advance_watermark(datetime(2026, 11, 23, 19, 6, tzinfo=UTC).timestamp())
+    assert [a["kind"] for a in later if a["kind"].startswith("curfew")] == ["curfew_not_home"]
