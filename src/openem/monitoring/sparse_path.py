@@ -66,7 +66,7 @@ def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
             drafts = health.hmu(st, t, name, bool(mains[r] if kind == HMU_POWER else moved[r]), msg)
             if was and not st["bad_" + name]:  # mains back / the unit settled
                 _restored(
-                    eng, key, t, "restored", "minutes_without_mains" if kind == HMU_POWER else "minutes"
+                    eng, key, t, "restored", "minutes_without_mains" if kind == HMU_POWER else "minutes_moved"
                 )
         late = rxs[r] - t > late_after
         for d in drafts:
