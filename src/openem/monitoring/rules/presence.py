@@ -12,7 +12,8 @@ When one party is silent (its fix older than `stale_s`, up to `one_party_max_s`)
 against the other's last position grown at walking pace (`walk_mps`), marked "based on a position N minutes
 old"; older than that, or never seen, the pair is `unknown` and nothing is raised. When the silent party is
 the victim, the offender must also have come closer to the victim's last position than when first judged
-against it (by more than the fixes' uncertainty): the age of a victim's fix alone raises nothing.
+against it, by `one_party_approach_m` (250 m) and twice the fixes' accuracy (a walk, not GPS jitter): the age
+of a victim's fix alone raises nothing.
 Re-armed once apart beyond `rearm_factor` × pre-alert for `clear_s` (the encounter is over: `parted` in the
 state says since when, and the engine closes the episode there); `near` in the state is the nearest the other
 party can be (the episode's closest approach).
@@ -119,7 +120,7 @@ def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, ac
         ref = state.get("ref")
         if ref is None or ref[0] != other[0]:
             state["ref"] = ref = [other[0], d]
-        if one_party and d > ref[1] - max(acc, other[3]):
+        if one_party and ref[1] - d < max(float(th.get("one_party_approach_m", 0.0)), 2 * max(acc, other[3])):
             # The victim's device is the silent one and the offender has not come closer to where it last
             # was: only the victim's own possible walk would close the gap (a phone without a fix indoors,
             # an offender asleep at home): not a warning about the offender.
