@@ -50,6 +50,14 @@ def main() -> None:
     for i in incs:
         by_person[i["person_id"]].append(i)
     found, total, missed = Counter(), Counter(), []
+    # orders the simulator corrupted on purpose (order entry refuses them; the truth was drawn from the order
+    # before the corruption, so the engine monitors other hours, dates or zones than the truth's)
+    defects = {}
+    for line in open(os.path.join(args.world, "orders.jsonl")):
+        o = json.loads(line)
+        if o.get("defects"):
+            defects[o["ref"]] = ",".join(o["defects"])
+    found_valid, total_valid = Counter(), Counter()
     true_hits: set[str] = set()
     slack = timedelta(hours=2)
     for row in truth.itertuples():
@@ -61,15 +69,19 @@ def main() -> None:
                 if any(condition_of(k) == cond for k in i["kinds"])
                 and parse_iso(i["opened_at"]) <= end + slack
                 and (i["closed_at"] is None or parse_iso(i["closed_at"]) >= start - slack)]  # fmt: skip
+        valid = row.order_ref not in defects
+        total_valid[row.kind] += valid
         if any(h["needs_person"] or h["state"] in REACHED for h in hits):  # an operator, or the official
             found[row.kind] += 1
+            found_valid[row.kind] += valid
             for h in hits:
                 true_hits.add(h["id"])
         else:
             rules = sorted({d["rule"] for h in hits for d in h["decisions"]}) or [
                 "no incident (not detected)"
             ]
-            missed.append((row.kind, row.person_id, str(start), rules))
+            missed.append((row.kind, row.person_id, str(start), rules,
+                           f"defective order: {defects[row.order_ref]}" if not valid else "valid order"))  # fmt: skip
     print("recall of true breaches by kind:")
     for kind in sorted(total):
         print(f"  {kind:22s} {found[kind]}/{total[kind]} = {found[kind] / total[kind]:.1%}")
@@ -81,6 +93,16 @@ def main() -> None:
     ):
         f, t = sum(found[k] for k in kinds), sum(total[k] for k in kinds)
         print(f"  {label:28s} {f}/{t} = {f / max(t, 1):.2%}")
+    print("recall on the orders order entry accepts (no simulator defect):")
+    for kind in sorted(total_valid):
+        if total_valid[kind]:
+            print(
+                f"  {kind:22s} {found_valid[kind]}/{total_valid[kind]} = {found_valid[kind] / total_valid[kind]:.1%}"
+            )
+    fv = sum(found_valid[k] for k in rest)
+    tv = sum(total_valid[k] for k in rest)
+    print(f"  the rest, valid orders       {fv}/{tv} = {fv / max(tv, 1):.2%}")
+    print(f"  misses by kind and order: {Counter((m[0], m[4].split(':')[0]) for m in missed).most_common()}")
     false_sent = [i for i in sent if i["id"] not in true_hits]
     print(
         f"sent to an official but matching no true breach: {len(false_sent)} of {len(sent)} "

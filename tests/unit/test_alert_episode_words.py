@@ -29,3 +29,21 @@ def test_not_confirmed_curfew_episode_speaks_of_the_reading_not_of_a_zone() -> N
     assert "home in time" in text and "zone" not in text
     zone = episode_words({"kind": "exclusion_possible", "state": "closed", "closed_reason": "not_confirmed"})
     assert "zone" in zone
+
+
+def test_device_and_proximity_episodes_say_why_they_closed_and_for_how_long() -> None:
+    prox = episode_words({"kind": "proximity", "state": "closed", "closed_reason": "apart",
+                          "measure": {"minutes_within": 10.0, "closest_m": 299.84, "apart_m": 1500.0}})  # fmt: skip
+    assert prox == (
+        "Closed (the wearer and the victim were apart again): 10 minutes within the victim's ring, "
+        "300 metres at the closest"
+    )
+    silent = episode_words({"kind": "no_comms", "state": "closed", "closed_reason": "contact_again",
+                            "measure": {"hours_unmonitored": 3.0}})  # fmt: skip
+    assert silent == "Closed (the device was heard from again): unmonitored for 3 hours"
+    strap = episode_words({"kind": "strap_tamper", "state": "closed", "closed_reason": "restored",
+                           "measure": {"minutes_open": 25.0}})  # fmt: skip
+    assert strap == "Closed (the device reported it restored): open for 25 minutes"
+    battery = episode_words({"kind": "low_battery", "state": "closed", "closed_reason": "charged",
+                             "measure": {"minutes_low": 75.0, "level_pct": 16.0}})  # fmt: skip
+    assert battery == "Closed (the device was put on charge): battery low for 1 hour 15 minutes"

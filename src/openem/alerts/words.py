@@ -12,6 +12,11 @@ REASONS = {
     "window_ended": "the curfew period ended with the wearer still away",
     "end_of_data": "still open when the data ended",
     "superseded": "replaced by a confirmed alert",
+    "apart": "the wearer and the victim were apart again",
+    "contact_again": "the device was heard from again",
+    "charged": "the device was put on charge",
+    "recovered": "the battery level recovered",
+    "restored": "the device reported it restored",
 }
 
 MEASURES = {
@@ -23,6 +28,11 @@ MEASURES = {
     "minutes_absent": "{} away during the curfew",
     "minutes_over_threshold": "{} over the alcohol threshold",
     "minutes_unknown_compliance": "alcohol compliance unknown for {}",
+    "minutes_within": "{} within the victim's ring",
+    "minutes_low": "battery low for {}",
+    "minutes_open": "open for {}",
+    "minutes_without_mains": "without mains power for {}",
+    "minutes_moved": "moved for {}",
 }
 
 
@@ -50,6 +60,10 @@ def measure_words(measure: dict[str, Any]) -> list[str]:
             out.append(MEASURES[name].format(_duration(float(value))))
         elif name == "peak_tac":
             out.append(f"peak alcohol level {float(value):.3f} g/dl")
+        elif name == "closest_m":
+            out.append(f"{int(round(float(value))):,} metres at the closest")
+        elif name == "hours_overdue_charge":
+            out.append(f"overdue a charge by {_duration(float(value) * 60)}")
         elif name == "hours_unmonitored":
             days, hours = divmod(int(value), 24)
             out.append(

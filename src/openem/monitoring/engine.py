@@ -411,6 +411,8 @@ class Engine:
         for ref, st in state["order_state"].items():
             if "cf_due" in st:
                 eng.curfew_due(ref, st["cf_due"])
+            if "cf_gdue" in st:  # the grace after the next window's start (curfew_not_home) is due too
+                eng.curfew_due(ref, st["cf_gdue"])
         eng.order_state = copy.deepcopy(state["order_state"])
         if (
             "p_level" not in state["registry"]["o"]

@@ -40,7 +40,7 @@ def open_episode(
         "state": "open",
         "revision": 0,
         "closed_reason": None,
-        "measure": {k: round(float(v), 2) for k, v in (measure or {}).items()},
+        "measure": _rounded(measure or {}),
         "evidence": list(alert.get("evidence") or []),
         "details": dict(alert.get("details") or {}),
         "detected_at": alert["detected_at"],
@@ -55,6 +55,11 @@ def open_episode(
     if alert.get("end") is not None and not key:  # a closed interval already (a late return, a missed call)
         reason = "returned" if alert["kind"] == "curfew_late_return" else "ended"
         close(eng, ep["episode_id"], alert["end"], reason, at=alert["detected_at"])
+
+
+def _rounded(measure: dict[str, float]) -> dict[str, float]:
+    """Measures to 2 decimals (minutes, hours, metres), a TAC to 4 (g/dl: 0.033 is not 0.03)."""
+    return {k: round(float(v), 4 if k.endswith("_tac") else 2) for k, v in measure.items()}
 
 
 def _record(ep: dict[str, Any], change: str) -> dict[str, Any]:
@@ -75,7 +80,7 @@ def update(eng: Engine, episode_id: str, measure: dict[str, float], at: float | 
     ep = eng.episodes.get(episode_id)
     if ep is None:
         return False
-    new = {k: round(float(v), 2) for k, v in measure.items()}
+    new = _rounded(measure)
     if all(ep["measure"].get(k) == v for k, v in new.items()) and not evidence:
         return False
     ep["measure"].update(new)
@@ -93,7 +98,7 @@ def close(eng: Engine, episode_id: str, end: float | str, reason: str, *, at: fl
     if ep is None:
         return
     if measure:
-        ep["measure"].update({k: round(float(v), 2) for k, v in measure.items()})
+        ep["measure"].update(_rounded(measure))
     ep["end"], ep["state"], ep["closed_reason"] = _iso(end), "closed", reason
     ep["revision"] += 1
     ep["updated_at"] = _iso(at)

@@ -147,8 +147,10 @@ def _gps_lost(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, first: np
     is_net = ~c.b["source_is_gps"] if isinstance(c.b, Lazy) else c.s["source"] != "GPS"
     moving = health.moving_on_gps(is_net, c.f["speed_mps"], float(th["gps_lost_speed_mps"]))
     if is_net.any():
+        with np.errstate(invalid="ignore"):
+            still = is_net & (c.f["speed_mps"] < float(th["gps_lost_speed_mps"]))  # NaN: not said
         runs = health.gps_lost_runs(
-            is_net, moving, first, d["lost_n"][g], d["moving"][g] > 0, th["gps_lost_fixes"]
+            is_net, moving, first, d["lost_n"][g], d["moving"][g] > 0, th["gps_lost_fixes"], still
         )
         for r in np.flatnonzero(runs.due):
             a = eng.activations[int(act[r])]

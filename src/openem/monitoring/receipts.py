@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from openem.monitoring import episodes
 from openem.monitoring.columns import Columns
 from openem.monitoring.index import Index
+from openem.monitoring.model import ts
 from openem.monitoring.rules import health
 from openem.monitoring.sorting import GROUP_SHIFT, by_group_int, sorted_within_keys
 
@@ -109,6 +111,9 @@ def silences(
     ac = np.clip(a, 0, None)
     base = np.maximum(np.maximum(prev, ix.a_start[ac]), eng.started)
     limit = ix.a_limit[ac]
+    reopen = first & (eng.reg.d["nc_open"][gs] > 0)  # contact again: an open no-comms episode ends here
+    for r in np.flatnonzero(reopen).tolist():
+        _comms_back(eng, int(gs[r]), float(rx[r]), float(base[r]))
     due = (a >= 0) & health.silent(rx, base, limit)
     rows = np.flatnonzero(due)
     if not len(rows):
@@ -133,7 +138,23 @@ def silences(
             act_i.device_id,
             condition_id="device_health",
             late=eng.received_at - (last + lim) > late_after,
+            key=f"nc:{act_i.device_id}",
         )
+        # found by the receipt that ends it: the silence is over, and the episode closes at once
+        _comms_back(eng, int(gs[r]), float(rx[r]), last)
+
+
+def _comms_back(eng: Engine, code: int, rx: float, last: float) -> None:
+    """A device heard from again: its open no-comms episode closes at this receipt, with the hours it was
+    unmonitored (from its last receipt before the silence)."""
+    eng.reg.d["nc_open"][code] = 0
+    dev = eng.reg.dev_ids[code]
+    key = f"nc:{dev}"
+    for eid in episodes.keyed(eng, key):
+        ep = eng.episodes[eid]
+        since = last if last > 0 else (ts(ep["start"]) or rx)
+        episodes.close(eng, eid, rx, "contact_again", at=max(eng.watermark, rx),
+                       measure={"hours_unmonitored": max(rx - since, 0.0) / 3600})  # fmt: skip
 
 
 def last_seen(eng: Engine, cols: Columns, g: np.ndarray) -> None:

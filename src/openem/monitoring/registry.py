@@ -14,18 +14,23 @@ import numpy as np
 DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t": np.nan, "fix_lon": np.nan, "fix_lat": np.nan,
                  "fix_acc": np.nan, "moving": 0, "lost_n": 0, "gps_t": np.nan, "batt_t": np.nan, "batt_level": np.nan,
                  "first_batt": np.nan, "last_charge": np.nan,
-                 "nc_from": np.nan, "ci_next": 0.0, "alc_qt": np.nan, "alc_qtac": np.nan}  # fmt: skip
+                 "nc_from": np.nan, "ci_next": 0.0, "alc_qt": np.nan, "alc_qtac": np.nan,
+                 "nc_open": 0, "batt_open": 0}  # fmt: skip
 # gps_t: the device's last fix from GPS itself (GPS lost while moving, from motion reports)
 # nc_from: start of the silence already raised as no_comms; ci_next: when a scheduled check-in can next be overdue;
 # alc_qt, alc_qtac: the last of a run of quiet alcohol readings not yet folded into the device's curve state
+# nc_open: a no-comms episode is open (closed by the next receipt); batt_open: bit 1 a low-battery, bit 2 a
+# not-charging episode is open (closed by a charge, or the level back above the threshold)
 ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan, "p_level": 0, "um_fitted": -1,
-                "um_rx": np.nan,
+                "um_rx": np.nan, "p_apart": np.nan, "pr_t": np.nan, "pr_d": np.nan,
                 **{f"p{side}_{k}": v for side in "wv" for k, v in
                    (("t", np.nan), ("x", np.nan), ("y", np.nan), ("acc", np.nan), ("dev", -1), ("seq", -1))}}  # fmt: skip
 # p_level and p{w,v}_*: proximity, the alert level reached and each party's latest position (device code, seq);
 # um_fitted, um_rx: the unmonitored test's last verdict inputs (fitted, newest receipt), judged again on change
+# p_apart: since when the pair has been judged apart (re-armed after `clear_s`); pr_t, pr_d: the victim fix the offender was first judged against, and the
+# distance then (a silent victim: the offender must come closer than that)
 _INT = {"rx_seq", "seq_max", "seq_min", "moving", "lost_n", "trail_n", "p_level", "pw_dev", "pw_seq", "pv_dev",
-        "pv_seq", "um_fitted"}  # fmt: skip
+        "pv_seq", "um_fitted", "nc_open", "batt_open"}  # fmt: skip
 
 
 def _alloc(fields: dict[str, Any], n: int) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ from openem.monitoring import episodes
 from openem.monitoring.columns import Columns, Lazy
 from openem.monitoring.columns import MessageType as T
 from openem.monitoring.model import kind_condition
+from openem.monitoring.model import ts as to_ts
 from openem.monitoring.rules import alcohol, curfew, health, presence
 
 if TYPE_CHECKING:
@@ -50,19 +51,37 @@ def run(eng: Engine, cols: Columns, act: np.ndarray, g: np.ndarray) -> None:
         order = eng.orders.get(a.order_ref)
         st = eng.dstate(dev)
         drafts: list[dict[str, Any]] = []
+        key = None  # the situation an episode of this report's condition is closed by
         if kind == TAMPER:
-            drafts = health.tamper(st, t, str(text("tamper_kind", r)), str(text("tamper_state", r)), msg)
+            tk = str(text("tamper_kind", r))
+            key, was = f"tamper:{dev}:{tk}", st.get("tamper_" + tk, False)
+            drafts = health.tamper(st, t, tk, str(text("tamper_state", r)), msg)
+            if was and not st["tamper_" + tk]:  # strap / case closed again: the tamper is cleared
+                _restored(eng, key, t, "restored", "minutes_open")
         elif kind == CHECKIN:
             drafts = presence.checkin(st, t, str(text("result", r)), msg, rxs[r])
-        elif kind == HMU_POWER:
-            drafts = health.hmu(st, t, "hmu_power", bool(mains[r]), msg)
-        elif kind == HMU_MOVED:
-            drafts = health.hmu(st, t, "hmu_moved", bool(moved[r]), msg)
+        elif kind in (HMU_POWER, HMU_MOVED):
+            name = "hmu_power" if kind == HMU_POWER else "hmu_moved"
+            key, was = f"{name}:{dev}", st.get("bad_" + name, False)
+            drafts = health.hmu(st, t, name, bool(mains[r] if kind == HMU_POWER else moved[r]), msg)
+            if was and not st["bad_" + name]:  # mains back / the unit settled
+                _restored(
+                    eng, key, t, "restored", "minutes_without_mains" if kind == HMU_POWER else "minutes_moved"
+                )
         late = rxs[r] - t > late_after
         for d in drafts:
-            eng.emit(
-                d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late
-            )
+            eng.emit(d, order, a, dev, condition_id=d.pop("condition_id", kind_condition(d["kind"])), late=late,
+                     key=key)  # fmt: skip
+
+
+def _restored(eng: Engine, key: str, t: float, reason: str, measure: str) -> None:
+    """A device condition cleared (strap or case closed, mains back): its open episode closes at this report
+    with the minutes it lasted."""
+    for eid in episodes.keyed(eng, key):
+        start = to_ts(eng.episodes[eid]["start"]) or t
+        episodes.close(
+            eng, eid, t, reason, at=max(eng.watermark, t), measure={measure: max(t - start, 0.0) / 60}
+        )
 
 
 def _rf(eng: Engine, cols: Columns, act: np.ndarray, mask: np.ndarray) -> None:

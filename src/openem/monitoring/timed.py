@@ -6,6 +6,7 @@ no communication, overdue check-ins and the unmonitored test. Decisions are the 
 from __future__ import annotations
 
 import heapq
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
     from openem.monitoring.engine import Engine
 
 KEEP_OBS_S = 3 * 86400.0
+UNMONITORED = frozenset({"unmonitored_no_device", "unmonitored_silent"})
+
+
+@lru_cache(maxsize=4096)
+def _start_s(iso: str) -> float | None:
+    """An episode's start in seconds (parsed once: the hourly unmonitored pass reads it for each)."""
+    return ts(iso)
 
 
 def _next_window(cf: dict[str, Any], after: float) -> tuple[float, float]:
@@ -207,7 +215,9 @@ def run(eng: Engine) -> None:
         order = eng.orders[a.order_ref]
         draft = health.no_comms_draft(float(last[i]), float(ix.a_limit[i]), wm - float(last[i]), evidence,
                                       order.thresholds["comms"])  # fmt: skip
-        eng.emit(draft, order, a, a.device_id, condition_id="device_health")
+        if eng.emit(draft, order, a, a.device_id, condition_id="device_health", key=f"nc:{a.device_id}",
+                    measure={"hours_unmonitored": (wm - float(last[i])) / 3600}):  # fmt: skip
+            d["nc_open"][ix.a_g[i]] = 1  # the device's next receipt closes it (receipts.silences)
     for i in np.flatnonzero(live & ix.a_nfd & (d["ci_next"][ix.a_g] <= wm)):  # a check-in may be overdue
         a = eng.activations[i]
         st = eng.dstate(a.device_id)
@@ -253,11 +263,9 @@ def _unmonitored_episodes(eng: Engine, cand: np.ndarray, wm: float) -> None:
 
     order is fitted and reporting (or has ended)."""
     code = eng.reg.order_code
-    for eid, ep in list(eng.episodes.items()):
-        if not ep["kind"].startswith("unmonitored"):
-            continue
+    for eid, ep in [(e, x) for e, x in eng.episodes.items() if x["kind"] in UNMONITORED]:
         k = code.get(ep["order_ref"], -1)
-        hours = max(wm - (ts(ep["start"]) or wm), 0.0) / 3600
+        hours = max(wm - (_start_s(ep["start"]) or wm), 0.0) / 3600
         if 0 <= k < len(cand) and cand[k]:
             if (
                 hours - ep["measure"].get("hours_unmonitored", 0.0) >= 6.0

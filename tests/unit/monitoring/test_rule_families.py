@@ -40,8 +40,10 @@ def test_gps_lost_runs_over_any_batching_give_what_gps_source_gives_fix_by_fix(f
         moving = health.moving_on_gps(is_net, speed, th["gps_lost_speed_mps"])
         first = np.zeros(len(batch), dtype=bool)
         first[0] = True
+        with np.errstate(invalid="ignore"):
+            still = is_net & (speed < th["gps_lost_speed_mps"])
         runs = health.gps_lost_runs(is_net, moving, first, np.full(len(batch), carry_len),
-                                    np.full(len(batch), carry_moving), th["gps_lost_fixes"])  # fmt: skip
+                                    np.full(len(batch), carry_moving), th["gps_lost_fixes"], still)  # fmt: skip
         got += (lo + np.flatnonzero(runs.due)).tolist()
         carry_len, carry_moving = (
             (int(runs.run_len[-1]), bool(runs.was_moving[-1])) if is_net[-1] else (0, bool(moving[-1]))

@@ -344,6 +344,8 @@ def test_a_victim_walking_towards_a_silent_offenders_last_position_is_warned_wit
 def test_an_offender_alone_is_judged_against_the_victims_last_position_and_a_far_one_raises_nothing() -> None:
     eng, w, v = _pair()
     eng.process([v.fix(T0, *HOME, acc=10.0)])
+    # the offender walks towards where the victim last was (a still offender is judged in test_episode_closing)
+    assert _prox(eng.process([w.fix(T0 + timedelta(minutes=6), *offset(*HOME, 2500, 0))])) == []
     [pre] = _prox(eng.process([w.fix(T0 + timedelta(minutes=8), *offset(*HOME, 1400, 0))]))
     assert pre["kind"] == "proximity_pre_alert" and pre["details"]["one_party"] == "v"
     eng2, w2, v2 = _pair()

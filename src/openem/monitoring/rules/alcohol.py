@@ -2,7 +2,8 @@
 
 - Drinking: TAC at or above the threshold (0.02 g/dl; for LIMIT orders the court's level, `limit_gdl` in
   the order, and with no level given any confirmed drinking is reported) for at least
-  `min_readings` readings, reached at a plausible absorption rate.
+  `min_readings` readings, reached at a plausible absorption rate; or `min_readings_falling` such readings
+  followed by a fall (under the threshold, above half of it): rise, peak and elimination.
 - Environmental contamination (hand gel, solvents): the rise to the threshold is faster than any body can
   absorb (`max_absorption_gdl_per_h`); a low-severity, non-violation alert.
 - Skin-contact tamper: the infrared skin signal below 0.5 for `skin_readings` readings in a row; TAC is not
@@ -75,4 +76,16 @@ def step(state: dict[str, Any], t: float, tac: float, ir: float, msg: tuple[str,
                         "details": {"peak_gdl": ep["peak"], "rise_gdl_per_h": ep["rate"], "mode": mode}})  # fmt: skip
     elif ep is not None and tac < threshold / 2:
         state["ep"] = None
+    elif ep is not None and ep["kind"] == "alcohol_drinking" and not ep["raised"]:
+        # Under the threshold again but not yet down to half: the curve is falling from its peak. Rise,
+        # peak and elimination are the shape of drinking, so `min_readings_falling` readings at or above the
+        # threshold then confirm it (at 30-minute readings, `min_readings` alone needs an hour or more
+        # above 0.02 g/dl, and a drink that peaked at 0.033 went unreported).
+        if ep["n"] >= th.get("min_readings_falling", th["min_readings"]) and tac < ep["peak"]:
+            ep["raised"] = True
+            if len(ep["ev"]) < 10:
+                ep["ev"].append(ev)
+            out.append({"kind": ep["kind"], "start": ep["start"], "evidence": list(ep["ev"]),
+                        "details": {"peak_gdl": ep["peak"], "rise_gdl_per_h": ep["rate"], "mode": mode,
+                                    "confirmed_by": "falling curve"}})  # fmt: skip
     return out

@@ -132,7 +132,10 @@ def gps_lost_draft(t: float, msg: Msg, source: str) -> Draft:
 def gps_source(state: dict[str, Any], t: float, source: str, speed: float | None, msg: Msg, th: dict[str, Any]
                ) -> list[Draft]:  # fmt: skip
     """GPS lost while moving (the oracle of `gps_lost_runs`): `gps_lost_fixes` network (LBS/WiFi) fixes in a
-    row straight after a GPS fix at walking speed or more."""
+    row straight after a GPS fix at walking speed or more. A network fix that itself reports a speed below
+    walking pace says the wearer stopped (walked home and went indoors): the run is no longer "moving"."""
+    if source != "GPS" and speed is not None and speed < th["gps_lost_speed_mps"]:
+        state["moving"] = False
     if source == "GPS":
         state["moving"] = bool(moving_on_gps(np.array([False]), np.array([np.nan if speed is None else speed]),
                                              th["gps_lost_speed_mps"])[0])  # fmt: skip
@@ -157,10 +160,12 @@ class GpsLostRuns:
 
 
 def gps_lost_runs(is_net: NDArray[np.bool_], moving: NDArray[np.bool_], first: NDArray[np.bool_],
-                  carry_len: NDArray[np.int64], carry_moving: NDArray[np.bool_], fixes: int) -> GpsLostRuns:  # fmt: skip
+                  carry_len: NDArray[np.int64], carry_moving: NDArray[np.bool_], fixes: int,
+                  still: NDArray[np.bool_] | None = None) -> GpsLostRuns:  # fmt: skip
     """`gps_source` over a batch sorted by device then time: runs of network fixes are numbered per device,
     a run at a device's first row continuing the one carried over from the batch before (`carry_len`,
-    `carry_moving`, per row, read at first rows)."""
+    `carry_moving`, per row, read at first rows). `still`: network fixes reporting a speed below walking
+    pace; from one on, the rest of its run is not "moving"."""
     n = len(is_net)
     run_start = is_net & (first | np.r_[True, ~is_net[:-1]])
     carry = run_start & first  # the run continues one from the previous batch
@@ -173,6 +178,10 @@ def gps_lost_runs(is_net: NDArray[np.bool_], moving: NDArray[np.bool_], first: N
     si = starts[np.maximum(run_id - 1, 0)]  # each row's run start
     pos = np.arange(n) - si + 1 + base[si]
     mv = was[si]
+    if still is not None and still.any():
+        cum = np.cumsum(still & is_net)
+        before = np.where(si > 0, cum[np.maximum(si - 1, 0)], 0)
+        mv = mv & ~((cum - before) > 0)  # a still network fix at or before this row in its run
     return GpsLostRuns(is_net & mv & (pos == fixes), pos, mv)
 
 

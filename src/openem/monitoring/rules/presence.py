@@ -10,7 +10,13 @@ Proximity: evaluated whenever either party reports, against the other's latest f
 (`stale_s`); pre-alert ring and alert ring, re-armed once the pair is apart by `rearm_factor` × pre-alert.
 When one party is silent (its fix older than `stale_s`, up to `one_party_max_s`) the reporting party is judged
 against the other's last position grown at walking pace (`walk_mps`), marked "based on a position N minutes
-old"; older than that, or never seen, the pair is `unknown` and nothing is raised.
+old"; older than that, or never seen, the pair is `unknown` and nothing is raised. When the silent party is
+the victim, the offender must also have come closer to the victim's last position than when first judged
+against it, by `one_party_approach_m` (250 m) and twice the fixes' accuracy (a walk, not GPS jitter): the age
+of a victim's fix alone raises nothing.
+Re-armed once apart beyond `rearm_factor` × pre-alert for `clear_s` (the encounter is over: `parted` in the
+state says since when, and the engine closes the episode there); `near` in the state is the nearest the other
+party can be (the episode's closest approach).
 """
 
 from __future__ import annotations
@@ -108,9 +114,26 @@ def proximity(state: dict[str, Any], side: str, t: float, x: float, y: float, ac
     d = math.hypot(x - other[1], y - other[2])
     grown = grown_m(other[3], age, th) if one_party else 0.0
     near = max(d - grown, 0.0)  # the nearest the other party can be now
+    state["near"], state["apart"] = near, near > spec["pre_alert_m"] * th["rearm_factor"]
     level = 2 if near <= spec["alert_m"] else 1 if near <= spec["pre_alert_m"] else 0
-    if near > spec["pre_alert_m"] * th["rearm_factor"] and not one_party:
-        state["level"] = 0
+    if side == "w":  # the offender's distance from the victim's latest fix when first judged against it
+        ref = state.get("ref")
+        if ref is None or ref[0] != other[0]:
+            state["ref"] = ref = [other[0], d]
+        if one_party and ref[1] - d < max(float(th.get("one_party_approach_m", 0.0)), 2 * max(acc, other[3])):
+            # The victim's device is the silent one and the offender has not come closer to where it last
+            # was: only the victim's own possible walk would close the gap (a phone without a fix indoors,
+            # an offender asleep at home): not a warning about the offender.
+            level = 0
+    # Re-armed once the pair has been apart (beyond the re-arm ring, fresh or from the other's grown last
+    # position) for `clear_s`: the encounter is over (`parted`: since when; the engine closes its episode
+    # there). Apart for a moment and back is the same encounter: no second alert.
+    if state["apart"]:
+        since = state.setdefault("apart_since", t)
+        if t - since >= th.get("clear_s", 0) and state.get("level", 0) > 0:
+            state["level"], state["parted"] = 0, since
+    else:
+        state.pop("apart_since", None)
     if level > state.get("level", 0):
         state["level"] = level
         kind = "proximity" if level == 2 else "proximity_pre_alert"
