@@ -202,15 +202,30 @@ def _env() -> Any:
     return env
 
 
-def render(document: dict[str, Any], trail: list[dict[str, Any]]) -> RenderedPack:
-    """The three forms of a pack and their hashes."""
+def positions_text(positions: list[dict[str, Any]]) -> str:
+    """The annex's positions as aligned lines of text (time to the second, latitude, longitude, accuracy,
+    message id). A table of a row per position was two thirds of a PDF's rendering time (decision 0022)."""
+    rows = [(london_time(x.get("at"), seconds=True), f"{float(x['lat']):.5f}", f"{float(x['lon']):.5f}",
+             "" if x.get("accuracy_m") is None else f"{float(x['accuracy_m']):g} m",
+             f"{x.get('device_id', '')}:{x.get('seq')}") for x in positions]  # fmt: skip
+    head = ("Time (London)", "Latitude", "Longitude", "Accuracy", "Message")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]
+    )
+
+
+def render(document: dict[str, Any], trail: list[dict[str, Any]], annex_table: bool = False) -> RenderedPack:
+    """The three forms of a pack and their hashes. `annex_table` renders the positions as the first version's
+    table (kept only as the benchmark's peer)."""
     json_text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1)
     s = document["summary"]
     window = (as_datetime(s["from"]), as_datetime(s["to"]) or as_datetime(document["generated_at"]))
     svg = svgmap.draw(trail, document["map"]["zones"], document["map"]["addresses"], window,
                       title=f"Map of positions against the order's zones and addresses, {document['breach_id']}")  # fmt: skip
     template = _env().get_template(f"pack_{'bail' if document['template'] == 'bail' else 'non_bail'}.html")
-    html = template.render(p=document, svg=svg)
+    text = "" if annex_table else positions_text(document["annex"]["positions"])
+    html = template.render(p=document, svg=svg, positions_text=text, annex_table=annex_table)
     pdf = html_to_pdf(html)
     return RenderedPack(document, json_text, html, pdf, sha256(json_text), sha256(html), sha256(pdf))
 
@@ -237,3 +252,10 @@ def _fonts() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
+
+
+def warm() -> None:
+    """Load WeasyPrint, the font configuration and the templates once (a tiny PDF), so the first breach's pack
+    does not pay for them."""
+    _env().get_template("pack_base.html")
+    html_to_pdf("<html><body><p>openem</p><pre>0</pre></body></html>")

@@ -117,9 +117,10 @@ def previous_breaches(
 
 def make_pack(breach: dict[str, Any], doc: dict[str, Any], episodes: list[dict[str, Any]],
               trail: list[dict[str, Any]], evidence: list[dict[str, Any]], previous: list[dict[str, Any]],
-              stamps: dict[str, datetime | None], version: int, at: datetime) -> packs.RenderedPack:  # fmt: skip
+              stamps: dict[str, datetime | None], version: int, at: datetime,
+              annex_table: bool = False) -> packs.RenderedPack:  # fmt: skip
     document = packs.build_document(breach, doc, episodes, trail, evidence, previous, stamps, version, at)
-    return packs.render(document, trail)
+    return packs.render(document, trail, annex_table=annex_table)
 
 
 def _order_doc(session: Session, order_ref: str) -> dict[str, Any]:
@@ -343,6 +344,10 @@ class ReminderLoop:
         import threading
 
         def loop() -> None:
+            try:  # the first PDF of a process loads fonts and WeasyPrint (~1.5 s): not on a breach's clock
+                packs.warm()
+            except Exception:  # noqa: BLE001 - a pack will pay for it instead
+                logging.getLogger("openem.breaches").exception("pack warm-up failed")
             while not self._stop.wait(self.interval_s):
                 try:
                     with self.db.uow() as uow:
