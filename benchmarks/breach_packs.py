@@ -149,8 +149,10 @@ def main() -> None:
                         trail_of_person(uow.session, b["person_id"], period.start, period.end)
                     )
                     evidence: list = []
+                    health: dict = {}
                 else:
                     trail, evidence = service.gather(uow.session, b, eps, now)
+                    health = service.device_health(uow.session, b, eps, now)
                 prev = service.previous_breaches(
                     uow.session, b["person_id"], b["confirmed_at"], b["breach_id"]
                 )
@@ -165,6 +167,7 @@ def main() -> None:
                     9,
                     now,
                     annex_table=annex_table,
+                    health_at=health,
                 )
                 times.append(time.perf_counter() - t0)
                 sizes.append(len(pack.pdf))
