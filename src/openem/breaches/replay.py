@@ -31,6 +31,20 @@ def _orders(world: str | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _devices_of_people(world: str | None, people: set[str]) -> dict[str, set[str]]:
+    """Every device each person wore in the world (activations.parquet), for device health at the time."""
+    path = world and os.path.join(world, "activations.parquet")
+    out: dict[str, set[str]] = {}
+    if not path or not os.path.exists(path) or not people:
+        return out
+    import pyarrow.parquet as pq
+
+    for r in pq.read_table(path, columns=["device_id", "person_id"]).to_pylist():
+        if r["person_id"] in people:
+            out.setdefault(str(r["person_id"]), set()).add(str(r["device_id"]))
+    return out
+
+
 def _plain(ep: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ep.items() if not k.startswith("_")}
 
@@ -113,6 +127,8 @@ def after_triage(ctx: dict[str, Any]) -> None:
     devices = {str(x.get("device_id") or "") for eps in episodes_of.values() for x in eps} | {
         str(ev[0]) for eps in episodes_of.values() for x in eps for ev in (x.get("evidence") or [])
     }
+    worn = _devices_of_people(ctx.get("world"), {str(e.get("person_id") or "") for e in escalations})
+    devices |= {d for ds in worn.values() for d in ds}
     telemetry = _Telemetry(ctx.get("telemetry"), devices - {""})
     seen: dict[str, list[dict[str, Any]]] = {}
     lines = []
@@ -137,7 +153,7 @@ def after_triage(ctx: dict[str, Any]) -> None:
         stamps = {**{k: None for k in ("pack", "delivered")}, "violation_start": b["violation_start"],
                   "detected": b["detected_at"], "incident": b["incident_opened_at"], "confirmed": confirmed}  # fmt: skip
         at = min(max([*ends, b["violation_start"]]), max(confirmed, b["violation_start"]))
-        health = telemetry.health(devs - {""}, at)
+        health = telemetry.health((devs | worn.get(b["person_id"], set())) - {""}, at)
         pack = service.make_pack(
             b, doc, eps, trail, evidence, previous, stamps, 1, confirmed, health_at=health
         )
