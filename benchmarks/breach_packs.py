@@ -36,6 +36,7 @@ def main() -> None:
         "--points-per-min", type=float, default=1.0, help="GPS fixes per minute in the trail store"
     )
     args = ap.parse_args()
+    load_start = os.getloadavg()
 
     from tests.integration.breaches.conftest import order_doc
     from tests.integration.notify.conftest import Mailbox, free_port
@@ -133,7 +134,7 @@ def main() -> None:
                 for b in breaches]  # fmt: skip
 
     # pack generation alone, on the same breaches: openem's pack, then the full-period peer
-    def gen(full: bool) -> tuple[list[float], list[int]]:
+    def gen(full: bool, annex_table: bool = False) -> tuple[list[float], list[int]]:
         from openem.telemetry.queries import trail_of_person
 
         times, sizes = [], []
@@ -148,22 +149,41 @@ def main() -> None:
                         trail_of_person(uow.session, b["person_id"], period.start, period.end)
                     )
                     evidence: list = []
+                    health: dict = {}
                 else:
                     trail, evidence = service.gather(uow.session, b, eps, now)
+                    health = service.device_health(uow.session, b, eps, now)
                 prev = service.previous_breaches(
                     uow.session, b["person_id"], b["confirmed_at"], b["breach_id"]
                 )
                 pack = service.make_pack(
-                    b, doc, eps, trail, evidence, prev, service.stamps_of_dict(b), 9, now
+                    b,
+                    doc,
+                    eps,
+                    trail,
+                    evidence,
+                    prev,
+                    service.stamps_of_dict(b),
+                    9,
+                    now,
+                    annex_table=annex_table,
+                    health_at=health,
                 )
                 times.append(time.perf_counter() - t0)
                 sizes.append(len(pack.pdf))
         return times, sizes
 
-    ours, our_sizes = gen(False)
+    # interleaved rounds so that the machine's load falls on both alike
+    ours, our_sizes, old, old_sizes = [], [], [], []
+    for _ in range(2):
+        t, z = gen(False)
+        ours, our_sizes = ours + t, our_sizes + z
+        t, z = gen(False, annex_table=True)
+        old, old_sizes = old + t, old_sizes + z
     peer, peer_sizes = gen(True)
     smtp.stop()
     load = os.getloadavg()
+    print(f"load at start {load_start[0]:.1f} {load_start[1]:.1f}")
     print(
         f"breaches: {len(breaches)} (of {len(docs)}), emails received: {len(smtp.messages)}; load {load[0]:.1f} {load[1]:.1f}"
     )
@@ -171,6 +191,8 @@ def main() -> None:
     print("| --- | --- | --- |")
     print(f"| pack generation p50 / p95 (s), PDF included | {statistics.median(ours):.2f} / {p95(ours):.2f} | "
           f"{statistics.median(peer):.2f} / {p95(peer):.2f} (full-period pack) |")  # fmt: skip
+    print(f"| pack generation p50 / p95 (s), old code path (annex positions as a table) | {statistics.median(old):.2f} / "
+          f"{p95(old):.2f} | |")  # fmt: skip
     print(
         f"| PDF size median (kB) | {statistics.median(our_sizes) / 1024:.0f} | {statistics.median(peer_sizes) / 1024:.0f} |"
     )

@@ -413,6 +413,8 @@ DEMO_ORGS = {
     Role.POLICE_OFFICER: {"police_area": "WEST_YORKSHIRE"},
     Role.FIELD_OFFICER: {"police_area": "WEST_YORKSHIRE", "organisation": "WEST_YORKSHIRE_FIELD_DEPOT"},
     Role.PROBATION_PRACTITIONER: {"email": "probation.demo@openem.example"},
+    Role.YOUTH_JUSTICE_WORKER: {"email": "yjs.demo@openem.example", "organisation": "LEEDS"},
+    Role.HOME_OFFICE_CASEWORKER: {"email": "homeoffice.demo@openem.example", "organisation": "HOME_OFFICE"},
 }
 
 

@@ -2,6 +2,7 @@
 
 A case is an order and its wearer's data. Beyond role permissions:
 - probation practitioners see their caseload only (they are the responsible officer, or assigned);
+- youth justice workers and Home Office caseworkers likewise see their caseload only;
 - police officers see cases of their own force (the order's police area);
 - field officers see the cases of their depot's area (the order's police area) and visits assigned to them;
 - order creators see the orders they or their organisation created;
@@ -68,6 +69,11 @@ def can_view_case(who: Principal, case: CaseScope) -> Decision:
             who.email and case.responsible_officer_email.lower() == who.email.lower()
         ):
             return Decision(True, "in caseload")
+    if who.has_role(Role.YOUTH_JUSTICE_WORKER, Role.HOME_OFFICE_CASEWORKER) and (
+        case.order_ref in who.caseload
+        or (who.email and case.responsible_officer_email.lower() == who.email.lower())
+    ):
+        return Decision(True, "in caseload")  # youth justice and Home Office caseworkers: their caseload only
     if who.has_role(Role.POLICE_OFFICER) and who.police_area and case.police_area == who.police_area:
         return Decision(True, "own force")
     if who.has_role(Role.FIELD_OFFICER) and (

@@ -17,6 +17,8 @@ class Role(StrEnum):
     CRIME_MATCHING_CASEWORKER = "crime_matching_caseworker"
     CRIME_MATCHING_MANAGER = "crime_matching_manager"
     ANALYST = "analyst"
+    YOUTH_JUSTICE_WORKER = "youth_justice_worker"
+    HOME_OFFICE_CASEWORKER = "home_office_caseworker"
     ADMIN = "admin"
 
 
@@ -32,6 +34,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CRIME_MATCHING_CASEWORKER: "Crime-matching caseworker",
     Role.CRIME_MATCHING_MANAGER: "Crime-matching manager",
     Role.ANALYST: "Analyst",
+    Role.YOUTH_JUSTICE_WORKER: "Youth justice worker",
+    Role.HOME_OFFICE_CASEWORKER: "Home Office caseworker",
     Role.ADMIN: "Administrator",
 }
 
@@ -64,15 +68,18 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CRIME_MATCHING_CASEWORKER: frozenset({"crime_matching:run", "location:read"}),
     Role.CRIME_MATCHING_MANAGER: frozenset({"crime_matching:run", "crime_matching:approve", "location:read"}),
     Role.ANALYST: frozenset({"mi:read"}),
+    # issue 12: the agencies that answer youths' and immigration bail breaches, each by its own caseload
+    Role.YOUTH_JUSTICE_WORKER: frozenset({"orders:read", "alerts:read", "location:read"}),
+    Role.HOME_OFFICE_CASEWORKER: frozenset({"orders:read", "alerts:read", "location:read"}),
     Role.ADMIN: frozenset({"users:manage", "audit:read", "bus:manage"}),
 }
 
 # Breaches (issue 12): who reads breach packs and who records responses (their own agency's breaches only).
 for _role in (Role.MC_OPERATOR, Role.PROBATION_PRACTITIONER, Role.POLICE_OFFICER, Role.ORDER_CREATOR_COURT,
-              Role.ORDER_CREATOR_HOME_OFFICE):  # fmt: skip
+              Role.ORDER_CREATOR_HOME_OFFICE, Role.YOUTH_JUSTICE_WORKER, Role.HOME_OFFICE_CASEWORKER):  # fmt: skip
     PERMISSIONS[_role] = PERMISSIONS[_role] | {"breaches:read"}
 for _role in (Role.PROBATION_PRACTITIONER, Role.POLICE_OFFICER, Role.ORDER_CREATOR_COURT,
-              Role.ORDER_CREATOR_HOME_OFFICE):  # fmt: skip
+              Role.ORDER_CREATOR_HOME_OFFICE, Role.YOUTH_JUSTICE_WORKER, Role.HOME_OFFICE_CASEWORKER):  # fmt: skip
     PERMISSIONS[_role] = PERMISSIONS[_role] | {"breaches:respond"}
 
 #: Not granted by any role: must be given to a user explicitly.

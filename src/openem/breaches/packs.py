@@ -91,7 +91,8 @@ def _conditions_text(doc: dict[str, Any]) -> list[str]:
 
 def build_document(breach: dict[str, Any], doc: dict[str, Any], episodes: list[dict[str, Any]],
                    trail: list[dict[str, Any]], evidence: list[dict[str, Any]], previous: list[dict[str, Any]],
-                   stamps: dict[str, datetime | None], version: int, generated_at: datetime) -> dict[str, Any]:  # fmt: skip
+                   stamps: dict[str, datetime | None], version: int, generated_at: datetime,
+                   health_at: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """The pack as plain JSON-safe data (the JSON form, and what the HTML renders)."""
     period = rules.violation_period(breach["violation_start"])
     eps = sorted(episodes, key=lambda e: str(e.get("start")))
@@ -118,7 +119,7 @@ def build_document(breach: dict[str, Any], doc: dict[str, Any], episodes: list[d
     )
     facts = rules.order_facts(doc)
     kinds = sorted({w["kind"] for w in what} | set(breach.get("kinds") or []))
-    health = _device_health(evidence)
+    health = _device_health(evidence, health_at or {})
     timeline = sorted(
         [{"at": w["start"], "text": f"{w['label']} began"} for w in what if w["start"]]
         + [{"at": w["end"], "text": f"{w['label']} ended"} for w in what if w["end"]]
@@ -180,14 +181,40 @@ def map_ctx(doc: dict[str, Any]) -> dict[str, Any]:
         return {"addresses": [], "zones": [], "places": []}
 
 
-def _device_health(evidence: list[dict[str, Any]]) -> dict[str, Any]:
-    battery = [m for m in evidence if isinstance((m.get("payload") or {}).get("battery"), int | float)]
+def _battery(payload: dict[str, Any]) -> Any:
+    value = payload.get("level_pct", payload.get("battery"))
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _device_health(evidence: list[dict[str, Any]], health_at: dict[str, Any]) -> dict[str, Any]:
+    """Device health at the time: the latest battery, home-unit (RF) and strap readings and the last message of
+    any kind up to the end of the breach (`health_at`: telemetry.queries.device_health_at), else what the
+    evidence messages say."""
+    in_evidence = [m for m in evidence if _battery(m.get("payload") or {}) is not None]
     tamper = [m for m in evidence if str(m.get("type")) in ("tamper", "strap", "case")]
-    last = battery[-1] if battery else None
-    return {"battery_percent": (last["payload"]["battery"] if last else None),
-            "battery_at": iso(last["device_time"]) if last else None,
+    battery = health_at.get("battery") or (in_evidence[-1] if in_evidence else None)
+    b_payload = (battery or {}).get("payload") or {}
+    last, rf, strap, gps = (health_at.get(k) or {} for k in ("last", "rf", "tamper", "gps"))
+    rf_p, strap_p, gps_p = (x.get("payload") or {} for x in (rf, strap, gps))
+
+    def at(m: dict[str, Any], key: str = "device_time") -> str | None:
+        return iso(m[key]) if m.get(key) else None
+
+    return {"battery_percent": _battery(b_payload) if battery else None,
+            "battery_at": at(battery) if battery else None,
+            "charging": b_payload.get("charging") if isinstance(b_payload.get("charging"), bool) else None,
+            "last_message_at": at(last), "last_message_received_at": at(last, "receive_time"),
+            "last_message_type": str(last.get("type") or "") or None,
+            "home_unit_in_range": rf_p.get("present") if isinstance(rf_p.get("present"), bool) else None,
+            "signal_dbm": rf_p.get("rssi_dbm") if isinstance(rf_p.get("rssi_dbm"), int | float) else None,
+            "home_unit_at": at(rf),
+            "strap": (f"{strap_p.get('kind') or 'strap'} {strap_p.get('state')}" if strap_p.get("state") else None),
+            "strap_at": at(strap),
+            "last_fix_at": at(gps), "last_fix_source": str(gps_p.get("source") or "") or None,
+            "last_fix_accuracy_m": gps_p.get("accuracy_m") if isinstance(gps_p.get("accuracy_m"), int | float) else None,
             "tamper_events": len(tamper), "messages": len(evidence),
-            "devices": sorted({str(m["device_id"]) for m in evidence})}  # fmt: skip
+            "devices": sorted({str(m["device_id"]) for m in evidence}
+                              | {str(x["device_id"]) for x in health_at.values() if x.get("device_id")})}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -202,15 +229,30 @@ def _env() -> Any:
     return env
 
 
-def render(document: dict[str, Any], trail: list[dict[str, Any]]) -> RenderedPack:
-    """The three forms of a pack and their hashes."""
+def positions_text(positions: list[dict[str, Any]]) -> str:
+    """The annex's positions as aligned lines of text (time to the second, latitude, longitude, accuracy,
+    message id). A table of a row per position was two thirds of a PDF's rendering time (decision 0022)."""
+    rows = [(london_time(x.get("at"), seconds=True), f"{float(x['lat']):.5f}", f"{float(x['lon']):.5f}",
+             "" if x.get("accuracy_m") is None else f"{float(x['accuracy_m']):g} m",
+             f"{x.get('device_id', '')}:{x.get('seq')}") for x in positions]  # fmt: skip
+    head = ("Time (London)", "Latitude", "Longitude", "Accuracy", "Message")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]
+    )
+
+
+def render(document: dict[str, Any], trail: list[dict[str, Any]], annex_table: bool = False) -> RenderedPack:
+    """The three forms of a pack and their hashes. `annex_table` renders the positions as the first version's
+    table (kept only as the benchmark's peer)."""
     json_text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1)
     s = document["summary"]
     window = (as_datetime(s["from"]), as_datetime(s["to"]) or as_datetime(document["generated_at"]))
     svg = svgmap.draw(trail, document["map"]["zones"], document["map"]["addresses"], window,
                       title=f"Map of positions against the order's zones and addresses, {document['breach_id']}")  # fmt: skip
     template = _env().get_template(f"pack_{'bail' if document['template'] == 'bail' else 'non_bail'}.html")
-    html = template.render(p=document, svg=svg)
+    text = "" if annex_table else positions_text(document["annex"]["positions"])
+    html = template.render(p=document, svg=svg, positions_text=text, annex_table=annex_table)
     pdf = html_to_pdf(html)
     return RenderedPack(document, json_text, html, pdf, sha256(json_text), sha256(html), sha256(pdf))
 
@@ -237,3 +279,10 @@ def _fonts() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
+
+
+def warm() -> None:
+    """Load WeasyPrint, the font configuration and the templates once (a tiny PDF), so the first breach's pack
+    does not pay for them."""
+    _env().get_template("pack_base.html")
+    html_to_pdf("<html><body><p>openem</p><pre>0</pre></body></html>")

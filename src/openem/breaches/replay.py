@@ -31,6 +31,20 @@ def _orders(world: str | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _devices_of_people(world: str | None, people: set[str]) -> dict[str, set[str]]:
+    """Every device each person wore in the world (activations.parquet), for device health at the time."""
+    path = world and os.path.join(world, "activations.parquet")
+    out: dict[str, set[str]] = {}
+    if not path or not os.path.exists(path) or not people:
+        return out
+    import pyarrow.parquet as pq
+
+    for r in pq.read_table(path, columns=["device_id", "person_id"]).to_pylist():
+        if r["person_id"] in people:
+            out.setdefault(str(r["person_id"]), set()).add(str(r["device_id"]))
+    return out
+
+
 def _plain(ep: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ep.items() if not k.startswith("_")}
 
@@ -49,13 +63,36 @@ class _Telemetry:
         if pa.types.is_dictionary(col.type):
             col = pc.cast(col, pa.string())
         keep = table.filter(pc.is_in(col, value_set=pa.array(sorted(devices))))
-        names = [n for n in ("device_id", "seq", "type", "device_time", "lat", "lon", "accuracy_m", "level_pct",
-                             "tac_gdl", "tamper_kind") if n in keep.column_names]  # fmt: skip
+        names = [n for n in ("device_id", "seq", "type", "device_time", "receive_time", "lat", "lon", "accuracy_m",
+                             "level_pct", "charging", "present", "rssi_dbm", "source", "tac_gdl", "tamper_kind",
+                             "tamper_state") if n in keep.column_names]  # fmt: skip
         for r in keep.select(names).to_pylist():
             r["device_id"] = str(r["device_id"])
             self.rows.setdefault(r["device_id"], []).append(r)
         for rows in self.rows.values():
             rows.sort(key=lambda r: (r["device_time"], r["seq"]))
+
+    def health(self, devices: set[str], at: Any) -> dict[str, Any]:
+        """The devices as they were at `at` (a day back at most), shaped as telemetry.queries.device_health_at."""
+        fields = {"battery": ("level_pct", "charging"), "rf": ("present", "rssi_dbm"),
+                  "tamper": ("tamper_kind", "tamper_state"), "gps": ("lat", "lon", "accuracy_m", "source")}  # fmt: skip
+        latest: dict[str, dict[str, Any]] = {}
+        since = at - timedelta(days=1)
+        for d in sorted(devices):
+            for r in self.rows.get(d, []):
+                if not since <= r["device_time"] <= at:
+                    continue
+                for kind in ("last", r["type"]):
+                    if kind in ("last", *fields) and (
+                        kind not in latest or r["device_time"] >= latest[kind]["device_time"]
+                    ):
+                        names = fields.get(r["type"], ())
+                        payload = {("kind" if n == "tamper_kind" else "state" if n == "tamper_state" else n): r[n]
+                                   for n in names if r.get(n) is not None}  # fmt: skip
+                        latest[kind] = {"device_id": d, "seq": int(r["seq"]), "type": r["type"],
+                                        "device_time": r["device_time"], "receive_time": r.get("receive_time"),
+                                        "payload": payload}  # fmt: skip
+        return latest
 
     def gather(self, devices: set[str], start: Any, end: Any, keys: set[tuple[str, int]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
         trail, evidence = [], []
@@ -90,6 +127,8 @@ def after_triage(ctx: dict[str, Any]) -> None:
     devices = {str(x.get("device_id") or "") for eps in episodes_of.values() for x in eps} | {
         str(ev[0]) for eps in episodes_of.values() for x in eps for ev in (x.get("evidence") or [])
     }
+    worn = _devices_of_people(ctx.get("world"), {str(e.get("person_id") or "") for e in escalations})
+    devices |= {d for ds in worn.values() for d in ds}
     telemetry = _Telemetry(ctx.get("telemetry"), devices - {""})
     seen: dict[str, list[dict[str, Any]]] = {}
     lines = []
@@ -113,7 +152,11 @@ def after_triage(ctx: dict[str, Any]) -> None:
         previous = seen.get(b["person_id"], [])
         stamps = {**{k: None for k in ("pack", "delivered")}, "violation_start": b["violation_start"],
                   "detected": b["detected_at"], "incident": b["incident_opened_at"], "confirmed": confirmed}  # fmt: skip
-        pack = service.make_pack(b, doc, eps, trail, evidence, previous, stamps, 1, confirmed)
+        at = min(max([*ends, b["violation_start"]]), max(confirmed, b["violation_start"]))
+        health = telemetry.health((devs | worn.get(b["person_id"], set())) - {""}, at)
+        pack = service.make_pack(
+            b, doc, eps, trail, evidence, previous, stamps, 1, confirmed, health_at=health
+        )
         for ext, data in (("pdf", pack.pdf), ("html", pack.html.encode()), ("json", pack.json_text.encode())):
             with open(os.path.join(out, "packs", f"{b['breach_id']}.{ext}"), "wb") as fh:
                 fh.write(data)

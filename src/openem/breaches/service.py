@@ -101,6 +101,19 @@ def gather(session: Session, breach: dict[str, Any], episodes: list[dict[str, An
     return trail, evidence_messages(session, keys) if keys else []
 
 
+def device_health(session: Session, breach: dict[str, Any], episodes: list[dict[str, Any]],
+                  now: datetime) -> dict[str, Any]:  # fmt: skip
+    """The wearer's devices as they were at the end of the breach (or now, if it is still going on), from
+    telemetry's public query: latest battery, home unit, strap, fix and message of any kind (a day back at most)."""
+    from openem.telemetry.queries import device_health_at
+
+    if not breach.get("person_id"):
+        return {}
+    ends = [d for d in (as_datetime(e.get("end")) for e in episodes) if d]
+    at = min(max([*ends, breach["violation_start"]]), max(now, breach["violation_start"]))
+    return device_health_at(session, breach["person_id"], at)
+
+
 def previous_breaches(
     session: Session, person_id: str, before: datetime, breach_id: str
 ) -> list[dict[str, Any]]:
@@ -117,9 +130,11 @@ def previous_breaches(
 
 def make_pack(breach: dict[str, Any], doc: dict[str, Any], episodes: list[dict[str, Any]],
               trail: list[dict[str, Any]], evidence: list[dict[str, Any]], previous: list[dict[str, Any]],
-              stamps: dict[str, datetime | None], version: int, at: datetime) -> packs.RenderedPack:  # fmt: skip
-    document = packs.build_document(breach, doc, episodes, trail, evidence, previous, stamps, version, at)
-    return packs.render(document, trail)
+              stamps: dict[str, datetime | None], version: int, at: datetime,
+              annex_table: bool = False, health_at: dict[str, Any] | None = None) -> packs.RenderedPack:  # fmt: skip
+    document = packs.build_document(breach, doc, episodes, trail, evidence, previous, stamps, version, at,
+                                    health_at=health_at)  # fmt: skip
+    return packs.render(document, trail, annex_table=annex_table)
 
 
 def _order_doc(session: Session, order_ref: str) -> dict[str, Any]:
@@ -175,7 +190,10 @@ def issue_pack(uow: Any, row: BreachRow, episodes: list[dict[str, Any]], doc: di
     trail, evidence = gather(session, breach, episodes, now)
     previous = previous_breaches(session, row.person_id, row.confirmed_at, row.breach_id)
     stamps = {**stamps_of(row), "pack": now}
-    rendered = make_pack(breach, doc, episodes, trail, evidence, previous, stamps, version, now)
+    health = device_health(session, breach, episodes, now)
+    rendered = make_pack(
+        breach, doc, episodes, trail, evidence, previous, stamps, version, now, health_at=health
+    )
     pack = BreachPackRow(breach_id=row.breach_id, version=version, created_at=now, reason=reason[:200],
                          document=rendered.document, json_text=rendered.json_text, html=rendered.html,
                          pdf=rendered.pdf, sha256_json=rendered.sha256_json, sha256_html=rendered.sha256_html,
@@ -343,6 +361,10 @@ class ReminderLoop:
         import threading
 
         def loop() -> None:
+            try:  # the first PDF of a process loads fonts and WeasyPrint (~1.5 s): not on a breach's clock
+                packs.warm()
+            except Exception:  # noqa: BLE001 - a pack will pay for it instead
+                logging.getLogger("openem.breaches").exception("pack warm-up failed")
             while not self._stop.wait(self.interval_s):
                 try:
                     with self.db.uow() as uow:

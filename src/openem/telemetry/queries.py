@@ -182,3 +182,41 @@ def trail_columns(session: Session, person_id: str, start: datetime, end: dateti
     return {"t_us": t_us, "lat": np.array(lat, np.float64), "lon": np.array(lon, np.float64),
             "accuracy_m": np.array([a or 0.0 for a in acc], np.float64), "device_id": list(dev),
             "seq": np.array(seq, np.int64)}  # fmt: skip
+
+
+#: the message types whose latest reading says how a wearer's devices were at an instant
+HEALTH_TYPES = ("battery", "rf", "tamper", "gps")
+
+
+def device_health_at(
+    session: Session, person_id: str, at: datetime, lookback_s: float = 86_400.0
+) -> dict[str, Any]:
+    """How the person's devices were at `at`, from the stored telemetry up to then (at most `lookback_s` back):
+    the last message of any type and, per type in HEALTH_TYPES, the latest message (device, type, device and
+    receive time, payload). Types with nothing in the window are absent. One indexed query per type
+    (person, device time), newest first, one row each."""
+    from datetime import timedelta
+
+    t = TelemetryMessageRow
+    since = at - timedelta(seconds=lookback_s)
+    base = select(t.device_id, t.seq, t.type, t.device_time, t.receive_time, t.payload).where(
+        t.person_id == person_id, t.device_time <= at, t.device_time >= since
+    )
+
+    def one(q: Any) -> dict[str, Any] | None:
+        r = session.execute(q.order_by(t.device_time.desc()).limit(1)).first()
+        if r is None:
+            return None
+        return {"device_id": r.device_id, "seq": r.seq, "type": r.type, "device_time": r.device_time,
+                "receive_time": r.receive_time, "payload": dict(r.payload or {})}  # fmt: skip
+
+    out: dict[str, Any] = {}
+    last = one(base)
+    if last is None:
+        return out
+    out["last"] = last
+    for kind in HEALTH_TYPES:
+        found = last if last["type"] == kind else one(base.where(t.type == kind))
+        if found is not None:
+            out[kind] = found
+    return out

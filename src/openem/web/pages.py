@@ -50,6 +50,14 @@ HOME_LINKS: dict[str, list[tuple[str, str, str]]] = {
     "field": [("Orders awaiting installation", "/orders", "Orders accepted and waiting for a fitting")],
     "crime": [("Crime matching", "/", "Coming with the crime-matching capability")],
     "mi": [("Management information", "/", "Coming with the management-information capability")],
+    "breaches": [
+        ("Breaches", "/breaches", "Breaches of your cases' orders, their packs and your responses"),
+        (
+            "Find a person",
+            "/people",
+            "A person's trail, curfew nights, zone visits and alerts, for a purpose",
+        ),
+    ],
     "admin": [
         ("Manage users", "/admin/users", "Add users, change roles, scopes and caseloads, reset passwords"),
         ("Check the audit log", "/admin/audit", "Who did what and when; check the audit chain is intact"),
@@ -69,6 +77,8 @@ ROLE_HOME = {
     Role.CRIME_MATCHING_MANAGER: "crime",
     Role.ANALYST: "mi",
     Role.ADMIN: "admin",
+    Role.YOUTH_JUSTICE_WORKER: "breaches",
+    Role.HOME_OFFICE_CASEWORKER: "breaches",
 }
 
 

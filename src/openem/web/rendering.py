@@ -37,6 +37,25 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Stock", "/devices/stock", "devices:manage"),
     ("Field measures", "/field/measures", "mi:read"),
 )
+#: Links a capability registers when its web package is imported (as home-page figures are, `web/figures.py`):
+#: (label, href, permission, the href it follows in the navigation or "" for the end).
+REGISTERED_NAV: list[tuple[str, str, str, str]] = []
+
+
+def register_nav(label: str, href: str, permission: str, after: str = "") -> None:
+    """A capability's own navigation link, shown to callers with `permission`, placed after the link `after`."""
+    if all(item[1] != href for item in REGISTERED_NAV):
+        REGISTERED_NAV.append((label, href, permission, after))
+
+
+def _navigation() -> list[tuple[str, str, str]]:
+    items = list(NAVIGATION)
+    for label, href, permission, after in REGISTERED_NAV:
+        at = next((i + 1 for i, item in enumerate(items) if item[1] == after), len(items))
+        items.insert(at, (label, href, permission))
+    return items
+
+
 MONTHS = (
     "January",
     "February",
@@ -101,7 +120,7 @@ def service_nav(caller: Any, path: str) -> list[dict[str, Any]]:
     if principal is None:
         return []
     items = []
-    for label, href, permission in NAVIGATION:
+    for label, href, permission in _navigation():
         if principal.has(permission):
             section = "/" + href.strip("/").split("/")[0]
             items.append(

@@ -12,7 +12,8 @@ from openem.auth.roles import Role
 from openem.orders.queries import case_scopes
 
 AGENCY_OF_ROLE = {Role.POLICE_OFFICER: "police", Role.PROBATION_PRACTITIONER: "probation",
-                  Role.ORDER_CREATOR_COURT: "court", Role.ORDER_CREATOR_HOME_OFFICE: "home_office"}  # fmt: skip
+                  Role.ORDER_CREATOR_COURT: "court", Role.ORDER_CREATOR_HOME_OFFICE: "home_office",
+                  Role.YOUTH_JUSTICE_WORKER: "youth_justice", Role.HOME_OFFICE_CASEWORKER: "home_office"}  # fmt: skip
 
 
 def agency_of(who: Principal) -> str:
@@ -33,6 +34,10 @@ def inboxes_of(who: Principal) -> set[str]:
         out.add("home_office:immigration_enforcement")
     if agency == "probation" and who.organisation:
         out.add(f"probation:{who.organisation}")
+    if (
+        agency == "youth_justice" and who.organisation
+    ):  # the youth justice service (routing: its delivery unit)
+        out.add(f"youth_justice:{who.organisation}")
     return out
 
 
