@@ -39,7 +39,10 @@ class ActivationRow(Base):
     start: Mapped[datetime] = mapped_column(UTCDateTime())
     end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    __table_args__ = (Index("ix_activations_device_start", "device_id", "start"),)
+    __table_args__ = (
+        Index("ix_activations_device_start", "device_id", "start"),
+        Index("ix_activations_end", "end"),  # the activation probe's count of ended ones (migration 0023)
+    )
 
 
 class DeviceEventRow(Base):
