@@ -8,7 +8,7 @@ Revises: 0018
 from alembic import op
 
 revision = "0023"
-down_revision = "0018"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
