@@ -265,18 +265,48 @@ def evidence_page(match_id: int, request: Request, purpose: str = Query("", max_
 def evidence_pdf(match_id: int, request: Request, purpose: str = Query("", max_length=500),
                  reference: str = Query("", max_length=100), uow: UnitOfWork = Depends(get_uow, scope="function"),
                  caller: Caller = Depends(crime_reader)) -> Response:  # fmt: skip
+    return _issue("pdf", match_id, request, purpose, reference, uow, caller)
+
+
+@router.get("/crime/matches/{match_id}/evidence.docx", include_in_schema=False)
+def evidence_docx(match_id: int, request: Request, purpose: str = Query("", max_length=500),
+                  reference: str = Query("", max_length=100), uow: UnitOfWork = Depends(get_uow, scope="function"),
+                  caller: Caller = Depends(crime_reader)) -> Response:  # fmt: skip
+    return _issue("docx", match_id, request, purpose, reference, uow, caller)
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _issue(fmt: str, match_id: int, request: Request, purpose: str, reference: str, uow: UnitOfWork,
+           caller: Caller) -> Response:  # fmt: skip
+    """The evidence report as PDF or DOCX, hashed and kept. Only a hub manager (`crime_matching:approve`) produces
+    the exhibit with the s.9 witness statement they sign; anyone else gets the hub's working copy without it."""
+    assert caller.principal is not None
     ctx = _evidence_ctx(request, uow, caller, match_id, purpose, reference)
     key = new_id("EV-")
-    html = request.app.state.templates.get_template("crime/report.html").render(
-        {**ctx, "exhibit": key, "issued_at": utcnow(), "issued_by": caller.actor}
-    )
-    data, digest = evidence.pdf(html)
+    statement = caller.principal.has("crime_matching:approve")
+    ctx |= {
+        "exhibit": key,
+        "issued_at": utcnow(),
+        "issued_by": caller.actor,
+        "statement": statement,
+        "signer": caller.principal.username,
+    }
+    if fmt == "docx":
+        data, digest = evidence.docx(ctx, statement=statement)
+        media = DOCX_TYPE
+    else:
+        html = request.app.state.templates.get_template("crime/report.html").render(ctx)
+        data, digest = evidence.pdf(html)
+        media = "application/pdf"
     uow.session.add(CrimeEvidenceRow(evidence_key=key, match_id=match_id, sha256=digest, issued_at=utcnow(),
                                      issued_by=caller.actor, pdf=data))  # fmt: skip
     audit.record(uow.session, actor=caller.actor, action="crime:evidence:export", records=[key, str(match_id), ctx["m"].person_id],
-                 purpose=ctx["why"], details={"sha256": digest, "bytes": len(data)})  # fmt: skip
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="evidence-{key}.pdf"', "X-Evidence-SHA256": digest,
+                 purpose=ctx["why"], details={"sha256": digest, "bytes": len(data), "format": fmt,
+                                              "s9_statement": statement})  # fmt: skip
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="evidence-{key}.{fmt}"', "X-Evidence-SHA256": digest,
         "Cache-Control": "no-store"})  # fmt: skip
 
 
