@@ -14,7 +14,7 @@ from openem.auth import audit
 from openem.auth.roles import Role
 from openem.core.errors import Invalid
 from openem.core.ids import new_id
-from openem.core.time import utcnow
+from openem.core.time import iso, utcnow
 from openem.crime import evidence, service
 from openem.crime.model import CRIME_TYPES, policy
 from openem.crime.tables import CrimeBatchRow, CrimeEvidenceRow
@@ -76,14 +76,30 @@ def dashboard(request: Request, uow: UnitOfWork = Depends(get_uow, scope="functi
                                                      "error": ""})  # fmt: skip
 
 
+def _runner(request: Request) -> Any:
+    """The server's background runner when it is going (a served app); None in an app without one."""
+    runner = getattr(request.app.state, "crime_runner", None)
+    return runner if runner is not None and runner.running else None
+
+
+def _match_batch(request: Request, uow: UnitOfWork, actor: str, batch_key: str, versions: list[str],
+                 trigger: str) -> None:  # fmt: skip
+    """Queue a run for the background runner (the request answers at once; the page polls the run), or, in an
+    app without a runner, match now."""
+    runner = _runner(request)
+    if runner is None:
+        service.run_matching(uow, actor, versions, batch_key=batch_key, trigger=trigger)
+        return
+    service.queue_run(uow, actor, batch_key, trigger=trigger)
+    uow.after_commit(runner.wake)  # woken once the run is visible to it
+
+
 def _ingest_and_match(
-    uow: UnitOfWork, caller: Caller, data: bytes, filename: str, source: str
+    request: Request, uow: UnitOfWork, caller: Caller, data: bytes, filename: str, source: str
 ) -> service.Ingested:
     got = service.ingest(uow, caller.actor, data, filename=filename, source=source)
     if got.new_versions:
-        service.run_matching(
-            uow, caller.actor, got.new_versions, batch_key=got.batch_key, trigger="automatic"
-        )
+        _match_batch(request, uow, caller.actor, got.batch_key, got.new_versions, "automatic")
     return got
 
 
@@ -117,7 +133,7 @@ def _upload_sync(request: Request, data: bytes, name: str) -> Response:
             rows = service.batches(uow.session, None)
             return render(request, "crime/dashboard.html", {"batches": rows, "can_upload": True,
                           "error": "Select a crime file (CSV) to upload"}, status=400)  # fmt: skip
-        got = _ingest_and_match(uow, caller, data, name, "upload")
+        got = _ingest_and_match(request, uow, caller, data, name, "upload")
         key = got.batch_key
     return RedirectResponse(f"/crime/batches/{key}", status_code=303)
 
@@ -138,7 +154,7 @@ def _api_sync(request: Request, data: bytes, name: str) -> Response:
         caller = identify(request, uow)
         if caller.principal is None or not caller.principal.has("crime_matching:run"):
             deny(request, uow, caller, "needs crime_matching:run")
-        got = _ingest_and_match(uow, caller, data, name, "api")
+        got = _ingest_and_match(request, uow, caller, data, name, "api")
         body = {
             "batch": got.batch_key, "outcome": got.outcome, "accepted": len(got.parsed.crimes),
             "new_versions": len(got.new_versions), "duplicates": got.duplicates,
@@ -213,8 +229,6 @@ def matches_page(key: str, request: Request, purpose: str = Query("", max_length
     audit.record(uow.session, actor=caller.actor, action=f"crime:matches:{'export' if fmt == 'csv' else 'read'}",
                  records=[b.batch_key, *people], purpose=why, details={"rows": len(rows)})  # fmt: skip
     if fmt == "csv":
-        from openem.core.time import iso
-
         out = [{**r, "first_seen": iso(r["first_seen"]) if r["first_seen"] else "",
                 "last_seen": iso(r["last_seen"]) if r["last_seen"] else ""} for r in rows if r["status"] != "summary"]  # fmt: skip
         return Response(service.results_csv(out), media_type="text/csv",
@@ -238,7 +252,6 @@ def _evidence_ctx(request: Request, uow: UnitOfWork, caller: Caller, match_id: i
     load_batch(request, uow, caller, v.batch_key)  # a police officer's own force only
     why = stated_purpose(caller, purpose, reference)
     trail = (m.detail or {}).get("trail", [])
-    from openem.core.time import iso
 
     title = f"Map of pass {m.pass_label} near crime {c.reference}"
     return {"m": m, "v": v, "c": c, "why": why, "trail": trail, "type": CRIME_TYPES.get(v.crime_type, v.crime_type),
@@ -320,7 +333,7 @@ def rematch(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope
         for v, _ in service.versions_of_batch(uow.session, b.batch_key)
         if v.status != "duplicate"
     ]
-    service.run_matching(uow, caller.actor, versions, batch_key=b.batch_key, trigger="manual")
+    _match_batch(request, uow, caller.actor, b.batch_key, versions, "manual")
     return RedirectResponse(f"/crime/batches/{b.batch_key}", status_code=303)
 
 
@@ -341,7 +354,9 @@ def api_batch(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, sco
                        for e in service.row_errors(uow.session, b.batch_key)],
         "run": None if run is None else {"run": run.run_key, "algorithm": run.algorithm, "policy": run.policy_version,
                                          "trigger": run.trigger, "status": run.status, "timings": run.timings,
-                                         "crimes": run.crimes, "matches": run.matches, "error": run.error},
+                                         "crimes": run.crimes, "matches": run.matches, "error": run.error,
+                                         "started_at": iso(run.started_at),
+                                         "finished_at": iso(run.finished_at) if run.finished_at else None},
     }  # fmt: skip
 
 
