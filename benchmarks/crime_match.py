@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -36,10 +37,22 @@ TOWNS = [(51.50, -0.12), (52.48, -1.90), (53.48, -2.24), (53.80, -1.55), (51.45,
 
 
 def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
+    """Random walks, one fix a minute, written per London day (`date=D/part-N.parquet`) as the trail export does;
+    vectorised (numpy + pyarrow: ids are dictionary-encoded, never built as Python strings per row)."""
+    import pyarrow.compute as pc
+
+    from openem.core.time import LONDON
+
     rng = np.random.default_rng(seed)
     n_min = hours * 60
     total = 0
-    chunk = max(1, 2_000_000 // n_min)
+    chunk = max(1, 4_000_000 // n_min)
+    names = pa.array([f"{i}" for i in range(wearers)])
+    dev_names = pc.binary_join_element_wise(pa.scalar("GPS-B"), names, "")
+    per_names = pc.binary_join_element_wise(pa.scalar("PER-B"), names, "")
+    t0_us = np.datetime64(START.replace(tzinfo=None), "us")
+    day_of_min = np.array([(START + timedelta(minutes=m)).astimezone(LONDON).date().toordinal()
+                           for m in range(n_min)], np.int64)  # fmt: skip
     for part, lo in enumerate(range(0, wearers, chunk)):
         hi = min(wearers, lo + chunk)
         k = hi - lo
@@ -48,27 +61,32 @@ def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
         steps = rng.normal(0, 0.0004, (k, n_min, 2)).cumsum(axis=1)
         lat = (base[:, None, 0] + steps[:, :, 0]).ravel()
         lon = (base[:, None, 1] + steps[:, :, 1]).ravel()
+        del steps
         minutes = np.tile(np.arange(n_min), k)
         keep = np.ones(k * n_min, bool)
-        gappy = rng.random(k) < 0.1
-        for i in np.nonzero(gappy)[0]:
-            g = rng.integers(0, max(1, n_min - 60))
+        gappy = np.nonzero(rng.random(k) < 0.1)[0]
+        starts = rng.integers(0, max(1, n_min - 60), len(gappy))
+        for i, g in zip(gappy, starts, strict=True):
             keep[i * n_min + g : i * n_min + g + 60] = False
-        ids = np.repeat(np.arange(lo, hi), n_min)
-        us = (np.datetime64(START.replace(tzinfo=None), "us") + minutes * np.timedelta64(60_000_000, "us")
+        ids = np.repeat(np.arange(lo, hi, dtype=np.int32), n_min)
+        us = (t0_us + minutes * np.timedelta64(60_000_000, "us")
               + np.repeat(rng.integers(0, 60_000_000, k), n_min).astype("timedelta64[us]"))  # fmt: skip
-        sel = keep
-        dev = np.char.add("GPS-B", ids[sel].astype(str))
-        table = pa.table({
-            "person_id": pa.array(np.char.add("PER-B", ids[sel].astype(str))), "activation_id": pa.array(dev),
-            "device_id": pa.array(dev), "seq": pa.array(minutes[sel].astype(np.int64)),
-            "device_time": pa.array(us[sel], pa.timestamp("us", tz="UTC")), "lat": pa.array(lat[sel]),
-            "lon": pa.array(lon[sel]), "accuracy_m": pa.array(rng.gamma(2.0, 6.0, sel.sum())),
-        })  # fmt: skip
-        day = folder / f"date={START.date().isoformat()}"
-        day.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, day / f"part-{part}.parquet", compression="zstd")
-        total += table.num_rows
+        acc = rng.gamma(2.0, 6.0, k * n_min)
+        day = day_of_min[minutes]
+        for d in np.unique(day):
+            sel = keep & (day == d)
+            idx = pa.array(ids[sel])
+            dev = pa.DictionaryArray.from_arrays(idx, dev_names).cast(pa.string())
+            table = pa.table({
+                "person_id": pa.DictionaryArray.from_arrays(idx, per_names).cast(pa.string()),
+                "activation_id": dev, "device_id": dev, "seq": pa.array(minutes[sel].astype(np.int64)),
+                "device_time": pa.array(us[sel], pa.timestamp("us", tz="UTC")), "lat": pa.array(lat[sel]),
+                "lon": pa.array(lon[sel]), "accuracy_m": pa.array(acc[sel]),
+            })  # fmt: skip
+            out = folder / f"date={datetime.fromordinal(int(d)).date().isoformat()}"
+            out.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, out / f"part-{part}.parquet", compression="zstd")
+            total += table.num_rows
     return total
 
 
@@ -168,6 +186,24 @@ def postgis(url: str, lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[f
     return load, q, int(n)
 
 
+def spatial(python: str, lake: Path, crimes: list[matching.CrimeWindow]) -> dict[str, Any]:
+    """DuckDB's spatial extension as a peer (benchmarks/crime_spatial_peer.py in its own interpreter: the
+    extension's wheel pins an older DuckDB than the project's)."""
+    import json
+    import subprocess
+
+    pol = policy()
+    cf = lake.parent / f"{lake.name}-bench-crimes.parquet"
+    pq.write_table(pa.table({"key": [c.key for c in crimes], "clat": [c.lat for c in crimes],
+                             "clon": [c.lon for c in crimes],
+                             "t0": pa.array([c.start for c in crimes], pa.timestamp("us", tz="UTC")),
+                             "t1": pa.array([c.end for c in crimes], pa.timestamp("us", tz="UTC"))}), cf)  # fmt: skip
+    peer = Path(__file__).with_name("crime_spatial_peer.py")
+    out = subprocess.run([python, str(peer), str(lake), str(cf), str(pol["radius_m"]), str(pol["max_accuracy_m"])],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wearers", type=int, default=2000)
@@ -179,6 +215,11 @@ def main() -> int:
     ap.add_argument(
         "--postgis", default="", help="a PostgreSQL URL with PostGIS for the peer (e.g. $OPENEM_TEST_PG_URL)"
     )
+    ap.add_argument(
+        "--spatial-python", default="", help="an interpreter with duckdb-extension-spatial (peer)"
+    )
+    ap.add_argument("--spatial-crimes", type=int, default=0, help="crimes the spatial peer runs (0: all)")
+    ap.add_argument("--spark", action="store_true", help="also run the Spark engine (local[2]) on the lake")
     args = ap.parse_args()
     folder = Path(args.dir or tempfile.mkdtemp(prefix="crime-bench-"))
     t = time.perf_counter()
@@ -239,6 +280,35 @@ def main() -> int:
         print(f"PostGIS ST_DWithin + GiST: all {len(crimes):,} crimes in {q:.2f} s ({n_pg} matches, no gaps), after "
               f"{load:.0f} s to COPY and index the positions | matcher {el:.2f} s with gaps and passes | ratio "
               f"{q / max(el, 1e-9):.1f}x (query only)")  # fmt: skip
+    if args.spatial_python:
+        sub_s = crimes[: args.spatial_crimes or len(crimes)]
+        sp = spatial(args.spatial_python, folder, sub_s)
+        con = duckdb.connect()
+        pos = sources.lake_views(con, folder, *matching.time_range(sub_s))
+        t = time.perf_counter()
+        mine_s = matching.match(con, pos, sub_s)
+        el_s = time.perf_counter() - t
+        con.close()
+        print(f"DuckDB spatial (duckdb {sp['duckdb']}, ST_DWithin_Spheroid, no gaps): {len(sub_s):,} crimes in "
+              f"{sp['s']:.2f} s ({sp['matches']} matches) | matcher {el_s:.2f} s "
+              f"({sum(len({p.device_id for p in r.passes}) for r in mine_s)} matches, with gaps and passes) | "
+              f"ratio {sp['s'] / max(el_s, 1e-9):.1f}x")  # fmt: skip
+    if args.spark:
+        from openem.crime import spark_engine
+
+        tsp: dict[str, float] = {}
+        t = time.perf_counter()
+        spark_engine.run(crimes[:1], str(folder))  # start the JVM and the session once
+        warm = time.perf_counter() - t
+        t = time.perf_counter()
+        sres = spark_engine.run(crimes, str(folder), timings=tsp)
+        el_sp = time.perf_counter() - t
+        same_sp = [sorted((p.device_id, p.label, p.closest_m) for p in a.passes) for a in sres] == [
+            sorted((p.device_id, p.label, p.closest_m) for p in b.passes) for b in cov_results
+        ]
+        print(f"Spark engine (local[2], session started in {warm:.1f} s): {len(crimes):,} crimes in {el_sp:.2f} s "
+              f"(spark {tsp.get('spark_s', 0):.2f}, driver {tsp.get('driver_s', 0):.2f}), same passes as DuckDB: "
+              f"{same_sp} | ratio {el_sp / max(el_cov, 1e-9):.1f}x the matcher with coverage")  # fmt: skip
     print(
         f"naive scaled to {len(crimes):,} crimes: ~{el_naive * len(crimes) / len(sub):.0f} s (linear in crimes)"
     )
