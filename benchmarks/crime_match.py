@@ -36,6 +36,16 @@ TOWNS = [(51.50, -0.12), (52.48, -1.90), (53.48, -2.24), (53.80, -1.55), (51.45,
          (50.82, -0.14), (53.41, -2.98), (54.97, -1.61), (51.48, -3.18)]  # fmt: skip
 
 
+MEMORY_LIMIT = "3GB"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection held to MEMORY_LIMIT (it spills to disk past it), as the product's runs are."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
+
+
 def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
     """Random walks, one fix a minute, written per London day (`date=D/part-N.parquet`) as the trail export does;
     vectorised (numpy + pyarrow: ids are dictionary-encoded, never built as Python strings per row)."""
@@ -92,7 +102,7 @@ def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
 
 def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
     rng = np.random.default_rng(seed + 1)
-    con = duckdb.connect()
+    con = _connect()
     sample = con.execute(
         f"SELECT lat, lon, device_time FROM read_parquet('{folder}/date=*/*.parquet') USING SAMPLE reservoir({n // 2} ROWS) REPEATABLE ({seed})"
     ).fetchall()
@@ -117,7 +127,7 @@ def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.Cr
 def naive(lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[float, int]:
     """One DuckDB join on BETWEEN predicates (bounding box and window), exact haversine after: the peer."""
     pol = policy()
-    con = duckdb.connect()
+    con = _connect()
     r0, r1 = matching.time_range(crimes)
     sources.lake_views(con, lake, r0, r1)
     con.register("cr", pa.table({"key": [c.key for c in crimes], "clat": [c.lat for c in crimes],
@@ -152,7 +162,7 @@ def postgis(url: str, lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[f
         pg.execute("DROP TABLE IF EXISTS bench_pos, bench_crimes")
         pg.execute("CREATE UNLOGGED TABLE bench_pos (device_id text, device_time timestamptz, acc float8, "
                    "geog geography(Point, 4326))")  # fmt: skip
-        con = duckdb.connect()
+        con = _connect()
         reader = con.sql(f"SELECT device_id, device_time, accuracy_m, lon, lat FROM read_parquet('{lake}/date=*/*.parquet')").to_arrow_reader(500_000)  # fmt: skip
         with (
             pg.cursor() as cur,
@@ -219,14 +229,18 @@ def main() -> int:
         "--spatial-python", default="", help="an interpreter with duckdb-extension-spatial (peer)"
     )
     ap.add_argument("--spatial-crimes", type=int, default=0, help="crimes the spatial peer runs (0: all)")
+    ap.add_argument("--no-inline", action="store_true", help="skip the matcher without the lake's coverage")
     ap.add_argument("--spark", action="store_true", help="also run the Spark engine (local[2]) on the lake")
+    ap.add_argument("--memory-limit", default="3GB", help="DuckDB's memory_limit for every connection")
     args = ap.parse_args()
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
     folder = Path(args.dir or tempfile.mkdtemp(prefix="crime-bench-"))
     t = time.perf_counter()
     existing = list(folder.glob("date=*/*.parquet"))
     if existing and args.dir:  # the same lake again (written by an earlier run with the same arguments)
         rows = int(
-            duckdb.connect()
+            _connect()
             .execute(f"SELECT count(*) FROM read_parquet('{folder}/date=*/*.parquet')")
             .fetchall()[0][0]
         )
@@ -236,20 +250,23 @@ def main() -> int:
         f"lake: {rows:,} positions, {args.wearers:,} wearers, {args.hours} h in {time.perf_counter() - t:.1f} s ({folder})"
     )
     crimes = make_crimes(folder, args.crimes, args.hours, args.seed)
-    con = duckdb.connect()
     r0, r1 = matching.time_range(crimes)
-    pos = sources.lake_views(con, folder, r0, r1)
-    t = time.perf_counter()
-    tm: dict[str, float] = {}
-    results = matching.match(con, pos, crimes, timings=tm)
-    el = time.perf_counter() - t
-    con.close()
-    pairs = sum(len({p.device_id for p in r.passes}) for r in results)
-    unknown = sum(len({u.device_id for u in r.unknown}) for r in results)
-    print(f"matcher ({matching.ALGORITHM}): {len(crimes):,} crimes in {el:.2f} s: {pairs:,} crime-wearer matches, "
-          f"{sum(len(r.passes) for r in results):,} passes, {unknown:,} unknown (gaps); "
-          + ", ".join(f"{k} {v:.2f}" for k, v in tm.items()))  # fmt: skip
-    con = duckdb.connect()
+    results: list[matching.CrimeResult] | None = None
+    el = float("nan")
+    if not args.no_inline:
+        con = _connect()
+        pos = sources.lake_views(con, folder, r0, r1)
+        t = time.perf_counter()
+        tm: dict[str, float] = {}
+        results = matching.match(con, pos, crimes, timings=tm)
+        el = time.perf_counter() - t
+        con.close()
+        pairs = sum(len({p.device_id for p in r.passes}) for r in results)
+        unknown = sum(len({u.device_id for u in r.unknown}) for r in results)
+        print(f"matcher ({matching.ALGORITHM}): {len(crimes):,} crimes in {el:.2f} s: {pairs:,} crime-wearer matches, "
+              f"{sum(len(r.passes) for r in results):,} passes, {unknown:,} unknown (gaps); "
+              + ", ".join(f"{k} {v:.2f}" for k, v in tm.items()))  # fmt: skip
+    con = _connect()
     t = time.perf_counter()
     edges = sources.lake_coverage(con, folder, r0, r1, float(policy()["max_gap_s"]))
     built = time.perf_counter() - t
@@ -259,13 +276,19 @@ def main() -> int:
     cov_results = matching.match(con, pos, crimes, timings=tm2, edges=edges)
     el_cov = time.perf_counter() - t
     con.close()
-    same = [sorted({p.device_id for p in a.passes}) for a in results] == [
+    same = results is None or [sorted({p.device_id for p in a.passes}) for a in results] == [
         sorted({p.device_id for p in b.passes}) for b in cov_results
     ]
+    if results is None:
+        el = el_cov
+        pairs = sum(len({p.device_id for p in r.passes}) for r in cov_results)
+        print(f"matcher with coverage: {pairs:,} crime-wearer matches, "
+              f"{sum(len(r.passes) for r in cov_results):,} passes, "
+              f"{sum(len({u.device_id for u in r.unknown}) for r in cov_results):,} unknown (gaps)")  # fmt: skip
     print(f"matcher with the lake's per-day coverage (built once in {built:.2f} s, reused by every batch): "
           f"{len(crimes):,} crimes in {el_cov:.2f} s, same matches: {same}; " + ", ".join(f"{k} {v:.2f}" for k, v in tm2.items()))  # fmt: skip
     sub = crimes[: args.naive_crimes]
-    con = duckdb.connect()
+    con = _connect()
     pos = sources.lake_views(con, folder, *matching.time_range(sub))
     t = time.perf_counter()
     mine_sub = matching.match(con, pos, sub)
@@ -283,7 +306,7 @@ def main() -> int:
     if args.spatial_python:
         sub_s = crimes[: args.spatial_crimes or len(crimes)]
         sp = spatial(args.spatial_python, folder, sub_s)
-        con = duckdb.connect()
+        con = _connect()
         pos = sources.lake_views(con, folder, *matching.time_range(sub_s))
         t = time.perf_counter()
         mine_s = matching.match(con, pos, sub_s)

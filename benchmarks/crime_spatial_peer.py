@@ -6,7 +6,7 @@
 
 Prints one JSON line: seconds, crime-wearer matches, DuckDB version. The question is the matcher's "near" step
 (no gap analysis, no passes): `ST_DWithin_Spheroid` on radius + accuracy cap and the window, then the exact
-`ST_Distance_Sphere <= radius + accuracy`.
+`ST_Distance_Sphere <= radius + accuracy`; both take points in [latitude, longitude] axis order.
 """
 
 import glob
@@ -25,14 +25,14 @@ ext = glob.glob(
 con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
 con.execute(f"LOAD '{ext}'")
 con.execute(
-    f"CREATE TEMP TABLE cr AS SELECT key, clat, clon, t0, t1, ST_Point(clon, clat) AS g, "
-    f"ST_Point(clat, clon) AS g_latlon FROM read_parquet('{crimes_file}')"
+    f"CREATE TEMP TABLE cr AS SELECT key, clat, clon, t0, t1, ST_Point(clat, clon) AS g_latlon "
+    f"FROM read_parquet('{crimes_file}')"
 )
 t = time.perf_counter()
 n = con.execute(
     f"""SELECT count(DISTINCT (c.key, p.device_id)) FROM read_parquet('{lake}/date=*/*.parquet') p JOIN cr c
     ON ST_DWithin_Spheroid(ST_Point(p.lat, p.lon), c.g_latlon, {radius} + {max_acc})
     AND p.device_time BETWEEN c.t0 AND c.t1
-    WHERE p.accuracy_m <= {max_acc} AND ST_Distance_Sphere(ST_Point(p.lon, p.lat), c.g) <= {radius} + p.accuracy_m"""
+    WHERE p.accuracy_m <= {max_acc} AND ST_Distance_Sphere(ST_Point(p.lat, p.lon), c.g_latlon) <= {radius} + p.accuracy_m"""
 ).fetchall()[0][0]
 print(json.dumps({"s": time.perf_counter() - t, "matches": int(n), "duckdb": duckdb.__version__}))

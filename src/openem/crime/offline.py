@@ -5,6 +5,7 @@ errors.csv the refusals). Used by `openem crime match` and the benchmark."""
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ def run(windows: list[matching.CrimeWindow], *, world: str | None = None, lake: 
     if not windows:
         return []
     con = duckdb.connect()
+    # held under a memory limit (DuckDB spills to disk past it): a lake of any size is matched in bounded memory
+    con.execute(f"SET memory_limit = '{os.environ.get('OPENEM_CRIME_DUCKDB_MEMORY', '3GB')}'")
     try:
         if world:
             pos, w = sources.world_views(con, Path(world))
