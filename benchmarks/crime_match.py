@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -35,11 +36,33 @@ TOWNS = [(51.50, -0.12), (52.48, -1.90), (53.48, -2.24), (53.80, -1.55), (51.45,
          (50.82, -0.14), (53.41, -2.98), (54.97, -1.61), (51.48, -3.18)]  # fmt: skip
 
 
+MEMORY_LIMIT = "3GB"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection held to MEMORY_LIMIT (it spills to disk past it), as the product's runs are."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
+
+
 def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
+    """Random walks, one fix a minute, written per London day (`date=D/part-N.parquet`) as the trail export does;
+    vectorised (numpy + pyarrow: ids are dictionary-encoded, never built as Python strings per row)."""
+    import pyarrow.compute as pc
+
+    from openem.core.time import LONDON
+
     rng = np.random.default_rng(seed)
     n_min = hours * 60
     total = 0
-    chunk = max(1, 2_000_000 // n_min)
+    chunk = max(1, 4_000_000 // n_min)
+    names = pa.array([f"{i}" for i in range(wearers)])
+    dev_names = pc.binary_join_element_wise(pa.scalar("GPS-B"), names, "")
+    per_names = pc.binary_join_element_wise(pa.scalar("PER-B"), names, "")
+    t0_us = np.datetime64(START.replace(tzinfo=None), "us")
+    day_of_min = np.array([(START + timedelta(minutes=m)).astimezone(LONDON).date().toordinal()
+                           for m in range(n_min)], np.int64)  # fmt: skip
     for part, lo in enumerate(range(0, wearers, chunk)):
         hi = min(wearers, lo + chunk)
         k = hi - lo
@@ -48,33 +71,38 @@ def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
         steps = rng.normal(0, 0.0004, (k, n_min, 2)).cumsum(axis=1)
         lat = (base[:, None, 0] + steps[:, :, 0]).ravel()
         lon = (base[:, None, 1] + steps[:, :, 1]).ravel()
+        del steps
         minutes = np.tile(np.arange(n_min), k)
         keep = np.ones(k * n_min, bool)
-        gappy = rng.random(k) < 0.1
-        for i in np.nonzero(gappy)[0]:
-            g = rng.integers(0, max(1, n_min - 60))
+        gappy = np.nonzero(rng.random(k) < 0.1)[0]
+        starts = rng.integers(0, max(1, n_min - 60), len(gappy))
+        for i, g in zip(gappy, starts, strict=True):
             keep[i * n_min + g : i * n_min + g + 60] = False
-        ids = np.repeat(np.arange(lo, hi), n_min)
-        us = (np.datetime64(START.replace(tzinfo=None), "us") + minutes * np.timedelta64(60_000_000, "us")
+        ids = np.repeat(np.arange(lo, hi, dtype=np.int32), n_min)
+        us = (t0_us + minutes * np.timedelta64(60_000_000, "us")
               + np.repeat(rng.integers(0, 60_000_000, k), n_min).astype("timedelta64[us]"))  # fmt: skip
-        sel = keep
-        dev = np.char.add("GPS-B", ids[sel].astype(str))
-        table = pa.table({
-            "person_id": pa.array(np.char.add("PER-B", ids[sel].astype(str))), "activation_id": pa.array(dev),
-            "device_id": pa.array(dev), "seq": pa.array(minutes[sel].astype(np.int64)),
-            "device_time": pa.array(us[sel], pa.timestamp("us", tz="UTC")), "lat": pa.array(lat[sel]),
-            "lon": pa.array(lon[sel]), "accuracy_m": pa.array(rng.gamma(2.0, 6.0, sel.sum())),
-        })  # fmt: skip
-        day = folder / f"date={START.date().isoformat()}"
-        day.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, day / f"part-{part}.parquet", compression="zstd")
-        total += table.num_rows
+        acc = rng.gamma(2.0, 6.0, k * n_min)
+        day = day_of_min[minutes]
+        for d in np.unique(day):
+            sel = keep & (day == d)
+            idx = pa.array(ids[sel])
+            dev = pa.DictionaryArray.from_arrays(idx, dev_names).cast(pa.string())
+            table = pa.table({
+                "person_id": pa.DictionaryArray.from_arrays(idx, per_names).cast(pa.string()),
+                "activation_id": dev, "device_id": dev, "seq": pa.array(minutes[sel].astype(np.int64)),
+                "device_time": pa.array(us[sel], pa.timestamp("us", tz="UTC")), "lat": pa.array(lat[sel]),
+                "lon": pa.array(lon[sel]), "accuracy_m": pa.array(acc[sel]),
+            })  # fmt: skip
+            out = folder / f"date={datetime.fromordinal(int(d)).date().isoformat()}"
+            out.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, out / f"part-{part}.parquet", compression="zstd")
+            total += table.num_rows
     return total
 
 
 def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
     rng = np.random.default_rng(seed + 1)
-    con = duckdb.connect()
+    con = _connect()
     sample = con.execute(
         f"SELECT lat, lon, device_time FROM read_parquet('{folder}/date=*/*.parquet') USING SAMPLE reservoir({n // 2} ROWS) REPEATABLE ({seed})"
     ).fetchall()
@@ -99,7 +127,7 @@ def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.Cr
 def naive(lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[float, int]:
     """One DuckDB join on BETWEEN predicates (bounding box and window), exact haversine after: the peer."""
     pol = policy()
-    con = duckdb.connect()
+    con = _connect()
     r0, r1 = matching.time_range(crimes)
     sources.lake_views(con, lake, r0, r1)
     con.register("cr", pa.table({"key": [c.key for c in crimes], "clat": [c.lat for c in crimes],
@@ -134,7 +162,7 @@ def postgis(url: str, lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[f
         pg.execute("DROP TABLE IF EXISTS bench_pos, bench_crimes")
         pg.execute("CREATE UNLOGGED TABLE bench_pos (device_id text, device_time timestamptz, acc float8, "
                    "geog geography(Point, 4326))")  # fmt: skip
-        con = duckdb.connect()
+        con = _connect()
         reader = con.sql(f"SELECT device_id, device_time, accuracy_m, lon, lat FROM read_parquet('{lake}/date=*/*.parquet')").to_arrow_reader(500_000)  # fmt: skip
         with (
             pg.cursor() as cur,
@@ -168,6 +196,24 @@ def postgis(url: str, lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[f
     return load, q, int(n)
 
 
+def spatial(python: str, lake: Path, crimes: list[matching.CrimeWindow]) -> dict[str, Any]:
+    """DuckDB's spatial extension as a peer (benchmarks/crime_spatial_peer.py in its own interpreter: the
+    extension's wheel pins an older DuckDB than the project's)."""
+    import json
+    import subprocess
+
+    pol = policy()
+    cf = lake.parent / f"{lake.name}-bench-crimes.parquet"
+    pq.write_table(pa.table({"key": [c.key for c in crimes], "clat": [c.lat for c in crimes],
+                             "clon": [c.lon for c in crimes],
+                             "t0": pa.array([c.start for c in crimes], pa.timestamp("us", tz="UTC")),
+                             "t1": pa.array([c.end for c in crimes], pa.timestamp("us", tz="UTC"))}), cf)  # fmt: skip
+    peer = Path(__file__).with_name("crime_spatial_peer.py")
+    out = subprocess.run([python, str(peer), str(lake), str(cf), str(pol["radius_m"]), str(pol["max_accuracy_m"])],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wearers", type=int, default=2000)
@@ -179,13 +225,22 @@ def main() -> int:
     ap.add_argument(
         "--postgis", default="", help="a PostgreSQL URL with PostGIS for the peer (e.g. $OPENEM_TEST_PG_URL)"
     )
+    ap.add_argument(
+        "--spatial-python", default="", help="an interpreter with duckdb-extension-spatial (peer)"
+    )
+    ap.add_argument("--spatial-crimes", type=int, default=0, help="crimes the spatial peer runs (0: all)")
+    ap.add_argument("--no-inline", action="store_true", help="skip the matcher without the lake's coverage")
+    ap.add_argument("--spark", action="store_true", help="also run the Spark engine (local[2]) on the lake")
+    ap.add_argument("--memory-limit", default="3GB", help="DuckDB's memory_limit for every connection")
     args = ap.parse_args()
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
     folder = Path(args.dir or tempfile.mkdtemp(prefix="crime-bench-"))
     t = time.perf_counter()
     existing = list(folder.glob("date=*/*.parquet"))
     if existing and args.dir:  # the same lake again (written by an earlier run with the same arguments)
         rows = int(
-            duckdb.connect()
+            _connect()
             .execute(f"SELECT count(*) FROM read_parquet('{folder}/date=*/*.parquet')")
             .fetchall()[0][0]
         )
@@ -195,20 +250,23 @@ def main() -> int:
         f"lake: {rows:,} positions, {args.wearers:,} wearers, {args.hours} h in {time.perf_counter() - t:.1f} s ({folder})"
     )
     crimes = make_crimes(folder, args.crimes, args.hours, args.seed)
-    con = duckdb.connect()
     r0, r1 = matching.time_range(crimes)
-    pos = sources.lake_views(con, folder, r0, r1)
-    t = time.perf_counter()
-    tm: dict[str, float] = {}
-    results = matching.match(con, pos, crimes, timings=tm)
-    el = time.perf_counter() - t
-    con.close()
-    pairs = sum(len({p.device_id for p in r.passes}) for r in results)
-    unknown = sum(len({u.device_id for u in r.unknown}) for r in results)
-    print(f"matcher ({matching.ALGORITHM}): {len(crimes):,} crimes in {el:.2f} s: {pairs:,} crime-wearer matches, "
-          f"{sum(len(r.passes) for r in results):,} passes, {unknown:,} unknown (gaps); "
-          + ", ".join(f"{k} {v:.2f}" for k, v in tm.items()))  # fmt: skip
-    con = duckdb.connect()
+    results: list[matching.CrimeResult] | None = None
+    el = float("nan")
+    if not args.no_inline:
+        con = _connect()
+        pos = sources.lake_views(con, folder, r0, r1)
+        t = time.perf_counter()
+        tm: dict[str, float] = {}
+        results = matching.match(con, pos, crimes, timings=tm)
+        el = time.perf_counter() - t
+        con.close()
+        pairs = sum(len({p.device_id for p in r.passes}) for r in results)
+        unknown = sum(len({u.device_id for u in r.unknown}) for r in results)
+        print(f"matcher ({matching.ALGORITHM}): {len(crimes):,} crimes in {el:.2f} s: {pairs:,} crime-wearer matches, "
+              f"{sum(len(r.passes) for r in results):,} passes, {unknown:,} unknown (gaps); "
+              + ", ".join(f"{k} {v:.2f}" for k, v in tm.items()))  # fmt: skip
+    con = _connect()
     t = time.perf_counter()
     edges = sources.lake_coverage(con, folder, r0, r1, float(policy()["max_gap_s"]))
     built = time.perf_counter() - t
@@ -218,13 +276,19 @@ def main() -> int:
     cov_results = matching.match(con, pos, crimes, timings=tm2, edges=edges)
     el_cov = time.perf_counter() - t
     con.close()
-    same = [sorted({p.device_id for p in a.passes}) for a in results] == [
+    same = results is None or [sorted({p.device_id for p in a.passes}) for a in results] == [
         sorted({p.device_id for p in b.passes}) for b in cov_results
     ]
+    if results is None:
+        el = el_cov
+        pairs = sum(len({p.device_id for p in r.passes}) for r in cov_results)
+        print(f"matcher with coverage: {pairs:,} crime-wearer matches, "
+              f"{sum(len(r.passes) for r in cov_results):,} passes, "
+              f"{sum(len({u.device_id for u in r.unknown}) for r in cov_results):,} unknown (gaps)")  # fmt: skip
     print(f"matcher with the lake's per-day coverage (built once in {built:.2f} s, reused by every batch): "
           f"{len(crimes):,} crimes in {el_cov:.2f} s, same matches: {same}; " + ", ".join(f"{k} {v:.2f}" for k, v in tm2.items()))  # fmt: skip
     sub = crimes[: args.naive_crimes]
-    con = duckdb.connect()
+    con = _connect()
     pos = sources.lake_views(con, folder, *matching.time_range(sub))
     t = time.perf_counter()
     mine_sub = matching.match(con, pos, sub)
@@ -239,6 +303,37 @@ def main() -> int:
         print(f"PostGIS ST_DWithin + GiST: all {len(crimes):,} crimes in {q:.2f} s ({n_pg} matches, no gaps), after "
               f"{load:.0f} s to COPY and index the positions | matcher {el:.2f} s with gaps and passes | ratio "
               f"{q / max(el, 1e-9):.1f}x (query only)")  # fmt: skip
+    if args.spatial_python:
+        sub_s = crimes[: args.spatial_crimes or len(crimes)]
+        sp = spatial(args.spatial_python, folder, sub_s)
+        con = _connect()
+        sr0, sr1 = matching.time_range(sub_s)
+        pos = sources.lake_views(con, folder, sr0, sr1)
+        sedges = sources.lake_coverage(con, folder, sr0, sr1, float(policy()["max_gap_s"]))
+        t = time.perf_counter()
+        mine_s = matching.match(con, pos, sub_s, edges=sedges)  # with the coverage, as a served run
+        el_s = time.perf_counter() - t
+        con.close()
+        print(f"DuckDB spatial (duckdb {sp['duckdb']}, ST_DWithin_Spheroid, no gaps): {len(sub_s):,} crimes in "
+              f"{sp['s']:.2f} s ({sp['matches']} matches) | matcher {el_s:.2f} s "
+              f"({sum(len({p.device_id for p in r.passes}) for r in mine_s)} matches, with coverage, gaps, passes) | "
+              f"ratio {sp['s'] / max(el_s, 1e-9):.1f}x")  # fmt: skip
+    if args.spark:
+        from openem.crime import spark_engine
+
+        tsp: dict[str, float] = {}
+        t = time.perf_counter()
+        spark_engine.run(crimes[:1], str(folder))  # start the JVM and the session once
+        warm = time.perf_counter() - t
+        t = time.perf_counter()
+        sres = spark_engine.run(crimes, str(folder), timings=tsp)
+        el_sp = time.perf_counter() - t
+        same_sp = [sorted((p.device_id, p.label, p.closest_m) for p in a.passes) for a in sres] == [
+            sorted((p.device_id, p.label, p.closest_m) for p in b.passes) for b in cov_results
+        ]
+        print(f"Spark engine (local[2], session started in {warm:.1f} s): {len(crimes):,} crimes in {el_sp:.2f} s "
+              f"(spark {tsp.get('spark_s', 0):.2f}, driver {tsp.get('driver_s', 0):.2f}), same passes as DuckDB: "
+              f"{same_sp} | ratio {el_sp / max(el_cov, 1e-9):.1f}x the matcher with coverage")  # fmt: skip
     print(
         f"naive scaled to {len(crimes):,} crimes: ~{el_naive * len(crimes) / len(sub):.0f} s (linear in crimes)"
     )

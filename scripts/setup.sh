@@ -12,7 +12,7 @@ want=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing openem and its dependencies into .venv"
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v WARNING || true
-  .venv/bin/python -m pip install --quiet -e ".[test]" 2>&1 | grep -v -E "WARNING|^\s*$" || true
+  .venv/bin/python -m pip install --quiet -e ".[test,spark]" 2>&1 | grep -v -E "WARNING|^\s*$" || true
   .venv/bin/python -c "import openem, fastapi, shapely, pyarrow" && echo "$want" > "$stamp"
 fi
 if ! command -v npm >/dev/null 2>&1; then

@@ -92,6 +92,7 @@ def create_app(
             app.state.deliverer.start()
             app.state.reminders.start()
             app.state.visit_reminders.start(interval_s=60.0)
+            app.state.crime_runner.start(interval_s=5.0)
             if not settings.engine_partitions:
                 live.load()
                 live.start()
@@ -108,6 +109,7 @@ def create_app(
         app.state.deliverer.stop()
         app.state.reminders.stop()
         app.state.visit_reminders.stop()
+        app.state.crime_runner.stop()
 
     app = FastAPI(
         title="openem",
@@ -150,6 +152,9 @@ def create_app(
     )
 
     app.state.visit_reminders = VisitReminderLoop(db)
+    from openem.crime.runner import CrimeRunner
+
+    app.state.crime_runner = CrimeRunner(db)  # crime matching off the request (decision 0028)
     #: callables run after a telemetry batch is durably stored (the live monitoring engine registers here)
     app.state.ingest_hooks = [count_acknowledged, live.on_ingested]
     if settings.engine_partitions and settings.bus_url.startswith("nats://"):

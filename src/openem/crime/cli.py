@@ -25,6 +25,13 @@ def register(subparsers: Any) -> None:
     src.add_argument("--world", help="a simulated world folder (openem sim generate)")
     src.add_argument("--lake", help="the Parquet trail lake (openem trail export)")
     m.add_argument("--out", required=True)
+    m.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="duckdb (in this process) or spark (a PySpark job over the lake; pip install openem[spark])",
+    )
+    m.add_argument("--spark-master", help="Spark master URL (default OPENEM_SPARK_MASTER, else local[2])")
     m.set_defaults(func=_match)
     w = sub.add_parser("watch", help="take crime files attached to mail in a Maildir folder")
     w.add_argument("--maildir", required=True)
@@ -94,8 +101,9 @@ def _match(args: argparse.Namespace) -> int:
     if data is None:
         return 2
     try:
-        summary = match_file(data, Path(args.out), world=args.world, lake=args.lake)
-    except (FileNotFoundError, ValueError) as exc:
+        summary = match_file(data, Path(args.out), world=args.world, lake=args.lake,
+                             engine=args.engine, spark_master=args.spark_master)  # fmt: skip
+    except (FileNotFoundError, ValueError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(summary))

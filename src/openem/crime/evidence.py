@@ -94,3 +94,123 @@ def pdf(html: str) -> tuple[bytes, str]:
     data = HTML(string=html, url_fetcher=no_fetch).write_pdf()
     assert isinstance(data, bytes)
     return data, hashlib.sha256(data).hexdigest()
+
+
+DISCLAIMER = (
+    "GPS positions are estimates with the stated accuracy; a position at the scene shows the device was near, not "
+    "what its wearer did. Gaps between positions are not filled in. This report is generated from the records "
+    "held at the time of issue; its SHA-256 digest is recorded in the audit log."
+)
+STATEMENT_HEADING = "Witness statement (Criminal Justice Act 1967, s.9; Magistrates' Courts Act 1980, s.5B)"
+STATEMENT_DECLARATION = (
+    "This statement, consisting of ___ page(s) each signed by me, is true to the best of my knowledge and belief "
+    "and I make it knowing that, if it is tendered in evidence, I shall be liable to prosecution if I have wilfully "
+    "stated in it anything which I know to be false, or do not believe to be true."
+)
+DRAFT_NOTE = (
+    "Working copy for the hub: not for court. The exhibit with its Criminal Justice Act 1967 s.9 witness "
+    "statement is produced by a hub manager."
+)
+
+
+def map_png(svg: str) -> bytes:
+    """The evidence map (the same SVG the page and the PDF show) as a PNG for the DOCX report."""
+    import cairosvg
+
+    data = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=SIZE * 2, output_height=SIZE * 2)
+    assert isinstance(data, bytes)
+    return data
+
+
+def docx(ctx: dict[str, Any], *, statement: bool) -> tuple[bytes, str]:
+    """(the DOCX report, its SHA-256): the PDF's content (overview, map, method, positions, exhibit references,
+    disclaimer) and, when a hub manager produces it, the s.9 statement for them to sign."""
+    import io
+
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    from openem.web.rendering import london_time
+
+    m, v, c, exhibit = ctx["m"], ctx["v"], ctx["c"], ctx["exhibit"]
+    detail = m.detail or {}
+    doc = Document()
+    doc.styles["Normal"].font.name = "Arial"
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.core_properties.title = f"Evidence report {exhibit}"
+    doc.core_properties.author = str(ctx["issued_by"])
+    doc.add_heading("Acquisitive crime matching: evidence report", level=1)
+    doc.add_paragraph(f"Exhibit {exhibit} · issued {london_time(ctx['issued_at'], seconds=True)} by "
+                      f"{ctx['issued_by']} · purpose recorded: {ctx['why']}")  # fmt: skip
+    if not statement:
+        doc.add_paragraph(DRAFT_NOTE)
+    doc.add_heading("Overview", level=2)
+    where = f"{v.lat:.6f}, {v.lon:.6f}"
+    if v.easting is not None:
+        where += f" (OSGB36 E {int(v.easting)}, N {int(v.northing)} as reported)"
+    overview = [
+        ("Crime", f"{c.reference} ({ctx['type']}), force {c.force}, version {v.version}"),
+        ("Crime window", f"{london_time(v.date_from)} to {london_time(v.date_to)} "
+                         f"(UTC {ctx['iso'](v.date_from)} to {ctx['iso'](v.date_to)})"),
+        ("Crime location", where),
+        ("Wearer, device", f"{m.person_id}, {m.device_id}"),
+        (f"Pass {m.pass_label}", f"{london_time(m.first_seen, seconds=True)} to "
+                                 f"{london_time(m.last_seen, seconds=True)}; closest {m.closest_m:.0f} m (accuracy "
+                                 f"{detail.get('closest_accuracy_m')} m); entry {detail.get('entry') or 'not known'}, "
+                                 f"exit {detail.get('exit') or 'not known'}; confidence {m.confidence}"),
+    ]  # fmt: skip
+    table = doc.add_table(rows=0, cols=2)
+    for k, val in overview:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = k, val
+    doc.add_heading("Map", level=2)
+    doc.add_picture(io.BytesIO(map_png(ctx["svg"])), width=Cm(12))
+    doc.add_paragraph(f"Map of pass {m.pass_label} near crime {c.reference}: the crime circle "
+                      f"({float(ctx['radius']):.0f} m), each position at the scene with its accuracy circle, the "
+                      "track dashed, a 100 m bar; north is up.")  # fmt: skip
+    doc.add_heading("Method", level=2)
+    doc.add_paragraph(str(ctx["method"]))
+    doc.add_heading("Positions", level=2)
+    head = [
+        "Time (UK)",
+        "UTC",
+        "Latitude",
+        "Longitude",
+        "Accuracy",
+        "Speed",
+        "Heading",
+        "From crime",
+        "At scene",
+    ]
+    pos = doc.add_table(rows=1, cols=len(head))
+    for cell, h in zip(pos.rows[0].cells, head, strict=True):
+        cell.text = h
+    for p in ctx["trail"]:
+        cells = pos.add_row().cells
+        vals = [london_time(p["time"], seconds=True), str(p["time"]), f"{float(p['lat']):.6f}",
+                f"{float(p['lon']):.6f}", f"{p.get('accuracy_m')} m",
+                "—" if p.get("speed_mps") is None else str(p["speed_mps"]),
+                "—" if p.get("heading_deg") is None else str(p["heading_deg"]),
+                f"{float(p.get('distance_m') or 0):.0f} m", "yes" if p.get("near") else "no"]  # fmt: skip
+        for cell, val in zip(cells, vals, strict=True):
+            cell.text = val
+    doc.add_heading("Exhibit references", level=2)
+    doc.add_paragraph(f"This report: exhibit {exhibit}. Crime {c.reference} version {v.version} of batch "
+                      f"{v.batch_key}; match {m.id}, pass {m.pass_label}; device {m.device_id}.")  # fmt: skip
+    doc.add_heading("Disclaimer", level=2)
+    doc.add_paragraph(DISCLAIMER)
+    if statement:
+        doc.add_page_break()  # type: ignore[no-untyped-call]
+        doc.add_heading(STATEMENT_HEADING, level=2)
+        doc.add_paragraph(f"Statement of: {ctx.get('signer') or ctx['issued_by']}    Occupation: hub manager, electronic monitoring "
+                          "crime-matching hub")  # fmt: skip
+        doc.add_paragraph(STATEMENT_DECLARATION)
+        doc.add_paragraph(f"I produce as exhibit {exhibit} the report above, generated by the crime-matching "
+                          f"service from the positions recorded by device {m.device_id} between "
+                          f"{london_time(v.date_from)} and {london_time(v.date_to)}, by the method described. The "
+                          "report's SHA-256 digest is recorded in the service's audit log at the time of issue.")  # fmt: skip
+        doc.add_paragraph("Signature: ______________________________    Date: ________________")
+    buf = io.BytesIO()
+    doc.save(buf)
+    data = buf.getvalue()
+    return data, hashlib.sha256(data).hexdigest()

@@ -186,17 +186,67 @@ def permitted_wearers(session: Session) -> pa.Table:
     })  # fmt: skip
 
 
+def queue_run(uow: UnitOfWork, actor: str, batch_key: str, *, trigger: str = "automatic") -> str:
+    """A run record for the batch's crime versions (not duplicates), status "queued": the server's
+    `CrimeRunner` takes it in the background (decision 0028), so the upload answers at once."""
+    versions = [
+        v.version_key for v, _ in versions_of_batch(uow.session, batch_key) if v.status != "duplicate"
+    ]
+    run = CrimeMatchRunRow(run_key=new_id("CR-"), batch_key=batch_key, algorithm=matching.ALGORITHM,
+                           policy_version=str(policy()["version"]), trigger=trigger, status="queued",
+                           started_at=utcnow(), started_by=actor, crimes=len(versions))  # fmt: skip
+    uow.session.add(run)
+    uow.session.flush()
+    audit.record(uow.session, actor=actor, action="crime:run:queue", records=[run.run_key, batch_key],
+                 purpose=f"crime matching ({trigger})", details={"crimes": len(versions)})  # fmt: skip
+    return run.run_key
+
+
+def process_queued(db: Any, limit: int = 10) -> list[str]:
+    """Take queued runs, oldest first, each claimed by one worker (queued -> running in one UPDATE) and
+    carried out in its own transaction. Returns the run keys done (or failed)."""
+    from sqlalchemy import update
+
+    with db.uow() as uow:
+        q = select(CrimeMatchRunRow.run_key).where(CrimeMatchRunRow.status == "queued")
+        keys = list(uow.session.execute(q.order_by(CrimeMatchRunRow.started_at).limit(limit)).scalars())
+    done: list[str] = []
+    for key in keys:
+        with db.uow() as uow:
+            claimed = uow.session.execute(
+                update(CrimeMatchRunRow).where(CrimeMatchRunRow.run_key == key, CrimeMatchRunRow.status == "queued")
+                .values(status="running")
+            )  # fmt: skip
+            if not getattr(claimed, "rowcount", 0):
+                continue
+        with db.uow() as uow:
+            run = uow.session.get(CrimeMatchRunRow, key)
+            assert run is not None
+            versions = [v.version_key for v, _ in versions_of_batch(uow.session, run.batch_key)
+                        if v.status != "duplicate"]  # fmt: skip
+            _execute(uow, run, versions, queued_at=run.started_at)
+        done.append(key)
+    return done
+
+
 def run_matching(uow: UnitOfWork, actor: str, version_keys: list[str], *, batch_key: str = "",
                  trigger: str = "automatic") -> str:  # fmt: skip
-    """Match crime versions against the recent store's trails; store the run and its results."""
-    s = uow.session
-    started = utcnow()
-    t0 = time.perf_counter()
+    """Match crime versions against the recent store's trails now (the CLI, the mailbox); store the run."""
     run = CrimeMatchRunRow(run_key=new_id("CR-"), batch_key=batch_key, algorithm=matching.ALGORITHM,
                            policy_version=str(policy()["version"]), trigger=trigger, status="running",
-                           started_at=started, started_by=actor, crimes=len(version_keys))  # fmt: skip
-    s.add(run)
-    s.flush()
+                           started_at=utcnow(), started_by=actor, crimes=len(version_keys))  # fmt: skip
+    uow.session.add(run)
+    uow.session.flush()
+    return _execute(uow, run, version_keys)
+
+
+def _execute(uow: UnitOfWork, run: CrimeMatchRunRow, version_keys: list[str],
+             queued_at: datetime | None = None) -> str:  # fmt: skip
+    s = uow.session
+    actor, batch_key, trigger = run.started_by, run.batch_key, run.trigger
+    t0 = time.perf_counter()
+    if queued_at is not None:
+        run.started_at = utcnow()
     windows = _windows(s, version_keys)
     timings: dict[str, float] = {}
     try:
@@ -222,6 +272,8 @@ def run_matching(uow: UnitOfWork, actor: str, version_keys: list[str], *, batch_
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
     run.finished_at = utcnow()
     timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    if queued_at is not None:
+        timings["queued_ms"] = round((run.started_at - queued_at).total_seconds() * 1000, 1)
     run.timings = timings
     audit.record(s, actor=actor, action="crime:run:match", records=[run.run_key, batch_key],
                  purpose=f"crime matching ({trigger})", outcome="ok" if run.status == "done" else "failed",

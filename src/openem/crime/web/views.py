@@ -14,7 +14,7 @@ from openem.auth import audit
 from openem.auth.roles import Role
 from openem.core.errors import Invalid
 from openem.core.ids import new_id
-from openem.core.time import utcnow
+from openem.core.time import iso, utcnow
 from openem.crime import evidence, service
 from openem.crime.model import CRIME_TYPES, policy
 from openem.crime.tables import CrimeBatchRow, CrimeEvidenceRow
@@ -76,14 +76,30 @@ def dashboard(request: Request, uow: UnitOfWork = Depends(get_uow, scope="functi
                                                      "error": ""})  # fmt: skip
 
 
+def _runner(request: Request) -> Any:
+    """The server's background runner when it is going (a served app); None in an app without one."""
+    runner = getattr(request.app.state, "crime_runner", None)
+    return runner if runner is not None and runner.running else None
+
+
+def _match_batch(request: Request, uow: UnitOfWork, actor: str, batch_key: str, versions: list[str],
+                 trigger: str) -> None:  # fmt: skip
+    """Queue a run for the background runner (the request answers at once; the page polls the run), or, in an
+    app without a runner, match now."""
+    runner = _runner(request)
+    if runner is None:
+        service.run_matching(uow, actor, versions, batch_key=batch_key, trigger=trigger)
+        return
+    service.queue_run(uow, actor, batch_key, trigger=trigger)
+    uow.after_commit(runner.wake)  # woken once the run is visible to it
+
+
 def _ingest_and_match(
-    uow: UnitOfWork, caller: Caller, data: bytes, filename: str, source: str
+    request: Request, uow: UnitOfWork, caller: Caller, data: bytes, filename: str, source: str
 ) -> service.Ingested:
     got = service.ingest(uow, caller.actor, data, filename=filename, source=source)
     if got.new_versions:
-        service.run_matching(
-            uow, caller.actor, got.new_versions, batch_key=got.batch_key, trigger="automatic"
-        )
+        _match_batch(request, uow, caller.actor, got.batch_key, got.new_versions, "automatic")
     return got
 
 
@@ -117,7 +133,7 @@ def _upload_sync(request: Request, data: bytes, name: str) -> Response:
             rows = service.batches(uow.session, None)
             return render(request, "crime/dashboard.html", {"batches": rows, "can_upload": True,
                           "error": "Select a crime file (CSV) to upload"}, status=400)  # fmt: skip
-        got = _ingest_and_match(uow, caller, data, name, "upload")
+        got = _ingest_and_match(request, uow, caller, data, name, "upload")
         key = got.batch_key
     return RedirectResponse(f"/crime/batches/{key}", status_code=303)
 
@@ -138,7 +154,7 @@ def _api_sync(request: Request, data: bytes, name: str) -> Response:
         caller = identify(request, uow)
         if caller.principal is None or not caller.principal.has("crime_matching:run"):
             deny(request, uow, caller, "needs crime_matching:run")
-        got = _ingest_and_match(uow, caller, data, name, "api")
+        got = _ingest_and_match(request, uow, caller, data, name, "api")
         body = {
             "batch": got.batch_key, "outcome": got.outcome, "accepted": len(got.parsed.crimes),
             "new_versions": len(got.new_versions), "duplicates": got.duplicates,
@@ -213,8 +229,6 @@ def matches_page(key: str, request: Request, purpose: str = Query("", max_length
     audit.record(uow.session, actor=caller.actor, action=f"crime:matches:{'export' if fmt == 'csv' else 'read'}",
                  records=[b.batch_key, *people], purpose=why, details={"rows": len(rows)})  # fmt: skip
     if fmt == "csv":
-        from openem.core.time import iso
-
         out = [{**r, "first_seen": iso(r["first_seen"]) if r["first_seen"] else "",
                 "last_seen": iso(r["last_seen"]) if r["last_seen"] else ""} for r in rows if r["status"] != "summary"]  # fmt: skip
         return Response(service.results_csv(out), media_type="text/csv",
@@ -238,7 +252,6 @@ def _evidence_ctx(request: Request, uow: UnitOfWork, caller: Caller, match_id: i
     load_batch(request, uow, caller, v.batch_key)  # a police officer's own force only
     why = stated_purpose(caller, purpose, reference)
     trail = (m.detail or {}).get("trail", [])
-    from openem.core.time import iso
 
     title = f"Map of pass {m.pass_label} near crime {c.reference}"
     return {"m": m, "v": v, "c": c, "why": why, "trail": trail, "type": CRIME_TYPES.get(v.crime_type, v.crime_type),
@@ -265,18 +278,48 @@ def evidence_page(match_id: int, request: Request, purpose: str = Query("", max_
 def evidence_pdf(match_id: int, request: Request, purpose: str = Query("", max_length=500),
                  reference: str = Query("", max_length=100), uow: UnitOfWork = Depends(get_uow, scope="function"),
                  caller: Caller = Depends(crime_reader)) -> Response:  # fmt: skip
+    return _issue("pdf", match_id, request, purpose, reference, uow, caller)
+
+
+@router.get("/crime/matches/{match_id}/evidence.docx", include_in_schema=False)
+def evidence_docx(match_id: int, request: Request, purpose: str = Query("", max_length=500),
+                  reference: str = Query("", max_length=100), uow: UnitOfWork = Depends(get_uow, scope="function"),
+                  caller: Caller = Depends(crime_reader)) -> Response:  # fmt: skip
+    return _issue("docx", match_id, request, purpose, reference, uow, caller)
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _issue(fmt: str, match_id: int, request: Request, purpose: str, reference: str, uow: UnitOfWork,
+           caller: Caller) -> Response:  # fmt: skip
+    """The evidence report as PDF or DOCX, hashed and kept. Only a hub manager (`crime_matching:approve`) produces
+    the exhibit with the s.9 witness statement they sign; anyone else gets the hub's working copy without it."""
+    assert caller.principal is not None
     ctx = _evidence_ctx(request, uow, caller, match_id, purpose, reference)
     key = new_id("EV-")
-    html = request.app.state.templates.get_template("crime/report.html").render(
-        {**ctx, "exhibit": key, "issued_at": utcnow(), "issued_by": caller.actor}
-    )
-    data, digest = evidence.pdf(html)
+    statement = caller.principal.has("crime_matching:approve")
+    ctx |= {
+        "exhibit": key,
+        "issued_at": utcnow(),
+        "issued_by": caller.actor,
+        "statement": statement,
+        "signer": caller.principal.username,
+    }
+    if fmt == "docx":
+        data, digest = evidence.docx(ctx, statement=statement)
+        media = DOCX_TYPE
+    else:
+        html = request.app.state.templates.get_template("crime/report.html").render(ctx)
+        data, digest = evidence.pdf(html)
+        media = "application/pdf"
     uow.session.add(CrimeEvidenceRow(evidence_key=key, match_id=match_id, sha256=digest, issued_at=utcnow(),
                                      issued_by=caller.actor, pdf=data))  # fmt: skip
     audit.record(uow.session, actor=caller.actor, action="crime:evidence:export", records=[key, str(match_id), ctx["m"].person_id],
-                 purpose=ctx["why"], details={"sha256": digest, "bytes": len(data)})  # fmt: skip
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="evidence-{key}.pdf"', "X-Evidence-SHA256": digest,
+                 purpose=ctx["why"], details={"sha256": digest, "bytes": len(data), "format": fmt,
+                                              "s9_statement": statement})  # fmt: skip
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="evidence-{key}.{fmt}"', "X-Evidence-SHA256": digest,
         "Cache-Control": "no-store"})  # fmt: skip
 
 
@@ -290,7 +333,7 @@ def rematch(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, scope
         for v, _ in service.versions_of_batch(uow.session, b.batch_key)
         if v.status != "duplicate"
     ]
-    service.run_matching(uow, caller.actor, versions, batch_key=b.batch_key, trigger="manual")
+    _match_batch(request, uow, caller.actor, b.batch_key, versions, "manual")
     return RedirectResponse(f"/crime/batches/{b.batch_key}", status_code=303)
 
 
@@ -311,7 +354,9 @@ def api_batch(key: str, request: Request, uow: UnitOfWork = Depends(get_uow, sco
                        for e in service.row_errors(uow.session, b.batch_key)],
         "run": None if run is None else {"run": run.run_key, "algorithm": run.algorithm, "policy": run.policy_version,
                                          "trigger": run.trigger, "status": run.status, "timings": run.timings,
-                                         "crimes": run.crimes, "matches": run.matches, "error": run.error},
+                                         "crimes": run.crimes, "matches": run.matches, "error": run.error,
+                                         "started_at": iso(run.started_at),
+                                         "finished_at": iso(run.finished_at) if run.finished_at else None},
     }  # fmt: skip
 
 
