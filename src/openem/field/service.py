@@ -21,7 +21,7 @@ from openem.devices import service as device_service
 from openem.field import contract, geocode
 from openem.field.events import AddressCheckNeeded, AddressLocated, AddressPinCorrected, OrderErrorReported
 from openem.field.rules import KINDS, NEEDS_ADDRESS_CHECK, check_outcome, is_success
-from openem.field.tables import AddressPinRow, AttemptRow, VisitRow
+from openem.field.tables import AddressPinRow, AttemptPhotoRow, AttemptRow, OfficerRow, VisitRow
 
 REMINDER_EVERY = timedelta(days=2)
 DUPLICATE_WITHIN_S = 120  # the same outcome again within two minutes is a double submission
@@ -129,6 +129,8 @@ def create_visit(
         officer="",
         planned_for="",
         sequence=0,
+        needs_skill="",
+        officers_needed=1,
     )
     session.add(row)
     session.flush()
@@ -182,6 +184,7 @@ def on_order_accepted(payload: dict[str, Any], uow: Any) -> None:
         priority=max(place.priority, int(rules[rule].get("priority", 0))),
         appointment_at=place.appointment,
     )
+    row.needs_skill, row.officers_needed = contract.needs_of(order)
     pins = place_pins(uow.session, ref, order, at)
     _set_address(row, _visit_place(order, place.location, pins))
     uow.session.flush()
@@ -585,3 +588,28 @@ def correct_pin(
                                 lat=lat, lon=lon, before_lat=before[0], before_lon=before[1],
                                 corrected_by=actor[:80], corrected_at=iso(at)))  # fmt: skip
     return pin
+
+
+def set_officer_skills(session: Session, *, actor: str, officer: str, skills: list[str], at: datetime) -> OfficerRow:
+    """The officer's trainings (data on the officer record; "ALCOHOL" only for now), audited before/after."""
+    known = {"ALCOHOL"}
+    bad = [k for k in skills if k not in known]
+    if bad:
+        raise Invalid(f"Unknown training {bad[0]!r}: known trainings are {', '.join(sorted(known))}", field="skills")
+    if not officer.strip():
+        raise Invalid("Say which officer", field="officer")
+    row = session.get(OfficerRow, officer)
+    before = list(row.skills) if row else []
+    if row is None:
+        row = OfficerRow(officer=officer, skills=[], updated_at=at, updated_by=actor)
+        session.add(row)
+    row.skills, row.updated_at, row.updated_by = sorted(set(skills)), at, actor
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:officer:{officer}:skills", records=[officer],
+                 details={"before": before, "after": row.skills})  # fmt: skip
+    return row
+
+
+def officer_skills(session: Session, officer: str) -> frozenset[str]:
+    row = session.get(OfficerRow, officer)
+    return frozenset(row.skills) if row else frozenset()
