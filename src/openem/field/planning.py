@@ -193,7 +193,9 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
     stops: list[Stop] = []
     officer_row = session.get(OfficerRow, officer)
     skills = set(officer_row.skills) if officer_row else set()
-    paired = False  # a single officer's day: two-officer visits are planned with the region's day (plan_region)
+    paired = (
+        False  # a single officer's day: two-officer visits are planned with the region's day (plan_region)
+    )
     for r in rows:
         if r in fixed:
             continue

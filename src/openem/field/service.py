@@ -590,12 +590,16 @@ def correct_pin(
     return pin
 
 
-def set_officer_skills(session: Session, *, actor: str, officer: str, skills: list[str], at: datetime) -> OfficerRow:
+def set_officer_skills(
+    session: Session, *, actor: str, officer: str, skills: list[str], at: datetime
+) -> OfficerRow:
     """The officer's trainings (data on the officer record; "ALCOHOL" only for now), audited before/after."""
     known = {"ALCOHOL"}
     bad = [k for k in skills if k not in known]
     if bad:
-        raise Invalid(f"Unknown training {bad[0]!r}: known trainings are {', '.join(sorted(known))}", field="skills")
+        raise Invalid(
+            f"Unknown training {bad[0]!r}: known trainings are {', '.join(sorted(known))}", field="skills"
+        )
     if not officer.strip():
         raise Invalid("Say which officer", field="officer")
     row = session.get(OfficerRow, officer)
@@ -613,3 +617,39 @@ def set_officer_skills(session: Session, *, actor: str, officer: str, skills: li
 def officer_skills(session: Session, officer: str) -> frozenset[str]:
     row = session.get(OfficerRow, officer)
     return frozenset(row.skills) if row else frozenset()
+
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def check_photo(content: bytes) -> str:
+    """The photo's media type from its first bytes (a file's name or declared type is not trusted); refused with
+    why when empty, over 5 MB, or not JPEG or PNG."""
+    if not content:
+        raise Invalid("The photo is empty: take or choose the photo again", field="photo")
+    if len(content) > PHOTO_MAX_BYTES:
+        raise Invalid("The photo must be 5 MB or smaller", field="photo")
+    for magic, media in PHOTO_TYPES.items():
+        if content.startswith(magic):
+            return media
+    raise Invalid(
+        "The photo must be a JPEG or PNG image (this file is not, whatever its name)", field="photo"
+    )
+
+
+def attach_photo(session: Session, *, actor: str, attempt: AttemptRow, content: bytes, at: datetime
+                 ) -> AttemptPhotoRow:  # fmt: skip
+    """Store a photo of the fitted equipment with its attempt (checked by `check_photo`), audited."""
+    import hashlib
+
+    media = check_photo(content)
+    row = AttemptPhotoRow(attempt_id=attempt.attempt_id, visit_id=attempt.visit_id, media_type=media,
+                          size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                          uploaded_by=actor, uploaded_at=at)  # fmt: skip
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:{attempt.visit_id}:photo", records=[attempt.visit_id],
+                 details={"attempt_id": attempt.attempt_id, "photo_id": row.photo_id, "media_type": media,
+                          "size": len(content), "sha256": row.sha256})  # fmt: skip
+    return row

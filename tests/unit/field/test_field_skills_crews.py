@@ -23,7 +23,9 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TRAINED = frozenset({"ALCOHOL"})
 
 
-def _stops(n: int, *, alcohol: set[int] = frozenset(), risky: set[int] = frozenset(), seed: int = 3) -> list[Stop]:  # type: ignore[assignment]
+def _stops(
+    n: int, *, alcohol: set[int] = frozenset(), risky: set[int] = frozenset(), seed: int = 3
+) -> list[Stop]:  # type: ignore[assignment]
     r = random.Random(seed)
     return [Stop(f"V{i}", DEPOT[0] + r.uniform(-0.04, 0.04), DEPOT[1] + r.uniform(-0.06, 0.06), 0, 600, 20_000,
                  skill="ALCOHOL" if i in alcohol else "", officers=2 if i in risky else 1) for i in range(n)]  # fmt: skip
@@ -44,7 +46,9 @@ def test_alcohol_visits_go_only_to_trained_officers() -> None:
 
 
 def test_alcohol_visit_with_no_trained_officer_is_said_not_planned() -> None:
-    plan = plan_region(DEPOT, [Officer("ann"), Officer("cat")], _stops(5, alcohol={2}), 600, 30, iterations=200)
+    plan = plan_region(
+        DEPOT, [Officer("ann"), Officer("cat")], _stops(5, alcohol={2}), 600, 30, iterations=200
+    )
     assert ("V2", planning.WHY_SKILL) in plan.unplanned
     assert not _where(plan, "V2") and sum(map(len, plan.routes.values())) == 4
 
@@ -83,7 +87,9 @@ def test_more_work_than_officers_says_what_cannot_be_done() -> None:
     assert 0 < len(done) < 40 and len(done) + len(left) == 40  # every visit either planned or said why
     assert {left.get("V0"), left.get("V1")} == {planning.WHY_SKILL}
     assert set(left.values()) == {planning.WHY_SKILL, planning.WHY_FULL}
-    assert plan_region(DEPOT, [], stops[:3], 600, 1).unplanned == [(s.visit_id, planning.WHY_FULL) for s in stops[:3]]
+    assert plan_region(DEPOT, [], stops[:3], 600, 1).unplanned == [
+        (s.visit_id, planning.WHY_FULL) for s in stops[:3]
+    ]
 
 
 @pytest.fixture
@@ -99,7 +105,11 @@ def test_skills_on_the_officer_record_audited_and_used_by_replanning(session: Se
         fs.set_officer_skills(session, actor="sup", officer="fo1", skills=["FORKLIFT"], at=T0)
     fs.set_officer_skills(session, actor="sup", officer="fo2", skills=["ALCOHOL"], at=T0)
     assert fs.officer_skills(session, "fo2") == TRAINED and fs.officer_skills(session, "fo1") == frozenset()
-    rows = session.execute(sa.select(AuditRow).where(AuditRow.action == "field:officer:fo2:skills")).scalars().all()
+    rows = (
+        session.execute(sa.select(AuditRow).where(AuditRow.action == "field:officer:fo2:skills"))
+        .scalars()
+        .all()
+    )
     assert len(rows) == 1
     uow = SimpleNamespace(session=session, events=[], add_event=lambda e: None)
     alcohol_order = {"person_id": "P1", "addresses": [{"type": "PRIMARY", "lat": 51.48, "lon": -3.18}],

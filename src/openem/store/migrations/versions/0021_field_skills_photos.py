@@ -14,8 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("field_visits", sa.Column("needs_skill", sa.String(length=20), nullable=False, server_default=""))
-    op.add_column("field_visits", sa.Column("officers_needed", sa.Integer(), nullable=False, server_default="1"))
+    op.add_column(
+        "field_visits", sa.Column("needs_skill", sa.String(length=20), nullable=False, server_default="")
+    )
+    op.add_column(
+        "field_visits", sa.Column("officers_needed", sa.Integer(), nullable=False, server_default="1")
+    )
     op.create_table(
         "field_officers",
         sa.Column("officer", sa.String(length=80), nullable=False),
