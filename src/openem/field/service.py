@@ -415,6 +415,7 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
     Visits that do not fit the shift stay unplanned. Returns the planned visit ids in route order."""
     from openem.field.scheduler import Instance, solve_pyvrp
 
+    skills = officer_skills(session, officer)
     rows = [
         v
         for v in session.execute(select(VisitRow).where(VisitRow.status == "OPEN").order_by(VisitRow.due_by))
@@ -424,6 +425,8 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
         and v.lon is not None
         and v.planned_for in ("", day)
         and v.address_check not in NEEDS_ADDRESS_CHECK
+        and (not v.needs_skill or v.needs_skill in skills)  # an alcohol visit only for a trained officer
+        and v.officers_needed < 2  # two-officer visits: planning.plan_region pairs officers
     ]
     if not rows:
         return []

@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -126,3 +127,29 @@ def test_skills_on_the_officer_record_audited_and_used_by_replanning(session: Se
     order2, _ = planning.replan_day(session, actor="t", officer="fo2", day="2026-12-01", now=T0, reason="start",
                                     add=["FIT-ORD-ALC"], seconds=10, iterations=100)  # fmt: skip
     assert order2 == ["FIT-ORD-ALC"]
+
+
+def test_the_one_officer_route_keeps_alcohol_and_two_officer_visits_for_those_who_can(
+    session: Session,
+) -> None:
+    for ref, lat in (("ORD-1", 51.48), ("ORD-2", 51.49), ("ORD-3", 51.50)):
+        fs.create_visit(session, actor="t", kind="FIT", order_ref=ref, at=T0, lat=lat, lon=-3.18)
+    session.get(fs.VisitRow, "FIT-ORD-2").needs_skill = "ALCOHOL"  # type: ignore[union-attr]
+    session.get(fs.VisitRow, "FIT-ORD-3").officers_needed = 2  # type: ignore[union-attr]
+    assert sorted(fs.plan_route(session, actor="t", officer="fo1", day="2026-12-01", seconds=0.2)) == [
+        "FIT-ORD-1"
+    ]
+    fs.set_officer_skills(session, actor="sup", officer="fo2", skills=["ALCOHOL"], at=T0)
+    assert "FIT-ORD-2" in fs.plan_route(session, actor="t", officer="fo2", day="2026-12-01", seconds=0.2)
+
+
+def test_the_skills_command_sets_and_refuses(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from openem.cli import main
+
+    monkeypatch.setenv("OPENEM_DATABASE_URL", sqlite_url)  # already migrated (the sqlite_url fixture)
+    assert main(["field", "skills", "--officer", "fo9", "--skill", "alcohol"]) == 0
+    assert "fo9: ALCOHOL" in capsys.readouterr().out
+    assert main(["field", "skills", "--officer", "fo9", "--skill", "forklift"]) == 2
+    assert "Unknown training" in capsys.readouterr().err
