@@ -196,3 +196,38 @@ def test_a_shift_offline_keeps_the_pages_and_sends_the_outcome_when_back(server,
     db.dispose()
     assert attempts == before + 1
     page.wait_for_selector("#offline-queue[hidden]", state="attached")  # the queue is empty
+
+
+def test_a_photo_of_the_fitted_equipment_on_the_phone(server, page, tmp_path) -> None:
+    from openem.devices import service as ds
+
+    db = Database(server.db_url)
+    with db.uow() as uow:
+        officer = uow.session.execute(
+            select(UserRow).where(UserRow.username == "demo-field-officer")
+        ).scalar_one()
+        ds.register_devices(uow.session, actor="stock",
+                            devices=[{"device_id": "E2E-PHOTO-TAG", "device_kind": "RF_TAG"}])  # fmt: skip
+        fs.create_visit(uow.session, actor="t", kind="FIT", order_ref="E2E-PHOTO",
+                        at=datetime(2026, 12, 1, tzinfo=UTC), lat=51.5, lon=-0.1)  # fmt: skip
+        fs.plan_day(uow.session, actor="t", officer=officer.id, day=utcnow().date().isoformat(),
+                    visit_ids=["FIT-E2E-PHOTO"])  # fmt: skip
+    db.dispose()
+    fake = tmp_path / "fitted.jpg"
+    fake.write_bytes(b"GIF89a" + b"\x00" * 64)  # not a JPEG, whatever its name
+    real = tmp_path / "IMG_0001.jpg"
+    real.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 512 + b"\xff\xd9")
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, server, "demo-field-officer")
+    page.goto(server.base + "/field/visits/FIT-E2E-PHOTO")
+    page.get_by_role("radio", name="Fitted").check()
+    page.get_by_label("Device serial").fill("E2E-PHOTO-TAG")
+    page.get_by_label("Photo of the fitted equipment (optional)").set_input_files(str(fake))
+    click_and_wait(page, page.get_by_role("button", name="Record outcome"))
+    assert "must be a JPEG or PNG" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.get_by_role("radio", name="Fitted").check()
+    page.get_by_label("Device serial").fill("E2E-PHOTO-TAG")
+    page.get_by_label("Photo of the fitted equipment (optional)").set_input_files(str(real))
+    click_and_wait(page, page.get_by_role("button", name="Record outcome"))
+    assert "Outcome recorded for visit FIT-E2E-PHOTO" in page.locator("main").inner_text()

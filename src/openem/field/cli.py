@@ -25,6 +25,14 @@ def register(subparsers: Any) -> None:
     rp.add_argument("--add", action="append", default=[], metavar="VISIT_ID")
     rp.add_argument("--seconds", type=float, default=1.0)
     rp.set_defaults(func=_replan)
+    sk = sub.add_parser(
+        "skills", help="set an officer's trainings (on their record, audited): --skill ALCOHOL"
+    )
+    sk.add_argument("--officer", required=True)
+    sk.add_argument(
+        "--skill", action="append", default=[], metavar="TRAINING", help="repeat; none clears them"
+    )
+    sk.set_defaults(func=_skills)
     g = sub.add_parser(
         "geocode", help="look a postcode up (the address service if set, else offline Code-Point Open)"
     )
@@ -69,6 +77,25 @@ def _replan(args: Any) -> int:
         print(f"{i}. {vid}")
     for vid, reason in sorted(why.items()):
         print(f"not planned: {vid}: {reason}")
+    return 0
+
+
+def _skills(args: Any) -> int:
+    from openem.config import load_settings
+    from openem.core.errors import Invalid
+    from openem.core.time import utcnow
+    from openem.field.service import set_officer_skills
+    from openem.store.db import Database
+
+    db = Database(load_settings().database_url)
+    try:
+        with db.uow() as uow:
+            row = set_officer_skills(uow.session, actor="cli", officer=args.officer[:80],
+                                     skills=[k.strip().upper() for k in args.skill], at=utcnow())  # fmt: skip
+            print(f"{row.officer}: {', '.join(row.skills) or 'no trainings'}")
+    except Invalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

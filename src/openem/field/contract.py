@@ -186,3 +186,20 @@ def backlog(open_visits: Iterable[tuple[str, datetime]], now: datetime,
             old += 1
             kinds[kind] = kinds.get(kind, 0) + 1
     return Backlog(n, old, days, int(c["backlog_tolerance"]), kinds)
+
+
+def needs_of(order: dict[str, Any], data: dict[str, Any] | None = None) -> tuple[str, int]:
+    """What the order's visits need of their officers: ("ALCOHOL", _) when it has an alcohol condition (only an
+    alcohol-trained officer fits or checks an alcohol tag), (_, 2) for a high-risk address (MAPPA level or risk
+    category listed under `two_officers` in the contract data), else ("", 1)."""
+    rules = data or load_contract()
+    skill = ""
+    if _sub(_sub(order, "conditions"), "alcohol"):
+        skill = str(rules.get("alcohol_skill", {}).get("skill", "ALCOHOL"))
+    two = rules.get("two_officers", {})
+    risk = _sub(order, "offence_risk")
+    cats = risk.get("risk_categories")
+    high = risk.get("mappa_level") in two.get("mappa_levels", []) or (
+        isinstance(cats, list) and any(c in two.get("risk_categories", []) for c in cats)
+    )
+    return skill, 2 if high else 1

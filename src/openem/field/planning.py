@@ -21,7 +21,7 @@ from openem.core.time import iso, local_date, local_to_utc, to_london, utcnow
 from openem.field import contract
 from openem.field.events import DayReplanned, VisitReminderDue
 from openem.field.rules import NEEDS_ADDRESS_CHECK
-from openem.field.tables import AttemptRow, ReplanRow, VisitRow
+from openem.field.tables import AttemptRow, OfficerRow, ReplanRow, VisitRow
 
 ROAD_FACTOR = 1.3  # straight line to road distance
 SPEED_KMH = 30.0
@@ -92,6 +92,26 @@ class Stop:
     ready: int  # minutes from the plan's start
     due: int
     prize: int
+    skill: str = ""  # a training the officer must have: "ALCOHOL" (an alcohol tag is fitted or checked)
+    officers: int = 1  # 2: a high-risk address, visited by two officers together
+
+
+@dataclass(frozen=True)
+class Officer:
+    """An officer on shift and their trainings (`field_officers.skills`, e.g. ["ALCOHOL"])."""
+
+    name: str
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass
+class RegionPlan:
+    """Each officer's visits in order (the two officers of a crew share one route, the same visits at the same
+    times), the crews paired for the day, and what cannot be done today and why."""
+
+    routes: dict[str, list[str]]
+    crews: list[tuple[str, str]]
+    unplanned: list[tuple[str, str]]
 
 
 def _minutes_xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
@@ -171,11 +191,22 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
     here = _where_now(fixed, today_attempts, rows)
     why: dict[str, str] = {}
     stops: list[Stop] = []
+    officer_row = session.get(OfficerRow, officer)
+    skills = set(officer_row.skills) if officer_row else set()
+    paired = (
+        False  # a single officer's day: two-officer visits are planned with the region's day (plan_region)
+    )
     for r in rows:
         if r in fixed:
             continue
         if r.address_check in NEEDS_ADDRESS_CHECK or r.lat is None or r.lon is None:
             why[r.visit_id] = "The address needs checking before the visit can be planned"
+            continue
+        if r.needs_skill and r.needs_skill not in skills:
+            why[r.visit_id] = "It needs an alcohol-trained officer: give it to one"
+            continue
+        if r.officers_needed >= 2 and not paired:
+            why[r.visit_id] = "It needs two officers (high-risk address): plan it for a pair of officers"
             continue
         ready, due = 0, horizon
         last = today_attempts.get(r.visit_id)
@@ -254,33 +285,138 @@ def plan_region_day(depot: tuple[float, float], officers: int, stops: list[Stop]
                     return_to_depot: bool = True) -> list[list[str]]:  # fmt: skip
     """A region's day: `officers` routes from the depot (and back), within the shift (`horizon` minutes), as a
     prize-collecting VRPTW (PyVRP): a visit that cannot be fitted is left out, never an error. Each route is the
-    visit ids in visiting order (an officer with no work gets an empty route)."""
-    if not stops or horizon <= 0 or officers <= 0:
-        return [[] for _ in range(max(officers, 0))]
+    visit ids in visiting order (an officer with no work gets an empty route). Officers without trainings: see
+    `plan_region` for skills and two-officer visits."""
+    names = [f"officer-{i}" for i in range(max(officers, 0))]
+    plan = plan_region(depot, [Officer(n) for n in names], stops, horizon, seconds, return_to_depot)
+    return [plan.routes[n] for n in names]
+
+
+NEVER = 10**7  # seconds: an edge no vehicle of that profile can take within any shift
+
+WHY_SKILL = "needs an alcohol-trained officer and none on shift today"
+WHY_PAIR = "needs two officers (high-risk address) and fewer than two are on shift today"
+WHY_PAIR_SKILL = "needs two officers, one of them alcohol-trained, and no such pair can be made today"
+WHY_WINDOW = "its time window cannot be reached within the shift"
+WHY_FULL = "did not fit in the shift: more work than officers today"
+
+
+def _crews(officers: list[Officer], stops: list[Stop]) -> list[tuple[Officer, Officer]]:
+    """Two-officer visits cannot be synchronised across two routes in PyVRP (no such constraint), so the two
+    officers are paired for the day and planned as one vehicle: the pair goes together to the high-risk visits and
+    to ordinary ones in between. One pair a day when any high-risk visit is waiting (a second pair when there are
+    more than six of them and officers to spare); the pair keeps an alcohol-trained officer if a high-risk visit
+    needs one, and otherwise spares the trained officers for single routes."""
+    risky = [s for s in stops if s.officers >= 2]
+    if not risky or len(officers) < 2:
+        return []
+    want = 1 if len(risky) <= 6 or len(officers) < 5 else 2
+    trained = [o for o in officers if "ALCOHOL" in o.skills]
+    untrained = [o for o in officers if "ALCOHOL" not in o.skills]
+    crews: list[tuple[Officer, Officer]] = []
+    if any(s.skill == "ALCOHOL" for s in risky) and trained:
+        first = trained.pop(0)
+        second = untrained.pop(0) if untrained else trained.pop(0)
+        crews.append((first, second))
+    while len(crews) < want:
+        pool = untrained + trained  # untrained first: keep trained officers for the single routes
+        if len(pool) < 2:
+            break
+        a, b = pool[0], pool[1]
+        crews.append((a, b))
+        untrained = [o for o in untrained if o not in (a, b)]
+        trained = [o for o in trained if o not in (a, b)]
+    return crews
+
+
+def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list[Stop], horizon: int,
+                seconds: float, return_to_depot: bool = True, iterations: int | None = None) -> RegionPlan:  # fmt: skip
+    """A region's day for named officers with their trainings. An alcohol visit goes only to an alcohol-trained
+    officer (or a pair with one); a high-risk visit only to a pair of officers planned as one vehicle (`_crews`).
+    PyVRP profiles carry the restriction: a vehicle lacking what a visit needs has no usable edge into it
+    (`NEVER`), and the routes are checked again after solving. What cannot be done is returned with why."""
+    routes: dict[str, list[str]] = {o.name: [] for o in officers}
+    unplanned: list[tuple[str, str]] = []
+    if horizon <= 0 or not officers:
+        return RegionPlan(routes, [], [(s.visit_id, WHY_FULL) for s in stops])
+    crews = _crews(officers, stops)
+    paired = {o.name for c in crews for o in c}
+    # vehicles: (names, can alcohol, can high-risk)
+    vehicles: list[tuple[list[str], bool, bool]] = [
+        ([a.name, b.name], "ALCOHOL" in a.skills | b.skills, True) for a, b in crews
+    ] + [([o.name], "ALCOHOL" in o.skills, False) for o in officers if o.name not in paired]
+    can_alcohol = any(v[1] for v in vehicles)
+    can_pair = any(v[2] for v in vehicles)
+    can_both = any(v[1] and v[2] for v in vehicles)
+    todo: list[Stop] = []
+    for s in stops:
+        if s.officers >= 2 and not can_pair:
+            unplanned.append((s.visit_id, WHY_PAIR))
+        elif s.officers >= 2 and s.skill == "ALCOHOL" and not can_both:
+            unplanned.append((s.visit_id, WHY_PAIR_SKILL))
+        elif s.skill == "ALCOHOL" and not can_alcohol:
+            unplanned.append((s.visit_id, WHY_SKILL))
+        elif s.ready > horizon:
+            unplanned.append((s.visit_id, WHY_WINDOW))
+        else:
+            todo.append(s)
+    if not todo:
+        return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
     from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    def allowed(v: tuple[list[str], bool, bool], s: Stop) -> bool:
+        return (s.skill != "ALCOHOL" or v[1]) and (s.officers < 2 or v[2])
 
     lat0 = depot[0]
-    pts = [_minutes_xy(*depot, lat0)] + [_minutes_xy(s.lat, s.lon, lat0) for s in stops]
+    pts = [_minutes_xy(*depot, lat0)] + [_minutes_xy(s.lat, s.lon, lat0) for s in todo]
     m = Model()
     d0 = m.add_depot(x=0, y=0)
-    m.add_vehicle_type(num_available=officers, capacity=len(stops), tw_early=0, tw_late=horizon * 60,
-                       unit_duration_cost=1)  # fmt: skip
+    kinds = sorted({(v[1], v[2]) for v in vehicles})
+    restricted = any(s.skill or s.officers >= 2 for s in todo)
+    profiles = {k: m.add_profile() for k in kinds} if restricted else {}
+    for kind in kinds:
+        group = [v for v in vehicles if (v[1], v[2]) == kind]
+        m.add_vehicle_type(num_available=len(group), capacity=len(todo), tw_early=0, tw_late=horizon * 60,
+                           unit_duration_cost=1, profile=profiles.get(kind))  # fmt: skip
     locs: list[Any] = [d0]
-    for k, s in enumerate(stops, 1):
+    for k, s in enumerate(todo, 1):
         locs.append(m.add_client(x=round(pts[k][0] * 60), y=round(pts[k][1] * 60), delivery=1,
                                  service_duration=SERVICE_MINUTES * 60, tw_early=s.ready * 60,
                                  tw_late=max(s.ready, s.due) * 60, prize=s.prize, required=False))  # fmt: skip
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
             d = math.ceil(math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1]) * 60)
-            m.add_edge(a, b, distance=d, duration=d if (j or return_to_depot) else 0)
-    res = m.solve(stop=MaxRuntime(seconds), display=False, seed=1)
-    routes: list[list[str]] = [[] for _ in range(officers)]
+            dur = d if (j or return_to_depot) else 0
+            if not profiles:
+                m.add_edge(a, b, distance=d, duration=dur)
+                continue
+            for kind, prof in profiles.items():
+                ok = j == 0 or i == j or allowed(([], kind[0], kind[1]), todo[j - 1])
+                m.add_edge(a, b, distance=d if ok else NEVER, duration=dur if ok else NEVER, profile=prof)
+    stop = (
+        MaxRuntime(seconds)
+        if iterations is None
+        else MultipleCriteria([MaxIterations(iterations), MaxRuntime(seconds)])
+    )
+    res = m.solve(stop=stop, display=False, seed=1)
+    done: set[str] = set()
     if res.is_feasible():
-        for i, r in enumerate(res.best.routes()[:officers]):
-            routes[i] = [stops[c - 1].visit_id for c in r.visits()]
-    return routes
+        # routes come back per vehicle type; hand them to that type's vehicles in turn
+        by_type: dict[int, list[list[int]]] = {}
+        for r in res.best.routes():
+            by_type.setdefault(r.vehicle_type(), []).append(r.visits())
+        for t, kind in enumerate(kinds):
+            group = [v for v in vehicles if (v[1], v[2]) == kind]
+            for v, visits in zip(group, by_type.get(t, []), strict=False):
+                ids = [todo[c - 1].visit_id for c in visits if allowed(v, todo[c - 1])]
+                for name in v[0]:
+                    routes[name] = list(ids)
+                done.update(ids)
+    for s in todo:
+        if s.visit_id not in done:
+            unplanned.append((s.visit_id, WHY_FULL))
+    return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
 
 
 class VisitReminderLoop(WakeableLoop):

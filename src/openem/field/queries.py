@@ -195,3 +195,22 @@ def corrected_pins(session: Session) -> dict[str, dict[str, Any]]:
         at = p.corrected_at.isoformat() if p.corrected_at else ""
         entry["at"] = max(entry["at"], at)
     return out
+
+
+def photos_of_visit(session: Session, visit_id: str) -> list[dict[str, Any]]:
+    """The photos of fitted equipment stored with a visit's attempts (without their bytes)."""
+    from openem.field.tables import AttemptPhotoRow
+
+    rows = session.execute(
+        select(AttemptPhotoRow).where(AttemptPhotoRow.visit_id == visit_id).order_by(AttemptPhotoRow.photo_id)
+    ).scalars()
+    return [{"photo_id": r.photo_id, "attempt_id": r.attempt_id, "media_type": r.media_type, "size": r.size,
+             "uploaded_by": r.uploaded_by, "uploaded_at": r.uploaded_at} for r in rows]  # fmt: skip
+
+
+def photos_of_order(session: Session, order_ref: str) -> list[dict[str, Any]]:
+    """The photos of fitted equipment of all the order's visits (shown on the order's page; without bytes)."""
+    ids = [
+        v for v in session.execute(select(VisitRow.visit_id).where(VisitRow.order_ref == order_ref)).scalars()
+    ]
+    return [ph | {"visit_id": vid} for vid in ids for ph in photos_of_visit(session, vid)]

@@ -21,7 +21,7 @@ from openem.devices import service as device_service
 from openem.field import contract, geocode
 from openem.field.events import AddressCheckNeeded, AddressLocated, AddressPinCorrected, OrderErrorReported
 from openem.field.rules import KINDS, NEEDS_ADDRESS_CHECK, check_outcome, is_success
-from openem.field.tables import AddressPinRow, AttemptRow, VisitRow
+from openem.field.tables import AddressPinRow, AttemptPhotoRow, AttemptRow, OfficerRow, VisitRow
 
 REMINDER_EVERY = timedelta(days=2)
 DUPLICATE_WITHIN_S = 120  # the same outcome again within two minutes is a double submission
@@ -129,6 +129,8 @@ def create_visit(
         officer="",
         planned_for="",
         sequence=0,
+        needs_skill="",
+        officers_needed=1,
     )
     session.add(row)
     session.flush()
@@ -182,6 +184,7 @@ def on_order_accepted(payload: dict[str, Any], uow: Any) -> None:
         priority=max(place.priority, int(rules[rule].get("priority", 0))),
         appointment_at=place.appointment,
     )
+    row.needs_skill, row.officers_needed = contract.needs_of(order)
     pins = place_pins(uow.session, ref, order, at)
     _set_address(row, _visit_place(order, place.location, pins))
     uow.session.flush()
@@ -412,6 +415,7 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
     Visits that do not fit the shift stay unplanned. Returns the planned visit ids in route order."""
     from openem.field.scheduler import Instance, solve_pyvrp
 
+    skills = officer_skills(session, officer)
     rows = [
         v
         for v in session.execute(select(VisitRow).where(VisitRow.status == "OPEN").order_by(VisitRow.due_by))
@@ -421,6 +425,8 @@ def plan_route(session: Session, *, actor: str, officer: str, day: str, seconds:
         and v.lon is not None
         and v.planned_for in ("", day)
         and v.address_check not in NEEDS_ADDRESS_CHECK
+        and (not v.needs_skill or v.needs_skill in skills)  # an alcohol visit only for a trained officer
+        and v.officers_needed < 2  # two-officer visits: planning.plan_region pairs officers
     ]
     if not rows:
         return []
@@ -585,3 +591,68 @@ def correct_pin(
                                 lat=lat, lon=lon, before_lat=before[0], before_lon=before[1],
                                 corrected_by=actor[:80], corrected_at=iso(at)))  # fmt: skip
     return pin
+
+
+def set_officer_skills(
+    session: Session, *, actor: str, officer: str, skills: list[str], at: datetime
+) -> OfficerRow:
+    """The officer's trainings (data on the officer record; "ALCOHOL" only for now), audited before/after."""
+    known = {"ALCOHOL"}
+    bad = [k for k in skills if k not in known]
+    if bad:
+        raise Invalid(
+            f"Unknown training {bad[0]!r}: known trainings are {', '.join(sorted(known))}", field="skills"
+        )
+    if not officer.strip():
+        raise Invalid("Say which officer", field="officer")
+    row = session.get(OfficerRow, officer)
+    before = list(row.skills) if row else []
+    if row is None:
+        row = OfficerRow(officer=officer, skills=[], updated_at=at, updated_by=actor)
+        session.add(row)
+    row.skills, row.updated_at, row.updated_by = sorted(set(skills)), at, actor
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:officer:{officer}:skills", records=[officer],
+                 details={"before": before, "after": row.skills})  # fmt: skip
+    return row
+
+
+def officer_skills(session: Session, officer: str) -> frozenset[str]:
+    row = session.get(OfficerRow, officer)
+    return frozenset(row.skills) if row else frozenset()
+
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def check_photo(content: bytes) -> str:
+    """The photo's media type from its first bytes (a file's name or declared type is not trusted); refused with
+    why when empty, over 5 MB, or not JPEG or PNG."""
+    if not content:
+        raise Invalid("The photo is empty: take or choose the photo again", field="photo")
+    if len(content) > PHOTO_MAX_BYTES:
+        raise Invalid("The photo must be 5 MB or smaller", field="photo")
+    for magic, media in PHOTO_TYPES.items():
+        if content.startswith(magic):
+            return media
+    raise Invalid(
+        "The photo must be a JPEG or PNG image (this file is not, whatever its name)", field="photo"
+    )
+
+
+def attach_photo(session: Session, *, actor: str, attempt: AttemptRow, content: bytes, at: datetime
+                 ) -> AttemptPhotoRow:  # fmt: skip
+    """Store a photo of the fitted equipment with its attempt (checked by `check_photo`), audited."""
+    import hashlib
+
+    media = check_photo(content)
+    row = AttemptPhotoRow(attempt_id=attempt.attempt_id, visit_id=attempt.visit_id, media_type=media,
+                          size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                          uploaded_by=actor, uploaded_at=at)  # fmt: skip
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action=f"field:{attempt.visit_id}:photo", records=[attempt.visit_id],
+                 details={"attempt_id": attempt.attempt_id, "photo_id": row.photo_id, "media_type": media,
+                          "size": len(content), "sha256": row.sha256})  # fmt: skip
+    return row

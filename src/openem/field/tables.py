@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, Index, Integer, String
+from sqlalchemy import JSON, Float, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openem.store.base import Base
@@ -42,6 +42,9 @@ class VisitRow(Base):
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     appointment_by: Mapped[str] = mapped_column(String(80), default="")
     reminders_sent: Mapped[str] = mapped_column(String(40), default="")  # "24,2": hours-before reminders due
+    # migration 0021: what the visit needs of its officers
+    needs_skill: Mapped[str] = mapped_column(String(20), default="")  # "ALCOHOL": alcohol-tag training
+    officers_needed: Mapped[int] = mapped_column(Integer, default=1)  # 2: a high-risk address
 
     __table_args__ = (Index("ix_field_visits_status_kind", "status", "kind"),)
 
@@ -89,3 +92,29 @@ class AddressPinRow(Base):
     corrected_by: Mapped[str] = mapped_column(String(80), default="")
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OfficerRow(Base):
+    """A field officer's record (migration 0021): their trainings as data, e.g. ["ALCOHOL"] (alcohol-tag
+    training: only a trained officer is given an alcohol visit)."""
+
+    __tablename__ = "field_officers"
+    officer: Mapped[str] = mapped_column(String(80), primary_key=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class AttemptPhotoRow(Base):
+    """A photo of the fitted equipment, stored with its attempt (migration 0021): JPEG or PNG, at most 5 MB."""
+
+    __tablename__ = "field_attempt_photos"
+    photo_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[int] = mapped_column(Integer, index=True)
+    visit_id: Mapped[str] = mapped_column(String(60), index=True)
+    media_type: Mapped[str] = mapped_column(String(20))  # image/jpeg, image/png
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from openem.core.time import local_date, local_to_utc, utcnow
 from openem.field import contract, planning, queries, service
 from openem.field.rules import OUTCOMES, SUCCESS
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require, signed_in
+from openem.web.deps import Caller, csrf_protect, deny_as_missing, get_uow, read_form, require, signed_in
 from openem.web.rendering import render
 
 router = APIRouter()
@@ -132,7 +132,13 @@ def visit_page(
                  records=[v["visit_id"], v["order_ref"], v["person_id"]], purpose="carry out a field visit")  # fmt: skip
     booked = request.query_params.get("booked") == "1"
     return _visit_page(
-        request, v, [], {}, booked=booked, booked_warning=request.query_params.get("late", "")[:60]
+        request,
+        v,
+        [],
+        {},
+        booked=booked,
+        booked_warning=request.query_params.get("late", "")[:60],
+        photos=queries.photos_of_visit(uow.session, v["visit_id"]),
     )
 
 
@@ -218,22 +224,78 @@ def record_outcome(
         errors.append(("device_id", "Enter the serial of the device fitted"))
     if len(values["note"]) > 500:
         errors.append(("note", "The note must be 500 characters or fewer"))
+    photo, photo_error = _photo_of(form)
+    if photo_error:
+        errors.append(("photo", photo_error))
     if not errors:
         try:
             assert at is not None
-            service.record_attempt(uow.session, actor=caller.actor, visit_id=v["visit_id"],
-                                   outcome=values["outcome"], at=at, device_id=values["device_id"],
-                                   note=values["note"], publish=uow.add_event)  # fmt: skip
+            attempt = service.record_attempt(uow.session, actor=caller.actor, visit_id=v["visit_id"],
+                                             outcome=values["outcome"], at=at, device_id=values["device_id"],
+                                             note=values["note"], publish=uow.add_event)  # fmt: skip
+            if photo is not None:
+                service.attach_photo(uow.session, actor=caller.actor, attempt=attempt, content=photo, at=now)
             if (values["outcome"] not in SUCCESS.values() and not offline
                     and v["planned_for"] == local_date(now).isoformat()):  # fmt: skip
                 planning.replan_day(uow.session, actor=caller.actor, officer=caller.actor, day=v["planned_for"],
                                     now=now, reason=f"visit {v['visit_id']} was not completed", publish=uow.add_event)  # fmt: skip
         except (Invalid, Conflict) as exc:
             field = getattr(exc, "field", None) or "device_id"
-            errors.append((field if field in values else "device_id", str(exc)))
+            errors.append((field if field in (*values, "photo") else "device_id", str(exc)))
     if errors:
         return _visit_page(request, v, errors, values, 422)
     return RedirectResponse("/field/visits?recorded=" + v["visit_id"], status_code=303)
+
+
+def _photo_of(form: Any) -> tuple[bytes | None, str]:
+    """(the photo's bytes, why it is refused): no file chosen is no photo; a file is checked by its content
+    (JPEG or PNG, 1 byte to 5 MB), never by its name or declared type."""
+    up = form.get("photo")
+    if up is None or isinstance(up, str):
+        return None, ""
+    name = str(getattr(up, "filename", "") or "")
+    content = up.file.read(service.PHOTO_MAX_BYTES + 1)
+    if not name and not content:
+        return None, ""  # the file input left empty
+    try:
+        service.check_photo(content)
+    except Invalid as exc:
+        return None, str(exc)
+    return content, ""
+
+
+@router.get("/field/photos/{photo_id}", include_in_schema=False)
+def photo(
+    photo_id: int,
+    request: Request,
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(signed_in),
+) -> Response:
+    """A photo of fitted equipment: for the officer of the visit, and for whoever may see the order's case
+    (`auth.policy.can_view_case`, with orders:read); anyone else is answered as if it did not exist."""
+    from openem.auth.policy import can_view_case
+    from openem.field.tables import AttemptPhotoRow
+    from openem.orders.queries import case_scopes
+
+    row = uow.session.get(AttemptPhotoRow, photo_id)
+    v = queries.visit(uow.session, row.visit_id) if row is not None else None
+    p = caller.principal
+    allowed = False
+    if row is not None and v is not None and p is not None:
+        scope = case_scopes(uow.session, [v["order_ref"]]).get(v["order_ref"])
+        allowed = (
+            v["officer"] == caller.actor
+            or row.uploaded_by == caller.actor
+            or (p.has("orders:read") and scope is not None and can_view_case(p, scope).allowed)
+        )
+    if row is None or v is None or not allowed:
+        deny_as_missing(request, caller, "photo outside the caller's cases", "There is no such photo",
+                        [str(photo_id)])  # fmt: skip
+    assert row is not None and v is not None
+    audit.record(uow.session, actor=caller.actor, action=f"field:{row.visit_id}:photo:read",
+                 records=[row.visit_id, v["order_ref"], v["person_id"]], purpose="see the fitted equipment")  # fmt: skip
+    return Response(row.content, media_type=row.media_type,
+                    headers={"content-disposition": "inline", "x-content-type-options": "nosniff"})  # fmt: skip
 
 
 def _recorded_at(text: str, now: datetime) -> tuple[datetime | None, bool]:

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from openem.alerts.queries import alerts_for_order
 from openem.devices.queries import activations_of_order
-from openem.field.queries import pins_of_order
+from openem.field.queries import photos_of_order, pins_of_order
 from openem.orders.lifecycle import current_suspension
 from openem.orders.model import OrderStatus
 from openem.orders.queries import map_context_of
@@ -60,6 +60,7 @@ def in_force_context(order: OrderContext) -> dict[str, Any]:
         if not pins
         else _pinned_map(current.document, pins),
         "pins": pins,
+        "photos": photos_of_order(session, order.ref),  # field: photos of the fitted equipment (issue 14)
         "can_place": p.user_id == order.record.versions[0].created_by or p.has("orders:review"),
         "pin_moved": order.request.query_params.get("pin") == "moved",
         "can_end": p.has("orders:review") and order.record.latest.status in IN_FORCE,

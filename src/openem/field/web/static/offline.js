@@ -34,7 +34,8 @@
       if (navigator.onLine) return;
       e.preventDefault();
       var fields = {};
-      new FormData(form).forEach(function (v, k) { fields[k] = v; });
+      // a photo is not kept offline (local storage holds text): the outcome is, and the photo can be added online
+      new FormData(form).forEach(function (v, k) { if (typeof v === 'string') fields[k] = v; });
       fields.recorded_at = new Date().toISOString();
       var q = queue(); q.push({ action: form.getAttribute('action'), fields: fields }); save(q);
       var note = document.getElementById('offline-saved');
