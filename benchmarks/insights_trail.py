@@ -65,7 +65,9 @@ def fresh_pg(url: str) -> str:
 
     eng = create_engine(url)
     with eng.begin() as c:
-        c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis"))
+        c.execute(
+            text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis")
+        )
     eng.dispose()
     return url
 
@@ -137,7 +139,9 @@ def client(url: str, var: Path, world: dict[str, Any]) -> Any:
     from openem.config import load_settings
     from openem.server import create_app
 
-    settings = load_settings({"OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(var), "OPENEM_SECRET_KEY": "bench"})
+    settings = load_settings(
+        {"OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(var), "OPENEM_SECRET_KEY": "bench"}
+    )
     app = create_app(settings, world["db"], start_dispatcher=False)
     c = TestClient(app)
     token = re.search(r'name="csrf_token" value="([^"]*)"', c.get("/sign-in").text).group(1)  # type: ignore[union-attr]
@@ -156,7 +160,11 @@ def run_store(url: str, args: argparse.Namespace) -> dict[str, Any]:
     world = build(url, var, args.people, args.days, args.lake_days)
     db, start, now, mine = world["db"], world["start"], world["now"], world["mine"]
     c = client(url, var, world)
-    params = {"from": start.isoformat(), "to": now.isoformat(), "purpose": f"benchmark: {args.days}-day trail review"}
+    params = {
+        "from": start.isoformat(),
+        "to": now.isoformat(),
+        "purpose": f"benchmark: {args.days}-day trail review",
+    }
     end = now + timedelta(minutes=1)
 
     def query(pid: str) -> int:
@@ -217,8 +225,10 @@ def run_store(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "lake_days": args.lake_days,
         "load_s": round(world["load_s"], 1),
         "runs": args.runs,
-        **{f"{k}_ms": {"p50": pct(v, 0.5), "p95": pct(v, 0.95), "mean": round(statistics.mean(v) * 1000, 1)}
-           for k, v in timings.items()},  # fmt: skip
+        **{
+            f"{k}_ms": {"p50": pct(v, 0.5), "p95": pct(v, 0.95), "mean": round(statistics.mean(v) * 1000, 1)}
+            for k, v in timings.items()
+        },  # fmt: skip
         "old_path": "request to the monitoring centre: up to 3 days (259,200,000 ms), quoted not measured",
     }
 
