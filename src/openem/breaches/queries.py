@@ -71,3 +71,29 @@ def pack_document(session: Session, breach_id: str, version: int | None = None) 
         q = q.where(BreachPackRow.version == version)
     found = session.execute(q.order_by(BreachPackRow.version.desc()).limit(1)).first()
     return None if found is None else dict(found[0])
+
+
+def breaches_of_orders(session: Session, refs: list[str]) -> list[dict[str, Any]]:
+    """The breaches confirmed on these orders with their responses (each agency's steps), oldest first: the
+    person view's timeline (issue 15). Plain values: breach_id, order_ref, kinds, situation, confirmed_at,
+    confirmed_by, decided_at, decision, state, and responses [{step, value, by, at, agency}]."""
+    from openem.breaches.tables import BreachResponseRow
+
+    if not refs:
+        return []
+    rows = session.scalars(
+        select(BreachRow).where(BreachRow.order_ref.in_(sorted(set(refs)))).order_by(BreachRow.confirmed_at)
+    ).all()
+    ids = [r.breach_id for r in rows]
+    responses: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    if ids:
+        resp = BreachResponseRow
+        for r in session.scalars(
+            select(resp).where(resp.breach_id.in_(ids)).order_by(resp.at, resp.response_id)
+        ):
+            responses[r.breach_id].append({"step": r.step, "value": r.value, "by": r.by, "at": r.at,
+                                           "agency": r.agency})  # fmt: skip
+    return [{"breach_id": r.breach_id, "order_ref": r.order_ref, "kinds": list(r.kinds or []),
+             "situation": r.situation, "confirmed_at": r.confirmed_at, "confirmed_by": r.confirmed_by,
+             "decided_at": r.decided_at, "decision": r.decision, "state": r.state,
+             "responses": responses[r.breach_id]} for r in rows]  # fmt: skip

@@ -210,6 +210,7 @@ KINDS = {
     "visit": "Visits",
     "alert": "Alerts",
     "incident": "Incidents",
+    "breach": "Breaches and responses",
     "note": "Notes",
 }
 

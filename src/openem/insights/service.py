@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from openem.alerts.queries import alerts_for_order, incidents_of_orders
 from openem.auth.policy import Principal, can_view_case
+from openem.breaches.queries import breaches_of_orders
 from openem.core.errors import Invalid
 from openem.core.geo import haversine_m
 from openem.core.time import local_date, local_to_utc, utcnow
@@ -395,7 +396,8 @@ def describe(
 
 def timeline(session: Session, orders: list[PersonOrder], person_id: str) -> list[dict[str, Any]]:
     """Everything known about the person, newest first, each entry {kind, at, title, detail, order_ref}:
-    order versions, device fittings and removals, visits and their attempts, alerts, incidents, notes."""
+    order versions, device fittings and removals, visits and their attempts, alerts, incidents, breaches and
+    their responses (through `breaches.queries`), notes."""
     refs = [o.ref for o in orders]
     out: list[dict[str, Any]] = []
 
@@ -450,6 +452,15 @@ def timeline(session: Session, orders: list[PersonOrder], person_id: str) -> lis
                 "",
                 i["order_ref"],
             )
+    for b in breaches_of_orders(session, refs):
+        what = ", ".join(str(k).replace("_", " ") for k in b["kinds"]) or b["situation"] or "breach"
+        add("breach", b["confirmed_at"], f"Breach {b['breach_id']} confirmed: {what}",
+            f"By {b['confirmed_by']}, now {b['state']}", b["order_ref"])  # fmt: skip
+        for r in b["responses"]:
+            step = str(r["step"]).replace("_", " ")
+            value = f": {str(r['value']).replace('_', ' ')}" if r["value"] else ""
+            add("breach", r["at"], f"Breach {b['breach_id']} response ({r['agency']}) {step}{value}",
+                f"By {r['by']}", b["order_ref"])  # fmt: skip
     for n in notes_of(session, person_id):
         add("note", n["written_at"], f"Note by {n['author_name'] or n['author']}", n["text"], n["order_ref"])
     return rules.filter_timeline(out, ())

@@ -154,7 +154,6 @@ def trail_columns(session: Session, person_id: str, start: datetime, end: dateti
     `trail_of_person`, read without building a datetime per row through the ORM type (for long windows: a
     90-day trail at a fix a minute is ~130,000 rows)."""
     import numpy as np
-    from sqlalchemy import text
 
     sqlite = session.get_bind().dialect.name == "sqlite"
     # plain SQL, so that the driver's values come back untouched (no per-row ORM type processing)
@@ -163,13 +162,19 @@ def trail_columns(session: Session, person_id: str, start: datetime, end: dateti
     hi: Any = end.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if sqlite else end
     if sqlite:  # stored as "YYYY-MM-DD HH:MM:SS.ffffff": compare like with like
         lo, hi = f"{lo}.000000" if "." not in lo else lo, f"{hi}.000000" if "." not in hi else hi
-    rows = session.execute(
-        text(
-            f"SELECT device_id, seq, {when}, lat, lon, accuracy_m FROM trail_points "
-            "WHERE person_id = :p AND device_time >= :lo AND device_time < :hi ORDER BY device_time, seq"
-        ),
-        {"p": person_id[:40], "lo": lo, "hi": hi},
-    ).all()
+    # the driver's own cursor: no SQLAlchemy Row per position (a third of the time for 130,000 rows); the
+    # covering index ix_trail_person_time_cover answers it without reading the table
+    mark = "?" if sqlite else "%s"
+    cur = session.connection().connection.cursor()
+    try:
+        cur.execute(
+            f"SELECT device_id, seq, {when}, lat, lon, accuracy_m FROM trail_points WHERE person_id = {mark} "
+            f"AND device_time >= {mark} AND device_time < {mark} ORDER BY device_time, seq",
+            (person_id[:40], lo, hi),
+        )
+        rows = cur.fetchall()
+    finally:
+        cur.close()
     if not rows:
         empty = np.zeros(0)
         return {"t_us": np.zeros(0, np.int64), "lat": empty, "lon": empty, "accuracy_m": empty, "device_id": [],

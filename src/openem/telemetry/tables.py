@@ -71,4 +71,8 @@ class TrailPointRow(Base):
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_trail_person_time", "person_id", "device_time"),)
+    # covering (issue 15, migration 0026): a person's trail for a window is read from the index alone, in order
+    __table_args__ = (
+        Index("ix_trail_person_time_cover", "person_id", "device_time", "seq", "device_id", "lat", "lon",
+              "accuracy_m"),
+    )  # fmt: skip

@@ -219,3 +219,31 @@ def test_control_characters_in_ids_purposes_and_kinds_never_break_a_page(people)
     rows = audit_rows(people, "insights:timeline")
     assert rows[-1].purpose == "risk review" and rows[-1].details["kinds"] == ["alert"]
     assert c.get("/api/people", params={"q": "\x00\x01", **PURPOSE}).status_code == 200
+
+
+def _breach(uow, breach_id: str, person: str, ref: str, at: datetime) -> None:
+    from openem.breaches.tables import BreachResponseRow, BreachRow
+
+    uow.session.add(BreachRow(breach_id=breach_id, incident_id=f"INC-{breach_id}", person_id=person, order_ref=ref,
+                              agency="probation", team="T", kinds=["curfew_absence"], situation="curfew",
+                              period_start=at, violation_start=at, confirmed_at=at, confirmed_by="operator.one",
+                              created_at=at, state="decided"))  # fmt: skip
+    uow.session.add(BreachResponseRow(breach_id=breach_id, agency="probation", step="decision", value="warning",
+                                      by="officer.two", at=at + timedelta(hours=3), submission_key=f"k-{breach_id}"))  # fmt: skip
+
+
+def test_breaches_and_their_responses_are_on_the_timeline_of_the_person_they_belong_to(people):
+    at = datetime.now(UTC) - timedelta(days=2)
+    with people.db.uow() as uow:
+        _breach(uow, "BR-MINE-1", MINE, "ORD-ENTMINE01", at)
+        _breach(uow, "BR-THEIRS-1", THEIRS, "ORD-ENTTHEIR1", at)
+    c = people.signed_in("demo-probation-practitioner")
+    entries = c.get(f"/api/people/{MINE}/timeline", params={**PURPOSE, "kind": "breach"}).json()["entries"]
+    assert [e["title"] for e in entries] == [
+        "Breach BR-MINE-1 response (probation) decision: warning",
+        "Breach BR-MINE-1 confirmed: curfew absence",
+    ]
+    assert entries[1]["detail"] == "By operator.one, now decided"
+    page = c.get(f"/people/{MINE}/timeline", params=PURPOSE)
+    assert "Breach BR-MINE-1 confirmed" in page.text and "BR-THEIRS-1" not in page.text
+    assert "Breaches and responses" in page.text  # the filter offers the kind

@@ -173,6 +173,17 @@ def test_no_purpose_no_data_and_police_need_a_crime_reference(people):
     assert not audit_rows(people, "insights:trail")
 
 
+@pytest.mark.parametrize("fmt", ["export.csv", "export.geojson", "summary.pdf"])
+@pytest.mark.parametrize("purpose", [{}, {"purpose": "   "}, {"purpose": "why"}])
+def test_an_export_without_a_purpose_gives_no_positions_and_records_no_export(people, fmt, purpose):
+    c = people.signed_in("demo-probation-practitioner")
+    r = c.get(f"/people/{MINE}/{fmt}", params={**WINDOW, **purpose})
+    assert r.status_code == 422 and "Say why you are looking" in r.text
+    assert "attachment" not in r.headers.get("content-disposition", "")
+    assert not any(w in r.text for w in ("time_utc", "FeatureCollection", "%PDF"))
+    assert not audit_rows(people, "insights:export")
+
+
 @pytest.mark.parametrize(
     "window,words",
     [

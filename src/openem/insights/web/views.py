@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from openem.auth import audit
 from openem.auth.roles import Role
@@ -317,7 +318,7 @@ def api_trail(
     reference: str = Query("", max_length=100),
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
-) -> JSONResponse:
+) -> Response:
     """The window's positions as GeoJSON, 20,000 a page (`page`, from 1; `properties.pages` says how many)."""
     look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
     tr = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request))
@@ -329,7 +330,8 @@ def api_trail(
     look.audit("trail:read", positions=len(chunk), page=page, pages=pages)
     body = _geojson(person_id, chunk, first, page=page, pages=pages, positions=len(tr.points),
                     lake_days_unreadable=[d.isoformat() for d in tr.unreadable_days])  # fmt: skip
-    return JSONResponse(body, media_type="application/geo+json")
+    # orjson: the standard encoder was a fifth of the request for a 20,000-position page
+    return Response(orjson.dumps(body), media_type="application/geo+json")
 
 
 @router.get("/api/people/{person_id}/curfew", tags=["insights"])
@@ -372,9 +374,8 @@ def export(
     name = f"trail-{person_id}-{frm.date().isoformat()}-{to.date().isoformat()}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
     if fmt == "geojson":
-        return Response(
-            json.dumps(_geojson(person_id, points)), media_type="application/geo+json", headers=headers
-        )
+        return Response(orjson.dumps(_geojson(person_id, points)), media_type="application/geo+json",
+                        headers=headers)  # fmt: skip
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["n", "time_utc", "lat", "lon", "accuracy_m", "device_id", "seq"])
