@@ -7,7 +7,7 @@ Revises: 0018
 from alembic import op
 
 revision = "0026"
-down_revision = "0018"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
