@@ -74,12 +74,19 @@ def nav_links(html: str) -> list[tuple[str, bool]]:
 
 def test_the_navigation_offers_what_each_role_can_do_and_marks_where_you_are(world, operator, creator):
     page = operator.get("/orders").text
-    assert nav_links(page) == [("Alerts", False), ("Orders", True), ("People", False), ("Breaches", False)]
+    assert nav_links(page) == [
+        ("Alerts", False),
+        ("Incidents", False),
+        ("Orders", True),
+        ("People", False),
+        ("Breaches", False),
+    ]
     nav_list = page.split('class="govuk-service-navigation__list"', 1)[1].split("</ul>", 1)[0]
     assert "Signed in as" not in nav_list and "Sign out" not in nav_list  # outside the list
     assert "Signed in as <strong>demo-mc-operator</strong>" in page
     assert nav_links(operator.get("/alerts").text) == [
         ("Alerts", True),
+        ("Incidents", False),
         ("Orders", False),
         ("People", False),
         ("Breaches", False),
