@@ -17,6 +17,7 @@ from openem.orders.bulk import COLUMNS, import_court_results
 from openem.orders.diff import diff_orders
 from openem.orders.lifecycle import OrderRecord, OrderVersion
 from openem.orders.model import OrderStatus, RequestType
+from openem.orders.rules.acknowledge import is_flag
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web import active
@@ -115,6 +116,7 @@ def check_page(
     errors: list[tuple[str, str]] | None = None,
     duplicates: list[Any] | None = None,
     status_code: int = 200,
+    flags: list[Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -125,6 +127,7 @@ def check_page(
             "sections": answers(record.latest.document),
             "links": errors or [],
             "duplicates": duplicates or [],
+            "flags": flags or [],
         },
         status=status_code,
     )
@@ -198,10 +201,15 @@ def check_answers(order: OrderContext = Depends(CREATE)) -> Response:
 def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
     order.must_own_draft()
     confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
+    checked = [str(v)[:200] for v in form.getlist("acknowledged")][:200]
     try:
-        order.changed(order.service.submit(order.actor, order.ref, confirmed))
+        order.changed(order.service.submit(order.actor, order.ref, confirmed, checked))
     except OrderInvalid as exc:
-        return check_page(order.request, order.record, error_links(order.ref, exc.errors), status_code=422)
+        flags = [e for e in exc.errors if is_flag(e, "USER")]
+        links = error_links(order.ref, [e for e in exc.errors if not is_flag(e, "USER")])
+        if flags:
+            links.append(("flags", f"Check {len(flags)} answer{'s' if len(flags) > 1 else ''} and confirm"))
+        return check_page(order.request, order.record, links, status_code=422, flags=flags)
     except PossibleDuplicates as exc:
         return check_page(
             order.request, order.record, [("duplicates", exc.message)], exc.duplicates, status_code=409
