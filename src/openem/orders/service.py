@@ -19,6 +19,7 @@ from openem.core.ids import new_id
 from openem.core.time import Clock, iso, local_date
 from openem.orders import events as ev
 from openem.orders import lifecycle
+from openem.orders.documents import missing_documents
 from openem.orders.diff import diff_orders, variation_types
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import LIST_SECTIONS, SECTIONS, OrderStatus, RequestType
@@ -218,11 +219,14 @@ class OrderService:
         ref: str,
         confirmed_not_duplicates: Iterable[str] = (),
         acknowledged: Iterable[str] = (),
+        document_types: Collection[str] | None = None,
     ) -> ServiceResult:
         """Validate and freeze the draft. Refuses with `OrderInvalid` (field errors) or, for a new order,
         `PossibleDuplicates` unless each possible duplicate's ref is in `confirmed_not_duplicates`.
         `acknowledged` ("code:field") accepts flags (rules/acknowledge.py: openem's stricter rules CEMO does
-        not have) the person has checked; they are recorded in the order's `acknowledgements` and audited."""
+        not have) the person has checked; they are recorded in the order's `acknowledgements` and audited.
+        `document_types`, the types of the documents uploaded to the order, when given, must include the one
+        its notifying organisation issues (`documents.missing_documents`: licence, court order)."""
         record = self._get(ref)
         lifecycle.require_editable(record.latest)
         now = self.clock.now()
@@ -236,6 +240,8 @@ class OrderService:
             added = acknowledge(doc, checked, "USER")
             record = record.replace_latest(dataclasses.replace(record.latest, document=doc))
             errors = validate_order(doc, now=now, policy=self.policy)
+        if document_types is not None:
+            errors = errors + missing_documents(doc, set(document_types))
         if errors:
             raise OrderInvalid(errors)
         if record.latest.request_type is RequestType.NEW:

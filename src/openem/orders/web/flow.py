@@ -18,6 +18,7 @@ from openem.orders.diff import diff_orders
 from openem.orders.lifecycle import OrderRecord, OrderVersion
 from openem.orders.model import OrderStatus, RequestType
 from openem.orders.rules.acknowledge import is_flag
+from openem.orders.web.documents import document_types
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web import active
@@ -105,6 +106,9 @@ def error_links(ref: str, errors: list[ValidationError]) -> list[tuple[str, str]
         slug = page.slug if page else ""
         if e.field == "conditions":  # chosen by filling in a condition's section on the task list
             links.append((f"/orders/{ref}?check=1#conditions", e.message))
+            continue
+        if e.field == "documents":  # uploaded on the order's documents page
+            links.append((f"/orders/{ref}/documents", e.message))
             continue
         links.append((f"/orders/{ref}/{slug}?check=1#{e.field}" if slug else f"/orders/{ref}", e.message))
     return links
@@ -203,7 +207,11 @@ def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
     confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
     checked = [str(v)[:200] for v in form.getlist("acknowledged")][:200]
     try:
-        order.changed(order.service.submit(order.actor, order.ref, confirmed, checked))
+        order.changed(
+            order.service.submit(
+                order.actor, order.ref, confirmed, checked, document_types(order.uow, order.ref)
+            )
+        )
     except OrderInvalid as exc:
         flags = [e for e in exc.errors if is_flag(e, "USER")]
         links = error_links(order.ref, [e for e in exc.errors if not is_flag(e, "USER")])
