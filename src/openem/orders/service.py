@@ -19,8 +19,8 @@ from openem.core.ids import new_id
 from openem.core.time import Clock, iso, local_date
 from openem.orders import events as ev
 from openem.orders import lifecycle
-from openem.orders.documents import missing_documents
 from openem.orders.diff import diff_orders, variation_types
+from openem.orders.documents import missing_documents
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import LIST_SECTIONS, SECTIONS, OrderStatus, RequestType
 from openem.orders.rules import ValidationError, validate_order

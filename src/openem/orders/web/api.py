@@ -25,7 +25,6 @@ from openem.orders.model import RequestType
 from openem.orders.queries import case_scope
 from openem.orders.repository import OrderRow
 from openem.orders.rules.acknowledge import is_flag
-from openem.orders.web.documents import document_types
 from openem.orders.rules.curfew import dst_notices
 from openem.orders.schema import order_json_schema
 from openem.orders.service import OrderInvalid, PossibleDuplicates

@@ -18,11 +18,11 @@ from openem.orders.diff import diff_orders
 from openem.orders.lifecycle import OrderRecord, OrderVersion
 from openem.orders.model import OrderStatus, RequestType
 from openem.orders.rules.acknowledge import is_flag
-from openem.orders.web.documents import document_types
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web import active
 from openem.orders.web.context import OrderContext, order_route, order_service
+from openem.orders.web.documents import document_types
 from openem.orders.web.forms import get_path, summary, zone_points, zone_when
 from openem.orders.web.sections import (
     ADDRESS_LABELS,
