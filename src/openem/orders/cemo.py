@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from openem.orders.rules import validate_order
+from openem.orders.rules.acknowledge import acknowledge
+
 LONDON = ZoneInfo("Europe/London")
 MAX_ITEMS = 200  # addresses, timetable rows, zones... past this the rest is dropped and reported
 
@@ -109,6 +112,9 @@ class MappingReport:
     carried: list[str] = field(default_factory=list)
     filled: list[dict[str, str]] = field(default_factory=list)
     dropped: list[dict[str, str]] = field(default_factory=list)
+    #: openem's stricter rules the order does not meet but CEMO accepted: acknowledged on import
+    #: (`acknowledgements`, source CEMO_IMPORT), each {"code", "field", "message"}
+    flagged: list[dict[str, str]] = field(default_factory=list)
     cemo_id: str | None = None
     data_dictionary_version: str | None = None
 
@@ -125,6 +131,7 @@ class MappingReport:
             "carried": self.carried,
             "filled": self.filled,
             "dropped": self.dropped,
+            "flagged": self.flagged,
         }
 
 
@@ -223,8 +230,10 @@ def _list(value: Any, path: str, report: MappingReport) -> list[dict[str, Any]]:
     return [v for v in value[:MAX_ITEMS] if isinstance(v, dict)]
 
 
-def import_cemo(data: Any) -> tuple[dict[str, Any], MappingReport]:
-    """(openem order document, mapping report) for one CEMO order. Raises CemoImportError for non-orders."""
+def import_cemo(data: Any, now: datetime | None = None) -> tuple[dict[str, Any], MappingReport]:
+    """(openem order document, mapping report) for one CEMO order. Raises CemoImportError for non-orders.
+    Openem's flags (rules/acknowledge.py: its stricter rules CEMO does not have) that the order raises are
+    acknowledged as CEMO_IMPORT and listed in `report.flagged`; `now` is when validation runs for that."""
     if not isinstance(data, dict):
         raise CemoImportError("A CEMO order is a JSON object")
     versions = data.get("versions")
@@ -259,6 +268,10 @@ def import_cemo(data: Any) -> tuple[dict[str, Any], MappingReport]:
     for key in sorted(set(data) - KNOWN_SECTIONS):
         if not _blank(data[key]):
             report.drop(str(key)[:100], "not a section openem knows")
+    errors = validate_order(doc, now=now or datetime.now(UTC))
+    note = f"accepted by CEMO (order {report.cemo_id})"[:200]
+    added = {(a["code"], a["field"]) for a in acknowledge(doc, errors, "CEMO_IMPORT", note)}
+    report.flagged = [e.to_dict() for e in errors if (e.code, e.field) in added]
     return doc, report
 
 
@@ -596,9 +609,12 @@ def _conditions(
         if zone["name"] is None:
             zone["name"] = f"{kind.title()} zone {i + 1}"
             report.fill(f"conditions.{ZONE_LISTS[kind]}[].name", zone["name"], "CEMO gave the zone no name")
-        if read.text(z, "fileId", zp) or read.text(z, "fileName", zp):
+        map_file = read.text(z, "fileId", zp) or read.text(z, "fileName", zp)
+        if map_file:
             report.drop(f"{zp}.fileId", "the zone's map is a file in CEMO; draw the zone on the openem map")
-        conditions.setdefault(ZONE_LISTS[kind], []).append({k: v for k, v in zone.items() if v is not None})
+            zone |= {"kind": kind, "map_file": map_file[:200]}
+        target = "zones_to_draw" if map_file else ZONE_LISTS[kind]
+        conditions.setdefault(target, []).append({k: v for k, v in zone.items() if v is not None})
     trail = _section(data, version, "monitoringConditionsTrail")
     if isinstance(trail, dict):
         conditions["trail"] = {
@@ -646,7 +662,7 @@ def _monitoring_dates_from_conditions(doc: dict[str, Any], report: MappingReport
     monitoring = doc.setdefault("monitoring", {})
     cond = doc.get("conditions") or {}
     items = [cond.get(k) for k in ("curfew", "trail", "alcohol")]
-    for k in ("exclusion_zones", "inclusion_zones", "restriction_zones", "attendance"):
+    for k in ("exclusion_zones", "inclusion_zones", "restriction_zones", "zones_to_draw", "attendance"):
         items += list(cond.get(k) or [])
     for key, pick in (("start", min), ("end", max)):
         if key in monitoring:

@@ -149,7 +149,7 @@ def cmd_import_cemo(args: argparse.Namespace) -> int:
     if status:
         return status
     try:
-        document, report = import_cemo(data)
+        document, report = import_cemo(data, now)
     except CemoImportError as exc:
         print(f"{args.path}: {exc}", file=sys.stderr)
         return 2

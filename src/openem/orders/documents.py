@@ -84,3 +84,38 @@ def zone_from_geojson(
     # a zone's plausible size is judged with the order (its `size_override_reason` may accept it)
     errors = check_zone_geometry(geometry, field, ctx, check_plausible=False)
     return (None if errors else geometry), errors
+
+
+#: the document an order must have when submitted, by notifying organisation: a licence from the prison or
+#: the Youth Custody Service (release on licence), the court's order from a court (CEMO: a LICENCE document on
+#: an order, OrderVersion.requiredDocuments; openem asks each organisation for the paper it issues). Probation
+#: and the Home Office issue no paper that CEMO asks for.
+REQUIRED_DOCUMENTS: dict[str, str] = {
+    "PRISON": "LICENCE",
+    "YOUTH_CUSTODY_SERVICE": "LICENCE",
+    "CROWN_COURT": "COURT_ORDER",
+    "MAGISTRATES_COURT": "COURT_ORDER",
+    "FAMILY_COURT": "COURT_ORDER",
+    "CIVIL_COUNTY_COURT": "COURT_ORDER",
+    "YOUTH_COURT": "COURT_ORDER",
+    "MILITARY_COURT": "COURT_ORDER",
+    "SCOTTISH_COURT": "COURT_ORDER",
+}
+_DOCUMENT_WORDS = {"LICENCE": "the licence", "COURT_ORDER": "the court order"}
+
+
+def missing_documents(doc: Any, uploaded_types: set[str]) -> list[ValidationError]:
+    """`required_document` errors at submit: the document the notifying organisation must attach, missing.
+    A variation keeps the documents of the order it varies (the caller passes every type on the order)."""
+    parties = doc.get("interested_parties") if isinstance(doc, dict) else None
+    organisation = parties.get("notifying_organisation") if isinstance(parties, dict) else None
+    needed = REQUIRED_DOCUMENTS.get(organisation) if isinstance(organisation, str) else None
+    if needed is None or needed in uploaded_types:
+        return []
+    return [
+        ValidationError(
+            "required_document",
+            "documents",
+            f"Upload {_DOCUMENT_WORDS[needed]}: an order from this organisation needs {_DOCUMENT_WORDS[needed]}",
+        )
+    ]

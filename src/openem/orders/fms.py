@@ -282,6 +282,7 @@ def _zone_list(zones: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 def monitoring_order_payload(doc: dict[str, Any], now: datetime, case_id: str = "") -> dict[str, Any]:
     """The supplier's monitoring order (CEMO MonitoringOrder.fromOrder)."""
+    doc = _with_zones_to_draw(doc)
     dw = _sec(doc, "device_wearer")
     mon = _sec(doc, "monitoring")
     ip = _sec(doc, "interested_parties")
@@ -673,6 +674,27 @@ def _installation(mo: dict[str, Any], doc: dict[str, Any], notifying: str) -> No
         mo["tag_at_source"] = "false"
     else:
         mo["install_at_source_pilot"] = "false"
+
+
+_ZONE_KINDS = {
+    "EXCLUSION": "exclusion_zones",
+    "INCLUSION": "inclusion_zones",
+    "RESTRICTION": "restriction_zones",
+}
+
+
+def _with_zones_to_draw(doc: dict[str, Any]) -> dict[str, Any]:
+    """Zones still to be drawn (map files) go to the supplier as CEMO sends them: in their kind's list."""
+    cond = doc.get("conditions")
+    if not isinstance(cond, dict) or not _items(cond, "zones_to_draw"):
+        return doc
+    cond = dict(cond)
+    for zone in _items(cond, "zones_to_draw"):
+        key = _ZONE_KINDS.get(str(zone.get("kind")))
+        if key:
+            cond[key] = [*_items(cond, key), {k: v for k, v in zone.items() if k not in ("kind", "map_file")}]
+    cond.pop("zones_to_draw")
+    return {**doc, "conditions": cond}
 
 
 def fms_payloads(doc: dict[str, Any], now: datetime, case_id: str = "") -> dict[str, Any]:

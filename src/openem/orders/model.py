@@ -252,6 +252,14 @@ class Zone(_Section):
     schedule: list[ScheduleSlot] | None = Field(default=None, max_length=7 * 8)
 
 
+class ZoneToDraw(Zone):
+    """A zone given as a map file (CEMO fileId), not yet drawn: carried to the supplier, not judged by the
+    engine until it is drawn and moved to its zone list (flag `zone_not_drawn`)."""
+
+    kind: Literal["EXCLUSION", "INCLUSION", "RESTRICTION"] | None = None
+    map_file: Text | None = None
+
+
 class Trail(_Section):
     start: Instant | None = None
     end: Instant | None = None
@@ -290,6 +298,8 @@ class Conditions(_Section):
     #: CEMO's restriction zones (EnforcementZoneType.RESTRICTION): carried to the supplier; not judged by
     #: openem's engine
     restriction_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
+    #: zones given as map files, waiting to be drawn (the engine reads only the drawn lists above)
+    zones_to_draw: list[ZoneToDraw] | None = Field(default=None, max_length=MAX_LIST)
     trail: Trail | None = None
     attendance: list[Attendance] | None = Field(default=None, max_length=MAX_LIST)
     alcohol: Alcohol | None = None
@@ -322,6 +332,17 @@ class Variation(_Section):
     details: Note | None = None
 
 
+class Acknowledgement(_Section):
+    """A flag someone checked (rules/acknowledge.py): its code and field, a fingerprint of the flagged value,
+    who (USER at submit, CEMO_IMPORT when CEMO had accepted the order)."""
+
+    code: Code | None = None
+    field: Code | None = None
+    value: Code | None = None
+    source: Literal["USER", "CEMO_IMPORT"] | None = None
+    note: Text | None = None
+
+
 class Order(_Section):
     """One version of an EM order (docs/order-format.md)."""
 
@@ -347,6 +368,8 @@ class Order(_Section):
     #: set by the platform, not by the creator: the suspensions of an active order, oldest first, each
     #: {"reason", "from", "until" (planned resume, optional), "by", "resumed_at", "resumed_by"}
     suspensions: list[dict[Code, Note | None]] | None = Field(default=None, max_length=200)
+    #: flags of openem's stricter rules that were checked and accepted (rules/acknowledge.py)
+    acknowledgements: list[Acknowledgement] | None = Field(default=None, max_length=200)
     #: labelled injected defects in a simulated corpus (docs/world-format.md); ignored by validation
     defects: list[Code] | None = Field(default=None, max_length=MAX_LIST)
 

@@ -20,9 +20,11 @@ from openem.core.time import Clock, iso, local_date
 from openem.orders import events as ev
 from openem.orders import lifecycle
 from openem.orders.diff import diff_orders, variation_types
+from openem.orders.documents import missing_documents
 from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import LIST_SECTIONS, SECTIONS, OrderStatus, RequestType
 from openem.orders.rules import ValidationError, validate_order
+from openem.orders.rules.acknowledge import acknowledge
 from openem.orders.rules.duplicates import PossibleDuplicate, find_possible_duplicates, match_keys
 from openem.orders.rules.structure import check_structure
 
@@ -211,14 +213,35 @@ class OrderService:
     def validate(self, ref: str) -> list[ValidationError]:
         return validate_order(self._get(ref).latest.document, now=self.clock.now(), policy=self.policy)
 
-    def submit(self, actor: str, ref: str, confirmed_not_duplicates: Iterable[str] = ()) -> ServiceResult:
+    def submit(
+        self,
+        actor: str,
+        ref: str,
+        confirmed_not_duplicates: Iterable[str] = (),
+        acknowledged: Iterable[str] = (),
+        document_types: Collection[str] | None = None,
+    ) -> ServiceResult:
         """Validate and freeze the draft. Refuses with `OrderInvalid` (field errors) or, for a new order,
-        `PossibleDuplicates` unless each possible duplicate's ref is in `confirmed_not_duplicates`."""
+        `PossibleDuplicates` unless each possible duplicate's ref is in `confirmed_not_duplicates`.
+        `acknowledged` ("code:field") accepts flags (rules/acknowledge.py: openem's stricter rules CEMO does
+        not have) the person has checked; they are recorded in the order's `acknowledgements` and audited.
+        `document_types`, the types of the documents uploaded to the order, when given, must include the one
+        its notifying organisation issues (`documents.missing_documents`: licence, court order)."""
         record = self._get(ref)
         lifecycle.require_editable(record.latest)
         now = self.clock.now()
         doc = record.latest.document
         errors = validate_order(doc, now=now, policy=self.policy)
+        wanted = set(acknowledged)
+        checked = [e for e in errors if f"{e.code}:{e.field}" in wanted]
+        added: list[dict[str, str]] = []
+        if checked:
+            doc = copy.deepcopy(doc)
+            added = acknowledge(doc, checked, "USER")
+            record = record.replace_latest(dataclasses.replace(record.latest, document=doc))
+            errors = validate_order(doc, now=now, policy=self.policy)
+        if document_types is not None:
+            errors = errors + missing_documents(doc, set(document_types))
         if errors:
             raise OrderInvalid(errors)
         if record.latest.request_type is RequestType.NEW:
@@ -242,7 +265,9 @@ class OrderService:
             submitted_at=iso(now),
             order=copy.deepcopy(doc),
         )
-        details = {"confirmed_not_duplicates": sorted(set(confirmed_not_duplicates))}
+        details: dict[str, Any] = {"confirmed_not_duplicates": sorted(set(confirmed_not_duplicates))}
+        if added:
+            details["acknowledged"] = [f"{a['code']}:{a['field']}" for a in added]
         return self._done(record, (event,), "submit", actor, **details)
 
     def accept(self, actor: str, ref: str) -> ServiceResult:

@@ -81,8 +81,8 @@ def test_the_payloads_carry_every_field_cemo_sends_device_wearer_first() -> None
             assert set(_load(name, file)) <= set(out[key]), f"{name}: fields CEMO sends that openem lacks"
 
 
-# What openem refuses in orders CEMO accepted, each one of openem's documented stricter rules (or a CEMO
-# answer the import cannot carry), named by the anchor docs/order-validation.md gives it.
+# openem's stricter rules that CEMO's own scenario orders raise: flags (rules/acknowledge.py), acknowledged on
+# import because CEMO accepted the order, each named by the anchor docs/order-validation.md gives it.
 OPENEM_OWN = {
     ("name_format", "device_wearer.first_name"): "stricter-name",
     ("identifier_format", "device_wearer.pnc"): "stricter-identifiers",
@@ -91,7 +91,7 @@ OPENEM_OWN = {
     ("install_after_start", "installation.appointment"): "stricter-install-before-start",
     ("outside_order_dates", "conditions.curfew.end"): "stricter-condition-dates",
     ("agency_cohort_mismatch", "interested_parties.responsible_organisation"): "stricter-agency-cohort",
-    ("required", "conditions.exclusion_zones[].geometry"): "zone-map-file",
+    ("zone_not_drawn", "conditions.zones_to_draw[]"): "zone-map-file",
     ("required", "installation.location"): "install-location",
     # CEMO's own DTO rules, which its scenario fixtures skip by writing to its database directly
     ("required", "interested_parties.notifying_team_email"): "fixtures-skip-dto",
@@ -100,16 +100,37 @@ OPENEM_OWN = {
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_what_openem_refuses_in_an_order_cemo_accepted_is_a_documented_rule(name: str) -> None:
-    doc, report = import_cemo(_load(name))
-    errors = validate_order(doc, now=datetime(2025, 7, 20, 12, tzinfo=UTC))
-    found = {(e.code, re.sub(r"\[\d+\]", "[]", e.field)) for e in errors}
+def test_every_order_cemo_accepted_is_accepted_its_flags_named_in_the_report(name: str) -> None:
+    doc, report = import_cemo(_load(name), NOW_IMPORT)
+    assert validate_order(doc, now=NOW_IMPORT) == [], f"{name}: a CEMO-accepted order refused"
+    found = {(f["code"], re.sub(r"\[\d+\]", "[]", f["field"])) for f in report.flagged}
     unexplained = found - set(OPENEM_OWN)
-    assert unexplained == set(), f"{name}: refused for reasons docs/order-validation.md does not give"
+    assert unexplained == set(), f"{name}: flagged for reasons docs/order-validation.md does not give"
     text = DOCS.read_text()
     for key in found:
         assert f"({OPENEM_OWN[key]})" in text, f"docs/order-validation.md has no ({OPENEM_OWN[key]})"
+    assert {a["source"] for a in doc.get("acknowledgements", [])} <= {"CEMO_IMPORT"}
     Order.model_validate(doc)  # the import always yields a document of the right shape
+
+
+def test_a_flag_returns_when_the_flagged_answer_changes_and_import_only_flags_stay_refusals_for_users() -> (
+    None
+):
+    doc, report = import_cemo(_load("cemo002"), NOW_IMPORT)
+    assert report.flagged  # "CEMO002 Wison" is not openem's name format, and more
+    doc["device_wearer"]["first_name"] = "CEMO003 Wison"  # edited after import: check it again
+    assert ("name_format", "device_wearer.first_name") in {
+        (e.code, e.field) for e in validate_order(doc, now=NOW_IMPORT)
+    }
+    fresh, _ = import_cemo(_load("cemo002"), NOW_IMPORT)
+    for a in fresh["acknowledgements"]:
+        a["source"] = "USER"  # a person cannot wave through what CEMO's own forms ask for
+    left = {(e.code, e.field) for e in validate_order(fresh, now=NOW_IMPORT)}
+    assert ("required", "interested_parties.notifying_team_email") in left
+    assert ("name_format", "device_wearer.first_name") not in left
+
+
+NOW_IMPORT = datetime(2025, 7, 20, 12, tzinfo=UTC)
 
 
 def test_the_mapping_report_says_what_was_dropped_and_why() -> None:
@@ -121,6 +142,7 @@ def test_the_mapping_report_says_what_was_dropped_and_why() -> None:
     dropped = {d["field"]: d["reason"] for d in report.dropped}
     assert doc["device_wearer"]["other_disability"] == "Uses a wheelchair on long walks"
     assert "draw the zone" in dropped["enforcementZoneConditions[0].fileId"]
+    assert doc["conditions"]["zones_to_draw"][0]["map_file"]  # kept until someone draws it
     assert "document store" in dropped["additionalDocuments"]
     assert dropped["surpriseSection"] == "not a section openem knows"
     assert doc["conditions"]["restriction_zones"][0]["description"] == "Park"
@@ -295,8 +317,12 @@ def test_import_cemo_and_export_fms_on_the_command_line(tmp_path, capsys) -> Non
         ["orders", "import-cemo", str(source), "--out", str(out_file), "--now", "2025-07-20T12:00:00Z"]
     )
     printed = json.loads(capsys.readouterr().out)
-    assert status == 1 and printed["valid"] is False  # its zone is a CEMO map file: it must be drawn
-    assert {e["field"] for e in printed["errors"]} >= {"conditions.exclusion_zones[0].geometry"}
+    # CEMO accepted it: valid, its zone (a CEMO map file) waiting to be drawn, flagged and acknowledged
+    assert status == 0 and printed["valid"] is True and printed["errors"] == []
+    assert ("zone_not_drawn", "conditions.zones_to_draw[0]") in {
+        (f["code"], f["field"]) for f in printed["mapping"]["flagged"]
+    }
+    assert printed["document"]["conditions"]["zones_to_draw"][0]["kind"] == "EXCLUSION"
     assert printed["mapping"]["cemo_id"] == _load("cemo014")["id"]
     assert (
         main(["orders", "export-fms", str(out_file), "--now", "2025-08-01T12:00:00Z", "--case-id", "C1"]) == 0

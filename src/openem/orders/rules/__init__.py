@@ -10,6 +10,7 @@ from typing import Any
 
 from openem.core.time import ensure_utc
 from openem.orders import policy as policy_data
+from openem.orders.rules.acknowledge import without_acknowledged
 from openem.orders.rules.answers import check_condition_answers, check_party_answers, check_request_answers
 from openem.orders.rules.base import Context, ValidationError, rule_failed
 from openem.orders.rules.curfew import check_curfew
@@ -49,7 +50,8 @@ RULES: tuple[Rule, ...] = (
 def validate_order(
     doc: Any, *, now: datetime, policy: Mapping[str, Any] | None = None
 ) -> list[ValidationError]:
-    """All the errors in one order document, structure first, each (code, field) reported once."""
+    """All the errors in one order document, structure first, each (code, field) reported once; flags the
+    order's `acknowledgements` cover are left out (rules/acknowledge.py)."""
     structural = check_structure(doc)
     if not isinstance(doc, dict):
         return structural
@@ -66,4 +68,4 @@ def validate_order(
         if (e.code, e.field) not in seen:
             seen.add((e.code, e.field))
             unique.append(e)
-    return unique
+    return without_acknowledged(doc, unique)

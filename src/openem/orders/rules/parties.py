@@ -240,6 +240,7 @@ def check_offence_and_monitoring_codes(doc: Any, ctx: Context) -> list[Validatio
             "exclusion_zones",
             "inclusion_zones",
             "restriction_zones",
+            "zones_to_draw",
             "trail",
             "attendance",
             "alcohol",

@@ -200,6 +200,20 @@ def check_zones(doc: Any, ctx: Context) -> list[ValidationError]:
                                 "The zone time must be a real time, like 08:30",
                             )
                         )
+    for i, zone in items(cond, "zones_to_draw"):
+        base = path("conditions", "zones_to_draw", i)
+        if text(zone, "name") is None:
+            out.append(ValidationError("required", f"{base}.name", "Enter the name of the zone"))
+        if text(zone, "kind") is None:
+            out.append(ValidationError("required", f"{base}.kind", "Select the type of zone"))
+        out.append(
+            ValidationError(
+                "zone_not_drawn",
+                base,
+                "The zone is a map file and is not monitored until it is drawn. Draw it on the map, or confirm"
+                " that it is not monitored until then",
+            )
+        )
     proximity = section(cond, "proximity")
     if proximity:
         if text(proximity, "victim_device_id") is None:

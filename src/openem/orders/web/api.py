@@ -24,6 +24,7 @@ from openem.orders.lifecycle import OrderRecord
 from openem.orders.model import RequestType
 from openem.orders.queries import case_scope
 from openem.orders.repository import OrderRow
+from openem.orders.rules.acknowledge import is_flag
 from openem.orders.rules.curfew import dst_notices
 from openem.orders.schema import order_json_schema
 from openem.orders.service import OrderInvalid, PossibleDuplicates
@@ -74,7 +75,13 @@ def record_json(record: OrderRecord, row_version: int | None = None) -> dict[str
 
 def invalid_response(exc: OrderInvalid) -> JSONResponse:
     return JSONResponse(
-        {"error": exc.code, "message": exc.message, "errors": [e.to_dict() for e in exc.errors]},
+        {
+            "error": exc.code,
+            "message": exc.message,
+            "errors": [
+                e.to_dict() | ({"acknowledgeable": True} if is_flag(e, "USER") else {}) for e in exc.errors
+            ],
+        },
         status_code=422,
     )
 
@@ -181,6 +188,8 @@ def validation(order: OrderContext = Depends(READ)) -> dict[str, Any]:
 
 class SubmitBody(BaseModel):
     confirmed_not_duplicates: list[str] = Field(default_factory=list, max_length=50)
+    #: flags the submitter checked, each "code:field" (an error whose "acknowledgeable" is true)
+    acknowledged: list[str] = Field(default_factory=list, max_length=200)
 
 
 @router.post("/api/orders/{ref}/submit", dependencies=WRITE)
@@ -188,7 +197,9 @@ def submit(body: SubmitBody = Body(default_factory=SubmitBody), order: OrderCont
     order.must_own_draft()
     order.repo.expect_version(order.ref, if_match(order.request))
     try:
-        order.changed(order.service.submit(order.actor, order.ref, body.confirmed_not_duplicates))
+        order.changed(
+            order.service.submit(order.actor, order.ref, body.confirmed_not_duplicates, body.acknowledged)
+        )
     except OrderInvalid as exc:
         return invalid_response(exc)
     except PossibleDuplicates as exc:
@@ -248,11 +259,11 @@ def import_cemo_order(
     caller: Caller = Depends(require("orders:create")),
 ) -> Any:
     """A draft from an order in CEMO's API JSON shape, with the mapping report and what it still lacks."""
+    service = order_service(uow)
     try:
-        document, report = import_cemo(cemo_order)
+        document, report = import_cemo(cemo_order, service.clock.now())
     except CemoImportError as exc:
         return JSONResponse({"error": "not_a_cemo_order", "message": str(exc), "errors": []}, status_code=422)
-    service = order_service(uow)
     try:
         result = service.create_draft(caller.actor, document)
     except OrderInvalid as exc:

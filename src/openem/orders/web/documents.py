@@ -41,6 +41,14 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:200] or "document"
 
 
+def document_types(uow: UnitOfWork, ref: str) -> set[str]:
+    """The types of the documents uploaded to the order (any version): what submit checks."""
+    rows = uow.session.execute(
+        select(OrderDocumentRow.document_type).where(OrderDocumentRow.ref == ref)
+    ).scalars()
+    return set(rows)
+
+
 def _listing(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
     rows = uow.session.execute(
         select(OrderDocumentRow).where(OrderDocumentRow.ref == ref).order_by(OrderDocumentRow.uploaded_at)

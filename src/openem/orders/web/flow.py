@@ -17,10 +17,12 @@ from openem.orders.bulk import COLUMNS, import_court_results
 from openem.orders.diff import diff_orders
 from openem.orders.lifecycle import OrderRecord, OrderVersion
 from openem.orders.model import OrderStatus, RequestType
+from openem.orders.rules.acknowledge import is_flag
 from openem.orders.rules.base import ValidationError
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web import active
 from openem.orders.web.context import OrderContext, order_route, order_service
+from openem.orders.web.documents import document_types
 from openem.orders.web.forms import get_path, summary, zone_points, zone_when
 from openem.orders.web.sections import (
     ADDRESS_LABELS,
@@ -105,6 +107,9 @@ def error_links(ref: str, errors: list[ValidationError]) -> list[tuple[str, str]
         if e.field == "conditions":  # chosen by filling in a condition's section on the task list
             links.append((f"/orders/{ref}?check=1#conditions", e.message))
             continue
+        if e.field == "documents":  # uploaded on the order's documents page
+            links.append((f"/orders/{ref}/documents", e.message))
+            continue
         links.append((f"/orders/{ref}/{slug}?check=1#{e.field}" if slug else f"/orders/{ref}", e.message))
     return links
 
@@ -115,6 +120,7 @@ def check_page(
     errors: list[tuple[str, str]] | None = None,
     duplicates: list[Any] | None = None,
     status_code: int = 200,
+    flags: list[Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -125,6 +131,7 @@ def check_page(
             "sections": answers(record.latest.document),
             "links": errors or [],
             "duplicates": duplicates or [],
+            "flags": flags or [],
         },
         status=status_code,
     )
@@ -198,10 +205,19 @@ def check_answers(order: OrderContext = Depends(CREATE)) -> Response:
 def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)) -> Response:
     order.must_own_draft()
     confirmed = [str(v)[:40] for v in form.getlist("confirmed_not_duplicates")][:50]
+    checked = [str(v)[:200] for v in form.getlist("acknowledged")][:200]
     try:
-        order.changed(order.service.submit(order.actor, order.ref, confirmed))
+        order.changed(
+            order.service.submit(
+                order.actor, order.ref, confirmed, checked, document_types(order.uow, order.ref)
+            )
+        )
     except OrderInvalid as exc:
-        return check_page(order.request, order.record, error_links(order.ref, exc.errors), status_code=422)
+        flags = [e for e in exc.errors if is_flag(e, "USER")]
+        links = error_links(order.ref, [e for e in exc.errors if not is_flag(e, "USER")])
+        if flags:
+            links.append(("flags", f"Check {len(flags)} answer{'s' if len(flags) > 1 else ''} and confirm"))
+        return check_page(order.request, order.record, links, status_code=422, flags=flags)
     except PossibleDuplicates as exc:
         return check_page(
             order.request, order.record, [("duplicates", exc.message)], exc.duplicates, status_code=409
