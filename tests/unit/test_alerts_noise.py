@@ -170,3 +170,43 @@ def test_a_long_late_return_goes_to_the_official_and_a_short_one_to_an_operator(
     assert by_person["P1"].state == "confirmed" and not by_person["P1"].needs_person
     assert by_person["P2"].needs_person and by_person["P2"].state == "open"
     assert [e["confirmed_by"] for e in t.escalations] == ["policy:confirm-late-return@v1"]
+
+
+def _not_home(aid: str, person: str) -> dict[str, object]:
+    # the engine's alert at start + grace, still open (as `openem monitor replay` writes it)
+    return {**_alert(aid, "curfew_not_home", "2026-12-01T19:00:00Z", None, person=person),
+            "details": {"in_progress": True}}  # fmt: skip
+
+
+def test_a_late_return_announced_by_not_home_is_still_confirmed_or_auto_closed_by_policy() -> None:
+    # since the episodes work a night away raises `curfew_not_home` first, in the same curfew-night incident
+    t = Triage()
+    t.on_alert(_not_home("n1", "P1"))
+    t.on_alert({**_alert("l1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:17:00Z"),
+                "details": {"minutes": 17}})  # fmt: skip
+    t.on_alert(_not_home("n2", "P2"))
+    t.on_alert({**_alert("l2", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:04:00Z", person="P2"),
+                "details": {"minutes": 4}})  # fmt: skip
+    t.on_alert(_not_home("n3", "P3"))  # still away: no outcome yet
+    by_person = {i.person_id: i for i in t.finish()}
+    assert set(by_person["P1"].kinds) == {"curfew_not_home", "curfew_late_return"}
+    assert by_person["P1"].state == "confirmed" and not by_person["P1"].needs_person
+    assert not by_person["P2"].needs_person and by_person["P2"].state == "auto_closed"
+    assert by_person["P3"].needs_person
+    assert [e["confirmed_by"] for e in t.escalations] == ["policy:confirm-late-return@v1"]
+
+
+def test_the_server_path_episodes_of_a_late_night_confirm_the_late_return() -> None:
+    # the server feeds episodes (opened, closed `returned`, then the late return's own episode)
+    t = Triage()
+    base = {"person_id": "P1", "order_ref": "EM-1", "condition_id": "curfew@1", "severity": "MEDIUM",
+            "confidence": "confirmed", "start": "2026-12-01T19:00:00Z"}  # fmt: skip
+    t.on_episode({**base, "episode_id": "n1", "kind": "curfew_not_home", "revision": 0, "state": "open",
+                  "end": None, "measure": {}})  # fmt: skip
+    t.on_episode({**base, "episode_id": "n1", "kind": "curfew_not_home", "revision": 1, "state": "closed",
+                  "end": "2026-12-01T19:25:00Z", "closed_reason": "returned", "measure": {"minutes_away": 25}})  # fmt: skip
+    t.on_episode({**base, "episode_id": "l1", "kind": "curfew_late_return", "revision": 0, "state": "closed",
+                  "end": "2026-12-01T19:25:00Z", "details": {"minutes": 25},
+                  "measure": {"minutes_late": 25, "minutes_beyond_grace": 20}})  # fmt: skip
+    (inc,) = t.finish()
+    assert inc.state == "confirmed" and not inc.needs_person

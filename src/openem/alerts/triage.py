@@ -31,6 +31,10 @@ EXPLAINING_FAULTS = frozenset({"no_comms", "hmu_power_loss", "gps_lost_moving"})
 TAMPER_KINDS = frozenset({"strap_tamper", "case_tamper", "alcohol_skin_tamper", "hmu_moved"})
 #: tamper kinds that must reach a person at once (a moved home unit is a lesser, device-side matter)
 ESCALATING_TAMPER = TAMPER_KINDS - {"hmu_moved"}
+#: the "not home" episode at start + grace announces the late return or absence that follows it on the same
+#: curfew night; once that outcome is in the incident it is the measure, and the announcement is not matched
+#: against the rules on its own (decision 0024: else no late return could ever be confirmed or auto-closed)
+ANNOUNCED_BY = {"curfew_not_home": frozenset({"curfew_late_return", "curfew_absent", "curfew_absence"})}
 
 
 def is_protected(kinds: list[str] | set[str], flags: frozenset[str]) -> bool:
@@ -230,12 +234,13 @@ def rule_matches(rule: Rule, ep: dict[str, Any], flags: frozenset[str]) -> bool:
 
 
 def measure_of(ep: dict[str, Any]) -> dict[str, float]:
-    """An episode's measures; for AlertRaised alone its numeric details, and its duration in minutes as
-    `minutes_late` / `minutes_absent`."""
-    measure = dict(ep.get("measure") or {})
-    if not measure:
-        details: dict[str, Any] = ep["details"] if isinstance(ep.get("details"), dict) else {}
-        measure = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    """An episode's measures over its numeric details; for AlertRaised alone (no measure) its duration in
+    minutes as `minutes_late` / `minutes_absent` too."""
+    details: dict[str, Any] = ep["details"] if isinstance(ep.get("details"), dict) else {}
+    measure = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    # an episode's measure (e.g. minutes_late) beside its alert's numbers (e.g. minutes): the rules name either
+    measure.update(ep.get("measure") or {})
+    if not ep.get("measure"):
         if ep.get("_end") is not None:
             minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
             measure.setdefault("minutes_late", minutes)
@@ -389,7 +394,12 @@ class Triage:
 
     def _decide(self, inc: Incident) -> None:
         flags = self.person_flags.get(inc.person_id, frozenset())
-        eps = list(inc.episodes.values())
+        present = {str(e["kind"]) for e in inc.episodes.values()}
+        eps = [
+            e
+            for e in inc.episodes.values()
+            if not ANNOUNCED_BY.get(str(e["kind"]), frozenset()).intersection(present)
+        ]
         latest = max(eps, key=lambda e: e["_start"])
         at = latest["_start"]
         all_closed = all(e.get("state") == "closed" or e["_end"] is not None for e in eps)
