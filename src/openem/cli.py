@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "openem.field.cli",
     "openem.crime.cli",
     "openem.breaches.cli",
+    "openem.devices.cli",
 ]
 
 #: Steps `openem triage replay` runs after triage ("module:function(context)"): the composition joins the

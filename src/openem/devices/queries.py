@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openem.devices.tables import ActivationRow
+from openem.devices.model import Enrolment, Verdict, judge, plausible_token, token_hash
+from openem.devices.tables import ActivationRow, DeviceEnrolmentRow
 
 
 def activations_live(session: Session, device_ids: Iterable[str]) -> dict[str, list[Any]]:
@@ -197,3 +198,26 @@ def weekly_rates(session: Session, depot: str, since: datetime, days: int) -> di
         pair = out.setdefault(kind, [0.0, 0.0])
         pair[0 if state == "FITTED" else 1] += int(n) / weeks
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def enrolment_verdict(session: Session, token: str, claimed_id: str | None) -> Any:
+    """May a phone presenting this enrolment token and claiming this device id send? A
+    `devices.model.Verdict` (its device id, or a code and the reason to answer). Looked up by the token's
+    SHA-256 (the token is never stored)."""
+    if not plausible_token(token):
+        return Verdict(None, "unknown_token", "This enrolment link is not known: enrol the phone again")
+    row = session.get(DeviceEnrolmentRow, token_hash(token))
+    found = (
+        None
+        if row is None
+        else Enrolment(row.token_hash, row.device_id, row.kind, row.created_at, row.revoked_at)
+    )
+    return judge(found, token, claimed_id)
+
+
+def enrolments_of(session: Session, device_id: str) -> list[dict[str, Any]]:
+    """A device's enrolments, newest first (never a token: only when and by whom, and whether revoked)."""
+    e = DeviceEnrolmentRow
+    rows = session.execute(select(e).where(e.device_id == device_id).order_by(e.created_at.desc())).scalars()
+    return [{"device_id": r.device_id, "kind": r.kind, "created_at": r.created_at, "created_by": r.created_by,
+             "revoked_at": r.revoked_at, "revoked_by": r.revoked_by} for r in rows]  # fmt: skip

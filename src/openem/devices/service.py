@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from openem.auth import audit
 from openem.core.errors import Conflict, Invalid
 from openem.core.time import parse_instant
+from openem.devices.model import check_device_id, check_kind, new_token, token_hash
 from openem.devices.rules import check_transition
-from openem.devices.tables import ActivationRow, DeviceEventRow, DeviceRow
+from openem.devices.tables import ActivationRow, DeviceEnrolmentRow, DeviceEventRow, DeviceRow
 
 DEVICE_KINDS = {"RF_TAG", "HMU", "GPS_TAG", "ALCOHOL_TAG", "NFD", "VICTIM"}
 
@@ -178,3 +179,67 @@ def allocate(session: Session, *, actor: str, device_id: str, officer: str, at: 
     assert dev is not None
     dev.holder = officer
     session.flush()
+
+
+def enrol_phone(session: Session, *, actor: str, device_id: str, kind: str, at: datetime,
+                replace: bool = False) -> str:  # fmt: skip
+    """Enrol a phone as device `device_id` (NFD or VICTIM): returns the token for its ingest URL, shown once
+    (only its SHA-256 is kept). The device record is made if missing (in stock, of that kind); a device of
+    another kind is refused, and so is a second live enrolment unless `replace` (which revokes the first).
+    Audited."""
+    problem = check_kind(kind) or check_device_id(device_id)
+    if problem is not None:
+        raise Invalid(problem, field="kind" if kind not in ("NFD", "VICTIM") else "device_id")
+    dev = session.get(DeviceRow, device_id)
+    if dev is None:
+        dev = DeviceRow(
+            device_id=device_id, device_kind=kind, model="phone (Traccar Client)", serial=device_id
+        )
+        session.add(dev)
+        session.add(DeviceEventRow(device_id=device_id, at=at, from_state="", to_state="IN_STOCK", actor=actor,
+                                   reason="enrolled as a phone", details={"kind": kind}))  # fmt: skip
+    elif dev.device_kind != kind:
+        raise Conflict(f"Device {device_id} is a {dev.device_kind}, not a {kind}: a phone keeps one kind")
+    live = (
+        session.execute(
+            select(DeviceEnrolmentRow).where(
+                DeviceEnrolmentRow.device_id == device_id, DeviceEnrolmentRow.revoked_at.is_(None)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if live and not replace:
+        raise Conflict(
+            f"Device {device_id} already has a live enrolment: revoke it "
+            f"(openem devices revoke-enrolment {device_id}) or enrol with --replace"
+        )
+    for old in live:
+        old.revoked_at, old.revoked_by = at, actor[:80]
+    token = new_token()
+    session.add(DeviceEnrolmentRow(token_hash=token_hash(token), device_id=device_id, kind=kind, created_at=at,
+                                   created_by=actor[:80], revoked_at=None, revoked_by=""))  # fmt: skip
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:{device_id}:enrol", records=[device_id],
+                 details={"kind": kind, "replaced": len(live)})  # fmt: skip
+    return token
+
+
+def revoke_enrolment(session: Session, *, actor: str, device_id: str, at: datetime, reason: str = "") -> int:
+    """Revoke every live enrolment of the device (its phone's URL stops working at once); the number revoked.
+    Audited, also when there was none (the attempt is part of the record)."""
+    live = (
+        session.execute(
+            select(DeviceEnrolmentRow).where(
+                DeviceEnrolmentRow.device_id == device_id, DeviceEnrolmentRow.revoked_at.is_(None)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in live:
+        row.revoked_at, row.revoked_by = at, actor[:80]
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:{device_id}:revoke_enrolment", records=[device_id],
+                 outcome="ok" if live else "none", details={"revoked": len(live), "reason": reason[:200]})  # fmt: skip
+    return len(live)

@@ -57,3 +57,17 @@ class DeviceEventRow(Base):
     actor: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class DeviceEnrolmentRow(Base):
+    """A phone's enrolment (migration 0023): the SHA-256 of the token in its ingest URL, never the token; one
+    live (unrevoked) enrolment per device at a time."""
+
+    __tablename__ = "device_enrolments"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # NFD or VICTIM
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(80))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by: Mapped[str] = mapped_column(String(80), default="")

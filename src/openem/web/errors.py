@@ -17,7 +17,7 @@ log = logging.getLogger("openem.web")
 
 
 def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api", "/health", "/metrics"))
+    return not request.url.path.startswith(("/api", "/health", "/metrics", "/ingest/"))
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:

@@ -55,6 +55,7 @@ DESCRIPTIONS = {
     409: "Somebody else changed it first (If-Match), or the order is not in a state that allows this",
     413: "The request body is larger than the server's limit",
     422: "The request is not valid: each problem is listed in `errors`",
+    410: "Gone: the link or record was revoked",
     429: "Too many attempts: wait and try again",
     503: "The database is not reachable",
 }
@@ -63,6 +64,8 @@ DESCRIPTIONS = {
 HANDLER_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/users"): (409, 422),
     ("POST", "/api/telemetry/batch"): (422,),
+    ("GET", "/ingest/osmand/{enrolment_token}"): (403, 410, 429, 503),
+    ("POST", "/ingest/osmand/{enrolment_token}"): (403, 410, 429, 503),
     ("PUT", "/api/orders/{ref}/sections/{name}"): (409,),
     ("POST", "/api/orders/{ref}/submit"): (409,),
     ("POST", "/api/orders/{ref}/accept"): (409,),

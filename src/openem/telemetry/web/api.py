@@ -16,6 +16,7 @@ second is answered 429 with `Retry-After` (nothing stored; Traccar Client keeps 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from datetime import datetime
@@ -25,14 +26,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from openem.core.errors import Invalid
+from openem.auth.service import token_failed, token_retry_after
+from openem.auth.throttle import Limits
+from openem.core.errors import Forbidden, Invalid, NotFound, OpenEMError, TooManyRequests
 from openem.core.time import utcnow
+from openem.devices.queries import enrolment_verdict
 from openem.telemetry.devices import Parked, osmand, osmand_json
 from openem.telemetry.ingest import ingest_batch
 from openem.telemetry.wire import MAX_BATCH_BYTES, json_schema
-from openem.web.deps import Caller, gateway
+from openem.web.deps import Caller, client_address, gateway
 
 router = APIRouter(tags=["telemetry"])
+log = logging.getLogger("openem.telemetry")
 MAX_IN_FLIGHT = 8
 RETRY_AFTER_S = 1
 _in_flight = [0]
@@ -101,19 +106,25 @@ async def post_batch(request: Request, caller: Caller = Depends(gateway)) -> JSO
     return await _store(request, raw, "http", caller.device_scope)
 
 
-@router.api_route(
-    "/api/telemetry/osmand",
-    methods=["GET", "POST"],
-    summary="A phone's position (OsmAnd query, form or JSON)",
-)
-async def post_osmand(request: Request, caller: Caller = Depends(gateway)) -> JSONResponse:
-    now = utcnow()
+class _TooLarge(OpenEMError):
+    status = 413
+    code = "too_large"
+
+
+class _Gone(OpenEMError):
+    status = 410
+    code = "revoked"
+
+
+async def _osmand_report(
+    request: Request, now: datetime, *, too_large: type[OpenEMError] = Invalid
+) -> tuple[str | None, list[dict[str, Any]], list[Parked]]:
+    """A phone's report as (the device id it claims, wire objects, parked): the OsmAnd query or form, or the
+    JSON body of newer Traccar Clients. Oversized or unreadable requests raise (nothing stored)."""
     params = dict(request.query_params)
-    objs: list[dict[str, Any]] = []
-    parked: list[Parked] = []
     body = await request.body() if request.method == "POST" else b""
     if len(body) > MAX_OSMAND_BYTES:
-        raise Invalid(f"The phone's report is larger than {MAX_OSMAND_BYTES} bytes")
+        raise too_large(f"The phone's report is larger than {MAX_OSMAND_BYTES} bytes")
     if request.method == "POST" and not params and body.lstrip()[:1] in (b"{", b"["):
         try:
             decoded = json.loads(body)
@@ -121,28 +132,92 @@ async def post_osmand(request: Request, caller: Caller = Depends(gateway)) -> JS
             raise Invalid(
                 "The body is not JSON: send the OsmAnd query, a form, or Traccar Client's JSON"
             ) from None
-        device_id, objs, parked = osmand_json(decoded, now)
-        if device_id != caller.device_scope:
-            raise Invalid("'device_id' must be this phone's own device id (the one its token was issued for)")
-    else:
-        if request.method == "POST" and not params:
+        return osmand_json(decoded, now)
+    if request.method == "POST" and not params:
+        try:
             form = await request.form()
-            params = {k: str(v) for k, v in form.items()}
-        if len(params) > 40 or any(len(k) > 40 or len(v) > 2000 for k, v in params.items()):
-            raise Invalid("The OsmAnd query is too large")
-        if (params.get("id") or params.get("deviceid")) != caller.device_scope:
-            raise Invalid("'id' must be this phone's own device id (the one its token was issued for)")
-        objs, one = osmand(params, now)
-        parked = [one] if one is not None else []
-    wait = _allow(caller.device_scope)
-    if wait > 0:
-        return JSONResponse(
-            {"error": "too_many_requests",
-             "detail": "This phone is sending faster than one device may: nothing was stored; send it again later"},
-            status_code=429, headers={"Retry-After": str(max(1, round(wait)))},
-        )  # fmt: skip
+        except Exception:  # a multipart body starlette cannot read: the sender's fault, not a 500
+            raise Invalid("The form could not be read: send the OsmAnd query or form") from None
+        params = {k: str(v) for k, v in form.items()}
+    if len(params) > 40 or any(len(k) > 40 or len(v) > 2000 for k, v in params.items()):
+        raise too_large("The OsmAnd query is too large")
+    objs, one = osmand(params, now)
+    return params.get("id") or params.get("deviceid"), objs, [one] if one is not None else []
+
+
+def _flooded(device_id: str) -> JSONResponse | None:
+    wait = _allow(device_id)
+    if wait <= 0:
+        return None
+    return JSONResponse(
+        {"error": "too_many_requests",
+         "detail": "This phone is sending faster than one device may: nothing was stored; send it again later",
+         "message": f"At most {PHONE_RATE_PER_S:g} reports a second from one phone (bursts of "
+                    f"{PHONE_BURST:g}): nothing was stored; send it again in {max(1, round(wait))} s"},
+        status_code=429, headers={"Retry-After": str(max(1, round(wait)))},
+    )  # fmt: skip
+
+
+@router.api_route(
+    "/api/telemetry/osmand",
+    methods=["GET", "POST"],
+    summary="A phone's position (OsmAnd query, form or JSON)",
+)
+async def post_osmand(request: Request, caller: Caller = Depends(gateway)) -> JSONResponse:
+    now = utcnow()
+    device_id, objs, parked = await _osmand_report(request, now)
+    if device_id != caller.device_scope:
+        raise Invalid("'id' must be this phone's own device id (the one its token was issued for)")
+    flood = _flooded(caller.device_scope)
+    if flood is not None:
+        return flood
     items: list[Any] = [*objs, *({"osmand": p.to_wire_rejection()} for p in parked)]
     return await _store(request, json.dumps(items).encode(), "osmand", caller.device_scope, now)
+
+
+@router.api_route(
+    "/ingest/osmand/{enrolment_token}",
+    methods=["GET", "POST"],
+    summary="An enrolled phone's position (Traccar Client: the URL `openem devices enrol` printed)",
+    tags=["telemetry"],
+)
+async def enrolled_osmand(request: Request, enrolment_token: str) -> JSONResponse:
+    """What Traccar Client sends to the URL `openem devices enrol` printed: the token in the path is the phone's
+    credential (only its SHA-256 is kept). Refused with a reason: an unknown link (404), a revoked one (410), no
+    device id (422), an id other than the enrolled one (403); a client address sending wrong links is
+    throttled with the bearer tokens' rule (429). Then as `/api/telemetry/osmand`: the phone's flood limit,
+    stored first, each bad message a rejection and the good ones kept."""
+    now = utcnow()
+    db = request.app.state.db
+    address = client_address(request)
+    with db.sessions() as s:
+        wait = token_retry_after(s, address)
+    if wait:
+        raise TooManyRequests(f"Too many requests with a wrong enrolment link: try again in {wait} seconds",
+                              retry_after_s=wait)  # fmt: skip
+    claimed, objs, parked = await _osmand_report(request, now, too_large=_TooLarge)
+    with db.sessions() as s:
+        verdict = enrolment_verdict(s, enrolment_token, claimed)
+    if not verdict.ok:
+        log.info("osmand enrolment refused: %s", verdict.code)
+        if verdict.code in ("unknown_token", "revoked_token"):
+            with db.uow() as own:
+                wait = token_failed(own.session, address, Limits.from_settings(request.app.state.settings))
+            if wait:
+                raise TooManyRequests(
+                    f"Too many requests with a wrong enrolment link: try again in {wait} seconds",
+                    retry_after_s=wait,
+                )
+        error = {"unknown_token": NotFound, "revoked_token": _Gone, "missing_id": Invalid,
+                 "id_not_enrolled": Forbidden}[verdict.code]  # fmt: skip
+        raise error(verdict.reason, code=verdict.code)
+    device_id = verdict.device_id
+    assert device_id is not None
+    flood = _flooded(device_id)
+    if flood is not None:
+        return flood
+    items: list[Any] = [*objs, *({"osmand": p.to_wire_rejection()} for p in parked)]
+    return await _store(request, json.dumps(items).encode(), "osmand", device_id, now)
 
 
 @router.get("/api/schema/telemetry", summary="JSON Schema of a telemetry message (docs/telemetry.md)")
