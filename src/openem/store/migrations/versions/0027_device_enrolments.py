@@ -1,14 +1,14 @@
 """devices: phone enrolments (the SHA-256 of each phone's ingest token, revocable)
 
-Revision ID: 0023
-Revises: 0018
+Revision ID: 0027
+Revises: 0026
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0018"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
