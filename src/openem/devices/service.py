@@ -200,15 +200,7 @@ def enrol_phone(session: Session, *, actor: str, device_id: str, kind: str, at: 
                                    reason="enrolled as a phone", details={"kind": kind}))  # fmt: skip
     elif dev.device_kind != kind:
         raise Conflict(f"Device {device_id} is a {dev.device_kind}, not a {kind}: a phone keeps one kind")
-    live = (
-        session.execute(
-            select(DeviceEnrolmentRow).where(
-                DeviceEnrolmentRow.device_id == device_id, DeviceEnrolmentRow.revoked_at.is_(None)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    live = _live_enrolments(session, device_id)
     if live and not replace:
         raise Conflict(
             f"Device {device_id} already has a live enrolment: revoke it "
@@ -225,18 +217,18 @@ def enrol_phone(session: Session, *, actor: str, device_id: str, kind: str, at: 
     return token
 
 
+def _live_enrolments(session: Session, device_id: str) -> list[DeviceEnrolmentRow]:
+    """The device's enrolments not yet revoked (normally none or one)."""
+    stmt = select(DeviceEnrolmentRow).where(
+        DeviceEnrolmentRow.device_id == device_id, DeviceEnrolmentRow.revoked_at.is_(None)
+    )
+    return list(session.execute(stmt).scalars().all())
+
+
 def revoke_enrolment(session: Session, *, actor: str, device_id: str, at: datetime, reason: str = "") -> int:
     """Revoke every live enrolment of the device (its phone's URL stops working at once); the number revoked.
     Audited, also when there was none (the attempt is part of the record)."""
-    live = (
-        session.execute(
-            select(DeviceEnrolmentRow).where(
-                DeviceEnrolmentRow.device_id == device_id, DeviceEnrolmentRow.revoked_at.is_(None)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    live = _live_enrolments(session, device_id)
     for row in live:
         row.revoked_at, row.revoked_by = at, actor[:80]
     session.flush()
