@@ -9,8 +9,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, overload
+
+import numpy as np
 
 from openem.core.geo import haversine_m
 
@@ -85,6 +87,88 @@ def identifier_keys(text: str, today: date | None = None) -> list[str]:
 
 # --- trails -------------------------------------------------------------------------------------------------
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(t: datetime) -> int:
+    """An aware instant as integer microseconds since the epoch (exact)."""
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+class Points(Sequence[dict[str, Any]]):
+    """A trail as columns (oldest first): "t_us" int64 microseconds since the epoch, "lat", "lon", "accuracy_m"
+    float64, "seq" int64 arrays and a "device_id" list. Reads like a list of position dicts ({device_id, seq,
+    time, lat, lon, accuracy_m}), each dict built only when asked for, so a 90-day trail is not turned into
+    130,000 dicts and datetimes to show one page of it."""
+
+    def __init__(self, cols: dict[str, Any]) -> None:
+        self.t_us: np.ndarray = np.asarray(cols["t_us"], np.int64)
+        self.lat: np.ndarray = np.asarray(cols["lat"], np.float64)
+        self.lon: np.ndarray = np.asarray(cols["lon"], np.float64)
+        self.accuracy_m: np.ndarray = np.asarray(cols["accuracy_m"], np.float64)
+        self.seq: np.ndarray = np.asarray(cols["seq"], np.int64)
+        self.device_id: list[Any] = list(cols["device_id"])
+
+    def __len__(self) -> int:
+        return len(self.device_id)
+
+    def time(self, i: int) -> datetime:
+        return _EPOCH + timedelta(microseconds=int(self.t_us[i]))
+
+    def times(self, lo: int = 0, hi: int | None = None) -> list[datetime]:
+        """The aware datetimes of positions lo..hi (one numpy pass)."""
+        naive = self.t_us[lo:hi].astype("datetime64[us]").astype(object)
+        return [t.replace(tzinfo=UTC) for t in naive]
+
+    def take(self, idx: Any) -> Points:
+        """The positions at these indexes (an index array, or a boolean mask), as columns."""
+        idx = np.asarray(idx)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        devs = self.device_id
+        return Points({"t_us": self.t_us[idx], "lat": self.lat[idx], "lon": self.lon[idx],
+                       "accuracy_m": self.accuracy_m[idx], "seq": self.seq[idx],
+                       "device_id": [devs[i] for i in idx.tolist()]})  # fmt: skip
+
+    def rows(self, lo: int = 0, hi: int | None = None) -> list[dict[str, Any]]:
+        lo, hi, _ = slice(lo, hi).indices(len(self))
+        return [
+            {"device_id": d, "seq": s, "time": t, "lat": la, "lon": lo_, "accuracy_m": a}
+            for d, s, t, la, lo_, a in zip(self.device_id[lo:hi], self.seq[lo:hi].tolist(), self.times(lo, hi),
+                                           self.lat[lo:hi].tolist(), self.lon[lo:hi].tolist(),
+                                           self.accuracy_m[lo:hi].tolist(), strict=True)
+        ]  # fmt: skip
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            r = range(len(self))[i]
+            if r.step != 1:
+                return [self.rows(k, k + 1)[0] for k in r]
+            return self.rows(r.start, max(r.start, r.stop))
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self.rows(i, i + 1)[0]
+
+    def __iter__(self) -> Any:
+        step = 10_000
+        for lo in range(0, len(self), step):
+            yield from self.rows(lo, lo + step)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Points | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 #: A silence between two fixes longer than this is a gap worth showing.
 GAP = timedelta(minutes=15)
 
@@ -110,6 +194,17 @@ def key_points(
     the set of zones a fix is inside), and the fixes either side of each curfew start and end."""
     n = len(points)
     keep = {0, n - 1} if n else set()
+    if isinstance(points, Points):
+        gaps = np.flatnonzero(np.diff(points.t_us) > gap // timedelta(microseconds=1)) + 1
+        keep.update(int(k) for i in gaps.tolist() for k in (i - 1, i))
+        if inside is not None:
+            for i in range(1, n):
+                if inside[i] != inside[i - 1]:
+                    keep |= {i - 1, i}
+        for b in boundaries:
+            j = int(np.searchsorted(points.t_us, to_us(b), "left"))
+            keep |= {k for k in (j - 1, j) if 0 <= k < n}
+        return keep
     for i in range(1, n):
         if points[i]["time"] - points[i - 1]["time"] > gap:
             keep |= {i - 1, i}

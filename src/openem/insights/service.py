@@ -7,7 +7,6 @@ web layer."""
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from openem.field.queries import visits_of_orders
 from openem.insights import rules
 from openem.insights.repository import NOTE_MAX, lake_trail, notes_of
 from openem.insights.repository import add_note as repo_add_note
+from openem.insights.rules import Points, to_us
 from openem.orders.queries import (
     PersonOrder,
     find_orders_by_identifier,
@@ -105,7 +105,7 @@ class Trail:
     """A person's positions for a window, recent store and lake merged (one copy of each position), and
     which lake days could not be read."""
 
-    points: list[dict[str, Any]]
+    points: Points  # reads as a list of position dicts, built only for what is shown
     from_lake: int = 0
     unreadable_days: list[date] = dataclasses.field(default_factory=list)
 
@@ -115,29 +115,33 @@ def trail(
 ) -> Trail:
     """Positions in [frm, to) from the relational store, merged with the lake's older days when a lake is given;
     a position in both is kept once (same device and sequence number)."""
-    recent = _rows(trail_columns(session, person_id, frm, to))
+    recent = Points(trail_columns(session, person_id, frm, to))
     lake = lake_trail(lake_dir, person_id, frm, to)
     if lake.columns is None:
         return Trail(recent, 0, lake.unreadable)
-    have = {(p["device_id"], p["seq"]) for p in recent}
-    older = [p for p in _rows(lake.columns) if (p["device_id"], p["seq"]) not in have]
-    if not older:
+    older = Points(lake.columns)
+    if len(recent) and len(older):
+        have = set(zip(recent.device_id, recent.seq.tolist(), strict=True))
+        new = np.fromiter(
+            ((d, s) not in have for d, s in zip(older.device_id, older.seq.tolist(), strict=True)),
+            bool,
+            len(older),
+        )
+        if not new.all():
+            older = older.take(new)
+    if not len(older):
         merged = recent
-    elif not recent or older[-1]["time"] <= recent[0]["time"]:  # the usual case: the lake holds older days
-        merged = older + recent
     else:
-        merged = sorted([*older, *recent], key=lambda p: (p["time"], p["seq"]))
+        both = Points(
+            {k: (older.device_id + recent.device_id) if k == "device_id"
+                else np.concatenate([getattr(older, k), getattr(recent, k)])
+             for k in ("t_us", "lat", "lon", "accuracy_m", "seq", "device_id")}
+        )  # fmt: skip
+        if not len(recent) or older.t_us[-1] <= recent.t_us[0]:  # the usual case: the lake holds older days
+            merged = both
+        else:  # by (time, seq), stable as `sorted` is
+            merged = both.take(np.lexsort((both.seq, both.t_us)))
     return Trail(merged, len(older), lake.unreadable)
-
-
-def _rows(cols: dict[str, Any]) -> list[dict[str, Any]]:
-    """Position dicts from the columnar trail (datetimes made in one numpy pass, then marked UTC)."""
-    naive = cols["t_us"].astype("datetime64[us]").astype(object)
-    return [
-        {"device_id": d, "seq": s, "time": t.replace(tzinfo=UTC), "lat": la, "lon": lo, "accuracy_m": a}
-        for d, s, t, la, lo, a in zip(cols["device_id"], cols["seq"].tolist(), naive, cols["lat"].tolist(),
-                                      cols["lon"].tolist(), cols["accuracy_m"].tolist(), strict=True)
-    ]  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -182,9 +186,7 @@ def curfew_slots(order: PersonOrder, frm: datetime, to: datetime) -> list[tuple[
     return out
 
 
-def curfew_nights(
-    order: PersonOrder, points: list[dict[str, Any]], frm: datetime, to: datetime
-) -> list[Night]:
+def curfew_nights(order: PersonOrder, points: Points, frm: datetime, to: datetime) -> list[Night]:
     """Each curfew slot of the order that starts in the window, classed by `rules.classify_night` from the
     positions in it (at home: within 100 m plus the fix's accuracy of the curfew address)."""
     home = curfew_home(order)
@@ -193,17 +195,18 @@ def curfew_nights(
     conditions = order.document.get("conditions") or {}
     curfew = conditions.get("curfew") if isinstance(conditions, dict) else {}
     grace = timedelta(minutes=int((curfew or {}).get("grace_minutes") or 0))
-    times = [p["time"] for p in points]
+    t_us = points.t_us
     nights: list[Night] = []
     for day, start, end in curfew_slots(order, frm, to):
-        inside = points[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+        lo = int(np.searchsorted(t_us, to_us(start), "left"))
+        hi = max(lo, int(np.searchsorted(t_us, to_us(end), "left")))
         fixes = [
-            (p["time"], haversine_m(p["lat"], p["lon"], home["lat"], home["lon"])
-             <= HOME_RADIUS_M + (p["accuracy_m"] or 0))
-            for p in inside
+            (t, haversine_m(la, lo_, home["lat"], home["lon"]) <= HOME_RADIUS_M + (a or 0))
+            for t, la, lo_, a in zip(points.times(lo, hi), points.lat[lo:hi].tolist(), points.lon[lo:hi].tolist(),
+                                     points.accuracy_m[lo:hi].tolist(), strict=True)
         ]  # fmt: skip
         status, minutes = rules.classify_night(start, end, fixes, grace)
-        nights.append(Night(day, start, end, status, len(inside), minutes, rules.home_intervals(fixes, end)))
+        nights.append(Night(day, start, end, status, hi - lo, minutes, rules.home_intervals(fixes, end)))
     return nights
 
 
@@ -234,12 +237,11 @@ def zones_of(orders: list[PersonOrder]) -> list[dict[str, Any]]:
     return out
 
 
-def inside_zones(zones: list[dict[str, Any]], points: list[dict[str, Any]]) -> list[frozenset[str]]:
+def inside_zones(zones: list[dict[str, Any]], points: Points) -> list[frozenset[str]]:
     """For each position, the names of the zones it is inside (vectorised)."""
-    if not points:
+    if not len(points):
         return []
-    lon = np.fromiter((p["lon"] for p in points), float, len(points))
-    lat = np.fromiter((p["lat"] for p in points), float, len(points))
+    lon, lat = points.lon, points.lat
     masks = [(z["name"], contains_xy(z["shape"], lon, lat)) for z in zones]
     empty: frozenset[str] = frozenset()
     out = [empty] * len(points)
@@ -250,23 +252,21 @@ def inside_zones(zones: list[dict[str, Any]], points: list[dict[str, Any]]) -> l
 
 
 def zone_visits(
-    zones: list[dict[str, Any]], points: list[dict[str, Any]], inside: list[frozenset[str]] | None = None
+    zones: list[dict[str, Any]], points: Points, inside: list[frozenset[str]] | None = None
 ) -> list[dict[str, Any]]:
     """Visits to each zone: a run of consecutive positions inside, with its start, end and duration."""
     inside = inside_zones(zones, points) if inside is None else inside
     out: list[dict[str, Any]] = []
+    n = len(points)
     for z in zones:
-        run_start: int | None = None
-        for i in range(len(points) + 1):
-            isin = i < len(points) and z["name"] in inside[i]
-            if isin and run_start is None:
-                run_start = i
-            elif not isin and run_start is not None:
-                a, b = points[run_start], points[i - 1]
-                out.append({"zone": z["name"], "kind": z["kind"], "start": a["time"], "end": b["time"],
-                            "minutes": int((b["time"] - a["time"]).total_seconds() // 60),
-                            "positions": i - run_start})  # fmt: skip
-                run_start = None
+        name = z["name"]
+        isin = np.fromiter((name in s for s in inside), bool, n).astype(np.int8)
+        edges = np.diff(np.concatenate([[0], isin, [0]]))
+        for first, stop in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                               strict=True):  # fmt: skip
+            a, b = points.time(first), points.time(stop - 1)
+            out.append({"zone": name, "kind": z["kind"], "start": a, "end": b,
+                        "minutes": int((b - a).total_seconds() // 60), "positions": stop - first})  # fmt: skip
     return sorted(out, key=lambda v: v["start"])
 
 
@@ -280,12 +280,9 @@ def zone_totals(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(totals.values())
 
 
-def appointments(
-    orders: list[PersonOrder], points: list[dict[str, Any]], now: datetime
-) -> list[dict[str, Any]]:
+def appointments(orders: list[PersonOrder], points: Points, now: datetime) -> list[dict[str, Any]]:
     """Each attendance appointment of the orders: attended (a position within its radius plus accuracy during
     it), missed (none, though positions came in), no data, or upcoming."""
-    times = [p["time"] for p in points]
     out = []
     for o in orders:
         cond = o.document.get("conditions") if isinstance(o.document.get("conditions"), dict) else {}
@@ -298,14 +295,17 @@ def appointments(
                 lat, lon, radius = float(a["lat"]), float(a["lon"]), float(a.get("radius_m") or 100)
             except (KeyError, TypeError, ValueError):
                 continue
-            during = points[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+            i0 = int(np.searchsorted(points.t_us, to_us(start), "left"))
+            i1 = max(i0, int(np.searchsorted(points.t_us, to_us(end), "left")))
             if start > now:
                 status = "upcoming"
-            elif not during:
+            elif i1 == i0:
                 status = "no data"
             elif any(
-                haversine_m(p["lat"], p["lon"], lat, lon) <= radius + (p["accuracy_m"] or 0) for p in during
-            ):
+                haversine_m(la, lo, lat, lon) <= radius + (ac or 0)
+                for la, lo, ac in zip(points.lat[i0:i1].tolist(), points.lon[i0:i1].tolist(),
+                                      points.accuracy_m[i0:i1].tolist(), strict=True)
+            ):  # fmt: skip
                 status = "attended"
             else:
                 status = "missed"
@@ -357,7 +357,7 @@ MAP_POINTS = 2_000
 
 
 def map_points(
-    session: Session, orders: list[PersonOrder], points: list[dict[str, Any]], frm: datetime, to: datetime,
+    session: Session, orders: list[PersonOrder], points: Points, frm: datetime, to: datetime,
     inside: list[frozenset[str]], budget: int = MAP_POINTS,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The positions to draw: every zone entry and exit, each side of a curfew start or end and of a gap, the
@@ -370,14 +370,14 @@ def map_points(
 
 
 def describe(
-    session: Session, points: list[dict[str, Any]], idx: list[int], keep: set[int] | None = None
+    session: Session, points: Points, idx: list[int], keep: set[int] | None = None
 ) -> list[dict[str, Any]]:
     """These positions (by index) with their number (1-based in the trail), speed (reported, else from the fix
     before), source (GPS, LBS, WIFI; RF home unit readings carry none) and whether they are key points."""
-    details = position_sources(session, [(points[i]["device_id"], points[i]["seq"]) for i in idx])
+    rows = points.take(np.asarray(idx, np.int64)).rows()  # dicts only for the positions shown
+    details = position_sources(session, [(p["device_id"], p["seq"]) for p in rows])
     out = []
-    for i in idx:
-        p = points[i]
+    for i, p in zip(idx, rows, strict=True):
         d = details.get((p["device_id"], p["seq"]), {})
         speed = d.get("speed_mps")
         if speed is not None:

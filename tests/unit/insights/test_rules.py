@@ -159,3 +159,27 @@ def test_timeline_filter_by_kind_newest_first():
     assert [x["kind"] for x in rules.filter_timeline(e, ["alert", "note"])] == ["alert", "note"]
     assert len(rules.filter_timeline(e, [])) == 3
     assert len(rules.filter_timeline(e, ["<script>"])) == 3  # unknown kinds are ignored, not an empty page
+
+
+def _columns(pts: list[dict]) -> rules.Points:
+    return rules.Points(
+        {
+            "t_us": [rules.to_us(p["time"]) for p in pts],
+            "lat": [p["lat"] for p in pts],
+            "lon": [p["lon"] for p in pts],
+            "accuracy_m": [p["accuracy_m"] for p in pts],
+            "seq": list(range(len(pts))),
+            "device_id": ["D1"] * len(pts),
+        }
+    )
+
+
+def test_a_trail_held_as_columns_reads_and_thins_like_the_positions_themselves():
+    pts = [{**p, "device_id": "D1", "seq": i} for i, p in enumerate(_pts(5_000, gap_at=2_000))]
+    cols = _columns(pts)
+    assert len(cols) == 5_000 and cols[0] == pts[0] and cols[-1] == pts[-1] and cols[10:13] == pts[10:13]
+    assert list(cols) == pts
+    inside = [frozenset({"Park"}) if 300 <= i < 340 else frozenset() for i in range(len(pts))]
+    boundary = pts[4_000]["time"] - timedelta(seconds=30)
+    assert rules.key_points(cols, inside, [boundary]) == rules.key_points(pts, inside, [boundary])
+    assert {1_999, 2_000, 299, 300, 339, 340, 3_999, 4_000} <= rules.key_points(cols, inside, [boundary])

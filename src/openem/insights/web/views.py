@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -286,7 +287,9 @@ def _alert_json(a: dict[str, Any]) -> dict[str, Any]:
     return {k: iso(v) if isinstance(v, datetime) else v for k, v in a.items()}
 
 
-def _geojson(person_id: str, points: list[dict[str, Any]], first: int = 0, **props: Any) -> dict[str, Any]:
+def _geojson(
+    person_id: str, points: Sequence[dict[str, Any]], first: int = 0, **props: Any
+) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "properties": {"person_id": person_id, **props},
