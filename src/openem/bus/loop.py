@@ -25,6 +25,11 @@ class WakeableLoop:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def running(self) -> bool:
+        """Started and not yet told to stop (a caller can hand it work instead of doing the work itself)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
     def start(self, interval_s: float = 1.0) -> None:
         def loop() -> None:
             while not self._stop.is_set():

@@ -17,10 +17,6 @@ class CrimeRunner(WakeableLoop):
         super().__init__()
         self.db = db
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
-
     def step(self) -> None:
         while service.process_queued(self.db):
             pass

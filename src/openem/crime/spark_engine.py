@@ -31,6 +31,7 @@ import pyarrow as pa
 from openem.core.time import LONDON
 from openem.crime import matching
 from openem.crime.model import policy
+from openem.crime.sources import POINTS_SCHEMA
 
 DEFAULT_MASTER = "local[2]"
 SLACK_M = 1.0  # candidates a metre wider than the exact test the driver repeats
@@ -76,16 +77,8 @@ def _arrow(df: Any, schema: pa.Schema) -> pa.Table:
     return t.select(schema.names).cast(schema) if t.num_rows else schema.empty_table()
 
 
-POSITIONS = pa.schema(
-    [
-        ("person_id", pa.string()),
-        ("device_id", pa.string()),
-        ("device_time", pa.timestamp("us", tz="UTC")),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-        ("accuracy_m", pa.float64()),
-    ]
-)
+#: the lake's point columns the matcher reads (the first six of `sources.POINTS_SCHEMA`)
+POSITIONS = pa.schema([POINTS_SCHEMA.field(i) for i in range(6)])
 EDGES = pa.schema(
     [
         ("device_id", pa.string()),
