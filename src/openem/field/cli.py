@@ -1,4 +1,5 @@
-"""`openem field vrptw PATH [--seconds S] [--json]`: solve one Solomon-format VRPTW instance with the scheduler."""
+"""`openem field ...`: solve a Solomon-format VRPTW instance (`vrptw`), plan a region's day with its officers
+(`plan-day`), re-plan an officer's day, reminders, trainings, regions, postcodes."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def register(subparsers: Any) -> None:
     )
     g.add_argument("postcode")
     g.set_defaults(func=_geocode)
+    pd = sub.add_parser("plan-day", help="plan a region's day with its officers; print each route and what is left")
+    pd.add_argument("--region", required=True, help="a region of field/data/regions.json, e.g. SOUTH_WALES")
+    pd.add_argument("--date", required=True, help="YYYY-MM-DD")
+    pd.add_argument("--seconds", type=float, default=10.0)
+    pd.set_defaults(func=_plan_day)
+    og = sub.add_parser("officer", help="put an officer in a region (the depot their day starts from)")
+    og.add_argument("--officer", required=True)
+    og.add_argument("--region", required=True, help='a region code, or "" to take them out of every region')
+    og.set_defaults(func=_officer_region)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -93,6 +103,56 @@ def _skills(args: Any) -> int:
             row = set_officer_skills(uow.session, actor="cli", officer=args.officer[:80],
                                      skills=[k.strip().upper() for k in args.skill], at=utcnow())  # fmt: skip
             print(f"{row.officer}: {', '.join(row.skills) or 'no trainings'}")
+    except Invalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _plan_day(args: Any) -> int:
+    from openem.config import load_settings
+    from openem.core.errors import Invalid
+    from openem.core.time import utcnow
+    from openem.field.dayplan import plan_region_visits
+    from openem.store.db import Database
+
+    if not 0 < args.seconds <= 60:
+        print("error: --seconds must be between 0 and 60", file=sys.stderr)
+        return 2
+    db = Database(load_settings().database_url)
+    try:
+        with db.uow() as uow:
+            plan = plan_region_visits(uow.session, actor="cli", code=args.region, day=args.date, now=utcnow(),
+                                      seconds=args.seconds, publish=uow.add_event)  # fmt: skip
+    except Invalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    planned = sum(len(r) for o, r in plan.routes.items() if o not in {b for _, b in plan.crews})
+    print(f"{plan.region.name} ({plan.region.depot_name}), {plan.day}: {len(plan.routes)} officers, "
+          f"{planned} visits planned, {len(plan.unplanned)} not planned")  # fmt: skip
+    for officer, route in plan.routes.items():
+        partner = plan.partner_of(officer)
+        print(f"{officer}{f' (with {partner})' if partner else ''}: {len(route)} visits")
+        for i, vid in enumerate(route, 1):
+            print(f"  {i}. {vid}")
+    for vid, why in plan.unplanned:
+        print(f"not planned: {vid}: {why}")
+    return 0
+
+
+def _officer_region(args: Any) -> int:
+    from openem.config import load_settings
+    from openem.core.errors import Invalid
+    from openem.core.time import utcnow
+    from openem.field.dayplan import set_officer_region
+    from openem.store.db import Database
+
+    db = Database(load_settings().database_url)
+    try:
+        with db.uow() as uow:
+            row = set_officer_region(uow.session, actor="cli", officer=args.officer[:80], code=args.region,
+                                     at=utcnow())  # fmt: skip
+            print(f"{row.officer}: {row.region or 'no region'}")
     except Invalid as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -78,6 +78,20 @@ class DayReplanned(Event):
 
 @message_type
 @dataclasses.dataclass(frozen=True)
+class RegionDayPlanned(Event):
+    """A region's day was planned with its officers: each officer's visits in order (a pair shares one route),
+    the pairs, and the visits left out (the reasons are on the plan and in the audit)."""
+
+    topic: ClassVar[str] = "field.RegionDayPlanned"
+    region: str
+    day: str
+    routes: dict[str, list[str]]
+    crews: list[list[str]]
+    unplanned: list[str]
+
+
+@message_type
+@dataclasses.dataclass(frozen=True)
 class AddressPinCorrected(Event):
     """The order's creator moved the pin of one of its addresses (audited): routing uses it at once; order
     entry and the monitoring engine can take the coordinates for the address (`address_type`)."""

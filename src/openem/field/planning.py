@@ -186,8 +186,9 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
     today_attempts = {a.visit_id: a for a in session.execute(
         select(AttemptRow).where(AttemptRow.visit_id.in_([r.visit_id for r in rows]), AttemptRow.at >= start_of_day)
         .order_by(AttemptRow.attempt_id)).scalars()}  # fmt: skip
-    fixed = sorted((r for r in rows if r.status != "OPEN" or (r.visit_id in today_attempts and
-                    r.attempts >= _allowed(r))), key=lambda r: r.sequence)  # fmt: skip
+    # a two-officer visit planned with the region's day stays on both officers' days (a single re-plan cannot pair)
+    fixed = sorted((r for r in rows if r.status != "OPEN" or r.partner or (r.visit_id in today_attempts and
+                    r.attempts >= allowed_attempts(r))), key=lambda r: r.sequence)  # fmt: skip
     here = _where_now(fixed, today_attempts, rows)
     why: dict[str, str] = {}
     stops: list[Stop] = []
@@ -208,23 +209,11 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
         if r.officers_needed >= 2 and not paired:
             why[r.visit_id] = "It needs two officers (high-risk address): plan it for a pair of officers"
             continue
-        ready, due = 0, horizon
-        last = today_attempts.get(r.visit_id)
-        if last is not None:
-            ready = max(0, int((last.at - t0).total_seconds() // 60) + RETRY_AFTER)
-        if r.appointment_at is not None and local_date(r.appointment_at) == the_day:
-            mid = int((r.appointment_at - t0).total_seconds() // 60)
-            ready, due = max(ready, mid - APPOINTMENT_SLACK), mid + APPOINTMENT_SLACK
-        if due < 0 or ready > horizon:
-            why[r.visit_id] = (
-                "Its time today has passed" if due < 0 else "No time is left in the shift for it"
-            )
+        timed = timed_stop(r, today_attempts.get(r.visit_id), t0, the_day, horizon, end_of_day)
+        if isinstance(timed, str):
+            why[r.visit_id] = timed
             continue
-        # prizes near the cost scale (seconds): far larger ones leave PyVRP stuck in time-warped plans
-        prize = PRIZE + PRIZE_PER_PRIORITY * r.priority + (PRIZE_DEADLINE if r.due_by <= end_of_day else 0)
-        if last is not None and r.attempts < _allowed(r):
-            prize += PRIZE_DEADLINE  # the second attempt the contract asks for comes before fresh work
-        stops.append(Stop(r.visit_id, float(r.lat), float(r.lon), max(0, ready), min(due, horizon), prize))
+        stops.append(timed)
     order = solve_day(here, stops, horizon, seconds, iterations) if here is not None else []
     for s in stops:
         if s.visit_id not in order:
@@ -251,7 +240,28 @@ def replan_day(session: Session, *, actor: str, officer: str, day: str, now: dat
     return order, why
 
 
-def _allowed(r: VisitRow) -> int:
+def timed_stop(r: VisitRow, last: AttemptRow | None, t0: datetime, the_day: date, horizon: int,
+               end_of_day: datetime) -> Stop | str:  # fmt: skip
+    """The visit as a stop of a plan starting at `t0` (minutes from then): a failed one no sooner than two hours
+    after its attempt, a booked one within its slot, the prize by priority and deadline. Else why it cannot be
+    planned today."""
+    ready, due = 0, horizon
+    if last is not None:
+        ready = max(0, int((last.at - t0).total_seconds() // 60) + RETRY_AFTER)
+    if r.appointment_at is not None and local_date(r.appointment_at) == the_day:
+        mid = int((r.appointment_at - t0).total_seconds() // 60)
+        ready, due = max(ready, mid - APPOINTMENT_SLACK), mid + APPOINTMENT_SLACK
+    if due < 0 or ready > horizon:
+        return "Its time today has passed" if due < 0 else "No time is left in the shift for it"
+    # prizes near the cost scale (seconds): far larger ones leave PyVRP stuck in time-warped plans
+    prize = PRIZE + PRIZE_PER_PRIORITY * r.priority + (PRIZE_DEADLINE if r.due_by <= end_of_day else 0)
+    if last is not None and r.attempts < allowed_attempts(r):
+        prize += PRIZE_DEADLINE  # the second attempt the contract asks for comes before fresh work
+    return Stop(r.visit_id, float(r.lat or 0), float(r.lon or 0), max(0, ready), min(due, horizon), prize,
+                skill=r.needs_skill, officers=max(1, r.officers_needed))  # fmt: skip
+
+
+def allowed_attempts(r: VisitRow) -> int:
     rule = contract.load_contract()["rules"].get(r.rule) or contract.load_contract()["rules"]["ADULT"]
     return int(rule["standard_attempts"])
 
@@ -378,12 +388,13 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
     for kind in kinds:
         group = [v for v in vehicles if (v[1], v[2]) == kind]
         m.add_vehicle_type(num_available=len(group), capacity=len(todo), tw_early=0, tw_late=horizon * 60,
-                           unit_duration_cost=1, profile=profiles.get(kind))  # fmt: skip
+                           unit_duration_cost=1, unit_distance_cost=int(os.environ.get("UDC", "1")), profile=profiles.get(kind))  # fmt: skip
+    floor = _prize_floor(pts, return_to_depot)
     locs: list[Any] = [d0]
     for k, s in enumerate(todo, 1):
         locs.append(m.add_client(x=round(pts[k][0] * 60), y=round(pts[k][1] * 60), delivery=1,
                                  service_duration=SERVICE_MINUTES * 60, tw_early=s.ready * 60,
-                                 tw_late=max(s.ready, s.due) * 60, prize=s.prize, required=False))  # fmt: skip
+                                 tw_late=max(s.ready, s.due) * 60, prize=s.prize + floor, required=False))  # fmt: skip
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
             d = math.ceil(math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1]) * 60)
@@ -399,7 +410,7 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
         if iterations is None
         else MultipleCriteria([MaxIterations(iterations), MaxRuntime(seconds)])
     )
-    res = m.solve(stop=stop, display=False, seed=1)
+    res = _solve(m, stop, max((s.prize for s in todo), default=0) + floor)
     done: set[str] = set()
     if res.is_feasible():
         # routes come back per vehicle type; hand them to that type's vehicles in turn
@@ -417,6 +428,40 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
         if s.visit_id not in done:
             unplanned.append((s.visit_id, WHY_FULL))
     return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
+
+
+import os
+def _solve(m: Any, stop: Any, top_prize: int) -> Any:
+    import pyvrp.search as search
+    from pyvrp import GeneticAlgorithm, PenaltyManager, Population, RandomNumberGenerator, Solution, SolveParams
+    from pyvrp.crossover import selective_route_exchange as srex
+    from pyvrp.diversity import broken_pairs_distance as bpd
+
+    if os.environ.get("PEN", "1") == "0":
+        return m.solve(stop=stop, display=False, seed=1)
+    data, params = m.data(), SolveParams()
+    rng = RandomNumberGenerator(seed=1)
+    ls = search.LocalSearch(data, rng, search.compute_neighbours(data, params.neighbourhood))
+    for op in params.node_ops:
+        ls.add_node_operator(op(data))
+    for rop in params.route_ops:
+        ls.add_route_operator(rop(data))
+    base = PenaltyManager.init_from(data, params.penalty)
+    load, tw, dist = (int(x) for x in base._penalties)
+    tw = max(tw, math.ceil(top_prize / (SERVICE_MINUTES * 60)))
+    pm = PenaltyManager(params.penalty, (load, tw, dist))
+    pop = Population(bpd, params.population)
+    init = [Solution.make_random(data, rng) for _ in range(params.population.min_pop_size)]
+    algo = GeneticAlgorithm(data, pm, rng, pop, ls, srex, init, params.genetic)
+    return algo.run(stop, False, False)
+
+
+def _prize_floor(pts: list[tuple[float, float]], return_to_depot: bool) -> int:
+    mode = os.environ.get("FLOOR", "trip")
+    if mode == "none":
+        return 0
+    trips = [math.hypot(x - pts[0][0], y - pts[0][1]) * 60 * (2 if return_to_depot else 1) for x, y in pts[1:]]
+    return math.ceil(2 * max(trips, default=0) + SERVICE_MINUTES * 60) * float(os.environ.get("FLOORX", "1"))
 
 
 class VisitReminderLoop(WakeableLoop):

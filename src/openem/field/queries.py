@@ -20,7 +20,8 @@ def _visit(v: VisitRow) -> dict[str, Any]:
             "attempts": v.attempts, "last_outcome": v.last_outcome, "reminders": v.reminders,
             "postcode": v.postcode, "address_check": v.address_check, "address_message": v.address_message,
             "needs_address_check": v.address_check in NEEDS_ADDRESS_CHECK, "location": v.location, "rule": v.rule,
-            "priority": v.priority, "appointment_at": v.appointment_at, "created_at": v.created_at}  # fmt: skip
+            "priority": v.priority, "appointment_at": v.appointment_at, "created_at": v.created_at,
+            "partner": v.partner, "officers_needed": v.officers_needed, "needs_skill": v.needs_skill}  # fmt: skip
 
 
 def visit(session: Session, visit_id: str) -> dict[str, Any] | None:
@@ -29,10 +30,12 @@ def visit(session: Session, visit_id: str) -> dict[str, Any] | None:
 
 
 def todays_visits(session: Session, officer: str, day: str) -> list[dict[str, Any]]:
-    """An officer's visits planned for a day, in route order."""
+    """An officer's visits planned for a day, in route order (a two-officer visit is on both officers' days)."""
+    from sqlalchemy import or_
+
     rows = session.execute(
         select(VisitRow)
-        .where(VisitRow.officer == officer, VisitRow.planned_for == day)
+        .where(or_(VisitRow.officer == officer, VisitRow.partner == officer), VisitRow.planned_for == day)
         .order_by(VisitRow.sequence)
     ).scalars()
     return [_visit(v) for v in rows]
@@ -214,3 +217,13 @@ def photos_of_order(session: Session, order_ref: str) -> list[dict[str, Any]]:
         v for v in session.execute(select(VisitRow.visit_id).where(VisitRow.order_ref == order_ref)).scalars()
     ]
     return [ph | {"visit_id": vid} for vid in ids for ph in photos_of_visit(session, vid)]
+
+
+def officer_names(session: Session, officers: list[str]) -> dict[str, str]:
+    """Officer id -> the name people read (the user's display name; the id when there is no such user)."""
+    from openem.auth.tables import UserRow
+
+    if not officers:
+        return {}
+    rows = session.execute(select(UserRow.id, UserRow.display_name).where(UserRow.id.in_(officers)))
+    return {str(i): str(n or i) for i, n in rows}

@@ -45,6 +45,8 @@ class VisitRow(Base):
     # migration 0021: what the visit needs of its officers
     needs_skill: Mapped[str] = mapped_column(String(20), default="")  # "ALCOHOL": alcohol-tag training
     officers_needed: Mapped[int] = mapped_column(Integer, default=1)  # 2: a high-risk address
+    # migration 0030: the second officer of a two-officer visit planned with the region's day
+    partner: Mapped[str] = mapped_column(String(80), default="")
 
     __table_args__ = (Index("ix_field_visits_status_kind", "status", "kind"),)
 
@@ -101,6 +103,7 @@ class OfficerRow(Base):
     __tablename__ = "field_officers"
     officer: Mapped[str] = mapped_column(String(80), primary_key=True)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    region: Mapped[str] = mapped_column(String(40), default="")  # migration 0030: field/data/regions.json
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(80), default="")
 

@@ -49,7 +49,7 @@ def _outcomes(kind: str) -> list[tuple[str, str]]:
 
 def _own_visit(uow: UnitOfWork, caller: Caller, visit_id: str) -> dict[str, Any]:
     v = queries.visit(uow.session, visit_id[:60])
-    if v is None or v["officer"] != caller.actor:  # another officer's visit is answered as missing
+    if v is None or caller.actor not in (v["officer"], v["partner"]):  # another's visit is answered as missing
         raise NotFound("There is no such visit in your plan")
     return v
 
@@ -74,7 +74,14 @@ def todays_visits(
     return render(request, "field/today.html",
                   {"visits": visits, "day": the_day, "kinds": KIND_LABELS, "labels": LABELS, "places": PLACES,
                    "map_context": context, "map_json": json.dumps(context), "replan": replan,
-                   "unplanned": details})  # fmt: skip
+                   "unplanned": details, "partners": _partners(uow, caller.actor, visits)})  # fmt: skip
+
+
+def _partners(uow: UnitOfWork, me: str, visits: list[dict[str, Any]]) -> dict[str, str]:
+    """visit -> the name of the other officer of a two-officer visit."""
+    other = {v["visit_id"]: v["partner"] if v["officer"] == me else v["officer"] for v in visits if v["partner"]}
+    names = queries.officer_names(uow.session, sorted(set(other.values())))
+    return {vid: names.get(o, o) for vid, o in other.items()}
 
 
 def _map_context(visits: list[dict[str, Any]]) -> dict[str, Any]:
