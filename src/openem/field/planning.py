@@ -340,11 +340,14 @@ def _crews(officers: list[Officer], stops: list[Stop]) -> list[tuple[Officer, Of
 
 
 def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list[Stop], horizon: int,
-                seconds: float, return_to_depot: bool = True, iterations: int | None = None) -> RegionPlan:  # fmt: skip
+                seconds: float, return_to_depot: bool = True, iterations: int | None = None,
+                starts: dict[str, tuple[float, float, int]] | None = None) -> RegionPlan:  # fmt: skip
     """A region's day for named officers with their trainings. An alcohol visit goes only to an alcohol-trained
     officer (or a pair with one); a high-risk visit only to a pair of officers planned as one vehicle (`_crews`).
     PyVRP profiles carry the restriction: a vehicle lacking what a visit needs has no usable edge into it
-    (`NEVER`), and the routes are checked again after solving. What cannot be done is returned with why."""
+    (`NEVER`), and the routes are checked again after solving. What cannot be done is returned with why.
+    `starts` re-plans during the day: officer -> (lat, lon, minute) where and when they are free (a pair starts
+    where its first officer is); the others start from the depot at the start of the horizon."""
     routes: dict[str, list[str]] = {o.name: [] for o in officers}
     unplanned: list[tuple[str, str]] = []
     if horizon <= 0 or not officers:
@@ -352,7 +355,7 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
     crews = _crews(officers, stops)
     paired = {o.name for c in crews for o in c}
     # vehicles: (names, can alcohol, can high-risk)
-    vehicles: list[tuple[list[str], bool, bool]] = [
+    vehicles: list[Vehicle] = [
         ([a.name, b.name], "ALCOHOL" in a.skills | b.skills, True) for a, b in crews
     ] + [([o.name], "ALCOHOL" in o.skills, False) for o in officers if o.name not in paired]
     can_alcohol = any(v[1] for v in vehicles)
@@ -372,28 +375,89 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
             todo.append(s)
     if not todo:
         return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
+    done = _solve_region(depot, vehicles, todo, horizon, seconds, return_to_depot, iterations, starts or {}, routes)
+    for s in todo:
+        if s.visit_id not in done:
+            unplanned.append((s.visit_id, WHY_FULL))
+    return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
+
+
+def _solve(m: Any, stop: Any, top_prize: int) -> Any:
+    """`Model.solve` with the time-warp penalty starting high enough that no visit's prize pays for arriving
+    late: PyVRP 0.9.1 starts it at the average edge cost per second (~2 here), so with prizes worth a trip to
+    the region's far end its search stayed in late (infeasible) plans and returned none."""
+    import pyvrp.search as search
+    from pyvrp import GeneticAlgorithm, PenaltyManager, Population, RandomNumberGenerator, Solution, SolveParams
+    from pyvrp.crossover import selective_route_exchange as srex
+    from pyvrp.diversity import broken_pairs_distance as bpd
+
+    data, params = m.data(), SolveParams()
+    rng = RandomNumberGenerator(seed=1)
+    ls = search.LocalSearch(data, rng, search.compute_neighbours(data, params.neighbourhood))
+    for node_op in params.node_ops:
+        ls.add_node_operator(node_op(data))
+    for route_op in params.route_ops:
+        ls.add_route_operator(route_op(data))
+    base = PenaltyManager.init_from(data, params.penalty)  # pyvrp 0.9.1 (pinned) keeps them in `_penalties`
+    load, tw, dist = (int(x) for x in base._penalties)
+    pm = PenaltyManager(params.penalty, (load, max(tw, math.ceil(top_prize / (SERVICE_MINUTES * 60))), dist))
+    pop = Population(bpd, params.population)
+    init = [Solution.make_random(data, rng) for _ in range(params.population.min_pop_size)]
+    return GeneticAlgorithm(data, pm, rng, pop, ls, srex, init, params.genetic).run(stop, False, False)
+
+
+def _prize_floor(pts: list[tuple[float, float]], return_to_depot: bool) -> int:
+    """A visit is worth at least an officer's trip to the farthest one and back on its own (its edge costs
+    count distance and duration), so the search opens a route to a far town one visit at a time instead of
+    leaving officers idle; the callers' prizes (priority, deadline) come on top."""
+    trips = [math.hypot(x - pts[0][0], y - pts[0][1]) * 60 * (2 if return_to_depot else 1) for x, y in pts[1:]]
+    return math.ceil(2 * max(trips, default=0) + SERVICE_MINUTES * 60)
+
+
+Vehicle = tuple[list[str], bool, bool]  # the officers (one, or a pair), can alcohol, can high-risk
+
+
+def _allowed_on(v: Vehicle, s: Stop) -> bool:
+    return (s.skill != "ALCOHOL" or v[1]) and (s.officers < 2 or v[2])
+
+
+def _solve_region(depot: tuple[float, float], vehicles: list[Vehicle], todo: list[Stop], horizon: int,
+                  seconds: float, return_to_depot: bool, iterations: int | None,
+                  starts: dict[str, tuple[float, float, int]], routes: dict[str, list[str]]) -> set[str]:  # fmt: skip
+    """PyVRP on the region's day: vehicles of one kind from the depot share a vehicle type; a vehicle starting
+    elsewhere (`starts`, a re-plan during the day) has its own type and start. Writes `routes`; returns the
+    visits planned."""
     from pyvrp import Model
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
-    def allowed(v: tuple[list[str], bool, bool], s: Stop) -> bool:
-        return (s.skill != "ALCOHOL" or v[1]) and (s.officers < 2 or v[2])
-
     lat0 = depot[0]
-    pts = [_minutes_xy(*depot, lat0)] + [_minutes_xy(s.lat, s.lon, lat0) for s in todo]
+    kinds = sorted({(v[1], v[2]) for v in vehicles})
+    types: list[tuple[tuple[bool, bool], list[Vehicle], tuple[float, float, int] | None]] = []
+    for kind in kinds:
+        group = [v for v in vehicles if (v[1], v[2]) == kind and v[0][0] not in starts]
+        if group:
+            types.append((kind, group, None))
+        types += [(kind, [v], starts[v[0][0]]) for v in vehicles if (v[1], v[2]) == kind and v[0][0] in starts]
     m = Model()
     d0 = m.add_depot(x=0, y=0)
-    kinds = sorted({(v[1], v[2]) for v in vehicles})
+    own = {t: m.add_depot(x=round(_minutes_xy(st[0], st[1], lat0)[0] * 60 - _minutes_xy(*depot, lat0)[0] * 60),
+                          y=round(_minutes_xy(st[0], st[1], lat0)[1] * 60 - _minutes_xy(*depot, lat0)[1] * 60))
+           for t, (_, _, st) in enumerate(types) if st is not None}  # fmt: skip
+    pts = [_minutes_xy(*depot, lat0)]
+    pts += [_minutes_xy(st[0], st[1], lat0) for _, _, st in types if st is not None]
+    n_depots = len(pts)
+    pts += [_minutes_xy(s.lat, s.lon, lat0) for s in todo]
     restricted = any(s.skill or s.officers >= 2 for s in todo)
     profiles = {k: m.add_profile() for k in kinds} if restricted else {}
-    for kind in kinds:
-        group = [v for v in vehicles if (v[1], v[2]) == kind]
-        m.add_vehicle_type(num_available=len(group), capacity=len(todo), tw_early=0, tw_late=horizon * 60,
-                           unit_duration_cost=1, unit_distance_cost=int(os.environ.get("UDC", "1")), profile=profiles.get(kind))  # fmt: skip
-    floor = _prize_floor(pts, return_to_depot)
-    locs: list[Any] = [d0]
-    for k, s in enumerate(todo, 1):
-        locs.append(m.add_client(x=round(pts[k][0] * 60), y=round(pts[k][1] * 60), delivery=1,
-                                 service_duration=SERVICE_MINUTES * 60, tw_early=s.ready * 60,
+    for t, (kind, group, st) in enumerate(types):
+        m.add_vehicle_type(num_available=len(group), capacity=len(todo), start_depot=own.get(t, d0), end_depot=d0,
+                           tw_early=(st[2] if st else 0) * 60, tw_late=horizon * 60, unit_duration_cost=1,
+                           profile=profiles.get(kind))  # fmt: skip
+    floor = _prize_floor(pts[:1] + pts[n_depots:], return_to_depot)
+    locs: list[Any] = [d0, *own.values()]
+    for k, s in enumerate(todo, n_depots):
+        locs.append(m.add_client(x=round((pts[k][0] - pts[0][0]) * 60), y=round((pts[k][1] - pts[0][1]) * 60),
+                                 delivery=1, service_duration=SERVICE_MINUTES * 60, tw_early=s.ready * 60,
                                  tw_late=max(s.ready, s.due) * 60, prize=s.prize + floor, required=False))  # fmt: skip
     for i, a in enumerate(locs):
         for j, b in enumerate(locs):
@@ -403,7 +467,7 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
                 m.add_edge(a, b, distance=d, duration=dur)
                 continue
             for kind, prof in profiles.items():
-                ok = j == 0 or i == j or allowed(([], kind[0], kind[1]), todo[j - 1])
+                ok = j < n_depots or i == j or _allowed_on(([], kind[0], kind[1]), todo[j - n_depots])
                 m.add_edge(a, b, distance=d if ok else NEVER, duration=dur if ok else NEVER, profile=prof)
     stop = (
         MaxRuntime(seconds)
@@ -417,51 +481,13 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
         by_type: dict[int, list[list[int]]] = {}
         for r in res.best.routes():
             by_type.setdefault(r.vehicle_type(), []).append(r.visits())
-        for t, kind in enumerate(kinds):
-            group = [v for v in vehicles if (v[1], v[2]) == kind]
+        for t, (_, group, _) in enumerate(types):
             for v, visits in zip(group, by_type.get(t, []), strict=False):
-                ids = [todo[c - 1].visit_id for c in visits if allowed(v, todo[c - 1])]
+                ids = [todo[c - n_depots].visit_id for c in visits if _allowed_on(v, todo[c - n_depots])]
                 for name in v[0]:
                     routes[name] = list(ids)
                 done.update(ids)
-    for s in todo:
-        if s.visit_id not in done:
-            unplanned.append((s.visit_id, WHY_FULL))
-    return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
-
-
-import os
-def _solve(m: Any, stop: Any, top_prize: int) -> Any:
-    import pyvrp.search as search
-    from pyvrp import GeneticAlgorithm, PenaltyManager, Population, RandomNumberGenerator, Solution, SolveParams
-    from pyvrp.crossover import selective_route_exchange as srex
-    from pyvrp.diversity import broken_pairs_distance as bpd
-
-    if os.environ.get("PEN", "1") == "0":
-        return m.solve(stop=stop, display=False, seed=1)
-    data, params = m.data(), SolveParams()
-    rng = RandomNumberGenerator(seed=1)
-    ls = search.LocalSearch(data, rng, search.compute_neighbours(data, params.neighbourhood))
-    for op in params.node_ops:
-        ls.add_node_operator(op(data))
-    for rop in params.route_ops:
-        ls.add_route_operator(rop(data))
-    base = PenaltyManager.init_from(data, params.penalty)
-    load, tw, dist = (int(x) for x in base._penalties)
-    tw = max(tw, math.ceil(top_prize / (SERVICE_MINUTES * 60)))
-    pm = PenaltyManager(params.penalty, (load, tw, dist))
-    pop = Population(bpd, params.population)
-    init = [Solution.make_random(data, rng) for _ in range(params.population.min_pop_size)]
-    algo = GeneticAlgorithm(data, pm, rng, pop, ls, srex, init, params.genetic)
-    return algo.run(stop, False, False)
-
-
-def _prize_floor(pts: list[tuple[float, float]], return_to_depot: bool) -> int:
-    mode = os.environ.get("FLOOR", "trip")
-    if mode == "none":
-        return 0
-    trips = [math.hypot(x - pts[0][0], y - pts[0][1]) * 60 * (2 if return_to_depot else 1) for x, y in pts[1:]]
-    return math.ceil(2 * max(trips, default=0) + SERVICE_MINUTES * 60) * float(os.environ.get("FLOORX", "1"))
+    return done
 
 
 class VisitReminderLoop(WakeableLoop):

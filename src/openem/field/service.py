@@ -641,12 +641,53 @@ def check_photo(content: bytes) -> str:
     )
 
 
-def attach_photo(session: Session, *, actor: str, attempt: AttemptRow, content: bytes, at: datetime
-                 ) -> AttemptPhotoRow:  # fmt: skip
-    """Store a photo of the fitted equipment with its attempt (checked by `check_photo`), audited."""
-    import hashlib
+PHOTO_MAX_PIXELS = 50_000_000  # a phone camera is ~12-50 MP; more is a decompression bomb
+
+
+def clean_photo(content: bytes) -> tuple[bytes, str]:
+    """The photo as it is kept: checked (`check_photo`), decoded (a file that only starts like an image is
+    refused), turned upright by its orientation tag, then written again **without its metadata**: EXIF (the
+    phone's GPS position, the time, the camera's serial), XMP, comments and PNG text chunks are not kept."""
+    import io
+    import warnings
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     media = check_photo(content)
+    fmt = "JPEG" if media == "image/jpeg" else "PNG"
+    refused = Invalid("The photo could not be read as an image: take or choose the photo again", field="photo")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content), formats=[fmt]) as img:
+                if img.width * img.height > PHOTO_MAX_PIXELS:
+                    raise Invalid("The photo has too many pixels (at most 50 megapixels)", field="photo")
+                img.load()
+                upright = ImageOps.exif_transpose(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as exc:  # fmt: skip
+        raise refused from exc
+    if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    out = io.BytesIO()
+    # a fresh image from the pixels alone: nothing of the file's metadata can ride along
+    bare = Image.new(upright.mode, upright.size)
+    bare.paste(upright)
+    if fmt == "JPEG":
+        bare.save(out, "JPEG", quality=90, optimize=True)
+    else:
+        bare.save(out, "PNG", optimize=True)
+    return out.getvalue(), media
+
+
+def attach_photo(session: Session, *, actor: str, attempt: AttemptRow, content: bytes, at: datetime
+                 ) -> AttemptPhotoRow:  # fmt: skip
+    """Store a photo of the fitted equipment with its attempt, checked and stripped of its metadata
+    (`clean_photo`: no GPS position is kept), audited with the size received and the size kept."""
+    import hashlib
+
+    received = len(content)
+    content, media = clean_photo(content)
     row = AttemptPhotoRow(attempt_id=attempt.attempt_id, visit_id=attempt.visit_id, media_type=media,
                           size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                           uploaded_by=actor, uploaded_at=at)  # fmt: skip
@@ -654,5 +695,6 @@ def attach_photo(session: Session, *, actor: str, attempt: AttemptRow, content: 
     session.flush()
     audit.record(session, actor=actor, action=f"field:{attempt.visit_id}:photo", records=[attempt.visit_id],
                  details={"attempt_id": attempt.attempt_id, "photo_id": row.photo_id, "media_type": media,
-                          "size": len(content), "sha256": row.sha256})  # fmt: skip
+                          "size": len(content), "received": received, "metadata_removed": True,
+                          "sha256": row.sha256})  # fmt: skip
     return row

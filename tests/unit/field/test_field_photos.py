@@ -16,8 +16,39 @@ from openem.devices import service as ds
 from openem.field import service as fs
 from openem.field.tables import AttemptPhotoRow, AttemptRow
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8 + b"\xff\xd9"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _jpeg_with_gps() -> bytes:
+    """A phone's photo: EXIF with the maker, an orientation (turned on its side) and the GPS position."""
+    import io
+
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.Orientation] = 6  # rotate 90 degrees to show it upright
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (51.0, 28.0, 53.0)
+    gps[ExifTags.GPS.GPSLongitudeRef], gps[ExifTags.GPS.GPSLongitude] = "W", (3.0, 10.0, 45.0)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def _png_with_text() -> bytes:
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "51.4816,-3.1791")
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), (0, 112, 60)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+JPEG = _jpeg_with_gps()
+PNG = _png_with_text()
 
 
 def _order_with_visit(world: Any) -> tuple[str, str]:
@@ -70,6 +101,8 @@ def test_hostile_photos_are_refused_with_why_and_nothing_is_recorded(world: Any)
         (("fitted.jpg", b"<script>alert(1)</script>", "image/jpeg"), "must be a JPEG or PNG"),
         (("big.jpg", JPEG[:3] + b"\x00" * (5 * 1024 * 1024), "image/jpeg"), "5 MB or smaller"),
         (("empty.jpg", b"", "image/jpeg"), "The photo is empty"),
+        (("fake.jpg", JPEG[:3] + b"\x00" * 500, "image/jpeg"), "could not be read as an image"),  # only the magic
+        (("cut.jpg", JPEG[: len(JPEG) // 3], "image/jpeg"), "could not be read as an image"),  # truncated
     ]
     for upload, why in cases:
         r = c.post(f"/field/visits/{vid}", data=data, files={"photo": upload})
@@ -93,12 +126,13 @@ def test_a_photo_is_stored_with_the_attempt_audited_and_seen_by_the_orders_roles
         actions = set(uow.session.execute(select(AuditRow.action)).scalars())
     assert f"field:{vid}:photo" in actions
     mine = c.get(f"/field/photos/{photo_id}")
-    assert mine.status_code == 200 and mine.content == JPEG and mine.headers["content-type"] == "image/jpeg"
+    assert mine.status_code == 200 and mine.headers["content-type"] == "image/jpeg"
+    assert b"Exif" not in mine.content and b"PhoneMaker" not in mine.content  # no GPS, no camera details kept
     creator = world.signed_in("demo-order-creator-court")
     order_page = creator.get(f"/orders/{ref}")
     assert order_page.status_code == 200 and f'href="/field/photos/{photo_id}"' in order_page.text
     seen = creator.get(f"/field/photos/{photo_id}")
-    assert seen.status_code == 200 and seen.content == JPEG
+    assert seen.status_code == 200 and seen.content == mine.content
     outsider = world.signed_in("demo-order-creator-prison")
     assert outsider.get(f"/field/photos/{photo_id}").status_code == 404
     assert outsider.get("/field/photos/999999").status_code == 404
@@ -118,3 +152,27 @@ def test_a_png_is_taken_and_no_photo_is_fine(world: Any) -> None:
                   files={"photo": ("", b"", "application/octet-stream")})  # fmt: skip
     assert none.status_code == 200
     assert fs.check_photo(PNG) == "image/png"
+
+
+def test_the_kept_photo_has_no_gps_position_and_is_upright() -> None:
+    import io
+
+    from PIL import ExifTags, Image
+
+    assert Image.open(io.BytesIO(JPEG)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the upload carries GPS
+    kept, media = fs.clean_photo(JPEG)
+    img = Image.open(io.BytesIO(kept))
+    assert media == "image/jpeg" and not img.getexif() and b"Exif" not in kept
+    assert img.size == (48, 64)  # turned upright by its orientation before the tag went
+    png, media = fs.clean_photo(PNG)
+    assert media == "image/png" and b"51.4816" not in png and Image.open(io.BytesIO(png)).size == (20, 10)
+
+
+def test_a_photo_with_too_many_pixels_is_refused(monkeypatch: Any) -> None:
+    import pytest
+
+    from openem.core.errors import Invalid
+
+    monkeypatch.setattr(fs, "PHOTO_MAX_PIXELS", 1000)  # a decompression bomb: small file, huge image
+    with pytest.raises(Invalid, match="too many pixels"):
+        fs.clean_photo(JPEG)

@@ -265,7 +265,7 @@ def _photo_of(form: Any) -> tuple[bytes | None, str]:
     if not name and not content:
         return None, ""  # the file input left empty
     try:
-        service.check_photo(content)
+        service.clean_photo(content)  # refused here, before the attempt is recorded (attach_photo keeps it clean)
     except Invalid as exc:
         return None, str(exc)
     return content, ""
