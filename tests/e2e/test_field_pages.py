@@ -216,7 +216,13 @@ def test_a_photo_of_the_fitted_equipment_on_the_phone(server, page, tmp_path) ->
     fake = tmp_path / "fitted.jpg"
     fake.write_bytes(b"GIF89a" + b"\x00" * 64)  # not a JPEG, whatever its name
     real = tmp_path / "IMG_0001.jpg"
-    real.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 512 + b"\xff\xd9")
+    import io
+
+    from PIL import Image
+
+    shot = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(shot, "JPEG")  # a real JPEG: it is decoded and re-written
+    real.write_bytes(shot.getvalue())
     page.set_viewport_size({"width": 390, "height": 900})
     sign_in(page, server, "demo-field-officer")
     page.goto(server.base + "/field/visits/FIT-E2E-PHOTO")

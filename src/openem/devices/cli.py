@@ -1,5 +1,6 @@
 """`openem devices enrol DEVICE_ID --kind NFD|VICTIM` (a phone's ingest URL, its last line of output),
-`openem devices revoke-enrolment DEVICE_ID` and `openem devices enrolments DEVICE_ID` (decision 0033)."""
+`openem devices revoke-enrolment DEVICE_ID` and `openem devices enrolments DEVICE_ID` (decision 0033);
+`openem devices transfer --from A --to B SERIAL...` and `openem devices receive-transfer ID` (stock between depots)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,14 @@ def register(subparsers: Any) -> None:
     ls = sub.add_parser("enrolments", help="a device's enrolments (when, by whom, revoked or live)")
     ls.add_argument("device_id", metavar="DEVICE_ID")
     ls.set_defaults(func=cmd_list)
+    t = sub.add_parser("transfer", help="send devices in stock at one depot to another (in transit until received)")
+    t.add_argument("serials", nargs="+", metavar="SERIAL")
+    t.add_argument("--from", dest="from_depot", required=True)
+    t.add_argument("--to", dest="to_depot", required=True)
+    t.set_defaults(func=cmd_transfer)
+    rt = sub.add_parser("receive-transfer", help="the devices of a transfer arrive: in stock at its depot")
+    rt.add_argument("transfer_id", metavar="TRANSFER_ID")
+    rt.set_defaults(func=cmd_receive_transfer)
     devices.set_defaults(func=lambda _a: (devices.print_help(), 2)[1])
 
 
@@ -108,4 +117,41 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"{args.device_id} has never been enrolled", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    from openem.core.errors import OpenEMError
+    from openem.core.time import utcnow
+    from openem.devices.service import send_transfer
+
+    db = _db()
+    try:
+        with db.uow() as uow:
+            row = send_transfer(uow.session, actor="cli", from_depot=args.from_depot, to_depot=args.to_depot,
+                                device_ids=args.serials, at=utcnow())  # fmt: skip
+            print(f"{row.transfer_id}: {len(row.devices)} devices from {row.from_depot} to {row.to_depot}, in transit")
+    except OpenEMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_receive_transfer(args: argparse.Namespace) -> int:
+    from openem.core.errors import OpenEMError
+    from openem.core.time import utcnow
+    from openem.devices.service import receive_transfer
+
+    db = _db()
+    try:
+        with db.uow() as uow:
+            row = receive_transfer(uow.session, actor="cli", transfer_id=args.transfer_id, at=utcnow())
+            print(f"{row.transfer_id}: received at {row.to_depot} ({len(row.devices)} devices)")
+    except OpenEMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
     return 0

@@ -12,6 +12,7 @@ STATES = (
     "FAULTY",
     "IN_REPAIR",
     "RETIRED",
+    "IN_TRANSIT",
 )
 
 #: the words a person reads (AWAITING_RETURN / RECOVERED are "awaiting collection" / "collected")
@@ -25,6 +26,7 @@ STATE_LABELS = {
     "FAULTY": "Faulty",
     "IN_REPAIR": "In repair",
     "RETIRED": "Retired",
+    "IN_TRANSIT": "In transit between depots",
 }
 KIND_LABELS = {
     "RF_TAG": "Radio frequency tag",
@@ -37,7 +39,7 @@ KIND_LABELS = {
 
 # from-state -> states it may move to. RECOVERED goes back to stock after a check; FAULTY may be repaired.
 ALLOWED: dict[str, frozenset[str]] = {
-    "IN_STOCK": frozenset({"ALLOCATED", "FITTED", "FAULTY", "LOST"}),
+    "IN_STOCK": frozenset({"ALLOCATED", "FITTED", "FAULTY", "LOST", "IN_TRANSIT"}),
     "ALLOCATED": frozenset({"IN_STOCK", "FITTED", "FAULTY", "LOST"}),
     "FITTED": frozenset({"AWAITING_RETURN", "FAULTY", "LOST"}),
     "AWAITING_RETURN": frozenset({"RECOVERED", "LOST", "FAULTY"}),
@@ -46,6 +48,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "FAULTY": frozenset({"IN_STOCK", "LOST", "IN_REPAIR", "RETIRED"}),
     "IN_REPAIR": frozenset({"IN_STOCK", "RETIRED"}),
     "RETIRED": frozenset(),
+    # moved between depots (a transfer): received into stock at the other depot, or lost on the way
+    "IN_TRANSIT": frozenset({"IN_STOCK", "LOST"}),
 }
 
 

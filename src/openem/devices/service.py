@@ -13,8 +13,8 @@ from openem.auth import audit
 from openem.core.errors import Conflict, Invalid
 from openem.core.time import parse_instant
 from openem.devices.model import check_device_id, check_kind, new_token, token_hash
-from openem.devices.rules import check_transition
-from openem.devices.tables import ActivationRow, DeviceEnrolmentRow, DeviceEventRow, DeviceRow
+from openem.devices.rules import STATE_LABELS, check_transition
+from openem.devices.tables import ActivationRow, DeviceEnrolmentRow, DeviceEventRow, DeviceRow, DeviceTransferRow
 
 DEVICE_KINDS = {"RF_TAG", "HMU", "GPS_TAG", "ALCOHOL_TAG", "NFD", "VICTIM"}
 
@@ -174,6 +174,9 @@ def allocate(session: Session, *, actor: str, device_id: str, officer: str, at: 
     officer = officer.strip()[:80]
     if not officer:
         raise Invalid("Enter the officer", field="officer")
+    moving = session.get(DeviceRow, device_id)
+    if moving is not None and moving.status == "IN_TRANSIT":
+        raise Conflict(f"Device {device_id} is in transit between depots: allocate it once it is received")
     transition(session, actor=actor, device_id=device_id, to="ALLOCATED", at=at, reason=f"to {officer}")
     dev = session.get(DeviceRow, device_id)
     assert dev is not None
@@ -235,3 +238,75 @@ def revoke_enrolment(session: Session, *, actor: str, device_id: str, at: dateti
     audit.record(session, actor=actor, action=f"devices:{device_id}:revoke_enrolment", records=[device_id],
                  outcome="ok" if live else "none", details={"revoked": len(live), "reason": reason[:200]})  # fmt: skip
     return len(live)
+
+
+def send_transfer(session: Session, *, actor: str, from_depot: str, to_depot: str, device_ids: Iterable[str],
+                  at: datetime) -> DeviceTransferRow:  # fmt: skip
+    """Send devices in stock at one depot to another: each goes IN_TRANSIT (not allocatable, not fittable)
+    until received. All or nothing: a serial unknown, at another depot or not in stock refuses the whole move,
+    every problem said at once."""
+    import uuid
+
+    src, dst = from_depot.strip().upper()[:40], to_depot.strip().upper()[:40]
+    if not src or not dst:
+        raise Invalid("Enter the depot the devices leave and the depot they go to", field="from_depot")
+    if src == dst:
+        raise Invalid("The devices must go to another depot", field="to_depot")
+    ids = list(dict.fromkeys(d.strip() for d in list(device_ids)[: MAX_BATCH + 1] if d.strip()))
+    if not ids:
+        raise Invalid("Enter the serials of the devices to move", field="devices")
+    if len(ids) > MAX_BATCH:
+        raise Invalid(f"At most {MAX_BATCH} devices at a time", field="devices")
+    problems = []
+    for did in ids:
+        dev = session.get(DeviceRow, did[:64])
+        if dev is None:
+            problems.append(f"{did}: no such device in the inventory")
+        elif dev.depot != src:
+            problems.append(f"{did}: belongs to depot {dev.depot or 'none'}, not {src}")
+        elif dev.status != "IN_STOCK":
+            problems.append(f"{did}: is {STATE_LABELS.get(dev.status, dev.status).lower()}, not in stock")
+    if problems:
+        audit.record(session, actor=actor, action=f"devices:transfer:{src}:{dst}:refused", records=ids[:200],
+                     outcome="refused", details={"problems": problems[:50]})  # fmt: skip
+        raise Conflict("Nothing was moved. " + "; ".join(problems[:20]) + ("; ..." if len(problems) > 20 else ""))
+    row = DeviceTransferRow(transfer_id=f"TR-{at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}", from_depot=src,
+                            to_depot=dst, devices=ids, status="IN_TRANSIT", sent_by=actor[:80], sent_at=at)  # fmt: skip
+    session.add(row)
+    for did in ids:
+        transition(session, actor=actor, device_id=did, to="IN_TRANSIT", at=at, reason=f"{src} to {dst}",
+                   details={"transfer": row.transfer_id})  # fmt: skip
+    audit.record(session, actor=actor, action=f"devices:transfer:{row.transfer_id}:send", records=ids,
+                 details={"from": src, "to": dst, "count": len(ids)})  # fmt: skip
+    return row
+
+
+def receive_transfer(session: Session, *, actor: str, transfer_id: str, at: datetime) -> DeviceTransferRow:
+    """The devices of a transfer arrive: in stock at the depot they were sent to. Received once."""
+    row = session.get(DeviceTransferRow, transfer_id.strip()[:40])
+    if row is None:
+        raise Invalid(f"No transfer {transfer_id!r}", field="transfer_id")
+    if row.status != "IN_TRANSIT":
+        raise Conflict(f"Transfer {row.transfer_id} was already received at {row.to_depot}")
+    for did in row.devices:
+        dev = session.get(DeviceRow, did)
+        if dev is None or dev.status != "IN_TRANSIT":
+            continue  # lost on the way (its own event says so): the others are received
+        transition(session, actor=actor, device_id=did, to="IN_STOCK", at=at, reason=f"received at {row.to_depot}",
+                   details={"transfer": row.transfer_id, "from": row.from_depot})  # fmt: skip
+        dev.depot = row.to_depot
+    row.status, row.received_by, row.received_at = "RECEIVED", actor[:80], at
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:transfer:{row.transfer_id}:receive", records=row.devices,
+                 details={"from": row.from_depot, "to": row.to_depot})  # fmt: skip
+    return row
+
+
+def transfers(session: Session, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    q = select(DeviceTransferRow)
+    if status is not None:
+        q = q.where(DeviceTransferRow.status == status)
+    rows = session.execute(q.order_by(DeviceTransferRow.sent_at.desc()).limit(limit)).scalars()
+    return [{"transfer_id": r.transfer_id, "from_depot": r.from_depot, "to_depot": r.to_depot,
+             "devices": list(r.devices), "status": r.status, "sent_by": r.sent_by, "sent_at": r.sent_at,
+             "received_by": r.received_by, "received_at": r.received_at} for r in rows]  # fmt: skip

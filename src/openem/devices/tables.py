@@ -71,3 +71,19 @@ class DeviceEnrolmentRow(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class DeviceTransferRow(Base):
+    """A move of devices from one depot to another (migration 0030): sent (the devices IN_TRANSIT, not
+    allocatable), then received (IN_STOCK at the other depot). Each device's moves are in `device_events`."""
+
+    __tablename__ = "device_transfers"
+    transfer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    from_depot: Mapped[str] = mapped_column(String(40))
+    to_depot: Mapped[str] = mapped_column(String(40))
+    devices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # IN_TRANSIT, RECEIVED
+    sent_by: Mapped[str] = mapped_column(String(80))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_by: Mapped[str] = mapped_column(String(80), default="")
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

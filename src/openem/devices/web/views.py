@@ -20,6 +20,7 @@ from openem.web.rendering import render
 router = APIRouter()
 READ = require("devices:read")
 MANAGE = require("devices:manage")
+BY_TRANSFER = {"IN_TRANSIT"}  # sent and received with a transfer (web/transfers.py), not moved one by one
 
 
 @router.get("/devices/stock", include_in_schema=False)
@@ -37,7 +38,8 @@ def stock_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="funct
                          "reorder": counts.get("IN_STOCK", 0) < level})  # fmt: skip
     audit.record(uow.session, actor=caller.actor, action="devices:stock:read", purpose="manage device stock")
     return render(request, "devices/stock.html", {"rows": rows, "states": STATE_LABELS, "kinds": KIND_LABELS,
-                  "holders": queries.stock_by_holder(uow.session)})  # fmt: skip
+                  "holders": queries.stock_by_holder(uow.session),
+                  "can_manage": bool(caller.principal and caller.principal.has("devices:manage"))})  # fmt: skip
 
 
 def forecast_for(uow: UnitOfWork, depot: str) -> list[dict[str, Any]]:
@@ -102,7 +104,9 @@ def _device_page(request: Request, uow: UnitOfWork, caller: Caller, device_id: s
         raise NotFound("There is no such device in the inventory")
     audit.record(uow.session, actor=caller.actor, action=f"devices:{device_id}:read", records=[device_id],
                  purpose="manage device stock")  # fmt: skip
-    moves = sorted(ALLOWED.get(d["status"], frozenset()) - {"FITTED", "AWAITING_RETURN"})
+    moves = sorted(ALLOWED.get(d["status"], frozenset()) - {"FITTED", "AWAITING_RETURN", *BY_TRANSFER})
+    if d["status"] == "IN_TRANSIT":
+        moves = ["LOST"]  # it arrives by receiving its transfer
     return render(request, "devices/device.html", {"d": d, "history": queries.device_history(uow.session, device_id),
                   "states": STATE_LABELS, "kinds": KIND_LABELS, "moves": moves, "errors": errors, "form": form,
                   "can_manage": bool(caller.principal and caller.principal.has("devices:manage"))}, status)  # fmt: skip
@@ -119,6 +123,8 @@ def move_device(device_id: str, request: Request, uow: UnitOfWork = Depends(get_
     errors: list[tuple[str, str]] = []
     if values["to"] not in STATE_LABELS or values["to"] in ("FITTED", "AWAITING_RETURN"):
         errors.append(("to", "Select where the device goes (fittings are recorded on a visit)"))
+    elif values["to"] in BY_TRANSFER or (d["status"] == "IN_TRANSIT" and values["to"] != "LOST"):
+        errors.append(("to", "Devices move between depots by a transfer: see Move stock between depots"))
     if not values["reason"] or len(values["reason"]) > 200:
         errors.append(("reason", "Enter why, in 200 characters or fewer"))
     if values["to"] == "ALLOCATED" and not values["officer"]:
