@@ -169,7 +169,9 @@ def run(planner: str, people: list[Person], days: int, officers: int, seconds: f
                 routes = plan_region_day(DEPOT, officers, stops, HORIZON, seconds)
             elif planner == "pyvrp":
                 starts = {n: (h[0], h[1], math.ceil(t)) for n, (t, h) in zip(names, at, strict=True)}
-                plan = plan_region(DEPOT, [Officer(n) for n in names], stops, HORIZON - c, seconds, starts=starts)
+                plan = plan_region(
+                    DEPOT, [Officer(n) for n in names], stops, HORIZON - c, seconds, starts=starts
+                )
                 routes = [plan.routes[n] for n in names]
             else:
                 routes = greedy(officers, stops, at, HORIZON - c)

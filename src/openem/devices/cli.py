@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
     ls = sub.add_parser("enrolments", help="a device's enrolments (when, by whom, revoked or live)")
     ls.add_argument("device_id", metavar="DEVICE_ID")
     ls.set_defaults(func=cmd_list)
-    t = sub.add_parser("transfer", help="send devices in stock at one depot to another (in transit until received)")
+    t = sub.add_parser(
+        "transfer", help="send devices in stock at one depot to another (in transit until received)"
+    )
     t.add_argument("serials", nargs="+", metavar="SERIAL")
     t.add_argument("--from", dest="from_depot", required=True)
     t.add_argument("--to", dest="to_depot", required=True)
@@ -130,7 +132,9 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         with db.uow() as uow:
             row = send_transfer(uow.session, actor="cli", from_depot=args.from_depot, to_depot=args.to_depot,
                                 device_ids=args.serials, at=utcnow())  # fmt: skip
-            print(f"{row.transfer_id}: {len(row.devices)} devices from {row.from_depot} to {row.to_depot}, in transit")
+            print(
+                f"{row.transfer_id}: {len(row.devices)} devices from {row.from_depot} to {row.to_depot}, in transit"
+            )
     except OpenEMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

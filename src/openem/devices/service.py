@@ -14,7 +14,13 @@ from openem.core.errors import Conflict, Invalid
 from openem.core.time import parse_instant
 from openem.devices.model import check_device_id, check_kind, new_token, token_hash
 from openem.devices.rules import STATE_LABELS, check_transition
-from openem.devices.tables import ActivationRow, DeviceEnrolmentRow, DeviceEventRow, DeviceRow, DeviceTransferRow
+from openem.devices.tables import (
+    ActivationRow,
+    DeviceEnrolmentRow,
+    DeviceEventRow,
+    DeviceRow,
+    DeviceTransferRow,
+)
 
 DEVICE_KINDS = {"RF_TAG", "HMU", "GPS_TAG", "ALCOHOL_TAG", "NFD", "VICTIM"}
 
@@ -269,7 +275,9 @@ def send_transfer(session: Session, *, actor: str, from_depot: str, to_depot: st
     if problems:
         audit.record(session, actor=actor, action=f"devices:transfer:{src}:{dst}:refused", records=ids[:200],
                      outcome="refused", details={"problems": problems[:50]})  # fmt: skip
-        raise Conflict("Nothing was moved. " + "; ".join(problems[:20]) + ("; ..." if len(problems) > 20 else ""))
+        raise Conflict(
+            "Nothing was moved. " + "; ".join(problems[:20]) + ("; ..." if len(problems) > 20 else "")
+        )
     row = DeviceTransferRow(transfer_id=f"TR-{at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}", from_depot=src,
                             to_depot=dst, devices=ids, status="IN_TRANSIT", sent_by=actor[:80], sent_at=at)  # fmt: skip
     session.add(row)

@@ -39,7 +39,9 @@ def register(subparsers: Any) -> None:
     )
     g.add_argument("postcode")
     g.set_defaults(func=_geocode)
-    pd = sub.add_parser("plan-day", help="plan a region's day with its officers; print each route and what is left")
+    pd = sub.add_parser(
+        "plan-day", help="plan a region's day with its officers; print each route and what is left"
+    )
     pd.add_argument("--region", required=True, help="a region of field/data/regions.json, e.g. SOUTH_WALES")
     pd.add_argument("--date", required=True, help="YYYY-MM-DD")
     pd.add_argument("--seconds", type=float, default=10.0)

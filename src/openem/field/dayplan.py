@@ -60,8 +60,13 @@ class DayPlan:
 def regions(path: str = str(REGIONS_FILE)) -> dict[str, Region]:
     data = json.loads(Path(path).read_text())["regions"]
     return {
-        code: Region(code, r["name"], r["depot"]["name"], (float(r["depot"]["lat"]), float(r["depot"]["lon"])),
-                     frozenset(r["postcode_areas"]))  # fmt: skip
+        code: Region(
+            code,
+            r["name"],
+            r["depot"]["name"],
+            (float(r["depot"]["lat"]), float(r["depot"]["lon"])),
+            frozenset(r["postcode_areas"]),
+        )  # fmt: skip
         for code, r in data.items()
     }
 
@@ -69,7 +74,9 @@ def regions(path: str = str(REGIONS_FILE)) -> dict[str, Region]:
 def region(code: str) -> Region:
     found = regions().get(code.strip().upper())
     if found is None:
-        raise Invalid(f"Unknown region {code!r}: known regions are {', '.join(sorted(regions()))}", field="region")
+        raise Invalid(
+            f"Unknown region {code!r}: known regions are {', '.join(sorted(regions()))}", field="region"
+        )
     return found
 
 
@@ -192,4 +199,6 @@ def _write(session: Session, rows: list[VisitRow], plan: DayPlan, last: dict[str
 def last_region_plan(session: Session, code: str, day: str) -> dict[str, Any] | None:
     r = session.execute(select(ReplanRow).where(ReplanRow.officer == f"region:{code}", ReplanRow.day == day)
                         .order_by(ReplanRow.replan_id.desc())).scalars().first()  # fmt: skip
-    return None if r is None else {"at": r.at, "visits": r.visits, "unplanned": [tuple(p) for p in r.unplanned]}
+    return (
+        None if r is None else {"at": r.at, "visits": r.visits, "unplanned": [tuple(p) for p in r.unplanned]}
+    )

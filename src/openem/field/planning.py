@@ -375,7 +375,9 @@ def plan_region(depot: tuple[float, float], officers: list[Officer], stops: list
             todo.append(s)
     if not todo:
         return RegionPlan(routes, [(a.name, b.name) for a, b in crews], unplanned)
-    done = _solve_region(depot, vehicles, todo, horizon, seconds, return_to_depot, iterations, starts or {}, routes)
+    done = _solve_region(
+        depot, vehicles, todo, horizon, seconds, return_to_depot, iterations, starts or {}, routes
+    )
     for s in todo:
         if s.visit_id not in done:
             unplanned.append((s.visit_id, WHY_FULL))
@@ -387,7 +389,14 @@ def _solve(m: Any, stop: Any, top_prize: int) -> Any:
     late: PyVRP 0.9.1 starts it at the average edge cost per second (~2 here), so with prizes worth a trip to
     the region's far end its search stayed in late (infeasible) plans and returned none."""
     import pyvrp.search as search
-    from pyvrp import GeneticAlgorithm, PenaltyManager, Population, RandomNumberGenerator, Solution, SolveParams
+    from pyvrp import (
+        GeneticAlgorithm,
+        PenaltyManager,
+        Population,
+        RandomNumberGenerator,
+        Solution,
+        SolveParams,
+    )
     from pyvrp.crossover import selective_route_exchange as srex
     from pyvrp.diversity import broken_pairs_distance as bpd
 
@@ -410,7 +419,9 @@ def _prize_floor(pts: list[tuple[float, float]], return_to_depot: bool) -> int:
     """A visit is worth at least an officer's trip to the farthest one and back on its own (its edge costs
     count distance and duration), so the search opens a route to a far town one visit at a time instead of
     leaving officers idle; the callers' prizes (priority, deadline) come on top."""
-    trips = [math.hypot(x - pts[0][0], y - pts[0][1]) * 60 * (2 if return_to_depot else 1) for x, y in pts[1:]]
+    trips = [
+        math.hypot(x - pts[0][0], y - pts[0][1]) * 60 * (2 if return_to_depot else 1) for x, y in pts[1:]
+    ]
     return math.ceil(2 * max(trips, default=0) + SERVICE_MINUTES * 60)
 
 
@@ -437,7 +448,9 @@ def _solve_region(depot: tuple[float, float], vehicles: list[Vehicle], todo: lis
         group = [v for v in vehicles if (v[1], v[2]) == kind and v[0][0] not in starts]
         if group:
             types.append((kind, group, None))
-        types += [(kind, [v], starts[v[0][0]]) for v in vehicles if (v[1], v[2]) == kind and v[0][0] in starts]
+        types += [
+            (kind, [v], starts[v[0][0]]) for v in vehicles if (v[1], v[2]) == kind and v[0][0] in starts
+        ]
     m = Model()
     d0 = m.add_depot(x=0, y=0)
     own = {t: m.add_depot(x=round(_minutes_xy(st[0], st[1], lat0)[0] * 60 - _minutes_xy(*depot, lat0)[0] * 60),

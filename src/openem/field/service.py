@@ -655,7 +655,9 @@ def clean_photo(content: bytes) -> tuple[bytes, str]:
 
     media = check_photo(content)
     fmt = "JPEG" if media == "image/jpeg" else "PNG"
-    refused = Invalid("The photo could not be read as an image: take or choose the photo again", field="photo")
+    refused = Invalid(
+        "The photo could not be read as an image: take or choose the photo again", field="photo"
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

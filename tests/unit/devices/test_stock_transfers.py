@@ -62,9 +62,13 @@ def test_serials_of_another_depot_unknown_or_not_in_stock_refuse_the_whole_move(
         assert "NOPE: no such device" in why and "RF3: is allocated, not in stock" in why
         assert dq.device(s, "RF0")["status"] == "IN_STOCK"  # type: ignore[index]  # all or nothing
         with pytest.raises(Invalid, match="another depot"):
-            ds.send_transfer(s, actor="store", from_depot="CARDIFF", to_depot="cardiff", device_ids=["RF0"], at=T0)
+            ds.send_transfer(
+                s, actor="store", from_depot="CARDIFF", to_depot="cardiff", device_ids=["RF0"], at=T0
+            )
         with pytest.raises(Invalid, match="serials"):
-            ds.send_transfer(s, actor="store", from_depot="CARDIFF", to_depot="SWANSEA", device_ids=[" "], at=T0)
+            ds.send_transfer(
+                s, actor="store", from_depot="CARDIFF", to_depot="SWANSEA", device_ids=[" "], at=T0
+            )
         with pytest.raises(Invalid, match="No transfer"):
             ds.receive_transfer(s, actor="x", transfer_id="TR-NONE", at=T0)
 

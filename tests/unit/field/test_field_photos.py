@@ -17,7 +17,6 @@ from openem.field import service as fs
 from openem.field.tables import AttemptPhotoRow, AttemptRow
 
 
-
 def _jpeg_with_gps() -> bytes:
     """A phone's photo: EXIF with the maker, an orientation (turned on its side) and the GPS position."""
     import io
@@ -101,7 +100,10 @@ def test_hostile_photos_are_refused_with_why_and_nothing_is_recorded(world: Any)
         (("fitted.jpg", b"<script>alert(1)</script>", "image/jpeg"), "must be a JPEG or PNG"),
         (("big.jpg", JPEG[:3] + b"\x00" * (5 * 1024 * 1024), "image/jpeg"), "5 MB or smaller"),
         (("empty.jpg", b"", "image/jpeg"), "The photo is empty"),
-        (("fake.jpg", JPEG[:3] + b"\x00" * 500, "image/jpeg"), "could not be read as an image"),  # only the magic
+        (
+            ("fake.jpg", JPEG[:3] + b"\x00" * 500, "image/jpeg"),
+            "could not be read as an image",
+        ),  # only the magic
         (("cut.jpg", JPEG[: len(JPEG) // 3], "image/jpeg"), "could not be read as an image"),  # truncated
     ]
     for upload, why in cases:

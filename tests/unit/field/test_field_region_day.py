@@ -48,14 +48,19 @@ def test_the_region_day_is_planned_with_trainings_and_pairs(world: Any) -> None:
         a, b = plan.crews[0]
         for officer in (a, b):  # the pair's visit on both days, the partner named
             mine = {v["visit_id"]: v for v in fq.todays_visits(s, officer, DAY)}
-            assert "FIT-CDF-2" in mine and {mine["FIT-CDF-2"]["officer"], mine["FIT-CDF-2"]["partner"]} == {a, b}
+            assert "FIT-CDF-2" in mine and {mine["FIT-CDF-2"]["officer"], mine["FIT-CDF-2"]["partner"]} == {
+                a,
+                b,
+            }
         alcohol = fq.visit(s, "FIT-CDF-1")
         assert "fo-a" in (alcohol["officer"], alcohol["partner"])  # type: ignore[index]  # only fo-a is trained
         planned = {v for r in plan.routes.values() for v in r}
         assert {f"FIT-CDF-{i}" for i in range(6)} <= planned
         assert ("FIT-CDF-CHECK", dayplan.WHY_ADDRESS) in plan.unplanned
         assert fq.visit(s, "FIT-LDN-1")["planned_for"] == ""  # type: ignore[index]  # another region's
-        assert s.execute(select(AuditRow).where(AuditRow.action == f"field:plan:region:SOUTH_WALES:{DAY}")).first()
+        assert s.execute(
+            select(AuditRow).where(AuditRow.action == f"field:plan:region:SOUTH_WALES:{DAY}")
+        ).first()
 
 
 def test_a_region_without_officers_or_an_unknown_region_is_said(world: Any) -> None:
@@ -106,7 +111,9 @@ def test_a_supervisor_plans_the_day_on_the_page(world: Any, monkeypatch: pytest.
         sup.extra_permissions = ["visits:supervise"]
         others = [u for n, u in users.items() if n != "demo-field-officer"][:2]
         _seed(uow.session, [sup.id] + [u.id for u in others])
-        uow.session.get(fs.VisitRow, "FIT-CDF-2").needs_skill = "ALCOHOL"  # the pair keeps the trained officer
+        uow.session.get(
+            fs.VisitRow, "FIT-CDF-2"
+        ).needs_skill = "ALCOHOL"  # the pair keeps the trained officer
         names = [sup.display_name] + [u.display_name for u in others]
     c = world.signed_in("demo-field-officer")
     page = c.get(f"/field/supervise/day?region=SOUTH_WALES&day={DAY}")
@@ -123,7 +130,9 @@ def test_a_supervisor_plans_the_day_on_the_page(world: Any, monkeypatch: pytest.
     # the officer of the pair sees the visit on their own day with the partner named
     monkeypatch.setattr(views, "utcnow", lambda: T0)
     mine = c.get(f"/field/visits?day={DAY}")
-    assert "order CDF-2" in mine.text and re.search(r"With (" + "|".join(map(re.escape, names[1:])) + r")", mine.text)
+    assert "order CDF-2" in mine.text and re.search(
+        r"With (" + "|".join(map(re.escape, names[1:])) + r")", mine.text
+    )
 
 
 def test_without_the_permission_the_page_is_refused(world: Any) -> None:

@@ -35,7 +35,9 @@ def _page(request: Request, uow: UnitOfWork, errors: list[tuple[str, str]], form
 @router.get("/devices/stock/transfers", include_in_schema=False)
 def transfers_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="function"),
                    caller: Caller = Depends(MANAGE)) -> Response:  # fmt: skip
-    audit.record(uow.session, actor=caller.actor, action="devices:transfers:read", purpose="manage device stock")
+    audit.record(
+        uow.session, actor=caller.actor, action="devices:transfers:read", purpose="manage device stock"
+    )
     return _page(request, uow, [], {})
 
 

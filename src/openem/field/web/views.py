@@ -49,7 +49,10 @@ def _outcomes(kind: str) -> list[tuple[str, str]]:
 
 def _own_visit(uow: UnitOfWork, caller: Caller, visit_id: str) -> dict[str, Any]:
     v = queries.visit(uow.session, visit_id[:60])
-    if v is None or caller.actor not in (v["officer"], v["partner"]):  # another's visit is answered as missing
+    if v is None or caller.actor not in (
+        v["officer"],
+        v["partner"],
+    ):  # another's visit is answered as missing
         raise NotFound("There is no such visit in your plan")
     return v
 
@@ -79,7 +82,9 @@ def todays_visits(
 
 def _partners(uow: UnitOfWork, me: str, visits: list[dict[str, Any]]) -> dict[str, str]:
     """visit -> the name of the other officer of a two-officer visit."""
-    other = {v["visit_id"]: v["partner"] if v["officer"] == me else v["officer"] for v in visits if v["partner"]}
+    other = {
+        v["visit_id"]: v["partner"] if v["officer"] == me else v["officer"] for v in visits if v["partner"]
+    }
     names = queries.officer_names(uow.session, sorted(set(other.values())))
     return {vid: names.get(o, o) for vid, o in other.items()}
 
@@ -265,7 +270,9 @@ def _photo_of(form: Any) -> tuple[bytes | None, str]:
     if not name and not content:
         return None, ""  # the file input left empty
     try:
-        service.clean_photo(content)  # refused here, before the attempt is recorded (attach_photo keeps it clean)
+        service.clean_photo(
+            content
+        )  # refused here, before the attempt is recorded (attach_photo keeps it clean)
     except Invalid as exc:
         return None, str(exc)
     return content, ""

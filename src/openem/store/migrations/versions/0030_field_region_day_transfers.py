@@ -14,8 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("field_officers", sa.Column("region", sa.String(length=40), nullable=False, server_default=""))
-    op.add_column("field_visits", sa.Column("partner", sa.String(length=80), nullable=False, server_default=""))
+    op.add_column(
+        "field_officers", sa.Column("region", sa.String(length=40), nullable=False, server_default="")
+    )
+    op.add_column(
+        "field_visits", sa.Column("partner", sa.String(length=80), nullable=False, server_default="")
+    )
     op.create_table(
         "device_transfers",
         sa.Column("transfer_id", sa.String(length=40), nullable=False),
