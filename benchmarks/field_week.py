@@ -180,9 +180,9 @@ def run(planner: str, people: list[Person], days: int, officers: int, seconds: f
                 t, here = free[k]
                 for vid in route:
                     p = by_id[vid]
+                    if t >= until:
+                        break  # not set off for before the re-plan: it goes back into the pool
                     arrive = t + travel(here, (p.lat, p.lon))
-                    if arrive >= until:
-                        break  # not started before the re-plan: it goes back into the pool
                     t = max(arrive, tried.get(p.pid, -math.inf) + RETRY_AFTER - start)
                     here = (p.lat, p.lon)
                     outcome = p.doors[min(p.attempts, len(p.doors) - 1)]

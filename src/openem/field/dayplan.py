@@ -21,7 +21,7 @@ from openem.auth import audit
 from openem.core.errors import Invalid
 from openem.core.time import local_to_utc
 from openem.field.events import RegionDayPlanned
-from openem.field.planning import SHIFT, Officer, allowed_attempts, plan_region, timed_stop
+from openem.field.planning import SERVICE_MINUTES, SHIFT, Officer, allowed_attempts, plan_region, timed_stop
 from openem.field.rules import NEEDS_ADDRESS_CHECK
 from openem.field.tables import AttemptRow, OfficerRow, ReplanRow, VisitRow
 
@@ -159,7 +159,10 @@ def plan_region_visits(session: Session, *, actor: str, code: str, day: str, now
                 unplanned.append((v.visit_id, timed[0].lower() + timed[1:]))
             else:
                 stops.append(timed)
-    plan = plan_region(the_region.depot, officers, stops, horizon, seconds, iterations=iterations)
+    starts = _where_officers_are(session, names, start, t0)
+    plan = plan_region(
+        the_region.depot, officers, stops, horizon, seconds, iterations=iterations, starts=starts
+    )
     result = DayPlan(the_region, day, plan.routes, plan.crews, unplanned + plan.unplanned)
     _write(session, rows, result, last)
     session.add(ReplanRow(officer=f"region:{the_region.code}"[:80], day=day, at=now, reason="region's day planned",
@@ -176,6 +179,23 @@ def plan_region_visits(session: Session, *, actor: str, code: str, day: str, now
                                  crews=[list(c) for c in result.crews],
                                  unplanned=sorted(v for v, _ in result.unplanned)))  # fmt: skip
     return result
+
+
+def _where_officers_are(session: Session, names: set[str], start: datetime, t0: datetime
+                        ) -> dict[str, tuple[float, float, int]]:  # fmt: skip
+    """A plan made during the shift starts each officer where their last attempt today was, when it ends
+    (minutes from `t0`); an officer with no attempt yet starts from the depot."""
+    if not names:
+        return {}
+    out: dict[str, tuple[float, float, int]] = {}
+    attempts = session.execute(select(AttemptRow).where(AttemptRow.officer.in_(sorted(names)),
+                               AttemptRow.at >= start).order_by(AttemptRow.at)).scalars()  # fmt: skip
+    for a in attempts:
+        v = session.get(VisitRow, a.visit_id)
+        if v is not None and v.lat is not None and v.lon is not None:
+            free = max(0, int((a.at - t0).total_seconds() // 60) + SERVICE_MINUTES)
+            out[a.officer] = (float(v.lat), float(v.lon), free)
+    return out
 
 
 def _write(session: Session, rows: list[VisitRow], plan: DayPlan, last: dict[str, AttemptRow]) -> None:

@@ -137,3 +137,18 @@ def test_a_supervisor_plans_the_day_on_the_page(world: Any, monkeypatch: pytest.
 
 def test_without_the_permission_the_page_is_refused(world: Any) -> None:
     assert world.signed_in("demo-field-officer").get("/field/supervise/day").status_code == 403
+
+
+def test_a_plan_during_the_day_starts_each_officer_where_they_are() -> None:
+    from openem.field.planning import Officer, Stop, plan_region
+
+    depot = (51.4816, -3.1791)  # Cardiff
+    swansea = [Stop(f"SA{i}", 51.62 + 0.004 * i, -3.94 + 0.004 * i, 0, 400, 20_000) for i in range(4)]
+    cardiff = [Stop(f"CF{i}", 51.48 + 0.004 * i, -3.18 - 0.004 * i, 0, 400, 20_000) for i in range(4)]
+    officers = [Officer("ann"), Officer("bob"), Officer("cat")]
+    # ann is in Swansea now and free; bob is busy until the shift is nearly over; cat is at the depot
+    starts = {"ann": (51.62, -3.94, 0), "bob": (51.48, -3.18, 395)}
+    plan = plan_region(depot, officers, swansea + cardiff, 420, 20, iterations=300, starts=starts)
+    assert set(plan.routes["ann"]) >= {s.visit_id for s in swansea}  # she is there: the others would drive 2.6 h
+    assert plan.routes["bob"] == []  # no time left before he must be back at the depot
+    assert set(plan.routes["cat"]) | set(plan.routes["ann"]) >= {s.visit_id for s in cardiff}
