@@ -122,40 +122,40 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_transfer(args: argparse.Namespace) -> int:
+def _stock_move(work: Any) -> int:
+    """Run `work(session) -> line to print` in one transaction; refusals printed with why (exit 2)."""
     from openem.core.errors import OpenEMError
+
+    db = _db()
+    try:
+        with db.uow() as uow:
+            print(work(uow.session))
+    except OpenEMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
     from openem.core.time import utcnow
     from openem.devices.service import send_transfer
 
-    db = _db()
-    try:
-        with db.uow() as uow:
-            row = send_transfer(uow.session, actor="cli", from_depot=args.from_depot, to_depot=args.to_depot,
-                                device_ids=args.serials, at=utcnow())  # fmt: skip
-            print(
-                f"{row.transfer_id}: {len(row.devices)} devices from {row.from_depot} to {row.to_depot}, in transit"
-            )
-    except OpenEMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.dispose()
-    return 0
+    def work(session: Any) -> str:
+        row = send_transfer(session, actor="cli", from_depot=args.from_depot, to_depot=args.to_depot,
+                            device_ids=args.serials, at=utcnow())  # fmt: skip
+        return f"{row.transfer_id}: {len(row.devices)} devices from {row.from_depot} to {row.to_depot}, in transit"
+
+    return _stock_move(work)
 
 
 def cmd_receive_transfer(args: argparse.Namespace) -> int:
-    from openem.core.errors import OpenEMError
     from openem.core.time import utcnow
     from openem.devices.service import receive_transfer
 
-    db = _db()
-    try:
-        with db.uow() as uow:
-            row = receive_transfer(uow.session, actor="cli", transfer_id=args.transfer_id, at=utcnow())
-            print(f"{row.transfer_id}: received at {row.to_depot} ({len(row.devices)} devices)")
-    except OpenEMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.dispose()
-    return 0
+    def work(session: Any) -> str:
+        row = receive_transfer(session, actor="cli", transfer_id=args.transfer_id, at=utcnow())
+        return f"{row.transfer_id}: received at {row.to_depot} ({len(row.devices)} devices)"
+
+    return _stock_move(work)

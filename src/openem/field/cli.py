@@ -92,23 +92,30 @@ def _replan(args: Any) -> int:
     return 0
 
 
-def _skills(args: Any) -> int:
+def _officer_record(change: Any) -> int:
+    """Change an officer's record (`change(session, now) -> OfficerRow`), print it; a refusal says why."""
     from openem.config import load_settings
     from openem.core.errors import Invalid
     from openem.core.time import utcnow
-    from openem.field.service import set_officer_skills
     from openem.store.db import Database
 
     db = Database(load_settings().database_url)
     try:
         with db.uow() as uow:
-            row = set_officer_skills(uow.session, actor="cli", officer=args.officer[:80],
-                                     skills=[k.strip().upper() for k in args.skill], at=utcnow())  # fmt: skip
-            print(f"{row.officer}: {', '.join(row.skills) or 'no trainings'}")
+            row = change(uow.session, utcnow())
+            print(f"{row.officer}: {', '.join(row.skills) or 'no trainings'}; region {row.region or 'none'}")
     except Invalid as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _skills(args: Any) -> int:
+    from openem.field.service import set_officer_skills
+
+    skills = [k.strip().upper() for k in args.skill]
+    return _officer_record(lambda session, now: set_officer_skills(
+        session, actor="cli", officer=args.officer[:80], skills=skills, at=now))  # fmt: skip
 
 
 def _plan_day(args: Any) -> int:
@@ -143,22 +150,10 @@ def _plan_day(args: Any) -> int:
 
 
 def _officer_region(args: Any) -> int:
-    from openem.config import load_settings
-    from openem.core.errors import Invalid
-    from openem.core.time import utcnow
     from openem.field.dayplan import set_officer_region
-    from openem.store.db import Database
 
-    db = Database(load_settings().database_url)
-    try:
-        with db.uow() as uow:
-            row = set_officer_region(uow.session, actor="cli", officer=args.officer[:80], code=args.region,
-                                     at=utcnow())  # fmt: skip
-            print(f"{row.officer}: {row.region or 'no region'}")
-    except Invalid as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return _officer_record(lambda session, now: set_officer_region(
+        session, actor="cli", officer=args.officer[:80], code=args.region, at=now))  # fmt: skip
 
 
 def _geocode(args: Any) -> int:

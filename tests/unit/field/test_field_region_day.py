@@ -98,6 +98,9 @@ def test_the_plan_day_command_prints_routes_and_what_is_left(
     assert "FIT-LDN-1" not in out
     assert main(["field", "plan-day", "--region", "NOWHERE", "--date", DAY]) == 2
     assert "Unknown region" in capsys.readouterr().err
+    assert main(["field", "officer", "--officer", "fo-z", "--region", "south_wales"]) == 0
+    assert "fo-z: no trainings; region SOUTH_WALES" in capsys.readouterr().out
+    assert main(["field", "officer", "--officer", "fo-z", "--region", "MORDOR"]) == 2
 
 
 def test_a_supervisor_plans_the_day_on_the_page(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,6 +152,8 @@ def test_a_plan_during_the_day_starts_each_officer_where_they_are() -> None:
     # ann is in Swansea now and free; bob is busy until the shift is nearly over; cat is at the depot
     starts = {"ann": (51.62, -3.94, 0), "bob": (51.48, -3.18, 395)}
     plan = plan_region(depot, officers, swansea + cardiff, 420, 20, iterations=300, starts=starts)
-    assert set(plan.routes["ann"]) >= {s.visit_id for s in swansea}  # she is there: the others would drive 2.6 h
+    assert set(plan.routes["ann"]) >= {
+        s.visit_id for s in swansea
+    }  # she is there: the others would drive 2.6 h
     assert plan.routes["bob"] == []  # no time left before he must be back at the depot
     assert set(plan.routes["cat"]) | set(plan.routes["ann"]) >= {s.visit_id for s in cardiff}

@@ -24,12 +24,18 @@ MANAGE = require("devices:manage")
 def _page(request: Request, uow: UnitOfWork, errors: list[tuple[str, str]], form: dict[str, str],
           status: int = 200) -> Response:  # fmt: skip
     depots = sorted(d for d in queries.stock_by_depot(uow.session) if d)
+    moving = service.transfers(uow.session, "IN_TRANSIT")
+    received = service.transfers(uow.session, "RECEIVED", limit=20)
+    # the banner names a real transfer, never words from the address bar
+    sent = next(
+        (t["transfer_id"] for t in moving if t["transfer_id"] == request.query_params.get("sent")), ""
+    )
+    done = next(
+        (t["transfer_id"] for t in received if t["transfer_id"] == request.query_params.get("received")), ""
+    )
     return render(request, "devices/transfers.html",
                   {"title": "Move stock between depots", "depots": depots, "errors": errors, "form": form,
-                   "moving": service.transfers(uow.session, "IN_TRANSIT"),
-                   "received": service.transfers(uow.session, "RECEIVED", limit=20),
-                   "sent": request.query_params.get("sent", "")[:40],
-                   "done": request.query_params.get("received", "")[:40]}, status)  # fmt: skip
+                   "moving": moving, "received": received, "sent": sent, "done": done}, status)  # fmt: skip
 
 
 @router.get("/devices/stock/transfers", include_in_schema=False)
