@@ -49,10 +49,8 @@ def _outcomes(kind: str) -> list[tuple[str, str]]:
 
 def _own_visit(uow: UnitOfWork, caller: Caller, visit_id: str) -> dict[str, Any]:
     v = queries.visit(uow.session, visit_id[:60])
-    if v is None or caller.actor not in (
-        v["officer"],
-        v["partner"],
-    ):  # another's visit is answered as missing
+    # another officer's visit is answered as missing; a two-officer visit is both officers'
+    if v is None or caller.actor not in (v["officer"], v["partner"]):
         raise NotFound("There is no such visit in your plan")
     return v
 
@@ -270,9 +268,8 @@ def _photo_of(form: Any) -> tuple[bytes | None, str]:
     if not name and not content:
         return None, ""  # the file input left empty
     try:
-        service.clean_photo(
-            content
-        )  # refused here, before the attempt is recorded (attach_photo keeps it clean)
+        # refused here, before the attempt is recorded; attach_photo keeps it without its metadata
+        service.clean_photo(content)
     except Invalid as exc:
         return None, str(exc)
     return content, ""
