@@ -237,3 +237,37 @@ def test_a_photo_of_the_fitted_equipment_on_the_phone(server, page, tmp_path) ->
     page.get_by_label("Photo of the fitted equipment (optional)").set_input_files(str(real))
     click_and_wait(page, page.get_by_role("button", name="Record outcome"))
     assert "Outcome recorded for visit FIT-E2E-PHOTO" in page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_supervisor_plans_the_region_day_phone_and_desktop(server, page, width) -> None:
+    from datetime import timedelta
+
+    from openem.core.time import local_date
+    from openem.field import dayplan
+
+    db = Database(server.db_url)
+    with db.uow() as uow:
+        officer = uow.session.execute(
+            select(UserRow).where(UserRow.username == "demo-field-officer")
+        ).scalar_one()
+        officer.extra_permissions = ["visits:supervise"]
+        dayplan.set_officer_region(
+            uow.session, actor="t", officer=officer.id, code="SOUTH_WALES", at=utcnow()
+        )
+        for i in range(3):
+            fs.create_visit(uow.session, actor="t", kind="FIT", order_ref=f"E2E-CDF-{width}-{i}",
+                            at=utcnow(), lat=51.48 + 0.01 * i, lon=-3.18)  # fmt: skip
+    db.dispose()
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, "demo-field-officer")
+    page.goto(server.base + "/field/supervise/day?region=SOUTH_WALES")
+    page.get_by_label("Date").fill(
+        (local_date(utcnow()) + timedelta(days=1)).isoformat()
+    )  # a whole shift ahead
+    click_and_wait(page, page.get_by_role("button", name="Plan the day"))  # a 10 s solve
+    main = page.locator("main").inner_text()
+    assert all(f"E2E-CDF-{width}-{i}" in main for i in range(3))
+    page.wait_for_selector("#region-map .leaflet-pane", state="attached")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
