@@ -271,3 +271,27 @@ def test_supervisor_plans_the_region_day_phone_and_desktop(server, page, width) 
     page.wait_for_selector("#region-map .leaflet-pane", state="attached")
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_stock_moves_between_depots_phone_and_desktop(server, page, width) -> None:
+    from openem.devices import service as ds
+
+    db = Database(server.db_url)
+    with db.uow() as uow:
+        ds.receive_stock(uow.session, actor="store", depot="CARDIFF", at=utcnow(),
+                         devices=[{"device_id": f"E2E-TR-{width}-{i}", "device_kind": "RF_TAG"} for i in range(2)])  # fmt: skip
+    db.dispose()
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server, "demo-field-officer")
+    page.goto(server.base + "/devices/stock/transfers")
+    page.get_by_label("From depot").select_option("CARDIFF")
+    page.get_by_label("To depot").fill("SWANSEA")
+    page.get_by_label("Serials").fill(f"E2E-TR-{width}-0\nE2E-TR-{width}-1")
+    click_and_wait(page, page.get_by_role("button", name="Send the devices"))
+    assert "its devices are in transit" in page.locator("main").inner_text()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("#moving tr", has_text=f"E2E-TR-{width}-0").get_by_role("button").click()
+    page.wait_for_selector("text=its devices are in stock")
+    assert_accessible(page)
