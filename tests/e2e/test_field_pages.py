@@ -132,16 +132,20 @@ def test_order_creator_corrects_a_pin_on_the_map(server, page, width) -> None:
     assert_accessible(page)
 
 
+def _supervisor(session):
+    """The demo field officer, made a field supervisor (granted explicitly)."""
+    officer = session.execute(select(UserRow).where(UserRow.username == "demo-field-officer")).scalar_one()
+    officer.extra_permissions = ["visits:supervise"]
+    return officer
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_supervisor_urgent_visits_phone_and_desktop(server, page, width) -> None:
     from datetime import timedelta
 
     db = Database(server.db_url)
     with db.uow() as uow:
-        officer = uow.session.execute(
-            select(UserRow).where(UserRow.username == "demo-field-officer")
-        ).scalar_one()
-        officer.extra_permissions = ["visits:supervise"]
+        _supervisor(uow.session)
         fs.create_visit(uow.session, actor="t", kind="FIT", order_ref=f"E2E-URGENT-{width}",
                         at=utcnow() - timedelta(days=3), lat=51.5, lon=-0.1)  # fmt: skip
     db.dispose()
@@ -248,10 +252,7 @@ def test_supervisor_plans_the_region_day_phone_and_desktop(server, page, width) 
 
     db = Database(server.db_url)
     with db.uow() as uow:
-        officer = uow.session.execute(
-            select(UserRow).where(UserRow.username == "demo-field-officer")
-        ).scalar_one()
-        officer.extra_permissions = ["visits:supervise"]
+        officer = _supervisor(uow.session)
         dayplan.set_officer_region(
             uow.session, actor="t", officer=officer.id, code="SOUTH_WALES", at=utcnow()
         )
