@@ -277,7 +277,7 @@ def test_the_case_conference_pdf_is_purpose_bound_and_audited(world3):
     c = world3.signed_in("demo-probation-practitioner")
     params = {"from": (world3.today - timedelta(days=45)).isoformat()}
     assert c.get(f"/people/{MINE}/summary.pdf", params=params).status_code == 422
-    assert c.get(f"/people/{THEIRS}/summary.pdf", params={**params, **PURPOSE}).status_code == 404
+    assert c.get(f"/people/{THEIRS}/summary.pdf", params={**params, **PURPOSE}).status_code == 403
     assert not audit_rows(world3, "insights:export:pdf")
     r = c.get(f"/people/{MINE}/summary.pdf", params={**params, **PURPOSE})
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"

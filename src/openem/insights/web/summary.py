@@ -1,6 +1,6 @@
 """The case-conference summary: one PDF of a person's window (orders and conditions, a map drawn on the
 server without tiles, curfew nights with the ATV total, zone visits, appointments, alerts, recent notes),
-made with WeasyPrint. Purpose-bound and audited like every export; refused as missing outside the caseload."""
+made with WeasyPrint. Purpose-bound and audited like every export; refused (403) outside the caseload."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def summary_pdf(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> Response:
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
     look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
     try:
         import weasyprint

@@ -1,6 +1,6 @@
 """The person's timeline (orders and versions, devices, visits, alerts, incidents, notes; filtered by kind, as
 the MOJ timeline and filter components show it) and practitioner notes, as pages and JSON. The same access
-rules as the person view: refused as missing outside the caller's cases, a purpose for every read, every read
+rules as the person view: refused (403, as for an unknown id) outside the caller's cases, a purpose for every read, every read
 and every note audited."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def api_timeline(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(READ),
 ) -> dict[str, Any]:
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
     why = stated_purpose(caller, purpose, reference)
     kinds = [k for k in kind if k in rules.KINDS]
     entries = _entries(uow, orders, person_id, kinds)
@@ -60,7 +60,7 @@ def api_add_note(
     caller: Caller = Depends(READ),
 ) -> dict[str, Any]:
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, "practitioner note")
     text, ref = body.get("text"), body.get("order_ref") or ""
     if not isinstance(text, str) or not isinstance(ref, str):
         raise Invalid("text (and order_ref, if given) must be text")
@@ -82,7 +82,7 @@ def timeline_page(
     caller: Caller = Depends(READ),
 ) -> Response:
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
     kinds = [k for k in kind if k in rules.KINDS]
     ctx: dict[str, Any] = {
         "person_id": person_id,
@@ -117,8 +117,8 @@ def add_note_page(
     form: Any = Depends(read_form),
 ) -> Response:
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
     back = {k: str(form.get(k, ""))[:400] for k in ("purpose", "reference")}
+    orders = load_person(request, uow, caller, person_id, back["purpose"], back["reference"])
     try:
         note = service.add_note(uow.session, caller.principal, orders, person_id, str(form.get("text", ""))[:10_000],
                                 str(form.get("order_ref", ""))[:40], caller.principal.username)  # fmt: skip

@@ -2,8 +2,9 @@
 
 Least privilege: each route needs `location:read`, and the person must have at least one order the caller may
 see (`auth.policy.can_view_case`: a practitioner's caseload, an officer's force); only those orders and their
-wearer's data are shown. A person outside the caller's reach is answered exactly as a missing person (404, the
-same words), and the refusal is audited. Every search, view and export is audited with the purpose the caller
+wearer's data are shown. A person outside the caller's reach and an id that names nobody get the same answer
+(403, the same words and body: nothing says whether the person exists), and the refusal is audited with the id
+asked and the purpose given. Every search, view and export is audited with the purpose the caller
 gave (a police officer also gives a crime or incident reference) and what was returned.
 """
 
@@ -25,55 +26,57 @@ from fastapi.responses import Response
 
 from openem.auth import audit
 from openem.auth.roles import Role
-from openem.core.errors import Invalid, NotFound
+from openem.core.errors import Invalid
 from openem.core.time import iso, utcnow
 from openem.insights import rules, service
 from openem.insights.web import calendar
 from openem.orders.queries import PersonOrder, map_context_of
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, deny_as_missing, get_uow, require
+from openem.web.deps import Caller, deny_unseen, get_uow, require
 from openem.web.rendering import render
 
 router = APIRouter()
-MISSING = "There is no such person"
+#: The one answer for a person outside the caller's cases and for an id that names nobody (decision 0031).
+UNSEEN = "There is no person with this id that you may see. Check the id, or search for the person."
 #: Positions a page of the trail API or of the position table carries.
 API_PAGE = 20_000
 TABLE_PAGE = 500
 
 
+def _purpose_text(purpose: str, reference: str) -> tuple[str, str, str]:
+    purpose = rules.printable(" ".join(purpose.split()), 400)
+    reference = rules.printable(" ".join(reference.split()), 60)
+    return purpose, reference, f"{purpose} [ref {reference}]" if reference else purpose
+
+
 def stated_purpose(caller: Caller, purpose: str, reference: str) -> str:
     """The purpose recorded with a look: asked of everyone; police also give a crime or incident reference."""
     assert caller.principal is not None
-    purpose = rules.printable(" ".join(purpose.split()), 400)
-    reference = rules.printable(" ".join(reference.split()), 60)
+    purpose, reference, text = _purpose_text(purpose, reference)
     if len(purpose) < 5:
         raise Invalid("Say why you are looking (at least 5 characters): it is recorded with what you see")
     if caller.principal.has_role(Role.POLICE_OFFICER) and not reference:
         raise Invalid("Give the crime or incident reference this look is for")
-    return f"{purpose} [ref {reference}]" if reference else purpose
+    return text
 
 
-def load_person(request: Request, uow: UnitOfWork, caller: Caller, person_id: str) -> list[PersonOrder]:
-    """The person's orders the caller may see; none (or no such person) is refused as missing, audited."""
+def load_person(
+    request: Request, uow: UnitOfWork, caller: Caller, person_id: str, purpose: str = "", reference: str = ""
+) -> list[PersonOrder]:
+    """The person's orders the caller may see. None visible, or no such person, or an id no person could have:
+    the same 403 (`UNSEEN`), audited with the id asked and the purpose given (before the purpose is checked,
+    so that a refusal never depends on what else was sent)."""
     assert caller.principal is not None
-    person_id = person_id[:40]
-    if rules.printable(person_id, 40) != person_id:
-        # no person has such an id; refused as missing and audited with the id and path made printable (the
-        # shared refusal writes the raw path, which PostgreSQL refuses when it holds a NUL)
-        with request.app.state.db.uow() as own:
-            audit.record(own.session, actor=caller.actor, action="insights:person:denied",
-                         records=[rules.printable(person_id, 40)], outcome="denied",
-                         details={"reason": "no such person", "answered": "not_found",
-                                  "path": rules.printable(request.url.path, 150)})  # fmt: skip
-        raise NotFound(MISSING)
     orders, total = service.person_orders(uow.session, caller.principal, person_id)
     if not orders:
-        deny_as_missing(
+        deny_unseen(
             request,
             caller,
             "person outside your cases" if total else "no such person",
-            MISSING,
+            UNSEEN,
+            action="insights:person:denied",
             records=[rules.printable(person_id, 40)],
+            purpose=_purpose_text(purpose, reference)[2],
         )
     return orders
 
@@ -113,8 +116,9 @@ def open_look(
     request: Request, uow: UnitOfWork, caller: Caller, person_id: str, orders: list[PersonOrder] | None,
     purpose: str, reference: str, start: str | None, end: str | None,
 ) -> Look:  # fmt: skip
-    """Refused as missing first (audited), then the purpose, then the window: in that order on every route."""
-    orders = load_person(request, uow, caller, person_id) if orders is None else orders
+    """Refused first (403, audited), then the purpose, then the window: in that order on every route."""
+    if orders is None:
+        orders = load_person(request, uow, caller, person_id, purpose, reference)
     why = stated_purpose(caller, purpose, reference)
     frm, to = service.window(start, end)
     return Look(uow, caller, person_id, orders, why, frm, to)
@@ -367,7 +371,7 @@ def export(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> Response:
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
     if fmt not in ("csv", "geojson"):
         raise Invalid("Exports are CSV or GeoJSON (the case-conference summary is a PDF: summary.pdf)")
     look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
@@ -416,7 +420,7 @@ def person_page(
     caller: Caller = Depends(require("location:read")),
 ) -> Response:
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
     ctx: dict[str, Any] = {
         "person_id": person_id,
         "name": orders[0].wearer_name,
