@@ -94,13 +94,14 @@ def timeline_page(
         "chosen": kinds,
         "orders": orders,
         "error": "",
+        "error_field": "",
         "note_error": request.query_params.get("note_error", "")[:200],
         "shown": False,
     }
     try:
         why = stated_purpose(caller, purpose, reference)
     except Invalid as e:
-        ctx["error"] = str(e) if purpose else ""
+        ctx |= {"error": str(e), "error_field": e.field or "purpose"} if purpose else {}
         return render(request, "insights/timeline.html", ctx)
     entries = _entries(uow, orders, person_id, kinds)
     _audit(uow, caller, "timeline:read", person_id, orders, why, kinds=kinds, entries=len(entries))

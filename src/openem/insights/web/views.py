@@ -54,9 +54,12 @@ def stated_purpose(caller: Caller, purpose: str, reference: str) -> str:
     assert caller.principal is not None
     purpose, reference, text = _purpose_text(purpose, reference)
     if len(purpose) < 5:
-        raise Invalid("Say why you are looking (at least 5 characters): it is recorded with what you see")
+        raise Invalid(
+            "Say why you are looking (at least 5 characters): it is recorded with what you see",
+            field="purpose",
+        )
     if caller.principal.has_role(Role.POLICE_OFFICER) and not reference:
-        raise Invalid("Give the crime or incident reference this look is for")
+        raise Invalid("Give the crime or incident reference this look is for", field="reference")
     return text
 
 
@@ -147,6 +150,7 @@ def person_data(
         "points": points,
         "from_lake": tr.from_lake,
         "unreadable_days": tr.unreadable_days,
+        "missing_days": tr.missing_days,
         "inside": inside,
         "zones": zones,
         "nights": nights,
@@ -201,12 +205,13 @@ def search_page(
         "police": caller.principal.has_role(Role.POLICE_OFFICER),
         "results": None,
         "error": "",
+        "error_field": "",
     }
     if q.strip():
         try:
             why = stated_purpose(caller, purpose, reference)
         except Invalid as e:
-            ctx["error"] = str(e)
+            ctx |= {"error": str(e), "error_field": e.field or "purpose"}
         else:
             found = service.search(uow.session, caller.principal, q)
             audit.record(
@@ -260,6 +265,7 @@ def api_person(
         "positions": len(points),
         "positions_from_lake": data["from_lake"],
         "lake_days_unreadable": _lake_note(data),
+        "lake_days_missing": [d.isoformat() for d in data["missing_days"]],
         "newest_position": iso(points[-1]["time"]) if points else None,
         "freshness_warning": rules.freshness(points[-1]["time"] if points else None, utcnow()),
         "curfew": [_night_json(n) for n in data["nights"]],
@@ -336,7 +342,8 @@ def api_trail(
     chunk = tr.points[first : first + API_PAGE]
     look.audit("trail:read", positions=len(chunk), page=page, pages=pages)
     body = _geojson(person_id, chunk, first, page=page, pages=pages, positions=len(tr.points),
-                    lake_days_unreadable=[d.isoformat() for d in tr.unreadable_days])  # fmt: skip
+                    lake_days_unreadable=[d.isoformat() for d in tr.unreadable_days],
+                    lake_days_missing=[d.isoformat() for d in tr.missing_days])  # fmt: skip
     # orjson: the standard encoder was a fifth of the request for a 20,000-position page
     return Response(orjson.dumps(body), media_type="application/geo+json")
 
@@ -430,12 +437,14 @@ def person_page(
         "start": start or "",
         "end": end or "",
         "error": "",
+        "error_field": "",
         "shown": False,
     }
     try:
         look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
-    except Invalid as e:
-        ctx["error"] = str(e) if purpose or start or end else ""
+    except Invalid as e:  # said beside the field it is about, and in the summary at the top
+        if purpose or start or end:
+            ctx |= {"error": str(e), "error_field": e.field or "purpose"}
         return render(request, "insights/person.html", ctx)
     frm, to = look.frm, look.to
     data = person_data(request, uow, orders, person_id, frm, to)
@@ -477,6 +486,7 @@ def person_page(
         "alerts": data["alerts"],
         "from_lake": data["from_lake"],
         "unreadable_days": data["unreadable_days"],
+        "missing_days": data["missing_days"],
         "geo_json": json.dumps([{**_point_json(p), "key": p["key"]} for p in drawn]),
         "context_json": json.dumps({**context, "zones": [_zone_json(z) for z in data["zones"]]}),
         "drawn": len(drawn),
