@@ -124,7 +124,11 @@ def test_the_practitioner_finds_their_person_and_sees_trail_curfew_and_zone_visi
     assert page.status_code == 200 and "Curfew, night by night" in page.text and "Absent" in page.text
 
 
-@pytest.mark.parametrize("user", ["demo-probation-practitioner", "demo-police-officer"])
+@pytest.mark.parametrize(
+    "user",
+    ["demo-probation-practitioner", "demo-police-officer", "demo-youth-justice-worker",
+     "demo-home-office-caseworker", "demo-crime-matching-caseworker"],
+)  # fmt: skip
 def test_a_person_outside_the_caseload_is_refused_on_every_route_as_nobody_is_and_audited(people, user):
     c = people.signed_in(user)
     for url in routes(THEIRS) + routes("PER-NOSUCH"):
