@@ -55,6 +55,10 @@ def test_practitioner_finds_a_person_and_reads_the_trail_and_curfew(page, server
     expect(page.get_by_role("heading", name="Robin Insight")).to_be_visible()
     page.wait_for_selector(".leaflet-interactive")
     assert "Positions (30)" in page.content() and "Curfew, night by night" in page.content()
+    markers = page.locator("#trail-map path.leaflet-interactive")  # the context's shapes, then each position
+    assert markers.count() >= 30
+    markers.last.hover()
+    expect(page.locator(".leaflet-tooltip").last).to_contain_text("30: ")  # numbered in the whole trail
     assert_accessible(page)
     if width == 390:
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
