@@ -11,17 +11,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from openem.auth.roles import Role
 from openem.core.errors import Invalid
 from openem.core.time import iso
 from openem.insights import rules, service
-from openem.insights.web.views import _audit, load_person, stated_purpose
+from openem.insights.web.views import READ, PersonRoute, _audit, load_person, person_route
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form
 from openem.web.rendering import render
 
 router = APIRouter()
-READ = require("location:read")
 
 
 def _entries(uow: UnitOfWork, orders: list[Any], person_id: str, kinds: list[str]) -> list[dict[str, Any]]:
@@ -30,16 +28,10 @@ def _entries(uow: UnitOfWork, orders: list[Any], person_id: str, kinds: list[str
 
 @router.get("/api/people/{person_id}/timeline", tags=["insights"])
 def api_timeline(
-    person_id: str,
-    request: Request,
-    kind: list[str] = Query([], max_length=10),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(READ),
+    kind: list[str] = Query([], max_length=10), route: PersonRoute = Depends(person_route)
 ) -> dict[str, Any]:
-    orders = load_person(request, uow, caller, person_id, purpose, reference)
-    why = stated_purpose(caller, purpose, reference)
+    uow, caller, person_id, orders = route.uow, route.caller, route.person_id, route.orders
+    why = route.why()
     kinds = [k for k in kind if k in rules.KINDS]
     entries = _entries(uow, orders, person_id, kinds)
     _audit(uow, caller, "timeline:read", person_id, orders, why, kinds=kinds, entries=len(entries))
@@ -73,33 +65,20 @@ def api_add_note(
 
 @router.get("/people/{person_id}/timeline", include_in_schema=False)
 def timeline_page(
-    person_id: str,
-    request: Request,
-    kind: list[str] = Query([], max_length=10),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(READ),
+    kind: list[str] = Query([], max_length=10), route: PersonRoute = Depends(person_route)
 ) -> Response:
+    request, uow, caller, person_id, orders = route.parts()
+    purpose = route.purpose
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id, purpose, reference)
     kinds = [k for k in kind if k in rules.KINDS]
-    ctx: dict[str, Any] = {
-        "person_id": person_id,
-        "name": orders[0].wearer_name,
-        "purpose": purpose,
-        "reference": reference,
-        "police": caller.principal.has_role(Role.POLICE_OFFICER),
+    ctx = route.page_context() | {
         "kinds": rules.KINDS,
         "chosen": kinds,
         "orders": orders,
-        "error": "",
-        "error_field": "",
         "note_error": request.query_params.get("note_error", "")[:200],
-        "shown": False,
     }
     try:
-        why = stated_purpose(caller, purpose, reference)
+        why = route.why()
     except Invalid as e:
         ctx |= {"error": str(e), "error_field": e.field or "purpose"} if purpose else {}
         return render(request, "insights/timeline.html", ctx)

@@ -11,6 +11,7 @@ gave (a police officer also gives a crime or incident reference) and what was re
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Sequence
@@ -115,16 +116,63 @@ class Look:
                **details, **{"from": iso(self.frm), "to": iso(self.to)})  # fmt: skip
 
 
-def open_look(
-    request: Request, uow: UnitOfWork, caller: Caller, person_id: str, orders: list[PersonOrder] | None,
-    purpose: str, reference: str, start: str | None, end: str | None,
-) -> Look:  # fmt: skip
-    """Refused first (403, audited), then the purpose, then the window: in that order on every route."""
-    if orders is None:
-        orders = load_person(request, uow, caller, person_id, purpose, reference)
-    why = stated_purpose(caller, purpose, reference)
-    frm, to = service.window(start, end)
-    return Look(uow, caller, person_id, orders, why, frm, to)
+@dataclass(frozen=True)
+class PersonRoute:
+    """A person route's request, loaded and authorised once (`person_route`): the orders the caller may see,
+    the purpose and the window as sent. `look()` then asks for the purpose, then checks the window."""
+
+    request: Request
+    uow: UnitOfWork
+    caller: Caller
+    person_id: str
+    orders: list[PersonOrder]
+    purpose: str
+    reference: str
+    start: str | None = None
+    end: str | None = None
+
+    def parts(self) -> tuple[Request, UnitOfWork, Caller, str, list[PersonOrder]]:
+        return self.request, self.uow, self.caller, self.person_id, self.orders
+
+    def page_context(self) -> dict[str, Any]:
+        """What every person page shows before the purpose is given: the person's name and the purpose form."""
+        assert self.caller.principal is not None
+        return {"person_id": self.person_id, "name": self.orders[0].wearer_name, "purpose": self.purpose,
+                "reference": self.reference, "police": self.caller.principal.has_role(Role.POLICE_OFFICER),
+                "error": "", "error_field": "", "shown": False}  # fmt: skip
+
+    def why(self) -> str:
+        return stated_purpose(self.caller, self.purpose, self.reference)
+
+    def look(self) -> Look:
+        why = self.why()
+        frm, to = service.window(self.start, self.end)
+        return Look(self.uow, self.caller, self.person_id, self.orders, why, frm, to)
+
+
+READ = require("location:read")
+
+
+def person_route(
+    person_id: str,
+    request: Request,
+    purpose: str = Query("", max_length=500),
+    reference: str = Query("", max_length=100),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(READ),
+) -> PersonRoute:
+    """Dependency of every person read: refused first (403, audited), before the purpose and window."""
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
+    return PersonRoute(request, uow, caller, person_id, orders, purpose, reference)
+
+
+def windowed_route(
+    route: PersonRoute = Depends(person_route),
+    start: str | None = Query(None, alias="from", max_length=40),
+    end: str | None = Query(None, alias="to", max_length=40),
+) -> PersonRoute:
+    """`person_route` for a read over a window of time (`from`, `to`)."""
+    return dataclasses.replace(route, start=start, end=end)
 
 
 def _point_json(p: dict[str, Any]) -> dict[str, Any]:
@@ -174,17 +222,15 @@ def api_search(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> list[dict[str, Any]]:
+    return _search(uow, caller, q, stated_purpose(caller, purpose, reference))
+
+
+def _search(uow: UnitOfWork, caller: Caller, q: str, why: str) -> list[dict[str, Any]]:
+    """The people the caller may see matching `q`, the search audited with its purpose and what it found."""
     assert caller.principal is not None
-    why = stated_purpose(caller, purpose, reference)
     found = service.search(uow.session, caller.principal, q)
-    audit.record(
-        uow.session,
-        actor=caller.actor,
-        action="insights:search",
-        records=[p["person_id"] for p in found],
-        purpose=why,
-        details={"query": rules.printable(q, 100), "found": len(found)},
-    )
+    audit.record(uow.session, actor=caller.actor, action="insights:search", records=[p["person_id"] for p in found],
+                 purpose=why, details={"query": rules.printable(q, 100), "found": len(found)})  # fmt: skip
     return found
 
 
@@ -213,16 +259,7 @@ def search_page(
         except Invalid as e:
             ctx |= {"error": str(e), "error_field": e.field or "purpose"}
         else:
-            found = service.search(uow.session, caller.principal, q)
-            audit.record(
-                uow.session,
-                actor=caller.actor,
-                action="insights:search",
-                records=[p["person_id"] for p in found],
-                purpose=why,
-                details={"query": rules.printable(q, 100), "found": len(found)},
-            )
-            ctx["results"] = found
+            ctx["results"] = _search(uow, caller, q, why)
     return render(request, "insights/search.html", ctx)
 
 
@@ -234,19 +271,10 @@ def _lake_note(data: dict[str, Any]) -> list[str]:
 
 
 @router.get("/api/people/{person_id}", tags=["insights"])
-def api_person(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> dict[str, Any]:
-    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    orders, frm, to = look.orders, look.frm, look.to
-    data = person_data(request, uow, orders, person_id, frm, to)
+def api_person(route: PersonRoute = Depends(windowed_route)) -> dict[str, Any]:
+    look = route.look()
+    person_id, orders, frm, to = route.person_id, look.orders, look.frm, look.to
+    data = person_data(route.request, route.uow, orders, person_id, frm, to)
     look.audit("person:read", positions=len(data["points"]))
     points = data["points"]
     return {
@@ -322,19 +350,11 @@ def _geojson(
 
 @router.get("/api/people/{person_id}/trail", tags=["insights"])
 def api_trail(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    page: int = Query(1, ge=1, le=1_000_000),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
+    page: int = Query(1, ge=1, le=1_000_000), route: PersonRoute = Depends(windowed_route)
 ) -> Response:
     """The window's positions as GeoJSON, 20,000 a page (`page`, from 1; `properties.pages` says how many)."""
-    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    tr = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request))
+    look, person_id = route.look(), route.person_id
+    tr = service.trail(route.uow.session, person_id, look.frm, look.to, lake_dir(route.request))
     pages = max(1, -(-len(tr.points) // API_PAGE))
     if page > pages:
         raise Invalid(f"there are {pages} pages in this window")
@@ -349,41 +369,23 @@ def api_trail(
 
 
 @router.get("/api/people/{person_id}/curfew", tags=["insights"])
-def api_curfew(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> list[dict[str, Any]]:
-    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    points = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request)).points
+def api_curfew(route: PersonRoute = Depends(windowed_route)) -> list[dict[str, Any]]:
+    look = route.look()
+    points = service.trail(
+        route.uow.session, route.person_id, look.frm, look.to, lake_dir(route.request)
+    ).points
     nights = [n for o in look.orders for n in service.curfew_nights(o, points, look.frm, look.to)]
     look.audit("curfew:read", nights=len(nights))
     return [_night_json(n) for n in nights]
 
 
 @router.get("/people/{person_id}/export.{fmt}", include_in_schema=False)
-def export(
-    person_id: str,
-    fmt: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> Response:
-    orders = load_person(request, uow, caller, person_id, purpose, reference)
+def export(fmt: str, route: PersonRoute = Depends(windowed_route)) -> Response:
     if fmt not in ("csv", "geojson"):
         raise Invalid("Exports are CSV or GeoJSON (the case-conference summary is a PDF: summary.pdf)")
-    look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
+    look, person_id = route.look(), route.person_id
     frm, to = look.frm, look.to
-    points = service.trail(uow.session, person_id, frm, to, lake_dir(request)).points
+    points = service.trail(route.uow.session, person_id, frm, to, lake_dir(route.request)).points
     look.audit(f"export:{fmt}", positions=len(points))
     name = f"trail-{person_id}-{frm.date().isoformat()}-{to.date().isoformat()}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
@@ -416,32 +418,14 @@ def _zone_json(z: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/people/{person_id}", include_in_schema=False)
 def person_page(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    page: int = Query(1, ge=1, le=1_000_000),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
+    page: int = Query(1, ge=1, le=1_000_000), route: PersonRoute = Depends(windowed_route)
 ) -> Response:
+    request, uow, caller, person_id, orders = route.parts()
+    purpose, start, end = route.purpose, route.start, route.end
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id, purpose, reference)
-    ctx: dict[str, Any] = {
-        "person_id": person_id,
-        "name": orders[0].wearer_name,
-        "purpose": purpose,
-        "reference": reference,
-        "police": caller.principal.has_role(Role.POLICE_OFFICER),
-        "start": start or "",
-        "end": end or "",
-        "error": "",
-        "error_field": "",
-        "shown": False,
-    }
+    ctx = route.page_context() | {"start": start or "", "end": end or ""}
     try:
-        look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
+        look = route.look()
     except Invalid as e:  # said beside the field it is about, and in the summary at the top
         if purpose or start or end:
             ctx |= {"error": str(e), "error_field": e.field or "purpose"}
