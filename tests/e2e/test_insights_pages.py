@@ -55,6 +55,10 @@ def test_practitioner_finds_a_person_and_reads_the_trail_and_curfew(page, server
     expect(page.get_by_role("heading", name="Robin Insight")).to_be_visible()
     page.wait_for_selector(".leaflet-interactive")
     assert "Positions (30)" in page.content() and "Curfew, night by night" in page.content()
+    markers = page.locator("#trail-map path.leaflet-interactive")  # the context's shapes, then each position
+    assert markers.count() >= 30
+    markers.last.hover()
+    expect(page.locator(".leaflet-tooltip").last).to_contain_text("30: ")  # numbered in the whole trail
     assert_accessible(page)
     if width == 390:
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -84,3 +88,21 @@ def test_practitioner_finds_a_person_by_pnc_reads_the_timeline_and_writes_a_note
     if width == 390:
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll <= inner, (scroll, inner)
+
+
+def test_a_wrong_id_and_a_reversed_window_are_plain_accessible_pages(page, server):
+    _seed(server)
+    sign_in(page, server, "demo-probation-practitioner")
+    answer = page.goto(server.base + "/people/PER-E2E-NOSUCH?purpose=risk+review+before+visit")
+    assert answer is not None and answer.status == 403
+    expect(page.get_by_role("heading", name="You do not have permission")).to_be_visible()
+    assert "There is no person with this id that you may see" in page.content()
+    assert_accessible(page)
+    page.goto(server.base + f"/people/{PERSON}")
+    page.get_by_label("Why are you looking?").fill("risk review before home visit")
+    page.get_by_label("From (date)").fill("2026-11-10")
+    page.get_by_label("To (date, blank for now)").fill("2026-11-01")
+    click_and_wait(page, page.get_by_role("button", name="Show"))
+    expect(page.get_by_role("link", name="from must be before to")).to_be_visible()  # the error summary
+    assert "Positions (" not in page.content()
+    assert_accessible(page)

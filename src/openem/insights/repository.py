@@ -72,6 +72,20 @@ class LakeRead:
     columns: dict[str, Any] | None = None  # as `telemetry.queries.trail_columns` gives them
     days_read: list[date] = field(default_factory=list)
     unreadable: list[date] = field(default_factory=list)
+    #: days of the window with no partition although the lake holds days before and after them (an export
+    #: that never ran, or a partition deleted): the caller says so when the recent store has nothing either
+    absent: list[date] = field(default_factory=list)
+
+
+def _held_days(lake_dir: Path) -> tuple[date, date] | None:
+    """The lake's first and last partition days (`date=YYYY-MM-DD` directories), if it has any."""
+    held = []
+    for p in Path(lake_dir).glob("date=*"):
+        try:
+            held.append(date.fromisoformat(p.name[5:]))
+        except ValueError:
+            continue  # not a partition the exporter writes
+    return (min(held), max(held)) if held else None
 
 
 def london_days(frm: datetime, to: datetime) -> list[date]:
@@ -81,11 +95,13 @@ def london_days(frm: datetime, to: datetime) -> list[date]:
 
 def lake_trail(lake_dir: Path | None, person_id: str, frm: datetime, to: datetime) -> LakeRead:
     """A person's positions in [frm, to) from the lake's daily partitions, oldest first. A day without a
-    partition is simply not in the lake; a partition that cannot be read is listed in `unreadable`."""
+    partition is not in the lake (listed in `absent` when the lake holds days either side of it); a partition
+    that cannot be read is listed in `unreadable`."""
     out = LakeRead()
     if lake_dir is None or not Path(lake_dir).is_dir():
         return out
     files: list[tuple[date, Path]] = []
+    held = _held_days(lake_dir)
     for day in london_days(frm, to):
         part = Path(lake_dir) / f"date={day.isoformat()}"
         if part.is_dir():
@@ -93,6 +109,8 @@ def lake_trail(lake_dir: Path | None, person_id: str, frm: datetime, to: datetim
             files.extend((day, f) for f in found)
             if not found:
                 out.unreadable.append(day)
+        elif held and held[0] < day < held[1]:
+            out.absent.append(day)
     if not files:
         return out
     import duckdb

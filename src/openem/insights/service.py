@@ -38,6 +38,7 @@ from openem.orders.queries import (
     orders_of_person,
     versions_of_orders,
 )
+from openem.store.lake import day_bounds
 from openem.telemetry.queries import position_sources, trail_columns
 
 #: The longest window one request may ask for: two years (the page thins it, the API pages it).
@@ -78,25 +79,39 @@ def person_orders(session: Session, who: Principal, person_id: str) -> tuple[lis
     return visible(who, everything), len(everything)
 
 
+#: No monitoring data is older than this: a window starting earlier is a typing mistake (and near year 1 the
+#: London-day arithmetic of curfew nights would overflow).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def window(start: str | None, end: str | None, *, default_days: int = 7) -> tuple[datetime, datetime]:
-    """A [from, to) window from ISO dates or instants; to defaults to now, from to a week before it."""
+    """A [from, to) window from ISO dates or instants; to defaults to now, from to a week before it. Every
+    refusal is an `Invalid` naming its field ("from" or "to"), never an overflow."""
     now = utcnow()
 
     def parse(v: str, name: str) -> datetime:
         try:
             d = datetime.fromisoformat(v.strip()[:40].replace("Z", "+00:00"))
+            d = d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
         except ValueError:
-            raise Invalid(f"{name} is not a date or time (use e.g. 2026-11-01)") from None
-        return d if d.tzinfo else d.replace(tzinfo=UTC)
+            raise Invalid(f"{name} is not a date or time (use e.g. 2026-11-01)", field=name) from None
+        except OverflowError:
+            raise Invalid(f"{name} is not a date this service can show", field=name) from None
+        if d < EARLIEST:
+            raise Invalid(
+                f"{name} is before {EARLIEST.year}: there is no monitoring data that old", field=name
+            )
+        return d
 
+    given = parse(start, "from") if start else None
     to = parse(end, "to") if end else now
-    frm = parse(start, "from") if start else to - timedelta(days=default_days)
-    if frm >= to:
-        raise Invalid("from must be before to")
-    if to - frm > MAX_WINDOW:
-        raise Invalid(f"a window is at most {MAX_WINDOW.days} days: ask for it in parts")
+    frm = given or max(EARLIEST, to - timedelta(days=default_days))
     if frm > now:
-        raise Invalid("the window starts in the future")
+        raise Invalid("the window starts in the future", field="from")
+    if frm >= to:
+        raise Invalid("from must be before to", field="from")
+    if to - frm > MAX_WINDOW:
+        raise Invalid(f"a window is at most {MAX_WINDOW.days} days: ask for it in parts", field="to")
     return frm, min(to, now + timedelta(minutes=5))
 
 
@@ -108,6 +123,19 @@ class Trail:
     points: Points  # reads as a list of position dicts, built only for what is shown
     from_lake: int = 0
     unreadable_days: list[date] = dataclasses.field(default_factory=list)
+    #: days the lake has no partition for, between days it has, and with no position in the recent store either
+    missing_days: list[date] = dataclasses.field(default_factory=list)
+
+
+def _empty_days(points: Points, days: list[date]) -> list[date]:
+    """Those London days on which the trail has no position."""
+    out = []
+    for day in days:
+        start, end = day_bounds(day)
+        lo, hi = np.searchsorted(points.t_us, [to_us(start), to_us(end)], "left").tolist()
+        if lo == hi:
+            out.append(day)
+    return out
 
 
 def trail(
@@ -118,7 +146,7 @@ def trail(
     recent = Points(trail_columns(session, person_id, frm, to))
     lake = lake_trail(lake_dir, person_id, frm, to)
     if lake.columns is None:
-        return Trail(recent, 0, lake.unreadable)
+        return Trail(recent, 0, lake.unreadable, _empty_days(recent, lake.absent))
     older = Points(lake.columns)
     if len(recent) and len(older):
         have = set(zip(recent.device_id, recent.seq.tolist(), strict=True))
@@ -141,7 +169,7 @@ def trail(
             merged = both
         else:  # by (time, seq), stable as `sorted` is
             merged = both.take(np.lexsort((both.seq, both.t_us)))
-    return Trail(merged, len(older), lake.unreadable)
+    return Trail(merged, len(older), lake.unreadable, _empty_days(merged, lake.absent))
 
 
 @dataclasses.dataclass

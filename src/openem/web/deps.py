@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -205,3 +205,31 @@ def deny_as_missing(
             details={"reason": reason, "answered": "not_found"},
         )
     raise NotFound(message)
+
+
+def deny_unseen(
+    request: Request,
+    caller: Caller,
+    reason: str,
+    message: str,
+    *,
+    action: str,
+    records: list[str] | None = None,
+    purpose: str = "",
+) -> NoReturn:
+    """Refuse a record outside the caller's reach with 403 and one neutral message, the same words for a record
+    that does not exist, so the answer says nothing about whether it exists (`deny_as_missing` answers 404
+    instead, for capabilities that keep that rule). Audited in its own transaction (it survives the rollback)
+    with the id asked, the purpose the caller gave and the path made printable."""
+    path = "".join(c for c in request.url.path[:300] if c.isprintable())[:150]
+    with request.app.state.db.uow() as own:
+        audit.record(
+            own.session,
+            actor=caller.actor,
+            action=action,
+            records=records or [],
+            purpose=purpose,
+            outcome="denied",
+            details={"reason": reason, "answered": "forbidden", "path": path},
+        )
+    raise Forbidden(message)

@@ -1,7 +1,7 @@
 """A practitioner finds a person by whatever number they have (PNC in any usual spelling, CRN, NOMIS number,
 order reference), reads everything about them on one timeline filtered by kind, and writes notes that carry
-their name. Restricted ("specials") cases only for cleared users; everything refused outside the caseload as
-missing; every read and every note audited."""
+their name. Restricted ("specials") cases only for cleared users; everything refused outside the caseload (403,
+as an unknown id); every read and every note audited."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_numbers_of_people_outside_the_caseload_find_nobody(people):
 def test_specials_only_for_users_cleared_for_restricted_cases(people):
     c = people.signed_in("demo-probation-practitioner")
     assert _found(c, "1999/42Z") == [] and _found(c, "Special") == []
-    assert c.get(f"/api/people/{SPECIAL}/timeline", params=PURPOSE).status_code == 404
+    assert c.get(f"/api/people/{SPECIAL}/timeline", params=PURPOSE).status_code == 403
     with people.db.uow() as uow:
         create_user(uow.session, actor="test", username="cleared-pp", password="a-long-password-123",
                     roles=["probation_practitioner"], email=ME, restricted=True)  # fmt: skip
@@ -135,7 +135,7 @@ def test_the_timeline_has_everything_about_the_person_newest_first_and_filters_b
     assert rows[1].details["kinds"] == ["visit", "device"]
 
 
-def test_the_timeline_needs_a_purpose_and_is_refused_outside_the_caseload_as_missing(people):
+def test_the_timeline_needs_a_purpose_and_is_refused_outside_the_caseload(people):
     c = people.signed_in("demo-probation-practitioner")
     r = c.get(f"/api/people/{MINE}/timeline")
     assert r.status_code == 422 and "Say why you are looking" in r.text
@@ -147,7 +147,7 @@ def test_the_timeline_needs_a_purpose_and_is_refused_outside_the_caseload_as_mis
     )
     for url in (f"/api/people/{THEIRS}/timeline", f"/people/{THEIRS}/timeline"):
         r = c.get(url, params=PURPOSE)
-        assert r.status_code == 404 and "Theirs" not in r.text and "curfew absence" not in r.text.lower()
+        assert r.status_code == 403 and "Theirs" not in r.text and "curfew absence" not in r.text.lower()
     assert not audit_rows(people, "insights:timeline")
 
 
@@ -199,7 +199,7 @@ def test_notes_need_the_form_token_and_cannot_be_written_about_someone_else(peop
     page = c.get(f"/people/{MINE}/timeline", params=PURPOSE)
     assert c.post(f"/people/{MINE}/notes", data={"text": "no token"}).status_code == 403
     r = c.post(f"/people/{THEIRS}/notes", data={"csrf_token": _csrf(page.text), "text": "about them"})
-    assert r.status_code == 404 and "Theirs" not in r.text
+    assert r.status_code == 403 and "Theirs" not in r.text
     bad = c.post(
         f"/api/people/{MINE}/notes", json={"text": ["a"]}, headers={"x-csrf-token": _csrf(page.text)}
     )
@@ -211,7 +211,7 @@ def test_notes_need_the_form_token_and_cannot_be_written_about_someone_else(peop
 def test_control_characters_in_ids_purposes_and_kinds_never_break_a_page(people):
     c = people.signed_in("demo-probation-practitioner")
     for url in (f"/api/people/{MINE}%00", "/api/people/%00/timeline", f"/people/{MINE}%00/timeline"):
-        assert c.get(url, params=PURPOSE).status_code == 404, url
+        assert c.get(url, params=PURPOSE).status_code == 403, url
     r = c.get(
         f"/api/people/{MINE}/timeline", params={"purpose": "risk\x00 review", "kind": ["note\x00", "alert"]}
     )

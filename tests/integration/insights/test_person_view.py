@@ -1,6 +1,6 @@
 """A probation practitioner or police officer sees a person on their caseload themselves, in one request: the
 trail, curfew nights, zone visits, alerts and devices. A person outside their caseload is refused on every
-route exactly as if missing, and every look (search, view, API, export) writes an audit row with its purpose."""
+route exactly as an unknown id is (403), and every look (search, view, API, export) writes an audit row with its purpose."""
 
 from __future__ import annotations
 
@@ -124,16 +124,20 @@ def test_the_practitioner_finds_their_person_and_sees_trail_curfew_and_zone_visi
     assert page.status_code == 200 and "Curfew, night by night" in page.text and "Absent" in page.text
 
 
-@pytest.mark.parametrize("user", ["demo-probation-practitioner", "demo-police-officer"])
-def test_a_person_outside_the_caseload_is_refused_on_every_route_as_missing_and_audited(people, user):
+@pytest.mark.parametrize(
+    "user",
+    ["demo-probation-practitioner", "demo-police-officer", "demo-youth-justice-worker",
+     "demo-home-office-caseworker", "demo-crime-matching-caseworker"],
+)  # fmt: skip
+def test_a_person_outside_the_caseload_is_refused_on_every_route_as_nobody_is_and_audited(people, user):
     c = people.signed_in(user)
     for url in routes(THEIRS) + routes("PER-NOSUCH"):
         r = c.get(url, params={**WINDOW, **PURPOSE})
-        assert r.status_code == 404, url
+        assert r.status_code == 403, url
         assert THEIRS not in r.text.replace(url, "") and "Theirs" not in r.text
-    denied = audit_rows(people, "web:/")
+    denied = audit_rows(people, "insights:person:denied")
     assert len([r for r in denied if r.outcome == "denied" and THEIRS in r.records]) == 6
-    assert not audit_rows(people, "insights:person") and not audit_rows(people, "insights:export")
+    assert not audit_rows(people, "insights:person:read") and not audit_rows(people, "insights:export")
 
 
 def test_users_without_location_access_are_refused(people):

@@ -252,16 +252,67 @@ def test_the_trail_api_pages_long_windows(world3, monkeypatch):
     [
         ({"from": "2024-01-01", "to": "2026-12-31"}, "at most 731 days"),
         ({"from": "2026-12-01T10:00", "to": "2026-12-01T09:00"}, "from must be before to"),
-        ({"from": "3000-01-01"}, "from must be before to"),
+        ({"from": "3000-01-01"}, "the window starts in the future"),
+        ({"from": "2999-01-01", "to": "2998-01-01"}, "the window starts in the future"),
         ({"from": "2026-11-01", "to": "9999-12-31T23:59:59+14:00"}, "at most 731 days"),
+        ({"from": "9999-12-31T23:59:59.999999-14:00"}, "not a date this service can show"),
+        ({"from": "0001-01-01T00:00+14:00", "to": "0001-01-02"}, "not a date this service can show"),
+        ({"to": "0001-01-03"}, "to is before 2000"),
+        ({"from": "1999-12-31", "to": "2000-01-02"}, "from is before 2000"),
+        ({"from": "2000-01-01"}, "at most 731 days"),
+        ({"from": "2026-11-30", "to": "2026-11-30"}, "from must be before to"),
         ({"from": "nonsense"}, "is not a date"),
+        ({"from": "2026-02-30"}, "is not a date"),
     ],
 )
 def test_windows_that_are_reversed_enormous_or_in_the_future_are_answered_clearly(world3, window, words):
     c = world3.signed_in("demo-probation-practitioner")
-    for url in (f"/api/people/{MINE}/trail", f"/api/people/{MINE}", f"/people/{MINE}/summary.pdf"):
+    for url in (f"/api/people/{MINE}/trail", f"/api/people/{MINE}", f"/api/people/{MINE}/curfew",
+                f"/people/{MINE}/summary.pdf", f"/people/{MINE}/export.csv", f"/people/{MINE}/export.geojson"):  # fmt: skip
         r = c.get(url, params={**window, **PURPOSE})
         assert r.status_code == 422 and words in r.text, url
+        assert "attachment" not in r.headers.get("content-disposition", "")
+    # the page says it at the top and beside the date it is about, and shows no positions
+    page = c.get(f"/people/{MINE}", params={**window, **PURPOSE})
+    assert page.status_code == 200 and "There is a problem" in page.text and "Positions (" not in page.text
+    field = "to" if words in ("at most 731 days", "to is before 2000") else "from"
+    assert f'<a href="#{field}">' in page.text and f'id="{field}-error"' in page.text
+    assert html.unescape(page.text).count(words) == 2  # in the summary and beside the field
+    assert not audit_rows(world3, "insights:")
+
+
+def test_a_purpose_or_reference_missing_on_the_page_is_said_beside_that_field(world3):
+    police = world3.signed_in("demo-police-officer")
+    page = police.get(f"/people/{MINE}", params={"purpose": "suspect elimination"}).text
+    assert (
+        '<a href="#reference">' in page
+        and 'id="reference-error"' in page
+        and 'id="purpose-error"' not in page
+    )
+    pp = world3.signed_in("demo-probation-practitioner")
+    page = pp.get(f"/people/{MINE}/timeline", params={"purpose": "why"}).text
+    assert '<a href="#purpose">' in page and 'id="purpose-error"' in page
+
+
+def test_a_day_the_lake_should_hold_but_does_not_is_named_unless_the_recent_store_has_it(world3):
+    import shutil
+
+    hole, covered = world3.lake_days[2], world3.lake_days[3]
+    for day in (hole, covered):
+        shutil.rmtree(world3.lake / f"date={day.isoformat()}")
+    with world3.db.uow() as uow:  # the covered day is still in the recent store
+        uow.session.add(TrailPointRow(device_id=DEVICE, seq=5_000_000, person_id=MINE, activation_id="A",
+                                      device_time=_at(covered, "12:00"), lat=HOME[0], lon=HOME[1], accuracy_m=20.0))  # fmt: skip
+    c = world3.signed_in("demo-probation-practitioner")
+    frm = (world3.today - timedelta(days=45)).isoformat()  # also days before the lake's first: not named
+    body = c.get(f"/api/people/{MINE}", params={"from": frm, **PURPOSE}).json()
+    assert body["lake_days_missing"] == [hole.isoformat()] and body["lake_days_unreadable"] == []
+    trail = c.get(f"/api/people/{MINE}/trail", params={"from": frm, **PURPOSE})
+    assert trail.json()["properties"]["lake_days_missing"] == [hole.isoformat()]
+    page = c.get(f"/people/{MINE}", params={"from": frm, **PURPOSE})
+    assert page.status_code == 200 and 'id="lake-absent"' in page.text
+    assert "has no record of 1 day" in page.text and 'id="lake-missing"' not in page.text
+    assert c.get(f"/people/{MINE}/summary.pdf", params={"from": frm, **PURPOSE}).status_code == 200
 
 
 def test_a_ninety_day_window_is_answered(world3):
@@ -277,7 +328,7 @@ def test_the_case_conference_pdf_is_purpose_bound_and_audited(world3):
     c = world3.signed_in("demo-probation-practitioner")
     params = {"from": (world3.today - timedelta(days=45)).isoformat()}
     assert c.get(f"/people/{MINE}/summary.pdf", params=params).status_code == 422
-    assert c.get(f"/people/{THEIRS}/summary.pdf", params={**params, **PURPOSE}).status_code == 404
+    assert c.get(f"/people/{THEIRS}/summary.pdf", params={**params, **PURPOSE}).status_code == 403
     assert not audit_rows(world3, "insights:export:pdf")
     r = c.get(f"/people/{MINE}/summary.pdf", params={**params, **PURPOSE})
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"

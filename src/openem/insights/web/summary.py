@@ -1,6 +1,6 @@
 """The case-conference summary: one PDF of a person's window (orders and conditions, a map drawn on the
 server without tiles, curfew nights with the ATV total, zone visits, appointments, alerts, recent notes),
-made with WeasyPrint. Purpose-bound and audited like every export; refused as missing outside the caseload."""
+made with WeasyPrint. Purpose-bound and audited like every export; refused (403) outside the caseload."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ import math
 from typing import Any
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from openem.core.time import utcnow
 from openem.insights import rules, service
 from openem.insights.repository import notes_of
-from openem.insights.web.views import lake_dir, load_person, open_look, person_data
+from openem.insights.web.views import PersonRoute, lake_dir, person_data, windowed_route
 from openem.orders.queries import map_context_of
-from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, get_uow, require
 
 router = APIRouter()
 W, H, PAD = 640, 420, 24
@@ -74,18 +72,9 @@ def _centre(ring: list[list[float]]) -> tuple[float, float]:
 
 
 @router.get("/people/{person_id}/summary.pdf", include_in_schema=False)
-def summary_pdf(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> Response:
-    orders = load_person(request, uow, caller, person_id)
-    look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
+def summary_pdf(route: PersonRoute = Depends(windowed_route)) -> Response:
+    look = route.look()
+    request, uow, caller, person_id, orders = route.parts()
     try:
         import weasyprint
     except (ImportError, OSError):  # a broken install says so; never a web page behind a PDF link

@@ -1,6 +1,6 @@
 """The person's timeline (orders and versions, devices, visits, alerts, incidents, notes; filtered by kind, as
 the MOJ timeline and filter components show it) and practitioner notes, as pages and JSON. The same access
-rules as the person view: refused as missing outside the caller's cases, a purpose for every read, every read
+rules as the person view: refused (403, as for an unknown id) outside the caller's cases, a purpose for every read, every read
 and every note audited."""
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from openem.auth.roles import Role
 from openem.core.errors import Invalid
 from openem.core.time import iso
 from openem.insights import rules, service
-from openem.insights.web.views import _audit, load_person, stated_purpose
+from openem.insights.web.views import READ, PersonRoute, _audit, load_person, person_route
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, csrf_protect, get_uow, read_form, require
+from openem.web.deps import Caller, csrf_protect, get_uow, read_form
 from openem.web.rendering import render
 
 router = APIRouter()
-READ = require("location:read")
 
 
 def _entries(uow: UnitOfWork, orders: list[Any], person_id: str, kinds: list[str]) -> list[dict[str, Any]]:
@@ -30,16 +28,10 @@ def _entries(uow: UnitOfWork, orders: list[Any], person_id: str, kinds: list[str
 
 @router.get("/api/people/{person_id}/timeline", tags=["insights"])
 def api_timeline(
-    person_id: str,
-    request: Request,
-    kind: list[str] = Query([], max_length=10),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(READ),
+    kind: list[str] = Query([], max_length=10), route: PersonRoute = Depends(person_route)
 ) -> dict[str, Any]:
-    orders = load_person(request, uow, caller, person_id)
-    why = stated_purpose(caller, purpose, reference)
+    uow, caller, person_id, orders = route.uow, route.caller, route.person_id, route.orders
+    why = route.why()
     kinds = [k for k in kind if k in rules.KINDS]
     entries = _entries(uow, orders, person_id, kinds)
     _audit(uow, caller, "timeline:read", person_id, orders, why, kinds=kinds, entries=len(entries))
@@ -60,7 +52,7 @@ def api_add_note(
     caller: Caller = Depends(READ),
 ) -> dict[str, Any]:
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
+    orders = load_person(request, uow, caller, person_id, "practitioner note")
     text, ref = body.get("text"), body.get("order_ref") or ""
     if not isinstance(text, str) or not isinstance(ref, str):
         raise Invalid("text (and order_ref, if given) must be text")
@@ -73,34 +65,22 @@ def api_add_note(
 
 @router.get("/people/{person_id}/timeline", include_in_schema=False)
 def timeline_page(
-    person_id: str,
-    request: Request,
-    kind: list[str] = Query([], max_length=10),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(READ),
+    kind: list[str] = Query([], max_length=10), route: PersonRoute = Depends(person_route)
 ) -> Response:
+    request, uow, caller, person_id, orders = route.parts()
+    purpose = route.purpose
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
     kinds = [k for k in kind if k in rules.KINDS]
-    ctx: dict[str, Any] = {
-        "person_id": person_id,
-        "name": orders[0].wearer_name,
-        "purpose": purpose,
-        "reference": reference,
-        "police": caller.principal.has_role(Role.POLICE_OFFICER),
+    ctx = route.page_context() | {
         "kinds": rules.KINDS,
         "chosen": kinds,
         "orders": orders,
-        "error": "",
         "note_error": request.query_params.get("note_error", "")[:200],
-        "shown": False,
     }
     try:
-        why = stated_purpose(caller, purpose, reference)
+        why = route.why()
     except Invalid as e:
-        ctx["error"] = str(e) if purpose else ""
+        ctx |= {"error": str(e), "error_field": e.field or "purpose"} if purpose else {}
         return render(request, "insights/timeline.html", ctx)
     entries = _entries(uow, orders, person_id, kinds)
     _audit(uow, caller, "timeline:read", person_id, orders, why, kinds=kinds, entries=len(entries))
@@ -117,8 +97,8 @@ def add_note_page(
     form: Any = Depends(read_form),
 ) -> Response:
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
     back = {k: str(form.get(k, ""))[:400] for k in ("purpose", "reference")}
+    orders = load_person(request, uow, caller, person_id, back["purpose"], back["reference"])
     try:
         note = service.add_note(uow.session, caller.principal, orders, person_id, str(form.get("text", ""))[:10_000],
                                 str(form.get("order_ref", ""))[:40], caller.principal.username)  # fmt: skip

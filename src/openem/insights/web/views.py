@@ -2,14 +2,16 @@
 
 Least privilege: each route needs `location:read`, and the person must have at least one order the caller may
 see (`auth.policy.can_view_case`: a practitioner's caseload, an officer's force); only those orders and their
-wearer's data are shown. A person outside the caller's reach is answered exactly as a missing person (404, the
-same words), and the refusal is audited. Every search, view and export is audited with the purpose the caller
+wearer's data are shown. A person outside the caller's reach and an id that names nobody get the same answer
+(403, the same words and body: nothing says whether the person exists), and the refusal is audited with the id
+asked and the purpose given. Every search, view and export is audited with the purpose the caller
 gave (a police officer also gives a crime or incident reference) and what was returned.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Sequence
@@ -25,55 +27,60 @@ from fastapi.responses import Response
 
 from openem.auth import audit
 from openem.auth.roles import Role
-from openem.core.errors import Invalid, NotFound
+from openem.core.errors import Invalid
 from openem.core.time import iso, utcnow
 from openem.insights import rules, service
 from openem.insights.web import calendar
 from openem.orders.queries import PersonOrder, map_context_of
 from openem.store.db import UnitOfWork
-from openem.web.deps import Caller, deny_as_missing, get_uow, require
+from openem.web.deps import Caller, deny_unseen, get_uow, require
 from openem.web.rendering import render
 
 router = APIRouter()
-MISSING = "There is no such person"
+#: The one answer for a person outside the caller's cases and for an id that names nobody (decision 0031).
+UNSEEN = "There is no person with this id that you may see. Check the id, or search for the person."
 #: Positions a page of the trail API or of the position table carries.
 API_PAGE = 20_000
 TABLE_PAGE = 500
 
 
+def _purpose_text(purpose: str, reference: str) -> tuple[str, str, str]:
+    purpose = rules.printable(" ".join(purpose.split()), 400)
+    reference = rules.printable(" ".join(reference.split()), 60)
+    return purpose, reference, f"{purpose} [ref {reference}]" if reference else purpose
+
+
 def stated_purpose(caller: Caller, purpose: str, reference: str) -> str:
     """The purpose recorded with a look: asked of everyone; police also give a crime or incident reference."""
     assert caller.principal is not None
-    purpose = rules.printable(" ".join(purpose.split()), 400)
-    reference = rules.printable(" ".join(reference.split()), 60)
+    purpose, reference, text = _purpose_text(purpose, reference)
     if len(purpose) < 5:
-        raise Invalid("Say why you are looking (at least 5 characters): it is recorded with what you see")
+        raise Invalid(
+            "Say why you are looking (at least 5 characters): it is recorded with what you see",
+            field="purpose",
+        )
     if caller.principal.has_role(Role.POLICE_OFFICER) and not reference:
-        raise Invalid("Give the crime or incident reference this look is for")
-    return f"{purpose} [ref {reference}]" if reference else purpose
+        raise Invalid("Give the crime or incident reference this look is for", field="reference")
+    return text
 
 
-def load_person(request: Request, uow: UnitOfWork, caller: Caller, person_id: str) -> list[PersonOrder]:
-    """The person's orders the caller may see; none (or no such person) is refused as missing, audited."""
+def load_person(
+    request: Request, uow: UnitOfWork, caller: Caller, person_id: str, purpose: str = "", reference: str = ""
+) -> list[PersonOrder]:
+    """The person's orders the caller may see. None visible, or no such person, or an id no person could have:
+    the same 403 (`UNSEEN`), audited with the id asked and the purpose given (before the purpose is checked,
+    so that a refusal never depends on what else was sent)."""
     assert caller.principal is not None
-    person_id = person_id[:40]
-    if rules.printable(person_id, 40) != person_id:
-        # no person has such an id; refused as missing and audited with the id and path made printable (the
-        # shared refusal writes the raw path, which PostgreSQL refuses when it holds a NUL)
-        with request.app.state.db.uow() as own:
-            audit.record(own.session, actor=caller.actor, action="insights:person:denied",
-                         records=[rules.printable(person_id, 40)], outcome="denied",
-                         details={"reason": "no such person", "answered": "not_found",
-                                  "path": rules.printable(request.url.path, 150)})  # fmt: skip
-        raise NotFound(MISSING)
     orders, total = service.person_orders(uow.session, caller.principal, person_id)
     if not orders:
-        deny_as_missing(
+        deny_unseen(
             request,
             caller,
             "person outside your cases" if total else "no such person",
-            MISSING,
+            UNSEEN,
+            action="insights:person:denied",
             records=[rules.printable(person_id, 40)],
+            purpose=_purpose_text(purpose, reference)[2],
         )
     return orders
 
@@ -109,15 +116,63 @@ class Look:
                **details, **{"from": iso(self.frm), "to": iso(self.to)})  # fmt: skip
 
 
-def open_look(
-    request: Request, uow: UnitOfWork, caller: Caller, person_id: str, orders: list[PersonOrder] | None,
-    purpose: str, reference: str, start: str | None, end: str | None,
-) -> Look:  # fmt: skip
-    """Refused as missing first (audited), then the purpose, then the window: in that order on every route."""
-    orders = load_person(request, uow, caller, person_id) if orders is None else orders
-    why = stated_purpose(caller, purpose, reference)
-    frm, to = service.window(start, end)
-    return Look(uow, caller, person_id, orders, why, frm, to)
+@dataclass(frozen=True)
+class PersonRoute:
+    """A person route's request, loaded and authorised once (`person_route`): the orders the caller may see,
+    the purpose and the window as sent. `look()` then asks for the purpose, then checks the window."""
+
+    request: Request
+    uow: UnitOfWork
+    caller: Caller
+    person_id: str
+    orders: list[PersonOrder]
+    purpose: str
+    reference: str
+    start: str | None = None
+    end: str | None = None
+
+    def parts(self) -> tuple[Request, UnitOfWork, Caller, str, list[PersonOrder]]:
+        return self.request, self.uow, self.caller, self.person_id, self.orders
+
+    def page_context(self) -> dict[str, Any]:
+        """What every person page shows before the purpose is given: the person's name and the purpose form."""
+        assert self.caller.principal is not None
+        return {"person_id": self.person_id, "name": self.orders[0].wearer_name, "purpose": self.purpose,
+                "reference": self.reference, "police": self.caller.principal.has_role(Role.POLICE_OFFICER),
+                "error": "", "error_field": "", "shown": False}  # fmt: skip
+
+    def why(self) -> str:
+        return stated_purpose(self.caller, self.purpose, self.reference)
+
+    def look(self) -> Look:
+        why = self.why()
+        frm, to = service.window(self.start, self.end)
+        return Look(self.uow, self.caller, self.person_id, self.orders, why, frm, to)
+
+
+READ = require("location:read")
+
+
+def person_route(
+    person_id: str,
+    request: Request,
+    purpose: str = Query("", max_length=500),
+    reference: str = Query("", max_length=100),
+    uow: UnitOfWork = Depends(get_uow, scope="function"),
+    caller: Caller = Depends(READ),
+) -> PersonRoute:
+    """Dependency of every person read: refused first (403, audited), before the purpose and window."""
+    orders = load_person(request, uow, caller, person_id, purpose, reference)
+    return PersonRoute(request, uow, caller, person_id, orders, purpose, reference)
+
+
+def windowed_route(
+    route: PersonRoute = Depends(person_route),
+    start: str | None = Query(None, alias="from", max_length=40),
+    end: str | None = Query(None, alias="to", max_length=40),
+) -> PersonRoute:
+    """`person_route` for a read over a window of time (`from`, `to`)."""
+    return dataclasses.replace(route, start=start, end=end)
 
 
 def _point_json(p: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +198,7 @@ def person_data(
         "points": points,
         "from_lake": tr.from_lake,
         "unreadable_days": tr.unreadable_days,
+        "missing_days": tr.missing_days,
         "inside": inside,
         "zones": zones,
         "nights": nights,
@@ -166,17 +222,15 @@ def api_search(
     uow: UnitOfWork = Depends(get_uow, scope="function"),
     caller: Caller = Depends(require("location:read")),
 ) -> list[dict[str, Any]]:
+    return _search(uow, caller, q, stated_purpose(caller, purpose, reference))
+
+
+def _search(uow: UnitOfWork, caller: Caller, q: str, why: str) -> list[dict[str, Any]]:
+    """The people the caller may see matching `q`, the search audited with its purpose and what it found."""
     assert caller.principal is not None
-    why = stated_purpose(caller, purpose, reference)
     found = service.search(uow.session, caller.principal, q)
-    audit.record(
-        uow.session,
-        actor=caller.actor,
-        action="insights:search",
-        records=[p["person_id"] for p in found],
-        purpose=why,
-        details={"query": rules.printable(q, 100), "found": len(found)},
-    )
+    audit.record(uow.session, actor=caller.actor, action="insights:search", records=[p["person_id"] for p in found],
+                 purpose=why, details={"query": rules.printable(q, 100), "found": len(found)})  # fmt: skip
     return found
 
 
@@ -197,23 +251,15 @@ def search_page(
         "police": caller.principal.has_role(Role.POLICE_OFFICER),
         "results": None,
         "error": "",
+        "error_field": "",
     }
     if q.strip():
         try:
             why = stated_purpose(caller, purpose, reference)
         except Invalid as e:
-            ctx["error"] = str(e)
+            ctx |= {"error": str(e), "error_field": e.field or "purpose"}
         else:
-            found = service.search(uow.session, caller.principal, q)
-            audit.record(
-                uow.session,
-                actor=caller.actor,
-                action="insights:search",
-                records=[p["person_id"] for p in found],
-                purpose=why,
-                details={"query": rules.printable(q, 100), "found": len(found)},
-            )
-            ctx["results"] = found
+            ctx["results"] = _search(uow, caller, q, why)
     return render(request, "insights/search.html", ctx)
 
 
@@ -225,19 +271,10 @@ def _lake_note(data: dict[str, Any]) -> list[str]:
 
 
 @router.get("/api/people/{person_id}", tags=["insights"])
-def api_person(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> dict[str, Any]:
-    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    orders, frm, to = look.orders, look.frm, look.to
-    data = person_data(request, uow, orders, person_id, frm, to)
+def api_person(route: PersonRoute = Depends(windowed_route)) -> dict[str, Any]:
+    look = route.look()
+    person_id, orders, frm, to = route.person_id, look.orders, look.frm, look.to
+    data = person_data(route.request, route.uow, orders, person_id, frm, to)
     look.audit("person:read", positions=len(data["points"]))
     points = data["points"]
     return {
@@ -256,6 +293,7 @@ def api_person(
         "positions": len(points),
         "positions_from_lake": data["from_lake"],
         "lake_days_unreadable": _lake_note(data),
+        "lake_days_missing": [d.isoformat() for d in data["missing_days"]],
         "newest_position": iso(points[-1]["time"]) if points else None,
         "freshness_warning": rules.freshness(points[-1]["time"] if points else None, utcnow()),
         "curfew": [_night_json(n) for n in data["nights"]],
@@ -312,19 +350,11 @@ def _geojson(
 
 @router.get("/api/people/{person_id}/trail", tags=["insights"])
 def api_trail(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    page: int = Query(1, ge=1, le=1_000_000),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
+    page: int = Query(1, ge=1, le=1_000_000), route: PersonRoute = Depends(windowed_route)
 ) -> Response:
     """The window's positions as GeoJSON, 20,000 a page (`page`, from 1; `properties.pages` says how many)."""
-    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    tr = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request))
+    look, person_id = route.look(), route.person_id
+    tr = service.trail(route.uow.session, person_id, look.frm, look.to, lake_dir(route.request))
     pages = max(1, -(-len(tr.points) // API_PAGE))
     if page > pages:
         raise Invalid(f"there are {pages} pages in this window")
@@ -332,47 +362,30 @@ def api_trail(
     chunk = tr.points[first : first + API_PAGE]
     look.audit("trail:read", positions=len(chunk), page=page, pages=pages)
     body = _geojson(person_id, chunk, first, page=page, pages=pages, positions=len(tr.points),
-                    lake_days_unreadable=[d.isoformat() for d in tr.unreadable_days])  # fmt: skip
+                    lake_days_unreadable=[d.isoformat() for d in tr.unreadable_days],
+                    lake_days_missing=[d.isoformat() for d in tr.missing_days])  # fmt: skip
     # orjson: the standard encoder was a fifth of the request for a 20,000-position page
     return Response(orjson.dumps(body), media_type="application/geo+json")
 
 
 @router.get("/api/people/{person_id}/curfew", tags=["insights"])
-def api_curfew(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> list[dict[str, Any]]:
-    look = open_look(request, uow, caller, person_id, None, purpose, reference, start, end)
-    points = service.trail(uow.session, person_id, look.frm, look.to, lake_dir(request)).points
+def api_curfew(route: PersonRoute = Depends(windowed_route)) -> list[dict[str, Any]]:
+    look = route.look()
+    points = service.trail(
+        route.uow.session, route.person_id, look.frm, look.to, lake_dir(route.request)
+    ).points
     nights = [n for o in look.orders for n in service.curfew_nights(o, points, look.frm, look.to)]
     look.audit("curfew:read", nights=len(nights))
     return [_night_json(n) for n in nights]
 
 
 @router.get("/people/{person_id}/export.{fmt}", include_in_schema=False)
-def export(
-    person_id: str,
-    fmt: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
-) -> Response:
-    orders = load_person(request, uow, caller, person_id)
+def export(fmt: str, route: PersonRoute = Depends(windowed_route)) -> Response:
     if fmt not in ("csv", "geojson"):
         raise Invalid("Exports are CSV or GeoJSON (the case-conference summary is a PDF: summary.pdf)")
-    look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
+    look, person_id = route.look(), route.person_id
     frm, to = look.frm, look.to
-    points = service.trail(uow.session, person_id, frm, to, lake_dir(request)).points
+    points = service.trail(route.uow.session, person_id, frm, to, lake_dir(route.request)).points
     look.audit(f"export:{fmt}", positions=len(points))
     name = f"trail-{person_id}-{frm.date().isoformat()}-{to.date().isoformat()}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
@@ -405,33 +418,17 @@ def _zone_json(z: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/people/{person_id}", include_in_schema=False)
 def person_page(
-    person_id: str,
-    request: Request,
-    start: str | None = Query(None, alias="from", max_length=40),
-    end: str | None = Query(None, alias="to", max_length=40),
-    page: int = Query(1, ge=1, le=1_000_000),
-    purpose: str = Query("", max_length=500),
-    reference: str = Query("", max_length=100),
-    uow: UnitOfWork = Depends(get_uow, scope="function"),
-    caller: Caller = Depends(require("location:read")),
+    page: int = Query(1, ge=1, le=1_000_000), route: PersonRoute = Depends(windowed_route)
 ) -> Response:
+    request, uow, caller, person_id, orders = route.parts()
+    purpose, start, end = route.purpose, route.start, route.end
     assert caller.principal is not None
-    orders = load_person(request, uow, caller, person_id)
-    ctx: dict[str, Any] = {
-        "person_id": person_id,
-        "name": orders[0].wearer_name,
-        "purpose": purpose,
-        "reference": reference,
-        "police": caller.principal.has_role(Role.POLICE_OFFICER),
-        "start": start or "",
-        "end": end or "",
-        "error": "",
-        "shown": False,
-    }
+    ctx = route.page_context() | {"start": start or "", "end": end or ""}
     try:
-        look = open_look(request, uow, caller, person_id, orders, purpose, reference, start, end)
-    except Invalid as e:
-        ctx["error"] = str(e) if purpose or start or end else ""
+        look = route.look()
+    except Invalid as e:  # said beside the field it is about, and in the summary at the top
+        if purpose or start or end:
+            ctx |= {"error": str(e), "error_field": e.field or "purpose"}
         return render(request, "insights/person.html", ctx)
     frm, to = look.frm, look.to
     data = person_data(request, uow, orders, person_id, frm, to)
@@ -473,6 +470,7 @@ def person_page(
         "alerts": data["alerts"],
         "from_lake": data["from_lake"],
         "unreadable_days": data["unreadable_days"],
+        "missing_days": data["missing_days"],
         "geo_json": json.dumps([{**_point_json(p), "key": p["key"]} for p in drawn]),
         "context_json": json.dumps({**context, "zones": [_zone_json(z) for z in data["zones"]]}),
         "drawn": len(drawn),

@@ -68,5 +68,28 @@
     });
     return { map: map, bounds: bounds, tip: tip, base: base };
   }
-  window.openemMap = { create: create, text: tip };
+  // Positions over the drawn context: an accuracy circle and a marker each (the caller gives the marker's options
+  // and its tooltip text, which goes in as a text node), the line between them, and the view fitted to them (else
+  // to the context, else to England). opts: {marker(p, i), text(p, i), interactive (circles and line; true)}
+  function positions(drawn, points, opts) {
+    var map = drawn.map;
+    var live = opts.interactive !== false;
+    var layer = L.featureGroup().addTo(map);
+    points.forEach(function (p, i) {
+      L.circle([p.lat, p.lon], { radius: p.accuracy_m || 10, color: '#1d70b8', weight: 1, fillOpacity: 0.1, interactive: live }).addTo(layer);
+      L.circleMarker([p.lat, p.lon], opts.marker(p, i)).bindTooltip(tip(opts.text(p, i))).addTo(layer);
+    });
+    if (points.length > 1) {
+      L.polyline(points.map(function (p) { return [p.lat, p.lon]; }), { color: '#d4351c', weight: 2, interactive: live }).addTo(layer);
+      map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 17 });
+    } else if (points.length === 1) {
+      map.setView([points[0].lat, points[0].lon], 16);
+    } else if (drawn.bounds.length) {
+      map.fitBounds(drawn.bounds, { padding: [40, 40], maxZoom: 15 });
+    } else {
+      map.setView([52.5, -1.5], 6);
+    }
+    return layer;
+  }
+  window.openemMap = { create: create, text: tip, positions: positions };
 })();

@@ -1,26 +1,11 @@
-// Evidence map: the order's context (curfew address, other addresses, zones with their names) drawn by
-// /static/openem-map.js, then the evidence positions with their accuracy circles. Works without any tiles.
+// Evidence map: the order's context (curfew address, other addresses, zones with their names) and the evidence
+// positions with their accuracy circles, drawn by /static/openem-map.js. Works without any tiles.
 (function () {
   const el = document.getElementById('evidence-map');
   if (!el || !window.L || !window.openemMap) return;
-  const points = JSON.parse(el.dataset.points || '[]');
-  const context = JSON.parse(el.dataset.context || '{}');
-  const drawn = window.openemMap.create(el, context);
-  const map = drawn.map;
-  const layer = L.featureGroup().addTo(map);
-  points.forEach((p, i) => {
-    L.circle([p.lat, p.lon], { radius: p.accuracy_m || 10, color: '#1d70b8', weight: 1, fillOpacity: 0.1 }).addTo(layer);
-    // a text node, not a string: Leaflet puts a string tooltip in as HTML
-    L.circleMarker([p.lat, p.lon], { radius: 5, color: '#d4351c', fillOpacity: 0.9 }).bindTooltip(drawn.tip(`${i + 1}: ${p.time.slice(11, 19)}`)).addTo(layer);
+  const drawn = window.openemMap.create(el, JSON.parse(el.dataset.context || '{}'));
+  window.openemMap.positions(drawn, JSON.parse(el.dataset.points || '[]'), {
+    marker: () => ({ radius: 5, color: '#d4351c', fillOpacity: 0.9 }),
+    text: (p, i) => `${i + 1}: ${p.time.slice(11, 19)}`,
   });
-  if (points.length > 1) L.polyline(points.map((p) => [p.lat, p.lon]), { color: '#d4351c', weight: 2 }).addTo(layer);
-  if (points.length > 1) {
-    map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 17 });
-  } else if (points.length === 1) {
-    map.setView([points[0].lat, points[0].lon], 16);
-  } else if (drawn.bounds.length) {
-    map.fitBounds(drawn.bounds, { padding: [40, 40], maxZoom: 15 });
-  } else {
-    map.setView([52.5, -1.5], 6);
-  }
 })();
