@@ -29,6 +29,7 @@ from openem.orders.web.sections import (
     PAGES,
     REPEATED,
     ZONE_KINDS,
+    dapo_relevant,
     page_for,
     question_for,
     timetable,
@@ -51,6 +52,8 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for page in PAGES:
         if page.slug == "responsible-adult" and get_path(doc, "device_wearer.is_adult") is not False:
+            continue
+        if page.slug == "dapo-clauses" and not dapo_relevant(doc):
             continue
         rows: list[tuple[str, str, str]] = []
         if page.slug == "zones":

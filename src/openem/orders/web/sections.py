@@ -127,8 +127,40 @@ def attendance_fields(doc: dict[str, Any]) -> list[Field]:
     return out
 
 
+def dapo_relevant(doc: dict[str, Any]) -> bool:
+    """DAPO clauses are asked of a family court (as CEMO asks them, in place of offences) and of an order under
+    the Domestic Abuse Protection Order scheme, and shown whenever the order has some."""
+    return (
+        get_path(doc, "interested_parties.notifying_organisation") == "FAMILY_COURT"
+        or get_path(doc, "monitoring.scheme") == "DOMESTIC_ABUSE_PROTECTION_ORDER"
+        or bool(get_path(doc, "monitoring.dapo_clauses"))
+    )
+
+
+def dapo_fields(doc: dict[str, Any]) -> list[Field]:
+    """Every DAPO clause on the order and one blank one to add (a blank one is not saved; blanking a clause
+    removes it)."""
+    existing = get_path(doc, "monitoring.dapo_clauses")
+    count = len(existing) if isinstance(existing, list) else 0
+    out = []
+    for i in range(min(count + 1, 50)):
+        base = f"monitoring.dapo_clauses[{i}]"
+        out += [
+            Field(
+                f"{base}.clause",
+                "Clause number",
+                hint="As the order numbers it, for example 3(a)",
+                width="govuk-input--width-10",
+            ),
+            Field(f"{base}.date", "Date the clause was made", "date", hint="For example, 27 3 2026"),
+        ]
+    return out
+
+
 #: pages whose questions repeat per item: slug -> (questions per item, legend)
-REPEATED = {"addresses": (6, "Address"), "attendance": (6, "Appointment")}
+REPEATED = {"addresses": (6, "Address"), "attendance": (6, "Appointment"), "dapo-clauses": (2, "DAPO clause")}
+#: tasks left off the task list when they do not apply to the order
+HIDDEN_UNLESS_NEEDED = ("dapo-clauses", "variation")
 
 
 def timetable(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -283,6 +315,13 @@ PAGES: tuple[Page, ...] = (
         ),
     ),
     Page(
+        "dapo-clauses",
+        "Domestic Abuse Protection Order (DAPO) clauses",
+        ("monitoring.dapo_clauses",),
+        dapo_fields,
+        optional=True,
+    ),
+    Page(
         "monitoring",
         "Monitoring conditions",
         ("monitoring",),
@@ -380,21 +419,28 @@ PAGES: tuple[Page, ...] = (
 BY_SLUG = {p.slug: p for p in PAGES}
 GROUPS = (
     ("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
-    ("Who is involved", ("interested-parties", "offence-risk")),
+    ("Who is involved", ("interested-parties", "offence-risk", "dapo-clauses")),
     ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
     ("The variation", ("variation",)),
 )
 
 
 def page_for(field: str) -> Page | None:
+    """The page asking for `field`: the one whose prefix matches it most closely (the DAPO clauses' page owns
+    `monitoring.dapo_clauses`, the monitoring page the rest of `monitoring`)."""
+    best: tuple[int, Page] | None = None
     for page in PAGES:
-        if field in page.exact or any(field_matches(field, p) for p in page.prefixes):
+        if field in page.exact:
             return page
-    return None
+        for p in page.prefixes:
+            if field_matches(field, p) and (best is None or len(p) > best[0]):
+                best = (len(p), page)
+    return best[1] if best else None
 
 
 ITEM_NOUNS = {"timetable": "slot", "addresses": "address", "exclusion_zones": "exclusion zone",
-              "inclusion_zones": "inclusion zone", "attendance": "appointment", "aliases": "name"}  # fmt: skip
+              "inclusion_zones": "inclusion zone", "attendance": "appointment", "aliases": "name",
+              "dapo_clauses": "DAPO clause"}  # fmt: skip
 
 
 def question_for(doc: dict[str, Any], field: str) -> str:
@@ -430,6 +476,8 @@ def status(page: Page, doc: dict[str, Any], errors: list[ValidationError]) -> st
         if is_adult is True and not page_errors(page, errors):
             return "Not needed"
     if page.slug == "variation" and get_path(doc, "request_type") in (None, "NEW"):
+        return "Not needed"
+    if page.slug == "dapo-clauses" and not dapo_relevant(doc) and not page_errors(page, errors):
         return "Not needed"
     if page.condition and not get_path(doc, "monitoring.cohort"):
         return "Cannot start yet"
