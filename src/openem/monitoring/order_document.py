@@ -134,6 +134,21 @@ def _zone(raw: dict[str, Any], where: str, fallback_id: str, order_start: float,
                 _instant(raw.get("end"), order_end, f"{where}.end"), schedule or None)  # fmt: skip
 
 
+def _restriction_zones(conditions: dict[str, Any], taken: set[str], start: float, end: float) -> list[Zone]:
+    """CEMO's restriction zones are places the wearer must not be, judged as exclusion zones with their own
+    dates and weekly `schedule` (CEMO's free-text `duration` is for people, docs/order-validation.md). A
+    zone keeps its id unless an exclusion zone has it; then, and without one, it is `restriction_zones[i]`."""
+    where = "conditions.restriction_zones"
+    out = []
+    for i, raw in enumerate(_items(conditions, "restriction_zones", where)):
+        zone = _zone(raw, f"{where}[{i}]", f"restriction_zones[{i}]", start, end)
+        if zone.zone_id in taken:
+            zone.zone_id = f"restriction_zones[{i}]"
+        taken.add(zone.zone_id)
+        out.append(zone)
+    return out
+
+
 def _suspended(doc: dict[str, Any], start: float, end: float) -> tuple[float, float]:
     """A suspension (orders `suspensions`, set by the platform): while the last one is open nothing is judged
     from its `from`; once resumed, nothing before `resumed_at` (what came before was judged live)."""
@@ -173,6 +188,7 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
         zones = [_zone(r, f"{where}[{i}]", f"{kind}[{i}]", start, end)
                  for i, r in enumerate(_items(conditions, kind, where))]  # fmt: skip
         setattr(spec, kind.split("_")[0], zones)
+    spec.exclusion += _restriction_zones(conditions, {z.zone_id for z in spec.exclusion}, start, end)
     spec.attendance = [
         _appointment(a, i) for i, a in enumerate(_items(conditions, "attendance", "conditions.attendance"))
     ]

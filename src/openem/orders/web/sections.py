@@ -36,7 +36,11 @@ ADDRESS_LABELS = {
     "TERTIARY": "Third address",
     "INSTALLATION": "Installation address",
 }
-ZONE_KINDS = {"exclusion_zones": "Exclusion zone", "inclusion_zones": "Inclusion zone"}
+ZONE_KINDS = {
+    "exclusion_zones": "Exclusion zone",
+    "inclusion_zones": "Inclusion zone",
+    "restriction_zones": "Restriction zone",  # CEMO's: judged as an exclusion zone (docs/order-validation.md)
+}
 address_types = _labels(ADDRESS_TYPES)
 days = _labels(DAYS)
 
@@ -348,7 +352,7 @@ PAGES: tuple[Page, ...] = (
     Page(
         "zones",
         "Exclusion and inclusion zones",
-        ("conditions.exclusion_zones", "conditions.inclusion_zones"),
+        ("conditions.exclusion_zones", "conditions.inclusion_zones", "conditions.restriction_zones"),
         lambda doc: [],
         condition=True,
         optional=True,
@@ -439,7 +443,7 @@ def page_for(field: str) -> Page | None:
 
 
 ITEM_NOUNS = {"timetable": "slot", "addresses": "address", "exclusion_zones": "exclusion zone",
-              "inclusion_zones": "inclusion zone", "attendance": "appointment", "aliases": "name",
+              "inclusion_zones": "inclusion zone", "restriction_zones": "restriction zone", "attendance": "appointment", "aliases": "name",
               "dapo_clauses": "DAPO clause"}  # fmt: skip
 
 
