@@ -132,3 +132,14 @@ def test_away_at_the_grace_is_judged_on_what_each_address_had_received_by_then()
     away = curfew.away_since_start(timeline, start, start + grace)
     assert away is not None and away[0] == 900.0  # on what was received by the grace: away
     assert curfew.back_since(timeline, start, 6000.0) == 1100.0
+
+
+def test_until_every_address_has_been_heard_from_only_being_home_is_known() -> None:
+    """As at one address, presence is unknown before an address's first reading: GPS away from B all night
+    says nothing while the home unit at A has not reported; its first reading (home) decides the night."""
+    at_a: list[list] = []
+    at_b = [[1000.0, 0, "GPS-1", 1, 1000.0], [2000.0, 0, "GPS-1", 2, 2000.0]]
+    assert curfew.merge([at_a, at_b]) == [[1000.0, 0, "GPS-1", 1, 1000.0]]  # A never heard from: left out
+    at_a.append([5000.0, 1, "HMU-A", 1, 5000.0])
+    assert curfew.merge([at_a, at_b]) == [[5000.0, 1, "HMU-A", 1, 5000.0]]  # nothing known before it
+    assert curfew.evaluate_window(curfew.Merged([at_a, at_b]), 900.0, 9000.0, 300.0, True) == []

@@ -215,14 +215,16 @@ class Merged(list[list[Any]]):
 def merge(members: list[list[list[Any]]], cut: float | None = None) -> list[list[Any]]:
     """One timeline from several addresses' timelines: an observation at each instant where being at any of
     them changes (the reading that changed it as evidence). `cut`: only readings made and received by then.
-    An address with no reading yet counts as away; before the first reading anywhere nothing is known."""
-    readings = sorted(
-        (o[0], j, o)
-        for j, obs in enumerate(members)
-        for o in obs
-        if cut is None or (o[0] <= cut and (o[4] if len(o) > 4 else o[0]) <= cut)
-    )
-    state = [0] * len(members)
+    As at one address, presence is unknown before an address's first reading: the merged timeline says home
+    as soon as one address does, and away only once every address has been heard from. An address never
+    heard from (no home unit, GPS or coordinates there) cannot be judged and is left out."""
+    heard = [
+        [o for o in obs if o[0] <= cut and (o[4] if len(o) > 4 else o[0]) <= cut] if cut is not None else obs
+        for obs in members
+    ]
+    live = [obs for obs in heard if obs]
+    readings = sorted((o[0], j, o) for j, obs in enumerate(live) for o in obs)
+    state: list[int | None] = [None] * len(live)
     out: list[list[Any]] = []
     k = 0
     while k < len(readings):
@@ -232,8 +234,8 @@ def merge(members: list[list[list[Any]]], cut: float | None = None) -> list[list
             state[j] = int(o[1])
             now.append(o)
             k += 1
-        here = 1 if any(state) else 0
-        if not out or out[-1][1] != here:
+        here = 1 if 1 in state else 0 if None not in state else None
+        if here is not None and (not out or out[-1][1] != here):
             by = next((o for o in reversed(now) if int(o[1]) == here), now[-1])  # the reading that says so
             out.append([t, here, by[2], by[3], max(float(o[4]) if len(o) > 4 else t for o in now)])
     return out

@@ -113,22 +113,28 @@ def slot_fields(count: int) -> list[Field]:
     return out
 
 
-def attendance_fields(doc: dict[str, Any]) -> list[Field]:
-    """Every appointment on the order and one blank one to add (a blank one is not saved)."""
-    existing = get_path(doc, "conditions.attendance")
+def repeated_fields(doc: dict[str, Any], path: str, questions: Callable[[str], list[Field]]) -> list[Field]:
+    """The questions of every item of the list at `path` and of one blank item to add (a blank one is not
+    saved; blanking an item removes it)."""
+    existing = get_path(doc, path)
     count = len(existing) if isinstance(existing, list) else 0
-    out = []
-    for i in range(min(count + 1, 50)):
-        base = f"conditions.attendance[{i}]"
-        out += [
+    return [f for i in range(min(count + 1, 50)) for f in questions(f"{path}[{i}]")]
+
+
+def attendance_fields(doc: dict[str, Any]) -> list[Field]:
+    """Every appointment on the order and one blank one to add."""
+    return repeated_fields(
+        doc,
+        "conditions.attendance",
+        lambda base: [
             Field(f"{base}.name", "Name of the appointment"),
             Field(f"{base}.lat", "Latitude", "number", width="govuk-input--width-10"),
             Field(f"{base}.lon", "Longitude", "number", width="govuk-input--width-10"),
             Field(f"{base}.radius_m", "Radius in metres", "number", width="govuk-input--width-5"),
             Field(f"{base}.start", "Appointment starts", "instant"),
             Field(f"{base}.end", "Appointment ends", "instant"),
-        ]
-    return out
+        ],
+    )
 
 
 def dapo_relevant(doc: dict[str, Any]) -> bool:
@@ -142,14 +148,11 @@ def dapo_relevant(doc: dict[str, Any]) -> bool:
 
 
 def dapo_fields(doc: dict[str, Any]) -> list[Field]:
-    """Every DAPO clause on the order and one blank one to add (a blank one is not saved; blanking a clause
-    removes it)."""
-    existing = get_path(doc, "monitoring.dapo_clauses")
-    count = len(existing) if isinstance(existing, list) else 0
-    out = []
-    for i in range(min(count + 1, 50)):
-        base = f"monitoring.dapo_clauses[{i}]"
-        out += [
+    """Every DAPO clause on the order and one blank one to add."""
+    return repeated_fields(
+        doc,
+        "monitoring.dapo_clauses",
+        lambda base: [
             Field(
                 f"{base}.clause",
                 "Clause number",
@@ -157,8 +160,8 @@ def dapo_fields(doc: dict[str, Any]) -> list[Field]:
                 width="govuk-input--width-10",
             ),
             Field(f"{base}.date", "Date the clause was made", "date", hint="For example, 27 3 2026"),
-        ]
-    return out
+        ],
+    )
 
 
 #: pages whose questions repeat per item: slug -> (questions per item, legend)
