@@ -134,6 +134,21 @@ def _zone(raw: dict[str, Any], where: str, fallback_id: str, order_start: float,
                 _instant(raw.get("end"), order_end, f"{where}.end"), schedule or None)  # fmt: skip
 
 
+def _restriction_zones(conditions: dict[str, Any], taken: set[str], start: float, end: float) -> list[Zone]:
+    """CEMO's restriction zones are places the wearer must not be, judged as exclusion zones with their own
+    dates and weekly `schedule` (CEMO's free-text `duration` is for people, docs/order-validation.md). A
+    zone keeps its id unless an exclusion zone has it; then, and without one, it is `restriction_zones[i]`."""
+    where = "conditions.restriction_zones"
+    out = []
+    for i, raw in enumerate(_items(conditions, "restriction_zones", where)):
+        zone = _zone(raw, f"{where}[{i}]", f"restriction_zones[{i}]", start, end)
+        if zone.zone_id in taken:
+            zone.zone_id = f"restriction_zones[{i}]"
+        taken.add(zone.zone_id)
+        out.append(zone)
+    return out
+
+
 def _suspended(doc: dict[str, Any], start: float, end: float) -> tuple[float, float]:
     """A suspension (orders `suspensions`, set by the platform): while the last one is open nothing is judged
     from its `from`; once resumed, nothing before `resumed_at` (what came before was judged live)."""
@@ -173,6 +188,7 @@ def parse_order(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> 
         zones = [_zone(r, f"{where}[{i}]", f"{kind}[{i}]", start, end)
                  for i, r in enumerate(_items(conditions, kind, where))]  # fmt: skip
         setattr(spec, kind.split("_")[0], zones)
+    spec.exclusion += _restriction_zones(conditions, {z.zone_id for z in spec.exclusion}, start, end)
     spec.attendance = [
         _appointment(a, i) for i, a in enumerate(_items(conditions, "attendance", "conditions.attendance"))
     ]
@@ -230,26 +246,40 @@ def _appointment(raw: dict[str, Any], i: int) -> dict[str, Any]:
 def _curfew(doc: dict[str, Any], raw: dict[str, Any], start: float, end: float, thresholds: dict[str, Any]
             ) -> dict[str, Any]:  # fmt: skip
     """The curfew with its addresses ("places"): each timetable slot, and the release day, is judged at the
-    address it names. Place 0 is the main address: PRIMARY when a slot is there, else the release day's."""
+    address it names. Place 0 is the main address: PRIMARY when a slot is there, else the release day's.
+    A slot naming further addresses (`address_types`) is judged at a place of its own made of them all
+    (`place_members`): the wearer is home when at any of them (rules/curfew.py `timelines`)."""
     where = "conditions.curfew"
     timetable = _items(raw, "timetable", f"{where}.timetable")
     slots = [_slot(s, f"{where}.timetable[{i}]") for i, s in enumerate(timetable)]
     release_raw = _section(raw, "release_day", f"{where}.release_day")
     release = _slot({**release_raw, "day": None}, f"{where}.release_day") if release_raw else None
     named = [None if _blank(s.get("address_type")) else str(s["address_type"]) for s in timetable]
+    further = [_further(s, f"{where}.timetable[{i}].address_types") for i, s in enumerate(timetable)]
     release_type = None if _blank(release_raw.get("address_type")) else str(release_raw["address_type"])
     main = (
         "PRIMARY"
         if "PRIMARY" in (*named, release_type)
         else release_type or next((t for t in named if t), "PRIMARY")
     )
-    places = [main, *dict.fromkeys(t for t in (*named, release_type) if t and t != main)]
+    extra = (t for types in further for t in types)
+    places = [main, *dict.fromkeys(t for t in (*named, release_type, *extra) if t and t != main)]
     addresses: dict[Any, dict[str, Any]] = {}
     for a in _items(doc, "addresses", "addresses"):
         addresses.setdefault(a.get("type"), a)
-    place_xy = [_place_xy(addresses, t) for t in places]
+    place_xy: list[tuple[float, float] | None] = [_place_xy(addresses, t) for t in places]
     grace = _number(raw.get("grace_minutes"), thresholds["curfew"]["grace_minutes"], f"{where}.grace_minutes")
     slot_place = [places.index(t or main) for t in named]
+    members: list[tuple[int, ...]] = [(i,) for i in range(len(places))]
+    for i, types in enumerate(further):
+        group = tuple(sorted({slot_place[i], *(places.index(t) for t in types)}))
+        if len(group) > 1:  # a place of its own, after the single addresses, fed by its members
+            if group not in members:
+                members.append(group)
+                places.append("+".join(places[m] for m in group))
+                place_xy.append(None)
+            slot_place[i] = members.index(group)
+    several = {"place_members": members} if len(members[-1]) > 1 else {}  # ordinary orders: as before
     return {
         "start": _instant(raw.get("start"), start, f"{where}.start"),
         "end": _instant(raw.get("end"), end, f"{where}.end"),
@@ -262,7 +292,19 @@ def _curfew(doc: dict[str, Any], raw: dict[str, Any], start: float, end: float, 
         "slot_place": slot_place,
         "release_place": places.index(release_type or main),
         "_place_keys": place_keys(slots, slot_place),
+        **several,
     }  # the timetable by address, hashable (rules/curfew.py)
+
+
+def _further(slot: dict[str, Any], where: str) -> list[str]:
+    """A slot's further curfew addresses (`address_types`), without blanks or its own address."""
+    value = slot.get("address_types")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise OrderUnusable(f"{where} is not a list of address types")
+    own = slot.get("address_type")
+    return [str(t) for t in value if not _blank(t) and t != own]
 
 
 def _place_xy(addresses: dict[Any, dict[str, Any]], address_type: str) -> tuple[float, float] | None:

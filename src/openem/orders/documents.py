@@ -104,12 +104,17 @@ REQUIRED_DOCUMENTS: dict[str, str] = {
 _DOCUMENT_WORDS = {"LICENCE": "the licence", "COURT_ORDER": "the court order"}
 
 
+def required_document(doc: Any) -> str | None:
+    """The type of document the order's notifying organisation issues and must attach, if any."""
+    parties = doc.get("interested_parties") if isinstance(doc, dict) else None
+    organisation = parties.get("notifying_organisation") if isinstance(parties, dict) else None
+    return REQUIRED_DOCUMENTS.get(organisation) if isinstance(organisation, str) else None
+
+
 def missing_documents(doc: Any, uploaded_types: set[str]) -> list[ValidationError]:
     """`required_document` errors at submit: the document the notifying organisation must attach, missing.
     A variation keeps the documents of the order it varies (the caller passes every type on the order)."""
-    parties = doc.get("interested_parties") if isinstance(doc, dict) else None
-    organisation = parties.get("notifying_organisation") if isinstance(parties, dict) else None
-    needed = REQUIRED_DOCUMENTS.get(organisation) if isinstance(organisation, str) else None
+    needed = required_document(doc)
     if needed is None or needed in uploaded_types:
         return []
     return [

@@ -295,8 +295,8 @@ class Conditions(_Section):
     curfew: Curfew | None = None
     exclusion_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
     inclusion_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
-    #: CEMO's restriction zones (EnforcementZoneType.RESTRICTION): carried to the supplier; not judged by
-    #: openem's engine
+    #: CEMO's restriction zones (EnforcementZoneType.RESTRICTION): places the wearer must not be, judged by the
+    #: engine as exclusion zones and sent to the supplier as restriction zones
     restriction_zones: list[Zone] | None = Field(default=None, max_length=MAX_LIST)
     #: zones given as map files, waiting to be drawn (the engine reads only the drawn lists above)
     zones_to_draw: list[ZoneToDraw] | None = Field(default=None, max_length=MAX_LIST)

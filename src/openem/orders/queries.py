@@ -103,6 +103,10 @@ def map_context_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     if curfew:
         slots = [s for s in (curfew.get("timetable") or []) if isinstance(s, dict)]
         curfew_types = {s.get("address_type") or "PRIMARY" for s in slots} or {"PRIMARY"}
+        for s in slots:  # a slot kept at any of several addresses
+            further = s.get("address_types")
+            if isinstance(further, list):
+                curfew_types.update(t for t in further if isinstance(t, str))
     addresses = []
     for a in doc.get("addresses") or []:
         if isinstance(a, dict) and _number(a.get("lat")) and _number(a.get("lon")):
@@ -115,7 +119,7 @@ def map_context_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 }
             )
     zones = []
-    for kind in ("exclusion_zones", "inclusion_zones"):
+    for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):
         for z in conditions.get(kind) or []:
             if isinstance(z, dict):
                 zones.append({"kind": kind, "name": z.get("name") or "", "geometry": z.get("geometry")})

@@ -173,18 +173,72 @@ def at_home(x: NDArray[np.float64], y: NDArray[np.float64], hx: NDArray[np.float
     return result
 
 
-def timelines(state: dict[str, Any], curfew: dict[str, Any]) -> list[list[list[Any]]]:
-    """An order's presence timelines, one per curfew address (place), kept by address type: a variation that
-    moves a slot keeps each address's history."""
+def _by_place(state: dict[str, Any], curfew: dict[str, Any]) -> dict[str, list[list[Any]]]:
     by_place = state.get("cf_obs")
     if not isinstance(by_place, dict):  # a checkpoint from before split addresses: one timeline, the main one
         by_place = state["cf_obs"] = {place_name(curfew, 0): by_place} if by_place else {}
-    return [by_place.setdefault(name, []) for name in curfew.get("places") or ("PRIMARY",)]
+    return by_place
+
+
+def timelines(state: dict[str, Any], curfew: dict[str, Any]) -> list[list[list[Any]]]:
+    """An order's presence timelines, one per curfew address (place), kept by address type: a variation that
+    moves a slot keeps each address's history. A place made of several addresses (a slot judged at any of
+    them, `place_members`) gets a `Merged` timeline built from theirs: only the single addresses are stored."""
+    by_place = _by_place(state, curfew)
+    names = curfew.get("places") or ("PRIMARY",)
+    members = curfew.get("place_members")
+    if not members:
+        return [by_place.setdefault(name, []) for name in names]
+    out: list[list[list[Any]]] = []
+    for name, group in zip(names, members, strict=True):
+        # the single addresses come first, so a group's members are already in `out`
+        out.append(by_place.setdefault(name, []) if len(group) == 1 else Merged([out[m] for m in group]))
+    return out
 
 
 def observations(state: dict[str, Any], curfew: dict[str, Any], place: int) -> list[list[Any]]:
-    """The presence timeline at one of an order's curfew addresses."""
-    return timelines(state, curfew)[place]
+    """The presence timeline at one of an order's curfew addresses (a single one: GPS and home units feed
+    the addresses, never a place made of several)."""
+    return _by_place(state, curfew).setdefault(place_name(curfew, place), [])
+
+
+class Merged(list[list[Any]]):
+    """Presence at any of several curfew addresses, from their own timelines: home while the last reading at
+    one of them says home. Built when a window is judged and never written to; `members` keeps the
+    addresses' timelines for judging on what had been received by a time (`away_since_start`)."""
+
+    def __init__(self, members: list[list[list[Any]]]) -> None:
+        super().__init__(merge(members))
+        self.members = members
+
+
+def merge(members: list[list[list[Any]]], cut: float | None = None) -> list[list[Any]]:
+    """One timeline from several addresses' timelines: an observation at each instant where being at any of
+    them changes (the reading that changed it as evidence). `cut`: only readings made and received by then.
+    As at one address, presence is unknown before an address's first reading: the merged timeline says home
+    as soon as one address does, and away only once every address has been heard from. An address never
+    heard from (no home unit, GPS or coordinates there) cannot be judged and is left out."""
+    heard = [
+        [o for o in obs if o[0] <= cut and (o[4] if len(o) > 4 else o[0]) <= cut] if cut is not None else obs
+        for obs in members
+    ]
+    live = [obs for obs in heard if obs]
+    readings = sorted((o[0], j, o) for j, obs in enumerate(live) for o in obs)
+    state: list[int | None] = [None] * len(live)
+    out: list[list[Any]] = []
+    k = 0
+    while k < len(readings):
+        t, now = readings[k][0], []
+        while k < len(readings) and readings[k][0] == t:  # readings at one instant count together
+            _, j, o = readings[k]
+            state[j] = int(o[1])
+            now.append(o)
+            k += 1
+        here = 1 if 1 in state else 0 if None not in state else None
+        if here is not None and (not out or out[-1][1] != here):
+            by = next((o for o in reversed(now) if int(o[1]) == here), now[-1])  # the reading that says so
+            out.append([t, here, by[2], by[3], max(float(o[4]) if len(o) > 4 else t for o in now)])
+    return out
 
 
 def place_name(curfew: dict[str, Any], place: int) -> str:
@@ -293,6 +347,9 @@ def away_since_start(obs: list[list[Any]], start: float, cut: float) -> list[Any
     check-in is, decision 0010), the answer is the same however the data was batched and whenever the engine
     looks; data stored on a unit and forwarded later cannot change it (the episode it opens can still close
     `not_confirmed`)."""
+    members = getattr(obs, "members", None)
+    if members is not None:  # several addresses: each one's readings received by then, merged
+        obs = merge(members, cut)
     seen = [o for o in obs if (o[4] if len(o) > 4 else o[0]) <= cut and o[0] <= cut]
     i = bisect.bisect_right([o[0] for o in seen], start)
     before = seen[i - 1] if i > 0 else None

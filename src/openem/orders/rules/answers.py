@@ -15,6 +15,7 @@ from openem.orders.rules.people import COURT_LISTS, phone_ok
 NAME_OPTIONAL = frozenset({"FAMILY_COURT", "MILITARY_COURT", "YOUTH_COURT", "YOUTH_CUSTODY_SERVICE"})
 # the organisation each region field belongs to (isResponsibleOrganisationRegion)
 TEAM_EMAIL_MAX = 200  # CEMO InterestedParties.TEAM_EMAIL_MAX_LENGTH
+DAPO_CLAUSE_MAX = 20  # CEMO UpdateDapoDto clause @Size(max = 20), ValidationErrors.Dapo.CAUSE_TOO_LONG
 
 
 def _err(code: str, field: str, message: str) -> ValidationError:
@@ -123,8 +124,17 @@ def check_condition_answers(doc: Any, ctx: Context) -> list[ValidationError]:
         out.append(_err("required", "conditions.alcohol.mode", "Select the type of alcohol monitoring"))
     for i, clause in items(section(doc, "monitoring"), "dapo_clauses"):
         base = path("monitoring", "dapo_clauses", i)
-        if text(clause, "clause") is None:
+        number = text(clause, "clause")
+        if number is None:
             out.append(_err("required", f"{base}.clause", "Enter the DAPO clause number"))
+        elif DAPO_CLAUSE_MAX < len(number) <= 200:  # longer: the model's own limit says so
+            out.append(
+                _err(
+                    "too_long",
+                    f"{base}.clause",
+                    f"The DAPO clause number must be {DAPO_CLAUSE_MAX} characters or fewer",
+                )
+            )
         if day(clause, "date") is None:
             out.append(_err("required", f"{base}.date", "Enter the date the DAPO clause was made"))
     return out

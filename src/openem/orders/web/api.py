@@ -29,6 +29,7 @@ from openem.orders.rules.curfew import dst_notices
 from openem.orders.schema import order_json_schema
 from openem.orders.service import OrderInvalid, PossibleDuplicates
 from openem.orders.web.context import OrderContext, order_route, order_service
+from openem.orders.web.documents import document_types
 from openem.store.db import UnitOfWork
 from openem.web.deps import Caller, csrf_protect, get_uow, require
 
@@ -198,7 +199,13 @@ def submit(body: SubmitBody = Body(default_factory=SubmitBody), order: OrderCont
     order.repo.expect_version(order.ref, if_match(order.request))
     try:
         order.changed(
-            order.service.submit(order.actor, order.ref, body.confirmed_not_duplicates, body.acknowledged)
+            order.service.submit(
+                order.actor,
+                order.ref,
+                body.confirmed_not_duplicates,
+                body.acknowledged,
+                document_types(order.uow, order.ref),
+            )
         )
     except OrderInvalid as exc:
         return invalid_response(exc)

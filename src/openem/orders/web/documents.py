@@ -7,7 +7,7 @@ import hashlib
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
@@ -15,7 +15,13 @@ from openem.auth import audit
 from openem.core.errors import NotFound
 from openem.core.ids import new_id
 from openem.core.time import utcnow
-from openem.orders.documents import DOCUMENT_TYPES, check_document, sniff
+from openem.orders.documents import (
+    DOCUMENT_TYPES,
+    check_document,
+    missing_documents,
+    required_document,
+    sniff,
+)
 from openem.orders.repository import OrderDocumentRow
 from openem.orders.web.context import OrderContext, order_route
 from openem.store.db import UnitOfWork
@@ -145,11 +151,21 @@ def download(doc_id: str, order: OrderContext = Depends(DOWNLOAD)) -> Response:
 
 
 @router.get("/orders/{ref}/documents", include_in_schema=False)
-def page(order: OrderContext = Depends(READ)) -> Response:
+def page(check: bool = Query(False), order: OrderContext = Depends(READ)) -> Response:
+    """`check`: reached from a submit refused for a missing document, whose error is shown on the type of
+    document, with the type it needs chosen."""
+    doc = order.record.latest.document
+    missing = missing_documents(doc, document_types(order.uow, order.ref)) if check else []
     return render(
         order.request,
         "orders/documents.html",
-        {"record": order.record, "documents": _listing(order.uow, order.ref), "types": LABELS, "errors": []},
+        {
+            "record": order.record,
+            "documents": _listing(order.uow, order.ref),
+            "types": LABELS,
+            "errors": [("document_type", e.message) for e in missing],
+            "chosen": required_document(doc) if missing else "",
+        },
     )
 
 
@@ -165,6 +181,7 @@ def page_upload(order: OrderContext = Depends(CREATE), form: Any = Depends(read_
                 "documents": _listing(order.uow, order.ref),
                 "types": LABELS,
                 "errors": errors,
+                "chosen": str(form.get("document_type", ""))[:30],
             },
             status=422,
         )

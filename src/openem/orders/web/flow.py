@@ -29,6 +29,7 @@ from openem.orders.web.sections import (
     PAGES,
     REPEATED,
     ZONE_KINDS,
+    dapo_relevant,
     page_for,
     question_for,
     timetable,
@@ -51,6 +52,8 @@ def answers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for page in PAGES:
         if page.slug == "responsible-adult" and get_path(doc, "device_wearer.is_adult") is not False:
+            continue
+        if page.slug == "dapo-clauses" and not dapo_relevant(doc):
             continue
         rows: list[tuple[str, str, str]] = []
         if page.slug == "zones":
@@ -107,8 +110,8 @@ def error_links(ref: str, errors: list[ValidationError]) -> list[tuple[str, str]
         if e.field == "conditions":  # chosen by filling in a condition's section on the task list
             links.append((f"/orders/{ref}?check=1#conditions", e.message))
             continue
-        if e.field == "documents":  # uploaded on the order's documents page
-            links.append((f"/orders/{ref}/documents", e.message))
+        if e.field == "documents":  # uploaded on the order's documents page, which shows the error too
+            links.append((f"/orders/{ref}/documents?check=1#document_type", e.message))
             continue
         links.append((f"/orders/{ref}/{slug}?check=1#{e.field}" if slug else f"/orders/{ref}", e.message))
     return links
@@ -216,7 +219,8 @@ def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
         flags = [e for e in exc.errors if is_flag(e, "USER")]
         links = error_links(order.ref, [e for e in exc.errors if not is_flag(e, "USER")])
         if flags:
-            links.append(("flags", f"Check {len(flags)} answer{'s' if len(flags) > 1 else ''} and confirm"))
+            # GOV.UK: the summary links to the first checkbox of the question it names
+            links.append(("flag-1", f"Check {len(flags)} answer{'s' if len(flags) > 1 else ''} and confirm"))
         return check_page(order.request, order.record, links, status_code=422, flags=flags)
     except PossibleDuplicates as exc:
         return check_page(

@@ -29,6 +29,7 @@ from openem.orders.web.sections import (
     BY_SLUG,
     CURFEW_STATIC_FIELDS,
     GROUPS,
+    HIDDEN_UNLESS_NEEDED,
     PAGES,
     REPEATED,
     Page,
@@ -112,8 +113,12 @@ def task_rows(doc: dict[str, Any], errors: list[ValidationError]) -> list[tuple[
     rows = [
         (title, [(BY_SLUG[s], status(BY_SLUG[s], doc, errors)) for s in slugs]) for title, slugs in GROUPS
     ]
-    # the variation's own questions only on a variation
-    return [(title, tasks) for title, tasks in rows if not (len(tasks) == 1 and tasks[0][1] == "Not needed")]
+    # the variation's own questions only on a variation, DAPO clauses only where they are asked
+    rows = [
+        (title, [(p, s) for p, s in tasks if not (s == "Not needed" and p.slug in HIDDEN_UNLESS_NEEDED)])
+        for title, tasks in rows
+    ]
+    return [(title, tasks) for title, tasks in rows if tasks]
 
 
 @router.get("/orders/{ref}")

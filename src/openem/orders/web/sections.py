@@ -36,7 +36,11 @@ ADDRESS_LABELS = {
     "TERTIARY": "Third address",
     "INSTALLATION": "Installation address",
 }
-ZONE_KINDS = {"exclusion_zones": "Exclusion zone", "inclusion_zones": "Inclusion zone"}
+ZONE_KINDS = {
+    "exclusion_zones": "Exclusion zone",
+    "inclusion_zones": "Inclusion zone",
+    "restriction_zones": "Restriction zone",  # CEMO's: judged as an exclusion zone (docs/order-validation.md)
+}
 address_types = _labels(ADDRESS_TYPES)
 days = _labels(DAYS)
 
@@ -109,26 +113,61 @@ def slot_fields(count: int) -> list[Field]:
     return out
 
 
-def attendance_fields(doc: dict[str, Any]) -> list[Field]:
-    """Every appointment on the order and one blank one to add (a blank one is not saved)."""
-    existing = get_path(doc, "conditions.attendance")
+def repeated_fields(doc: dict[str, Any], path: str, questions: Callable[[str], list[Field]]) -> list[Field]:
+    """The questions of every item of the list at `path` and of one blank item to add (a blank one is not
+    saved; blanking an item removes it)."""
+    existing = get_path(doc, path)
     count = len(existing) if isinstance(existing, list) else 0
-    out = []
-    for i in range(min(count + 1, 50)):
-        base = f"conditions.attendance[{i}]"
-        out += [
+    return [f for i in range(min(count + 1, 50)) for f in questions(f"{path}[{i}]")]
+
+
+def attendance_fields(doc: dict[str, Any]) -> list[Field]:
+    """Every appointment on the order and one blank one to add."""
+    return repeated_fields(
+        doc,
+        "conditions.attendance",
+        lambda base: [
             Field(f"{base}.name", "Name of the appointment"),
             Field(f"{base}.lat", "Latitude", "number", width="govuk-input--width-10"),
             Field(f"{base}.lon", "Longitude", "number", width="govuk-input--width-10"),
             Field(f"{base}.radius_m", "Radius in metres", "number", width="govuk-input--width-5"),
             Field(f"{base}.start", "Appointment starts", "instant"),
             Field(f"{base}.end", "Appointment ends", "instant"),
-        ]
-    return out
+        ],
+    )
+
+
+def dapo_relevant(doc: dict[str, Any]) -> bool:
+    """DAPO clauses are asked of a family court (as CEMO asks them, in place of offences) and of an order under
+    the Domestic Abuse Protection Order scheme, and shown whenever the order has some."""
+    return (
+        get_path(doc, "interested_parties.notifying_organisation") == "FAMILY_COURT"
+        or get_path(doc, "monitoring.scheme") == "DOMESTIC_ABUSE_PROTECTION_ORDER"
+        or bool(get_path(doc, "monitoring.dapo_clauses"))
+    )
+
+
+def dapo_fields(doc: dict[str, Any]) -> list[Field]:
+    """Every DAPO clause on the order and one blank one to add."""
+    return repeated_fields(
+        doc,
+        "monitoring.dapo_clauses",
+        lambda base: [
+            Field(
+                f"{base}.clause",
+                "Clause number",
+                hint="As the order numbers it, for example 3(a)",
+                width="govuk-input--width-10",
+            ),
+            Field(f"{base}.date", "Date the clause was made", "date", hint="For example, 27 3 2026"),
+        ],
+    )
 
 
 #: pages whose questions repeat per item: slug -> (questions per item, legend)
-REPEATED = {"addresses": (6, "Address"), "attendance": (6, "Appointment")}
+REPEATED = {"addresses": (6, "Address"), "attendance": (6, "Appointment"), "dapo-clauses": (2, "DAPO clause")}
+#: tasks left off the task list when they do not apply to the order
+HIDDEN_UNLESS_NEEDED = ("dapo-clauses", "variation")
 
 
 def timetable(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -283,6 +322,13 @@ PAGES: tuple[Page, ...] = (
         ),
     ),
     Page(
+        "dapo-clauses",
+        "Domestic Abuse Protection Order (DAPO) clauses",
+        ("monitoring.dapo_clauses",),
+        dapo_fields,
+        optional=True,
+    ),
+    Page(
         "monitoring",
         "Monitoring conditions",
         ("monitoring",),
@@ -309,7 +355,7 @@ PAGES: tuple[Page, ...] = (
     Page(
         "zones",
         "Exclusion and inclusion zones",
-        ("conditions.exclusion_zones", "conditions.inclusion_zones"),
+        ("conditions.exclusion_zones", "conditions.inclusion_zones", "conditions.restriction_zones"),
         lambda doc: [],
         condition=True,
         optional=True,
@@ -380,21 +426,28 @@ PAGES: tuple[Page, ...] = (
 BY_SLUG = {p.slug: p for p in PAGES}
 GROUPS = (
     ("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
-    ("Who is involved", ("interested-parties", "offence-risk")),
+    ("Who is involved", ("interested-parties", "offence-risk", "dapo-clauses")),
     ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
     ("The variation", ("variation",)),
 )
 
 
 def page_for(field: str) -> Page | None:
+    """The page asking for `field`: the one whose prefix matches it most closely (the DAPO clauses' page owns
+    `monitoring.dapo_clauses`, the monitoring page the rest of `monitoring`)."""
+    best: tuple[int, Page] | None = None
     for page in PAGES:
-        if field in page.exact or any(field_matches(field, p) for p in page.prefixes):
+        if field in page.exact:
             return page
-    return None
+        for p in page.prefixes:
+            if field_matches(field, p) and (best is None or len(p) > best[0]):
+                best = (len(p), page)
+    return best[1] if best else None
 
 
 ITEM_NOUNS = {"timetable": "slot", "addresses": "address", "exclusion_zones": "exclusion zone",
-              "inclusion_zones": "inclusion zone", "attendance": "appointment", "aliases": "name"}  # fmt: skip
+              "inclusion_zones": "inclusion zone", "restriction_zones": "restriction zone", "attendance": "appointment", "aliases": "name",
+              "dapo_clauses": "DAPO clause"}  # fmt: skip
 
 
 def question_for(doc: dict[str, Any], field: str) -> str:
@@ -430,6 +483,8 @@ def status(page: Page, doc: dict[str, Any], errors: list[ValidationError]) -> st
         if is_adult is True and not page_errors(page, errors):
             return "Not needed"
     if page.slug == "variation" and get_path(doc, "request_type") in (None, "NEW"):
+        return "Not needed"
+    if page.slug == "dapo-clauses" and not dapo_relevant(doc) and not page_errors(page, errors):
         return "Not needed"
     if page.condition and not get_path(doc, "monitoring.cohort"):
         return "Cannot start yet"

@@ -29,6 +29,17 @@ router = APIRouter(tags=["order pages"])
 CREATE = order_route("orders:create")
 FIELDS = [
     Field("zone.name", "Name of the zone"),
+    Field(
+        "zone.description",
+        "Description of the zone (optional)",
+        "textarea",
+        hint="What the zone covers, in words, for the people who read the order",
+    ),
+    Field(
+        "zone.duration",
+        "How long the zone applies, in words (optional)",
+        hint="For example, until the final hearing. Monitoring follows the dates and days below",
+    ),
     Field("zone.start", "Zone applies from", "instant"),
     Field("zone.end", "Zone applies until", "instant"),
     Field(
@@ -77,7 +88,8 @@ def form_for_zone(kind: str, zone: dict[str, Any]) -> dict[str, Any]:
     """The add/change form filled in with a zone's details, so that a person can change one part of it."""
     raw: list[Any] = zone["schedule"] if isinstance(zone.get("schedule"), list) else []
     sched = [s for s in raw if isinstance(s, dict)]
-    values = {"zone": {"name": zone.get("name"), "start": zone.get("start"), "end": zone.get("end"),
+    values = {"zone": {"name": zone.get("name"), "description": zone.get("description"),
+                       "duration": zone.get("duration"), "start": zone.get("start"), "end": zone.get("end"),
                        "days": [s.get("day") for s in sched] or None,
                        "from_time": sched[0].get("start") if sched else None,
                        "to_time": sched[0].get("end") if sched else None,
@@ -201,7 +213,7 @@ def zones_save(order: OrderContext = Depends(CREATE), form: Any = Depends(read_f
         values: dict[str, Any] = {}
         errors, raw = apply_form(values, FIELDS, form)
         if kind not in ZONE_KINDS:
-            errors.insert(0, ("kind", "Select whether this is an exclusion or an inclusion zone"))
+            errors.insert(0, ("kind", "Select the type of zone"))
         geometry, geo_errors = geometry_from(form)
         errors += geo_errors
         if errors:

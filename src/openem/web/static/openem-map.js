@@ -47,9 +47,10 @@
     (data.zones || []).forEach(function (z) {
       if (!z.geometry || !z.geometry.coordinates || !z.geometry.coordinates[0]) { return; }
       var ring = z.geometry.coordinates[0].map(function (p) { return [p[1], p[0]]; });
-      var colour = z.kind === 'exclusion_zones' ? '#d4351c' : '#00703c';
+      var keepOut = z.kind === 'exclusion_zones' || z.kind === 'restriction_zones';  // restriction: judged as exclusion
+      var colour = keepOut ? '#d4351c' : '#00703c';
       var shape = L.polygon(ring, { color: colour, weight: 2, fillOpacity: 0.12 }).addTo(map).bindTooltip(tip(z.name || 'Zone'));
-      var kind = z.kind === 'exclusion_zones' ? 'Exclusion zone' : 'Inclusion zone';
+      var kind = { exclusion_zones: 'Exclusion zone', restriction_zones: 'Restriction zone' }[z.kind] || 'Inclusion zone';
       label(map, shape.getBounds().getCenter(), (z.name || kind), 'openem-map-label--zone', [0, 0]);
       ring.forEach(function (p) { bounds.push(p); });
     });

@@ -899,4 +899,10 @@ CEMO_REFUSED_MORE: tuple[Case, ...] = (
         _set("monitoring.dapo_clauses", [{"date": "2026-11-20"}]),
         "monitoring.dapo_clauses[0].clause",
     ),  # fmt: skip
+    Case(
+        "a DAPO clause number over 20 characters",
+        "UpdateDapoDto clause @Size(max = 20) CAUSE_TOO_LONG",
+        _set("monitoring.dapo_clauses", [{"clause": "3(a)(ii) and 4(b)(iii)", "date": "2026-11-20"}]),
+        "monitoring.dapo_clauses[0].clause",
+    ),  # fmt: skip
 )
