@@ -199,10 +199,28 @@ def spike(base: str, token: str, payloads: list[bytes], clients: int) -> dict[st
             "acked": acked[0], "wall": wall}  # fmt: skip
 
 
+BASELINE_SRC: list[str] = []  # --baseline: the extracted src/ of that revision
+
+
+def baseline_src(rev: str) -> str:
+    """The `src/` of a git revision of this repository, extracted to a temporary folder (the code a
+    "baseline" server runs: today's path as committed there, beside this checkout's)."""
+    out = Path(tempfile.mkdtemp(prefix="openem-bench-baseline-"))
+    repo = Path(__file__).resolve().parents[1]
+    tar = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(out)], input=tar, check=True)
+    return str(out / "src")
+
+
 def serve(url: str, path: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "OPENEM_DATABASE_URL": url, "OPENEM_INGEST_PATH": path, "OPENEM_VAR_DIR": str(tmp),
-           "OPENEM_SECRET_KEY": "bench-" + "x" * 32, "PYTHONPATH": os.pathsep.join(sys.path),
+    here = [p for p in sys.path if not (Path(p) / "openem").is_dir()] if path == "baseline" else sys.path
+    pythonpath = os.pathsep.join((BASELINE_SRC if path == "baseline" else []) + here)
+    env = {**os.environ, "OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(tmp),
+           "OPENEM_INGEST_PATH": "fast" if path == "baseline" else path,
+           "OPENEM_SECRET_KEY": "bench-" + "x" * 32, "PYTHONPATH": pythonpath,
            # no engine checkpoint during a run: today's checkpoint (the whole engine as JSON) stalls every
            # acknowledgement for tens of seconds at 50,000 activations on SQLite, and would fall in one run only
            "OPENEM_ENGINE_CHECKPOINT_S": "100000"}  # fmt: skip
@@ -216,6 +234,10 @@ def serve(url: str, path: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError("the server did not start")
+
+
+PATH_NAMES = {"legacy": "before 0027 (json, queried)", "baseline": "baseline rev (today's)",
+              "fast": "this checkout"}  # fmt: skip
 
 
 def run(label: str, fresh_url: Callable[[str], str], args: argparse.Namespace) -> None:
@@ -254,9 +276,7 @@ def run(label: str, fresh_url: Callable[[str], str], args: argparse.Namespace) -
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-        name = (
-            f"{label}, {'before (json, activations queried)' if path == 'legacy' else 'now (orjson, index)'}"
-        )
+        name = f"{label}, {PATH_NAMES.get(path, path)}, batch {args.batch}"
         print(
             f"{name:58} {r['msgs_s']:8.0f} {r['p95_ms']:8.0f} {r['p99_ms']:8.0f} {r['waits']:6d}"
             f"  cpu s: server {r['cpu'][0]:.1f} pg {r['cpu'][1]:.1f} client {r['cpu'][2]:.1f} wall {r['wall']:.1f}",
@@ -279,7 +299,11 @@ def main() -> None:
     )
     ap.add_argument("--paths", default="legacy,fast", help="which paths, in this order (comma-separated)")
     ap.add_argument("--only", choices=["sqlite", "postgres"], default=None)
+    ap.add_argument("--baseline", default="", help="a git revision: the path named 'baseline' runs its src/")
     args = ap.parse_args()
+    if args.baseline:
+        BASELINE_SRC.append(baseline_src(args.baseline))
+        PATH_NAMES["baseline"] = f"baseline {args.baseline}"
     print(f"{'run (HTTP, ' + str(args.messages) + ' msgs, ' + str(args.clients) + ' gateways)':58} "
           f"{'msgs/s':>8} {'p95 ms':>8} {'p99 ms':>8} {'503s':>6}")  # fmt: skip
     if args.only in (None, "sqlite"):

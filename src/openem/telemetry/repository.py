@@ -57,24 +57,32 @@ def copy_buffers(
     """The COPY text of the batch's messages and of its trail points (fixes from devices on an activation)."""
     lines: list[str] = []
     trail: list[str] = []
-    receive: dict[Any, str] = {}
+    last_rx, rt = None, ""
+    who_of: dict[str, tuple[str, str]] = {}  # activation -> its columns in each table (devices repeat)
     tail = f"\t{batch_id}\n"
     for m, act in resolved.values():
-        rt = receive.get(m.receive_time)
-        if rt is None:
-            rt = receive[m.receive_time] = m.receive_time.isoformat()
+        if m.receive_time is not last_rx:  # one receipt time per batch, as a rule
+            last_rx, rt = m.receive_time, m.receive_time.isoformat()
         dt = m.device_time.isoformat()
         if act is None:
             who = "\t\\N\t\\N"
+            flags = _flags(m, act)
         else:
-            who = f"\t{_text(act.activation_id)}\t{_text(act.person_id)}"
+            cached = who_of.get(act.activation_id)
+            if cached is None:
+                activation, person = _text(act.activation_id), _text(act.person_id)
+                cached = who_of[act.activation_id] = (
+                    f"\t{activation}\t{person}",
+                    f"\t{person}\t{activation}\t",
+                )
+            who = cached[0]
+            flags = _flags(m, act) if m.flags else "[]"
             if with_trail and m.type == "gps":
                 p = m.payload
-                trail.append(f"{m.device_id}\t{m.seq}\t{_text(act.person_id)}\t{_text(act.activation_id)}\t{dt}\t"
-                             f"{p['lat']!r}\t{p['lon']!r}\t{p['accuracy_m']!r}\n")  # fmt: skip
-        lines.append(
-            f"{m.device_id}\t{m.seq}\t{m.type}\t{dt}\t{rt}\t{_json(m.payload)}\t{_flags(m, act)}{who}{tail}"
-        )
+                trail.append(
+                    f"{m.device_id}\t{m.seq}{cached[1]}{dt}\t{p['lat']!r}\t{p['lon']!r}\t{p['accuracy_m']!r}\n"
+                )
+        lines.append(f"{m.device_id}\t{m.seq}\t{m.type}\t{dt}\t{rt}\t{_json(m.payload)}\t{flags}{who}{tail}")
     return "".join(lines), "".join(trail)
 
 
