@@ -75,6 +75,12 @@ def durable_postgres(settings: str = "") -> Iterator[str]:
         subprocess.run([*psql[:-1], "-d", "bench", "-qc", "CREATE EXTENSION IF NOT EXISTS postgis"], check=True,
                        capture_output=True)  # fmt: skip
         POSTMASTER[0] = int((d / "data" / "postmaster.pid").read_text().split()[0])
+        names = ("fsync", "synchronous_commit", "full_page_writes", "wal_level", "commit_delay", "shared_buffers",
+                 "max_wal_size", "checkpoint_timeout", "server_version")  # fmt: skip
+        shown = subprocess.run([*psql[:-1], "-At", "-c", "SELECT string_agg(name || '=' || setting, ', ') FROM "
+                                f"pg_settings WHERE name IN ({', '.join(repr(n) for n in names)})"],
+                               check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+        print(f"PostgreSQL: {shown}", flush=True)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
     finally:
         subprocess.run([*su, f"{PG_BIN}/pg_ctl -D {d}/data -m fast stop"], capture_output=True)

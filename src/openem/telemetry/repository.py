@@ -1,5 +1,5 @@
-"""PostgreSQL's bulk write of a batch's messages and trail points by COPY (decision 0027; 0033 for the direct
-path).
+"""PostgreSQL's bulk write of a batch's messages and trail points by COPY (decisions 0027 and 0032, "Follow-up:
+the PostgreSQL path profiled").
 
 The common case, a batch none of whose messages is stored yet, is one COPY straight into `telemetry_messages`
 and one into `trail_points`, inside a savepoint, from a text buffer built here (no per-row adaptation by the

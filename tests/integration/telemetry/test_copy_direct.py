@@ -1,4 +1,4 @@
-"""PostgreSQL's straight COPY (decision 0033): a fitted wearer's batch is stored with its trail exactly as the
+"""PostgreSQL's straight COPY (decision 0032's follow-up): a fitted wearer's batch is stored with its trail exactly as the
 INSERT path stores it, text with COPY's special characters arrives intact, and a resend (also one racing the
 original's transaction) is stored once and reported as duplicates."""
 
