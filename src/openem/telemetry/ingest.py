@@ -152,10 +152,11 @@ def ingest_batch(
     # store grew; and it raced: two gateways resending one message could both see it as new.
     unique: dict[tuple[str, int], Message] = {}
     for m in parsed.messages:
-        if m.message_id in unique:
+        key = (m.device_id, m.seq)
+        if key in unique:
             result.duplicates += 1
         else:
-            unique[m.message_id] = m
+            unique[key] = m
     if index is not None:
         history, result.activation_probe = index.read(session)
     else:
@@ -169,6 +170,7 @@ def ingest_batch(
         stored = _store_messages(session, batch.id, resolved)
     result.duplicates += len(unique) - len(stored)
     trail_rows = []
+    of_activation: dict[str, tuple[str, str, str]] = {}  # one tuple per activation, not per message
     for key, (m, act) in resolved.items():
         if key not in stored:
             continue
@@ -186,7 +188,10 @@ def ingest_batch(
                 )
             )
             continue
-        result.activation_of[key] = (act.activation_id, act.person_id, act.order_ref)
+        who = of_activation.get(act.activation_id)
+        if who is None:
+            who = of_activation[act.activation_id] = (act.activation_id, act.person_id, act.order_ref)
+        result.activation_of[key] = who
         result.accepted.append(m)
         if m.type == "gps" and not trail_written:
             trail_rows.append(
