@@ -11,6 +11,10 @@ counts in that batch's acknowledgement latency. Prints acknowledged msgs/s, p95 
 acknowledgement latency, and how many batches were told to wait.
 
     PYTHONPATH=src .venv/bin/python benchmarks/ingest_http_spike.py          # needs root for the PG cluster
+
+`--paths baseline,fast --baseline REV` puts a git revision's `src/` (e.g. today's main) beside this checkout, each
+on a fresh database; every row also gives the CPU seconds of the server, the PostgreSQL cluster and this load
+generator during the measured spike, and the cluster's settings are printed first.
 """
 
 from __future__ import annotations
