@@ -11,6 +11,10 @@ counts in that batch's acknowledgement latency. Prints acknowledged msgs/s, p95 
 acknowledgement latency, and how many batches were told to wait.
 
     PYTHONPATH=src .venv/bin/python benchmarks/ingest_http_spike.py          # needs root for the PG cluster
+
+`--paths baseline,fast --baseline REV` puts a git revision's `src/` (e.g. today's main) beside this checkout, each
+on a fresh database; every row also gives the CPU seconds of the server, the PostgreSQL cluster and this load
+generator during the measured spike, and the cluster's settings are printed first.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from openem.store.migrate import upgrade
 
 FLEET = 50_000
 PG_BIN = "/usr/lib/postgresql/15/bin"
+POSTMASTER = [0]  # the benchmark's PostgreSQL server process, for its CPU time
 
 
 def free_port() -> int:
@@ -54,9 +59,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def durable_postgres() -> Iterator[str]:
+def durable_postgres(settings: str = "") -> Iterator[str]:
     """A PostgreSQL cluster of its own with the production defaults (fsync, synchronous_commit and
-    full_page_writes on), unlike the test servers'."""
+    full_page_writes on), unlike the test servers'; `settings`: more `-c name=value` options."""
     d = Path(tempfile.mkdtemp(prefix="openem-bench-pg-"))
     shutil.chown(d, "postgres", "postgres")
     d.chmod(0o755)
@@ -66,13 +71,20 @@ def durable_postgres() -> Iterator[str]:
         [*su, f"{PG_BIN}/initdb -D {d}/data -A trust -U postgres"], check=True, capture_output=True
     )
     subprocess.run([*su, f"{PG_BIN}/pg_ctl -D {d}/data -l {d}/log -w -o '-p {port} -k {d} "
-                    f"-c listen_addresses=127.0.0.1 -c max_connections=100' start"], check=True,
+                    f"-c listen_addresses=127.0.0.1 -c max_connections=100 {settings}' start"], check=True,
                    capture_output=True)  # fmt: skip
     try:
         psql = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-qc"]
         subprocess.run([*psql, "CREATE DATABASE bench"], check=True, capture_output=True)
         subprocess.run([*psql[:-1], "-d", "bench", "-qc", "CREATE EXTENSION IF NOT EXISTS postgis"], check=True,
                        capture_output=True)  # fmt: skip
+        POSTMASTER[0] = int((d / "data" / "postmaster.pid").read_text().split()[0])
+        names = ("fsync", "synchronous_commit", "full_page_writes", "wal_level", "commit_delay", "shared_buffers",
+                 "max_wal_size", "checkpoint_timeout", "server_version")  # fmt: skip
+        shown = subprocess.run([*psql[:-1], "-At", "-c", "SELECT string_agg(name || '=' || setting, ', ') FROM "
+                                f"pg_settings WHERE name IN ({', '.join(repr(n) for n in names)})"],
+                               check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+        print(f"PostgreSQL: {shown}", flush=True)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
     finally:
         subprocess.run([*su, f"{PG_BIN}/pg_ctl -D {d}/data -m fast stop"], capture_output=True)
@@ -128,6 +140,35 @@ def bodies(n: int, batch: int, offset: int, first_device: int = 0) -> list[bytes
     return out
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int, children: bool = False) -> float:
+    """CPU seconds of a process (user + system), with its reaped children's when `children`."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if children else 0)) / TICK
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of a process and all its descendants, live or reaped (e.g. a postmaster and its backends)."""
+    kids: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                kids.setdefault(int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(
+                    int(d.name)
+                )
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu_s(pid, children=True)
+        todo += kids.get(pid, [])
+    return total
+
+
 def spike(base: str, token: str, payloads: list[bytes], clients: int) -> dict[str, float]:
     latencies: list[float] = []
     waited = [0]
@@ -163,15 +204,33 @@ def spike(base: str, token: str, payloads: list[bytes], clients: int) -> dict[st
     for th in threads:
         th.join()
     wall = time.perf_counter() - t0
-    q = statistics.quantiles(latencies, n=100)
+    q = statistics.quantiles(latencies * 2 if len(latencies) < 2 else latencies, n=100)
     return {"msgs_s": acked[0] / wall, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000, "waits": waited[0],
-            "acked": acked[0]}  # fmt: skip
+            "acked": acked[0], "wall": wall}  # fmt: skip
+
+
+BASELINE_SRC: list[str] = []  # --baseline: the extracted src/ of that revision
+
+
+def baseline_src(rev: str) -> str:
+    """The `src/` of a git revision of this repository, extracted to a temporary folder (the code a
+    "baseline" server runs: today's path as committed there, beside this checkout's)."""
+    out = Path(tempfile.mkdtemp(prefix="openem-bench-baseline-"))
+    repo = Path(__file__).resolve().parents[1]
+    tar = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(out)], input=tar, check=True)
+    return str(out / "src")
 
 
 def serve(url: str, path: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "OPENEM_DATABASE_URL": url, "OPENEM_INGEST_PATH": path, "OPENEM_VAR_DIR": str(tmp),
-           "OPENEM_SECRET_KEY": "bench-" + "x" * 32, "PYTHONPATH": os.pathsep.join(sys.path),
+    here = [p for p in sys.path if not (Path(p) / "openem").is_dir()] if path == "baseline" else sys.path
+    pythonpath = os.pathsep.join((BASELINE_SRC if path == "baseline" else []) + here)
+    env = {**os.environ, "OPENEM_DATABASE_URL": url, "OPENEM_VAR_DIR": str(tmp),
+           "OPENEM_INGEST_PATH": "fast" if path == "baseline" else path,
+           "OPENEM_SECRET_KEY": "bench-" + "x" * 32, "PYTHONPATH": pythonpath,
            # no engine checkpoint during a run: today's checkpoint (the whole engine as JSON) stalls every
            # acknowledgement for tens of seconds at 50,000 activations on SQLite, and would fall in one run only
            "OPENEM_ENGINE_CHECKPOINT_S": "100000"}  # fmt: skip
@@ -185,6 +244,10 @@ def serve(url: str, path: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError("the server did not start")
+
+
+PATH_NAMES = {"legacy": "before 0027 (json, queried)", "baseline": "baseline rev (today's)",
+              "fast": "this checkout"}  # fmt: skip
 
 
 def run(label: str, fresh_url: Callable[[str], str], args: argparse.Namespace) -> None:
@@ -203,11 +266,16 @@ def run(label: str, fresh_url: Callable[[str], str], args: argparse.Namespace) -
             spike(base, token, warm, 1)
             spy = None
             if args.profile:  # py-spy on the server for the measured spike only (collapsed stacks, idle kept)
-                spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "--threads", "--idle", "--rate",
-                                        "100", "-o", f"{args.profile}/{label[:6]}-{path}.txt", "--pid",
+                spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "--threads",
+                                        *(["--idle"] if args.profile_idle else ["--gil"]), "--rate", "100", "-o", f"{args.profile}/{label[:6]}-{path}.txt", "--pid",
                                         str(proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
                 time.sleep(1)  # py-spy attaches
+            cpu0 = (tree_cpu_s(proc.pid), tree_cpu_s(POSTMASTER[0]) if POSTMASTER[0] else 0.0, os.times())
             r = spike(base, token, bench, args.clients)
+            own = os.times()
+            r["cpu"] = (tree_cpu_s(proc.pid) - cpu0[0],
+                        (tree_cpu_s(POSTMASTER[0]) - cpu0[1]) if POSTMASTER[0] else 0.0,
+                        own.user + own.system - cpu0[2].user - cpu0[2].system)  # fmt: skip
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(60)
@@ -218,11 +286,11 @@ def run(label: str, fresh_url: Callable[[str], str], args: argparse.Namespace) -
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-        name = (
-            f"{label}, {'before (json, activations queried)' if path == 'legacy' else 'now (orjson, index)'}"
-        )
+        name = f"{label}, {PATH_NAMES.get(path, path)}, batch {args.batch}"
         print(
-            f"{name:58} {r['msgs_s']:8.0f} {r['p95_ms']:8.0f} {r['p99_ms']:8.0f} {r['waits']:6d}", flush=True
+            f"{name:58} {r['msgs_s']:8.0f} {r['p95_ms']:8.0f} {r['p99_ms']:8.0f} {r['waits']:6d}"
+            f"  cpu s: server {r['cpu'][0]:.1f} pg {r['cpu'][1]:.1f} client {r['cpu'][2]:.1f} wall {r['wall']:.1f}",
+            flush=True,
         )
 
 
@@ -234,9 +302,18 @@ def main() -> None:
     ap.add_argument(
         "--profile", default="", help="a folder: py-spy the server during each spike, stacks there"
     )
+    ap.add_argument(
+        "--profile-idle",
+        action="store_true",
+        help="with --profile: every thread's samples, waiting too (default: the thread holding the GIL)",
+    )
     ap.add_argument("--paths", default="legacy,fast", help="which paths, in this order (comma-separated)")
     ap.add_argument("--only", choices=["sqlite", "postgres"], default=None)
+    ap.add_argument("--baseline", default="", help="a git revision: the path named 'baseline' runs its src/")
     args = ap.parse_args()
+    if args.baseline:
+        BASELINE_SRC.append(baseline_src(args.baseline))
+        PATH_NAMES["baseline"] = f"baseline {args.baseline}"
     print(f"{'run (HTTP, ' + str(args.messages) + ' msgs, ' + str(args.clients) + ' gateways)':58} "
           f"{'msgs/s':>8} {'p95 ms':>8} {'p99 ms':>8} {'503s':>6}")  # fmt: skip
     if args.only in (None, "sqlite"):

@@ -212,8 +212,8 @@ class LiveMonitor:
             if self.stale or self.position.done(result.batch_id):
                 return  # processed by a catch-up already (or the engine will catch up on it later)
             try:
-                changes = self.follower.changes({0: self.engine}).get(0, [])
-                self._run(result.batch_id, result.accepted, changes)
+                changes = self.follower.changes({0: self.engine}, seen_probe=result.activation_probe)
+                self._run(result.batch_id, result.accepted, changes.get(0, []))
             except Exception:  # noqa: BLE001 - the batch is stored and acknowledged: retry it from the checkpoint
                 self.failures += 1
                 self.attempts[result.batch_id] += 1

@@ -199,13 +199,20 @@ class OrderFollower:
         self.last_full = 0.0
         self.last_orders = 0.0
 
-    def changes(self, engines: dict[int, Any], *, takeover: bool = False) -> dict[int, list[Change]]:
+    def changes(
+        self, engines: dict[int, Any], *, takeover: bool = False, seen_probe: tuple[int, int] | None = None
+    ) -> dict[int, list[Change]]:
         """The changes each engine lacks. `takeover`: compare everything for partitions just taken, without
-        moving the cursor the running partitions rely on."""
+        moving the cursor the running partitions rely on. `seen_probe`: the activation probe a caller read
+        after its data arrived (ingest reads it for every batch); equal to the last one this follower read,
+        the activations have not changed since, so when no order read is due nothing is asked of the store
+        (the probe counts every activation: a PostgreSQL round trip of several ms at 50,000)."""
         if not engines:
             return {}
         full = takeover or time.monotonic() - self.last_full >= self.full_every_s
         orders = full or time.monotonic() - self.last_orders >= self.orders_every_s
+        if seen_probe is not None and seen_probe == self.probe and not orders:
+            return {}
         read_at = utcnow()
         with self.db.uow() as uow:
             s = uow.session

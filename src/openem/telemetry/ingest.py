@@ -9,7 +9,6 @@ no live activation is stored with the flag `no_activation`, not dropped.
 from __future__ import annotations
 
 import gc
-import json
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from openem.core.time import utcnow
 from openem.devices.queries import activation_probe, activations_live, all_activation_rows, resolve
+from openem.telemetry import repository
 from openem.telemetry.tables import (
     TelemetryBatchRow,
     TelemetryMessageRow,
@@ -40,6 +40,7 @@ class IngestResult:
     activation_of: dict[tuple[str, int], tuple[str, str, str]] = field(
         default_factory=dict
     )  # -> (act, person, order)
+    activation_probe: tuple[int, int] | None = None  # the activation index's probe, read after receipt
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,10 @@ class ActivationIndex:
         self.reloads = 0
 
     def histories(self, session: Session) -> dict[str, list[Any]]:
+        return self.read(session)[0]
+
+    def read(self, session: Session) -> tuple[dict[str, list[Any]], tuple[int, int]]:
+        """Every device's activations and the probe they answer to (read now, in this session)."""
         probe = activation_probe(session)
         if probe != self._probe:
             with self._lock:
@@ -91,7 +96,7 @@ class ActivationIndex:
                     self.reloads += 1
                     # long-lived: keep the collector from walking them on every batch's allocations
                     gc.freeze()
-        return self._by_device
+        return self._by_device, probe
 
 
 COPY_MIN_ROWS = 50  # below this a multi-row INSERT is as quick as a COPY round trip
@@ -147,22 +152,25 @@ def ingest_batch(
     # store grew; and it raced: two gateways resending one message could both see it as new.
     unique: dict[tuple[str, int], Message] = {}
     for m in parsed.messages:
-        if m.message_id in unique:
+        key = (m.device_id, m.seq)
+        if key in unique:
             result.duplicates += 1
         else:
-            unique[m.message_id] = m
+            unique[key] = m
     if index is not None:
-        history = index.histories(session)
+        history, result.activation_probe = index.read(session)
     else:
         history = activations_live(session, {m.device_id for m in unique.values()})
     resolved = {k: (m, resolve(history.get(m.device_id), m.device_time)) for k, m in unique.items()}
     use_copy = copy if copy is not None else len(resolved) >= COPY_MIN_ROWS
+    trail_written = False
     if use_copy and session.get_bind().dialect.name == "postgresql":
-        stored = _copy_messages(session, batch.id, resolved)
+        stored, trail_written = _copy_messages(session, batch.id, resolved)
     else:
         stored = _store_messages(session, batch.id, resolved)
     result.duplicates += len(unique) - len(stored)
     trail_rows = []
+    of_activation: dict[str, tuple[str, str, str]] = {}  # one tuple per activation, not per message
     for key, (m, act) in resolved.items():
         if key not in stored:
             continue
@@ -180,9 +188,12 @@ def ingest_batch(
                 )
             )
             continue
-        result.activation_of[key] = (act.activation_id, act.person_id, act.order_ref)
+        who = of_activation.get(act.activation_id)
+        if who is None:
+            who = of_activation[act.activation_id] = (act.activation_id, act.person_id, act.order_ref)
+        result.activation_of[key] = who
         result.accepted.append(m)
-        if m.type == "gps":
+        if m.type == "gps" and not trail_written:
             trail_rows.append(
                 {
                     "device_id": m.device_id,
@@ -231,46 +242,15 @@ def _store_messages(
     return {(r[0], r[1]) for r in session.execute(stmt, rows)}
 
 
-_COPY_COLUMNS = ("device_id", "seq", "type", "device_time", "receive_time", "payload", "flags",
-                 "activation_id", "person_id", "batch_id")  # fmt: skip
-
-
 def _copy_messages(
     session: Session, batch_id: int, resolved: dict[tuple[str, int], tuple[Message, Any]]
-) -> set[tuple[str, int]]:
-    """PostgreSQL: COPY the batch into a transaction-local staging table, then one INSERT ... SELECT that
-    skips rows already stored (same idempotence as `_store_messages`, one statement instead of N rows of
-    bound parameters)."""
+) -> tuple[set[tuple[str, int]], bool]:
+    """PostgreSQL: the keys stored now, and whether the trail points were written with them
+    (`repository`: straight COPY when nothing in the batch is stored yet, else staging and ON CONFLICT)."""
     if not resolved:
-        return set()
+        return set(), True
     dbapi = session.connection().connection.driver_connection
-    cols = ", ".join(_COPY_COLUMNS)
     with dbapi.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS telemetry_stage (LIKE telemetry_messages INCLUDING DEFAULTS) "
-            "ON COMMIT DELETE ROWS"
-        )
-        with cur.copy(f"COPY telemetry_stage ({cols}) FROM STDIN") as cp:
-            for m, act in resolved.values():
-                flags = [*m.flags, "no_activation"] if act is None else list(m.flags)
-                cp.write_row(
-                    (
-                        m.device_id,
-                        m.seq,
-                        m.type,
-                        m.device_time,
-                        m.receive_time,
-                        json.dumps(m.payload),
-                        json.dumps(flags),
-                        act.activation_id if act else None,
-                        act.person_id if act else None,
-                        batch_id,
-                    )
-                )
-        cur.execute(
-            f"INSERT INTO telemetry_messages ({cols}) SELECT {cols} FROM telemetry_stage "
-            "ON CONFLICT DO NOTHING RETURNING device_id, seq"
-        )
-        stored = {(r[0], r[1]) for r in cur.fetchall()}
-        cur.execute("TRUNCATE telemetry_stage")
-    return stored
+        if repository.copy_new(cur, batch_id, resolved):
+            return set(resolved), True
+        return repository.copy_skipping_stored(cur, batch_id, resolved), False
