@@ -168,7 +168,7 @@ def lake_index(con: Any, lake: Path, r0: datetime, r1: datetime) -> Any | None:
         folder = Path(lake) / "_index" / f"date={day}"
         meta = folder / "meta.json"
         try:
-            fresh = meta.is_file() and meta.stat().st_mtime >= max(f.stat().st_mtime for f in files)
+            fresh = meta.is_file() and meta.stat().st_mtime > max(f.stat().st_mtime for f in files)
             if fresh:
                 m = json.loads(meta.read_text())
                 fresh = (m.get("version"), m.get("cell_deg"), m.get("bucket_s")) == (
