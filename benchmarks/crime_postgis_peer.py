@@ -83,8 +83,8 @@ def _packed(batch: Any) -> bytes:
 
 
 def load(url: str, lake: Path, days: list[str]) -> tuple[float, int, bool]:
-    """Make sure the table holds exactly these days of this lake (load what is missing, or reload when it is
-    another lake); the GiST index after the load. Returns (seconds spent now, rows, loaded now)."""
+    """Make sure the table holds these days of this lake (load the missing ones; start again for another lake),
+    the GiST index built after the load. Returns (seconds spent now, rows in the table, loaded now)."""
     import duckdb
     import psycopg
 
@@ -92,13 +92,16 @@ def load(url: str, lake: Path, days: list[str]) -> tuple[float, int, bool]:
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as pg:
         pg.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        pg.execute("CREATE TABLE IF NOT EXISTS bench_meta (lake text, day text, rows bigint, load_s float8)")
+        # unlogged like the positions: a crash empties both together, so the record never outlives the rows
+        pg.execute("CREATE UNLOGGED TABLE IF NOT EXISTS bench_meta (lake text, day text, rows bigint, load_s float8)")
+        pg.execute("ALTER TABLE bench_meta SET UNLOGGED")
         have = pg.execute("SELECT lake, day, rows FROM bench_meta").fetchall()
-        if have and ({h[0] for h in have} != {str(lake)} or not {h[1] for h in have} <= set(days)):
+        if have and {h[0] for h in have} != {str(lake)}:  # another lake: start again
             pg.execute("DROP TABLE IF EXISTS bench_pos, bench_devices")
             pg.execute("TRUNCATE bench_meta")
             have = []
-        if {h[1] for h in have} == set(days):
+        indexed = pg.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'bench_pos_geog'").fetchone()[0]
+        if {h[1] for h in have} >= set(days) and indexed:
             return time.perf_counter() - t0, sum(int(h[2]) for h in have), False
         devs = lake / "_pg_devices.parquet"
         if not devs.is_file():
@@ -119,17 +122,18 @@ def load(url: str, lake: Path, days: list[str]) -> tuple[float, int, bool]:
             t = time.perf_counter()
             con, reader = _day_rows(lake, day)
             rows = 0
-            with (
-                pg.cursor() as cur,
-                cur.copy("COPY bench_pos (dev, device_time, acc, lat, lon) FROM STDIN (FORMAT binary)") as cp,
-            ):
-                cp.write(b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big"))
-                for batch in reader:
-                    cp.write(_packed(batch))
-                    rows += batch.num_rows
-                cp.write((-1).to_bytes(2, "big", signed=True))
+            with pg.transaction():  # the day's rows and its line in bench_meta together, or neither
+                with pg.cursor() as cur, cur.copy(
+                    "COPY bench_pos (dev, device_time, acc, lat, lon) FROM STDIN (FORMAT binary)"
+                ) as cp:
+                    cp.write(b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big"))
+                    for batch in reader:
+                        cp.write(_packed(batch))
+                        rows += batch.num_rows
+                    cp.write((-1).to_bytes(2, "big", signed=True))
+                pg.execute("INSERT INTO bench_meta VALUES (%s, %s, %s, %s)",
+                           (str(lake), day, rows, time.perf_counter() - t))  # fmt: skip
             con.close()
-            pg.execute("INSERT INTO bench_meta VALUES (%s, %s, %s, %s)", (str(lake), day, rows, time.perf_counter() - t))
             print(f"  PostGIS: {day} loaded, {rows:,} rows in {time.perf_counter() - t:.0f} s", flush=True)
         t = time.perf_counter()
         pg.execute("CREATE INDEX bench_pos_geog ON bench_pos USING gist (geog)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -230,6 +230,14 @@ def _indexed_view(con: Any, name: str, rows: pa.Table) -> str:
     return name
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_us(us: int | None) -> datetime | None:
+    """An instant fetched as microseconds since 1970 (DuckDB converts TIMESTAMPTZ to Python ~20x slower)."""
+    return None if us is None else _EPOCH + timedelta(microseconds=us)
+
+
 def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, ...]],
             results: dict[str, CrimeResult], pol: dict[str, Any]) -> None:  # fmt: skip
     margin = float(pol["legs_margin_s"])
@@ -239,7 +247,7 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
     dist = hav_sql("p.lat", "p.lon", "c.clat", "c.clon")
     rows = con.execute(
         f"""
-        SELECT q.key, p.person_id, p.device_id, p.device_time, p.lat, p.lon, p.accuracy_m, p.speed_mps,
+        SELECT q.key, p.person_id, p.device_id, epoch_us(p.device_time), p.lat, p.lon, p.accuracy_m, p.speed_mps,
                p.heading_deg, {dist} AS dist_m,
                (p.device_time BETWEEN c.t0 AND c.t1 AND p.accuracy_m <= {max_acc}
                 AND {dist} <= {radius} + p.accuracy_m) AS near
@@ -255,7 +263,7 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
             {
                 "person_id": person,
                 "device_id": device,
-                "time": t,
+                "time": _from_us(t),
                 "lat": lat,
                 "lon": lon,
                 "accuracy_m": acc,
@@ -438,7 +446,7 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
                  epoch(c.t0) AS c0, epoch(c.t1) AS c1
           FROM g JOIN crimes_t c ON g.t1 < c.t1 AND g.t2 > c.t0
         )
-        SELECT key, device_id, person_id, t1, t2 FROM reach
+        SELECT key, device_id, person_id, epoch_us(t1), epoch_us(t2) FROM reach
         WHERE greatest(epoch(t1) + da / {vmax}, c0) <= least(epoch(t2) - db / {vmax}, c1)
         ORDER BY key, device_id, t1
         """
@@ -447,7 +455,7 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
         res = results[key]
         if any(p.device_id == device for p in res.passes):
             continue
-        res.unknown.append(Unknown(str(person), str(device), t1, t2))
+        res.unknown.append(Unknown(str(person), str(device), _from_us(t1), _from_us(t2)))
     if not wearers:  # every trail spans the whole range: each crime considers them all
         n_all = int(con.execute("SELECT count(*) FROM trail_spans").fetchall()[0][0])
         counts = [(key, n_all) for key in results]
