@@ -103,6 +103,16 @@ def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
 
 
 def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
+    """Half on fixes sampled from the lake, half at random places; kept beside the lake (the sample is a scan)."""
+    kept = folder.parent / f"{folder.name}-crimes-{n}-{hours}-{seed}.parquet"
+    if kept.is_file() and kept.stat().st_mtime > max(p.stat().st_mtime for p in folder.glob("date=*/*.parquet")):
+        return [matching.CrimeWindow(**r) for r in pq.read_table(kept).to_pylist()]
+    crimes = _sample_crimes(folder, n, hours, seed)
+    pq.write_table(pa.Table.from_pylist([vars(c) for c in crimes]), kept)
+    return crimes
+
+
+def _sample_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
     rng = np.random.default_rng(seed + 1)
     con = _connect()
     sample = con.execute(

@@ -15,6 +15,7 @@ results are identical with and without it (tested).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ VERSION = "trail-index/1"
 TB_BITS = 25  # time buckets of 30 min since 1970 (< 2^25 until the year 3880)
 CX_SPAN = 36_001  # cx = floor(lon / 0.01) + 18,000 in [0, 36,000]
 T_BITS = 38  # microseconds since the day's first position (< 2^38: 3.1 days)
+BLOCK = 1024  # keys per block of the in-memory sparse copy of each sorted key column
 CELL_COLS = ("k", "code", "t", "lat", "lon", "acc")
 DEVICE_COLS = ("k", "t", "lat", "lon", "acc")
 
@@ -104,12 +106,46 @@ def build_day(con: Any, files: list[Path], out: Path, cell_deg: float, bucket_s:
     _fill(con, f"""SELECT (CAST(i.code AS BIGINT) << {T_BITS}) + (epoch_us(device_time) - {base}) AS k,
               epoch_us(device_time) AS t, lat, lon, accuracy_m AS acc {joined} WHERE device_time IS NOT NULL
               ORDER BY k""", tmp / "devices", DEVICE_COLS, n_dev)  # fmt: skip
+    for sub in ("cells", "devices"):
+        _sparse(tmp / sub, np.load(tmp / sub / "k.npy", mmap_mode="r"))
     (tmp / "meta.json").write_text(json.dumps({"version": VERSION, "base_us": int(base), "rows": int(n),
                                                "cell_deg": cell_deg, "bucket_s": bucket_s}))  # fmt: skip
     con.execute("DROP TABLE ix_src; DROP TABLE ix_ids")
     shutil.rmtree(out, ignore_errors=True)
     tmp.replace(out)
     return True
+
+
+def _sparse(folder: Path, k: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Every BLOCK-th key of k, kept beside it (made on first use when an older build lacks it)."""
+    path = folder / "k.sparse.npy"
+    if path.is_file():
+        return np.load(path)
+    sparse = np.ascontiguousarray(k[::BLOCK])
+    try:
+        np.save(path, sparse)
+    except OSError:  # a read-only lake: kept in memory for this run
+        pass
+    return sparse
+
+
+def _gather(arr: Any, starts: np.ndarray[Any, Any], counts: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The runs [start, start + count) of a memory-mapped .npy array, read with one pread each: a run touches a
+    page or two, and a read costs less than the page faults of indexing the map."""
+    out = np.empty(int(counts.sum()), arr.dtype)
+    item = arr.dtype.itemsize
+    view = memoryview(out).cast("B")
+    fd = os.open(arr.filename, os.O_RDONLY)
+    try:
+        at = 0
+        for s, c in zip(starts.tolist(), counts.tolist(), strict=True):
+            n = c * item
+            if os.preadv(fd, [view[at : at + n]], arr.offset + s * item) != n:
+                raise OSError(f"short read in {arr.filename}")
+            at += n
+    finally:
+        os.close(fd)
+    return out
 
 
 @dataclass
@@ -124,32 +160,51 @@ class DayIndex:
     def open(cls, folder: Path) -> DayIndex:
         meta = json.loads((folder / "meta.json").read_text())
         load = lambda sub, cols: {c: np.load(folder / sub / f"{c}.npy", mmap_mode="r") for c in cols}  # noqa: E731
-        return cls(folder, int(meta["base_us"]), pq.read_table(folder / "ids.parquet"), load("cells", CELL_COLS),
-                   load("devices", DEVICE_COLS))  # fmt: skip
+        cells, devices = load("cells", CELL_COLS), load("devices", DEVICE_COLS)
+        for sub, arrays in (("cells", cells), ("devices", devices)):
+            arrays["sparse"] = _sparse(folder / sub, arrays["k"])
+        return cls(folder, int(meta["base_us"]), pq.read_table(folder / "ids.parquet"), cells, devices)
+
+    @staticmethod
+    def _search(arrays: dict[str, np.ndarray[Any, Any]], values: np.ndarray[Any, Any], side: Any) -> np.ndarray[Any, Any]:
+        """np.searchsorted(k, values, side) reading only the blocks of k the values fall in: the sparse copy (every
+        BLOCK-th key, in memory) picks the block, one read fetches it."""
+        k, sparse = arrays["k"], arrays["sparse"]
+        j = np.maximum(np.searchsorted(sparse, values, side) - 1, 0)
+        blocks = np.unique(j)
+        counts = np.minimum(BLOCK, len(k) - blocks * BLOCK)
+        seg = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        # the blocks read back to back are still sorted, and a value's answer lies in its block or at its end
+        p = np.searchsorted(_gather(k, blocks * BLOCK, counts), values, side)
+        i = np.searchsorted(blocks, j)
+        return np.asarray(blocks[i] * BLOCK + (p - seg[i]), np.int64)
 
     def _rows(self, arrays: dict[str, np.ndarray[Any, Any]], starts: np.ndarray[Any, Any],
               ends: np.ndarray[Any, Any]) -> pa.Table:  # fmt: skip
         """The rows in [start, end) runs (disjoint, ascending) as positions: person_id, device_id, device_time,
         lat, lon, accuracy_m."""
+        keep = ends > starts
+        starts, ends = starts[keep], ends[keep]
+        if len(starts):  # runs that touch (a cell's consecutive time buckets) read as one
+            new = np.concatenate(([True], starts[1:] != ends[:-1]))
+            ends = ends[np.append(np.nonzero(new)[0][1:] - 1, len(ends) - 1)]
+            starts = starts[new]
         counts = ends - starts
-        keep = counts > 0
-        starts, counts = starts[keep], counts[keep]
-        total = int(counts.sum())
-        idx = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(total)
-        code = (arrays["code"][idx] if "code" in arrays else (arrays["k"][idx] >> T_BITS)).astype(np.int32)
-        acc = arrays["acc"][idx]
+        col = {c: _gather(arrays[c], starts, counts) for c in ("code" if "code" in arrays else "k", "t", "lat",
+                                                                "lon", "acc")}  # fmt: skip
+        code = (col["code"] if "code" in col else (col["k"] >> T_BITS)).astype(np.int32)
+        acc = col["acc"]
         return pa.table({
             "person_id": self.ids.column("person_id").take(pa.array(code)),
             "device_id": self.ids.column("device_id").take(pa.array(code)),
-            "device_time": pa.array(arrays["t"][idx], pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")),
-            "lat": pa.array(arrays["lat"][idx]), "lon": pa.array(arrays["lon"][idx]),
+            "device_time": pa.array(col["t"], pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")),
+            "lat": pa.array(col["lat"]), "lon": pa.array(col["lon"]),
             "accuracy_m": pa.array(acc, mask=np.isnan(acc)),
         })  # fmt: skip
 
     def at_keys(self, keys: np.ndarray[Any, Any]) -> pa.Table:
         """Every position whose (cell, bucket) key is in `keys` (unique, ascending)."""
-        k = self.cells["k"]
-        return self._rows(self.cells, np.searchsorted(k, keys, "left"), np.searchsorted(k, keys, "right"))
+        return self._rows(self.cells, self._search(self.cells, keys, "left"), self._search(self.cells, keys, "right"))
 
     def around(self, device_ids: np.ndarray[Any, Any], lo_us: np.ndarray[Any, Any],
                hi_us: np.ndarray[Any, Any]) -> pa.Table:  # fmt: skip
@@ -164,9 +219,8 @@ class DayIndex:
         hi = np.clip(hi_us[which] - self.base_us, -1, (1 << T_BITS) - 1)
         live = hi >= lo
         codes, lo, hi = codes[live].astype(np.int64), lo[live], hi[live]
-        k = self.devices["k"]
-        starts = np.searchsorted(k, (codes << T_BITS) + lo, "left")
-        ends = np.searchsorted(k, (codes << T_BITS) + hi, "right")
+        starts = self._search(self.devices, (codes << T_BITS) + lo, "left")
+        ends = self._search(self.devices, (codes << T_BITS) + hi, "right")
         order = np.argsort(starts, kind="stable")
         starts, ends = starts[order], ends[order]
         if len(starts):  # merge overlapping runs so that no position comes twice

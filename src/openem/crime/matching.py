@@ -247,8 +247,8 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
     dist = hav_sql("p.lat", "p.lon", "c.clat", "c.clon")
     rows = con.execute(
         f"""
-        SELECT q.key, p.person_id, p.device_id, epoch_us(p.device_time), p.lat, p.lon, p.accuracy_m, p.speed_mps,
-               p.heading_deg, {dist} AS dist_m,
+        SELECT q.key, p.person_id, p.device_id, epoch_us(p.device_time) AS t_us, p.lat, p.lon, p.accuracy_m,
+               p.speed_mps, p.heading_deg, {dist} AS dist_m,
                (p.device_time BETWEEN c.t0 AND c.t1 AND p.accuracy_m <= {max_acc}
                 AND {dist} <= {radius} + p.accuracy_m) AS near
         FROM ({scoped}) p JOIN pairs_t q ON q.device_id = p.device_id JOIN crimes_t c ON c.key = q.key
@@ -256,14 +256,21 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
         ORDER BY q.key, p.device_id, p.device_time
         """,
         args,
-    ).fetchall()
+    ).to_arrow_table()
+    # column by column (Arrow to Python lists in C), not row by row through the DB-API
+    cols = {n: rows.column(n).to_pylist() for n in ("key", "person_id", "device_id", "lat", "lon", "accuracy_m",
+                                                    "speed_mps", "heading_deg", "dist_m", "near")}  # fmt: skip
+    times = [d.replace(tzinfo=UTC) for d in rows.column("t_us").to_numpy().astype("datetime64[us]").tolist()]
     trails: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for key, person, device, t, lat, lon, acc, speed, heading, d, is_near in rows:
+    for key, person, device, t, lat, lon, acc, speed, heading, d, is_near in zip(
+        cols["key"], cols["person_id"], cols["device_id"], times, cols["lat"], cols["lon"], cols["accuracy_m"],
+        cols["speed_mps"], cols["heading_deg"], cols["dist_m"], cols["near"], strict=True,
+    ):  # fmt: skip
         trails.setdefault((key, device), []).append(
             {
                 "person_id": person,
                 "device_id": device,
-                "time": _from_us(t),
+                "time": t,
                 "lat": lat,
                 "lon": lon,
                 "accuracy_m": acc,
@@ -451,9 +458,10 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
         ORDER BY key, device_id, t1
         """
     ).fetchall()
+    placed = {key: {p.device_id for p in res.passes} for key, res in results.items()}
     for key, device, person, t1, t2 in rows:
         res = results[key]
-        if any(p.device_id == device for p in res.passes):
+        if device in placed[key]:
             continue
         res.unknown.append(Unknown(str(person), str(device), _from_us(t1), _from_us(t2)))
     if not wearers:  # every trail spans the whole range: each crime considers them all
