@@ -105,7 +105,9 @@ def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
 def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
     """Half on fixes sampled from the lake, half at random places; kept beside the lake (the sample is a scan)."""
     kept = folder.parent / f"{folder.name}-crimes-{n}-{hours}-{seed}.parquet"
-    if kept.is_file() and kept.stat().st_mtime > max(p.stat().st_mtime for p in folder.glob("date=*/*.parquet")):
+    if kept.is_file() and kept.stat().st_mtime > max(
+        p.stat().st_mtime for p in folder.glob("date=*/*.parquet")
+    ):
         return [matching.CrimeWindow(**r) for r in pq.read_table(kept).to_pylist()]
     crimes = _sample_crimes(folder, n, hours, seed)
     pq.write_table(pa.Table.from_pylist([vars(c) for c in crimes]), kept)
@@ -188,7 +190,9 @@ def _pairs(results: list[matching.CrimeResult]) -> int:
     return sum(len({p.device_id for p in r.passes}) for r in results)
 
 
-def _matcher(folder: Path, crimes: list[matching.CrimeWindow], index: bool = True) -> tuple[float, Any, dict[str, float]]:
+def _matcher(
+    folder: Path, crimes: list[matching.CrimeWindow], index: bool = True
+) -> tuple[float, Any, dict[str, float]]:
     """The product's path (`openem crime match --lake`: the lake's coverage and trail index), timed."""
     from openem.crime import offline
 
@@ -210,9 +214,13 @@ def main() -> int:
     ap.add_argument("--naive-crimes", type=int, default=100, help="crimes the naive peer runs (then scaled)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", default="", help="the lake's folder, kept and reused by later runs")
-    ap.add_argument("--postgis-dir", default="", help="a PostgreSQL+PostGIS cluster folder, made and kept (peer)")
+    ap.add_argument(
+        "--postgis-dir", default="", help="a PostgreSQL+PostGIS cluster folder, made and kept (peer)"
+    )
     ap.add_argument("--postgis-days", type=int, default=1, help="days of the lake loaded into PostGIS")
-    ap.add_argument("--spatial-python", default="", help="an interpreter with duckdb-extension-spatial (peer)")
+    ap.add_argument(
+        "--spatial-python", default="", help="an interpreter with duckdb-extension-spatial (peer)"
+    )
     ap.add_argument("--spatial-crimes", type=int, default=0, help="crimes the spatial peer runs (0: all)")
     ap.add_argument("--no-scan", action="store_true", help="skip the matcher without the trail index")
     ap.add_argument("--inline", action="store_true", help="also the matcher without coverage or index")
@@ -264,7 +272,9 @@ def main() -> int:
 
         t = time.perf_counter()
         res_i = offline.run(crimes, lake=str(folder), index=False, coverage=False)
-        print(f"matcher without coverage or index: {time.perf_counter() - t:.2f} s, same: {_key(res_i) == _key(res)}")
+        print(
+            f"matcher without coverage or index: {time.perf_counter() - t:.2f} s, same: {_key(res_i) == _key(res)}"
+        )
     sub = crimes[: args.naive_crimes]
     el_sub, mine_sub, _ = _matcher(folder, sub)
     el_naive, naive_pairs = naive(folder, sub)
@@ -274,7 +284,9 @@ def main() -> int:
     if args.postgis_dir:
         import crime_postgis_peer as pgp
 
-        days = sorted(p.name.split("=", 1)[1] for p in folder.glob("date=*") if p.is_dir())[: args.postgis_days]
+        days = sorted(p.name.split("=", 1)[1] for p in folder.glob("date=*") if p.is_dir())[
+            : args.postgis_days
+        ]
         from datetime import date
 
         from openem.store.lake import day_bounds
@@ -284,7 +296,9 @@ def main() -> int:
         cl = pgp.Cluster(Path(args.postgis_dir))
         try:
             load_s, pg_rows, fresh = pgp.load(cl.url, folder, days)
-            q, n_pg = pgp.query(cl.url, sub_pg, float(policy()["radius_m"]), float(policy()["max_accuracy_m"]))
+            q, n_pg = pgp.query(
+                cl.url, sub_pg, float(policy()["radius_m"]), float(policy()["max_accuracy_m"])
+            )
         finally:
             cl.stop()
         el_pg, mine_pg, _ = _matcher(folder, sub_pg)

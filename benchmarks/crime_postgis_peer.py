@@ -93,14 +93,18 @@ def load(url: str, lake: Path, days: list[str]) -> tuple[float, int, bool]:
     with psycopg.connect(url, autocommit=True) as pg:
         pg.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         # unlogged like the positions: a crash empties both together, so the record never outlives the rows
-        pg.execute("CREATE UNLOGGED TABLE IF NOT EXISTS bench_meta (lake text, day text, rows bigint, load_s float8)")
+        pg.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS bench_meta (lake text, day text, rows bigint, load_s float8)"
+        )
         pg.execute("ALTER TABLE bench_meta SET UNLOGGED")
         have = pg.execute("SELECT lake, day, rows FROM bench_meta").fetchall()
         if have and {h[0] for h in have} != {str(lake)}:  # another lake: start again
             pg.execute("DROP TABLE IF EXISTS bench_pos, bench_devices")
             pg.execute("TRUNCATE bench_meta")
             have = []
-        indexed = pg.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'bench_pos_geog'").fetchone()[0]
+        indexed = pg.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'bench_pos_geog'").fetchone()[
+            0
+        ]
         if {h[1] for h in have} >= set(days) and indexed:
             return time.perf_counter() - t0, sum(int(h[2]) for h in have), False
         devs = lake / "_pg_devices.parquet"
@@ -114,7 +118,9 @@ def load(url: str, lake: Path, days: list[str]) -> tuple[float, int, bool]:
             lat float8, lon float8, geog geography(Point, 4326) GENERATED ALWAYS AS
             (ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography) STORED)""")  # fmt: skip
         if not have:
-            pg.execute("CREATE UNLOGGED TABLE IF NOT EXISTS bench_devices (dev int4 PRIMARY KEY, device_id text)")
+            pg.execute(
+                "CREATE UNLOGGED TABLE IF NOT EXISTS bench_devices (dev int4 PRIMARY KEY, device_id text)"
+            )
             with pg.cursor() as cur, cur.copy("COPY bench_devices FROM STDIN") as cp:
                 for dev, name in duckdb.execute(f"SELECT dev, device_id FROM '{devs}'").fetchall():
                     cp.write_row((dev, name))
@@ -123,9 +129,12 @@ def load(url: str, lake: Path, days: list[str]) -> tuple[float, int, bool]:
             con, reader = _day_rows(lake, day)
             rows = 0
             with pg.transaction():  # the day's rows and its line in bench_meta together, or neither
-                with pg.cursor() as cur, cur.copy(
-                    "COPY bench_pos (dev, device_time, acc, lat, lon) FROM STDIN (FORMAT binary)"
-                ) as cp:
+                with (
+                    pg.cursor() as cur,
+                    cur.copy(
+                        "COPY bench_pos (dev, device_time, acc, lat, lon) FROM STDIN (FORMAT binary)"
+                    ) as cp,
+                ):
                     cp.write(b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big"))
                     for batch in reader:
                         cp.write(_packed(batch))
@@ -151,7 +160,9 @@ def query(url: str, crimes: list[Any], radius: float, max_acc: float) -> tuple[f
 
     with psycopg.connect(url, autocommit=True) as pg:
         pg.execute("DROP TABLE IF EXISTS bench_crimes")
-        pg.execute("CREATE TABLE bench_crimes (key text, t0 timestamptz, t1 timestamptz, geog geography(Point, 4326))")
+        pg.execute(
+            "CREATE TABLE bench_crimes (key text, t0 timestamptz, t1 timestamptz, geog geography(Point, 4326))"
+        )
         with pg.cursor() as cur, cur.copy("COPY bench_crimes FROM STDIN") as cp:
             for c in crimes:
                 cp.write_row((c.key, c.start, c.end, f"SRID=4326;POINT({c.lon} {c.lat})"))

@@ -43,11 +43,12 @@ def _cell_key_sql(cell_deg: float, bucket_s: int) -> str:
     )
 
 
-def cell_keys(cy: np.ndarray[Any, Any], cx: np.ndarray[Any, Any], tb: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+def cell_keys(
+    cy: np.ndarray[Any, Any], cx: np.ndarray[Any, Any], tb: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
     """The index's key for (cell row, cell column, time bucket), as the build computes it."""
-    return (((cy.astype(np.int64) + 9000) * CX_SPAN + (cx.astype(np.int64) + 18000)) << TB_BITS) + tb.astype(
-        np.int64
-    )
+    cell = (cy.astype(np.int64) + 9000) * CX_SPAN + (cx.astype(np.int64) + 18000)
+    return np.asarray((cell << TB_BITS) + tb.astype(np.int64))
 
 
 def _sql_list(files: list[Path]) -> str:
@@ -120,7 +121,7 @@ def _sparse(folder: Path, k: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Every BLOCK-th key of k, kept beside it (made on first use when an older build lacks it)."""
     path = folder / "k.sparse.npy"
     if path.is_file():
-        return np.load(path)
+        return np.asarray(np.load(path), np.int64)
     sparse = np.ascontiguousarray(k[::BLOCK])
     try:
         np.save(path, sparse)
@@ -129,12 +130,16 @@ def _sparse(folder: Path, k: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return sparse
 
 
+def _load(folder: Path, cols: tuple[str, ...]) -> dict[str, np.ndarray[Any, Any]]:
+    return {c: np.load(folder / f"{c}.npy", mmap_mode="r") for c in cols}
+
+
 def _gather(arr: Any, starts: np.ndarray[Any, Any], counts: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """The runs [start, start + count) of a memory-mapped .npy array, read with one pread each: a run touches a
     page or two, and a read costs less than the page faults of indexing the map."""
     out = np.empty(int(counts.sum()), arr.dtype)
     item = arr.dtype.itemsize
-    view = memoryview(out).cast("B")
+    view = memoryview(out.data).cast("B")
     fd = os.open(arr.filename, os.O_RDONLY)
     try:
         at = 0
@@ -159,14 +164,15 @@ class DayIndex:
     @classmethod
     def open(cls, folder: Path) -> DayIndex:
         meta = json.loads((folder / "meta.json").read_text())
-        load = lambda sub, cols: {c: np.load(folder / sub / f"{c}.npy", mmap_mode="r") for c in cols}  # noqa: E731
-        cells, devices = load("cells", CELL_COLS), load("devices", DEVICE_COLS)
+        cells, devices = _load(folder / "cells", CELL_COLS), _load(folder / "devices", DEVICE_COLS)
         for sub, arrays in (("cells", cells), ("devices", devices)):
             arrays["sparse"] = _sparse(folder / sub, arrays["k"])
         return cls(folder, int(meta["base_us"]), pq.read_table(folder / "ids.parquet"), cells, devices)
 
     @staticmethod
-    def _search(arrays: dict[str, np.ndarray[Any, Any]], values: np.ndarray[Any, Any], side: Any) -> np.ndarray[Any, Any]:
+    def _search(
+        arrays: dict[str, np.ndarray[Any, Any]], values: np.ndarray[Any, Any], side: Any
+    ) -> np.ndarray[Any, Any]:
         """np.searchsorted(k, values, side) reading only the blocks of k the values fall in: the sparse copy (every
         BLOCK-th key, in memory) picks the block, one read fetches it."""
         k, sparse = arrays["k"], arrays["sparse"]
@@ -204,7 +210,9 @@ class DayIndex:
 
     def at_keys(self, keys: np.ndarray[Any, Any]) -> pa.Table:
         """Every position whose (cell, bucket) key is in `keys` (unique, ascending)."""
-        return self._rows(self.cells, self._search(self.cells, keys, "left"), self._search(self.cells, keys, "right"))
+        return self._rows(
+            self.cells, self._search(self.cells, keys, "left"), self._search(self.cells, keys, "right")
+        )
 
     def around(self, device_ids: np.ndarray[Any, Any], lo_us: np.ndarray[Any, Any],
                hi_us: np.ndarray[Any, Any]) -> pa.Table:  # fmt: skip

@@ -172,7 +172,9 @@ def lake_index(con: Any, lake: Path, r0: datetime, r1: datetime) -> Any | None:
             if fresh:
                 m = json.loads(meta.read_text())
                 fresh = (m.get("version"), m.get("cell_deg"), m.get("bucket_s")) == (
-                    lake_index.VERSION, CELL_DEG, BUCKET_S
+                    lake_index.VERSION,
+                    CELL_DEG,
+                    BUCKET_S,
                 )
             if not fresh and not lake_index.build_day(con, files, folder, CELL_DEG, BUCKET_S):
                 return None

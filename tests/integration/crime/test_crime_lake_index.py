@@ -85,7 +85,9 @@ def test_a_day_changed_after_indexing_is_indexed_again(tmp_path):
     lake = tmp_path / "lake"
     start = CRIME_FROM.replace(hour=8)
     _walkers(lake / "date=2026-11-03", 5, 3, start, 120)
-    crime = [CrimeWindow("k", "LATE-ARRIVAL", *SCENE, start + timedelta(minutes=50), start + timedelta(minutes=70))]
+    crime = [
+        CrimeWindow("k", "LATE-ARRIVAL", *SCENE, start + timedelta(minutes=50), start + timedelta(minutes=70))
+    ]
     offline.run(crime, lake=str(lake))
     n = 61
     times = pa.array([start + timedelta(minutes=30 + m) for m in range(n)], pa.timestamp("us", tz="UTC"))
