@@ -13,6 +13,7 @@ on random fixes (so some are matched) and at random places. Peak memory is the p
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from openem.crime import matching, sources  # noqa: E402
 from openem.crime.model import policy  # noqa: E402
@@ -101,6 +103,18 @@ def write_lake(folder: Path, wearers: int, hours: int, seed: int) -> int:
 
 
 def make_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
+    """Half on fixes sampled from the lake, half at random places; kept beside the lake (the sample is a scan)."""
+    kept = folder.parent / f"{folder.name}-crimes-{n}-{hours}-{seed}.parquet"
+    if kept.is_file() and kept.stat().st_mtime > max(
+        p.stat().st_mtime for p in folder.glob("date=*/*.parquet")
+    ):
+        return [matching.CrimeWindow(**r) for r in pq.read_table(kept).to_pylist()]
+    crimes = _sample_crimes(folder, n, hours, seed)
+    pq.write_table(pa.Table.from_pylist([vars(c) for c in crimes]), kept)
+    return crimes
+
+
+def _sample_crimes(folder: Path, n: int, hours: int, seed: int) -> list[matching.CrimeWindow]:
     rng = np.random.default_rng(seed + 1)
     con = _connect()
     sample = con.execute(
@@ -148,54 +162,6 @@ def naive(lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[float, int]:
     return el, int(n)
 
 
-def postgis(url: str, lake: Path, crimes: list[matching.CrimeWindow]) -> tuple[float, float, int]:
-    """The same question in PostgreSQL + PostGIS: positions COPYed into a table with a geography column and a
-    GiST index, then `ST_DWithin(position, crime, radius + accuracy)` and the window, per crime in one join.
-    Returns (load + index seconds, query seconds, crime-wearer matches)."""
-    import psycopg
-
-    pol = policy()
-    url = url.replace("postgresql+psycopg://", "postgresql://")
-    t = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as pg:
-        pg.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        pg.execute("DROP TABLE IF EXISTS bench_pos, bench_crimes")
-        pg.execute("CREATE UNLOGGED TABLE bench_pos (device_id text, device_time timestamptz, acc float8, "
-                   "geog geography(Point, 4326))")  # fmt: skip
-        con = _connect()
-        reader = con.sql(f"SELECT device_id, device_time, accuracy_m, lon, lat FROM read_parquet('{lake}/date=*/*.parquet')").to_arrow_reader(500_000)  # fmt: skip
-        with (
-            pg.cursor() as cur,
-            cur.copy("COPY bench_pos (device_id, device_time, acc, geog) FROM STDIN") as cp,
-        ):
-            for batch in reader:
-                d = batch.to_pydict()
-                for dev, tm, acc, lon, lat in zip(
-                    d["device_id"], d["device_time"], d["accuracy_m"], d["lon"], d["lat"], strict=True
-                ):
-                    cp.write_row((dev, tm, acc, f"SRID=4326;POINT({lon} {lat})"))
-        pg.execute("CREATE INDEX ON bench_pos USING gist (geog)")
-        pg.execute("CREATE INDEX ON bench_pos (device_time)")
-        pg.execute("ANALYZE bench_pos")
-        load = time.perf_counter() - t
-        pg.execute(
-            "CREATE TABLE bench_crimes (key text, t0 timestamptz, t1 timestamptz, geog geography(Point, 4326))"
-        )
-        with pg.cursor() as cur, cur.copy("COPY bench_crimes FROM STDIN") as cp:
-            for c in crimes:
-                cp.write_row((c.key, c.start, c.end, f"SRID=4326;POINT({c.lon} {c.lat})"))
-        t = time.perf_counter()
-        n = pg.execute(
-            f"""SELECT count(DISTINCT (c.key, p.device_id)) FROM bench_crimes c JOIN bench_pos p
-            ON ST_DWithin(p.geog, c.geog, {pol["radius_m"]} + {pol["max_accuracy_m"]})
-            AND p.device_time BETWEEN c.t0 AND c.t1
-            WHERE p.acc <= {pol["max_accuracy_m"]} AND ST_Distance(p.geog, c.geog, false) <= {pol["radius_m"]} + p.acc"""
-        ).fetchone()[0]
-        q = time.perf_counter() - t
-        pg.execute("DROP TABLE bench_pos, bench_crimes")
-    return load, q, int(n)
-
-
 def spatial(python: str, lake: Path, crimes: list[matching.CrimeWindow]) -> dict[str, Any]:
     """DuckDB's spatial extension as a peer (benchmarks/crime_spatial_peer.py in its own interpreter: the
     extension's wheel pins an older DuckDB than the project's)."""
@@ -214,6 +180,36 @@ def spatial(python: str, lake: Path, crimes: list[matching.CrimeWindow]) -> dict
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def _key(results: list[matching.CrimeResult]) -> list[Any]:
+    """What a user sees of a run: per crime the passes (every field), the unknown wearers and the counts."""
+    return [(r.crime.key, r.considered, r.ruled_out, sorted(tuple(vars(p).values()) for p in r.passes),
+             sorted((u.device_id, u.gap_start, u.gap_end) for u in r.unknown)) for r in results]  # fmt: skip
+
+
+def _pairs(results: list[matching.CrimeResult]) -> int:
+    return sum(len({p.device_id for p in r.passes}) for r in results)
+
+
+def _matcher(
+    folder: Path, crimes: list[matching.CrimeWindow], index: bool = True
+) -> tuple[float, Any, dict[str, float]]:
+    """The product's path (`openem crime match --lake`: the lake's coverage and trail index), timed."""
+    from openem.crime import offline
+
+    tm: dict[str, float] = {}
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    res = offline.run(crimes, lake=str(folder), index=index, timings=tm)
+    el = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    tm["cpu_s"] = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime  # every thread of the process
+    return el, res, tm
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wearers", type=int, default=2000)
@@ -221,20 +217,27 @@ def main() -> int:
     ap.add_argument("--crimes", type=int, default=1000)
     ap.add_argument("--naive-crimes", type=int, default=100, help="crimes the naive peer runs (then scaled)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--dir", default="")
+    ap.add_argument("--dir", default="", help="the lake's folder, kept and reused by later runs")
     ap.add_argument(
-        "--postgis", default="", help="a PostgreSQL URL with PostGIS for the peer (e.g. $OPENEM_TEST_PG_URL)"
+        "--postgis-dir", default="", help="a PostgreSQL+PostGIS cluster folder, made and kept (peer)"
     )
+    ap.add_argument("--postgis-days", type=int, default=1, help="days of the lake loaded into PostGIS")
     ap.add_argument(
         "--spatial-python", default="", help="an interpreter with duckdb-extension-spatial (peer)"
     )
     ap.add_argument("--spatial-crimes", type=int, default=0, help="crimes the spatial peer runs (0: all)")
-    ap.add_argument("--no-inline", action="store_true", help="skip the matcher without the lake's coverage")
+    ap.add_argument("--no-scan", action="store_true", help="skip the matcher without the trail index")
+    ap.add_argument("--inline", action="store_true", help="also the matcher without coverage or index")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs of the matcher on the batch (the last is reported)"
+    )
     ap.add_argument("--spark", action="store_true", help="also run the Spark engine (local[2]) on the lake")
     ap.add_argument("--memory-limit", default="3GB", help="DuckDB's memory_limit for every connection")
     args = ap.parse_args()
     global MEMORY_LIMIT
     MEMORY_LIMIT = args.memory_limit
+    os.environ["OPENEM_CRIME_DUCKDB_MEMORY"] = args.memory_limit
+    print(f"start: {_load()}")
     folder = Path(args.dir or tempfile.mkdtemp(prefix="crime-bench-"))
     t = time.perf_counter()
     existing = list(folder.glob("date=*/*.parquet"))
@@ -251,73 +254,76 @@ def main() -> int:
     )
     crimes = make_crimes(folder, args.crimes, args.hours, args.seed)
     r0, r1 = matching.time_range(crimes)
-    results: list[matching.CrimeResult] | None = None
-    el = float("nan")
-    if not args.no_inline:
-        con = _connect()
-        pos = sources.lake_views(con, folder, r0, r1)
+    con = _connect()
+    t = time.perf_counter()
+    sources.lake_coverage(con, folder, r0, r1, float(policy()["max_gap_s"]))
+    built_cov = time.perf_counter() - t
+    t = time.perf_counter()
+    indexed = sources.lake_index(con, folder, r0, r1) is not None
+    built_ix = time.perf_counter() - t
+    con.close()
+    print(f"per-day coverage and trail index (built once per day, reused by every batch; 0 s when cached): "
+          f"{built_cov:.1f} s and {built_ix:.1f} s, index usable: {indexed}")  # fmt: skip
+    for i in range(args.repeat - 1):  # earlier runs of the same batch (a cold page cache first)
+        el_r, _, tm_r = _matcher(folder, crimes)
+        print(f"matcher run {i + 1}: {el_r:.2f} s, cpu {tm_r['cpu_s']:.2f} s ({_load()})")
+    el, res, tm = _matcher(folder, crimes)
+    print(f"matcher ({matching.ALGORITHM}, coverage + trail index, as `openem crime match --lake`): {len(crimes):,} "
+          f"crimes in {el:.2f} s: {_pairs(res):,} crime-wearer matches, {sum(len(r.passes) for r in res):,} passes, "
+          f"{sum(len({u.device_id for u in r.unknown}) for r in res):,} unknown (gaps); "
+          + ", ".join(f"{k} {v:.2f}" for k, v in tm.items()) + f" ({_load()})")  # fmt: skip
+    if not args.no_scan:
+        el_s, res_s, tm_s = _matcher(folder, crimes, index=False)
+        print(f"matcher without the index (scans the days' Parquet): {el_s:.2f} s, identical results: "
+              f"{_key(res_s) == _key(res)}; " + ", ".join(f"{k} {v:.2f}" for k, v in tm_s.items())
+              + f" | ratio {el_s / max(el, 1e-9):.1f}x")  # fmt: skip
+    if args.inline:
+        from openem.crime import offline
+
         t = time.perf_counter()
-        tm: dict[str, float] = {}
-        results = matching.match(con, pos, crimes, timings=tm)
-        el = time.perf_counter() - t
-        con.close()
-        pairs = sum(len({p.device_id for p in r.passes}) for r in results)
-        unknown = sum(len({u.device_id for u in r.unknown}) for r in results)
-        print(f"matcher ({matching.ALGORITHM}): {len(crimes):,} crimes in {el:.2f} s: {pairs:,} crime-wearer matches, "
-              f"{sum(len(r.passes) for r in results):,} passes, {unknown:,} unknown (gaps); "
-              + ", ".join(f"{k} {v:.2f}" for k, v in tm.items()))  # fmt: skip
-    con = _connect()
-    t = time.perf_counter()
-    edges = sources.lake_coverage(con, folder, r0, r1, float(policy()["max_gap_s"]))
-    built = time.perf_counter() - t
-    pos = sources.lake_views(con, folder, r0, r1)
-    t = time.perf_counter()
-    tm2: dict[str, float] = {}
-    cov_results = matching.match(con, pos, crimes, timings=tm2, edges=edges)
-    el_cov = time.perf_counter() - t
-    con.close()
-    same = results is None or [sorted({p.device_id for p in a.passes}) for a in results] == [
-        sorted({p.device_id for p in b.passes}) for b in cov_results
-    ]
-    if results is None:
-        el = el_cov
-        pairs = sum(len({p.device_id for p in r.passes}) for r in cov_results)
-        print(f"matcher with coverage: {pairs:,} crime-wearer matches, "
-              f"{sum(len(r.passes) for r in cov_results):,} passes, "
-              f"{sum(len({u.device_id for u in r.unknown}) for r in cov_results):,} unknown (gaps)")  # fmt: skip
-    print(f"matcher with the lake's per-day coverage (built once in {built:.2f} s, reused by every batch): "
-          f"{len(crimes):,} crimes in {el_cov:.2f} s, same matches: {same}; " + ", ".join(f"{k} {v:.2f}" for k, v in tm2.items()))  # fmt: skip
+        res_i = offline.run(crimes, lake=str(folder), index=False, coverage=False)
+        print(
+            f"matcher without coverage or index: {time.perf_counter() - t:.2f} s, same: {_key(res_i) == _key(res)}"
+        )
     sub = crimes[: args.naive_crimes]
-    con = _connect()
-    pos = sources.lake_views(con, folder, *matching.time_range(sub))
-    t = time.perf_counter()
-    mine_sub = matching.match(con, pos, sub)
-    el_sub = time.perf_counter() - t
-    con.close()
-    mine_pairs = sum(len({p.device_id for p in r.passes}) for r in mine_sub)
+    el_sub, mine_sub, _ = _matcher(folder, sub)
     el_naive, naive_pairs = naive(folder, sub)
-    print(f"same {len(sub)} crimes: matcher {el_sub:.2f} s ({mine_pairs} matches, with gap analysis and passes) | "
-          f"naive BETWEEN join {el_naive:.2f} s ({naive_pairs} matches, no gaps) | ratio {el_naive / max(el_sub, 1e-9):.1f}x")  # fmt: skip
-    if args.postgis:
-        load, q, n_pg = postgis(args.postgis, folder, crimes)
-        print(f"PostGIS ST_DWithin + GiST: all {len(crimes):,} crimes in {q:.2f} s ({n_pg} matches, no gaps), after "
-              f"{load:.0f} s to COPY and index the positions | matcher {el:.2f} s with gaps and passes | ratio "
-              f"{q / max(el, 1e-9):.1f}x (query only)")  # fmt: skip
+    print(f"same {len(sub)} crimes: matcher {el_sub:.2f} s ({_pairs(mine_sub)} matches, with gap analysis and passes) | "
+          f"naive BETWEEN join {el_naive:.2f} s ({naive_pairs} matches, no gaps) | ratio {el_naive / max(el_sub, 1e-9):.1f}x"
+          f" | scaled to {len(crimes):,} crimes: ~{el_naive * len(crimes) / len(sub):.0f} s")  # fmt: skip
+    if args.postgis_dir:
+        import crime_postgis_peer as pgp
+
+        days = sorted(p.name.split("=", 1)[1] for p in folder.glob("date=*") if p.is_dir())[
+            : args.postgis_days
+        ]
+        from datetime import date
+
+        from openem.store.lake import day_bounds
+
+        lo, hi = day_bounds(date.fromisoformat(days[0]))[0], day_bounds(date.fromisoformat(days[-1]))[1]
+        sub_pg = [c for c in crimes if c.start >= lo and c.end < hi]
+        cl = pgp.Cluster(Path(args.postgis_dir))
+        try:
+            load_s, pg_rows, fresh = pgp.load(cl.url, folder, days)
+            q, n_pg = pgp.query(
+                cl.url, sub_pg, float(policy()["radius_m"]), float(policy()["max_accuracy_m"])
+            )
+        finally:
+            cl.stop()
+        el_pg, mine_pg, _ = _matcher(folder, sub_pg)
+        print(f"PostGIS ST_DWithin + GiST over {pg_rows:,} positions ({len(days)} day(s), "
+              f"{'loaded and indexed now in' if fresh else 'cached, checked in'} {load_s:.0f} s): the "
+              f"{len(sub_pg):,} crimes inside those days in {q:.2f} s ({n_pg} matches, no gaps) | matcher on the same "
+              f"crimes over the whole lake {el_pg:.2f} s ({_pairs(mine_pg)} matches, with gaps and passes) | ratio "
+              f"{q / max(el_pg, 1e-9):.1f}x")  # fmt: skip
     if args.spatial_python:
         sub_s = crimes[: args.spatial_crimes or len(crimes)]
         sp = spatial(args.spatial_python, folder, sub_s)
-        con = _connect()
-        sr0, sr1 = matching.time_range(sub_s)
-        pos = sources.lake_views(con, folder, sr0, sr1)
-        sedges = sources.lake_coverage(con, folder, sr0, sr1, float(policy()["max_gap_s"]))
-        t = time.perf_counter()
-        mine_s = matching.match(con, pos, sub_s, edges=sedges)  # with the coverage, as a served run
-        el_s = time.perf_counter() - t
-        con.close()
+        el_s, mine_s, _ = _matcher(folder, sub_s)
         print(f"DuckDB spatial (duckdb {sp['duckdb']}, ST_DWithin_Spheroid, no gaps): {len(sub_s):,} crimes in "
-              f"{sp['s']:.2f} s ({sp['matches']} matches) | matcher {el_s:.2f} s "
-              f"({sum(len({p.device_id for p in r.passes}) for r in mine_s)} matches, with coverage, gaps, passes) | "
-              f"ratio {sp['s'] / max(el_s, 1e-9):.1f}x")  # fmt: skip
+              f"{sp['s']:.2f} s ({sp['matches']} matches) | matcher {el_s:.2f} s ({_pairs(mine_s)} matches, with "
+              f"coverage, gaps, passes) | ratio {sp['s'] / max(el_s, 1e-9):.1f}x")  # fmt: skip
     if args.spark:
         from openem.crime import spark_engine
 
@@ -328,15 +334,10 @@ def main() -> int:
         t = time.perf_counter()
         sres = spark_engine.run(crimes, str(folder), timings=tsp)
         el_sp = time.perf_counter() - t
-        same_sp = [sorted((p.device_id, p.label, p.closest_m) for p in a.passes) for a in sres] == [
-            sorted((p.device_id, p.label, p.closest_m) for p in b.passes) for b in cov_results
-        ]
         print(f"Spark engine (local[2], session started in {warm:.1f} s): {len(crimes):,} crimes in {el_sp:.2f} s "
-              f"(spark {tsp.get('spark_s', 0):.2f}, driver {tsp.get('driver_s', 0):.2f}), same passes as DuckDB: "
-              f"{same_sp} | ratio {el_sp / max(el_cov, 1e-9):.1f}x the matcher with coverage")  # fmt: skip
-    print(
-        f"naive scaled to {len(crimes):,} crimes: ~{el_naive * len(crimes) / len(sub):.0f} s (linear in crimes)"
-    )
+              f"(spark {tsp.get('spark_s', 0):.2f}, driver {tsp.get('driver_s', 0):.2f}), same results as DuckDB: "
+              f"{_key(sres) == _key(res)} | ratio {el_sp / max(el, 1e-9):.1f}x the matcher")  # fmt: skip
+    print(f"end: {_load()}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 

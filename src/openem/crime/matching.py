@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -143,12 +143,14 @@ def match(
     pol: dict[str, Any] | None = None,
     timings: dict[str, float] | None = None,
     edges: str | None = None,
+    index: Any | None = None,
 ) -> list[CrimeResult]:
     """Match crimes against the DuckDB relation named `positions` (person_id, device_id, device_time, lat, lon,
     accuracy_m, speed_mps, heading_deg). `wearers` (optional relation: person_id, device_id, start, end) limits
     the trails to permitted activations live at the time and counts live wearers with no positions as unknown.
     `edges` (optional relation, as `edges_select` makes, e.g. the lake's per-day coverage) spares the window
-    pass over every position."""
+    pass over every position. `index` (optional, `lake_index.TrailIndex` over the same positions) hands over
+    only the rows the near and passes steps can keep, instead of their scans; the SQL is the same."""
     pol = pol or policy()
     if not crimes:
         return []
@@ -162,16 +164,26 @@ def match(
     lon_lo = min(c.lon for c in crimes) - 2 * reach / 111_000 / 0.45 - CELL_DEG
     lon_hi = max(c.lon for c in crimes) + 2 * reach / 111_000 / 0.45 + CELL_DEG
     con.register("crimes_t", _crime_table(crimes))
-    con.register("keys_t", _key_table(crimes, reach))
+    keys = _key_table(crimes, reach)
+    con.register("keys_t", keys)
     permit = ""
     if wearers:
         permit = (f"JOIN {wearers} w ON w.device_id = p.device_id AND p.device_time >= w.start "
                   "AND (w.\"end\" IS NULL OR p.device_time < w.\"end\")")  # fmt: skip
-    scoped = (
-        f"SELECT p.person_id, p.device_id, p.device_time, p.lat, p.lon, "
-        f"coalesce(p.accuracy_m, {max_acc}) AS accuracy_m, p.speed_mps, p.heading_deg "
-        f"FROM {positions} p {permit} WHERE p.device_time >= $r0 AND p.device_time <= $r1"
-    )
+
+    def scope(rel: str) -> str:
+        return (
+            f"SELECT p.person_id, p.device_id, p.device_time, p.lat, p.lon, "
+            f"coalesce(p.accuracy_m, {max_acc}) AS accuracy_m, p.speed_mps, p.heading_deg "
+            f"FROM {rel} p {permit} WHERE p.device_time >= $r0 AND p.device_time <= $r1"
+        )
+
+    scoped = near_scoped = pass_scoped = scope(positions)
+    if index is not None:
+        from openem.crime.lake_index import cell_keys
+
+        np_keys = [keys.column(c).to_numpy() for c in ("cy", "cx", "tb")]
+        near_scoped = scope(_indexed_view(con, "near_pos", index.at_keys(cell_keys(*np_keys))))
     args = {"r0": r0, "r1": r1}
     dist = hav_sql("p.lat", "p.lon", "c.clat", "c.clon")
     near = con.execute(
@@ -179,7 +191,7 @@ def match(
         WITH p AS (
           SELECT *, CAST(floor(lat / {CELL_DEG}) AS INTEGER) AS cy, CAST(floor(lon / {CELL_DEG}) AS INTEGER) AS cx,
                  CAST(floor(epoch(device_time) / {BUCKET_S}) AS BIGINT) AS tb
-          FROM ({scoped}) s WHERE lat BETWEEN {lat_lo} AND {lat_hi} AND lon BETWEEN {lon_lo} AND {lon_hi}
+          FROM ({near_scoped}) s WHERE lat BETWEEN {lat_lo} AND {lat_hi} AND lon BETWEEN {lon_lo} AND {lon_hi}
             AND accuracy_m <= {max_acc}
         )
         SELECT k.key, p.device_id
@@ -193,7 +205,13 @@ def match(
     results = {c.key: CrimeResult(c) for c in crimes}
     marks = [time.perf_counter()]
     if near:
-        _passes(con, scoped, args, near, results, pol)
+        if index is not None:  # the candidates' positions around each window, nothing else
+            by_key = {c.key: c for c in crimes}
+            margin = timedelta(seconds=float(pol["legs_margin_s"]))
+            trail = index.around([n[1] for n in near], [by_key[n[0]].start - margin for n in near],
+                                 [by_key[n[0]].end + margin for n in near])  # fmt: skip
+            pass_scoped = scope(_indexed_view(con, "pass_pos", trail))
+        _passes(con, pass_scoped, args, near, results, pol)
     marks.append(time.perf_counter())
     _unknown_and_considered(con, scoped, args, results, wearers, pol, r0, r1, max_gap, vmax, reach, edges)
     marks.append(time.perf_counter())
@@ -202,6 +220,22 @@ def match(
             {"near_s": marks[0] - started, "passes_s": marks[1] - marks[0], "gaps_s": marks[2] - marks[1]}
         )
     return [results[c.key] for c in crimes]
+
+
+def _indexed_view(con: Any, name: str, rows: pa.Table) -> str:
+    """A positions view over rows the trail index handed over (the lake has no speed or heading)."""
+    con.register(f"{name}_t", rows)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *, CAST(NULL AS DOUBLE) AS speed_mps, "
+                f"CAST(NULL AS DOUBLE) AS heading_deg FROM {name}_t")  # fmt: skip
+    return name
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_us(us: int | None) -> datetime | None:
+    """An instant fetched as microseconds since 1970 (DuckDB converts TIMESTAMPTZ to Python ~20x slower)."""
+    return None if us is None else _EPOCH + timedelta(microseconds=us)
 
 
 def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, ...]],
@@ -213,8 +247,8 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
     dist = hav_sql("p.lat", "p.lon", "c.clat", "c.clon")
     rows = con.execute(
         f"""
-        SELECT q.key, p.person_id, p.device_id, p.device_time, p.lat, p.lon, p.accuracy_m, p.speed_mps,
-               p.heading_deg, {dist} AS dist_m,
+        SELECT q.key, p.person_id, p.device_id, epoch_us(p.device_time) AS t_us, p.lat, p.lon, p.accuracy_m,
+               p.speed_mps, p.heading_deg, {dist} AS dist_m,
                (p.device_time BETWEEN c.t0 AND c.t1 AND p.accuracy_m <= {max_acc}
                 AND {dist} <= {radius} + p.accuracy_m) AS near
         FROM ({scoped}) p JOIN pairs_t q ON q.device_id = p.device_id JOIN crimes_t c ON c.key = q.key
@@ -222,9 +256,16 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
         ORDER BY q.key, p.device_id, p.device_time
         """,
         args,
-    ).fetchall()
+    ).to_arrow_table()
+    # column by column (Arrow to Python lists in C), not row by row through the DB-API
+    cols = {n: rows.column(n).to_pylist() for n in ("key", "person_id", "device_id", "lat", "lon", "accuracy_m",
+                                                    "speed_mps", "heading_deg", "dist_m", "near")}  # fmt: skip
+    times = [d.replace(tzinfo=UTC) for d in rows.column("t_us").to_numpy().astype("datetime64[us]").tolist()]
     trails: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for key, person, device, t, lat, lon, acc, speed, heading, d, is_near in rows:
+    for key, person, device, t, lat, lon, acc, speed, heading, d, is_near in zip(
+        cols["key"], cols["person_id"], cols["device_id"], times, cols["lat"], cols["lon"], cols["accuracy_m"],
+        cols["speed_mps"], cols["heading_deg"], cols["dist_m"], cols["near"], strict=True,
+    ):  # fmt: skip
         trails.setdefault((key, device), []).append(
             {
                 "person_id": person,
@@ -412,16 +453,17 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
                  epoch(c.t0) AS c0, epoch(c.t1) AS c1
           FROM g JOIN crimes_t c ON g.t1 < c.t1 AND g.t2 > c.t0
         )
-        SELECT key, device_id, person_id, t1, t2 FROM reach
+        SELECT key, device_id, person_id, epoch_us(t1), epoch_us(t2) FROM reach
         WHERE greatest(epoch(t1) + da / {vmax}, c0) <= least(epoch(t2) - db / {vmax}, c1)
         ORDER BY key, device_id, t1
         """
     ).fetchall()
+    placed = {key: {p.device_id for p in res.passes} for key, res in results.items()}
     for key, device, person, t1, t2 in rows:
         res = results[key]
-        if any(p.device_id == device for p in res.passes):
+        if device in placed[key]:
             continue
-        res.unknown.append(Unknown(str(person), str(device), t1, t2))
+        res.unknown.append(Unknown(str(person), str(device), _from_us(t1), _from_us(t2)))
     if not wearers:  # every trail spans the whole range: each crime considers them all
         n_all = int(con.execute("SELECT count(*) FROM trail_spans").fetchall()[0][0])
         counts = [(key, n_all) for key in results]

@@ -37,7 +37,8 @@ def result_rows(results: list[matching.CrimeResult]) -> list[dict[str, Any]]:
 
 
 def run(windows: list[matching.CrimeWindow], *, world: str | None = None, lake: str | None = None,
-        pol: dict[str, Any] | None = None, coverage: bool = True) -> list[matching.CrimeResult]:  # fmt: skip
+        pol: dict[str, Any] | None = None, coverage: bool = True,
+        index: bool = True, timings: dict[str, float] | None = None) -> list[matching.CrimeResult]:  # fmt: skip
     if not windows:
         return []
     con = duckdb.connect()
@@ -46,14 +47,15 @@ def run(windows: list[matching.CrimeWindow], *, world: str | None = None, lake: 
     try:
         if world:
             pos, w = sources.world_views(con, Path(world))
-            return matching.match(con, pos, windows, w, pol)
+            return matching.match(con, pos, windows, w, pol, timings)
         if not lake or not Path(lake).is_dir():
             raise FileNotFoundError(f"{lake} is not a trail lake folder")
         r0, r1 = matching.time_range(windows, pol)
         pos = sources.lake_views(con, Path(lake), r0, r1)
         max_gap = float((pol or policy())["max_gap_s"])
         edges = sources.lake_coverage(con, Path(lake), r0, r1, max_gap) if coverage else None
-        return matching.match(con, pos, windows, None, pol, edges=edges)
+        trail_index = sources.lake_index(con, Path(lake), r0, r1) if index else None
+        return matching.match(con, pos, windows, None, pol, timings, edges=edges, index=trail_index)
     finally:
         con.close()
 

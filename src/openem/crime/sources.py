@@ -152,3 +152,33 @@ def arrow_views(con: Any, points: pa.Table, wearers: pa.Table | None) -> tuple[s
     con.register("wearers_t", wearers)
     con.execute("CREATE OR REPLACE TEMP VIEW wearers AS SELECT * FROM wearers_t")
     return "positions", "wearers"
+
+
+def lake_index(con: Any, lake: Path, r0: datetime, r1: datetime) -> Any | None:
+    """The trail index (`crime.lake_index`, `_index/date=D/`) over the days the range touches, each day built
+    once and rebuilt when its files are newer; None when a day cannot be indexed or the lake cannot be written
+    (the matcher then scans the day's Parquet)."""
+    from openem.crime import lake_index
+    from openem.crime.matching import BUCKET_S, CELL_DEG
+
+    days: list[lake_index.DayIndex] = []
+    for day, files in _day_files(Path(lake), r0, r1).items():
+        if not files:
+            continue
+        folder = Path(lake) / "_index" / f"date={day}"
+        meta = folder / "meta.json"
+        try:
+            fresh = meta.is_file() and meta.stat().st_mtime > max(f.stat().st_mtime for f in files)
+            if fresh:
+                m = json.loads(meta.read_text())
+                fresh = (m.get("version"), m.get("cell_deg"), m.get("bucket_s")) == (
+                    lake_index.VERSION,
+                    CELL_DEG,
+                    BUCKET_S,
+                )
+            if not fresh and not lake_index.build_day(con, files, folder, CELL_DEG, BUCKET_S):
+                return None
+        except OSError:  # a read-only lake
+            return None
+        days.append(lake_index.DayIndex.open(folder))
+    return lake_index.TrailIndex(days)
