@@ -29,14 +29,52 @@ def test_tamper_escalates_at_once_with_the_rule_and_version() -> None:
 
 
 def test_short_late_return_auto_closes_and_never_reaches_a_person() -> None:
+    """8 minutes late with a 5-minute grace: 3 minutes beyond it, within policy."""
     t = Triage()
-    t.on_episode({**alert("e1", "curfew_late_return", "2026-12-01T19:05:00Z"), "revision": 0, "state": "open",
-                  "measure": {"minutes_late": 4}})  # fmt: skip
-    t.on_episode({**alert("e1", "curfew_late_return", "2026-12-01T19:05:00Z", "2026-12-01T19:10:00Z"),
-                  "revision": 1, "state": "closed", "measure": {"minutes_late": 4}})  # fmt: skip
+    late = {"minutes_late": 8, "minutes_beyond_grace": 3}
+    t.on_episode({**alert("e1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:08:00Z"),
+                  "revision": 1, "state": "closed", "measure": late})  # fmt: skip
     [inc] = t.finish()
-    assert not inc.needs_person and inc.state == "auto_closed"
+    assert not inc.needs_person and inc.state == "auto_closed" and not inc.notifications
     assert inc.decisions[-1]["rule"] == "suspend-late-return" and inc.closed_at is not None
+
+
+def test_a_bare_late_return_alert_is_judged_beyond_its_grace_too() -> None:
+    t = Triage()
+    details = {"minutes": 8.0, "grace_minutes": 5.0}
+    t.on_alert(alert("a1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:08:00Z", details=details))
+    t.on_alert(alert("a2", "curfew_late_return", "2026-12-02T19:00:00Z", "2026-12-02T19:12:00Z",
+                     details={"minutes": 12.0, "grace_minutes": 5.0}))  # fmt: skip
+    by = {i.situation: i for i in t.finish()}
+    assert by["curfew night 2026-12-01"].state == "auto_closed"
+    later = by["curfew night 2026-12-02"]  # 7 minutes beyond the grace: a breach, to the official by policy
+    assert later.state == "confirmed" and [e["incident_id"] for e in t.escalations] == [later.incident_id]
+
+
+def not_home(rev: int, minutes_away: float, end: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    return {**alert("n1", "curfew_not_home", "2026-12-01T19:00:00Z", end), "revision": rev,
+            "state": "closed" if end else "open", "closed_reason": reason,
+            "measure": {"minutes_away": minutes_away}}  # fmt: skip
+
+
+def test_not_home_waits_for_the_return_and_reaches_no_one_while_it_may_resolve() -> None:
+    t = Triage()
+    t.on_episode(not_home(0, 5))
+    t.on_episode(not_home(1, 20))
+    [inc] = t.finish()
+    assert not inc.needs_person and inc.state == "suspended" and not inc.notifications
+    assert inc.decisions[-1]["rule"] == "suspend-not-home"
+    t.on_episode(not_home(2, 8, "2026-12-01T19:08:00Z", "not_confirmed"))  # home in time after all
+    [inc] = t.finish()
+    assert inc.state == "auto_closed" and not inc.notifications
+
+
+def test_not_home_for_over_an_hour_reaches_a_person_once() -> None:
+    t = Triage()
+    for rev, minutes in enumerate((5, 20, 35, 50, 65, 80)):
+        t.on_episode(not_home(rev, minutes))
+    [inc] = t.finish()
+    assert inc.needs_person and inc.state == "open" and len(inc.notifications) == 1
 
 
 def test_long_late_return_needs_a_person() -> None:
