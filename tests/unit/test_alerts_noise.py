@@ -191,7 +191,7 @@ def test_a_late_return_announced_by_not_home_is_still_confirmed_or_auto_closed_b
     by_person = {i.person_id: i for i in t.finish()}
     assert set(by_person["P1"].kinds) == {"curfew_not_home", "curfew_late_return"}
     assert by_person["P1"].state == "confirmed" and not by_person["P1"].needs_person
-    assert not by_person["P2"].needs_person and by_person["P2"].state == "auto_closed"
+    assert by_person["P2"].needs_person  # 3 minutes beyond the grace: a breach, for an operator
     assert not by_person["P3"].needs_person and by_person["P3"].state == "suspended"
     assert [e["confirmed_by"] for e in t.escalations] == ["policy:confirm-late-return@v1"]
 

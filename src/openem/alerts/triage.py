@@ -128,8 +128,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         },
         "suspend_until_resolved",
         window_minutes=5,
-        description="a short late return/absence that comes back within policy auto-closes (v2: a late return "
-        "within 5 minutes beyond the grace; v1 named minutes late, and no late return is raised inside the grace)",
+        mode="monitor",
+        description="a short late return/absence that comes back within policy would auto-close (v2: a late "
+        "return within 5 minutes beyond the grace; v1 named minutes late, and no late return is raised inside "
+        "the grace, so v1 never acted). In monitor mode: the grace is the policy, and every minute beyond it is a "
+        "breach in the simulator's truth; active, it held back 15 of 281 true late returns on valid orders",
     ),  # fmt: skip
     Rule(
         "suppress-device-health-low",

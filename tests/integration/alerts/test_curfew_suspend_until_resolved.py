@@ -1,8 +1,9 @@
 """Suspend until resolved, as the monitoring centre and the officials see it: the home unit's readings go in
 through ingest and the live engine, the episodes and alerts through the outbox to triage, breaches and notify.
-A wearer a few minutes late home, back within policy, reaches nobody (not the queue, not an inbox) at any
-moment of the night; one who is 40 minutes late reaches the responsible official once, with the priority of
-the whole late return, and never sits in the operator queue first."""
+"Not home" at the grace waits for the return: a wearer home in time after all (the unit's stored readings
+arrive late) reaches nobody, not the queue, not an inbox, at any moment of the night; one 8 minutes late
+(3 beyond the grace: a breach) reaches an operator once, at the return; one 40 minutes late reaches the
+responsible official once, with the priority of the whole late return, and never sits in the queue first."""
 
 from __future__ import annotations
 
@@ -33,13 +34,17 @@ class Night:
         self.seq = iter(range(1, 1000))
         self.queue_seen: list[list[str]] = []  # the operator queue's rows for this order, after each reading
 
-    def send(self, minutes: float, present: bool) -> None:
+    def send(self, minutes: float, present: bool | None, received_after: float = 0.0) -> None:
+        """A reading taken `minutes` after the curfew start (tag in range or not; None: only the unit's
+        battery), received a second (or `received_after` minutes) later."""
         at = self.start + timedelta(minutes=minutes)
         msg = {"v": 1, "device_id": "HMU-CURFEW", "seq": next(self.seq), "type": "rf", "device_time": iso(at),
                "payload": {"present": present, "tag_id": "TAG-CURFEW"}}  # fmt: skip
+        if present is None:
+            msg |= {"type": "battery", "payload": {"level_pct": 80, "charging": True}}
         with self.world.db.uow() as uow:
             result = ingest_batch(uow.session, json.dumps([msg]).encode(), source="test",
-                                  received_at=at + timedelta(seconds=1))  # fmt: skip
+                                  received_at=at + timedelta(seconds=1, minutes=received_after))  # fmt: skip
         assert result.accepted, result.rejections
         self.live.on_ingested(result)
         self.world.app.state.dispatcher.drain()
@@ -71,22 +76,34 @@ class Night:
                     for b in uow.session.scalars(select(BreachRow).where(BreachRow.order_ref == self.ref))]
 
 
-def test_home_8_minutes_late_reaches_no_one_at_any_moment(world):
+def test_home_in_time_after_all_reaches_no_one_at_any_moment(world):
+    """Away at the grace on what had been received, then the unit's stored readings arrive: home at minute 4."""
     night = Night(world)
     night.send(-60, present=False)  # left an hour before the curfew
-    night.send(6, present=False)  # the grace has passed with the wearer away: "not home" opens
-    assert night.queue_seen[-1] == []  # not in the queue while the wearer may still come home in policy
+    night.send(6, present=None)  # the grace has passed, the tag last heard away: "not home" opens
     [inc] = night.incidents()
     assert "curfew_not_home" in inc["kinds"]  # recorded, and why it waits is written down
-    assert any(d.get("action") == "suspend" for d in inc["decisions"])
-    night.send(8, present=True)  # home 8 minutes after the start: 3 minutes beyond the grace
+    assert any(d.get("action") == "suspend" and d.get("rule") == "suspend-not-home" for d in inc["decisions"])
+    night.send(4, present=True, received_after=3)  # stored on the unit, sent late: home inside the grace
     night.send(30, present=True)
     assert night.queue_seen == [[], [], [], []]  # the queue never showed it, not even for one poll
     assert night.inbox_messages() == [] and night.breaches() == []
     [inc] = night.incidents()
-    assert "curfew_late_return" in inc["kinds"]
     assert inc["state"] == "auto_closed" and not inc["needs_person"]
-    assert any(d.get("rule") == "suspend-late-return" for d in inc["decisions"])  # a person can see why
+
+
+def test_home_8_minutes_late_waits_for_the_return_then_reaches_an_operator_once(world):
+    night = Night(world)
+    night.send(-60, present=False)
+    night.send(6, present=False)
+    assert night.queue_seen[-1] == []  # not in the queue while the wearer may still come home in policy
+    night.send(8, present=True)  # home 8 minutes after the start: 3 minutes beyond the 5-minute grace
+    night.send(30, present=True)
+    [inc] = night.incidents()
+    assert night.queue_seen == [[], [], [inc["incident_id"]], [inc["incident_id"]]]  # from the return on
+    assert "curfew_late_return" in inc["kinds"] and inc["needs_person"]
+    assert night.inbox_messages() == [] and night.breaches() == []  # under 10 minutes: not a breach by policy
+    assert inc["priority"] == SEVERITY_POINTS[inc["severity"]]  # 8 minutes: no quarter hour yet
 
 
 def test_home_40_minutes_late_reaches_the_official_once_with_the_late_returns_priority(world):
