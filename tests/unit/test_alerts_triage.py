@@ -47,19 +47,26 @@ def test_the_late_return_policy_made_active_auto_closes_within_5_minutes_beyond_
 
     from openem.alerts.triage import DEFAULT_RULES
 
-    rules = tuple(replace(r, mode="active") if r.rule_id == "suspend-late-return" else r for r in DEFAULT_RULES)
+    rules = tuple(
+        replace(r, mode="active") if r.rule_id == "suspend-late-return" else r for r in DEFAULT_RULES
+    )
     t = Triage(rules=rules)
     t.on_alert(alert("a1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:08:00Z",
                      details={"minutes": 8.0, "grace_minutes": 5.0}))  # a bare alert says its grace  # fmt: skip
     t.on_alert(alert("a2", "curfew_late_return", "2026-12-02T19:00:00Z", "2026-12-02T19:12:00Z",
                      details={"minutes": 12.0, "grace_minutes": 5.0}))  # fmt: skip
     by = {i.situation: i for i in t.finish()}
-    assert by["curfew night 2026-12-01"].state == "auto_closed" and not by["curfew night 2026-12-01"].notifications
+    assert (
+        by["curfew night 2026-12-01"].state == "auto_closed"
+        and not by["curfew night 2026-12-01"].notifications
+    )
     later = by["curfew night 2026-12-02"]  # 7 minutes beyond the grace: a breach, to the official by policy
     assert later.state == "confirmed" and [e["incident_id"] for e in t.escalations] == [later.incident_id]
 
 
-def not_home(rev: int, minutes_away: float, end: str | None = None, reason: str | None = None) -> dict[str, Any]:
+def not_home(
+    rev: int, minutes_away: float, end: str | None = None, reason: str | None = None
+) -> dict[str, Any]:
     return {**alert("n1", "curfew_not_home", "2026-12-01T19:00:00Z", end), "revision": rev,
             "state": "closed" if end else "open", "closed_reason": reason,
             "measure": {"minutes_away": minutes_away}}  # fmt: skip

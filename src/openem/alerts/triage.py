@@ -260,7 +260,9 @@ def measure_of(ep: dict[str, Any]) -> dict[str, float]:
             if ep.get("kind") != "curfew_late_return":  # a late return is measured in lateness, not absence
                 measure.setdefault("minutes_absent", minutes)
         if "minutes" in measure and "grace_minutes" in measure:  # the curfew alert says its grace
-            measure.setdefault("minutes_beyond_grace", max(measure["minutes"] - measure["grace_minutes"], 0.0))
+            measure.setdefault(
+                "minutes_beyond_grace", max(measure["minutes"] - measure["grace_minutes"], 0.0)
+            )
     return measure
 
 

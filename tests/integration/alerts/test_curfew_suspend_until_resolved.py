@@ -8,16 +8,16 @@ responsible official once, with the priority of the whole late return, and never
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from tests.integration.alerts.test_curfew_episode_triage import _a_past_night, _order_with_a_home_unit
 
 from openem.alerts import queries
 from openem.alerts.triage import SEVERITY_POINTS
 from openem.core.time import iso
 from openem.telemetry.ingest import ingest_batch
-from tests.integration.alerts.test_curfew_episode_triage import _a_past_night, _order_with_a_home_unit
 
 
 class Night:
@@ -72,8 +72,10 @@ class Night:
         from openem.breaches.tables import BreachRow
 
         with self.world.db.uow() as uow:
-            return [{"id": b.breach_id, "incident_id": b.incident_id, "urgency": b.urgency}
-                    for b in uow.session.scalars(select(BreachRow).where(BreachRow.order_ref == self.ref))]
+            return [
+                {"id": b.breach_id, "incident_id": b.incident_id, "urgency": b.urgency}
+                for b in uow.session.scalars(select(BreachRow).where(BreachRow.order_ref == self.ref))
+            ]
 
 
 def test_home_in_time_after_all_reaches_no_one_at_any_moment(world):

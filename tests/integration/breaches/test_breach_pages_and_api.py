@@ -144,15 +144,19 @@ def test_a_team_inbox_message_is_read_once_and_the_team_sees_who_has_it(world):
     """The responsible officer is in the delivery unit's team: the breach is in the team's inbox and in theirs,
     once on their page; when they acknowledge it, a colleague in the same team sees it taken (who, when), not
     new, and cannot take it up a second time."""
-    from openem.auth.service import create_user
     from tests.conftest import sign_in
+
+    from openem.auth.service import create_user
 
     team = "YORKSHIRE_AND_THE_HUMBER:LEEDS"
     with world.db.uow() as uow:
         for name in ("po-one", "po-two"):
             create_user(uow.session, actor="test", username=name, password=f"a long password {name}",
                         roles=["probation_practitioner"], email=f"{name}@probation.example", organisation=team)  # fmt: skip
-    load(world.db, order_doc("ORD-WBTEAM001", "PER-WB-T", "POST_RELEASE", email="po-two@probation.example", seed=5))
+    load(
+        world.db,
+        order_doc("ORD-WBTEAM001", "PER-WB-T", "POST_RELEASE", email="po-two@probation.example", seed=5),
+    )
     tamper(world.db, "ORD-WBTEAM001", "PER-WB-T", alert_id="WT")
     pump(world.db)
     officer, colleague = world.client(), world.client()
@@ -173,4 +177,6 @@ def test_a_team_inbox_message_is_read_once_and_the_team_sees_who_has_it(world):
     assert shared["acknowledged_by"] == by[own["inbox"]] == by[shared["inbox"]] != ""  # who has it
     assert button not in colleague.get("/breaches").text
     hc = {"X-CSRF-Token": _token(colleague)}
-    assert colleague.post(f"/api/inbox/{shared['message_id']}/acknowledge", headers=hc).json()["first"] is False
+    assert (
+        colleague.post(f"/api/inbox/{shared['message_id']}/acknowledge", headers=hc).json()["first"] is False
+    )
