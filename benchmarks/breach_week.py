@@ -50,7 +50,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
     ap = argparse.ArgumentParser()
     ap.add_argument("--world", required=True)
     ap.add_argument("--alerts", required=True, help="monitor replay output (A.jsonl)")
-    ap.add_argument("--hours", type=int, default=0, help="only the first N simulated hours (0: all)")
+    ap.add_argument(
+        "--hours",
+        type=int,
+        default=0,
+        help="only the first N hours of the world's week, with the alerts dated before it, and only the telemetry and people those hours need (0: all)",
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
 
