@@ -96,11 +96,15 @@ def checkpoints(world: dict[str, Any], batch_s: float, extra_s: float) -> dict[s
     t0 = time.perf_counter()
     from_delta = Engine.restore(json.loads(base), [json.loads(delta)])
     restore_delta_s = time.perf_counter() - t0
-    same = json.dumps(from_full.snapshot(), sort_keys=True) == json.dumps(from_delta.snapshot(), sort_keys=True)
+    same = json.dumps(from_full.snapshot(), sort_keys=True) == json.dumps(
+        from_delta.snapshot(), sort_keys=True
+    )
     fd, path = tempfile.mkstemp(suffix=".json")
     with os.fdopen(fd, "w") as f:
         f.write(full)
-    out = subprocess.run([sys.executable, __file__, "--state-size", path], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--state-size", path], capture_output=True, text=True, check=True
+    )
     os.unlink(path)
     return {"extra_s": extra_s, "messages_in_delta_stretch": cols.n - n_before,
             "full_checkpoint_s": round(full_s, 2), "full_checkpoint_first_s": round(full_first_s, 2),

@@ -115,7 +115,9 @@ class LiveMonitor:
         # (0: always full). A restore merges the deltas into the full one in order.
         self.full_every = int(os.environ.get("OPENEM_ENGINE_CHECKPOINT_DELTAS", 40))
         self.deltas = 0  # deltas written since the last full checkpoint
-        self.full_next = True  # the engine's changes since the stored checkpoint are not known: write it whole
+        self.full_next = (
+            True  # the engine's changes since the stored checkpoint are not known: write it whole
+        )
         self.last_checkpoint = time.monotonic()
         # Counted from the start: after a restart, gateways get the allowed lateness to deliver what they stored
         # before the clock alone moves time. Jumping to now first closed last night's curfew windows before
@@ -338,7 +340,9 @@ class LiveMonitor:
 
     def _write_full(self, session: Any) -> None:
         snap = {"engine": self.engine.snapshot(), "position": self.position.to_json()}
-        session.execute(delete(EngineCheckpointDeltaRow).where(EngineCheckpointDeltaRow.partition == LIVE_PARTITION))
+        session.execute(
+            delete(EngineCheckpointDeltaRow).where(EngineCheckpointDeltaRow.partition == LIVE_PARTITION)
+        )
         row = session.get(EngineCheckpointRow, LIVE_PARTITION)
         if row is None:
             session.add(EngineCheckpointRow(partition=LIVE_PARTITION, snapshot=snap, messages=self.messages,

@@ -56,7 +56,8 @@ def _changed(now: np.ndarray, was: np.ndarray) -> np.ndarray:
     diff = a != was
     if a.dtype.kind == "f":
         diff &= ~(np.isnan(a) & np.isnan(was))
-    return np.r_[np.flatnonzero(diff), np.arange(n, len(now))]
+    rows: np.ndarray = np.r_[np.flatnonzero(diff), np.arange(n, len(now))]
+    return rows
 
 
 def _registry(eng: Engine, tr: Tracker) -> dict[str, Any]:
@@ -82,7 +83,9 @@ def delta(eng: Engine, tr: Tracker) -> dict[str, Any]:
     if tr.docs:
         out.update(eng.snapshot_parts(("orders", "ended", "activations")))
     out["devices"] = {d: copy.deepcopy(eng.devices[d]) for d in sorted(tr.devices) if d in eng.devices}
-    out["order_state"] = {r: copy.deepcopy(eng.order_state[r]) for r in sorted(tr.orders) if r in eng.order_state}
+    out["order_state"] = {
+        r: copy.deepcopy(eng.order_state[r]) for r in sorted(tr.orders) if r in eng.order_state
+    }
     if tr.pruned:
         out["raised"] = dict(eng.raised)
     else:

@@ -77,27 +77,18 @@ class Held:
 
 def _plain(table: pa.Table) -> pa.Table:
     """Dictionary columns decoded, so tables from different batches concatenate."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, pc.cast(table.column(i), field.type.value_type))
+    for i, col in enumerate(table.schema):
+        if pa.types.is_dictionary(col.type):
+            table = table.set_column(i, col.name, pc.cast(table.column(i), col.type.value_type))
     return table
 
 
 def _rows_table(cols: Columns, rows: np.ndarray) -> pa.Table:
     """The batch's rows `rows` as an Arrow table (from the table the columns were read from)."""
-    lazy = cols.f
-    src = getattr(lazy, "_src", None) if isinstance(lazy, Lazy) else None
-    table = getattr(src, "table", None)
+    table = cols.f.arrow_rows(rows) if isinstance(cols.f, Lazy) else None
     if table is None:
         raise TypeError("re-sequencing needs columns read from an Arrow table")
-    idx = lazy._idx  # noqa: SLF001 - the composed row selection of this batch
-    if idx is None:
-        absolute = rows
-    elif isinstance(idx, slice):
-        absolute = rows + (idx.start or 0)
-    else:
-        absolute = idx[rows]
-    return _plain(table.take(pa.array(absolute, type=pa.int64())))
+    return _plain(table)
 
 
 def split(eng: Engine, cols: Columns, by_seq: np.ndarray, fresh: np.ndarray, g: np.ndarray
@@ -163,7 +154,11 @@ def split(eng: Engine, cols: Columns, by_seq: np.ndarray, fresh: np.ndarray, g: 
 def _hold(eng: Engine, cols: Columns, rows: np.ndarray, g: np.ndarray) -> None:
     new = _rows_table(cols, rows)
     h = eng.held
-    table = new if h.table is None or not len(h) else pa.concat_tables([h.table, new], promote_options="permissive")
+    table = (
+        new
+        if h.table is None or not len(h)
+        else pa.concat_tables([h.table, new], promote_options="permissive")
+    )
     eng.held = Held(table, np.r_[h.g, g[rows]], np.r_[h.seq, cols.seq[rows]], np.r_[h.rx, cols.rx[rows]])
     np.add.at(eng.reg.d["rs_held"], g[rows], 1)
     eng.held_new.update(np.unique(g[rows]).tolist())
@@ -193,7 +188,9 @@ def release(eng: Engine, clock: float) -> tuple[Columns, np.ndarray] | None:
         front = int(front_reg[code])
         if front < 0:
             front = int(h.seq[idx].min()) - 1
-        released, waiting, front = _device(front, [(int(h.seq[i]), float(h.rx[i]), int(i)) for i in idx], clock, L)
+        released, waiting, front = _device(
+            front, [(int(h.seq[i]), float(h.rx[i]), int(i)) for i in idx], clock, L
+        )
         front_reg[code] = front
         for i, r in released:
             out_rows.append(i)

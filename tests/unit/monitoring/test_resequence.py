@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.unit.monitoring.fixtures import HOME, T0, Device, activation, offset, order
 
 from openem.core.time import iso, parse_instant
 from openem.monitoring import resequence
 from openem.monitoring.engine import Engine
 from openem.monitoring.model import default_thresholds, merge_thresholds
-from tests.unit.monitoring.fixtures import HOME, T0, Device, activation, offset, order
 
 
 def _engine(resequence_s: float | None = None) -> Engine:
@@ -31,21 +31,30 @@ def _journey() -> list[dict[str, Any]]:
     fixes in a row (GPS lost while moving), then GPS again; a battery report every 10 minutes."""
     g = Device("GPS-1")
     out = [g.fix(T0 + timedelta(minutes=i), *HOME, speed_mps=0.0) for i in range(20)]
-    out += [g.fix(T0 + timedelta(minutes=20 + i), *offset(*HOME, 100 * i, 0), speed_mps=2.0) for i in range(3)]
-    out += [g.fix(T0 + timedelta(minutes=23 + i), *offset(*HOME, 300, 0), acc=300, source="LBS") for i in range(4)]
+    out += [
+        g.fix(T0 + timedelta(minutes=20 + i), *offset(*HOME, 100 * i, 0), speed_mps=2.0) for i in range(3)
+    ]
+    out += [
+        g.fix(T0 + timedelta(minutes=23 + i), *offset(*HOME, 300, 0), acc=300, source="LBS") for i in range(4)
+    ]
     out += [g.fix(T0 + timedelta(minutes=27 + i), *offset(*HOME, 400 + 100 * i, 0), speed_mps=2.0)
             for i in range(5)]  # fmt: skip
     return out
 
 
-def _received_late(msgs: list[dict[str, Any]], which: range, at_index: int, delay_s: float) -> list[dict[str, Any]]:
+def _received_late(
+    msgs: list[dict[str, Any]], which: range, at_index: int, delay_s: float
+) -> list[dict[str, Any]]:
     """The messages `which` stored on the tag and forwarded `delay_s` after message `at_index` was received,
     in reverse order: everything else on time. Returned in receipt order."""
     base = msgs[at_index]["receive_time"]
     out = []
     for i, m in enumerate(msgs):
         if i in which:
-            m = {**m, "receive_time": iso(parse_instant(base) + timedelta(seconds=delay_s + (len(which) - i)))}
+            m = {
+                **m,
+                "receive_time": iso(parse_instant(base) + timedelta(seconds=delay_s + (len(which) - i))),
+            }
         out.append(m)
     return sorted(out, key=lambda m: (m["receive_time"], -m["seq"]))
 
