@@ -47,7 +47,8 @@ def replay_once(world: dict[str, Any], batch_s: float, resequence_s: float) -> t
     gc.unfreeze()
     return eng, {"batch_s": batch_s, "resequence_s": resequence_s, "cpu_s": round(cpu, 2),
                  "fixes_per_s_per_core": round(world["n_gps"] / cpu), "alerts": len(alerts),
-                 "ids": sorted({a["id"] for a in alerts}), "held_at_end": len(eng.held)}  # fmt: skip
+                 "ids": sorted({a["id"] for a in alerts}), "held_at_end": len(eng.held),
+                 "alerts_list": alerts}  # fmt: skip
 
 
 def _rss_mb() -> float:
@@ -79,7 +80,7 @@ def checkpoints(world: dict[str, Any], batch_s: float, extra_s: float) -> dict[s
     for lo, hi in rp.cuts(cols.rx[:n_before], batch_s, rp.BATCH_ROWS):
         eng.process(cols.slice(lo, hi))
     gc.unfreeze()
-    eng.checkpoint_delta()  # the base is written: from here on only what changes
+    eng.checkpointed()  # the base is written: from here on only what changes
     t0 = time.perf_counter()
     base = json.dumps(eng.snapshot())
     full_first_s = time.perf_counter() - t0
@@ -121,6 +122,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--delta-s", type=float, default=30.0, help="receipts between the two checkpoints")
     ap.add_argument("--skip-replays", action="store_true")
+    ap.add_argument("--modes", type=float, nargs="+", default=[0.0, 300.0], help="late.resequence_s values")
+    ap.add_argument("--alerts-dir", help="write each replay's alerts here (JSON lines)")
     ap.add_argument("--json")
     ap.add_argument("--state-size")
     args = ap.parse_args()
@@ -136,14 +139,18 @@ def main() -> None:
     if not args.skip_replays:
         for _ in range(args.rounds):
             for b in args.batches:
-                for rs in (0.0, 300.0):  # the path before it, then re-sequencing: alternated
+                for rs in args.modes:  # the path before it, then re-sequencing: alternated
                     eng, r = replay_once(world, b, rs)
                     del eng
                     gc.collect()
+                    if args.alerts_dir:
+                        out = Path(args.alerts_dir) / f"alerts_rs{rs:g}_b{b:g}.jsonl"
+                        out.write_text("".join(json.dumps(a) + "\n" for a in r.pop("alerts_list")))
+                    r.pop("alerts_list", None)
                     runs.append(r)
                     print({k: v for k, v in r.items() if k != "ids"}, flush=True)
     summary: dict[str, Any] = {"messages": table.num_rows, "gps_fixes": world["n_gps"], "runs": []}
-    for rs in (0.0, 300.0):
+    for rs in args.modes:
         mine = [r for r in runs if r["resequence_s"] == rs]
         if not mine:
             continue
@@ -152,6 +159,7 @@ def main() -> None:
             diff = len(ref ^ set(r["ids"]))
             summary["runs"].append({**{k: v for k, v in r.items() if k != "ids"},
                                     f"ids_differing_from_{mine[0]['batch_s']:g}s": diff})  # fmt: skip
+    print(json.dumps(summary, indent=1), flush=True)
     summary["checkpoints"] = checkpoints(world, max(args.batches), args.delta_s)
     print(json.dumps(summary, indent=1))
     if args.json:

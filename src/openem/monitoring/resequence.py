@@ -117,14 +117,14 @@ def split(eng: Engine, cols: Columns, by_seq: np.ndarray, fresh: np.ndarray, g: 
     # at least 9 times in 10 over its last 16 or more steps (a device may number them any way it likes).
     reg = eng.reg.d
     inner = known & (step > 0)
-    np.add.at(reg["rs_unit"], d[inner & (step == 1)], 1)
-    np.add.at(reg["rs_steps"], d[inner], 1)
-    unit, steps = reg["rs_unit"][d[starts]], reg["rs_steps"][d[starts]]
+    ds = d[starts]  # a batch's devices, each once
+    unit = reg["rs_unit"][ds] + np.add.reduceat((inner & (step == 1)).astype(np.int64), starts)
+    steps = reg["rs_steps"][ds] + np.add.reduceat(inner.astype(np.int64), starts)
     counter = ((unit * 10 >= steps * 9) & (steps >= COUNTER_STEPS))[grp]
-    over = reg["rs_steps"] > 4 * COUNTER_STEPS  # a moving window: halve both now and then
-    if over.any():
-        reg["rs_unit"][over] //= 2
-        reg["rs_steps"][over] //= 2
+    over = steps > 4 * COUNTER_STEPS  # a moving window: halve both now and then
+    unit[over] //= 2
+    steps[over] //= 2
+    reg["rs_unit"][ds], reg["rs_steps"][ds] = unit, steps
     ok = (step == 1) | (step > GAP_WINDOW) | ~counter
     if np.isfinite(rx).all() and int(d.max()) < 2**20 and float(rx.max() - rx.min()) < 2**42 / 1e6:
         # released when every number before it has arrived: the running latest receipt within the device;
@@ -137,14 +137,12 @@ def split(eng: Engine, cols: Columns, by_seq: np.ndarray, fresh: np.ndarray, g: 
         at[rows] = np.where(counter, rx0 + (run & ((1 << GROUP_SHIFT) - 1)) / 1e6, rx)
     else:
         ok[:] = False
-    bad = np.zeros(len(starts), dtype=bool)
-    np.logical_or.at(bad, grp, ~ok)
-    bad |= eng.reg.d["rs_held"][d[starts]] > 0
+    bad = np.logical_or.reduceat(~ok, starts) | (reg["rs_held"][ds] > 0)
     simple = ~bad[grp]
     now[rows[simple]] = True
     ends = np.r_[starts[1:], len(d)] - 1
     good = ~bad
-    front_reg[d[starts[good]]] = np.maximum(front[good], s[ends[good]])
+    front_reg[ds[good]] = np.maximum(front[good], s[ends[good]])
     slow = rows[~simple]
     if len(slow):
         _hold(eng, cols, slow, g)
