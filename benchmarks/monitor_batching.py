@@ -124,6 +124,7 @@ def main() -> None:
     ap.add_argument("--skip-replays", action="store_true")
     ap.add_argument("--modes", type=float, nargs="+", default=[0.0, 300.0], help="late.resequence_s values")
     ap.add_argument("--alerts-dir", help="write each replay's alerts here (JSON lines)")
+    ap.add_argument("--no-checkpoints", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--state-size")
     args = ap.parse_args()
@@ -160,7 +161,8 @@ def main() -> None:
             summary["runs"].append({**{k: v for k, v in r.items() if k != "ids"},
                                     f"ids_differing_from_{mine[0]['batch_s']:g}s": diff})  # fmt: skip
     print(json.dumps(summary, indent=1), flush=True)
-    summary["checkpoints"] = checkpoints(world, max(args.batches), args.delta_s)
+    if not args.no_checkpoints:
+        summary["checkpoints"] = checkpoints(world, max(args.batches), args.delta_s)
     print(json.dumps(summary, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1))
