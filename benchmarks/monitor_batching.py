@@ -69,28 +69,38 @@ def state_size(path: str) -> None:
     print(json.dumps({"engine_state_mb": round(_rss_mb() - before, 1), "devices": len(eng.reg.dev_ids)}))
 
 
-def checkpoints(world: dict[str, Any], batch_s: float, extra_s: float) -> dict[str, Any]:
-    """Replay all but the last `extra_s` of receipts, checkpoint in full, replay the rest, checkpoint again in
-    full and incrementally, and restore both ways."""
+def checkpoints(world: dict[str, Any], batch_s: float, extra_s: float, mid: float = 0.5, restores: bool = True
+                ) -> dict[str, Any]:  # fmt: skip
+    """Replay up to the middle of the receipts, checkpoint in full, replay `extra_s` more in HTTP-sized batches,
+    checkpoint again in full and incrementally, and restore both ways."""
     table = world["table"]
     cols = from_table(table)
-    cut_at = float(cols.rx.max()) - extra_s
+    rx0 = float(cols.rx.min())
+    cut_at = rx0 + (float(cols.rx.max()) - rx0) * mid  # the busy middle of the day, not its quiet end
     n_before = int((cols.rx < cut_at).sum())
+    n_after = int((cols.rx < cut_at + extra_s).sum())
     eng = rp.load_engine(world["orders"], world["acts"], world["until"])
     for lo, hi in rp.cuts(cols.rx[:n_before], batch_s, rp.BATCH_ROWS):
         eng.process(cols.slice(lo, hi))
+        eng.take_episodes()  # published after every batch, as live does
     gc.unfreeze()
     eng.checkpointed()  # the base is written: from here on only what changes
     t0 = time.perf_counter()
     base = json.dumps(eng.snapshot())
     full_first_s = time.perf_counter() - t0
-    eng.process(cols.slice(n_before, cols.n))
+    for lo in range(n_before, n_after, 500):  # live: HTTP batches of up to 500 messages
+        eng.process(cols.slice(lo, min(lo + 500, n_after)))
+        eng.take_episodes()
     t0 = time.perf_counter()
     full = json.dumps(eng.snapshot())
     full_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     delta = json.dumps(eng.checkpoint_delta())
     delta_s = time.perf_counter() - t0
+    if not restores:
+        return {"extra_s": extra_s, "messages_in_delta_stretch": n_after - n_before, "full_checkpoint_s": round(full_s, 2),
+                "full_mb": round(len(full) / 1e6, 1), "delta_checkpoint_s": round(delta_s, 3),
+                "delta_mb": round(len(delta) / 1e6, 2)}  # fmt: skip
     t0 = time.perf_counter()
     from_full = Engine.restore(json.loads(full))
     restore_full_s = time.perf_counter() - t0
@@ -107,7 +117,7 @@ def checkpoints(world: dict[str, Any], batch_s: float, extra_s: float) -> dict[s
         [sys.executable, __file__, "--state-size", path], capture_output=True, text=True, check=True
     )
     os.unlink(path)
-    return {"extra_s": extra_s, "messages_in_delta_stretch": cols.n - n_before,
+    return {"extra_s": extra_s, "messages_in_delta_stretch": n_after - n_before,
             "full_checkpoint_s": round(full_s, 2), "full_checkpoint_first_s": round(full_first_s, 2),
             "full_mb": round(len(full) / 1e6, 1), "delta_checkpoint_s": round(delta_s, 3),
             "delta_mb": round(len(delta) / 1e6, 2), "restore_full_s": round(restore_full_s, 2),
@@ -125,6 +135,7 @@ def main() -> None:
     ap.add_argument("--modes", type=float, nargs="+", default=[0.0, 300.0], help="late.resequence_s values")
     ap.add_argument("--alerts-dir", help="write each replay's alerts here (JSON lines)")
     ap.add_argument("--no-checkpoints", action="store_true")
+    ap.add_argument("--no-restores", action="store_true", help="checkpoint sizes and times only")
     ap.add_argument("--json")
     ap.add_argument("--state-size")
     args = ap.parse_args()
@@ -162,7 +173,9 @@ def main() -> None:
                                     f"ids_differing_from_{mine[0]['batch_s']:g}s": diff})  # fmt: skip
     print(json.dumps(summary, indent=1), flush=True)
     if not args.no_checkpoints:
-        summary["checkpoints"] = checkpoints(world, max(args.batches), args.delta_s)
+        summary["checkpoints"] = checkpoints(
+            world, max(args.batches), args.delta_s, restores=not args.no_restores
+        )
     print(json.dumps(summary, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1))
