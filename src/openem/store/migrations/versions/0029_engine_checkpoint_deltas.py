@@ -1,7 +1,7 @@
 """engine checkpoint deltas: incremental checkpoints after each partition's full one (decision 0033)
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0030
 """
 
 import sqlalchemy as sa
