@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from openem.crime import passes
+from openem.crime import gaps, passes
 from openem.crime.model import policy
 from openem.crime.passes import Pass, Trails, from_us, letter
 
@@ -313,21 +313,10 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
     if edges:
         # precomputed per day (coverage): join the days, taking each day's first position's predecessor from
         # the day before, so that a gap across midnight is still a gap
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE trail_edges AS
-            WITH e AS (SELECT * FROM {edges} WHERE t2 >= $r0 - INTERVAL 2 DAY AND t2 <= $r1 + INTERVAL 2 DAY),
-            b AS (
-              SELECT *, lag(t2) OVER w AS pt, lag(lat2) OVER w AS plat, lag(lon2) OVER w AS plon
-              FROM e WHERE t1 IS NULL OR t3 IS NULL WINDOW w AS (PARTITION BY device_id ORDER BY t2)
-            )
-            SELECT device_id, person_id, t2, lat2, lon2, pt AS t1, plat AS lat1, plon AS lon1, t3 FROM b
-            WHERE t1 IS NULL
-            UNION ALL
-            SELECT device_id, person_id, t2, lat2, lon2, t1, lat1, lon1, t3 FROM e WHERE t1 IS NOT NULL
-            """,
-            args,
-        )
+        days = con.sql(f"SELECT * FROM {edges} WHERE t2 >= $r0 - INTERVAL 2 DAY AND t2 <= $r1 + INTERVAL 2 DAY",
+                       params=args).to_arrow_table()  # fmt: skip
+        con.register("trail_edges_t", gaps.join_days(days))
+        con.execute("CREATE OR REPLACE TEMP TABLE trail_edges AS SELECT * FROM trail_edges_t")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE trail_edges AS {edges_select(scoped, max_gap)}", args)
     if wearers:
@@ -340,7 +329,7 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
     con.execute(f"CREATE OR REPLACE TEMP TABLE trail_spans AS {spans}", args)
     d1 = hav_sql("g.lat1", "g.lon1", "c.clat", "c.clon")
     d2 = hav_sql("g.lat2", "g.lon2", "c.clat", "c.clon")
-    rows = con.execute(
+    rows = con.sql(
         f"""
         WITH e AS (
           SELECT device_id, min(t2) AS first_t, max(t2) AS last_t,
@@ -372,13 +361,14 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
         WHERE greatest(epoch(t1) + da / {vmax}, c0) <= least(epoch(t2) - db / {vmax}, c1)
         ORDER BY key, device_id, t1
         """
-    ).fetchall()
+    ).to_arrow_table()
     placed = {key: {p.device_id for p in res.passes} for key, res in results.items()}
-    for key, device, person, t1, t2 in rows:
-        res = results[key]
+    cols = [rows.column(i).to_pylist() for i in range(3)]
+    t1s, t2s = (rows.column(i).to_pylist() for i in (3, 4))
+    for key, device, person, t1, t2 in zip(*cols, t1s, t2s, strict=True):
         if device in placed[key]:
             continue
-        res.unknown.append(Unknown(str(person), str(device), from_us(t1), from_us(t2)))
+        results[key].unknown.append(Unknown(str(person), str(device), from_us(t1), from_us(t2)))
     if not wearers:  # every trail spans the whole range: each crime considers them all
         n_all = int(con.execute("SELECT count(*) FROM trail_spans").fetchall()[0][0])
         counts = [(key, n_all) for key in results]
