@@ -329,8 +329,7 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
     con.execute(f"CREATE OR REPLACE TEMP TABLE trail_spans AS {spans}", args)
     d1 = hav_sql("g.lat1", "g.lon1", "c.clat", "c.clon")
     d2 = hav_sql("g.lat2", "g.lon2", "c.clat", "c.clon")
-    rows = con.sql(
-        f"""
+    found = con.sql(f"""
         WITH e AS (
           SELECT device_id, min(t2) AS first_t, max(t2) AS last_t,
                  arg_min(lat2, t2) AS flat, arg_min(lon2, t2) AS flon,
@@ -349,13 +348,23 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
           UNION ALL
           SELECT sp.device_id, sp.person_id, sp.s0, NULL, NULL, sp.s1, NULL, NULL
           FROM trail_spans sp LEFT JOIN e USING (device_id) WHERE e.device_id IS NULL
-        ),
-        reach AS (
+        )
+        SELECT * FROM g
+        """).to_arrow_table()  # fmt: skip
+    found = found.append_column("gi", pa.array(np.arange(found.num_rows, dtype=np.int64)))
+    con.register("trail_gaps_t", found)
+    crimes_t = con.table("crimes_t").to_arrow_table()
+    gi, ci = gaps.overlapping(*(found.column(c).cast(pa.int64()).to_numpy() for c in ("t1", "t2")),
+                              *(crimes_t.column(c).cast(pa.int64()).to_numpy() for c in ("t0", "t1")))  # fmt: skip
+    con.register("gap_pairs_t", pa.table({"gi": gi, "key": crimes_t.column("key").take(pa.array(ci))}))
+    rows = con.sql(
+        f"""
+        WITH reach AS (
           SELECT c.key, g.device_id, g.person_id, g.t1, g.t2,
                  CASE WHEN g.lat1 IS NULL THEN 0 ELSE greatest(0, {d1} - {reach}) END AS da,
                  CASE WHEN g.lat2 IS NULL THEN 0 ELSE greatest(0, {d2} - {reach}) END AS db,
                  epoch(c.t0) AS c0, epoch(c.t1) AS c1
-          FROM g JOIN crimes_t c ON g.t1 < c.t1 AND g.t2 > c.t0
+          FROM trail_gaps_t g JOIN gap_pairs_t q ON q.gi = g.gi JOIN crimes_t c ON c.key = q.key
         )
         SELECT key, device_id, person_id, epoch_us(t1), epoch_us(t2) FROM reach
         WHERE greatest(epoch(t1) + da / {vmax}, c0) <= least(epoch(t2) - db / {vmax}, c1)
