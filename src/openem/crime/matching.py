@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -227,8 +227,9 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
                       "device_id": [n[1] for n in near]})  # fmt: skip
     con.register("pairs_t", pairs)
     dist = hav_sql("p.lat", "p.lon", "c.clat", "c.clon")
-    rows = con.sql(
-        f"""
+    rows = (
+        con.sql(
+            f"""
         SELECT q.pid, p.person_id, p.device_id, epoch_us(p.device_time) AS t_us, p.lat, p.lon, p.accuracy_m,
                p.speed_mps, p.heading_deg, {dist} AS dist_m,
                coalesce(p.device_time BETWEEN c.t0 AND c.t1 AND p.accuracy_m <= {max_acc}
@@ -237,8 +238,11 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
         WHERE p.device_time BETWEEN c.t0 - INTERVAL {int(margin)} SECOND AND c.t1 + INTERVAL {int(margin)} SECOND
         ORDER BY q.key, p.device_id, p.device_time
         """,
-        params=args,
-    ).to_arrow_table().combine_chunks()
+            params=args,
+        )
+        .to_arrow_table()
+        .combine_chunks()
+    )
     pid = rows.column("pid").to_numpy()
     t_us = rows.column("t_us").to_numpy()
     runs = passes.find_runs(pid, t_us, rows.column("near").to_numpy(zero_copy_only=False),
@@ -246,7 +250,8 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
     # per crime, its trails (row spans) and its wearers' letters, in order of arrival at the scene
     bounds = np.flatnonzero(np.diff(pid)) + 1
     starts, ends = np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(pid)])).tolist()
-    arrival = dict(zip(runs.group[::-1].tolist(), t_us[runs.first[::-1]].tolist(), strict=True))  # first run's
+    # a wearer arrives at their first run (the dict keeps the last value given: runs read backwards)
+    arrival = dict(zip(runs.group[::-1].tolist(), t_us[runs.first[::-1]].tolist(), strict=True))
     by_crime: dict[str, list[tuple[int, str, int, int, int]]] = {}
     for a, b in zip(starts, ends, strict=True):
         g = int(pid[a])
@@ -256,12 +261,9 @@ def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, .
         trails.sort()
         results[key].trails = Trails(rows, {dev: (a, b) for _, dev, _, a, b in trails})
         rank.update({g: i for i, (_, _, g, _, _) in enumerate(trails)})
-    # runs come in row order, so a trail's runs are consecutive: numbered from 1 within it
-    group = runs.group.tolist()
-    new = np.ones(len(group), bool)
-    new[1:] = runs.group[1:] != runs.group[:-1]
-    number = (np.arange(len(group)) - np.flatnonzero(new)[np.cumsum(new) - 1] + 1).tolist()
-    made = passes.make_passes(rows, runs, [f"{letter(rank[g])}{n}" for g, n in zip(group, number, strict=True)], pol)
+    group, number = runs.group.tolist(), passes.numbers_within(runs.group).tolist()
+    labels = [f"{letter(rank[g])}{n}" for g, n in zip(group, number, strict=True)]
+    made = passes.make_passes(rows, runs, labels, pol)
     ordered: dict[str, list[tuple[int, Pass]]] = {}
     for g, p in zip(group, made, strict=True):
         ordered.setdefault(near[g][0], []).append((rank[g], p))
@@ -276,7 +278,7 @@ def build_passes(wearer_letter: str, trail: list[dict[str, Any]], pol: dict[str,
     has a gap, with entry/exit bearings, closest approach, time inside and confidence."""
     if not trail:
         return []
-    t_us = np.array([(p["time"] - passes._EPOCH) // timedelta(microseconds=1) for p in trail], np.int64)
+    t_us = np.array([(p["time"] - passes.EPOCH) // timedelta(microseconds=1) for p in trail], np.int64)
     rows = pa.table({"person_id": [p["person_id"] for p in trail], "device_id": [p["device_id"] for p in trail],
                      "t_us": t_us, "lat": [p["lat"] for p in trail], "lon": [p["lon"] for p in trail],
                      "accuracy_m": [p["accuracy_m"] for p in trail], "dist_m": [p["distance_m"] for p in trail]})  # fmt: skip

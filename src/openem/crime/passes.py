@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 #: a trail's columns as the matcher selects them, and the name each has in a trail's dicts (evidence)
 TRAIL_FIELDS = {"person_id": "person_id", "device_id": "device_id", "t_us": "time", "lat": "lat", "lon": "lon",
@@ -41,7 +41,7 @@ class Pass:
 
 def from_us(us: int | None) -> datetime | None:
     """An instant given as microseconds since 1970 (DuckDB converts TIMESTAMPTZ to Python ~20x slower)."""
-    return None if us is None else _EPOCH + timedelta(microseconds=us)
+    return None if us is None else EPOCH + timedelta(microseconds=us)
 
 
 def letter(i: int) -> str:
@@ -141,7 +141,16 @@ def _ends_group(new_group: np.ndarray[Any, Any], rows: np.ndarray[Any, Any]) -> 
     return np.asarray((nxt >= len(new_group)) | new_group[np.minimum(nxt, len(new_group) - 1)])
 
 
-def confidence(closest_m: float, accuracy_m: float, gap_in: float, gap_out: float, pol: dict[str, Any]) -> str:
+def numbers_within(group: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """1, 2, ... for each run within its trail (runs in row order: a trail's runs are consecutive)."""
+    new = np.ones(len(group), bool)
+    new[1:] = group[1:] != group[:-1]
+    return np.asarray(np.arange(len(group)) - np.flatnonzero(new)[np.cumsum(new) - 1] + 1)
+
+
+def confidence(
+    closest_m: float, accuracy_m: float, gap_in: float, gap_out: float, pol: dict[str, Any]
+) -> str:
     """High: within the radius, accurate, sampled either side; low: far and vague, or a gap either side."""
     radius, max_gap = float(pol["radius_m"]), float(pol["max_gap_s"])
     if closest_m <= radius and accuracy_m <= 50 and max(gap_in, gap_out) <= max_gap:
