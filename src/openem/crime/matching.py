@@ -6,8 +6,8 @@ expanded to the cells and buckets its circle and window touch; only those candid
 test `distance <= radius + accuracy` (accuracy capped by policy). No per-crime Python loop over positions.
 Wearers not placed at the scene are then split: "unknown" when a gap in their trail (longer than the policy's
 `max_gap_s`) overlaps the window and the scene was reachable during it at `max_speed_mps`, otherwise "ruled
-out" (their trail covers the window and never comes near). Passes (A1, A2, B1, ...) are built in Python from the
-few positions of matched wearers only.
+out" (their trail covers the window and never comes near). Passes (A1, A2, B1, ...) are built column by column
+from the matched wearers' positions (`passes`); gap edges and (gap, crime) pairs likewise (`gaps`).
 """
 
 from __future__ import annotations
