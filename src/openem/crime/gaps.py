@@ -20,7 +20,7 @@ def join_days(e: pa.Table) -> pa.Table:
     they are, and each day's first position with t1/lat1/lon1 from the device's previous day-end row (null if
     none). Devices are grouped by dictionary code, not sorted as text."""
     e = e.select(list(EDGE_COLS)).combine_chunks()
-    dev = pc.dictionary_encode(e["device_id"]).chunk(0).indices.fill_null(-1).to_numpy()
+    dev = pc.dictionary_encode(e["device_id"].combine_chunks()).indices.fill_null(-1).to_numpy()
     t2 = e["t2"].cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy()
     first, last = (np.asarray(pc.is_null(e[c]).to_numpy(zero_copy_only=False), bool) for c in ("t1", "t3"))
     at = np.flatnonzero(first | last)

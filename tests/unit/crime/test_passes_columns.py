@@ -147,6 +147,7 @@ def test_coverage_days_joined_by_columns_match_the_window_query():
             r for r in expected if r[0] == "GPS-1" and r[5] is not None and r[5] in {f[2] for f in firsts}
         ]
         assert later  # ...is the predecessor of the next day's first: a gap across midnight is still seen
+    assert gaps.join_days(_coverage(0).slice(0, 0)).num_rows == 0  # a range the coverage has nothing for
 
 
 @settings(max_examples=100, deadline=None)
