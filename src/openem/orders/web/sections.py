@@ -354,8 +354,9 @@ PAGES: tuple[Page, ...] = (
     Page("curfew", "Curfew", ("conditions.curfew",), curfew_fields, condition=True, optional=True),
     Page(
         "zones",
-        "Exclusion and inclusion zones",
-        ("conditions.exclusion_zones", "conditions.inclusion_zones", "conditions.restriction_zones"),
+        "Exclusion, inclusion and restriction zones",
+        ("conditions.exclusion_zones", "conditions.inclusion_zones", "conditions.restriction_zones",
+         "conditions.zones_to_draw"),
         lambda doc: [],
         condition=True,
         optional=True,
