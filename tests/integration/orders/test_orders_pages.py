@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 from openem.orders.bulk import COLUMNS
 from openem.orders.samples import sample_order
@@ -144,6 +145,11 @@ def test_possible_duplicates_must_be_confirmed_one_by_one(world, creator, operat
     assert (
         r.status_code == 409 and f'value="{first}"' in r.text and 'name="confirmed_not_duplicates"' in r.text
     )
+    # GOV.UK: the summary links to the first box, and the question carries the same message beside it
+    [(href, message)] = errors_of(r.text)
+    box = r.text.split('id="duplicates"')[1].split("</fieldset>")[0]
+    assert href == "#dup-1" and 'id="dup-1"' in box and "duplicates-error" in box.split(">")[1]
+    assert f'class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}' in unescape(box)
     r = creator.post(
         f"/orders/{second}/submit", data={"csrf_token": creator.token, "confirmed_not_duplicates": first}
     )
