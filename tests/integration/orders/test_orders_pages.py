@@ -239,3 +239,18 @@ def test_the_receipt_is_printable_html_and_a_pdf_when_weasyprint_is_installed(wo
 
 
 # -- form conversion (pure) ------------------------------------------------------------------------------
+
+
+def test_on_a_variation_the_monitoring_condition_question_stays_with_the_monitoring_tasks(world, creator, operator):
+    ref = new_order(creator)
+    enter_sample(creator, ref, sample_order(datetime.now(UTC) + timedelta(days=1)))
+    creator.post(f"/orders/{ref}/submit", data={"csrf_token": creator.token})
+    operator.post(f"/orders/{ref}/accept", data={"csrf_token": operator.token})
+    page = creator.post(f"/orders/{ref}/vary", data={"csrf_token": creator.token}).text
+    assert '<h2 class="govuk-heading-m">The variation</h2>' in page  # the variation's own group is last
+    # the error summary's "#conditions" link must land on the condition tasks, not on the variation's
+    block = page.split('id="conditions"')[1].split("</ul>")[0]
+    assert "at least one monitoring condition" in block and f"/orders/{ref}/curfew" in block
+    assert f"/orders/{ref}/variation" not in block
+    monitoring = page.split('<h2 class="govuk-heading-m">Monitoring</h2>')[1].split("<h2")[0]
+    assert 'id="conditions"' in monitoring

@@ -425,10 +425,11 @@ PAGES: tuple[Page, ...] = (
     ),
 )
 BY_SLUG = {p.slug: p for p in PAGES}
+CONDITIONS_GROUP = "Monitoring"  # the task list's group holding the monitoring conditions (one is required)
 GROUPS = (
     ("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
     ("Who is involved", ("interested-parties", "offence-risk", "dapo-clauses")),
-    ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
+    (CONDITIONS_GROUP, ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
     ("The variation", ("variation",)),
 )
 
