@@ -243,7 +243,7 @@ def zones_of(orders: list[PersonOrder]) -> list[dict[str, Any]]:
     out = []
     for o in orders:
         cond = o.document.get("conditions") if isinstance(o.document.get("conditions"), dict) else {}
-        for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):  # restriction: CEMO's, kept out of
+        for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):  # restriction: CEMO's
             for z in (cond or {}).get(kind) or []:
                 if not isinstance(z, dict):
                     continue

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pypdf
-
 from tests.integration.insights.test_person_view import HOME, MINE, PURPOSE, WINDOW, ZONE_AT, _doc
 
 from openem.orders.samples import _square
@@ -36,7 +35,9 @@ def test_a_restriction_zone_is_listed_counted_and_drawn_on_the_person_view(world
                                           accuracy_m=10.0))  # fmt: skip
     c = world.signed_in("demo-probation-practitioner")
     body = c.get(f"/api/people/{MINE}", params={**WINDOW, **PURPOSE}).json()
-    assert [(v["zone"], v["kind"]) for v in body["zone_visits"]] == [("Former partner's street", "restriction")]
+    assert [(v["zone"], v["kind"]) for v in body["zone_visits"]] == [
+        ("Former partner's street", "restriction")
+    ]
     raw = c.get(f"/people/{MINE}", params={**WINDOW, **PURPOSE}).text
     page = unescape(raw)
     assert "Restriction zones" in page and "Former partner's street (restriction)" in page
@@ -47,4 +48,7 @@ def test_a_restriction_zone_is_listed_counted_and_drawn_on_the_person_view(world
     pdf = c.get(f"/people/{MINE}/summary.pdf", params={**WINDOW, **PURPOSE})
     assert pdf.status_code == 200
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "Former partner's street (restriction)" in text and "Restriction zone: Former partner's street" in text
+    assert (
+        "Former partner's street (restriction)" in text
+        and "Restriction zone: Former partner's street" in text
+    )

@@ -149,7 +149,10 @@ def test_possible_duplicates_must_be_confirmed_one_by_one(world, creator, operat
     [(href, message)] = errors_of(r.text)
     box = r.text.split('id="duplicates"')[1].split("</fieldset>")[0]
     assert href == "#dup-1" and 'id="dup-1"' in box and "duplicates-error" in box.split(">")[1]
-    assert f'class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}' in unescape(box)
+    assert (
+        f'class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}'
+        in unescape(box)
+    )
     r = creator.post(
         f"/orders/{second}/submit", data={"csrf_token": creator.token, "confirmed_not_duplicates": first}
     )
@@ -241,7 +244,9 @@ def test_the_receipt_is_printable_html_and_a_pdf_when_weasyprint_is_installed(wo
 # -- form conversion (pure) ------------------------------------------------------------------------------
 
 
-def test_on_a_variation_the_monitoring_condition_question_stays_with_the_monitoring_tasks(world, creator, operator):
+def test_on_a_variation_the_monitoring_condition_question_stays_with_the_monitoring_tasks(
+    world, creator, operator
+):
     ref = new_order(creator)
     enter_sample(creator, ref, sample_order(datetime.now(UTC) + timedelta(days=1)))
     creator.post(f"/orders/{ref}/submit", data={"csrf_token": creator.token})

@@ -25,7 +25,7 @@ def test_a_map_file_zone_is_listed_and_drawn_into_its_zone_list(world, creator):
     assert "<title>Exclusion, inclusion and restriction zones" in page
     listed = page.split('id="zones-to-draw"')[1].split("</table>")[0]
     assert "Zones awaiting a shape" in listed and waiting["name"] in listed and "Exclusion zone" in listed
-    assert waiting["map_file"] in listed and f"?edit=zones_to_draw-0" in listed
+    assert waiting["map_file"] in listed and "?edit=zones_to_draw-0" in listed
 
     form = unescape(creator.get(f"/orders/{ref}/zones?edit=zones_to_draw-0").text)
     assert f"Draw the shape of {waiting['name']}" in form and "Excluded from Football Grounds" in form
@@ -39,7 +39,12 @@ def test_a_map_file_zone_is_listed_and_drawn_into_its_zone_list(world, creator):
     assert "zones_to_draw" not in conditions
     [zone] = conditions["exclusion_zones"]
     assert (zone["id"], zone["name"], zone["description"], zone["duration"], zone["geometry"]) == (
-        waiting["id"], waiting["name"], "Excluded from Football Grounds", "90 days", SQUARE)
+        waiting["id"],
+        waiting["name"],
+        "Excluded from Football Grounds",
+        "90 days",
+        SQUARE,
+    )
     assert "zones-to-draw" not in r.text and waiting["name"] in unescape(r.text).split('id="zones"')[1]
     assert not [e for e in creator.get(f"/api/orders/{ref}/validation").json()["errors"]
                 if "zones_to_draw" in e["field"]]  # fmt: skip

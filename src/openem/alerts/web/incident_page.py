@@ -40,8 +40,11 @@ CODE_WORDS = {"reasonable_excuse": "Reasonable excuse", "authorised_absence": "A
               "equipment_fault": "Equipment fault", "no_breach": "No breach", "duplicate": "Duplicate",
               "breach_confirmed_elsewhere": "Breach already confirmed elsewhere", "no_answer": "No answer",
               "wearer_returning": "Wearer says they are returning", "other": "Other"}  # fmt: skip
-ZONE_WORDS = {"exclusion_zones": "Exclusion zone", "inclusion_zones": "Inclusion zone",
-              "restriction_zones": "Restriction zone"}  # restriction: judged as exclusion, raises exclusion_entry
+ZONE_WORDS = {
+    "exclusion_zones": "Exclusion zone",
+    "inclusion_zones": "Inclusion zone",
+    "restriction_zones": "Restriction zone",
+}  # restriction: judged as exclusion, raises exclusion_entry
 DONE_WORDS = {"acknowledge": "Incident acknowledged", "assign": "Incident assigned", "note": "Note added",
               "contact": "Contact with the wearer recorded", "resolve": "Incident resolved",
               "escalate": "Incident escalated to a breach"}  # fmt: skip
@@ -90,7 +93,11 @@ def _episodes(inc: dict[str, Any], doc: dict[str, Any]) -> list[dict[str, Any]]:
     for e in sorted(inc["episodes"], key=lambda e: str(e.get("start"))):
         kind = str(e.get("kind") or "")
         facts = plain_details(dict(e.get("measure") or {})) + plain_details(dict(e.get("details") or {}))
-        zone = _zone_of(doc, str(e.get("condition_id") or "")) if kind.startswith(("exclusion", "inclusion")) else ""
+        zone = (
+            _zone_of(doc, str(e.get("condition_id") or ""))
+            if kind.startswith(("exclusion", "inclusion"))
+            else ""
+        )
         facts = [("Zone", zone), *facts] if zone else facts
         out.append({"label": describe(kind).label, "start": london_time(e.get("start")),
                     "end": london_time(e.get("end")), "confidence": str(e.get("confidence") or "confirmed"),

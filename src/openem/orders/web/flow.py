@@ -226,7 +226,11 @@ def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
     except PossibleDuplicates as exc:
         return check_page(
             # GOV.UK: the summary links to the first checkbox; the box says the same beside it
-            order.request, order.record, [("dup-1", exc.message)], exc.duplicates, status_code=409
+            order.request,
+            order.record,
+            [("dup-1", exc.message)],
+            exc.duplicates,
+            status_code=409,
         )
     return order.redirect("/confirmation")
 

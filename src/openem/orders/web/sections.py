@@ -355,8 +355,12 @@ PAGES: tuple[Page, ...] = (
     Page(
         "zones",
         "Exclusion, inclusion and restriction zones",
-        ("conditions.exclusion_zones", "conditions.inclusion_zones", "conditions.restriction_zones",
-         "conditions.zones_to_draw"),
+        (
+            "conditions.exclusion_zones",
+            "conditions.inclusion_zones",
+            "conditions.restriction_zones",
+            "conditions.zones_to_draw",
+        ),
         lambda doc: [],
         condition=True,
         optional=True,

@@ -64,7 +64,11 @@ FIELDS = [
 
 TO_DRAW = "zones_to_draw"
 #: a zone to draw's CEMO kind -> the list it moves to once drawn
-DRAWN_INTO = {"EXCLUSION": "exclusion_zones", "INCLUSION": "inclusion_zones", "RESTRICTION": "restriction_zones"}
+DRAWN_INTO = {
+    "EXCLUSION": "exclusion_zones",
+    "INCLUSION": "inclusion_zones",
+    "RESTRICTION": "restriction_zones",
+}
 
 
 def zones_of(doc: dict[str, Any], kinds: Any = ZONE_KINDS) -> list[tuple[str, int, dict[str, Any]]]:
@@ -134,8 +138,10 @@ def render_zones(
             "heading": BY_SLUG["zones"].title,
             "record": record,
             "zones": [(k, i, z, zone_points(z), zone_when(z)) for k, i, z in zones_of(doc)],
-            "to_draw": [(i, z, ZONE_KINDS.get(DRAWN_INTO.get(str(z.get("kind")), ""), "Not given"))
-                        for _, i, z in zones_of(doc, [TO_DRAW])],  # fmt: skip
+            "to_draw": [
+                (i, z, ZONE_KINDS.get(DRAWN_INTO.get(str(z.get("kind")), ""), "Not given"))
+                for _, i, z in zones_of(doc, [TO_DRAW])
+            ],  # fmt: skip
             "kinds": ZONE_KINDS,
             "fields": FIELDS,
             "values": values,
