@@ -13,8 +13,8 @@ from typing import Any
 from tests.integration.alerts.queue_world import HOME, add_order, alert
 
 from openem.alerts import queries
-from openem.alerts.service import on_alert_for_triage
-from openem.core.time import utcnow
+from openem.alerts.service import on_alert_for_triage, store_alert
+from openem.core.time import iso, utcnow
 
 LAT, LON = HOME
 STREET = {"type": "Polygon", "coordinates": [[[LON + 0.03, LAT], [LON + 0.032, LAT], [LON + 0.032, LAT + 0.002],
@@ -38,3 +38,15 @@ def test_a_restriction_zone_entry_shows_its_zone_on_the_incident_page(world: Any
     context = json.loads(unescape(re.search(r'data-context="([^"]*)"', raw).group(1)))
     assert context["zones"] == [{"kind": "restriction_zones", "name": "Restriction zone: Former partner's street",
                                  "geometry": STREET}]  # fmt: skip
+
+
+def test_the_alert_page_names_the_restriction_zone_on_its_map(world: Any) -> None:
+    add_order(world.db, "EM-R2", "PER-R2",
+              restriction_zones=[{"id": "R1", "name": "Former partner's street", "geometry": STREET}])  # fmt: skip
+    with world.db.uow() as uow:
+        store_alert(uow.session, {**alert("r-alert", "exclusion_entry", utcnow() - timedelta(minutes=20),
+                                          person="PER-R2", order="EM-R2", condition_id="R1"),
+                                  "detected_at": iso(utcnow()), "evidence": [], "details": {}})  # fmt: skip
+    raw = world.signed_in("demo-mc-operator").get("/alerts/r-alert").text
+    context = json.loads(unescape(re.search(r'data-context="([^"]*)"', raw).group(1)))
+    assert [z["name"] for z in context["zones"]] == ["Restriction zone: Former partner's street"]

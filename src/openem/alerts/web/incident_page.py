@@ -18,7 +18,7 @@ from openem.alerts.rulebook import rule_versions
 from openem.alerts.service import CONTACT_OUTCOMES, RESOLUTION_CODES, IncidentConflict, act_on_incident
 from openem.alerts.triage import parse_iso, person_flags_from_order
 from openem.alerts.web.incidents import STATE_LABELS, incident_json, visible
-from openem.alerts.web.reads import plain_details
+from openem.alerts.web.reads import plain_details, zones_named_by_kind
 from openem.auth import audit
 from openem.core.time import utcnow
 from openem.monitoring.catalogue import describe
@@ -173,10 +173,9 @@ def page_context(uow: UnitOfWork, caller: Caller, inc: dict[str, Any]) -> dict[s
     may_locate = caller.principal.has("location:read")
     points = _evidence(uow.session, inc) if may_locate else []
     last = _last_position(uow.session, inc) if may_locate and inc["person_id"] else None
-    context = map_context_of(doc) if doc else {"addresses": [], "zones": [], "places": []}
-    for z in context["zones"]:  # its alert says "exclusion zone": the map says which kind of zone it is
-        if z["kind"] == "restriction_zones":
-            z["name"] = f"Restriction zone: {z['name'] or 'unnamed'}"
+    context = (
+        zones_named_by_kind(map_context_of(doc)) if doc else {"addresses": [], "zones": [], "places": []}
+    )
     auto, human = _decisions(uow.session, inc)
     audit.record(uow.session, actor=caller.actor, action=f"alerts:incident:{inc['incident_id']}:read",
                  records=[inc["order_ref"], inc["person_id"]], purpose="incident review",
