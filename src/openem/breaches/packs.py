@@ -31,8 +31,31 @@ KIND_LABELS = {
 }  # fmt: skip
 
 
+ZONE_LABELS = {"exclusion_zones": "Exclusion zone", "inclusion_zones": "Inclusion zone",
+               "restriction_zones": "Restriction zone"}  # fmt: skip
+#: a restriction zone (CEMO's) is judged as an exclusion zone: its alerts are exclusion alerts
+RESTRICTION_LABELS = {"exclusion_entry": "Entered a restriction zone",
+                      "exclusion_possible": "Possibly entered a restriction zone"}  # fmt: skip
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def restriction_zone_ids(doc: dict[str, Any]) -> set[str]:
+    """The ids the engine gives the order's restriction zones: its own id, else (or when an exclusion zone or
+    an earlier restriction zone has it) `restriction_zones[i]` (monitoring/order_document.py)."""
+    c = rules.part(doc, "conditions")
+    taken = {str(z.get("id") or f"exclusion_zones[{i}]") for i, z in enumerate(c.get("exclusion_zones") or [])
+             if isinstance(z, dict)}  # fmt: skip
+    out = set()
+    for i, z in enumerate(c.get("restriction_zones") or []):
+        if isinstance(z, dict):
+            zid = str(z.get("id") or "") or f"restriction_zones[{i}]"
+            zid = f"restriction_zones[{i}]" if zid in taken else zid
+            taken.add(zid)
+            out.add(zid)
+    return out
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,7 @@ def _conditions_text(doc: dict[str, Any]) -> list[str]:
             out.append(f"Curfew {slot.get('start')} to {slot.get('end')} at the curfew address")
         else:
             out.append("Curfew at the curfew address")
-    for kind, label in (("exclusion_zones", "Exclusion zone"), ("inclusion_zones", "Inclusion zone")):
+    for kind, label in ZONE_LABELS.items():
         for z in c.get(kind) or []:
             if isinstance(z, dict):
                 out.append(f"{label}: {z.get('name') or 'unnamed'}")
@@ -97,9 +120,12 @@ def build_document(breach: dict[str, Any], doc: dict[str, Any], episodes: list[d
     period = rules.violation_period(breach["violation_start"])
     eps = sorted(episodes, key=lambda e: str(e.get("start")))
     what: list[dict[str, Any]] = []
+    restricted = restriction_zone_ids(doc)
     for e in eps:
         start, end = as_datetime(e.get("start")), as_datetime(e.get("end"))
-        what.append({"kind": str(e.get("kind") or ""), "label": kind_label(str(e.get("kind") or "")),
+        kind = str(e.get("kind") or "")
+        label = RESTRICTION_LABELS.get(kind) if str(e.get("condition_id") or "") in restricted else None
+        what.append({"kind": kind, "label": label or kind_label(kind),
                      "start": iso(start) if start else None, "end": iso(end) if end else None,
                      "duration_s": (end - start).total_seconds() if start and end else None,
                      "confidence": str(e.get("confidence") or "confirmed"),

@@ -38,7 +38,7 @@ def draw(trail: list[dict[str, Any]], zones: list[dict[str, Any]], addresses: li
     """The SVG text. `trail` items: lat, lon, device_time (datetime); zones: name, geometry; addresses: label,
     lat, lon, curfew. Every label is escaped (people's text never becomes markup)."""
     pts = [(float(p["lon"]), float(p["lat"])) for p in trail if _finite(p.get("lat"), p.get("lon"))]
-    zone_rings = [(str(z.get("name") or ""), r) for z in zones for r in _rings(z.get("geometry"))]
+    zone_rings = [(_zone_name(z), r) for z in zones for r in _rings(z.get("geometry"))]
     addr = [a for a in addresses if _finite(a.get("lat"), a.get("lon"))]
     every = pts + [pt for _, r in zone_rings for pt in r] + [(float(a["lon"]), float(a["lat"])) for a in addr]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
@@ -94,6 +94,12 @@ def draw(trail: list[dict[str, Any]], zones: list[dict[str, Any]], addresses: li
                  f'stroke="#0b0c0c" stroke-width="3"/><text x="{PAD + bar_px + 6:.1f}" y="{HEIGHT - 8}" '
                  f'font-size="12" fill="#0b0c0c">{_metres(bar_m)}</text></svg>')  # fmt: skip
     return "".join(parts)
+
+
+def _zone_name(zone: dict[str, Any]) -> str:
+    """A zone's label: its name; a restriction zone's (CEMO's, judged as an exclusion zone) says so."""
+    name = str(zone.get("name") or "")
+    return f"Restriction zone: {name or 'unnamed'}" if zone.get("kind") == "restriction_zones" else name
 
 
 def _finite(*values: Any) -> bool:

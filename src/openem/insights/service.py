@@ -243,7 +243,7 @@ def zones_of(orders: list[PersonOrder]) -> list[dict[str, Any]]:
     out = []
     for o in orders:
         cond = o.document.get("conditions") if isinstance(o.document.get("conditions"), dict) else {}
-        for kind in ("exclusion_zones", "inclusion_zones"):
+        for kind in ("exclusion_zones", "inclusion_zones", "restriction_zones"):  # restriction: CEMO's
             for z in (cond or {}).get(kind) or []:
                 if not isinstance(z, dict):
                     continue
@@ -260,7 +260,7 @@ def zones_of(orders: list[PersonOrder]) -> list[dict[str, Any]]:
                     else "At all times"
                 )
                 out.append({"order_ref": o.ref, "name": str(z.get("name") or "Unnamed zone")[:120],
-                            "kind": "exclusion" if kind == "exclusion_zones" else "inclusion",
+                            "kind": kind.removesuffix("_zones"),
                             "geometry": z["geometry"], "schedule": words, "shape": poly})  # fmt: skip
     return out
 
@@ -369,7 +369,8 @@ def conditions_summary(order: PersonOrder) -> list[tuple[str, str]]:
         slots = [s for s in curfew.get("timetable") or [] if isinstance(s, dict)]
         hours = sorted({f"{s.get('start')}–{s.get('end')}" for s in slots})
         rows.append(("Curfew", f"{len(slots)} nights a week, {', '.join(hours)}"))
-    for kind, label in (("exclusion_zones", "Exclusion zones"), ("inclusion_zones", "Inclusion zones")):
+    for kind, label in (("exclusion_zones", "Exclusion zones"), ("inclusion_zones", "Inclusion zones"),
+                        ("restriction_zones", "Restriction zones")):  # fmt: skip
         zones = cond.get(kind)
         if isinstance(zones, list) and zones:
             rows.append(

@@ -12,7 +12,7 @@ from openem.orders.repository import SqlOrderRepository
 HOME = (53.8, -1.55)
 
 
-def add_order(db: Any, ref: str, person: str, specials: bool = False) -> None:
+def add_order(db: Any, ref: str, person: str, specials: bool = False, **conditions: Any) -> None:
     at = utcnow() - timedelta(days=1)
     doc = {
         "person_id": person,
@@ -24,7 +24,8 @@ def add_order(db: Any, ref: str, person: str, specials: bool = False) -> None:
             "risk_categories": ["SAFEGUARDING_DOMESTIC_ABUSE"],
         },  # fmt: skip
         "conditions": {
-            "curfew": {"timetable": [{"start": "19:00", "end": "07:00", "address_type": "PRIMARY"}]}
+            "curfew": {"timetable": [{"start": "19:00", "end": "07:00", "address_type": "PRIMARY"}]},
+            **conditions,
         },
         "addresses": [
             {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 from openem.orders.bulk import COLUMNS
 from openem.orders.samples import sample_order
@@ -144,6 +145,14 @@ def test_possible_duplicates_must_be_confirmed_one_by_one(world, creator, operat
     assert (
         r.status_code == 409 and f'value="{first}"' in r.text and 'name="confirmed_not_duplicates"' in r.text
     )
+    # GOV.UK: the summary links to the first box, and the question carries the same message beside it
+    [(href, message)] = errors_of(r.text)
+    box = r.text.split('id="duplicates"')[1].split("</fieldset>")[0]
+    assert href == "#dup-1" and 'id="dup-1"' in box and "duplicates-error" in box.split(">")[1]
+    assert (
+        f'class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}'
+        in unescape(box)
+    )
     r = creator.post(
         f"/orders/{second}/submit", data={"csrf_token": creator.token, "confirmed_not_duplicates": first}
     )
@@ -233,3 +242,20 @@ def test_the_receipt_is_printable_html_and_a_pdf_when_weasyprint_is_installed(wo
 
 
 # -- form conversion (pure) ------------------------------------------------------------------------------
+
+
+def test_on_a_variation_the_monitoring_condition_question_stays_with_the_monitoring_tasks(
+    world, creator, operator
+):
+    ref = new_order(creator)
+    enter_sample(creator, ref, sample_order(datetime.now(UTC) + timedelta(days=1)))
+    creator.post(f"/orders/{ref}/submit", data={"csrf_token": creator.token})
+    operator.post(f"/orders/{ref}/accept", data={"csrf_token": operator.token})
+    page = creator.post(f"/orders/{ref}/vary", data={"csrf_token": creator.token}).text
+    assert '<h2 class="govuk-heading-m">The variation</h2>' in page  # the variation's own group is last
+    # the error summary's "#conditions" link must land on the condition tasks, not on the variation's
+    block = page.split('id="conditions"')[1].split("</ul>")[0]
+    assert "at least one monitoring condition" in block and f"/orders/{ref}/curfew" in block
+    assert f"/orders/{ref}/variation" not in block
+    monitoring = page.split('<h2 class="govuk-heading-m">Monitoring</h2>')[1].split("<h2")[0]
+    assert 'id="conditions"' in monitoring

@@ -16,7 +16,7 @@ from openem.orders.web.sections import question_for
     ("conditions.curfew.timetable[2].start", "Curfew: Start, slot 3"),
     ("conditions.curfew.timetable[3]", "Curfew: slot 4"),
     ("addresses[1].postcode", "Addresses: Postcode, address 2"),
-    ("conditions.exclusion_zones[0]", "Exclusion and inclusion zones: exclusion zone 1"),
+    ("conditions.exclusion_zones[0]", "Exclusion, inclusion and restriction zones: exclusion zone 1"),
     ("not.a.field", "not.a.field"),
 ])  # fmt: skip
 def test_changed_fields_read_as_questions(field: str, words: str) -> None:

@@ -18,7 +18,7 @@ from openem.alerts.rulebook import rule_versions
 from openem.alerts.service import CONTACT_OUTCOMES, RESOLUTION_CODES, IncidentConflict, act_on_incident
 from openem.alerts.triage import parse_iso, person_flags_from_order
 from openem.alerts.web.incidents import STATE_LABELS, incident_json, visible
-from openem.alerts.web.reads import plain_details
+from openem.alerts.web.reads import plain_details, zones_named_by_kind
 from openem.auth import audit
 from openem.core.time import utcnow
 from openem.monitoring.catalogue import describe
@@ -40,6 +40,11 @@ CODE_WORDS = {"reasonable_excuse": "Reasonable excuse", "authorised_absence": "A
               "equipment_fault": "Equipment fault", "no_breach": "No breach", "duplicate": "Duplicate",
               "breach_confirmed_elsewhere": "Breach already confirmed elsewhere", "no_answer": "No answer",
               "wearer_returning": "Wearer says they are returning", "other": "Other"}  # fmt: skip
+ZONE_WORDS = {
+    "exclusion_zones": "Exclusion zone",
+    "inclusion_zones": "Inclusion zone",
+    "restriction_zones": "Restriction zone",
+}  # restriction: judged as exclusion, raises exclusion_entry
 DONE_WORDS = {"acknowledge": "Incident acknowledged", "assign": "Incident assigned", "note": "Note added",
               "contact": "Contact with the wearer recorded", "resolve": "Incident resolved",
               "escalate": "Incident escalated to a breach"}  # fmt: skip
@@ -62,7 +67,7 @@ def _conditions(doc: dict[str, Any]) -> list[str]:
         slots = [s for s in c["curfew"].get("timetable") or [] if isinstance(s, dict)]
         times = sorted({f"{s.get('start')} to {s.get('end')}" for s in slots if s.get("start")})
         out.append("Curfew" + (f": {', '.join(times[:3])}" if times else ""))
-    for kind, word in (("exclusion_zones", "Exclusion zone"), ("inclusion_zones", "Inclusion zone")):
+    for kind, word in ZONE_WORDS.items():
         for z in c.get(kind) or []:
             if isinstance(z, dict):
                 out.append(f"{word}: {z.get('name') or 'unnamed'}")
@@ -72,11 +77,28 @@ def _conditions(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def _episodes(inc: dict[str, Any]) -> list[dict[str, Any]]:
+def _zone_of(doc: dict[str, Any], condition_id: str) -> str:
+    """The order's zone an episode is about, in words ("Restriction zone: ..."), found as the engine names it:
+    by its id, else `kind[i]` (a restriction zone sharing an exclusion zone's id is `restriction_zones[i]`)."""
+    c = doc.get("conditions") if isinstance(doc.get("conditions"), dict) else {}
+    for kind, word in ZONE_WORDS.items():
+        for i, z in enumerate((c or {}).get(kind) or []):
+            if isinstance(z, dict) and condition_id in (str(z.get("id") or ""), f"{kind}[{i}]"):
+                return f"{word}: {z.get('name') or 'unnamed'}"
+    return ""
+
+
+def _episodes(inc: dict[str, Any], doc: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for e in sorted(inc["episodes"], key=lambda e: str(e.get("start"))):
         kind = str(e.get("kind") or "")
         facts = plain_details(dict(e.get("measure") or {})) + plain_details(dict(e.get("details") or {}))
+        zone = (
+            _zone_of(doc, str(e.get("condition_id") or ""))
+            if kind.startswith(("exclusion", "inclusion"))
+            else ""
+        )
+        facts = [("Zone", zone), *facts] if zone else facts
         out.append({"label": describe(kind).label, "start": london_time(e.get("start")),
                     "end": london_time(e.get("end")), "confidence": str(e.get("confidence") or "confirmed"),
                     "facts": facts[:8]})  # fmt: skip
@@ -151,14 +173,16 @@ def page_context(uow: UnitOfWork, caller: Caller, inc: dict[str, Any]) -> dict[s
     may_locate = caller.principal.has("location:read")
     points = _evidence(uow.session, inc) if may_locate else []
     last = _last_position(uow.session, inc) if may_locate and inc["person_id"] else None
-    context = map_context_of(doc) if doc else {"addresses": [], "zones": [], "places": []}
+    context = (
+        zones_named_by_kind(map_context_of(doc)) if doc else {"addresses": [], "zones": [], "places": []}
+    )
     auto, human = _decisions(uow.session, inc)
     audit.record(uow.session, actor=caller.actor, action=f"alerts:incident:{inc['incident_id']}:read",
                  records=[inc["order_ref"], inc["person_id"]], purpose="incident review",
                  details={"evidence_points": len(points), "last_position": last is not None})  # fmt: skip
     return {
         "i": incident_json(inc), "inc": inc, "person": _person(doc) if doc else None,
-        "conditions": _conditions(doc) if doc else [], "episodes": _episodes(inc), "auto": auto,
+        "conditions": _conditions(doc) if doc else [], "episodes": _episodes(inc, doc), "auto": auto,
         "human": human, "quiet": inc["state"] in QUIET or (not inc["needs_person"] and inc["state"] != "resolved"),
         "state_label": STATE_LABELS.get(inc["state"], inc["state"]), "last": last, "notes": inc["notes"],
         "points_json": json.dumps(points), "context_json": json.dumps(context), "has_map": bool(points or last

@@ -84,3 +84,12 @@ def plain_details(details: dict[str, Any]) -> list[tuple[str, str]]:
             text = str(value)
         out.append((label, text))
     return out
+
+
+def zones_named_by_kind(context: dict[str, Any]) -> dict[str, Any]:
+    """An order's map context (orders.queries.map_context_of) with each restriction zone's name saying it is one:
+    its alerts are exclusion alerts (the engine judges it as an exclusion zone), so the map says which it is."""
+    for z in context.get("zones") or []:
+        if z.get("kind") == "restriction_zones":
+            z["name"] = f"Restriction zone: {z.get('name') or 'unnamed'}"
+    return context

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from openem.alerts.queries import episodes_for_alerts, open_alert_count
 from openem.alerts.tables import AlertRow
-from openem.alerts.web.reads import alert_reads, plain_details
+from openem.alerts.web.reads import alert_reads, plain_details, zones_named_by_kind
 from openem.alerts.words import episode_words
 from openem.auth import audit
 from openem.auth.policy import can_view_case
@@ -184,9 +184,8 @@ def alert_page(
     import json
 
     geo = [p for p in points if p["lat"] is not None and p["lon"] is not None]
-    context = map_context(
-        uow.session, row.order_ref
-    )  # the order's addresses and zones, drawn around the evidence
+    # the order's addresses and zones, drawn around the evidence
+    context = zones_named_by_kind(map_context(uow.session, row.order_ref))
     return render(
         request,
         "alerts/detail.html",

@@ -21,6 +21,10 @@ router = APIRouter()
 W, H, PAD = 640, 420, 24
 
 
+def _label(zone: dict[str, Any]) -> str:
+    return f"Restriction zone: {zone['name']}" if zone["kind"] == "restriction" else str(zone["name"])
+
+
 def trail_svg(points: list[dict[str, Any]], drawn: list[dict[str, Any]], context: dict[str, Any],
               zones: list[dict[str, Any]]) -> str:  # fmt: skip
     """A plain SVG map (equirectangular, scaled for latitude): zones, the curfew address, the trail line and the
@@ -46,10 +50,10 @@ def trail_svg(points: list[dict[str, Any]], drawn: list[dict[str, Any]], context
            f'<rect width="{W}" height="{H}" fill="#f8f8f8" stroke="#b1b4b6"/>']  # fmt: skip
     for z in zones:
         ring = " ".join("{},{}".format(*xy(lat, lon)) for lon, lat in z["geometry"]["coordinates"][0])
-        colour = "#d4351c" if z["kind"] == "exclusion" else "#00703c"
+        colour = "#00703c" if z["kind"] == "inclusion" else "#d4351c"  # a restriction zone is kept out of
         out.append(f'<polygon points="{ring}" fill="{colour}" fill-opacity="0.15" stroke="{colour}"/>')
         cx, cy = xy(*_centre(z["geometry"]["coordinates"][0]))
-        out.append(f'<text x="{cx}" y="{cy}" font-size="10" fill="{colour}">{escape(z["name"])}</text>')
+        out.append(f'<text x="{cx}" y="{cy}" font-size="10" fill="{colour}">{escape(_label(z))}</text>')
     if len(drawn) > 1:
         line = " ".join("{},{}".format(*xy(p["lat"], p["lon"])) for p in drawn)
         out.append(f'<polyline points="{line}" fill="none" stroke="#d4351c" stroke-width="1"/>')

@@ -412,7 +412,8 @@ def export(fmt: str, route: PersonRoute = Depends(windowed_route)) -> Response:
 
 def _zone_json(z: dict[str, Any]) -> dict[str, Any]:
     """A zone as the shared map script draws it, its schedule in its label."""
-    return {"kind": f"{z['kind']}_zones", "name": f"{z['name']} ({z['schedule'].lower()})",
+    named = f"Restriction zone: {z['name']}" if z["kind"] == "restriction" else z["name"]
+    return {"kind": f"{z['kind']}_zones", "name": f"{named} ({z['schedule'].lower()})",
             "geometry": z["geometry"]}  # fmt: skip
 
 

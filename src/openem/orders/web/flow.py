@@ -134,6 +134,7 @@ def check_page(
             "sections": answers(record.latest.document),
             "links": errors or [],
             "duplicates": duplicates or [],
+            "duplicates_error": next((m for f, m in errors or [] if f == "dup-1"), ""),
             "flags": flags or [],
         },
         status=status_code,
@@ -224,7 +225,12 @@ def submit(order: OrderContext = Depends(CREATE), form: Any = Depends(read_form)
         return check_page(order.request, order.record, links, status_code=422, flags=flags)
     except PossibleDuplicates as exc:
         return check_page(
-            order.request, order.record, [("duplicates", exc.message)], exc.duplicates, status_code=409
+            # GOV.UK: the summary links to the first checkbox; the box says the same beside it
+            order.request,
+            order.record,
+            [("dup-1", exc.message)],
+            exc.duplicates,
+            status_code=409,
         )
     return order.redirect("/confirmation")
 

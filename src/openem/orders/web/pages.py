@@ -27,6 +27,7 @@ from openem.orders.web.forms import Field, apply_form, display, get_path, prune
 from openem.orders.web.listing import TABS
 from openem.orders.web.sections import (
     BY_SLUG,
+    CONDITIONS_GROUP,
     CURFEW_STATIC_FIELDS,
     GROUPS,
     HIDDEN_UNLESS_NEEDED,
@@ -145,6 +146,7 @@ def order_page(check: bool = Query(False), order: OrderContext = Depends(READ)) 
             "record": record,
             "doc": doc,
             "groups": groups,
+            "conditions_group": CONDITIONS_GROUP,
             "done": done,
             "total": total,
             "wearer": wearer_name(doc),

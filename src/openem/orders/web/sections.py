@@ -354,8 +354,13 @@ PAGES: tuple[Page, ...] = (
     Page("curfew", "Curfew", ("conditions.curfew",), curfew_fields, condition=True, optional=True),
     Page(
         "zones",
-        "Exclusion and inclusion zones",
-        ("conditions.exclusion_zones", "conditions.inclusion_zones", "conditions.restriction_zones"),
+        "Exclusion, inclusion and restriction zones",
+        (
+            "conditions.exclusion_zones",
+            "conditions.inclusion_zones",
+            "conditions.restriction_zones",
+            "conditions.zones_to_draw",
+        ),
         lambda doc: [],
         condition=True,
         optional=True,
@@ -424,10 +429,11 @@ PAGES: tuple[Page, ...] = (
     ),
 )
 BY_SLUG = {p.slug: p for p in PAGES}
+CONDITIONS_GROUP = "Monitoring"  # the task list's group holding the monitoring conditions (one is required)
 GROUPS = (
     ("About the device wearer", ("device-wearer", "responsible-adult", "contact", "addresses")),
     ("Who is involved", ("interested-parties", "offence-risk", "dapo-clauses")),
-    ("Monitoring", ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
+    (CONDITIONS_GROUP, ("monitoring", "curfew", "zones", "trail", "attendance", "alcohol", "installation")),
     ("The variation", ("variation",)),
 )
 

@@ -1,6 +1,8 @@
-"""The zones page: exclusion and inclusion zones drawn on a Leaflet map (points clicked into a hidden GeoJSON
-field by /static/orders/zone-map.js) or, as the accessible alternative, GeoJSON pasted or uploaded. Every
-geometry goes through `orders.documents.zone_from_geojson` (size, type, polygon and area checks)."""
+"""The zones page: exclusion, inclusion and restriction zones drawn on a Leaflet map (points clicked into a hidden
+GeoJSON field by /static/orders/zone-map.js) or, as the accessible alternative, GeoJSON pasted or uploaded. Every
+geometry goes through `orders.documents.zone_from_geojson` (size, type, polygon and area checks). Zones that
+came as map files (CEMO's, `conditions.zones_to_draw`) are listed as awaiting a shape: drawing one moves it to
+its kind's list, where the engine judges it."""
 
 from __future__ import annotations
 
@@ -60,9 +62,18 @@ FIELDS = [
 ]
 
 
-def zones_of(doc: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+TO_DRAW = "zones_to_draw"
+#: a zone to draw's CEMO kind -> the list it moves to once drawn
+DRAWN_INTO = {
+    "EXCLUSION": "exclusion_zones",
+    "INCLUSION": "inclusion_zones",
+    "RESTRICTION": "restriction_zones",
+}
+
+
+def zones_of(doc: dict[str, Any], kinds: Any = ZONE_KINDS) -> list[tuple[str, int, dict[str, Any]]]:
     out = []
-    for kind in ZONE_KINDS:
+    for kind in kinds:
         value = get_path(doc, f"conditions.{kind}")
         for i, zone in enumerate(value if isinstance(value, list) else []):
             if isinstance(zone, dict):
@@ -78,7 +89,7 @@ def map_data(request: Request, doc: dict[str, Any]) -> str:
 def zone_at(doc: dict[str, Any], target: str) -> tuple[str, int, dict[str, Any]] | None:
     """The zone named by "<kind>-<index>" (as the page's Change links and Save button say), if it exists."""
     kind, _, index = str(target).rpartition("-")
-    for k, i, zone in zones_of(doc):
+    for k, i, zone in zones_of(doc, [*ZONE_KINDS, TO_DRAW]):
         if k == kind and index.isdigit() and i == int(index):
             return k, i, zone
     return None
@@ -96,6 +107,8 @@ def form_for_zone(kind: str, zone: dict[str, Any]) -> dict[str, Any]:
                        "size_override_reason": zone.get("size_override_reason")}}  # fmt: skip
     shown: dict[str, Any] = {f.path: display(f, get_path(values, f.path)) for f in FIELDS}
     geometry = zone.get("geometry")
+    if kind == TO_DRAW:  # its type as CEMO gave it, if it did: the person chooses otherwise
+        kind = DRAWN_INTO.get(str(zone.get("kind")), "")
     shown.update(kind=kind, geojson=json.dumps(geometry) if isinstance(geometry, dict) else "")
     return shown
 
@@ -121,9 +134,14 @@ def render_zones(
         request,
         "orders/zones.html",
         {
-            "title": ("Error: " if errors else "") + "Exclusion and inclusion zones",
+            "title": ("Error: " if errors else "") + BY_SLUG["zones"].title,
+            "heading": BY_SLUG["zones"].title,
             "record": record,
             "zones": [(k, i, z, zone_points(z), zone_when(z)) for k, i, z in zones_of(doc)],
+            "to_draw": [
+                (i, z, ZONE_KINDS.get(DRAWN_INTO.get(str(z.get("kind")), ""), "Not given"))
+                for _, i, z in zones_of(doc, [TO_DRAW])
+            ],  # fmt: skip
             "kinds": ZONE_KINDS,
             "fields": FIELDS,
             "values": values,
@@ -134,6 +152,7 @@ def render_zones(
             "geojson": form.get("geojson", ""),
             "map_data": map_data(request, doc),
             "editing": editing if target is not None else "",
+            "drawing": target is not None and target[0] == TO_DRAW,
             "editing_name": (target[2].get("name") or target[2].get("id") or "") if target else "",
         },
         status=status_code,
@@ -201,7 +220,7 @@ def zones_save(order: OrderContext = Depends(CREATE), form: Any = Depends(read_f
     conditions: dict[str, Any] = doc["conditions"] if isinstance(doc.get("conditions"), dict) else {}
     if action.startswith("remove-"):
         kind, _, index = action[7:].rpartition("-")
-        zones = conditions.get(kind) if kind in ZONE_KINDS else None
+        zones = conditions.get(kind) if kind in (*ZONE_KINDS, TO_DRAW) else None
         if isinstance(zones, list) and index.isdigit() and int(index) < len(zones):
             zones.pop(int(index))
     else:
@@ -232,9 +251,11 @@ def zones_save(order: OrderContext = Depends(CREATE), form: Any = Depends(read_f
         if target is not None and target[0] == kind:
             conditions[kind][target[1]] = zone  # changed in place: same id, same position
         else:
-            if target is not None:  # an exclusion zone became an inclusion zone, or the other way
+            if target is not None:  # a zone changed type, or a zone to draw was drawn
                 conditions[target[0]].pop(target[1])
             conditions[kind].append(zone)
+    if conditions.get(TO_DRAW) == []:
+        conditions.pop(TO_DRAW)
     try:
         order.changed(order.service.update_section(order.actor, order.ref, "conditions", conditions))
     except OrderInvalid as exc:
