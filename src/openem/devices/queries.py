@@ -75,7 +75,9 @@ def activation_probe(session: Session) -> int:
     when it differs. The database keeps it (`activation_changes`, bumped by triggers in the changing transaction:
     migration 0028), so reading it is one row whatever the number of activations; counting them took 8-19 ms at
     50,000 on PostgreSQL on every ingested batch, and missed an update that left the counts as they were."""
-    changes = session.execute(select(ActivationChangesRow.changes).where(ActivationChangesRow.id == 1)).scalar()
+    changes = session.execute(
+        select(ActivationChangesRow.changes).where(ActivationChangesRow.id == 1)
+    ).scalar()
     if changes is None:  # the row is gone (raw SQL): a value never seen before, so every reader reloads
         return -time.monotonic_ns()
     return int(changes)

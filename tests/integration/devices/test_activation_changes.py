@@ -58,7 +58,9 @@ def test_every_change_to_the_activations_moves_the_probe_and_nothing_else_does(d
     _officer_fits(db, "GPS-FIT-1")
     assert changed()
     with db.uow() as uow:
-        fitted = uow.session.execute(select(ActivationRow).where(ActivationRow.device_id == "GPS-FIT-1")).scalar_one()
+        fitted = uow.session.execute(
+            select(ActivationRow).where(ActivationRow.device_id == "GPS-FIT-1")
+        ).scalar_one()
         act_id = fitted.activation_id
     assert not changed()  # nor does reading the activations
 
@@ -66,7 +68,9 @@ def test_every_change_to_the_activations_moves_the_probe_and_nothing_else_does(d
         end_activation(uow.session, actor="fo-1", activation_id=act_id, at=NOW - timedelta(minutes=10))
     assert changed()
     with db.uow() as uow:
-        audited = uow.session.execute(select(AuditRow.action).where(AuditRow.action.like("%:end"))).scalars().all()
+        audited = (
+            uow.session.execute(select(AuditRow.action).where(AuditRow.action.like("%:end"))).scalars().all()
+        )
     assert audited == [f"devices:{act_id}:end"]
     with pytest.raises(Conflict), db.uow() as uow:
         end_activation(uow.session, actor="fo-1", activation_id=act_id, at=NOW)
@@ -85,10 +89,14 @@ def test_every_change_to_the_activations_moves_the_probe_and_nothing_else_does(d
     # the simulator's load: many fittings through the service, and a bulk insert as the benchmarks make them
     with db.uow() as uow:
         for i in range(3):
-            activate(uow.session, actor="sim", activation=_act(f"SIM-{i}", f"GPS-SIM-{i}", NOW - timedelta(days=1)))
+            activate(
+                uow.session, actor="sim", activation=_act(f"SIM-{i}", f"GPS-SIM-{i}", NOW - timedelta(days=1))
+            )
     assert changed()
     with db.uow() as uow:
-        uow.session.execute(insert(ActivationRow), [_act(f"BULK-{i}", f"GPS-BULK-{i}", NOW) for i in range(200)])
+        uow.session.execute(
+            insert(ActivationRow), [_act(f"BULK-{i}", f"GPS-BULK-{i}", NOW) for i in range(200)]
+        )
     assert changed()
 
     with pytest.raises(RuntimeError), db.uow() as uow:  # a change rolled back is no change
