@@ -103,6 +103,11 @@ def main() -> None:
         print(f"the same load with the triggers dropped: {without:.2f} s")
     finally:
         db.dispose()
+        if url != args.url:  # PostgreSQL: the database made for the run
+            admin = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(sa.text("DROP DATABASE IF EXISTS bench_probe WITH (FORCE)"))
+            admin.dispose()
 
 
 def _drop_triggers(dialect: str) -> str:

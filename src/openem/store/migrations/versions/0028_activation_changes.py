@@ -65,10 +65,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER activation_truncated ON activations")
-        op.execute("DROP TRIGGER activation_changed ON activations")
-        op.execute("DROP FUNCTION openem_activation_changed()")
+        op.execute("DROP TRIGGER IF EXISTS activation_truncated ON activations")
+        op.execute("DROP TRIGGER IF EXISTS activation_changed ON activations")
+        op.execute("DROP FUNCTION IF EXISTS openem_activation_changed()")
     else:
         for kind in _SQLITE_KINDS:
-            op.execute(f"DROP TRIGGER activation_changes_on_{kind}")
+            op.execute(f"DROP TRIGGER IF EXISTS activation_changes_on_{kind}")
     op.drop_table("activation_changes")
