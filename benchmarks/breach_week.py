@@ -28,9 +28,11 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+LONDON = ZoneInfo("Europe/London")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 
@@ -48,7 +50,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
     ap = argparse.ArgumentParser()
     ap.add_argument("--world", required=True)
     ap.add_argument("--alerts", required=True, help="monitor replay output (A.jsonl)")
-    ap.add_argument("--hours", type=int, default=0, help="only the first N simulated hours (0: all)")
+    ap.add_argument(
+        "--hours",
+        type=int,
+        default=0,
+        help="only the first N hours of the world's week, with the alerts dated before it, and only the telemetry and people those hours need (0: all)",
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
 
@@ -60,6 +67,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
     from openem.alerts.service import on_alert_for_triage
     from openem.alerts.triage import Triage, person_flags_from_order
     from openem.breaches import queries, rules, service
+    from openem.breaches.tables import BreachRow
     from openem.bus.dispatch import OutboxDispatcher, deliver_locally
     from openem.bus.outbox import OutboxRow
     from openem.bus.retry import RetryPolicy
@@ -85,8 +93,21 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
     for a in alerts:
         offline.on_alert(a)
     offline.finish()
-    people = {str(e.get("person_id")) for e in offline.escalations}
-    print(f"{len(alerts):,} alerts, {len(offline.escalations):,} escalations offline, {len(people):,} people")
+    hours: dict[str, list[dict[str, Any]]] = {}
+    for a in alerts:
+        hours.setdefault(str(a.get("start"))[:13], []).append(a)
+    keys = sorted(hours)
+    if args.hours:  # the first N hours of the world's week (and the few alerts dated before it, all at once)
+        manifest = json.load(open(os.path.join(args.world, "manifest.json"), encoding="utf-8"))
+        world_start = datetime.fromisoformat(str(manifest["start"]).split(" ")[0]).replace(tzinfo=LONDON)
+        last = (world_start + timedelta(hours=args.hours - 1)).astimezone(UTC).strftime("%Y-%m-%dT%H")
+        keys = [h for h in keys if h <= last]
+    # with --hours, only the people escalated within those hours, and telemetry up to an hour after the last
+    until = datetime.fromisoformat(keys[-1] + ":00:00+00:00") + timedelta(hours=2) if keys else None
+    people = {str(e.get("person_id")) for e in offline.escalations
+              if until is None or not args.hours or str(e.get("opened_at") or "")[:13] <= keys[-1]}  # fmt: skip
+    print(f"{len(alerts):,} alerts, {len(offline.escalations):,} escalations offline, {len(people):,} people "
+          f"escalated in the {len(keys)} hours fed")  # fmt: skip
 
     tmp = tempfile.mkdtemp(prefix="breach-week-")
     url = f"sqlite:///{tmp}/week.db"
@@ -100,7 +121,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
         a["device_id"]: (a["person_id"], a["activation_id"]) for a in acts if a["person_id"] in people
     }
     tel = ds.dataset(os.path.join(args.world, "telemetry"), format="parquet")
-    table = tel.to_table(filter=pc.field("device_id").isin(sorted(person_of)))
+    wanted = pc.field("device_id").isin(sorted(person_of))
+    if args.hours and until is not None:
+        wanted = wanted & (pc.field("device_time") <= pc.scalar(until))
+    table = tel.to_table(filter=wanted)
     cols = table.to_pydict()
     payload_cols = [c for c in cols if c not in ("device_id", "seq", "type", "device_time", "receive_time")]
     trail_rows, message_rows = [], []
@@ -143,10 +167,6 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
     dispatcher = OutboxDispatcher(db, lambda t, mid, p: deliver_locally(db, registry, t, mid, p),
                                   policy=RetryPolicy(max_attempts=3, base_s=0.0))  # fmt: skip
     dispatcher.start(interval_s=0.2)
-    hours: dict[str, list[dict[str, Any]]] = {}
-    for a in alerts:
-        hours.setdefault(str(a.get("start"))[:13], []).append(a)
-    keys = sorted(hours)[: args.hours or None]
     run0 = time.perf_counter()
     try:
         for h in keys:
@@ -159,10 +179,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one benchmark, read top to bottom
                 with db.uow() as uow:
                     esc = uow.session.scalar(select(OutboxRow.seq).where(OutboxRow.topic == "alerts.IncidentEscalated",
                                                                        OutboxRow.delivered_at.is_(None)).limit(1))  # fmt: skip
-                    waiting = [
-                        b for b in queries.breaches_where(uow.session, limit=100_000) if not b["delivered_at"]
-                    ]
-                if esc is None and not waiting:
+                    waiting = uow.session.scalar(
+                        select(BreachRow.breach_id).where(BreachRow.delivered_at.is_(None)).limit(1)
+                    )
+                if esc is None and waiting is None:
                     break
                 time.sleep(0.2)
     finally:

@@ -21,6 +21,29 @@ REACHED = ("escalated", "confirmed")
 PROTECTED = ("proximity", "strap_tamper", "case_tamper", "alcohol_skin_tamper")
 
 
+def refused_by_order_entry(docs: list[dict], manifest: dict) -> dict[str, str]:
+    """Order ref -> why order entry refuses it: `orders.rules.validate_order` at the world's start (the error
+    codes), or a second order for a person who already has an accepted one (order entry's duplicate check)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openem.orders.rules import validate_order
+
+    start = str(manifest.get("start") or "2026-11-02T07:00 Europe/London").split(" ")[0]
+    now = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo("Europe/London"))
+    refused, holders = {}, set()
+    for doc in docs:
+        errors = validate_order({k: v for k, v in doc.items() if k != "defects"}, now=now)
+        person = str(doc.get("person_id") or "")
+        if errors:
+            refused[doc["ref"]] = ",".join(sorted({e.code for e in errors}))
+        elif person in holders:
+            refused[doc["ref"]] = "duplicate of an accepted order"
+        else:
+            holders.add(person)
+    return refused
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--world", required=True)
@@ -50,13 +73,12 @@ def main() -> None:
     for i in incs:
         by_person[i["person_id"]].append(i)
     found, total, missed = Counter(), Counter(), []
-    # orders the simulator corrupted on purpose (order entry refuses them; the truth was drawn from the order
-    # before the corruption, so the engine monitors other hours, dates or zones than the truth's)
-    defects = {}
-    for line in open(os.path.join(args.world, "orders.jsonl")):
-        o = json.loads(line)
-        if o.get("defects"):
-            defects[o["ref"]] = ",".join(o["defects"])
+    # orders the simulator corrupted on purpose: order entry refuses them (the truth was drawn from the order
+    # before the corruption, so the engine monitors other hours, dates or zones than the truth's). Judged by
+    # order entry's own rules at the world's start, not by the simulator's label
+    defects = refused_by_order_entry(
+        [json.loads(line) for line in open(os.path.join(args.world, "orders.jsonl"))], manifest
+    )
     found_valid, total_valid = Counter(), Counter()
     true_hits: set[str] = set()
     slack = timedelta(hours=2)
@@ -82,11 +104,23 @@ def main() -> None:
             ]
             missed.append((row.kind, row.person_id, str(start), rules,
                            f"defective order: {defects[row.order_ref]}" if not valid else "valid order"))  # fmt: skip
+    rest = [k for k in total if k not in PROTECTED]
+    protected = [k for k in total if k in PROTECTED]
+
+    def share(found_: Counter, total_: Counter, kinds: list[str]) -> str:
+        f, t = sum(found_[k] for k in kinds), sum(total_[k] for k in kinds)
+        return f"{f}/{t} = {f / max(t, 1):.2%}"
+
+    # the headline: recall judged on the orders that exist in openem (order entry accepts them), and overall
+    print("RECALL (headline; target 100% proximity and tamper, >= 99.5% the rest):")
+    print(f"  valid orders (order entry accepts): proximity+tamper {share(found_valid, total_valid, protected)}; "
+          f"the rest {share(found_valid, total_valid, rest)}")  # fmt: skip
+    print(f"  overall (with the simulator's corrupted orders, which order entry refuses): proximity+tamper "
+          f"{share(found, total, protected)}; the rest {share(found, total, rest)}")  # fmt: skip
     print("recall of true breaches by kind:")
     for kind in sorted(total):
         print(f"  {kind:22s} {found[kind]}/{total[kind]} = {found[kind] / total[kind]:.1%}")
     print(f"  all                    {sum(found.values())}/{sum(total.values())}")
-    rest = [k for k in total if k not in PROTECTED]
     for label, kinds in (
         ("the rest", rest),
         ("the rest without low_battery", [k for k in rest if k != "low_battery"]),

@@ -65,6 +65,9 @@ class Settings:
     address_service_url: str | None = None
     address_service_key: str = ""
     address_service_timeout_s: float = 3.0
+    #: phones (Traccar Client / OsmAnd) on a port of their own as well (decision 0033): OPENEM_OSMAND_PORT (unset:
+    #: none; 0: any free port), on OPENEM_TRACKER_HOST; only /ingest/osmand/{token} is served there
+    osmand_port: int | None = None
 
     @property
     def production(self) -> bool:
@@ -131,6 +134,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         address_service_url=e.get("OPENEM_ADDRESS_SERVICE_URL") or None,
         address_service_key=e.get("OPENEM_ADDRESS_SERVICE_KEY", ""),
         address_service_timeout_s=float(e.get("OPENEM_ADDRESS_SERVICE_TIMEOUT_S", "3")),
+        osmand_port=int(e["OPENEM_OSMAND_PORT"]) if e.get("OPENEM_OSMAND_PORT") else None,
     )
 
 

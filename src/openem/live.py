@@ -29,13 +29,14 @@ from typing import Any
 
 from prometheus_client import Counter as MetricCounter
 from prometheus_client import Gauge
+from sqlalchemy import delete, select
 
 from openem.core.time import iso, utcnow
 from openem.monitoring.engine import Engine
 from openem.monitoring.events import AlertRaised, episode_event
 from openem.scale.failures import ATTEMPTS, message_ids, rejection_alert
 from openem.scale.follow import Change, OrderFollower, process_in_order
-from openem.scale.partitions import EngineCheckpointRow
+from openem.scale.partitions import EngineCheckpointDeltaRow, EngineCheckpointRow
 from openem.scale.position import Position
 from openem.store.db import Database
 from openem.telemetry.ingest import IngestResult
@@ -68,6 +69,10 @@ def count_acknowledged(result: IngestResult) -> None:
     ACKNOWLEDGED.labels("duplicate").inc(result.duplicates)
     ACKNOWLEDGED.labels("rejected").inc(len(result.rejections))
 
+
+CHECKPOINT_SECONDS = Gauge(
+    "openem_engine_checkpoint_seconds", "How long the engine's last checkpoint took", ["kind"]
+)  # kind: full (the whole engine) or delta (what changed since the last one)
 
 LIVE_PARTITION = -1  # the in-server engine's row in engine_checkpoints (partition workers use 0..N-1)
 REPLAY_CHUNK = 20_000  # messages read from the store at a time when catching up
@@ -106,6 +111,13 @@ class LiveMonitor:
             else os.environ.get("OPENEM_ENGINE_CHECKPOINT_S", 30)
         )
         self.checkpoint_every_s = float(every)
+        # Incremental checkpoints (decision 0033): what changed since the last one, a full one after this many
+        # (0: always full). A restore merges the deltas into the full one in order.
+        self.full_every = int(os.environ.get("OPENEM_ENGINE_CHECKPOINT_DELTAS", 40))
+        self.deltas = 0  # deltas written since the last full checkpoint
+        self.full_next = (
+            True  # the engine's changes since the stored checkpoint are not known: write it whole
+        )
         self.last_checkpoint = time.monotonic()
         # Counted from the start: after a restart, gateways get the allowed lateness to deliver what they stored
         # before the clock alone moves time. Jumping to now first closed last night's curfew windows before
@@ -154,8 +166,16 @@ class LiveMonitor:
         with self.db.uow() as uow:
             cp = uow.session.get(EngineCheckpointRow, LIVE_PARTITION)
             if cp is None:
+                self.full_next = True
                 return Engine(), Position()
-            return Engine.restore(cp.snapshot["engine"]), Position.from_json(cp.snapshot.get("position"))
+            deltas = uow.session.scalars(select(EngineCheckpointDeltaRow.delta)
+                                         .where(EngineCheckpointDeltaRow.partition == LIVE_PARTITION)
+                                         .order_by(EngineCheckpointDeltaRow.n)).all()  # fmt: skip
+            base = cp.snapshot
+            engine = Engine.restore(dict(base["engine"]), [d["engine"] for d in deltas])
+            position = (deltas[-1] if deltas else base).get("position")
+            self.deltas, self.full_next = len(deltas), False  # the restored engine is what is stored
+            return engine, Position.from_json(position)
 
     def _catch_up(self, changes: list[Change]) -> tuple[int, BaseException] | None:
         """Process the stored batches the position lacks, oldest first. Returns the batch that raised, if any."""
@@ -288,22 +308,47 @@ class LiveMonitor:
             self.checkpoint()
 
     def checkpoint(self) -> None:
-        """Write the engine and its position in the store, together (call with the lock held)."""
+        """Write the engine and its position in the store, together (call with the lock held): what changed
+        since the last checkpoint, or the whole engine every `full_every` checkpoints."""
         if not self.loaded or self.stale:
             return  # nothing to keep, or an engine that may hold a half-processed batch
         self.last_checkpoint = time.monotonic()
+        started = time.perf_counter()
+        full = self.full_next or self.deltas >= self.full_every
         try:
             with self.db.uow() as uow:
                 self.position.settle(batches_after(uow.session, self.position.through), utcnow())
-                snap = {"engine": self.engine.snapshot(), "position": self.position.to_json()}
-                row = uow.session.get(EngineCheckpointRow, LIVE_PARTITION)
-                if row is None:
-                    uow.session.add(EngineCheckpointRow(partition=LIVE_PARTITION, snapshot=snap,
-                                                        messages=self.messages, updated_at=utcnow()))  # fmt: skip
+                if full:
+                    self._write_full(uow.session)
                 else:
-                    row.snapshot, row.messages, row.updated_at = snap, self.messages, utcnow()
+                    delta = {"engine": self.engine.checkpoint_delta(), "position": self.position.to_json()}
+                    self.full_next = True  # until this commits: the tracker has been reset
+                    uow.session.add(EngineCheckpointDeltaRow(partition=LIVE_PARTITION, n=self.deltas + 1,
+                                                             delta=delta, messages=self.messages,
+                                                             created_at=utcnow()))  # fmt: skip
         except Exception:  # noqa: BLE001 - the previous checkpoint stands; a restart replays a little more
+            self.full_next = True
             log.exception("monitoring checkpoint failed")
+            return
+        if full:
+            self.engine.checkpointed()
+            self.deltas = 0
+        else:
+            self.deltas += 1
+        self.full_next = False
+        CHECKPOINT_SECONDS.labels("full" if full else "delta").set(time.perf_counter() - started)
+
+    def _write_full(self, session: Any) -> None:
+        snap = {"engine": self.engine.snapshot(), "position": self.position.to_json()}
+        session.execute(
+            delete(EngineCheckpointDeltaRow).where(EngineCheckpointDeltaRow.partition == LIVE_PARTITION)
+        )
+        row = session.get(EngineCheckpointRow, LIVE_PARTITION)
+        if row is None:
+            session.add(EngineCheckpointRow(partition=LIVE_PARTITION, snapshot=snap, messages=self.messages,
+                                            updated_at=utcnow()))  # fmt: skip
+        else:
+            row.snapshot, row.messages, row.updated_at = snap, self.messages, utcnow()
 
     # -- operators ------------------------------------------------------------------------------------
     def status(self, now: float | None = None) -> dict[str, Any]:

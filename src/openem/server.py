@@ -99,9 +99,12 @@ def create_app(
         if settings.mqtt_url:
             start_mqtt(app)
         trackers = await start_trackers(app)
+        osmand = await start_osmand_port(app)
         yield
         for tcp in trackers:
             tcp.close()
+        if osmand is not None:
+            await osmand.close()
         if app.state.mqtt is not None:
             app.state.mqtt.stop()
         live.stop()
@@ -240,3 +243,17 @@ async def start_trackers(app: FastAPI) -> list[Any]:
         log.info("tracker listener", extra={"protocol": protocol, "port": app.state.tracker_ports[protocol]})
         out.append(server)
     return out
+
+
+async def start_osmand_port(app: FastAPI) -> Any:
+    """Phones' own port (OPENEM_OSMAND_PORT): the same /ingest/osmand/{token} handler on a second listener, on
+    OPENEM_TRACKER_HOST; the port is in `app.state.tracker_ports["osmand"]`."""
+    from openem.web.listener import serve_paths
+
+    settings: Settings = app.state.settings
+    if settings.osmand_port is None:
+        return None
+    listener = await serve_paths(app, settings.tracker_host, settings.osmand_port, ("/ingest/osmand/",))
+    app.state.tracker_ports["osmand"] = listener.port
+    log.info("osmand listener", extra={"port": listener.port})
+    return listener

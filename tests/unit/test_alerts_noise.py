@@ -185,14 +185,14 @@ def test_a_late_return_announced_by_not_home_is_still_confirmed_or_auto_closed_b
     t.on_alert({**_alert("l1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:17:00Z"),
                 "details": {"minutes": 17}})  # fmt: skip
     t.on_alert(_not_home("n2", "P2"))
-    t.on_alert({**_alert("l2", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:04:00Z", person="P2"),
-                "details": {"minutes": 4}})  # fmt: skip
-    t.on_alert(_not_home("n3", "P3"))  # still away: no outcome yet
+    t.on_alert({**_alert("l2", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:08:00Z", person="P2"),
+                "details": {"minutes": 8, "grace_minutes": 5}})  # fmt: skip
+    t.on_alert(_not_home("n3", "P3"))  # still away: no outcome yet, so it waits for one (suspend-not-home)
     by_person = {i.person_id: i for i in t.finish()}
     assert set(by_person["P1"].kinds) == {"curfew_not_home", "curfew_late_return"}
     assert by_person["P1"].state == "confirmed" and not by_person["P1"].needs_person
-    assert not by_person["P2"].needs_person and by_person["P2"].state == "auto_closed"
-    assert by_person["P3"].needs_person
+    assert by_person["P2"].needs_person  # 3 minutes beyond the grace: a breach, for an operator
+    assert not by_person["P3"].needs_person and by_person["P3"].state == "suspended"
     assert [e["confirmed_by"] for e in t.escalations] == ["policy:confirm-late-return@v1"]
 
 

@@ -28,15 +28,68 @@ def test_tamper_escalates_at_once_with_the_rule_and_version() -> None:
     assert esc["situation"] == "tamper" and esc["priority"] == inc.priority
 
 
-def test_short_late_return_auto_closes_and_never_reaches_a_person() -> None:
+def test_a_late_return_beyond_the_grace_reaches_a_person_and_the_quieter_policy_is_only_counted() -> None:
+    """8 minutes late with a 5-minute grace: a breach (the grace is the policy). `suspend-late-return@v2`
+    (within 5 minutes beyond the grace) is in monitor mode: it says what it would have done, and counts it."""
     t = Triage()
-    t.on_episode({**alert("e1", "curfew_late_return", "2026-12-01T19:05:00Z"), "revision": 0, "state": "open",
-                  "measure": {"minutes_late": 4}})  # fmt: skip
-    t.on_episode({**alert("e1", "curfew_late_return", "2026-12-01T19:05:00Z", "2026-12-01T19:10:00Z"),
-                  "revision": 1, "state": "closed", "measure": {"minutes_late": 4}})  # fmt: skip
+    late = {"minutes_late": 8, "minutes_beyond_grace": 3}
+    t.on_episode({**alert("e1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:08:00Z"),
+                  "revision": 1, "state": "closed", "measure": late})  # fmt: skip
     [inc] = t.finish()
-    assert not inc.needs_person and inc.state == "auto_closed"
-    assert inc.decisions[-1]["rule"] == "suspend-late-return" and inc.closed_at is not None
+    assert inc.needs_person and len(inc.notifications) == 1
+    assert {"rule": "suspend-late-return", "version": 2, "action": "suspend_until_resolved", "mode": "monitor",
+            "at": "2026-12-01T19:00:00Z"} in inc.decisions  # fmt: skip
+    assert t.monitor_counts == {"suspend-late-return": 1}
+
+
+def test_the_late_return_policy_made_active_auto_closes_within_5_minutes_beyond_the_grace() -> None:
+    from dataclasses import replace
+
+    from openem.alerts.triage import DEFAULT_RULES
+
+    rules = tuple(
+        replace(r, mode="active") if r.rule_id == "suspend-late-return" else r for r in DEFAULT_RULES
+    )
+    t = Triage(rules=rules)
+    t.on_alert(alert("a1", "curfew_late_return", "2026-12-01T19:00:00Z", "2026-12-01T19:08:00Z",
+                     details={"minutes": 8.0, "grace_minutes": 5.0}))  # a bare alert says its grace  # fmt: skip
+    t.on_alert(alert("a2", "curfew_late_return", "2026-12-02T19:00:00Z", "2026-12-02T19:12:00Z",
+                     details={"minutes": 12.0, "grace_minutes": 5.0}))  # fmt: skip
+    by = {i.situation: i for i in t.finish()}
+    assert (
+        by["curfew night 2026-12-01"].state == "auto_closed"
+        and not by["curfew night 2026-12-01"].notifications
+    )
+    later = by["curfew night 2026-12-02"]  # 7 minutes beyond the grace: a breach, to the official by policy
+    assert later.state == "confirmed" and [e["incident_id"] for e in t.escalations] == [later.incident_id]
+
+
+def not_home(
+    rev: int, minutes_away: float, end: str | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    return {**alert("n1", "curfew_not_home", "2026-12-01T19:00:00Z", end), "revision": rev,
+            "state": "closed" if end else "open", "closed_reason": reason,
+            "measure": {"minutes_away": minutes_away}}  # fmt: skip
+
+
+def test_not_home_waits_for_the_return_and_reaches_no_one_while_it_may_resolve() -> None:
+    t = Triage()
+    t.on_episode(not_home(0, 5))
+    t.on_episode(not_home(1, 20))
+    [inc] = t.finish()
+    assert not inc.needs_person and inc.state == "suspended" and not inc.notifications
+    assert inc.decisions[-1]["rule"] == "suspend-not-home"
+    t.on_episode(not_home(2, 8, "2026-12-01T19:08:00Z", "not_confirmed"))  # home in time after all
+    [inc] = t.finish()
+    assert inc.state == "auto_closed" and not inc.notifications
+
+
+def test_not_home_for_over_an_hour_reaches_a_person_once() -> None:
+    t = Triage()
+    for rev, minutes in enumerate((5, 20, 35, 50, 65, 80)):
+        t.on_episode(not_home(rev, minutes))
+    [inc] = t.finish()
+    assert inc.needs_person and inc.state == "open" and len(inc.notifications) == 1
 
 
 def test_long_late_return_needs_a_person() -> None:

@@ -111,15 +111,28 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         description="a device fault explains zone/curfew incidents of the same wearer",
     ),  # fmt: skip
     Rule(
-        "suspend-late-return",
+        "suspend-not-home",
         1,
+        {"kinds": ["curfew_not_home"]},
+        "suspend_until_resolved",
+        window_minutes=60,
+        description="not home at the grace: wait for the return (a late return within policy auto-closes, a "
+        "longer one is judged as a late return); still away after an hour, it reaches a person",
+    ),  # fmt: skip
+    Rule(
+        "suspend-late-return",
+        2,
         {
             "kinds": ["curfew_late_return", "curfew_early_leave", "curfew_absence"],
-            "max_measure": {"minutes_late": 5, "minutes_absent": 5},
+            "max_measure": {"minutes_beyond_grace": 5, "minutes_absent": 5},
         },
         "suspend_until_resolved",
         window_minutes=5,
-        description="a short late return/absence that comes back within policy auto-closes",
+        mode="monitor",
+        description="a short late return/absence that comes back within policy would auto-close (v2: a late "
+        "return within 5 minutes beyond the grace; v1 named minutes late, and no late return is raised inside "
+        "the grace, so v1 never acted). In monitor mode: the grace is the policy, and every minute beyond it is a "
+        "breach in the simulator's truth; active, it held back 15 of 281 true late returns on valid orders",
     ),  # fmt: skip
     Rule(
         "suppress-device-health-low",
@@ -244,8 +257,23 @@ def measure_of(ep: dict[str, Any]) -> dict[str, float]:
         if ep.get("_end") is not None:
             minutes = (ep["_end"] - ep["_start"]).total_seconds() / 60
             measure.setdefault("minutes_late", minutes)
-            measure.setdefault("minutes_absent", minutes)
+            if ep.get("kind") != "curfew_late_return":  # a late return is measured in lateness, not absence
+                measure.setdefault("minutes_absent", minutes)
+        if "minutes" in measure and "grace_minutes" in measure:  # the curfew alert says its grace
+            measure.setdefault(
+                "minutes_beyond_grace", max(measure["minutes"] - measure["grace_minutes"], 0.0)
+            )
     return measure
+
+
+def minutes_open(ep: dict[str, Any]) -> float:
+    """How long an open episode has run, as far as its records say: its measured minutes away, else from its
+    start to its latest update (or detection)."""
+    measure = ep.get("measure") or {}
+    if isinstance(measure.get("minutes_away"), int | float):
+        return float(measure["minutes_away"])
+    seen = parse_iso(ep.get("updated_at") or ep.get("detected_at"))
+    return 0.0 if seen is None else max((seen - ep["_start"]).total_seconds() / 60, 0.0)
 
 
 @dataclass
@@ -427,6 +455,10 @@ class Triage:
             if rule.action in ("suppress", "suspend_until_resolved", "confirm") and len(matched) < len(eps):
                 continue  # the rule explains only part of the incident
             if rule.action == "suspend_until_resolved" and not all_closed:
+                if rule.window_minutes and any(
+                    e["_end"] is None and minutes_open(e) > rule.window_minutes for e in matched
+                ):
+                    continue  # unresolved for longer than the rule waits: a person looks now
                 if rule.mode == "active":
                     self._record(inc, rule.rule_id, rule.version, "suspend", rule.mode, at)
                     outcome = outcome or "suspended"

@@ -5,6 +5,7 @@ events and audit rows go into its commit."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from openem.breaches import packs, rules
 from openem.breaches.events import BreachOpened, PackIssued, ReminderDue, ResponseRecorded
 from openem.breaches.model import DECISION_STEP, OUTCOME_STEP, Recorded, ResponseRefused, check_response
 from openem.breaches.tables import BreachPackRow, BreachResponseRow, BreachRow
+from openem.bus.loop import WakeableLoop
 from openem.core.time import iso, utcnow
 from openem.web.rendering import as_datetime, london_time
 
@@ -346,36 +348,28 @@ def run_reminders(uow: Any, now: datetime | None = None) -> list[tuple[str, str]
     return sent
 
 
-class ReminderLoop:
-    """Runs `run_reminders` every `interval_s` in the server (a thread, like the outbox dispatcher)."""
+class ReminderLoop(WakeableLoop):
+    """Runs `run_reminders` every `interval_s` in the server (a `bus.loop.WakeableLoop`, like the outbox
+    dispatcher and notify's deliverer). Its first step only warms up the PDF renderer; the first round of
+    reminders comes one interval after the start, as before."""
+
+    loop_name = "breach-reminders"
 
     def __init__(self, db: Any, interval_s: float = 300.0) -> None:
-        import threading
-
+        super().__init__()
         self.db, self.interval_s = db, interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._warmed = False
 
-    def start(self) -> None:
-        import logging
-        import threading
+    def start(self, interval_s: float | None = None) -> None:
+        super().start(self.interval_s if interval_s is None else interval_s)
 
-        def loop() -> None:
+    def step(self) -> None:
+        if not self._warmed:
+            self._warmed = True
             try:  # the first PDF of a process loads fonts and WeasyPrint (~1.5 s): not on a breach's clock
                 packs.warm()
             except Exception:  # noqa: BLE001 - a pack will pay for it instead
                 logging.getLogger("openem.breaches").exception("pack warm-up failed")
-            while not self._stop.wait(self.interval_s):
-                try:
-                    with self.db.uow() as uow:
-                        run_reminders(uow)
-                except Exception:  # noqa: BLE001 - try again next round
-                    logging.getLogger("openem.breaches").exception("reminders failed")
-
-        self._thread = threading.Thread(target=loop, name="breach-reminders", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+            return
+        with self.db.uow() as uow:
+            run_reminders(uow)

@@ -6,22 +6,25 @@ expanded to the cells and buckets its circle and window touch; only those candid
 test `distance <= radius + accuracy` (accuracy capped by policy). No per-crime Python loop over positions.
 Wearers not placed at the scene are then split: "unknown" when a gap in their trail (longer than the policy's
 `max_gap_s`) overlaps the window and the scene was reachable during it at `max_speed_mps`, otherwise "ruled
-out" (their trail covers the window and never comes near). Passes (A1, A2, B1, ...) are built in Python from the
-few positions of matched wearers only.
+out" (their trail covers the window and never comes near). Passes (A1, A2, B1, ...) are built column by column
+from the matched wearers' positions (`passes`); gap edges and (gap, crime) pairs likewise (`gaps`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from openem.crime import gaps, passes
 from openem.crime.model import policy
+from openem.crime.passes import Pass, Trails, from_us, letter
 
 ALGORITHM = "cell-bucket-join/1"
 CELL_DEG = 0.01
@@ -47,22 +50,6 @@ class CrimeWindow:
 
 
 @dataclass
-class Pass:
-    label: str
-    person_id: str
-    device_id: str
-    first_seen: datetime
-    last_seen: datetime
-    closest_m: float
-    closest_accuracy_m: float
-    positions: int
-    entry_bearing: str
-    exit_bearing: str
-    confidence: str
-    minutes_inside: float
-
-
-@dataclass
 class Unknown:
     person_id: str
     device_id: str
@@ -77,7 +64,7 @@ class CrimeResult:
     unknown: list[Unknown] = field(default_factory=list)
     considered: int = 0
     #: positions of matched wearers around the window: (device_id -> list of dicts), for evidence
-    trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    trails: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def ruled_out(self) -> int:
@@ -230,145 +217,75 @@ def _indexed_view(con: Any, name: str, rows: pa.Table) -> str:
     return name
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _from_us(us: int | None) -> datetime | None:
-    """An instant fetched as microseconds since 1970 (DuckDB converts TIMESTAMPTZ to Python ~20x slower)."""
-    return None if us is None else _EPOCH + timedelta(microseconds=us)
-
-
 def _passes(con: Any, scoped: str, args: dict[str, Any], near: list[tuple[Any, ...]],
             results: dict[str, CrimeResult], pol: dict[str, Any]) -> None:  # fmt: skip
+    """Each candidate's positions around its crime's window (the legs margin either side) as Arrow columns,
+    sorted by candidate and time, then passes column by column (`passes.find_runs`): no Python per position."""
     margin = float(pol["legs_margin_s"])
     radius, max_acc = float(pol["radius_m"]), float(pol["max_accuracy_m"])
-    pairs = pa.table({"key": [n[0] for n in near], "device_id": [n[1] for n in near]})
+    pairs = pa.table({"pid": pa.array(np.arange(len(near), dtype=np.int32)), "key": [n[0] for n in near],
+                      "device_id": [n[1] for n in near]})  # fmt: skip
     con.register("pairs_t", pairs)
     dist = hav_sql("p.lat", "p.lon", "c.clat", "c.clon")
-    rows = con.execute(
-        f"""
-        SELECT q.key, p.person_id, p.device_id, epoch_us(p.device_time) AS t_us, p.lat, p.lon, p.accuracy_m,
+    rows = (
+        con.sql(
+            f"""
+        SELECT q.pid, p.person_id, p.device_id, epoch_us(p.device_time) AS t_us, p.lat, p.lon, p.accuracy_m,
                p.speed_mps, p.heading_deg, {dist} AS dist_m,
-               (p.device_time BETWEEN c.t0 AND c.t1 AND p.accuracy_m <= {max_acc}
-                AND {dist} <= {radius} + p.accuracy_m) AS near
+               coalesce(p.device_time BETWEEN c.t0 AND c.t1 AND p.accuracy_m <= {max_acc}
+                        AND {dist} <= {radius} + p.accuracy_m, false) AS near
         FROM ({scoped}) p JOIN pairs_t q ON q.device_id = p.device_id JOIN crimes_t c ON c.key = q.key
         WHERE p.device_time BETWEEN c.t0 - INTERVAL {int(margin)} SECOND AND c.t1 + INTERVAL {int(margin)} SECOND
         ORDER BY q.key, p.device_id, p.device_time
         """,
-        args,
-    ).to_arrow_table()
-    # column by column (Arrow to Python lists in C), not row by row through the DB-API
-    cols = {n: rows.column(n).to_pylist() for n in ("key", "person_id", "device_id", "lat", "lon", "accuracy_m",
-                                                    "speed_mps", "heading_deg", "dist_m", "near")}  # fmt: skip
-    times = [d.replace(tzinfo=UTC) for d in rows.column("t_us").to_numpy().astype("datetime64[us]").tolist()]
-    trails: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for key, person, device, t, lat, lon, acc, speed, heading, d, is_near in zip(
-        cols["key"], cols["person_id"], cols["device_id"], times, cols["lat"], cols["lon"], cols["accuracy_m"],
-        cols["speed_mps"], cols["heading_deg"], cols["dist_m"], cols["near"], strict=True,
-    ):  # fmt: skip
-        trails.setdefault((key, device), []).append(
-            {
-                "person_id": person,
-                "device_id": device,
-                "time": t,
-                "lat": lat,
-                "lon": lon,
-                "accuracy_m": acc,
-                "speed_mps": speed,
-                "heading_deg": heading,
-                "distance_m": d,
-                "near": bool(is_near),
-            }  # fmt: skip
+            params=args,
         )
-    by_crime: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {}
-    for (key, device), trail in trails.items():
-        by_crime.setdefault(key, []).append((device, trail))
-    for key, devices in by_crime.items():
-        res = results[key]
-        devices.sort(key=lambda dt: (min(p["time"] for p in dt[1] if p["near"]), dt[0]))
-        for i, (device, trail) in enumerate(devices):
-            res.trails[device] = trail
-            res.passes.extend(build_passes(letter(i), trail, pol))
-
-
-def letter(i: int) -> str:
-    """A, B, ..., Z, AA, AB, ... for the i-th wearer of a crime."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
-
-
-def bearing(a: dict[str, Any], b: dict[str, Any]) -> str:
-    la1, la2 = math.radians(a["lat"]), math.radians(b["lat"])
-    dl = math.radians(b["lon"] - a["lon"])
-    y = math.sin(dl) * math.cos(la2)
-    x = math.cos(la1) * math.sin(la2) - math.sin(la1) * math.cos(la2) * math.cos(dl)
-    if abs(x) < 1e-12 and abs(y) < 1e-12:
-        return ""
-    deg = (math.degrees(math.atan2(y, x)) + 360) % 360
-    return COMPASS[int((deg + 22.5) // 45) % 8]
+        .to_arrow_table()
+        .combine_chunks()
+    )
+    pid = rows.column("pid").to_numpy()
+    t_us = rows.column("t_us").to_numpy()
+    runs = passes.find_runs(pid, t_us, rows.column("near").to_numpy(zero_copy_only=False),
+                            rows.column("dist_m").fill_null(np.nan).to_numpy(), float(pol["max_gap_s"]))  # fmt: skip
+    # per crime, its trails (row spans) and its wearers' letters, in order of arrival at the scene
+    bounds = np.flatnonzero(np.diff(pid)) + 1
+    starts, ends = np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(pid)])).tolist()
+    # a wearer arrives at their first run (the dict keeps the last value given: runs read backwards)
+    arrival = dict(zip(runs.group[::-1].tolist(), t_us[runs.first[::-1]].tolist(), strict=True))
+    by_crime: dict[str, list[tuple[int, str, int, int, int]]] = {}
+    for a, b in zip(starts, ends, strict=True):
+        g = int(pid[a])
+        by_crime.setdefault(near[g][0], []).append((arrival[g], near[g][1], g, a, b))
+    rank: dict[int, int] = {}
+    for key, trails in by_crime.items():
+        trails.sort()
+        results[key].trails = Trails(rows, {dev: (a, b) for _, dev, _, a, b in trails})
+        rank.update({g: i for i, (_, _, g, _, _) in enumerate(trails)})
+    group, number = runs.group.tolist(), passes.numbers_within(runs.group).tolist()
+    labels = [f"{letter(rank[g])}{n}" for g, n in zip(group, number, strict=True)]
+    made = passes.make_passes(rows, runs, labels, pol)
+    ordered: dict[str, list[tuple[int, Pass]]] = {}
+    for g, p in zip(group, made, strict=True):
+        ordered.setdefault(near[g][0], []).append((rank[g], p))
+    for key, ps in ordered.items():  # wearer by wearer (a stable sort keeps each one's passes in time order)
+        ps.sort(key=lambda x: x[0])
+        results[key].passes.extend(p for _, p in ps)
 
 
 def build_passes(wearer_letter: str, trail: list[dict[str, Any]], pol: dict[str, Any]) -> list[Pass]:
-    """Runs of consecutive positions at the scene, split where the trail has a gap, with entry/exit bearings
-    (from the positions before and after), closest approach, time inside and confidence."""
-    max_gap = float(pol["max_gap_s"])
-    radius = float(pol["radius_m"])
-    runs: list[tuple[int, int]] = []
-    start: int | None = None
-    for i, p in enumerate(trail):
-        gap = i > 0 and (p["time"] - trail[i - 1]["time"]).total_seconds() > max_gap
-        if p["near"] and start is not None and gap:
-            runs.append((start, i - 1))
-            start = i
-        elif p["near"] and start is None:
-            start = i
-        elif not p["near"] and start is not None:
-            runs.append((start, i - 1))
-            start = None
-    if start is not None:
-        runs.append((start, len(trail) - 1))
-    out: list[Pass] = []
-    for n, (a, b) in enumerate(runs, 1):
-        inside = trail[a : b + 1]
-        closest = min(inside, key=lambda p: p["distance_m"])
-        before = trail[a - 1] if a > 0 else None
-        after = trail[b + 1] if b + 1 < len(trail) else None
-        gap_in = (inside[0]["time"] - before["time"]).total_seconds() if before else math.inf
-        gap_out = (after["time"] - inside[-1]["time"]).total_seconds() if after else math.inf
-        if (
-            closest["distance_m"] <= radius
-            and closest["accuracy_m"] <= 50
-            and max(gap_in, gap_out) <= max_gap
-        ):
-            confidence = "high"
-        elif closest["distance_m"] > radius and closest["accuracy_m"] > 100 or max(gap_in, gap_out) > max_gap:
-            confidence = "low"
-        else:
-            confidence = "medium"
-        out.append(
-            Pass(
-                label=f"{wearer_letter}{n}",
-                person_id=str(inside[0]["person_id"]),
-                device_id=str(inside[0]["device_id"]),
-                first_seen=inside[0]["time"],
-                last_seen=inside[-1]["time"],
-                closest_m=round(float(closest["distance_m"]), 1),
-                closest_accuracy_m=round(float(closest["accuracy_m"]), 1),
-                positions=len(inside),
-                entry_bearing=bearing(before, inside[0]) if before else "",
-                exit_bearing=bearing(inside[-1], after) if after else "",
-                confidence=confidence,
-                minutes_inside=round((inside[-1]["time"] - inside[0]["time"]).total_seconds() / 60, 1),
-            )
-        )
-    return out
+    """The passes of one trail given as dicts (time, lat, lon, accuracy_m, distance_m, near, ...), through the
+    same column-by-column builder as a batch: runs of consecutive positions at the scene, split where the trail
+    has a gap, with entry/exit bearings, closest approach, time inside and confidence."""
+    if not trail:
+        return []
+    t_us = np.array([(p["time"] - passes.EPOCH) // timedelta(microseconds=1) for p in trail], np.int64)
+    rows = pa.table({"person_id": [p["person_id"] for p in trail], "device_id": [p["device_id"] for p in trail],
+                     "t_us": t_us, "lat": [p["lat"] for p in trail], "lon": [p["lon"] for p in trail],
+                     "accuracy_m": [p["accuracy_m"] for p in trail], "dist_m": [p["distance_m"] for p in trail]})  # fmt: skip
+    near = np.array([bool(p["near"]) for p in trail])
+    runs = passes.find_runs(np.zeros(len(trail), np.int32), t_us, near,
+                            np.array([p["distance_m"] for p in trail], np.float64), float(pol["max_gap_s"]))  # fmt: skip
+    return passes.make_passes(rows, runs, [f"{wearer_letter}{i}" for i in range(1, len(runs.first) + 1)], pol)
 
 
 def edges_select(positions_sql: str, max_gap: float) -> str:
@@ -398,21 +315,10 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
     if edges:
         # precomputed per day (coverage): join the days, taking each day's first position's predecessor from
         # the day before, so that a gap across midnight is still a gap
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE trail_edges AS
-            WITH e AS (SELECT * FROM {edges} WHERE t2 >= $r0 - INTERVAL 2 DAY AND t2 <= $r1 + INTERVAL 2 DAY),
-            b AS (
-              SELECT *, lag(t2) OVER w AS pt, lag(lat2) OVER w AS plat, lag(lon2) OVER w AS plon
-              FROM e WHERE t1 IS NULL OR t3 IS NULL WINDOW w AS (PARTITION BY device_id ORDER BY t2)
-            )
-            SELECT device_id, person_id, t2, lat2, lon2, pt AS t1, plat AS lat1, plon AS lon1, t3 FROM b
-            WHERE t1 IS NULL
-            UNION ALL
-            SELECT device_id, person_id, t2, lat2, lon2, t1, lat1, lon1, t3 FROM e WHERE t1 IS NOT NULL
-            """,
-            args,
-        )
+        days = con.sql(f"SELECT * FROM {edges} WHERE t2 >= $r0 - INTERVAL 2 DAY AND t2 <= $r1 + INTERVAL 2 DAY",
+                       params=args).to_arrow_table()  # fmt: skip
+        con.register("trail_edges_t", gaps.join_days(days))
+        con.execute("CREATE OR REPLACE TEMP TABLE trail_edges AS SELECT * FROM trail_edges_t")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE trail_edges AS {edges_select(scoped, max_gap)}", args)
     if wearers:
@@ -425,8 +331,7 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
     con.execute(f"CREATE OR REPLACE TEMP TABLE trail_spans AS {spans}", args)
     d1 = hav_sql("g.lat1", "g.lon1", "c.clat", "c.clon")
     d2 = hav_sql("g.lat2", "g.lon2", "c.clat", "c.clon")
-    rows = con.execute(
-        f"""
+    found = con.sql(f"""
         WITH e AS (
           SELECT device_id, min(t2) AS first_t, max(t2) AS last_t,
                  arg_min(lat2, t2) AS flat, arg_min(lon2, t2) AS flon,
@@ -445,25 +350,36 @@ def _unknown_and_considered(con: Any, scoped: str, args: dict[str, Any], results
           UNION ALL
           SELECT sp.device_id, sp.person_id, sp.s0, NULL, NULL, sp.s1, NULL, NULL
           FROM trail_spans sp LEFT JOIN e USING (device_id) WHERE e.device_id IS NULL
-        ),
-        reach AS (
+        )
+        SELECT * FROM g
+        """).to_arrow_table()  # fmt: skip
+    found = found.append_column("gi", pa.array(np.arange(found.num_rows, dtype=np.int64)))
+    con.register("trail_gaps_t", found)
+    crimes_t = con.table("crimes_t").to_arrow_table()
+    gi, ci = gaps.overlapping(*(found.column(c).cast(pa.int64()).to_numpy() for c in ("t1", "t2")),
+                              *(crimes_t.column(c).cast(pa.int64()).to_numpy() for c in ("t0", "t1")))  # fmt: skip
+    con.register("gap_pairs_t", pa.table({"gi": gi, "key": crimes_t.column("key").take(pa.array(ci))}))
+    rows = con.sql(
+        f"""
+        WITH reach AS (
           SELECT c.key, g.device_id, g.person_id, g.t1, g.t2,
                  CASE WHEN g.lat1 IS NULL THEN 0 ELSE greatest(0, {d1} - {reach}) END AS da,
                  CASE WHEN g.lat2 IS NULL THEN 0 ELSE greatest(0, {d2} - {reach}) END AS db,
                  epoch(c.t0) AS c0, epoch(c.t1) AS c1
-          FROM g JOIN crimes_t c ON g.t1 < c.t1 AND g.t2 > c.t0
+          FROM trail_gaps_t g JOIN gap_pairs_t q ON q.gi = g.gi JOIN crimes_t c ON c.key = q.key
         )
         SELECT key, device_id, person_id, epoch_us(t1), epoch_us(t2) FROM reach
         WHERE greatest(epoch(t1) + da / {vmax}, c0) <= least(epoch(t2) - db / {vmax}, c1)
         ORDER BY key, device_id, t1
         """
-    ).fetchall()
+    ).to_arrow_table()
     placed = {key: {p.device_id for p in res.passes} for key, res in results.items()}
-    for key, device, person, t1, t2 in rows:
-        res = results[key]
+    cols = [rows.column(i).to_pylist() for i in range(3)]
+    t1s, t2s = (rows.column(i).to_pylist() for i in (3, 4))
+    for key, device, person, t1, t2 in zip(*cols, t1s, t2s, strict=True):
         if device in placed[key]:
             continue
-        res.unknown.append(Unknown(str(person), str(device), _from_us(t1), _from_us(t2)))
+        results[key].unknown.append(Unknown(str(person), str(device), from_us(t1), from_us(t2)))
     if not wearers:  # every trail spans the whole range: each crime considers them all
         n_all = int(con.execute("SELECT count(*) FROM trail_spans").fetchall()[0][0])
         counts = [(key, n_all) for key in results]

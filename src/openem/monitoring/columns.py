@@ -82,6 +82,15 @@ class Lazy(Mapping[str, np.ndarray]):
         row = r if cur is None else (cur.start or 0) + r if isinstance(cur, slice) else int(cur[r])
         return self._src.item(key, row)
 
+    def arrow_rows(self, rows: np.ndarray) -> pa.Table | None:
+        """The rows `rows` of this selection as an Arrow table, when the columns are read from one."""
+        table = getattr(self._src, "table", None)
+        if table is None:
+            return None
+        cur = self._idx
+        absolute = rows if cur is None else rows + (cur.start or 0) if isinstance(cur, slice) else cur[rows]
+        return table.take(pa.array(absolute, type=pa.int64()))
+
     def take(self, idx: np.ndarray | slice, memo: dict[int, Any] | None = None) -> Lazy:
         """The rows `idx` of this selection. `memo` shares the composed selection between the float, bool and
         string columns of one batch (they are selected alike)."""

@@ -19,7 +19,17 @@ from typing import Any
 
 import numpy as np
 
-from openem.monitoring import battery_path, episodes, gps_path, proximity_path, receipts, sparse_path, timed
+from openem.monitoring import (
+    battery_path,
+    checkpoint,
+    episodes,
+    gps_path,
+    proximity_path,
+    receipts,
+    resequence,
+    sparse_path,
+    timed,
+)
 from openem.monitoring.columns import Columns, MessageType, to_columns
 from openem.monitoring.index import Index
 from openem.monitoring.model import (
@@ -40,6 +50,8 @@ from openem.monitoring.sorting import by_group_int, sorted_within
 log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
+SNAPSHOT_PARTS = ("orders", "ended", "activations", "devices", "registry", "cf_touched", "order_state", "raised",
+                  "quarantined", "held", "episodes", "episodes_out", "resequence_held")  # fmt: skip
 TICK_S = 30.0
 # Alert ids are remembered for a week of processing time after they were raised, so a checkpoint stays
 # bounded. That is longer than any rule looks back (zone episodes keep 6 h of fixes, curfews 3 days of
@@ -87,6 +99,9 @@ class Engine:
         self.ep_keys: dict[str, list[str]] = {}  # situation key -> open episode ids
         self.ep_out: list[dict[str, Any]] = []  # episode records not yet taken (take_episodes)
         self._places_for: Index | None = None
+        self.held = resequence.Held()  # rows waiting for a missing sequence number (resequence.py)
+        self.held_new: set[int] = set()  # device codes with rows held in this batch
+        self.track = checkpoint.Tracker()  # what changed since the last checkpoint (checkpoint.py)
 
     # ---- orders and activations (live changes) ------------------------------------------------------
     def apply_order(self, doc: dict[str, Any]) -> None:
@@ -110,6 +125,7 @@ class Engine:
         if spec.curfew:
             self.cf_touched.add(spec.ref)
         self._index = None
+        self.track.docs = True
 
     def _quarantine(self, doc: Any, exc: Exception) -> None:
         d = doc if isinstance(doc, dict) else {}
@@ -125,6 +141,7 @@ class Engine:
             f"version {in_force} stays in force" if held else "it is not monitored",
             extra={"order_ref": ref, "order_version": version, "reason": reason})  # fmt: skip
         self.quarantined[ref] = {"version": version, "reason": reason}
+        self.track.docs = True
         # Raised once per order version: the id is the order and its version (or, with none, its content).
         key = version if version is not None else hashlib.sha256(_canonical(doc)).hexdigest()[:16]
         aid = alert_id("order_unusable", ref, key)
@@ -149,6 +166,7 @@ class Engine:
             spec.end = min(spec.end, self.watermark if at is None else at)
             spec.doc = {**spec.doc, "_ended_at": spec.end}
             self._index = None
+            self.track.docs = True
 
     def apply_activation(self, act: dict[str, Any] | Activation) -> None:
         a = act if isinstance(act, Activation) else Activation.from_dict(act)
@@ -161,6 +179,7 @@ class Engine:
         else:
             self.activations[pos] = a
         self._index = None
+        self.track.docs = True
 
     def end_activation(self, activation_id: str, at: float) -> None:
         self.activations = [
@@ -168,11 +187,16 @@ class Engine:
             for x in self.activations
         ]
         self._index = None
+        self.track.docs = True
 
     def ostate(self, ref: str) -> dict[str, Any]:
+        """An order's rule state, to read or change (noted for the next incremental checkpoint)."""
+        self.track.orders.add(ref)
         return self.order_state.setdefault(ref, {})
 
     def dstate(self, device_id: str) -> dict[str, Any]:
+        """A device's rule state, to read or change (noted for the next incremental checkpoint)."""
+        self.track.devices.add(device_id)
         return self.devices.setdefault(device_id, {})
 
     def index(self) -> Index:
@@ -213,6 +237,8 @@ class Engine:
         self._new, self._held = self._held, []
         self.watermark = max(self.watermark, t)
         self.started = self.started or t
+        if resequence.lateness(self) > 0:
+            self._release(max(self.received_at, t))
         self._tick(force=True)
         out, self._new = self._new, []
         return out
@@ -229,7 +255,27 @@ class Engine:
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "duplicate"))
         receipts.silences(self, ix, cols, g, act, by_seq)
         receipts.last_seen(self, cols, g)
-        keep = self._event_order(by_seq, (act >= 0) & fresh, g, cols)
+        if resequence.lateness(self) > 0:  # rows of devices with a missing number wait (resequence.py)
+            now, at = resequence.split(self, cols, by_seq, fresh, g)
+            keep = sorted_within(self._event_order(by_seq, (act >= 0) & now, g, cols), g, at)
+            self._rules(cols, keep, act, g)
+            self._release(self.received_at)
+        else:
+            self._rules(cols, self._event_order(by_seq, (act >= 0) & fresh, g, cols), act, g)
+
+    def _release(self, clock: float) -> None:
+        """Held rows that may go on by receive time `clock`, through the rules in canonical order."""
+        got = resequence.release(self, clock)
+        if got is None:
+            return
+        rc, at = got
+        g = self.reg.devices(rc.devices)[rc.dev]
+        act = self._resolve(self.index(), g, rc.t)
+        rows = np.flatnonzero(act >= 0)
+        self._rules(rc, rows[np.lexsort((rc.seq[rows], rc.t[rows], at[rows], g[rows]))], act, g)
+
+    def _rules(self, cols: Columns, keep: np.ndarray, act: np.ndarray, g: np.ndarray) -> None:
+        """The rows `keep` (grouped by device, each in the order its rules see them) through every path."""
         if len(keep) == 0:
             return
         # Each message type's rows go to their path straight from the batch: one selection per path, not a
@@ -342,6 +388,7 @@ class Engine:
         self.raised_pruned = self.watermark
         cut = self.watermark - RAISED_KEEP_S
         if any(t < cut for t in self.raised.values()):
+            self.track.pruned = True
             self.raised = {
                 k: (t if t > 0 else self.watermark) for k, t in self.raised.items() if t >= cut or t <= 0
             }
@@ -349,35 +396,44 @@ class Engine:
     # ---- checkpoints ---------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """A JSON-safe checkpoint: orders, activations, rule state, watermark and the ids already raised."""
-        return {
-            "version": SNAPSHOT_VERSION,
-            "watermark": self.watermark,
-            "received_at": self.received_at,
-            "event_high": self.event_high,
-            "last_tick": self.last_tick,
-            "started": self.started,
-            "horizon": self.horizon,
-            "unmonitored_hour": self.unmonitored_hour,
-            "thresholds": self.defaults,
-            "orders": [copy.deepcopy(o.doc) for o in self.orders.values()],
-            "ended": {ref: o.end for ref, o in self.orders.items() if "_ended_at" in o.doc},
-            "activations": [
-                {**a.to_dict(), "start": a.start, "end": None if a.end >= FAR_FUTURE else a.end}
-                for a in self.activations
-            ],  # fmt: skip
-            "devices": copy.deepcopy(self.devices),
-            "registry": self.reg.to_json(),
-            "cf_touched": sorted(self.cf_touched),
-            "order_state": copy.deepcopy(self.order_state),
-            "raised": {k: self.raised[k] for k in sorted(self.raised)},
-            "quarantined": copy.deepcopy(self.quarantined),
-            "held": copy.deepcopy(self._held),
-            "episodes": copy.deepcopy(self.episodes),
-            "episodes_out": copy.deepcopy(self.ep_out),
-        }
+        return {"version": SNAPSHOT_VERSION, **{k: getattr(self, k) for k in checkpoint.SCALARS},
+                "thresholds": self.defaults, **self.snapshot_parts(SNAPSHOT_PARTS)}  # fmt: skip
+
+    def snapshot_parts(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """Parts of the snapshot by name (an incremental checkpoint takes the small ones whole)."""
+        parts = {
+            "orders": lambda: [copy.deepcopy(o.doc) for o in self.orders.values()],
+            "ended": lambda: {ref: o.end for ref, o in self.orders.items() if "_ended_at" in o.doc},
+            "activations": lambda: [{**a.to_dict(), "start": a.start, "end": None if a.end >= FAR_FUTURE else a.end}
+                                    for a in self.activations],
+            "devices": lambda: copy.deepcopy(self.devices),
+            "registry": self.reg.to_json,
+            "cf_touched": lambda: sorted(self.cf_touched),
+            "order_state": lambda: copy.deepcopy(self.order_state),
+            "raised": lambda: {k: self.raised[k] for k in sorted(self.raised)},
+            "quarantined": lambda: copy.deepcopy(self.quarantined),
+            "held": lambda: copy.deepcopy(self._held),
+            "episodes": lambda: copy.deepcopy(self.episodes),
+            "episodes_out": lambda: copy.deepcopy(self.ep_out),
+            "resequence_held": self.held.to_json,
+        }  # fmt: skip
+        return {k: parts[k]() for k in names}
+
+    def checkpoint_delta(self) -> dict[str, Any]:
+        """What changed since the last checkpoint (`checkpointed`, a restore, or the last delta): merged into
+        the full snapshot by `Engine.restore(base, [delta, ...])`. The first call after a full snapshot that
+        was not marked `checkpointed` raises."""
+        return checkpoint.delta(self, self.track)
+
+    def checkpointed(self) -> None:
+        """The state as it is now is stored (a full snapshot): later deltas build on it."""
+        self.track.reset(self)
 
     @classmethod
-    def restore(cls, state: dict[str, Any]) -> Engine:
+    def restore(cls, state: dict[str, Any], deltas: list[dict[str, Any]] | None = None) -> Engine:
+        """The engine a snapshot describes, with incremental checkpoints taken after it merged in order."""
+        for d in deltas or ():
+            state = checkpoint.apply_delta(state, d)
         if state.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {state.get('version')!r}")
         eng = cls(state.get("thresholds"))
@@ -422,6 +478,8 @@ class Engine:
                     proximity_path.save_prox_state(eng, eng.reg.order(ref), st["prox"])
         eng.episodes = copy.deepcopy(state.get("episodes", {}))
         eng.ep_out = copy.deepcopy(state.get("episodes_out", []))
+        eng.held = resequence.Held.from_json(state.get("resequence_held"))
+        eng.track.reset(eng)
         for eid, ep in eng.episodes.items():
             if ep.get("key"):
                 eng.ep_keys.setdefault(ep["key"], []).append(eid)

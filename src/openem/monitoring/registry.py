@@ -15,12 +15,15 @@ DEVICE_FIELDS = {"rx": -1.0, "rx_seq": -1, "seq_max": -1, "seq_min": -1, "fix_t"
                  "fix_acc": np.nan, "moving": 0, "lost_n": 0, "gps_t": np.nan, "batt_t": np.nan, "batt_level": np.nan,
                  "first_batt": np.nan, "last_charge": np.nan,
                  "nc_from": np.nan, "ci_next": 0.0, "alc_qt": np.nan, "alc_qtac": np.nan,
-                 "nc_open": 0, "batt_open": 0}  # fmt: skip
+                 "nc_open": 0, "batt_open": 0, "rs_front": -1, "rs_held": 0,
+                 "rs_unit": 0, "rs_steps": 0}  # fmt: skip
 # gps_t: the device's last fix from GPS itself (GPS lost while moving, from motion reports)
 # nc_from: start of the silence already raised as no_comms; ci_next: when a scheduled check-in can next be overdue;
 # alc_qt, alc_qtac: the last of a run of quiet alcohol readings not yet folded into the device's curve state
 # nc_open: a no-comms episode is open (closed by the next receipt); batt_open: bit 1 a low-battery, bit 2 a
 # not-charging episode is open (closed by a charge, or the level back above the threshold)
+# rs_front: the highest sequence released to the rules (resequence.py; -1: none yet); rs_held: rows held back;
+# rs_unit / rs_steps: of the recent steps between its numbers, how many were by one (a counter is waited for)
 ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan, "p_level": 0, "um_fitted": -1,
                 "um_rx": np.nan, "p_apart": np.nan, "pr_t": np.nan, "pr_d": np.nan,
                 **{f"p{side}_{k}": v for side in "wv" for k, v in
@@ -30,7 +33,7 @@ ORDER_FIELDS = {"trail_n": 0, "trail_first": np.nan, "trail_last": np.nan, "p_le
 # p_apart: since when the pair has been judged apart (re-armed after `clear_s`); pr_t, pr_d: the victim fix the offender was first judged against, and the
 # distance then (a silent victim: the offender must come closer than that)
 _INT = {"rx_seq", "seq_max", "seq_min", "moving", "lost_n", "trail_n", "p_level", "pw_dev", "pw_seq", "pv_dev",
-        "pv_seq", "um_fitted", "nc_open", "batt_open"}  # fmt: skip
+        "pv_seq", "um_fitted", "nc_open", "batt_open", "rs_front", "rs_held", "rs_unit", "rs_steps"}  # fmt: skip
 
 
 def _alloc(fields: dict[str, Any], n: int) -> dict[str, np.ndarray]:

@@ -85,6 +85,7 @@ def _curfew_order(eng: Engine, order: OrderSpec, due: bool) -> None:
             late = wm - v["end"] > order.thresholds["late"]["late_after_s"] + fa
             draft = {"kind": v["kind"], "start": v["start"], "end": v["end"], "evidence": v["evidence"],
                      "details": {"window_start": start, "window_end": end, "minutes": round(v["minutes"], 1),
+                                 "grace_minutes": round(cf["grace_s"] / 60, 1),
                                  "address_type": curfew.place_name(cf, place)}}  # fmt: skip
             before = len(eng._new)
             measure = _curfew_measure(v, cf["grace_s"])

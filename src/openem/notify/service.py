@@ -116,17 +116,26 @@ def on_reminder_due(payload: dict[str, Any], uow: Any) -> None:
 def acknowledge(
     uow: Any, message_id: str, inboxes: set[str], actor: str, now: datetime | None = None
 ) -> bool:
-    """An official acknowledges a message in one of their inboxes (once; a repeat changes nothing)."""
+    """An official acknowledges a message in one of their inboxes (once; a repeat changes nothing). The other
+    copies of the same message (the team's and the officer's inbox get one each) are acknowledged with it, by
+    the same person: a team inbox is read once, and the rest of the team sees who has it instead of taking
+    it up again."""
     row = uow.session.get(InboxMessageRow, message_id)
     if row is None or row.inbox not in inboxes:
         raise KeyError(message_id)
     if row.acknowledged_at is not None:
         return False
     now = now or utcnow()
-    row.acknowledged_at, row.acknowledged_by = now, actor[:120]
+    m = InboxMessageRow
+    copies = list(uow.session.scalars(select(m).where(
+        m.subject_kind == row.subject_kind, m.subject_id == row.subject_id, m.subject_version == row.subject_version,
+        m.title == row.title, m.acknowledged_at.is_(None), m.message_id != row.message_id)))  # fmt: skip
+    for r in (row, *copies):
+        r.acknowledged_at, r.acknowledged_by = now, actor[:120]
     uow.add_event(MessageAcknowledged(subject_kind=row.subject_kind, subject_id=row.subject_id, order_ref=row.order_ref,
                                       inbox=row.inbox, by=actor, at=iso(now)))  # fmt: skip
-    uow.add_audit(actor=actor, action=f"notify:message:{message_id}:acknowledge", records=[row.order_ref])
+    uow.add_audit(actor=actor, action=f"notify:message:{message_id}:acknowledge", records=[row.order_ref],
+                  details={"with": sorted(r.inbox for r in copies)})  # fmt: skip
     return True
 
 

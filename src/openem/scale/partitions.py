@@ -31,6 +31,18 @@ class EngineCheckpointRow(Base):
     updated_at: Mapped[Any] = mapped_column(UTCDateTime())
 
 
+class EngineCheckpointDeltaRow(Base):
+    """An incremental checkpoint (`Engine.checkpoint_delta`) after the partition's full one, n = 1, 2, ...:
+    restore merges them into it in order; the next full checkpoint deletes them (decision 0033)."""
+
+    __tablename__ = "engine_checkpoint_deltas"
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[Any] = mapped_column(UTCDateTime())
+
+
 class EngineLeaseRow(Base):
     __tablename__ = "engine_leases"
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)

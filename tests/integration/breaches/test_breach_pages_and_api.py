@@ -138,3 +138,45 @@ def test_inbox_acknowledge(world):
     probation = world.signed_in("demo-probation-practitioner")
     hp = {"X-CSRF-Token": _token(probation)}
     assert probation.post(f"/api/inbox/{m['message_id']}/acknowledge", headers=hp).status_code == 404
+
+
+def test_a_team_inbox_message_is_read_once_and_the_team_sees_who_has_it(world):
+    """The responsible officer is in the delivery unit's team: the breach is in the team's inbox and in theirs,
+    once on their page; when they acknowledge it, a colleague in the same team sees it taken (who, when), not
+    new, and cannot take it up a second time."""
+    from tests.conftest import sign_in
+
+    from openem.auth.service import create_user
+
+    team = "YORKSHIRE_AND_THE_HUMBER:LEEDS"
+    with world.db.uow() as uow:
+        for name in ("po-one", "po-two"):
+            create_user(uow.session, actor="test", username=name, password=f"a long password {name}",
+                        roles=["probation_practitioner"], email=f"{name}@probation.example", organisation=team)  # fmt: skip
+    load(
+        world.db,
+        order_doc("ORD-WBTEAM001", "PER-WB-T", "POST_RELEASE", email="po-two@probation.example", seed=5),
+    )
+    tamper(world.db, "ORD-WBTEAM001", "PER-WB-T", alert_id="WT")
+    pump(world.db)
+    officer, colleague = world.client(), world.client()
+    sign_in(officer, "po-two", "a long password po-two")
+    sign_in(colleague, "po-one", "a long password po-one")
+    mine = officer.get("/api/inbox").json()["messages"]
+    assert sorted(m["inbox"] for m in mine) == ["po-two@probation.example", f"probation:{team}"]
+    (bid,) = {m["subject_id"] for m in mine}
+    button = f'Acknowledge<span class="govuk-visually-hidden"> Breach {bid}'
+    assert officer.get("/breaches").text.count(button) == 1  # one message to them, not two
+    assert colleague.get("/breaches").text.count(button) == 1  # new to the team until someone has it
+    own = next(m for m in mine if m["inbox"] == "po-two@probation.example")
+    h = {"X-CSRF-Token": _token(officer)}
+    assert officer.post(f"/api/inbox/{own['message_id']}/acknowledge", headers=h).json()["first"] is True
+    (shared,) = colleague.get("/api/inbox").json()["messages"]
+    by = {m["inbox"]: m["acknowledged_by"] for m in officer.get("/api/inbox").json()["messages"]}
+    assert shared["inbox"] == f"probation:{team}" and shared["acknowledged_at"]
+    assert shared["acknowledged_by"] == by[own["inbox"]] == by[shared["inbox"]] != ""  # who has it
+    assert button not in colleague.get("/breaches").text
+    hc = {"X-CSRF-Token": _token(colleague)}
+    assert (
+        colleague.post(f"/api/inbox/{shared['message_id']}/acknowledge", headers=hc).json()["first"] is False
+    )

@@ -39,3 +39,39 @@ def test_reminder_then_escalation_then_nothing_after_the_outcome(db):
     with db.uow() as uow:
         assert run_reminders(uow, t0 + timedelta(days=30)) == []
         assert queries.breach(uow.session, b["breach_id"])["state"] == "closed"
+
+
+def test_the_server_loop_reminds_a_team_with_no_outcome_when_its_round_comes(db):
+    """The reminder thread (a bus WakeableLoop): a breach delivered six days ago with no outcome gets its
+    reminder from the running loop; woken, it runs a round at once instead of waiting out its interval."""
+    import time
+
+    from openem.breaches.service import ReminderLoop
+    from openem.breaches.tables import BreachRow
+
+    load(db, order_doc("ORD-RMLOOP001", "PER-RM-LOOP", "POST_RELEASE", seed=4))
+    tamper(db, "ORD-RMLOOP001", "PER-RM-LOOP")
+    pump(db)
+    with db.uow() as uow:
+        (b,) = queries.breaches_where(uow.session)
+        row = uow.session.get(BreachRow, b["breach_id"])
+        row.delivered_at = row.delivered_at - timedelta(days=6)
+    loop = ReminderLoop(db)  # every 5 minutes: nothing would come in this test's time unless it is woken
+    loop.start()
+    try:
+        assert loop.running
+        deadline = time.monotonic() + 60
+        sent: list = []
+        while not sent and time.monotonic() < deadline:
+            loop.wake()
+            time.sleep(0.05)
+            with db.uow() as uow:
+                sent = list(queries.breach(uow.session, b["breach_id"])["reminders"])
+    finally:
+        loop.stop()
+    assert not loop.running
+    assert [r.get("level") for r in sent] == ["remind"]
+    pump(db)
+    with db.uow() as uow:
+        team = notify_queries.inbox(uow.session, {b["team"]})
+    assert [m["title"] for m in team if "No outcome recorded" in m["title"]]

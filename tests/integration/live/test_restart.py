@@ -83,3 +83,30 @@ def test_a_second_start_on_a_checkpoint_raises_nothing_again(stores):
     again.load()
     assert again.alerts == 0 and before > 0
     assert again.engine.raised == live.engine.raised and again.position == live.position
+
+
+@pytest.mark.parametrize("full_every", [3, 40])
+def test_a_restart_from_incremental_checkpoints_gives_the_alerts_of_a_run_without_one(
+    stores, monkeypatch, full_every
+):
+    """Checkpoints after every batch: the first whole, then only what changed (decision 0033), a whole one again
+    every `full_every`; killed after batch 13, the new server restores the whole one and the deltas after it."""
+    monkeypatch.setenv("OPENEM_ENGINE_CHECKPOINT_DELTAS", str(full_every))
+    db, _, _ = stores.new()
+    expected = send_day(db)
+    db, _, _ = stores.new()
+    live = LiveMonitor(db, checkpoint_every_s=0)
+    live.load()
+    day = batches()
+    for raw, rx in day[:14]:
+        live.on_ingested(store(db, raw, rx))
+    assert live.deltas == (
+        13 % (full_every + 1) if full_every == 3 else 13
+    )  # deltas since the last whole one
+    again = LiveMonitor(db, checkpoint_every_s=0)  # the first one's memory is gone
+    again.load()
+    assert again.engine.raised == live.engine.raised and again.position == live.position
+    for raw, rx in day[14:]:
+        again.on_ingested(store(db, raw, rx))
+    got = published(db)
+    assert got == expected

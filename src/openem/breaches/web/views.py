@@ -271,7 +271,18 @@ def inbox_page(request: Request, uow: UnitOfWork = Depends(get_uow, scope="funct
                  records=[r["order_ref"] for r in rows][:200], purpose=purpose_of(caller))  # fmt: skip
     return render(request, "breaches/inbox.html", {
         "breaches": [breach_json(r) for r in rows], "agency": agency_of(caller.principal),
-        "messages": [{**m, "created": london_time(m["created_at"])} for m in messages if not m["acknowledged_at"]]})  # fmt: skip
+        "messages": _once(messages)})  # fmt: skip
+
+
+def _once(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The unacknowledged messages, each once: the copy in the team's inbox and the one in the officer's own are
+    the same message to a reader of both."""
+    seen: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for m in messages:
+        if not m["acknowledged_at"]:
+            seen.setdefault((m["subject_id"], m["subject_version"], m["title"]),
+                            {**m, "created": london_time(m["created_at"])})  # fmt: skip
+    return list(seen.values())
 
 
 @router.get("/breaches/{breach_id}", include_in_schema=False)
