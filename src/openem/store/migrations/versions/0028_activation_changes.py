@@ -10,14 +10,14 @@ after one with a higher value would be missed, and a DELETE leaves nothing behin
 time: a row trigger per statement kind.
 
 Revision ID: 0028
-Revises: 0030
+Revises: 0029
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
