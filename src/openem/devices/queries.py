@@ -4,6 +4,7 @@ as the monitoring engine takes them, and a cheap probe that says whether they ma
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openem.devices.model import Enrolment, Verdict, judge, plausible_token, token_hash
-from openem.devices.tables import ActivationRow, DeviceEnrolmentRow
+from openem.devices.tables import ActivationChangesRow, ActivationRow, DeviceEnrolmentRow
 
 
 def activations_live(session: Session, device_ids: Iterable[str]) -> dict[str, list[Any]]:
@@ -68,16 +69,18 @@ def activations_of_order(session: Session, order_ref: str, limit: int = 50) -> l
     )
 
 
-def activation_probe(session: Session) -> tuple[int, int]:
-    """(how many activations, how many have an end): a reader compares it with the last one it saw and reads
-    the activations again only when it changed (a fitting adds one, a removal sets an end)."""
-    # two counts, each answered from an index (ix_activations_end): one count(*), count(end) read every row,
-    # ~35 ms at 50,000 activations on SQLite, twice for each ingested batch (ingest's index, the engine's follower)
-    a = ActivationRow
-    every = select(func.count()).select_from(a).scalar_subquery()
-    ends = select(func.count()).select_from(a).where(a.end.is_not(None)).scalar_subquery()
-    count, ended = session.execute(select(every, ends)).one()
-    return int(count), int(ended)
+def activation_probe(session: Session) -> int:
+    """A number that changes whenever the activations do (a fitting, an ending, any update or delete, by any
+    writer, raw SQL included): a reader compares it with the last one it saw and reads the activations again only
+    when it differs. The database keeps it (`activation_changes`, bumped by triggers in the changing transaction:
+    migration 0028), so reading it is one row whatever the number of activations; counting them took 8-19 ms at
+    50,000 on PostgreSQL on every ingested batch, and missed an update that left the counts as they were."""
+    changes = session.execute(
+        select(ActivationChangesRow.changes).where(ActivationChangesRow.id == 1)
+    ).scalar()
+    if changes is None:  # the row is gone (raw SQL): a value never seen before, so every reader reloads
+        return -time.monotonic_ns()
+    return int(changes)
 
 
 def all_activations(session: Session) -> list[dict[str, Any]]:

@@ -108,6 +108,23 @@ def activate(session: Session, *, actor: str, activation: dict[str, Any]) -> Act
     return row
 
 
+def end_activation(session: Session, *, actor: str, activation_id: str, at: datetime) -> ActivationRow:
+    """End an open activation at `at` (the device came off the person): messages after it resolve to no
+    activation, and the engines stop judging the device from `at` (their reconciler sees the change). Audited."""
+    row = session.get(ActivationRow, activation_id)
+    if row is None:
+        raise Invalid(f"No activation {activation_id!r}", field="activation_id")
+    if row.end is not None:
+        raise Conflict(f"Activation {activation_id} already ended")
+    if at <= row.start:
+        raise Invalid("The activation must end after it starts", field="at")
+    row.end = at
+    session.flush()
+    audit.record(session, actor=actor, action=f"devices:{activation_id}:end",
+                 records=[row.device_id, row.order_ref, row.person_id])  # fmt: skip
+    return row
+
+
 def transition(
     session: Session,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openem.store.base import Base
@@ -43,6 +43,18 @@ class ActivationRow(Base):
         Index("ix_activations_device_start", "device_id", "start"),
         Index("ix_activations_end", "end"),  # the activation probe's count of ended ones (migration 0023)
     )
+
+
+class ActivationChangesRow(Base):
+    """One row: a number that grows with every change to `activations` (a row inserted, updated or deleted, by
+    any writer), bumped by the database's own triggers (migration 0028: once a transaction on PostgreSQL, once
+    a row on SQLite); the activation probe reads it."""
+
+    __tablename__ = "activation_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changes: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("id = 1", name="ck_activation_changes_one_row"),)
 
 
 class DeviceEventRow(Base):

@@ -40,7 +40,7 @@ class IngestResult:
     activation_of: dict[tuple[str, int], tuple[str, str, str]] = field(
         default_factory=dict
     )  # -> (act, person, order)
-    activation_probe: tuple[int, int] | None = None  # the activation index's probe, read after receipt
+    activation_probe: int | None = None  # the activation index's probe, read after receipt
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -69,13 +69,13 @@ def _insert(session: Session, table: Any) -> Any:
 class ActivationIndex:
     """Every device's activations in memory, for resolving each message's event time without a query per batch.
 
-    Kept current the reconciler's way (scale/follow.py): each batch asks the cheap probe (how many activations,
-    how many ended) and the index reloads only when it changed, i.e. after a fitting or a removal; so a message
-    sent after a fitting was committed is always resolved against it, in every server process. Thread-safe:
-    readers get an immutable snapshot; one reload at a time."""
+    Kept current the reconciler's way (scale/follow.py): each batch asks the cheap probe (the store's change
+    counter of activations) and the index reloads only when it changed, i.e. after a fitting, an ending or any
+    other write to the activations; so a message sent after a fitting was committed is always resolved against
+    it, in every server process. Thread-safe: readers get an immutable snapshot; one reload at a time."""
 
     def __init__(self) -> None:
-        self._probe: tuple[int, int] | None = None
+        self._probe: int | None = None
         self._by_device: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
         self.reloads = 0
@@ -83,7 +83,7 @@ class ActivationIndex:
     def histories(self, session: Session) -> dict[str, list[Any]]:
         return self.read(session)[0]
 
-    def read(self, session: Session) -> tuple[dict[str, list[Any]], tuple[int, int]]:
+    def read(self, session: Session) -> tuple[dict[str, list[Any]], int]:
         """Every device's activations and the probe they answer to (read now, in this session)."""
         probe = activation_probe(session)
         if probe != self._probe:
