@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from openem.auth.passwords import must_change
 from openem.auth.roles import ROLE_LABELS, Role
 from openem.auth.service import PasswordIdentity, end_session, start_session
 from openem.auth.throttle import Limits
@@ -143,7 +145,10 @@ def sign_in(
         else:
             settings = request.app.state.settings
             ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
-            resp: Response = RedirectResponse(safe_next(next), status_code=303)
+            target = safe_next(next)
+            if must_change(uow.session, principal.user_id):  # a password someone else gave them
+                target = f"/change-password?next={quote(target)}"
+            resp: Response = RedirectResponse(target, status_code=303)
             resp.set_cookie(
                 SESSION_COOKIE,
                 signer(request).dumps(ws.id),
