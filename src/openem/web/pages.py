@@ -149,14 +149,7 @@ def sign_in(
             if must_change(uow.session, principal.user_id):  # a password someone else gave them
                 target = f"/change-password?next={quote(target)}"
             resp: Response = RedirectResponse(target, status_code=303)
-            resp.set_cookie(
-                SESSION_COOKIE,
-                signer(request).dumps(ws.id),
-                max_age=settings.session_max_age_s,
-                httponly=True,
-                samesite="lax",
-                secure=settings.secure_cookies,
-            )
+            set_session_cookie(request, resp, ws.id)
             resp.delete_cookie(PRE_CSRF_COOKIE)
             return resp
     resp = render(
@@ -173,6 +166,18 @@ def sign_in(
     )
     resp.headers.update(headers)
     return resp
+
+
+def set_session_cookie(request: Request, resp: Response, session_id: str) -> None:
+    settings = request.app.state.settings
+    resp.set_cookie(
+        SESSION_COOKIE,
+        signer(request).dumps(session_id),
+        max_age=settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
 
 
 @router.post("/sign-out", dependencies=[Depends(csrf_protect)])

@@ -10,8 +10,8 @@ from openem.auth.passwords import choose_password
 from openem.auth.service import end_session, start_session
 from openem.auth.tables import UserRow
 from openem.store.db import UnitOfWork
-from openem.web.deps import SESSION_COOKIE, Caller, csrf_protect, get_uow, signed_in, signer
-from openem.web.pages import safe_next
+from openem.web.deps import Caller, csrf_protect, get_uow, signed_in
+from openem.web.pages import safe_next, set_session_cookie
 from openem.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,15 +45,7 @@ def change_password(
         )
     # a fresh session in place of the one signed in with the given password
     end_session(uow.session, ws.id)
-    settings = request.app.state.settings
-    fresh = start_session(uow.session, user.id, settings.session_max_age_s)
+    fresh = start_session(uow.session, user.id, request.app.state.settings.session_max_age_s)
     resp = RedirectResponse(safe_next(next), status_code=303)
-    resp.set_cookie(
-        SESSION_COOKIE,
-        signer(request).dumps(fresh.id),
-        max_age=settings.session_max_age_s,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
+    set_session_cookie(request, resp, fresh.id)
     return resp
