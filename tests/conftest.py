@@ -147,12 +147,24 @@ def sign_in(client: Any, username: str, password: str) -> Any:
     return resp
 
 
+def choose_password(client: Any, page: Any, new_password: str) -> Any:
+    """On the "Choose a new password" page a one-off password leads to, choose `new_password`."""
+    assert page.url.path == "/change-password", page.text[:500]
+    token = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
+    nxt = re.search(r'name="next" value="([^"]*)"', page.text).group(1)
+    return client.post(
+        "/change-password",
+        data={"password": new_password, "confirm": new_password, "csrf_token": token, "next": nxt},
+    )
+
+
 @pytest.fixture
 def world(db: Any, db_url: str, tmp_path: Path) -> World:
-    """The app on the parametrised database, with a demo user of each role."""
+    """The app on the parametrised database, with a demo user of each role (passwords the tests keep, so not
+    one-off: tests/integration/platform/test_change_password.py covers the demo's one-off ones)."""
     from openem.platform_cli import seed_demo_users
     from openem.server import create_app
 
-    created = seed_demo_users(db)
+    created = seed_demo_users(db, one_off=False)
     app = create_app(make_settings(tmp_path, db_url), db, start_dispatcher=False)
     return World(app, db, {u: p for u, _, p in created})

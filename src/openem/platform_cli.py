@@ -422,9 +422,13 @@ def demo_username(role: Role) -> str:
     return "demo-" + role.value.replace("_", "-")
 
 
-def seed_demo_users(db: Any, scopes: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str]]:
-    """A user of each role with a random password (never a default). `scopes` (role -> organisation, force,
-    email, caseload: `demo_fleet.demo_scopes`) fits them to a simulated world. Returns (username, role, password)."""
+def seed_demo_users(
+    db: Any, scopes: dict[str, dict[str, Any]] | None = None, *, one_off: bool = True
+) -> list[tuple[str, str, str]]:
+    """A user of each role with a random password (never a default), one-off unless `one_off=False` (a test
+    that keeps the passwords to itself): it must be changed at the first sign-in. `scopes` (role ->
+    organisation, force, email, caseload: `demo_fleet.demo_scopes`) fits them to a simulated world. Returns
+    (username, role, password)."""
     from sqlalchemy import select
 
     from openem.auth.service import assign_case, create_user
@@ -449,6 +453,7 @@ def seed_demo_users(db: Any, scopes: dict[str, dict[str, Any]] | None = None) ->
                 restricted=role == Role.MC_OPERATOR,
                 **scope,
             )
+            user.must_change_password = one_off
             for ref in caseload:
                 assign_case(uow.session, actor="demo", user_id=user.id, order_ref=ref)
             created.append((username, ROLE_LABELS[role], password))
@@ -456,14 +461,13 @@ def seed_demo_users(db: Any, scopes: dict[str, dict[str, Any]] | None = None) ->
 
 
 def cmd_users_reset_password(args: argparse.Namespace) -> int:
-    """A new random password for a user (shown once, stored only as a hash); their sessions end."""
-    from sqlalchemy import delete, select
+    """A new random password for a user (shown once, stored only as a hash), to be changed at their next
+    sign-in; their sessions end."""
+    from sqlalchemy import select
 
-    from openem.auth import audit
-    from openem.auth.service import hash_password
-    from openem.auth.tables import UserRow, WebSessionRow
+    from openem.auth.tables import UserRow
+    from openem.auth.users import reset_password
 
-    password = args.password or secrets.token_urlsafe(12)
     db = _db()
     with db.uow() as uow:
         user = uow.session.execute(
@@ -472,14 +476,13 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
         if user is None:
             print(f"error: no user {args.username}", file=sys.stderr)
             return 1
-        user.password_hash = hash_password(password)
-        uow.session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
-        audit.record(uow.session, actor="cli", action=f"auth:{user.id}:reset_password", records=[user.id])
+        password = reset_password(uow.session, actor="cli", user_id=user.id, password=args.password)
     print(
         f"new password for {user.username}: {password}"
         if not args.password
         else f"password set for {user.username}"
     )
+    print(f"{user.username} must choose a new password when they next sign in.")
     return 0
 
 

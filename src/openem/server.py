@@ -53,6 +53,7 @@ WEB_MODULES = [
     "openem.crime.web",
     "openem.breaches.web",
     "openem.devices.web",
+    "openem.web.password",
 ]
 
 

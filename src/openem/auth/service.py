@@ -230,6 +230,10 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_matches(password_hash: str, password: str) -> bool:
+    return _verify(password_hash, password)
+
+
 def _too_many(wait_s: int) -> str:
     # The same words for an account lockout and an address throttle, for names that exist and names that do not.
     return (
@@ -244,6 +248,8 @@ class WebSession:
     user_id: str
     csrf_token: str
     expires_at: datetime
+    #: the user signed in with a password someone else gave them: only choosing a new one is allowed
+    must_change_password: bool = False
 
 
 def start_session(session: Session, user_id: str, max_age_s: int) -> WebSession:
@@ -270,7 +276,8 @@ def load_session(session: Session, session_id: str) -> tuple[WebSession, Princip
     user = session.get(UserRow, row.user_id)
     if user is None or not user.active:
         return None
-    return WebSession(row.id, row.user_id, row.csrf_token, row.expires_at), principal_for(session, user)
+    ws = WebSession(row.id, row.user_id, row.csrf_token, row.expires_at, bool(user.must_change_password))
+    return ws, principal_for(session, user)
 
 
 def end_session(session: Session, session_id: str) -> None:

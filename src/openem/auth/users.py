@@ -91,12 +91,14 @@ def _scopes(user: UserRow) -> dict[str, object]:
     }
 
 
-def reset_password(session: Session, *, actor: str, user_id: str) -> str:
-    """Give the user a new one-off password (returned once, stored only as a hash) and sign them out
-    everywhere, so a stolen session does not outlive the reset."""
+def reset_password(session: Session, *, actor: str, user_id: str, password: str | None = None) -> str:
+    """Give the user a new one-off password (returned once, stored only as a hash; a random one unless given)
+    that must be changed at their next sign-in, and sign them out everywhere, so a stolen session does not
+    outlive the reset."""
     user = get_user(session, user_id)
-    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+    password = password or "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user.password_hash = hash_password(password)
+    user.must_change_password = True
     ended = _end_sessions(session, user.id)
     session.flush()
     audit.record(
@@ -104,7 +106,7 @@ def reset_password(session: Session, *, actor: str, user_id: str) -> str:
         actor=actor,
         action=f"auth:{user.id}:reset_password",
         records=[user.id],
-        details={"sessions_ended": ended},
+        details={"sessions_ended": ended, "must_change_password": True},
     )
     return password
 

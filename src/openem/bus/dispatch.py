@@ -6,6 +6,10 @@ record, so a handler's effects and "this message was handled" commit or fail tog
 `OutboxDispatcher` keeps delivery order per key (the order or person a message is about), never globally:
 a failing message holds back only the later messages of its key, is tried again after a growing wait, and
 after `RetryPolicy.max_attempts` failures is parked for an operator to retry (decision 0014).
+
+Its loop sends only while it holds the database's dispatcher lock (`leadership`): with several server
+processes on one database, one dispatcher is active and the others stand by, taking over when it dies.
+`run_once` and `drain` called directly deliver for the caller, lock or not (tests, one-off tools).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from openem.bus import metrics
+from openem.bus.leadership import Leadership, leadership_for
 from openem.bus.loop import WakeableLoop
 from openem.bus.outbox import OutboxRow, ProcessedRow, ready
 from openem.bus.parking import describe, record_failure, refresh_gauges
@@ -80,11 +85,15 @@ class OutboxDispatcher(WakeableLoop):
         publish: Publisher,
         policy: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        leadership: Leadership | None = None,
     ) -> None:
         self.db = db
         self.publish = publish
         self.policy = policy or RetryPolicy.from_env()
         self.clock = clock
+        self.leadership = leadership or leadership_for(db)
+        #: "stopped" (loop not running), "standby" (another dispatcher holds the lock) or "active"
+        self.role = "stopped"
         super().__init__()
         self._lock = threading.Lock()
 
@@ -163,5 +172,28 @@ class OutboxDispatcher(WakeableLoop):
     loop_name = "outbox-dispatcher"
 
     def step(self) -> None:
-        self.drain()
-        self.refresh_metrics()
+        # the lock is checked again before every batch: a dispatcher that lost it mid-drain stops sending
+        while self._lead() and self.run_once():
+            pass
+        self.refresh_metrics()  # every process's /metrics shows what is parked, standing by or not
+
+    def _lead(self) -> bool:
+        held = self.leadership.try_acquire()
+        role = "active" if held else "standby"
+        if role != self.role:
+            log.info("outbox dispatcher %s", role, extra={"role": role, "lock": self.leadership.kind})
+            self.role = role
+        return held
+
+    def status(self) -> dict[str, str]:
+        """For /health: whether this process's dispatcher is the one sending, and how the lock is held."""
+        return {"role": self.role, "lock": self.leadership.kind}
+
+    def finished(self) -> None:
+        self.leadership.release()
+        self.role = "stopped"
+
+    def stop(self) -> None:
+        super().stop()
+        if self._thread is None or not self._thread.is_alive():
+            self.finished()  # never started, or ended: its thread cannot be sending

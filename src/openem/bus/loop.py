@@ -22,6 +22,9 @@ class WakeableLoop:
     def step(self) -> None:
         raise NotImplementedError
 
+    def finished(self) -> None:
+        """Run by the loop's thread as it ends (after its last step)."""
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -39,6 +42,7 @@ class WakeableLoop:
                     log.exception("%s error", self.loop_name)
                 self._wake.wait(interval_s)
                 self._wake.clear()
+            self.finished()
 
         self._thread = threading.Thread(target=loop, name=self.loop_name, daemon=True)
         self._thread.start()

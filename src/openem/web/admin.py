@@ -107,6 +107,7 @@ def users_create(
         user = create_user(
             uow.session, actor=caller.actor, roles=roles, restricted=form.get("restricted") == "yes", **data
         )
+        user.must_change_password = True  # a temporary password: the user chooses their own at first sign-in
     except (Invalid, Conflict) as exc:
         uow.session.rollback()
         data.pop("password")

@@ -25,7 +25,8 @@ router = APIRouter()
 @router.get("/health", tags=["platform"])
 def health(request: Request) -> Response:
     """The database, the outbox (what waits, for how long; what is parked) and the in-server engine (when it
-    last ran, its watermark, its last batch). 503 when the database is down or a figure passes its threshold
+    last ran, its watermark, its last batch), and whether this process's outbox dispatcher is the active one or
+    stands by. 503 when the database is down or a figure passes its threshold
     (settings: OPENEM_HEALTH_OUTBOX_MAX_AGE_S, OPENEM_HEALTH_ENGINE_MAX_LAG_S); `problems` names the cause."""
     db, settings = request.app.state.db, request.app.state.settings
     try:
@@ -38,6 +39,7 @@ def health(request: Request) -> Response:
     outbox = _outbox(db) if db_ok else None
     live = getattr(request.app.state, "live", None)
     engine = live.status() if live is not None else None
+    dispatcher = getattr(request.app.state, "dispatcher", None)
     problems = [] if db_ok else ["database: not answering"]
     oldest = (outbox or {}).get("oldest_age_s")
     if oldest is not None and oldest > settings.health_outbox_max_age_s:
@@ -59,6 +61,8 @@ def health(request: Request) -> Response:
         "parked": parked,
         "outbox": outbox,
         "engine": engine,
+        # "active": this process's outbox dispatcher sends; "standby": another process's does
+        "dispatcher": dispatcher.status() if dispatcher is not None else None,
         "problems": problems,
     }
     return JSONResponse(body, status_code=503 if problems else 200)

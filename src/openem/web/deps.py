@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from openem.auth import audit
+from openem.auth.passwords import CHANGE_REQUIRED, PASSWORD_CHANGE_REQUIRED
 from openem.auth.policy import Principal
 from openem.auth.service import WebSession, check_token, load_session, token_failed, token_retry_after
 from openem.auth.throttle import Limits
@@ -20,6 +21,8 @@ from openem.store.db import UnitOfWork
 
 SESSION_COOKIE = "openem_session"
 PRE_CSRF_COOKIE = "openem_csrf"
+#: what a session that must choose a new password may still reach (everything else answers 403)
+PASSWORD_CHANGE_PATHS = frozenset({"/change-password", "/sign-out", "/sign-in"})
 
 
 @dataclass
@@ -70,6 +73,8 @@ def identify(request: Request, uow: UnitOfWork) -> Caller:
                 sid = None
             loaded = load_session(uow.session, sid) if sid else None
             if loaded is not None:
+                if loaded[0].must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+                    raise Forbidden(CHANGE_REQUIRED, code=PASSWORD_CHANGE_REQUIRED)
                 caller = Caller(loaded[1], web_session=loaded[0])
             else:
                 request.state.session_expired = True

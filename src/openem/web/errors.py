@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from openem.auth.passwords import PASSWORD_CHANGE_REQUIRED
 from openem.core.errors import OpenEMError, TooManyRequests, Unauthenticated
 from openem.web import openapi
 
@@ -37,6 +39,9 @@ def install_error_handlers(app: FastAPI) -> None:
             if isinstance(exc, Unauthenticated):
                 nxt = request.url.path if request.url.path.startswith("/") else "/"
                 return RedirectResponse(f"/sign-in?next={nxt}", status_code=303)
+            if exc.code == PASSWORD_CHANGE_REQUIRED:
+                nxt = request.url.path if request.method == "GET" else "/"
+                return RedirectResponse(f"/change-password?next={quote(nxt)}", status_code=303)
             titles = {
                 403: "You do not have permission",
                 404: "Page not found",

@@ -123,7 +123,8 @@ def statuses(route: Any, method: str) -> set[int]:
     )
     if authenticates:
         out |= {401, 429}  # 429: repeated bearer-token failures are throttled
-    if any(c in (deps.gateway, deps.csrf_protect) or _is_permission_check(c) for c in calls):
+    # signed_in: a session that must choose a new password is refused (403) until it has
+    if any(c in (deps.gateway, deps.csrf_protect, deps.signed_in) or _is_permission_check(c) for c in calls):
         out.add(403)
     if route.dependant.path_params:
         out.add(404)

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from openem.auth.passwords import must_change
 from openem.auth.roles import ROLE_LABELS, Role
 from openem.auth.service import PasswordIdentity, end_session, start_session
 from openem.auth.throttle import Limits
@@ -143,15 +145,11 @@ def sign_in(
         else:
             settings = request.app.state.settings
             ws = start_session(uow.session, principal.user_id, settings.session_max_age_s)
-            resp: Response = RedirectResponse(safe_next(next), status_code=303)
-            resp.set_cookie(
-                SESSION_COOKIE,
-                signer(request).dumps(ws.id),
-                max_age=settings.session_max_age_s,
-                httponly=True,
-                samesite="lax",
-                secure=settings.secure_cookies,
-            )
+            target = safe_next(next)
+            if must_change(uow.session, principal.user_id):  # a password someone else gave them
+                target = f"/change-password?next={quote(target)}"
+            resp: Response = RedirectResponse(target, status_code=303)
+            set_session_cookie(request, resp, ws.id)
             resp.delete_cookie(PRE_CSRF_COOKIE)
             return resp
     resp = render(
@@ -168,6 +166,18 @@ def sign_in(
     )
     resp.headers.update(headers)
     return resp
+
+
+def set_session_cookie(request: Request, resp: Response, session_id: str) -> None:
+    settings = request.app.state.settings
+    resp.set_cookie(
+        SESSION_COOKIE,
+        signer(request).dumps(session_id),
+        max_age=settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
 
 
 @router.post("/sign-out", dependencies=[Depends(csrf_protect)])

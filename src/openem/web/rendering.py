@@ -117,8 +117,8 @@ def london_date(day: date) -> str:
 def service_nav(caller: Any, path: str) -> list[dict[str, Any]]:
     """The links the caller's roles give, the one for the current page marked."""
     principal = getattr(caller, "principal", None)
-    if principal is None:
-        return []
+    if principal is None or getattr(caller.web_session, "must_change_password", False):
+        return []  # nothing but choosing a new password is open to them yet
     items = []
     for label, href, permission in _navigation():
         if principal.has(permission):

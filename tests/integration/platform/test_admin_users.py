@@ -5,7 +5,7 @@ import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from tests.conftest import sign_in
+from tests.conftest import choose_password, sign_in
 
 from openem.auth.tables import AuditRow, UserRow
 from openem.orders.samples import sample_order
@@ -154,7 +154,10 @@ def test_password_reset_shows_a_one_off_password_once_and_signs_the_user_out(wor
     assert analyst.get("/api/me").status_code == 401  # their old session has ended
     assert sign_in(world.client(), "demo-analyst", world.passwords["demo-analyst"]).status_code == 401
     fresh = world.client()
-    sign_in(fresh, "demo-analyst", password)
+    page = sign_in(fresh, "demo-analyst", password)
+    assert "Choose a new password" in page.text  # a one-off password must be changed before anything else
+    assert fresh.get("/api/me").status_code == 403
+    assert choose_password(fresh, page, "four unrelated words here").url.path == "/"
     assert fresh.get("/api/me").status_code == 200
     [row] = audited(world, f"auth:{uid}:reset_password")
     assert password not in str(row.details)

@@ -24,7 +24,7 @@ def extract(tmp_path):
 def world_with(tmp_path, db, db_url, **env):
     from tests.conftest import World
 
-    created = seed_demo_users(db)
+    created = seed_demo_users(db, one_off=False)
     app = create_app(make_settings(tmp_path, db_url, **env), db, start_dispatcher=False)
     return World(app, db, {u: p for u, _, p in created})
 

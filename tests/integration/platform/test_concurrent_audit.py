@@ -50,7 +50,7 @@ def test_two_server_processes_sharing_one_sqlite_file_keep_one_chain(sqlite_url,
     from openem.store.db import Database
 
     db = Database(sqlite_url)
-    passwords = {u: p for u, _, p in seed_demo_users(db)}
+    passwords = {u: p for u, _, p in seed_demo_users(db, one_off=False)}
     user = "demo-order-creator-court"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     script = [

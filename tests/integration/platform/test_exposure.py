@@ -17,7 +17,7 @@ def production(db: Any, db_url: str, tmp_path: Any) -> World:
     from openem.platform_cli import seed_demo_users
     from openem.server import create_app
 
-    created = seed_demo_users(db)
+    created = seed_demo_users(db, one_off=False)
     settings = make_settings(tmp_path, db_url, OPENEM_ENV="production", OPENEM_METRICS_TOKEN=METRICS_TOKEN)
     return World(create_app(settings, db, start_dispatcher=False), db, {u: p for u, _, p in created})
 

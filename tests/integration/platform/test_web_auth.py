@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from tests.conftest import sign_in
+from tests.conftest import choose_password, sign_in
 
 from openem.auth.tables import AuditRow, WebSessionRow
 from openem.core.time import utcnow
@@ -121,7 +121,9 @@ def test_admin_adds_a_user_through_the_form_and_bad_input_is_explained(world):
     )
     assert r.status_code == 200 and "pp2" in r.text
     new = world.client()
-    assert sign_in(new, "pp2", "a-long-password-1").status_code == 200
+    page = sign_in(new, "pp2", "a-long-password-1")
+    assert page.status_code == 200 and page.url.path == "/change-password"  # the password was temporary
+    choose_password(new, page, "four unrelated words here")
     assert new.get("/api/me").json()["roles"] == ["probation_practitioner"]
 
 
