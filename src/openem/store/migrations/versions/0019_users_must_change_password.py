@@ -2,14 +2,14 @@
 sign-in
 
 Revision ID: 0019
-Revises: 0029
+Revises: 0028
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
