@@ -89,7 +89,9 @@ def battery(
     return out
 
 
-def latest_within(t: NDArray[np.float64], mark: NDArray[np.bool_], first: NDArray[np.bool_]) -> NDArray[np.float64]:
+def latest_within(
+    t: NDArray[np.float64], mark: NDArray[np.bool_], first: NDArray[np.bool_]
+) -> NDArray[np.float64]:
     """Per row, the greatest `t` of the marked rows from its group's first row up to it (NaN: none), groups
     being runs starting at `first`: a running maximum per group, exact, on integer keys (group ordinal, then
     the rank of the time among the marked rows), so one `maximum.accumulate` serves every group."""
