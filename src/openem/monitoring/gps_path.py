@@ -224,32 +224,24 @@ def _trail(eng: Engine, f: GpsRows) -> None:
 
 def _zone_events(eng: Engine, f: GpsRows, rows: np.ndarray, zidx: np.ndarray, cls: np.ndarray,
                  zone_list: list[tuple[str, Zone]], kind: str, th: dict[str, Any]) -> None:  # fmt: skip
-    """Feed classified (fix, zone) pairs through the dwell/confirmation machine, in the order the rules see
-    the rows (each device's: released, then event time; decision 0033), so that the machine's path does not
-    depend on where batches were cut.
+    """Feed classified (fix, zone) pairs, in event time, through the dwell/confirmation machine.
 
     Each zone keeps its recent classified fixes. A fix older than the newest one fed (stored on the tag and
     forwarded late, perhaps in bursts with live fixes between them) is put in its place, and the episode it
     falls in is judged again from its start: alerts already raised keep their ids, so only what the late data
-    changes is new. A fix clear of a zone whose machine is idle changes nothing and is not kept: which of
-    those the batch happened to carry (an order is looked at whole only in a batch with a fix near a zone)
-    would otherwise decide where a re-judged episode starts."""
+    changes is new."""
     c, act, late = f.c, f.act, f.late
+    events = sorted(zip(c.t[rows].tolist(), rows.tolist(), zidx.tolist(), cls.tolist(), strict=True))
     kind_at = zones.ALERT_KINDS[kind]
-    for r, zi, k in zip(rows.tolist(), zidx.tolist(), cls.tolist(), strict=True):
+    for t, r, zi, k in events:
         ref, zone = zone_list[zi]
         order = eng.orders[ref]
-        t = float(c.t[r])
-        active = zone.start <= t < zone.end and order.active(t) and schedule_active(zone.schedule, t)
-        if not active:
-            k = zones.CLEAR
-        key = zone.zone_id
-        if k == zones.CLEAR and key not in eng.order_state.get(ref, {}).get(kind, ()):
-            continue  # idle and clear: nothing to end, nothing to keep
         ost = eng.ostate(ref)
         zst = ost.setdefault(kind, {})
+        key = zone.zone_id
+        active = zone.start <= t < zone.end and order.active(t) and schedule_active(zone.schedule, t)
         dev = c.devices[c.dev[r]]
-        entry = [t, k, dev, int(c.seq[r])]
+        entry = [t, k if active else zones.CLEAR, dev, int(c.seq[r])]
         hist = ost.setdefault(f"{kind}_hist", {}).setdefault(key, [])
         ep_key = f"{kind}:{ref}:{key}"
         before = zst.get(key)
