@@ -1,5 +1,5 @@
 """Rule state that adds up the same across batch cuts (decision 0033, issue 18): a battery's last charge, a
-victim and a wearer re-sequenced each on its own. Each scenario is replayed
+victim and a wearer re-sequenced each on its own, late fixes measured for speed. Each scenario is replayed
 cut in several places; the alerts an operator sees must not depend on where the cuts fell."""
 
 from __future__ import annotations
@@ -90,3 +90,23 @@ def test_a_victim_and_a_wearer_forwarded_late_are_judged_the_same_however_cut(pe
     live = run(1)
     assert live  # the wearer walked up to the victim
     assert run(per_batch) == live
+
+
+@pytest.mark.parametrize("per_batch", CUTS)
+def test_fixes_forwarded_late_after_newer_ones_are_not_flagged_as_impossible_jumps(per_batch: int) -> None:
+    """A tag at home reporting live, then its stored fixes from 3 km away an hour earlier: nothing moved
+    impossibly fast, whether the late fixes share a batch with the newer ones or not."""
+    g = Device("GPS-1")
+    away = offset(*HOME, 0, 3000)
+    old = [g.fix(T0 + timedelta(minutes=i), *away, acc=5.0) for i in range(5)]
+    live = [g.fix(T0 + timedelta(minutes=60 + i), *HOME, acc=5.0) for i in range(5)]
+    old = [_forwarded(m, T0 + timedelta(minutes=64, seconds=30 + i)) for i, m in enumerate(old)]
+    eng = Engine()
+    eng.apply_order(order())
+    eng.apply_activation(activation("GPS-1"))
+    msgs = live + old
+    flagged = []
+    for i in range(0, len(msgs), per_batch):
+        eng.process(msgs[i : i + per_batch])
+        flagged += [f for f in eng.flags if f[2] == "impossible_speed"]
+    assert flagged == []
