@@ -258,10 +258,10 @@ class Engine:
         if resequence.lateness(self) > 0:  # rows of devices with a missing number wait (resequence.py)
             now, at = resequence.split(self, cols, by_seq, fresh, g)
             keep = sorted_within(self._event_order(by_seq, (act >= 0) & now, g, cols), g, at)
-            self._rules(cols, keep, act, g)
+            self._rules(cols, keep, act, g, at)
             self._release(self.received_at)
         else:
-            self._rules(cols, self._event_order(by_seq, (act >= 0) & fresh, g, cols), act, g)
+            self._rules(cols, self._event_order(by_seq, (act >= 0) & fresh, g, cols), act, g, cols.t)
 
     def _release(self, clock: float) -> None:
         """Held rows that may go on by receive time `clock`, through the rules in canonical order."""
@@ -272,10 +272,12 @@ class Engine:
         g = self.reg.devices(rc.devices)[rc.dev]
         act = self._resolve(self.index(), g, rc.t)
         rows = np.flatnonzero(act >= 0)
-        self._rules(rc, rows[np.lexsort((rc.seq[rows], rc.t[rows], at[rows], g[rows]))], act, g)
+        self._rules(rc, rows[np.lexsort((rc.seq[rows], rc.t[rows], at[rows], g[rows]))], act, g, at)
 
-    def _rules(self, cols: Columns, keep: np.ndarray, act: np.ndarray, g: np.ndarray) -> None:
-        """The rows `keep` (grouped by device, each in the order its rules see them) through every path."""
+    def _rules(self, cols: Columns, keep: np.ndarray, act: np.ndarray, g: np.ndarray, at: np.ndarray) -> None:
+        """The rows `keep` (grouped by device, each in the order its rules see them) through every path;
+        `at` is each row's release instant (its receipt when nothing held it), by which rules that join two
+        devices order their rows."""
         if len(keep) == 0:
             return
         # Each message type's rows go to their path straight from the batch: one selection per path, not a
@@ -290,7 +292,7 @@ class Engine:
             self.flags.append((cols.devices[cols.dev[r]], int(cols.seq[r]), "invalid_position"))
         gps = gps[~bad]
         if len(gps):
-            gps_path.run(self, cols.take(gps), act[gps], g[gps])
+            gps_path.run(self, cols.take(gps), act[gps], g[gps], at[gps])
         batt = keep[typ == MessageType.BATTERY]
         if len(batt):
             battery_path.run(self, cols.take(batt), act[batt], g[batt])

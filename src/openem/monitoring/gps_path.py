@@ -51,9 +51,10 @@ class GpsRows:
     zoned: np.ndarray  # wearer, and accurate enough for the zone rules
     x: np.ndarray  # BNG metres: NaN until projected, and where no rule measures in metres
     y: np.ndarray
+    at: np.ndarray  # release instant (resequence.py; event time when off): the order across devices
 
 
-def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
+def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray, at: np.ndarray | None = None) -> None:
     ix = eng.index()
     th = eng.defaults
     d = eng.reg.d
@@ -74,7 +75,7 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     ok = ~jump
     rows_ok = np.flatnonzero(ok)
     if len(rows_ok):
-        k = rows_ok[np.r_[g[rows_ok][1:] != g[rows_ok][:-1], True]]
+        k = _newest_ok(c.t, g, rows_ok)
         k = k[~(d["fix_t"][g[k]] > c.t[k])]  # keep a newer fix already known (late data arrives older)
         d["fix_t"][g[k]], d["fix_lon"][g[k]], d["fix_lat"][g[k]], d["fix_acc"][g[k]] = (
             c.t[k],
@@ -85,7 +86,8 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     oc = ix.act_order[act]
     wearer = ok & ix.act_wearer[act] & ix.known[oc]
     f = GpsRows(c, act, g, oc, acc, late=(c.rx - c.t) > th["late"]["late_after_s"], ok=ok, wearer=wearer,
-                zoned=wearer & (acc <= th["zones"]["max_accuracy_m"]), x=np.full(c.n, np.nan), y=np.full(c.n, np.nan))  # fmt: skip
+                zoned=wearer & (acc <= th["zones"]["max_accuracy_m"]), x=np.full(c.n, np.nan), y=np.full(c.n, np.nan),
+                at=c.t if at is None else at)  # fmt: skip
     _gps_lost(eng, c, act, g, first, last, th)
     _trail(eng, f)
     # Only the fixes some rule measures in metres are projected to BNG (the rest keep NaN): near an
@@ -99,6 +101,19 @@ def run(eng: Engine, c: Columns, act: np.ndarray, g: np.ndarray) -> None:
     _home(eng, ix, f)
     _attendance(eng, ix, f)
     proximity_path.run(eng, ix, f)
+
+
+def _newest_ok(t: np.ndarray, g: np.ndarray, rows_ok: np.ndarray) -> np.ndarray:
+    """Per device, its newest accepted fix here: its last row, unless late rows followed newer ones (then
+    the newest by event time, as when each row arrives in a batch of its own)."""
+    head = np.r_[True, g[rows_ok][1:] != g[rows_ok][:-1]]
+    k = rows_ok[np.r_[head[1:], True]]
+    starts = np.flatnonzero(head)
+    newest = np.maximum.reduceat(t[rows_ok], starts)
+    for i in np.flatnonzero(t[k] < newest).tolist():  # rare: a device whose rows stepped back in time
+        seg = rows_ok[starts[i] : starts[i + 1] if i + 1 < len(starts) else len(rows_ok)]
+        k[i] = seg[int(np.argmax(t[seg]))]
+    return k
 
 
 def exclusion_candidates(

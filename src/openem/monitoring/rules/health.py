@@ -67,8 +67,8 @@ def battery(
     prev = state.get("batt")
     state["batt"] = [t, level]
     state.setdefault("first_batt", t)
-    if charging:
-        state["last_charge"] = t
+    if charging:  # the latest charge known, whatever order the reports came in (a late one is older)
+        state["last_charge"] = max(t, state.get("last_charge", t))
         state["low_raised"] = False
         state["charge_raised"] = False
         return out
@@ -89,6 +89,26 @@ def battery(
     return out
 
 
+def latest_within(
+    t: NDArray[np.float64], mark: NDArray[np.bool_], first: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """Per row, the greatest `t` of the marked rows from its group's first row up to it (NaN: none), groups
+    being runs starting at `first`: a running maximum per group, exact, on integer keys (group ordinal, then
+    the rank of the time among the marked rows), so one `maximum.accumulate` serves every group."""
+    out = np.full(len(t), np.nan)
+    if not mark.any():
+        return out
+    values, rank = np.unique(t[mark], return_inverse=True)
+    width = len(values) + 1
+    base = (np.cumsum(first) - 1) * width
+    key = base.copy()
+    key[mark] += rank + 1
+    got = np.maximum.accumulate(key) - base  # <= 0: no marked row yet in this group
+    hit = got > 0
+    out[hit] = values[got[hit] - 1]
+    return out
+
+
 @dataclass
 class BatteryScan:
     low: NDArray[np.bool_]  # low now or by the next report (before the once-per-discharge rule)
@@ -103,13 +123,13 @@ def battery_scan(t: NDArray[np.float64], level: NDArray[np.float64], charging: N
     """`battery` over a batch of reports sorted by device then time (`first` marks each device's first row).
     Per row, from before the batch: `seed_since` the last charge or first report (NaN: none),
     `prev_t`/`prev_level` the previous report (read at first rows only), `charge_h` the hours the device may
-    go uncharged (NaN: not charged daily). The last charge before each row is a running maximum within the
-    device's rows."""
+    go uncharged (NaN: not charged daily). The last charge before each row is the latest charge (in event
+    time) among the device's rows up to it and before the batch, as the registry keeps it between batches
+    (`fmax`), so a late report of an older charge means the same wherever the batches are cut."""
     n = len(t)
     start_of = np.maximum.accumulate(np.where(first, np.arange(n), 0))
     seed = np.where(np.isnan(seed_since), t[start_of], seed_since)  # first report ever: count from it
-    charge_idx = np.maximum.accumulate(np.where(charging, np.arange(n), -1))
-    since = np.where(charge_idx >= start_of, t[np.clip(charge_idx, 0, None)], seed[start_of])
+    since = np.fmax(seed[start_of], latest_within(t, charging, first))
     pt = np.where(first, prev_t, np.r_[np.nan, t[:-1]])
     pl = np.where(first, prev_level, np.r_[np.nan, level[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):

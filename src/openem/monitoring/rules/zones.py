@@ -148,7 +148,11 @@ def impossible_jumps(t: NDArray[np.float64], lon: NDArray[np.float64], lat: NDAr
     both fixes' accuracy (rows sorted by device then time; `first` marks each device's first row, and
     `prev[k] = [t, lon, lat, acc]` is the fix before the k-th device's first row, from before this batch, NaN
     if none). A flagged fix is still the comparison point for the next one, so a real fast journey is flagged
-    at most once. Works on longitude/latitude, so fixes need not be projected to be checked."""
+    at most once. Works on longitude/latitude, so fixes need not be projected to be checked.
+
+    Rows of a device may step back in time (late data released after newer fixes, decision 0033): a fix
+    older than the newest accepted before it has no predecessor to be measured from (as when it arrives in
+    a batch of its own) and does not become one, so the answer does not depend on the batching."""
     heads = np.flatnonzero(first)
     pt, px, py, pa = (np.empty_like(v) for v in (t, lon, lat, acc))
     for p, v, k in ((pt, t, 0), (px, lon, 1), (py, lat, 2), (pa, acc, 3)):
@@ -163,16 +167,22 @@ def impossible_jumps(t: NDArray[np.float64], lon: NDArray[np.float64], lat: NDAr
         maybe = np.flatnonzero(bound > max_speed * dt)
         dist = metres_between(px[maybe], py[maybe], lon[maybe], lat[maybe]) - acc[maybe] - pa[maybe]
         jump[maybe] = np.nan_to_num(dist / dt[maybe], nan=0.0) > max_speed
-    if not jump.any():
+        back = t < pt  # a step back in time: the previous row is not this one's predecessor
+    if not jump.any() and not back.any():
         return jump
-    # Where a device has a jump, re-check its rows in order against the last *accepted* fix (rare path).
+    # Where a device has a jump or steps back, re-check its rows in order against the newest *accepted*
+    # fix (rare path).
     starts = np.r_[heads, len(t)]
-    for grp in np.unique(np.searchsorted(heads, np.flatnonzero(jump), side="right") - 1).tolist():
+    redo = np.flatnonzero(jump | back)
+    for grp in np.unique(np.searchsorted(heads, redo, side="right") - 1).tolist():
         rows = range(starts[grp], starts[grp + 1])
         base = prev[grp] if not np.isnan(prev[grp, 0]) else None
         for r in rows:
             if base is None:
                 jump[r], base = False, np.array([t[r], lon[r], lat[r], acc[r]])
+                continue
+            if t[r] < base[0]:
+                jump[r] = False  # older than the newest accepted: late, nothing to measure it from
                 continue
             gap = max(t[r] - base[0], 1.0)
             jump[r] = (metres_between(base[1], base[2], lon[r], lat[r]) - acc[r] - base[3]) / gap > max_speed
