@@ -65,12 +65,12 @@ def run(eng: Engine, ix: Index, f: GpsRows) -> None:
         if order is None or not order.proximity:
             continue
         st = _prox_state(eng, k)
-        # Both parties' fixes, merged by release instant, then event time (rows are grouped by device, each
-        # in that order): two devices re-sequenced each on its own meet in the order their rows went on, not
-        # in event time within whatever batch they shared, so the pair is judged the same however cut.
+        # Both parties' fixes in event time (rows are grouped by device). Merging them by release instant
+        # instead made the pair batch-invariant but lost a pre-alert at 50,000 wearers that is not yet
+        # explained (decision 0033, addendum), so event time stays until that is understood.
         mine = near_rows[near_pair == k]
         th = order.thresholds["proximity"]
-        for r in mine[np.lexsort((c.t[mine], f.at[mine]))].tolist():
+        for r in mine[np.argsort(c.t[mine], kind="stable")].tolist():
             dev = c.devices[c.dev[r]]
             side = "w" if wearer_rows[r] else "v"
             t = float(c.t[r])

@@ -61,37 +61,6 @@ def test_a_battery_charged_twice_with_one_charge_reported_late_gives_the_same_lo
 VICTIM = offset(*HOME, 0, 3000)
 
 
-def _pair_evening() -> list[dict[str, Any]]:
-    """A victim's phone reporting every 5 minutes from 11:00, live, 3 km from the wearer's home; the wearer's
-    tag reporting live from home until 12:00, then storing its fixes (a walk to the victim's street from
-    13:40, home again at 14:00) and forwarding them at 14:08, in order, after the victim's 14:05 fix."""
-    w, v = Device("GPS-1"), Device("VIC-1")
-    start = T0 - timedelta(hours=1)
-    msgs = [v.fix(start + timedelta(minutes=5 * i), *VICTIM, acc=10.0) for i in range(42)]
-    for i in range(188):
-        at = start + timedelta(minutes=i)
-        east = 2800.0 if 160 <= i < 180 else 0.0
-        m = w.fix(at, *offset(*HOME, 0, east), acc=10.0)
-        if i >= 60:
-            m = _forwarded(m, T0 + timedelta(hours=2, minutes=8, seconds=i / 2))
-        msgs.append(m)
-    return sorted(msgs, key=lambda m: m["receive_time"])
-
-
-@pytest.mark.parametrize("per_batch", CUTS)
-def test_a_victim_and_a_wearer_forwarded_late_are_judged_the_same_however_cut(per_batch: int) -> None:
-    def run(n: int) -> list[tuple]:
-        eng = Engine()
-        eng.apply_order(order(proximity={"victim_device_id": "VIC-1", "pre_alert_m": 1000, "alert_m": 500}))
-        eng.apply_activation(activation("GPS-1"))
-        eng.apply_activation(activation("VIC-1", kind="VICTIM", role="VICTIM"))
-        return _alerts(eng, _pair_evening(), n, ("proximity",))
-
-    live = run(1)
-    assert live  # the wearer walked up to the victim
-    assert run(per_batch) == live
-
-
 @pytest.mark.parametrize("per_batch", CUTS)
 def test_fixes_forwarded_late_after_newer_ones_are_not_flagged_as_impossible_jumps(per_batch: int) -> None:
     """A tag at home reporting live, then its stored fixes from 3 km away an hour earlier: nothing moved
